@@ -1,0 +1,120 @@
+# profshim — see README.md.  `make` builds build/libprofshim.so and
+# build/profanalyze; `make demo`, `make test`, `make bench`, `make install`.
+
+CC ?= cc
+CXX ?= c++
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+
+WARN := -Wall -Wextra -Werror
+BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude
+SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+	-fno-omit-frame-pointer -pthread
+SHIM_LIBS := -lunwind -ldl -lpthread -lrt
+ANALYZE_CFLAGS := $(BASE_CFLAGS) -Ianalyze
+ANALYZE_LIBS := -ldw -lelf -lcjson -lz -lm
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SHIM_SRC := $(wildcard preload/*.c)
+ANALYZE_SRC := $(filter-out analyze/main.c,$(wildcard analyze/*.c))
+HEADERS := $(wildcard include/*.h preload/*.h analyze/*.h)
+
+SHIM := $(BUILD)/libprofshim.so
+ANALYZE := $(BUILD)/profanalyze
+
+# Test programs: tests/progs/NAME.c -> $(BUILD)/tests/NAME. Programs named
+# fi_* are built with -finstrument-functions; *.cpp are C++.
+PROG_C := $(wildcard tests/progs/*.c)
+PROG_CXX := $(wildcard tests/progs/*.cpp)
+PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(PROG_C)) \
+	 $(patsubst tests/progs/%.cpp,$(BUILD)/tests/%,$(PROG_CXX))
+TESTLIBS := $(patsubst tests/progs/lib/%.c,$(BUILD)/tests/%.so,$(wildcard tests/progs/lib/*.c))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+PROG_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Iinclude -pthread \
+	-fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc
+
+.PHONY: all deps demo test test-unit test-bats test-asan bench install clean format fuzz
+
+all: $(SHIM) $(ANALYZE)
+
+deps:
+	@bash tools/install-deps.sh
+
+$(BUILD)/preload/%.o: preload/%.c $(HEADERS) | $(BUILD)/preload
+	$(CC) $(SHIM_CFLAGS) -c $< -o $@
+
+$(SHIM): $(patsubst preload/%.c,$(BUILD)/preload/%.o,$(SHIM_SRC))
+	$(CC) -shared -o $@ $^ $(SHIM_LIBS) -Wl,-z,defs -Wl,--version-script=preload/exports.map
+
+$(BUILD)/analyze/%.o: analyze/%.c $(HEADERS) | $(BUILD)/analyze
+	$(CC) $(ANALYZE_CFLAGS) -c $< -o $@
+
+$(ANALYZE): $(patsubst analyze/%.c,$(BUILD)/analyze/%.o,$(ANALYZE_SRC) analyze/main.c)
+	$(CC) -o $@ $^ $(ANALYZE_LIBS)
+
+$(BUILD)/preload $(BUILD)/analyze $(BUILD)/tests $(BUILD)/tests/unit:
+	mkdir -p $@
+
+# --- tests ---
+$(BUILD)/tests/fi_%: tests/progs/fi_%.c | $(BUILD)/tests
+	$(CC) $(PROG_CFLAGS) -finstrument-functions -rdynamic -o $@ $< -ldl
+$(BUILD)/tests/fi_%: tests/progs/fi_%.cpp | $(BUILD)/tests
+	$(CXX) -O1 -g -Iinclude -pthread -finstrument-functions -rdynamic -o $@ $<
+$(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
+	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -ldl -lm
+$(BUILD)/tests/%: tests/progs/%.cpp | $(BUILD)/tests
+	$(CXX) -O1 -g -Iinclude -pthread -rdynamic -o $@ $<
+$(BUILD)/tests/%.so: tests/progs/lib/%.c | $(BUILD)/tests
+	$(CC) $(PROG_CFLAGS) -shared -fPIC -o $@ $<
+# Unit tests link the analyze pieces (not main.c) and may include preload code.
+$(BUILD)/tests/unit/%: tests/unit/%.c $(patsubst analyze/%.c,$(BUILD)/analyze/%.o,$(ANALYZE_SRC)) $(HEADERS) | $(BUILD)/tests/unit
+	$(CC) $(ANALYZE_CFLAGS) -Ipreload -o $@ $< $(patsubst analyze/%.c,$(BUILD)/analyze/%.o,$(ANALYZE_SRC)) $(ANALYZE_LIBS)
+
+test-progs: all $(PROGS) $(TESTLIBS) $(UNITS)
+
+test-unit: test-progs
+	@bash tests/run-unit.sh $(UNITS)
+
+test-bats: test-progs
+	bats --jobs 2 --no-parallelize-within-files tests/*.bats 2>/dev/null || bats tests/*.bats
+
+# profanalyze, the unit tests and the suite again with ASan/UBSan.
+test-asan: deps
+	$(MAKE) BUILD=build-asan CC="$(CC)" BASE_CFLAGS="$(BASE_CFLAGS) $(SAN)" \
+		ANALYZE_LIBS="$(ANALYZE_LIBS) $(SAN)" SHIM_BUILD_SKIP=1 build-asan/profanalyze \
+		$(patsubst $(BUILD)/%,build-asan/%,$(UNITS))
+	@bash tests/run-unit.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNITS))
+	PROFANALYZE=$(CURDIR)/build-asan/profanalyze bats tests/*.bats
+
+test: deps
+	$(MAKE) test-unit
+	$(MAKE) test-bats
+	$(MAKE) test-asan
+
+demo: deps all $(PROGS)
+	@bash tools/demo.sh
+
+bench: deps all
+	@bash tools/bench.sh
+
+fuzz: deps
+	@bash tools/fuzz.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(SHIM) $(DESTDIR)$(PREFIX)/lib/libprofshim.so
+	install -m 755 $(ANALYZE) $(DESTDIR)$(PREFIX)/bin/profanalyze
+	sed 's|@LIB@|$(PREFIX)/lib/libprofshim.so|; s|@ANALYZE@|$(PREFIX)/bin/profanalyze|' \
+		tools/profshim > $(DESTDIR)$(PREFIX)/bin/profshim
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/profshim
+	install -m 644 include/profshim.h $(DESTDIR)$(PREFIX)/include/profshim.h
+	sed 's|@PREFIX@|$(PREFIX)|' tools/profshim.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/profshim.pc
+
+format:
+	clang-format -i preload/*.[ch] analyze/*.[ch] include/*.h tools/*.c tests/progs/*.c tests/unit/*.c
+
+clean:
+	rm -rf build build-asan demo-out

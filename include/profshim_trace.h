@@ -1,0 +1,234 @@
+/*
+ * profshim trace format, version 1 — shared by the shim (writer) and
+ * profanalyze (reader). This header is the format's documentation.
+ *
+ * FILES
+ *   One run of one process writes one *process file* (the PROFSHIM_OUTPUT
+ *   path) and one *thread file* per thread, named "<process file>.t<seq>",
+ *   seq = 1, 2, ... in order of thread start within that process.
+ *   The process file lists every thread file it created (PST_X_THREAD_FILE),
+ *   so a reader finds all of them from the one path and notices a missing one.
+ *
+ *   Every file starts with a struct pst_file_header in a 4096-byte header
+ *   page; records start at offset PST_DATA_OFFSET. All integers are
+ *   little-endian.
+ *
+ * CRASH SAFETY
+ *   The shim writes through shared memory mappings, so what it wrote is in the
+ *   page cache even when the process dies by SIGKILL. After each record the
+ *   writer stores the new end of data in header.committed (a release store),
+ *   so only records wholly written count: bytes past `committed` are a torn
+ *   tail and are ignored with a warning. A file may be longer than
+ *   PST_DATA_OFFSET + committed (preallocated, zero-filled space).
+ *   PST_FLAG_CLOSED is set when the file was closed cleanly.
+ *
+ * RECORDS
+ *   Every record starts with a tag, an unsigned LEB128 varint:
+ *       tag = (value << 4) | kind
+ *   The meaning of `value` depends on the kind. The fields that follow are
+ *   varints unless stated otherwise. "dt" is the time since the previous
+ *   timed record of the same thread file, in clock ticks (see CLOCK); the
+ *   first timed record is relative to header.start_ticks. "str" is a varint
+ *   length followed by that many bytes (no NUL).
+ *
+ *   kind  name    value     fields after the tag
+ *   0     EXIT    dt        -               (leave the innermost open call)
+ *   1     ENTER   func id   dt              (enter function `func id`)
+ *   2     ALLOC   dt        fn, size, addr, stack[, old_addr if fn==REALLOC]
+ *   3     FREE    dt        addr
+ *   4     SAMPLE  dt        weight, stack, shadow_depth
+ *   5     STACK   node id   parent id, pc   (a call-stack trie node)
+ *   6     FUNC    func id   addr            (names an instrumented function)
+ *   7     MARK    dt        pc, str name    (a user marker and its call site)
+ *   8     RSS     dt        rss bytes       (resident set size sample)
+ *   15    EXT     ext kind  len, then len bytes of payload (rare records,
+ *                           skippable by length; layouts below)
+ *
+ *   ALLOC: fn is enum pst_alloc_fn; size is the requested size (for calloc
+ *   nmemb*size; 0 on overflow); addr is the result (0 when the call failed
+ *   or realloc(p, 0) freed p); stack is the leaf STACK node id (0 = none).
+ *   A REALLOC frees old_addr (when non-zero) and, when addr != 0, creates a
+ *   block at addr; a failed realloc (addr == 0, size != 0) frees nothing.
+ *
+ *   STACK nodes form a per-thread trie: node ids are unique within a thread
+ *   file, defined before first use; parent 0 is the root; the chain from a
+ *   node to the root is innermost-first, so the node's pc is the innermost
+ *   frame of that stack. Frame 0 of a SAMPLE is the interrupted pc; other
+ *   pcs are return addresses (a reader subtracts 1 to find the call line).
+ *
+ *   SAMPLE: weight = 1 + timer overruns; shadow_depth = depth of the calls
+ *   recorder's shadow stack when the sample fired (0 without calls).
+ *
+ * EXT payloads
+ *   Thread file:
+ *     THREAD_NAME   str name
+ *     THREAD_END    end ticks (absolute)
+ *     COUNTERS      pairs (counter id, value) to the end of the payload;
+ *                   enum pst_counter. Written at thread end.
+ *     CCT_NODE      node id, parent id, func id, calls, incl ticks,
+ *                   excl ticks, min ticks, max ticks, nbuckets, buckets...
+ *                   (calling-context tree of PROFSHIM_CALLS=tree; bucket i
+ *                   counts calls of duration in [2^(i-1), 2^i) ticks)
+ *   Process file:
+ *     PROCESS_INFO  pid, ppid, clock kind (enum pst_clock), ticks per
+ *                   second (x1000, an integer), start ticks, start mono ns,
+ *                   start wall ns (CLOCK_REALTIME), record mask
+ *                   (enum pst_record bits), str exe, argc, argc x str arg
+ *     CLOCK_SYNC    ticks, mono ns            (calibration points)
+ *     MODULES_BEGIN generation, ticks         (a module map follows)
+ *     MODULE        generation, bias, lo, hi, str path, str build-id bytes
+ *                   (bias = load bias; [lo, hi) = the mapped address range)
+ *     THREAD_FILE   seq, tid, start ticks
+ *     PROCESS_END   end ticks, end mono ns, end wall ns, reason
+ *                   (enum pst_end_reason), status
+ *     COUNTERS      as in thread files, for process-wide counters
+ *     CPU_TIMER     hz, mechanism (enum pst_cpu_timer), signal number
+ *     CHILD         pid, str process file of a forked child
+ */
+#ifndef PROFSHIM_TRACE_H
+#define PROFSHIM_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define PST_VERSION 1
+#define PST_DATA_OFFSET 4096u
+#define PST_MAGIC_PROCESS "PSHMPROC"
+#define PST_MAGIC_THREAD "PSHMTHRD"
+#define PST_MAGIC_LEN 8
+
+/* The longest record the shim ever writes, tag included. */
+#define PST_MAX_RECORD 65536u
+/* Longest string field (paths, names). */
+#define PST_MAX_STR 4096u
+
+enum pst_flags {
+	PST_FLAG_CLOSED = 1u << 0,
+};
+
+struct pst_file_header {
+	char magic[PST_MAGIC_LEN];
+	uint32_t version;
+	uint32_t header_size; /* == PST_DATA_OFFSET */
+	uint64_t committed;   /* bytes of whole records after the header */
+	uint32_t pid;
+	uint32_t tid;        /* thread files: kernel tid; process file: pid */
+	uint32_t thread_seq; /* thread files: 1, 2, ...; process file: 0 */
+	uint32_t flags;      /* enum pst_flags */
+	uint64_t start_ticks; /* base of the first dt in this file */
+};
+
+enum pst_kind {
+	PST_K_EXIT = 0,
+	PST_K_ENTER = 1,
+	PST_K_ALLOC = 2,
+	PST_K_FREE = 3,
+	PST_K_SAMPLE = 4,
+	PST_K_STACK = 5,
+	PST_K_FUNC = 6,
+	PST_K_MARK = 7,
+	PST_K_RSS = 8,
+	PST_K_EXT = 15,
+};
+#define PST_KIND_BITS 4
+#define PST_KIND_MASK 0xfu
+
+enum pst_ext {
+	PST_X_THREAD_NAME = 1,
+	PST_X_THREAD_END = 2,
+	PST_X_COUNTERS = 3,
+	PST_X_CCT_NODE = 4,
+	PST_X_PROCESS_INFO = 16,
+	PST_X_CLOCK_SYNC = 17,
+	PST_X_MODULES_BEGIN = 18,
+	PST_X_MODULE = 19,
+	PST_X_THREAD_FILE = 20,
+	PST_X_PROCESS_END = 21,
+	PST_X_CPU_TIMER = 22,
+	PST_X_CHILD = 23,
+};
+
+enum pst_alloc_fn {
+	PST_FN_MALLOC = 0,
+	PST_FN_CALLOC = 1,
+	PST_FN_REALLOC = 2,
+	PST_FN_REALLOCARRAY = 3, /* recorded like REALLOC, with old_addr */
+	PST_FN_POSIX_MEMALIGN = 4,
+	PST_FN_ALIGNED_ALLOC = 5,
+	PST_FN_MEMALIGN = 6,
+	PST_FN_VALLOC = 7,
+	PST_FN_PVALLOC = 8,
+	PST_FN_COUNT
+};
+
+enum pst_clock {
+	PST_CLOCK_MONOTONIC_NS = 0, /* ticks are CLOCK_MONOTONIC nanoseconds */
+	PST_CLOCK_TSC = 1,          /* ticks are x86 TSC cycles */
+};
+
+enum pst_record {
+	PST_REC_CPU = 1u << 0,
+	PST_REC_MEM = 1u << 1,
+	PST_REC_CALLS = 1u << 2,
+};
+
+enum pst_end_reason {
+	PST_END_EXIT = 0,  /* exit() / return from main */
+	PST_END_EXEC = 1,  /* replaced by execve */
+	PST_END_STOP = 2,  /* profshim_stop() then exit */
+};
+
+enum pst_cpu_timer {
+	PST_TIMER_POSIX = 0,     /* timer_create(CLOCK_THREAD_CPUTIME_ID) */
+	PST_TIMER_PERF = 1,      /* perf_event software cpu-clock */
+};
+
+/* Counters of COUNTERS records. Anything dropped is counted here. */
+enum pst_counter {
+	PST_C_EVENTS = 1,
+	PST_C_ALLOCS = 2,
+	PST_C_FREES = 3,
+	PST_C_SAMPLES = 4,
+	PST_C_CALLS = 5,
+	PST_C_DROP_NO_SPACE = 16,     /* events lost: trace could not grow */
+	PST_C_DROP_AFTER_END = 17,    /* events after the thread's end */
+	PST_C_DROP_SAMPLE_BUSY = 18,  /* samples landing inside a shim hook */
+	PST_C_DROP_SAMPLE_LOADER = 19,/* samples landing inside the loader */
+	PST_C_DROP_CALL_DEPTH = 20,   /* calls deeper than the shadow stack */
+	PST_C_DROP_CALL_SHORT = 21,   /* calls filtered by minimum duration */
+	PST_C_DROP_STACK_TRUNC = 22,  /* stacks cut at the depth limit */
+	PST_C_DROP_REENTRANT = 23,    /* hook calls taken on the plain path */
+	PST_C_COUNTER_MAX = 32
+};
+
+/* --- varints (shared encoder; the reader decodes with bounds checks) --- */
+
+static inline uint8_t *pst_put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static inline uint8_t *pst_put_tag(uint8_t *p, uint64_t value, unsigned kind)
+{
+	return pst_put_varint(p, (value << PST_KIND_BITS) | kind);
+}
+
+static inline uint8_t *pst_put_str(uint8_t *p, const char *s, size_t len)
+{
+	if (len > PST_MAX_STR)
+		len = PST_MAX_STR;
+	p = pst_put_varint(p, len);
+	memcpy(p, s, len);
+	return p + len;
+}
+
+/* Bytes a varint needs at most. */
+#define PST_VARINT_MAX 10
+
+#endif

@@ -1,0 +1,64 @@
+/* Event clock selection and TSC calibration: see clock.h. */
+#define _GNU_SOURCE
+#include "clock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "profshim_trace.h"
+#ifdef PS_HAVE_TSC
+#include <cpuid.h>
+#endif
+
+int ps_clock_kind = PST_CLOCK_MONOTONIC_NS;
+uint64_t ps_ticks_per_sec_x1000 = 1000000000000ull;
+
+#ifdef PS_HAVE_TSC
+static int tsc_is_invariant(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
+		return 0;
+	__get_cpuid(0x80000007u, &a, &b, &c, &d);
+	return (d >> 8) & 1;
+}
+
+/* Measure TSC cycles per second over ~2 ms of CLOCK_MONOTONIC. */
+static uint64_t calibrate_tsc_x1000(void)
+{
+	uint64_t m0 = ps_mono_ns(), t0 = __rdtsc(), m1, t1;
+	do {
+		m1 = ps_mono_ns();
+		t1 = __rdtsc();
+	} while (m1 - m0 < 2000000u);
+	return (uint64_t)((double)(t1 - t0) * 1e12 / (double)(m1 - m0));
+}
+#endif
+
+void ps_clock_init(void)
+{
+	const char *want = getenv("PROFSHIM_CLOCK");
+	ps_clock_kind = PST_CLOCK_MONOTONIC_NS;
+	ps_ticks_per_sec_x1000 = 1000000000000ull;
+#ifdef PS_HAVE_TSC
+	int use_tsc = tsc_is_invariant();
+	if (want && strcmp(want, "tsc") == 0)
+		use_tsc = 1;
+	if (want && strcmp(want, "mono") == 0)
+		use_tsc = 0;
+	if (use_tsc) {
+		ps_ticks_per_sec_x1000 = calibrate_tsc_x1000();
+		if (ps_ticks_per_sec_x1000 > 0)
+			ps_clock_kind = PST_CLOCK_TSC;
+		else
+			ps_ticks_per_sec_x1000 = 1000000000000ull;
+	}
+#else
+	(void)want;
+#endif
+}
+
+uint64_t ps_ticks_to_ns(uint64_t ticks)
+{
+	return (uint64_t)((double)ticks * 1e12 / (double)ps_ticks_per_sec_x1000);
+}

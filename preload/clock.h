@@ -1,0 +1,41 @@
+/*
+ * The event clock. On x86 with an invariant TSC, ticks are TSC cycles
+ * (a few ns cheaper per event than the vDSO clock); otherwise ticks are
+ * CLOCK_MONOTONIC nanoseconds. The process file records which one and the
+ * calibration against CLOCK_MONOTONIC (PROCESS_INFO, CLOCK_SYNC).
+ */
+#ifndef PS_CLOCK_H
+#define PS_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define PS_HAVE_TSC 1
+#endif
+
+extern int ps_clock_kind; /* enum pst_clock */
+extern uint64_t ps_ticks_per_sec_x1000;
+
+static inline uint64_t ps_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t ps_now(void)
+{
+#ifdef PS_HAVE_TSC
+	if (__builtin_expect(ps_clock_kind == 1, 1))
+		return __rdtsc();
+#endif
+	return ps_mono_ns();
+}
+
+/* Choose the clock (PROFSHIM_CLOCK=tsc|mono overrides) and calibrate. */
+void ps_clock_init(void);
+/* Convert a tick interval to nanoseconds with the calibration. */
+uint64_t ps_ticks_to_ns(uint64_t ticks);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * Internal declarations shared by the shim's files: configuration, the
+ * per-thread state and the small helpers every hook needs.
+ *
+ * Rules for everything under preload/ (see DESIGN.md): no stdio, no locks on
+ * a hot path, no malloc except through the real allocator when not busy,
+ * errno saved around every hook, async-signal-safe code in signal handlers.
+ */
+#ifndef PS_SHIM_H
+#define PS_SHIM_H
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "profshim_trace.h"
+#include "writer.h"
+
+#define PS_EXPORT __attribute__((visibility("default")))
+#define PS_TLS __attribute__((tls_model("initial-exec")))
+#define PS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* --- configuration (config.c), read once at start from PROFSHIM_* --- */
+struct ps_config {
+	char output[PATH_MAX]; /* PROFSHIM_OUTPUT pattern, "" = default */
+	unsigned record;       /* enum pst_record bits, PROFSHIM_RECORD */
+	unsigned cpu_hz;       /* PROFSHIM_CPU_HZ */
+	unsigned stack_depth;  /* PROFSHIM_STACK_DEPTH */
+	size_t buffer_bytes;   /* PROFSHIM_BUFFER_KB * 1024: mapped window */
+	bool start_paused;     /* PROFSHIM_START=paused */
+	bool quiet;            /* PROFSHIM_QUIET=1: no summary line */
+	uint64_t mem_sample;   /* PROFSHIM_MEM_SAMPLE bytes, 0 = every call */
+	unsigned rss_ms;       /* PROFSHIM_RSS_MS: RSS sampling interval */
+	unsigned calls_mode;   /* PROFSHIM_CALLS: 0 = tree, 1 = trace */
+	uint64_t calls_min_ns; /* PROFSHIM_CALLS_MIN_NS */
+	unsigned calls_max_depth; /* PROFSHIM_CALLS_MAX_DEPTH */
+};
+enum { PS_CALLS_TREE = 0, PS_CALLS_TRACE = 1 };
+extern struct ps_config ps_cfg;
+void ps_config_load(void);
+
+/* --- per-thread state (thread.c) --- */
+enum ps_thread_state { PS_T_FREE = 0, PS_T_ACTIVE = 1, PS_T_DEAD = 2 };
+
+/* Recorder-private per-thread parts; each recorder defines its own. */
+struct ps_stack_table;
+struct ps_calls_thread;
+struct ps_cpu_thread;
+
+struct ps_thread {
+	struct pw_stream out;  /* this thread's trace file */
+	volatile sig_atomic_t busy; /* inside a hook: re-entry takes plain path */
+	volatile int state;    /* enum ps_thread_state */
+	pid_t tid;
+	uint32_t seq;
+	uint64_t last_ticks;   /* time of the previous timed record */
+	uint64_t counters[PST_C_COUNTER_MAX];
+	int64_t live_bytes;    /* usable bytes allocated - freed by this thread */
+	struct ps_stack_table *stacks; /* STACK trie (stacks.c) */
+	struct ps_calls_thread *calls; /* calls.c */
+	struct ps_cpu_thread *cpu;     /* sampler.c */
+	struct ps_thread *next_all;    /* registry list, never unlinked */
+};
+
+extern __thread struct ps_thread *ps_self PS_TLS;
+extern __thread int ps_thread_over PS_TLS; /* the thread's end has run */
+
+/* Global switches. */
+extern volatile int ps_recording;   /* 1 while recording (start/stop) */
+extern volatile int ps_initialized; /* process file open */
+extern int ps_disabled;             /* failed to start: hooks pass through */
+
+/* Start the shim if not yet started (constructor or first hook). */
+void ps_init(void);
+/* The current thread's state, starting the thread lazily; NULL when the
+ * shim is off or the thread is past its end. Never call from a signal
+ * handler (use ps_self there). */
+struct ps_thread *ps_thread_get(void);
+struct ps_thread *ps_thread_start(void);
+void ps_thread_end(struct ps_thread *t);
+/* Walk every thread state ever created (for counters). */
+struct ps_thread *ps_thread_list(void);
+/* Counters of thread states reused since: part of the process totals. */
+void ps_thread_retired(uint64_t out[PST_C_COUNTER_MAX], int64_t *live);
+void ps_threads_init(void);
+void ps_threads_after_fork_child(void);
+void ps_thread_write_counters(struct ps_thread *t);
+void ps_thread_set_name(struct ps_thread *t, const char *name);
+
+/* Enter/leave a hook on thread t: returns false when t is already busy. */
+static inline bool ps_enter(struct ps_thread *t)
+{
+	if (t->busy)
+		return false;
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return true;
+}
+static inline void ps_leave(struct ps_thread *t)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+}
+
+/* Record helpers: reserve room for a record of at most max bytes; on
+ * failure the event is counted as dropped and NULL returned. */
+static inline uint8_t *ps_reserve(struct ps_thread *t, size_t max)
+{
+	uint8_t *p = pw_reserve(&t->out, max);
+	if (PS_UNLIKELY(!p))
+		t->counters[PST_C_DROP_NO_SPACE]++;
+	return p;
+}
+static inline void ps_commit(struct ps_thread *t, uint8_t *end)
+{
+	pw_commit(&t->out, end);
+	t->counters[PST_C_EVENTS]++;
+}
+/* dt for a timed record at `now`, advancing the thread's clock. */
+static inline uint64_t ps_dt(struct ps_thread *t, uint64_t now)
+{
+	uint64_t dt = now >= t->last_ticks ? now - t->last_ticks : 0;
+	t->last_ticks = now >= t->last_ticks ? now : t->last_ticks;
+	return dt;
+}
+/* Write an EXT record of `len` payload bytes from `payload`. */
+void ps_write_ext(struct ps_thread *t, unsigned ext, const uint8_t *payload,
+		  size_t len);
+
+/* --- process (process.c) --- */
+extern pid_t ps_pid;
+extern char ps_process_path[PATH_MAX]; /* absolute path of process file */
+/* Append an EXT record to the process file (takes the process-file lock;
+ * never from a signal handler). */
+void ps_process_ext(unsigned ext, const uint8_t *payload, size_t len);
+/* Close the process: called at exit and before exec. */
+void ps_process_finish(unsigned reason, int status);
+
+/* --- modules (modules.c) --- */
+void ps_modules_record(void);
+
+/* --- stacks (stacks.c) --- */
+/* Intern a stack of n pcs (innermost first) into t's trie, writing STACK
+ * records for new nodes; returns the leaf id (0 for an empty stack). */
+uint64_t ps_stack_intern(struct ps_thread *t, const uintptr_t *pcs, int n);
+void ps_stacks_free(struct ps_thread *t);
+
+/* --- recorder hooks called by the core (each recorder's file) --- */
+void ps_mem_init(void);
+void ps_calls_thread_end(struct ps_thread *t);
+void ps_cpu_init(void);
+void ps_cpu_thread_start(struct ps_thread *t);
+void ps_cpu_thread_end(struct ps_thread *t);
+void ps_cpu_before_fork(void);
+void ps_cpu_after_fork(int child);
+void ps_cpu_before_exec(void);
+void ps_rss_tick(struct ps_thread *t);
+
+/* --- small async-signal-safe helpers (util.c) --- */
+void ps_log(const char *fmt_free_msg, ...); /* strings only, NULL-ended */
+pid_t ps_gettid(void);
+size_t ps_u64_to_str(char *buf, uint64_t v);
+/* mmap-backed allocation for shim-internal tables (never malloc). */
+void *ps_alloc_pages(size_t bytes);
+void ps_free_pages(void *p, size_t bytes);
+
+#endif

@@ -1,0 +1,172 @@
+/* Per-thread trace writer through a sliding shared mapping: see writer.h. */
+#define _GNU_SOURCE
+#include "writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static size_t page_size(void)
+{
+	static size_t ps;
+	if (!ps) {
+		long v = sysconf(_SC_PAGESIZE);
+		ps = v > 0 ? (size_t)v : 4096;
+	}
+	return ps;
+}
+
+/* Make the file hold at least `len` bytes with real blocks behind them, so
+ * a full disk shows up here as an error and never as SIGBUS on a store. */
+static int grow_file(int fd, uint64_t len)
+{
+	int rc = posix_fallocate(fd, 0, (off_t)len);
+	if (rc == EOPNOTSUPP || rc == EINVAL) {
+		if (ftruncate(fd, (off_t)len) != 0)
+			return -errno;
+		return 0;
+	}
+	return -rc;
+}
+
+/* Reopen our file by path and check it is still ours (same inode). */
+static int reopen(struct pw_stream *s)
+{
+	int fd = open(s->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_dev != s->dev || st.st_ino != s->ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+/* Map the window that starts at the page holding data position `pos`. */
+static int map_window(struct pw_stream *s, int fd, uint64_t pos, size_t max)
+{
+	size_t pg = page_size();
+	uint64_t off = pos & ~(uint64_t)(pg - 1);
+	size_t len = s->window_bytes;
+	if (len < (pos - off) + max + pg)
+		len = ((pos - off) + max + 2 * pg) & ~(pg - 1);
+	if (off + len > s->file_len) {
+		int rc = grow_file(fd, off + len);
+		if (rc)
+			return rc;
+		s->file_len = off + len;
+	}
+	void *w = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	if (w == MAP_FAILED)
+		return -errno;
+	if (s->win)
+		munmap(s->win, s->win_len);
+	s->win = w;
+	s->win_off = off;
+	s->win_len = len;
+	s->cur = (uint8_t *)w + (pos - off);
+	s->limit = (uint8_t *)w + len;
+	return 0;
+}
+
+int pw_open(struct pw_stream *s, const char *path, const char *magic,
+	    uint32_t pid, uint32_t tid, uint32_t seq, uint64_t start_ticks,
+	    size_t window_bytes)
+{
+	memset(s, 0, sizeof(*s));
+	size_t plen = strlen(path);
+	if (plen >= sizeof(s->path))
+		return -ENAMETOOLONG;
+	memcpy(s->path, path, plen + 1);
+	size_t pg = page_size();
+	s->window_bytes = (window_bytes + pg - 1) & ~(pg - 1);
+	if (s->window_bytes < 2 * PST_MAX_RECORD)
+		s->window_bytes = 2 * PST_MAX_RECORD;
+
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	int rc = fstat(fd, &st) == 0 ? 0 : -errno;
+	if (!rc) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+		size_t hlen = PST_DATA_OFFSET > pg ? PST_DATA_OFFSET : pg;
+		rc = grow_file(fd, hlen);
+		if (!rc) {
+			s->file_len = hlen;
+			void *h = mmap(NULL, PST_DATA_OFFSET, PROT_READ | PROT_WRITE,
+				       MAP_SHARED, fd, 0);
+			if (h == MAP_FAILED)
+				rc = -errno;
+			else
+				s->hdr = h;
+		}
+	}
+	if (!rc) {
+		struct pst_file_header *h = s->hdr;
+		memcpy(h->magic, magic, PST_MAGIC_LEN);
+		h->version = PST_VERSION;
+		h->header_size = PST_DATA_OFFSET;
+		h->pid = pid;
+		h->tid = tid;
+		h->thread_seq = seq;
+		h->start_ticks = start_ticks;
+		__atomic_store_n(&h->committed, 0, __ATOMIC_RELEASE);
+		rc = map_window(s, fd, PST_DATA_OFFSET, PST_MAX_RECORD);
+	}
+	close(fd);
+	if (rc) {
+		if (s->hdr)
+			munmap(s->hdr, PST_DATA_OFFSET);
+		s->hdr = NULL;
+		s->failed = 1;
+	}
+	return rc;
+}
+
+uint8_t *pw_reserve_slow(struct pw_stream *s, size_t max)
+{
+	if (s->failed || !s->hdr || max > PST_MAX_RECORD)
+		return NULL;
+	uint64_t pos = s->win_off + (uint64_t)(s->cur - s->win);
+	int fd = reopen(s);
+	int rc = fd < 0 ? fd : map_window(s, fd, pos, max);
+	if (fd >= 0)
+		close(fd);
+	if (rc) {
+		s->failed = 1;
+		return NULL;
+	}
+	return s->cur;
+}
+
+void pw_close(struct pw_stream *s)
+{
+	if (!s->hdr)
+		return;
+	uint64_t end = PST_DATA_OFFSET + __atomic_load_n(&s->hdr->committed, __ATOMIC_ACQUIRE);
+	__atomic_or_fetch(&s->hdr->flags, PST_FLAG_CLOSED, __ATOMIC_RELEASE);
+	int fd = reopen(s);
+	if (fd >= 0) {
+		if (ftruncate(fd, (off_t)end) != 0) {
+			/* The zero tail stays; readers stop at `committed`. */
+		}
+		close(fd);
+	}
+	pw_abandon(s);
+}
+
+void pw_abandon(struct pw_stream *s)
+{
+	if (s->win)
+		munmap(s->win, s->win_len);
+	if (s->hdr)
+		munmap(s->hdr, PST_DATA_OFFSET);
+	s->win = s->cur = s->limit = NULL;
+	s->hdr = NULL;
+}

@@ -1,0 +1,61 @@
+/*
+ * Per-thread trace writer: an append-only stream of records into a file
+ * through a sliding shared mapping (see include/profshim_trace.h, "CRASH
+ * SAFETY"). No lock and no syscall per record; a few syscalls each time the
+ * window slides (once per buffer size). Holds no file descriptor between
+ * slides, so a program that closes or reuses descriptors cannot redirect it.
+ */
+#ifndef PS_WRITER_H
+#define PS_WRITER_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "profshim_trace.h"
+
+struct pw_stream {
+	struct pst_file_header *hdr; /* header page, mapped for the stream's life */
+	uint8_t *win;                /* current data window */
+	uint8_t *cur;                /* next byte to write, inside win */
+	uint8_t *limit;              /* end of win */
+	uint64_t win_off;            /* file offset of win[0] */
+	size_t win_len;
+	uint64_t file_len;           /* bytes the file holds (allocated) */
+	size_t window_bytes;         /* configured window size */
+	dev_t dev;
+	ino_t ino;
+	int failed;                  /* cannot grow: every reserve fails */
+	char path[PATH_MAX];
+};
+
+/* Create `path` exclusively (never overwrites); 0 on success, -errno. */
+int pw_open(struct pw_stream *s, const char *path, const char *magic,
+	    uint32_t pid, uint32_t tid, uint32_t seq, uint64_t start_ticks,
+	    size_t window_bytes);
+uint8_t *pw_reserve_slow(struct pw_stream *s, size_t max);
+
+/* Room for a record of at most max (<= PST_MAX_RECORD) bytes, or NULL. */
+static inline uint8_t *pw_reserve(struct pw_stream *s, size_t max)
+{
+	if (__builtin_expect(s->cur != NULL && (size_t)(s->limit - s->cur) >= max, 1))
+		return s->cur;
+	return pw_reserve_slow(s, max);
+}
+
+/* The record ending at `end` is whole: publish it. */
+static inline void pw_commit(struct pw_stream *s, uint8_t *end)
+{
+	s->cur = end;
+	__atomic_store_n(&s->hdr->committed,
+			 s->win_off + (uint64_t)(end - s->win) - PST_DATA_OFFSET,
+			 __ATOMIC_RELEASE);
+}
+
+/* Close cleanly: mark closed, trim preallocated space, unmap. */
+void pw_close(struct pw_stream *s);
+/* Forget the stream without touching the file (a forked child). */
+void pw_abandon(struct pw_stream *s);
+
+#endif

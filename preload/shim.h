@@ -48,6 +48,7 @@ enum ps_thread_state { PS_T_FREE = 0, PS_T_ACTIVE = 1, PS_T_DEAD = 2 };
 
 /* Recorder-private per-thread parts; each recorder defines its own. */
 struct ps_stack_table;
+struct ps_mem_thread;
 struct ps_calls_thread;
 struct ps_cpu_thread;
 
@@ -61,6 +62,7 @@ struct ps_thread {
 	uint64_t counters[PST_C_COUNTER_MAX];
 	int64_t live_bytes;    /* usable bytes allocated - freed by this thread */
 	struct ps_stack_table *stacks; /* STACK trie (stacks.c) */
+	struct ps_mem_thread *mem;     /* mem.c */
 	struct ps_calls_thread *calls; /* calls.c */
 	struct ps_cpu_thread *cpu;     /* sampler.c */
 	struct ps_thread *next_all;    /* registry list, never unlinked */

@@ -1,0 +1,187 @@
+/*
+ * profanalyze's reading half: a session is one process file and its thread
+ * files, validated and decoded; events are delivered merged in time order.
+ *
+ * Pipeline: read + validate (session.c, decode.c) -> merge by time
+ * (merge.c) -> symbolize (symbols.c) -> models (one per recorder) -> one
+ * writer per output format. Writers never re-read traces; models never
+ * print.
+ */
+#ifndef PA_SESSION_H
+#define PA_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "profshim_trace.h"
+
+/* A growable array of fixed-size items. */
+struct pa_vec {
+	void *items;
+	size_t len, cap, item;
+};
+void pa_vec_init(struct pa_vec *v, size_t item_size);
+void *pa_vec_push(struct pa_vec *v); /* zeroed new item; exits on OOM */
+void *pa_vec_at(const struct pa_vec *v, size_t i);
+void pa_vec_free(struct pa_vec *v);
+
+/* Memory helpers that exit with a message on failure. */
+void *pa_xmalloc(size_t n);
+void *pa_xcalloc(size_t n, size_t size);
+void *pa_xrealloc(void *p, size_t n);
+char *pa_xstrdup(const char *s);
+char *pa_xstrndup(const char *s, size_t n);
+
+struct pa_module {
+	uint64_t generation;  /* module map it was seen in (first) */
+	uint64_t bias, lo, hi;
+	char *path;
+	uint8_t build_id[64];
+	size_t build_id_len;
+	uint64_t first_ticks; /* first map that lists it */
+	uint64_t last_ticks;  /* last map that lists it (UINT64_MAX: to the end) */
+};
+
+/* A node of the session-wide stack trie (thread-local ids are mapped onto
+ * these, identical (parent, pc) pairs of different threads share a node). */
+struct pa_stack_node {
+	uint32_t parent; /* index into session.stacks, 0 = root */
+	uint32_t depth;  /* 1 for a child of the root */
+	uint64_t pc;
+};
+
+/* An instrumented function (calls recorder), deduplicated by address. */
+struct pa_func {
+	uint64_t addr;
+};
+
+/* One node of a thread's calling-context tree (PROFSHIM_CALLS=tree). */
+struct pa_cct_node {
+	uint64_t id, parent; /* thread-local ids; parent 0 = root */
+	uint32_t func;       /* index into session.funcs */
+	uint64_t calls;
+	uint64_t incl_ticks, excl_ticks, min_ticks, max_ticks;
+	uint32_t nbuckets;
+	uint64_t buckets[64]; /* bucket i: duration in [2^(i-1), 2^i) ticks */
+};
+
+struct pa_thread {
+	uint32_t seq;
+	uint32_t tid;
+	char name[64];
+	char *path;           /* thread file */
+	uint64_t start_ticks;
+	uint64_t end_ticks;   /* THREAD_END, else its last event */
+	bool ended;           /* THREAD_END seen */
+	bool closed;          /* header says closed cleanly */
+	uint64_t events;      /* records decoded */
+	uint64_t counters[PST_C_COUNTER_MAX];
+	struct pa_vec cct;    /* struct pa_cct_node */
+	/* decode state, private to decode.c */
+	const uint8_t *data;
+	size_t data_len, pos;
+	uint64_t now;
+	struct pa_vec stack_map; /* uint32_t: local stack id -> session node */
+	struct pa_vec func_map;  /* uint32_t: local func id -> session func */
+	size_t map_len;          /* bytes mapped at data - PST_DATA_OFFSET */
+	const uint8_t *map;
+	size_t index;            /* position in session.threads */
+};
+
+struct pa_marker {
+	uint64_t ticks;
+	uint32_t thread; /* index into session.threads */
+	uint64_t pc;
+	char *name;
+};
+
+struct pa_session {
+	char *path;               /* process file */
+	uint32_t pid, ppid;
+	unsigned clock_kind;      /* enum pst_clock */
+	double ticks_per_ns;      /* calibration result */
+	uint64_t start_ticks, end_ticks;
+	uint64_t start_mono_ns, start_wall_ns;
+	unsigned record_mask;     /* enum pst_record */
+	bool ended;               /* PROCESS_END seen */
+	unsigned end_reason;
+	char *exe;
+	int argc;
+	char **argv;
+	unsigned cpu_hz, cpu_timer, cpu_signal; /* CPU_TIMER, 0 if none */
+	uint64_t counters[PST_C_COUNTER_MAX];   /* process + all threads */
+	struct pa_vec modules;   /* struct pa_module */
+	struct pa_vec threads;   /* struct pa_thread * */
+	struct pa_vec stacks;    /* struct pa_stack_node; [0] = root */
+	struct pa_vec funcs;     /* struct pa_func; [0] = unknown */
+	struct pa_vec markers;   /* struct pa_marker (filled while merging) */
+	struct pa_vec warnings;  /* char * */
+	void *stack_index;       /* private: (parent, pc) -> node */
+	void *func_index;        /* private: addr -> func */
+	bool progress;           /* show progress on stderr */
+};
+
+/* Kinds of merged events: the record kinds, plus the thread's end. */
+enum pa_event_kind {
+	PA_EV_EXIT = PST_K_EXIT,
+	PA_EV_ENTER = PST_K_ENTER,
+	PA_EV_ALLOC = PST_K_ALLOC,
+	PA_EV_FREE = PST_K_FREE,
+	PA_EV_SAMPLE = PST_K_SAMPLE,
+	PA_EV_MARK = PST_K_MARK,
+	PA_EV_RSS = PST_K_RSS,
+	PA_EV_THREAD_END = 32,
+};
+
+struct pa_event {
+	unsigned kind;           /* enum pa_event_kind */
+	uint64_t ticks;          /* absolute event clock */
+	struct pa_thread *thread;
+	union {
+		struct { uint32_t func; } enter;           /* ENTER */
+		struct {
+			unsigned fn;     /* enum pst_alloc_fn */
+			uint64_t size, addr, old_addr;
+			uint32_t stack; /* session stack node, 0 = none */
+		} alloc;
+		struct { uint64_t addr; } free;
+		struct {
+			uint64_t weight;
+			uint32_t stack;
+			uint64_t shadow_depth;
+		} sample;
+		struct { const struct pa_marker *marker; } mark;
+		struct { uint64_t bytes; } rss;
+	} u;
+};
+
+/* An error with the file and offset it concerns. */
+struct pa_error {
+	char msg[512];
+};
+
+/* Open and validate a session from its process file; reads the process
+ * file and maps every thread file. Returns 0, or -1 with *err filled. */
+int pa_session_open(struct pa_session *s, const char *path, struct pa_error *err);
+void pa_session_close(struct pa_session *s);
+
+typedef void (*pa_event_fn)(const struct pa_event *ev, void *ctx);
+/* Decode every thread file and deliver their events merged in time order
+ * (a heap over the threads). Definitions (STACK, FUNC) are applied before
+ * the events that use them; CCT nodes land in thread->cct. Returns 0, or
+ * -1 with *err (a malformed record; a torn tail is only a warning). */
+int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_error *err);
+
+/* Time conversions. */
+double pa_ticks_to_ns(const struct pa_session *s, uint64_t ticks); /* interval */
+double pa_ns_since_start(const struct pa_session *s, uint64_t ticks);
+uint64_t pa_session_duration_ticks(const struct pa_session *s);
+
+/* The module covering pc at time ticks (NULL if none). */
+const struct pa_module *pa_module_for(const struct pa_session *s, uint64_t pc, uint64_t ticks);
+
+void pa_warn(struct pa_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -163,7 +163,9 @@ struct pa_event {
 			uint32_t stack;
 			uint64_t shadow_depth;
 		} sample;
-		struct { size_t index; } mark; /* into session.markers */
+		/* Index into session.markers, valid while the run lasts; when
+		 * pa_session_run returns the markers are sorted by time. */
+		struct { size_t index; } mark;
 		struct { uint64_t bytes; } rss;
 	} u;
 };

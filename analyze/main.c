@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "models.h"
+#include "sample_model.h"
+#include "symbols.h"
 
 static void usage(FILE *out)
 {
@@ -211,12 +213,15 @@ static void on_event(const struct pa_event *ev, void *ctx)
 {
 	struct pa_models *pm = ctx;
 	summary_model_event(pm->summary, ev);
+	if (pm->cpu)
+		cpu_model_event(pm->cpu, ev);
 }
 
 static int write_json(const struct pa_models *pm, FILE *out)
 {
 	cJSON *root = cJSON_CreateObject();
 	summary_report_json(pm, root);
+	cpu_report_json(pm, root);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -230,6 +235,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 static int write_text(const struct pa_models *pm, FILE *out)
 {
 	summary_report_text(pm, out);
+	cpu_report_text(pm, out);
 	return 0;
 }
 
@@ -240,11 +246,28 @@ static int write_report(const struct pa_models *pm, FILE *out)
 		return write_text(pm, out);
 	case PA_FMT_JSON:
 		return write_json(pm, out);
+	case PA_FMT_CHROME:
+		if (pm->cpu && pm->cpu->samples)
+			return cpu_write_cpuprofile(pm, out);
+		break;
+	case PA_FMT_FLAMEGRAPH:
+		if (pm->cpu && pm->cpu->samples && (pm->o->data == PA_DATA_AUTO || pm->o->data == PA_DATA_CPU))
+			return cpu_write_flamegraph(pm, out);
+		break;
+	case PA_FMT_FOLDED:
+		if (pm->cpu && pm->cpu->samples && (pm->o->data == PA_DATA_AUTO || pm->o->data == PA_DATA_CPU))
+			return cpu_write_folded(pm, out);
+		break;
+	case PA_FMT_SPEEDSCOPE:
+		if (pm->cpu && pm->cpu->samples && (pm->o->data == PA_DATA_AUTO || pm->o->data == PA_DATA_CPU))
+			return cpu_write_speedscope(pm, out);
+		break;
 	default:
-		fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
-			format_names[pm->o->format]);
-		return 1;
+		break;
 	}
+	fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
+		format_names[pm->o->format]);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -262,10 +285,15 @@ int main(int argc, char **argv)
 	s.progress = !o.quiet;
 	struct pa_models pm = { .s = &s, .o = &o };
 	pm.summary = summary_model_new(&s);
+	pm.syms = pa_symbols_new(&s);
+	if (s.record_mask & PST_REC_CPU)
+		pm.cpu = cpu_model_new(&s);
 	int rc = pa_session_run(&s, on_event, &pm, &err);
 	if (rc) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
+		if (pm.cpu)
+			cpu_model_finish(pm.cpu, pm.syms);
 		if (!o.quiet)
 			for (size_t i = 0; i < s.warnings.len; i++)
 				fprintf(stderr, "profanalyze: warning: %s\n",
@@ -286,6 +314,8 @@ int main(int argc, char **argv)
 		}
 	}
 	summary_model_free(pm.summary);
+	cpu_model_free(pm.cpu);
+	pa_symbols_free(pm.syms);
 	pa_session_close(&s);
 	return rc ? 1 : 0;
 }

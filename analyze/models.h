@@ -13,12 +13,14 @@
 
 struct pa_symbols;
 struct summary_model;
+struct cpu_model;
 
 struct pa_models {
 	struct pa_session *s;
 	struct pa_symbols *syms;
 	const struct pa_options *o;
 	struct summary_model *summary;
+	struct cpu_model *cpu;     /* CPU samples (sample_model.h), NULL if none */
 };
 
 /* --- the session summary (report_summary.c) --- */
@@ -28,6 +30,14 @@ void summary_model_free(struct summary_model *m);
 struct cJSON;
 void summary_report_json(const struct pa_models *pm, struct cJSON *root);
 void summary_report_text(const struct pa_models *pm, FILE *out);
+
+/* --- CPU samples (report_cpu.c, out_cpuprofile.c, out_flamegraph.c) --- */
+void cpu_report_json(const struct pa_models *pm, struct cJSON *root);
+void cpu_report_text(const struct pa_models *pm, FILE *out);
+int cpu_write_cpuprofile(const struct pa_models *pm, FILE *out);
+int cpu_write_flamegraph(const struct pa_models *pm, FILE *out);
+int cpu_write_folded(const struct pa_models *pm, FILE *out);
+int cpu_write_speedscope(const struct pa_models *pm, FILE *out);
 
 /* Format a pc as "function (file:line)" into buf (symbols when known). */
 const char *pa_describe_pc(const struct pa_models *pm, uint64_t pc, bool ret_addr, uint64_t ticks,

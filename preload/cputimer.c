@@ -13,7 +13,15 @@
 #include "cputimer.h"
 #include "shim.h"
 
-static int exclude_kernel; /* set when the kernel refuses kernel-mode time */
+/*
+ * perf_attr_note: kernel mode is excluded. An overflow that lands while
+ * the thread is in the kernel then raises no signal, so the signal only
+ * ever interrupts user code: it can never be pending while the thread
+ * enters a blocking call, which would make poll, epoll_wait or nanosleep
+ * fail with EINTR. The CPU time is not lost: the sample's weight comes
+ * from the counter (ps_ct_weight), so the next sample carries it.
+ * Excluding the kernel is also what perf_event_paranoid=2 allows.
+ */
 
 static long perf_open(struct perf_event_attr *a, pid_t tid)
 {
@@ -30,20 +38,15 @@ static void perf_attr(struct perf_event_attr *a, uint64_t period)
 	a->wakeup_events = 1; /* a signal on every overflow */
 	a->disabled = 1;
 	a->exclude_hv = 1;
-	a->exclude_kernel = (unsigned)exclude_kernel;
+	a->exclude_kernel = 1; /* see perf_attr_note */
 }
 
-/* Open a cpu-clock event on tid, dropping kernel time if not allowed. */
+/* Open a cpu-clock event on tid. */
 static int perf_open_event(pid_t tid, uint64_t period)
 {
 	struct perf_event_attr a;
 	perf_attr(&a, period);
 	long fd = perf_open(&a, tid);
-	if (fd < 0 && (errno == EACCES || errno == EPERM) && !exclude_kernel) {
-		exclude_kernel = 1;
-		perf_attr(&a, period);
-		fd = perf_open(&a, tid);
-	}
 	return fd < 0 ? -errno : (int)fd;
 }
 

@@ -5,8 +5,9 @@
  * status line (and a tooltip); click zooms into a frame (its callers stay
  * as full-width bars, click one or "Reset zoom" to zoom out); the search
  * box highlights matching frames (substring or regular expression) and
- * says what share of the samples they cover. Without script it is still a
- * static flame graph with tooltips.
+ * says what share of the samples they cover. "file.svg#q=TEXT&zoom=NAME"
+ * opens with a search and a zoom. Without script it is still a static
+ * flame graph with tooltips.
  *
  * Threads: all threads under "all", one frame per thread above it;
  * --thread=TID draws one thread.
@@ -138,9 +139,9 @@ static void frames(struct fg *g, uint32_t node, double left, int level)
 static const char script[] =
 	"<script type=\"text/ecmascript\"><![CDATA[\n"
 	"'use strict';\n"
-	"var W=%.1f, PAD=%.1f, FH=%d, frames=[], zoomed=null, status, matchText;\n"
+	"var W=%.1f, PAD=%.1f, FH=%d, frames=[], zoomed=null, statusEl, matchEl;\n"
 	"function init(){\n"
-	"  status=document.getElementById('status'); matchText=document.getElementById('matched');\n"
+	"  statusEl=document.getElementById('status'); matchEl=document.getElementById('matched');\n"
 	"  var gs=document.querySelectorAll('g.f');\n"
 	"  for(var i=0;i<gs.length;i++){var g=gs[i];frames.push({g:g,l:+g.dataset.l,w:+g.dataset.w,d:+g.dataset.d,\n"
 	"    s:+g.dataset.s,n:g.dataset.n,at:g.dataset.at,r:g.querySelector('rect'),t:g.querySelector('text')});\n"
@@ -151,11 +152,15 @@ static const char script[] =
 	"  document.addEventListener('keydown',function(e){if((e.ctrlKey||e.metaKey)&&e.key==='f'){e.preventDefault();box.focus();}\n"
 	"    if(e.key==='Escape'){box.value='';search('');zoom(null);}});\n"
 	"  zoom(null);\n"
+	"  var h=decodeURIComponent(location.hash.slice(1)).split('&');\n"
+	"  for(var i=0;i<h.length;i++){var kv=h[i].split('=');\n"
+	"    if(kv[0]==='q'&&kv[1]){box.value=kv[1];search(kv[1]);}\n"
+	"    if(kv[0]==='zoom')for(var j=0;j<frames.length;j++)if(frames[j].n===kv[1]){zoom(frames[j]);break;}}\n"
 	"}\n"
 	"function byG(g){for(var i=0;i<frames.length;i++)if(frames[i].g===g)return frames[i];return null;}\n"
 	"function describe(f){var pct=100*f.s/frames[0].s;return f.n+(f.at?'  ['+f.at+']':'')+'  \\u2014  '+f.s+' samples, '+pct.toFixed(2)+'%%';}\n"
-	"function hover(e){var f=byG(e.currentTarget);if(f)status.textContent=describe(f);}\n"
-	"function unhover(){status.textContent=zoomed?'Zoomed into '+zoomed.n+' \\u2014 click a frame below it or Reset zoom to go back':'Hover a frame to see its name; click to zoom; search above.';}\n"
+	"function hover(e){var f=byG(e.currentTarget);if(f)statusEl.textContent=describe(f);}\n"
+	"function unhover(){statusEl.textContent=zoomed?'Zoomed into '+zoomed.n+' \\u2014 click a frame below it or Reset zoom to go back':'Hover a frame to see its name; click to zoom; search above.';}\n"
 	"function click(e){var f=byG(e.currentTarget);if(!f)return;zoom(f===zoomed||f.d===0?null:f);}\n"
 	"function fit(f,x,w){var chars=Math.floor((w-6)/7);if(chars<3){f.t.textContent='';return;}\n"
 	"  f.t.textContent=f.n.length<=chars?f.n:f.n.slice(0,chars-2)+'..';f.t.setAttribute('x',(x+3).toFixed(2));}\n"
@@ -175,7 +180,7 @@ static const char script[] =
 	"  for(var j=0;j<covered.length;j++){var c=covered[j],inside=false;\n"
 	"    for(var k=0;k<taken.length;k++)if(c.l>=taken[k].l-1e-12&&c.l+c.w<=taken[k].l+taken[k].w+1e-12){inside=true;break;}\n"
 	"    if(!inside){taken.push(c);sum+=c.s;}}\n"
-	"  matchText.textContent=q?('Matched: '+(100*sum/frames[0].s).toFixed(2)+'%% of samples in '+covered.length+' frames'):'';\n"
+	"  matchEl.textContent=q?('Matched: '+(100*sum/frames[0].s).toFixed(2)+'%% of samples in '+covered.length+' frames'):'';\n"
 	"}\n"
 	"window.addEventListener('load',init);\n"
 	"]]></script>\n";

@@ -173,7 +173,7 @@ top_self() {
 @test "flame graph, folded and speedscope outputs" {
 	run_shim "$TMP/t.trace" "$PROGS/cpu_burn" 2 100 >/dev/null
 	"$PROFANALYZE" -q "$TMP/t.trace" --format=flamegraph -o "$TMP/f.svg"
-	xmllint --noout "$TMP/f.svg"
+	python3 -c "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])" "$TMP/f.svg"
 	grep -q 'data-n="burn_worker"' "$TMP/f.svg"
 	grep -q 'id="search"' "$TMP/f.svg"
 	grep -q '<script' "$TMP/f.svg"

@@ -262,7 +262,9 @@ void ps_ct_forget(struct ps_cpu_thread *c)
 uint64_t ps_ct_weight(struct ps_cpu_thread *c, const siginfo_t *si)
 {
 	if (c->mech == PST_TIMER_POSIX) {
-		if (si->si_code != SI_TIMER)
+		/* glibc's timer_t of a SIGEV_THREAD_ID timer is the kernel's id. */
+		if (si->si_code != SI_TIMER || !c->has_timer ||
+		    si->si_timerid != (int)(intptr_t)c->timer)
 			return 0;
 		return 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
 	}

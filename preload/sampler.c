@@ -60,6 +60,7 @@ static int fds_lost_logged;
 static struct ps_cpu_thread *slots; /* push-only registry */
 static int slots_lock;          /* arm/disarm/retarget; never in a handler */
 static __thread sigset_t fork_saved_mask PS_TLS;
+static __thread int fork_blocked PS_TLS; /* fork_saved_mask is to restore */
 
 static void lock_slots(void)
 {
@@ -333,12 +334,15 @@ void ps_cpu_before_fork(void)
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, cpu_sig);
-	pthread_sigmask(SIG_BLOCK, &set, &fork_saved_mask);
+	if (pthread_sigmask(SIG_BLOCK, &set, &fork_saved_mask) == 0)
+		fork_blocked = 1;
 }
 
 static void restore_fork_mask(void)
 {
-	pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
+	if (fork_blocked)
+		pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
+	fork_blocked = 0;
 }
 
 static void resume_all(void)
@@ -357,10 +361,9 @@ void ps_cpu_after_fork(int child)
 		return;
 	if (!child) {
 		/* After fork in the parent, or after a failed exec. */
+		restore_fork_mask();
 		if (exec_paused)
 			resume_all();
-		else
-			restore_fork_mask();
 		return;
 	}
 	lock_slots();

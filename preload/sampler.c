@@ -46,7 +46,7 @@
 
 /* The calls recorder's shadow-stack depth of thread t (calls.c). Weak:
  * until that recorder provides it, samples carry depth 0. */
-extern uint64_t ps_calls_depth(struct ps_thread *t) __attribute__((weak, visibility("hidden")));
+extern int ps_calls_depth(const struct ps_thread *t) __attribute__((weak, visibility("hidden")));
 
 #define MAX_DEPTH 256
 
@@ -89,7 +89,8 @@ static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 	if (n >= max)
 		t->counters[PST_C_DROP_STACK_TRUNC]++;
 	uint64_t stack = ps_stack_intern(t, pcs, n);
-	uint64_t depth = ps_calls_depth ? ps_calls_depth(t) : 0;
+	int d = ps_calls_depth ? ps_calls_depth(t) : 0;
+	uint64_t depth = d > 0 ? (uint64_t)d : 0;
 	uint8_t *p = ps_reserve(t, 4 * PST_VARINT_MAX);
 	if (!p)
 		return;

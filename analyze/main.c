@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap_model.h"
 #include "models.h"
 
 static void usage(FILE *out)
@@ -211,12 +212,14 @@ static void on_event(const struct pa_event *ev, void *ctx)
 {
 	struct pa_models *pm = ctx;
 	summary_model_event(pm->summary, ev);
+	heap_model_event(pm->heap, ev);
 }
 
 static int write_json(const struct pa_models *pm, FILE *out)
 {
 	cJSON *root = cJSON_CreateObject();
 	summary_report_json(pm, root);
+	heap_report_json(pm, root);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -230,6 +233,34 @@ static int write_json(const struct pa_models *pm, FILE *out)
 static int write_text(const struct pa_models *pm, FILE *out)
 {
 	summary_report_text(pm, out);
+	heap_report_text(pm, out);
+	return 0;
+}
+
+/* Memory counters and markers only, until the generic trace writer lands. */
+static int write_mem_trace(const struct pa_models *pm, FILE *out)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *events = cJSON_AddArrayToObject(root, "traceEvents");
+	heap_trace_counters(pm, events);
+	for (size_t i = 0; i < pm->s->markers.len; i++) {
+		const struct pa_marker *mk = pa_vec_at(&pm->s->markers, i);
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "name", mk->name);
+		cJSON_AddStringToObject(e, "ph", "i");
+		cJSON_AddStringToObject(e, "s", "g");
+		cJSON_AddNumberToObject(e, "ts", pa_ns_since_start(pm->s, mk->ticks) / 1e3);
+		cJSON_AddNumberToObject(e, "pid", pm->s->pid);
+		cJSON_AddNumberToObject(e, "tid", pm->s->pid);
+		cJSON_AddItemToArray(events, e);
+	}
+	char *text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (!text)
+		return -1;
+	fputs(text, out);
+	fputc('\n', out);
+	free(text);
 	return 0;
 }
 
@@ -240,11 +271,20 @@ static int write_report(const struct pa_models *pm, FILE *out)
 		return write_text(pm, out);
 	case PA_FMT_JSON:
 		return write_json(pm, out);
+	case PA_FMT_HEAPPROFILE:
+		return heap_write_heapprofile(pm, out);
+	case PA_FMT_FOLDED:
+		if (pm->o->data == PA_DATA_MEM || pm->o->data == PA_DATA_AUTO)
+			return heap_write_folded(pm, out);
+		break;
+	case PA_FMT_TRACE:
+		return write_mem_trace(pm, out);
 	default:
-		fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
-			format_names[pm->o->format]);
-		return 1;
+		break;
 	}
+	fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
+		format_names[pm->o->format]);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -262,7 +302,10 @@ int main(int argc, char **argv)
 	s.progress = !o.quiet;
 	struct pa_models pm = { .s = &s, .o = &o };
 	pm.summary = summary_model_new(&s);
+	pm.heap = heap_model_new(&s, &o);
 	int rc = pa_session_run(&s, on_event, &pm, &err);
+	if (!rc)
+		rc = heap_model_finish(pm.heap, &err);
 	if (rc) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
@@ -286,6 +329,7 @@ int main(int argc, char **argv)
 		}
 	}
 	summary_model_free(pm.summary);
+	heap_model_free(pm.heap);
 	pa_session_close(&s);
 	return rc ? 1 : 0;
 }

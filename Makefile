@@ -62,6 +62,8 @@ $(BUILD)/tests/fi_%: tests/progs/fi_%.c | $(BUILD)/tests
 	$(CC) $(PROG_CFLAGS) -finstrument-functions -rdynamic -o $@ $< -ldl
 $(BUILD)/tests/fi_%: tests/progs/fi_%.cpp | $(BUILD)/tests
 	$(CXX) -O1 -g -Iinclude -pthread -finstrument-functions -rdynamic -o $@ $<
+$(BUILD)/tests/%_jemalloc: tests/progs/%_jemalloc.c | $(BUILD)/tests
+	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -ljemalloc -ldl -lm
 $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
 	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -ldl -lm
 $(BUILD)/tests/%: tests/progs/%.cpp | $(BUILD)/tests

@@ -174,6 +174,8 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 	m->live_blocks -= w;
 	m->live_bytes -= bytes;
 	uint64_t *last = last_alloc_of(m, ev->thread);
+	if (is_free)
+		site->frees += w;
 	if (is_free && *last == b->addr) {
 		m->temporary += w;
 		site->temporary += w;

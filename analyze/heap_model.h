@@ -31,6 +31,7 @@ struct heap_site {
 	uint32_t stack;        /* session stack node of the allocation */
 	uint64_t ticks;        /* first allocation (picks the module map) */
 	double allocs, bytes;  /* allocations and requested bytes */
+	double frees;          /* blocks of this site freed by free() */
 	double live_blocks, live_bytes; /* at the end: leaks */
 	double peak_bytes;     /* live bytes of this site at the peak */
 	double temporary;      /* temporary allocations */

@@ -77,6 +77,7 @@ static cJSON *site_json(const struct pa_models *pm, const struct heap_site *site
 	cJSON *o = cJSON_CreateObject();
 	add_num(o, "allocations", site->allocs);
 	add_num(o, "bytes", site->bytes);
+	add_num(o, "frees", site->frees);
 	add_num(o, "peak_bytes", site->peak_bytes);
 	add_num(o, "leaked_bytes", site->live_bytes);
 	add_num(o, "leaked_blocks", site->live_blocks);

@@ -230,20 +230,24 @@ static uint64_t capture_stack(struct ps_thread *t)
 	return ps_stack_intern(t, pcs, n);
 }
 
-static inline void rss_check(struct ps_thread *t)
+/* RSS reading due? `now` is the time of the event just written (reading
+ * the clock costs ~20 ns in a VM: once per event is enough). */
+static inline void rss_check(struct ps_thread *t, uint64_t now)
 {
-	if (PS_UNLIKELY(ps_now() >= __atomic_load_n(&ps_rss_next, __ATOMIC_RELAXED)))
+	if (PS_UNLIKELY(now >= __atomic_load_n(&ps_rss_next, __ATOMIC_RELAXED)))
 		ps_rss_tick(t);
 }
 
-static void write_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
-			uintptr_t old)
+/* Returns the event time. */
+static uint64_t write_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
+			    uintptr_t old)
 {
 	uint64_t stack = capture_stack(t);
+	uint64_t now = ps_now();
 	uint8_t *w = ps_reserve(t, 7 * PST_VARINT_MAX);
 	if (!w)
-		return;
-	w = pst_put_tag(w, ps_dt(t, ps_now()), PST_K_ALLOC);
+		return now;
+	w = pst_put_tag(w, ps_dt(t, now), PST_K_ALLOC);
 	w = pst_put_varint(w, fn);
 	w = pst_put_varint(w, size);
 	w = pst_put_varint(w, (uintptr_t)p);
@@ -251,6 +255,7 @@ static void write_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p
 	if (fn == PST_FN_REALLOC || fn == PST_FN_REALLOCARRAY)
 		w = pst_put_varint(w, old);
 	ps_commit(t, w);
+	return now;
 }
 
 static void write_free(struct ps_thread *t, uintptr_t addr)
@@ -263,28 +268,60 @@ static void write_free(struct ps_thread *t, uintptr_t addr)
 	ps_commit(t, w);
 }
 
-/* A new block p (or a failed call, p == NULL) of `size` requested bytes. */
+/* A new block p (or a failed call, p == NULL) of `size` requested bytes,
+ * full tracking. */
 static void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 {
 	t->counters[PST_C_ALLOCS]++;
 	t->live_bytes += (int64_t)usable(p);
-	if (ps_memsample_mean) {
-		if (!ps_memsample_take(size))
-			return;
-		if (p && !ps_memsample_remember((uintptr_t)p))
-			t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
-	}
-	write_alloc(t, fn, size, p, 0);
-	rss_check(t);
+	rss_check(t, write_alloc(t, fn, size, p, 0));
 }
 
-/* Recording wrapper for the plain allocating calls. */
+/* The same in sampling mode, past the sampling decision. */
+static __attribute__((noinline)) void note_sampled(struct ps_thread *t, unsigned fn,
+						   uint64_t size, void *p)
+{
+	if (p) {
+		if (ps_memsample_remember((uintptr_t)p, size))
+			t->live_bytes += ps_memsample_estimate(size);
+		else
+			t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
+	}
+	rss_check(t, write_alloc(t, fn, size, p, 0));
+}
+
+/* Either mode, for the rarer calls. */
+static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
+{
+	if (!ps_memsample_mean) {
+		note_alloc(t, fn, size, p);
+		return;
+	}
+	t->counters[PST_C_ALLOCS]++;
+	if (ps_memsample_take(size))
+		note_sampled(t, fn, size, p);
+}
+
+/* Recording wrapper for the plain allocating calls. Sampling mode only
+ * counts the call unless it is a sample: no clock, no errno traffic. */
 #define RECORD_ALLOC(fn, size, call)                                           \
 	do {                                                                   \
 		struct ps_thread *t_ = mem_enter();                            \
 		if (!t_)                                                       \
 			return call;                                           \
 		void *p_ = call;                                               \
+		if (ps_memsample_mean) {                                       \
+			t_->counters[PST_C_ALLOCS]++;                          \
+			if (PS_LIKELY(!ps_memsample_take(size))) {             \
+				ps_leave(t_);                                  \
+				return p_;                                     \
+			}                                                      \
+			int e_ = errno;                                        \
+			note_sampled(t_, fn, size, p_);                        \
+			ps_leave(t_);                                          \
+			errno = e_;                                            \
+			return p_;                                             \
+		}                                                              \
 		int e_ = errno;                                                \
 		note_alloc(t_, fn, size, p_);                                  \
 		ps_leave(t_);                                                  \
@@ -315,6 +352,18 @@ PS_EXPORT void *calloc(size_t nmemb, size_t size)
 	RECORD_ALLOC(PST_FN_CALLOC, bytes, real.calloc(nmemb, size));
 }
 
+/* Free of a possibly sampled block in sampling mode. */
+static __attribute__((noinline)) void free_sampled(struct ps_thread *t, void *p)
+{
+	uint64_t size = 0;
+	int saved = errno;
+	if (ps_memsample_forget((uintptr_t)p, &size)) {
+		t->live_bytes -= ps_memsample_estimate(size);
+		write_free(t, (uintptr_t)p);
+	}
+	errno = saved;
+}
+
 PS_EXPORT void free(void *p)
 {
 	if (PS_UNLIKELY(!p || is_boot(p)))
@@ -325,13 +374,21 @@ PS_EXPORT void free(void *p)
 		real.free(p);
 		return;
 	}
-	int saved = errno;
 	t->counters[PST_C_FREES]++;
-	t->live_bytes -= (int64_t)usable(p);
 	/* Written before the block goes back: another thread may get the
 	 * same address at once, and its ALLOC must come later in time. */
-	if (!ps_memsample_mean || ps_memsample_forget((uintptr_t)p))
-		write_free(t, (uintptr_t)p);
+	if (ps_memsample_mean) {
+		/* Sampling: no errno traffic unless the block may be sampled
+		 * (the real free leaves errno as it would without us). */
+		if (PS_UNLIKELY(ps_memsample_maybe((uintptr_t)p)))
+			free_sampled(t, p);
+		real.free(p);
+		ps_leave(t);
+		return;
+	}
+	int saved = errno;
+	t->live_bytes -= (int64_t)usable(p);
+	write_free(t, (uintptr_t)p);
 	real.free(p);
 	ps_leave(t);
 	errno = saved;
@@ -355,29 +412,33 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	struct ps_thread *t = mem_enter();
 	if (!t)
 		return real.realloc(p, n);
-	size_t old_usable = usable(p);
+	size_t old_usable = ps_memsample_mean ? 0 : usable(p);
 	void *q = real.realloc(p, n);
 	int e = errno;
 	t->counters[PST_C_ALLOCS]++;
 	/* p is gone unless the call failed (NULL result for a non-zero size). */
 	bool old_gone = p && (q || n == 0);
-	if (old_gone)
-		t->live_bytes -= (int64_t)old_usable;
-	t->live_bytes += (int64_t)usable(q);
+	uint64_t now = 0;
 	if (!ps_memsample_mean) {
-		write_alloc(t, fn, n, q, old_gone ? (uintptr_t)p : 0);
+		if (old_gone)
+			t->live_bytes -= (int64_t)old_usable;
+		t->live_bytes += (int64_t)usable(q);
+		now = write_alloc(t, fn, n, q, old_gone ? (uintptr_t)p : 0);
 	} else {
 		/* Sampling: the old block's free, when it was sampled, and the
 		 * new block as a fresh allocation when it is sampled. */
-		if (old_gone && ps_memsample_forget((uintptr_t)p))
-			write_free(t, (uintptr_t)p);
+		if (old_gone && ps_memsample_maybe((uintptr_t)p))
+			free_sampled(t, p);
 		if (ps_memsample_take(n)) {
-			if (q && !ps_memsample_remember((uintptr_t)q))
+			if (q && ps_memsample_remember((uintptr_t)q, n))
+				t->live_bytes += ps_memsample_estimate(n);
+			else if (q)
 				t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
-			write_alloc(t, fn, n, q, 0);
+			now = write_alloc(t, fn, n, q, 0);
 		}
 	}
-	rss_check(t);
+	if (now)
+		rss_check(t, now);
 	ps_leave(t);
 	errno = e;
 	return q;
@@ -400,7 +461,7 @@ PS_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		struct ps_thread *t = mem_enter();
 		if (t) {
-			note_alloc(t, PST_FN_REALLOCARRAY, 0, NULL);
+			note_any(t, PST_FN_REALLOCARRAY, 0, NULL);
 			ps_leave(t);
 		}
 		errno = ENOMEM;
@@ -432,7 +493,7 @@ PS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		*out = p;
 	if (t) {
 		int e = errno;
-		note_alloc(t, PST_FN_POSIX_MEMALIGN, n, rc == 0 ? p : NULL);
+		note_any(t, PST_FN_POSIX_MEMALIGN, n, rc == 0 ? p : NULL);
 		ps_leave(t);
 		errno = e;
 	}

@@ -18,21 +18,20 @@
 #define SET_BITS 16
 #define SET_SLOTS (1u << SET_BITS)
 #define SET_MAX_LIVE (SET_SLOTS / 2)
-#define FILTER_BITS 15
+#define FILTER_BITS PS_FILTER_BITS
 #define EMPTY 0u
 #define TOMBSTONE 1u
 
 uint64_t ps_memsample_mean;
 
 static uintptr_t *set_slots;       /* SET_SLOTS addresses */
-static uint8_t *filter;            /* 2^FILTER_BITS counters */
+uint8_t *ps_memsample_filter;     /* 2^PS_FILTER_BITS counters */
+#define filter ps_memsample_filter
 static unsigned set_live;          /* sampled blocks in the set */
 
-struct sample_tls {
-	int64_t until;  /* bytes to the next sample point */
-	uint64_t rng;   /* xorshift64* state, 0 = not seeded */
-};
-static __thread struct sample_tls tls PS_TLS;
+__thread struct ps_sample_tls ps_sample_tls PS_TLS;
+#define tls ps_sample_tls
+static uint64_t *set_sizes;        /* the blocks' requested sizes */
 
 void ps_memsample_init(void)
 {
@@ -40,8 +39,9 @@ void ps_memsample_init(void)
 	if (!ps_memsample_mean)
 		return;
 	set_slots = ps_alloc_pages(SET_SLOTS * sizeof(uintptr_t));
+	set_sizes = ps_alloc_pages(SET_SLOTS * sizeof(uint64_t));
 	filter = ps_alloc_pages(1u << FILTER_BITS);
-	if (!set_slots || !filter) {
+	if (!set_slots || !set_sizes || !filter) {
 		ps_log("cannot allocate the memory sampling tables; ",
 		       "recording every allocation instead", NULL);
 		ps_memsample_mean = 0;
@@ -93,30 +93,28 @@ static int64_t draw_distance(void)
 	return (int64_t)d;
 }
 
-bool ps_memsample_take(size_t size)
+bool ps_memsample_passed(void)
 {
-	if (PS_UNLIKELY(tls.rng == 0))
+	if (PS_UNLIKELY(tls.rng == 0)) {
+		/* First use in this thread: start with a random distance (the
+		 * charge just made is forgiven). */
 		tls.until = draw_distance();
-	tls.until -= (int64_t)(size ? size : 1);
-	if (PS_LIKELY(tls.until > 0))
 		return false;
+	}
 	/* One sample, however many sample points the block spans: the
 	 * reader's weight 1 / (1 - exp(-s/mean)) accounts for that. */
 	tls.until = draw_distance();
 	return true;
 }
 
-static inline uint32_t addr_hash(uintptr_t a)
-{
-	return (uint32_t)(((uint64_t)a * 0x9e3779b97f4a7c15ull) >> 32);
-}
+#define addr_hash ps_memsample_hash
 
 static inline uint8_t *filter_of(uint32_t h)
 {
 	return &filter[h & ((1u << FILTER_BITS) - 1)];
 }
 
-bool ps_memsample_remember(uintptr_t addr)
+bool ps_memsample_remember(uintptr_t addr, uint64_t size)
 {
 	uint32_t h = addr_hash(addr);
 	uint8_t *f = filter_of(h);
@@ -132,13 +130,17 @@ bool ps_memsample_remember(uintptr_t addr)
 		uintptr_t cur = __atomic_load_n(&set_slots[i], __ATOMIC_ACQUIRE);
 		if (cur != EMPTY && cur != TOMBSTONE)
 			continue;
+		/* The size goes in first: a slot is only found by its
+		 * address once the block is live, and only its owner frees
+		 * it. */
+		__atomic_store_n(&set_sizes[i], size, __ATOMIC_RELAXED);
 		if (__atomic_compare_exchange_n(&set_slots[i], &cur, addr, 0,
 						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			return true;
 	}
 }
 
-bool ps_memsample_forget(uintptr_t addr)
+bool ps_memsample_forget(uintptr_t addr, uint64_t *size)
 {
 	uint32_t h = addr_hash(addr);
 	uint8_t *f = filter_of(h);
@@ -149,6 +151,8 @@ bool ps_memsample_forget(uintptr_t addr)
 		uintptr_t cur = __atomic_load_n(&set_slots[i], __ATOMIC_ACQUIRE);
 		if (cur == EMPTY)
 			return false;
+		if (cur == addr)
+			*size = __atomic_load_n(&set_sizes[i], __ATOMIC_RELAXED);
 		if (cur == addr &&
 		    __atomic_compare_exchange_n(&set_slots[i], &cur, TOMBSTONE, 0,
 						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {

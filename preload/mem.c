@@ -212,9 +212,13 @@ static inline void ensure_real(void)
 		resolve_real();
 }
 
-/* While dlsym runs (resolve_state 1) allocations come from the arena. */
+/* Resolve the real functions if needed; true while dlsym runs (state 1),
+ * when allocations must come from the arena. One load when resolved. */
 static inline bool resolving(void)
 {
+	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2))
+		return false;
+	resolve_real();
 	return __atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 1;
 }
 
@@ -333,7 +337,6 @@ static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 
 PS_EXPORT void *malloc(size_t n)
 {
-	ensure_real();
 	if (PS_UNLIKELY(resolving()))
 		return boot_alloc(n, 0);
 	RECORD_ALLOC(PST_FN_MALLOC, n, real.malloc(n));
@@ -341,7 +344,6 @@ PS_EXPORT void *malloc(size_t n)
 
 PS_EXPORT void *calloc(size_t nmemb, size_t size)
 {
-	ensure_real();
 	if (PS_UNLIKELY(resolving())) {
 		size_t n;
 		return __builtin_mul_overflow(nmemb, size, &n) ? NULL : boot_alloc(n, 0);
@@ -446,7 +448,6 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 
 PS_EXPORT void *realloc(void *p, size_t n)
 {
-	ensure_real();
 	if (PS_UNLIKELY(resolving()))
 		return p ? NULL : boot_alloc(n, 0);
 	return realloc_common(p, n, PST_FN_REALLOC);
@@ -472,7 +473,6 @@ PS_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 
 PS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-	ensure_real();
 	if (PS_UNLIKELY(resolving())) {
 		*out = boot_alloc(n, align);
 		return *out ? 0 : ENOMEM;
@@ -502,7 +502,6 @@ PS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 PS_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	ensure_real();
 	if (PS_UNLIKELY(resolving()))
 		return boot_alloc(n, align);
 	RECORD_ALLOC(PST_FN_ALIGNED_ALLOC, n,
@@ -511,7 +510,6 @@ PS_EXPORT void *aligned_alloc(size_t align, size_t n)
 
 PS_EXPORT void *memalign(size_t align, size_t n)
 {
-	ensure_real();
 	if (PS_UNLIKELY(resolving()))
 		return boot_alloc(n, align);
 	RECORD_ALLOC(PST_FN_MEMALIGN, n, real_memalign(align, n));
@@ -529,7 +527,6 @@ static size_t page_size(void)
 
 PS_EXPORT void *valloc(size_t n)
 {
-	ensure_real();
 	if (PS_UNLIKELY(resolving()))
 		return boot_alloc(n, page_size());
 	RECORD_ALLOC(PST_FN_VALLOC, n,
@@ -549,7 +546,6 @@ static void *pvalloc_fallback(size_t n)
 
 PS_EXPORT void *pvalloc(size_t n)
 {
-	ensure_real();
 	if (PS_UNLIKELY(resolving()))
 		return boot_alloc(n, page_size());
 	RECORD_ALLOC(PST_FN_PVALLOC, n, real.pvalloc ? real.pvalloc(n) : pvalloc_fallback(n));

@@ -4,7 +4,9 @@
  * through three call paths of different depth, each kept in a ring of 1024
  * live blocks and freed when the ring comes round; the ring is freed at the
  * end; each block is filled once (programs write what they allocate).
- * Usage: mem_bench [N] (default 5000000). Exact answers for N: N
+ * Usage: mem_bench [N [PASSES]] (default 5000000, 0): PASSES > 0 adds work
+ * per block (checksum passes over it), for a program that does something
+ * with its memory besides allocating it. Exact answers for N: N
  * allocations, N frees, 0 leaks; bytes = the sum printed with "bytes=".
  */
 #include <stdint.h>
@@ -16,6 +18,8 @@
 
 static void *ring[RING];
 static uint64_t total_bytes;
+static uint64_t checksum;
+static int passes;
 
 __attribute__((noinline)) static void *leaf_alloc(size_t n)
 {
@@ -57,6 +61,7 @@ static void put_u64(const char *label, uint64_t v)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 5000000;
+	passes = argc > 2 ? atoi(argv[2]) : 0;
 	uint32_t x = 12345;
 	for (long i = 0; i < n; i++) {
 		x = x * 1103515245u + 12345u;
@@ -74,11 +79,16 @@ int main(int argc, char **argv)
 			break;
 		}
 		total_bytes += size;
+		for (int k = 0; k < passes; k++)
+			for (size_t j = 0; j < size; j++)
+				checksum = checksum * 31 + ((unsigned char *)p)[j];
 		free(ring[i % RING]);
 		ring[i % RING] = p;
 	}
 	for (int i = 0; i < RING; i++)
 		free(ring[i]);
 	put_u64("bytes=", total_bytes);
+	if (passes)
+		put_u64("checksum=", checksum);
 	return 0;
 }

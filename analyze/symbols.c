@@ -372,18 +372,21 @@ static void unknown_frame(struct pa_symbols *sy, const struct pa_module *pm, con
 	f->function = intern(sy, buf);
 }
 
-/* The name of a subprogram or inlined instance: C++ through its linkage
- * name (qualified, with parameters), else DW_AT_name. _integrate follows
- * abstract_origin and specification, where clones and methods keep them. */
+/* The name of a subprogram or inlined instance: C++ through its mangled
+ * linkage name (qualified, with parameters), else DW_AT_name; C linkage
+ * names are asm labels (glibc's __GI_ aliases), not what people wrote.
+ * _integrate follows abstract_origin and specification, where clones and
+ * methods keep their names. */
 static const char *die_name(struct pa_symbols *sy, Dwarf_Die *die)
 {
 	Dwarf_Attribute a;
 	const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
 	if (!n)
 		n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
-	if (n)
+	if (n && strncmp(n, "_Z", 2) == 0)
 		return demangled(sy, n);
-	return intern(sy, dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a)));
+	const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+	return intern(sy, name ? name : n);
 }
 
 static int die_decl_line(Dwarf_Die *die)

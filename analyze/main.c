@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "models.h"
+#include "out_trace.h"
 #include "symbols.h"
 
 static void usage(FILE *out)
@@ -234,9 +235,20 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	return 0;
 }
 
+/* Timeline: names and markers from the session, events from each model. */
+static int write_trace(const struct pa_models *pm, FILE *out)
+{
+	struct pa_trace_out t;
+	pa_trace_begin(&t, out, pm);
+	pa_trace_end(&t);
+	return 0;
+}
+
 static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
+	case PA_FMT_TRACE:
+		return write_trace(pm, out);
 	case PA_FMT_TEXT:
 		return write_text(pm, out);
 	case PA_FMT_JSON:

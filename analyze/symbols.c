@@ -199,35 +199,24 @@ static bool covers(const struct pa_module *m, uint64_t pc)
 }
 
 /*
- * Address ranges are reused when libraries are unloaded and others loaded,
- * so among the modules covering pc the one loaded last before ticks is
- * the one that was mapped there; an address seen before any map listed a
- * module there falls back to the earliest one covering it.
+ * Address ranges are reused when libraries are unloaded and others loaded:
+ * the session's pa_module_for picks the module mapped at pc at that time
+ * ([first_ticks, last_ticks)), else any that covered pc. Consecutive
+ * lookups mostly hit the same module, so that one is tried first.
  */
 static long module_index_at(struct pa_symbols *sy, uint64_t pc, uint64_t ticks)
 {
 	const struct pa_vec *v = &sy->s->modules;
 	if (sy->last_mod < v->len) {
 		const struct pa_module *m = pa_vec_at(v, sy->last_mod);
-		if (covers(m, pc) && m->first_ticks <= ticks && ticks <= m->last_ticks)
+		if (covers(m, pc) && m->first_ticks <= ticks && ticks < m->last_ticks)
 			return (long)sy->last_mod;
 	}
-	long best = -1, earliest = -1;
-	for (size_t i = 0; i < v->len; i++) {
-		const struct pa_module *m = pa_vec_at(v, i);
-		if (!covers(m, pc))
-			continue;
-		const struct pa_module *e = earliest >= 0 ? pa_vec_at(v, (size_t)earliest) : NULL;
-		if (!e || m->first_ticks < e->first_ticks)
-			earliest = (long)i;
-		const struct pa_module *b = best >= 0 ? pa_vec_at(v, (size_t)best) : NULL;
-		if (m->first_ticks <= ticks && (!b || m->first_ticks > b->first_ticks))
-			best = (long)i;
-	}
-	long r = best >= 0 ? best : earliest;
-	if (r >= 0)
-		sy->last_mod = (size_t)r;
-	return r;
+	const struct pa_module *m = pa_module_for(sy->s, pc, ticks);
+	if (!m)
+		return -1;
+	sy->last_mod = (size_t)(m - (const struct pa_module *)v->items);
+	return (long)sy->last_mod;
 }
 
 /* --- opening modules --- */

@@ -172,8 +172,9 @@ static struct pa_module *module_named(struct pa_session *s, const char *suffix)
 static struct pa_module *add_fake(struct pa_session *s, const struct pa_module *like,
 				  const char *path)
 {
+	struct pa_module copy = *like; /* like may point into the vec */
 	struct pa_module *m = pa_vec_push(&s->modules);
-	*m = *like;
+	*m = copy;
 	m->path = pa_xstrdup(path);
 	return m;
 }
@@ -418,6 +419,7 @@ static void test_range_reuse(void)
 	lib->first_ticks = 100;
 	lib->last_ticks = 300; /* unloaded by the map at 300 */
 	struct pa_module *other = add_fake(&s, lib, "/nonexistent/other.so");
+	lib = NULL; /* moved */
 	other->first_ticks = 300;
 	other->last_ticks = UINT64_MAX;
 	struct pa_symbols *sy = pa_symbols_new(&s);
@@ -467,6 +469,62 @@ static void test_stripped(void)
 	f = pa_symbols_function(sy, (uintptr_t)lib_hidden_addr(), 5);
 	CHECK(!strstr(f->function, "sym_lib_add") && !strstr(f->function, "twice"),
 	      "hidden got wrong name %s", S(f->function));
+	CHECK(s.warnings.len == 0, "warning %s", S(warning(&s, 0)));
+	pa_symbols_free(sy);
+	session_done(&s);
+}
+
+/* A C++ program resolved after it exited: demangled methods and template
+ * instances, an inlined template, its build-id checked. */
+static void test_cxx_offline(void)
+{
+	char dir[PATH_MAX], cmd[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s", exe_path);
+	snprintf(cmd, sizeof(cmd), "%s/../sym_cxx", dirname(dir));
+	char *prog = realpath(cmd, NULL);
+	FILE *p = prog ? popen(prog, "r") : NULL;
+	CHECK(p != NULL, "cannot run %s", cmd);
+	if (!p) {
+		free(prog);
+		return;
+	}
+	struct pa_session s;
+	session_init(&s);
+	struct pa_module m = {.last_ticks = UINT64_MAX};
+	char label[32], id[160] = "";
+	unsigned long pc[3] = {0};
+	int line[3] = {0}, func_line[3] = {0}, k = 0;
+	if (fscanf(p, "module %lx %lx %lx %159s\n", &m.bias, &m.lo, &m.hi, id) == 4) {
+		for (size_t i = 0; id[2 * i] && i < sizeof(m.build_id); i++)
+			sscanf(id + 2 * i, "%2hhx", &m.build_id[m.build_id_len++]);
+		add_fake(&s, &m, prog);
+	}
+	while (k < 3 && fscanf(p, "point %31s %lx %d %d\n", label, &pc[k], &line[k], &func_line[k]) == 4)
+		k++;
+	CHECK(pclose(p) == 0 && k == 3 && s.modules.len == 1, "sym_cxx output: %d points", k);
+	free(prog);
+	if (k < 3 || s.modules.len != 1) {
+		session_done(&s);
+		return;
+	}
+	struct pa_symbols *sy = pa_symbols_new(&s);
+	const struct pa_frame *f;
+	int n = pa_symbols_resolve(sy, pc[0], true, 5, &f);
+	CHECK(n == 2, "got %d frames", n);
+	if (n == 2) {
+		CHECK(streq(f[0].function, "int ns::twice<int>(int)") && f[0].inlined, "got %s",
+		      S(f[0].function));
+		CHECK(f[0].line == line[0] && f[0].func_line == func_line[0], "line %d:%d want %d:%d",
+		      f[0].line, f[0].func_line, line[0], func_line[0]);
+		CHECK(ends_with(f[0].file, "tests/progs/sym_cxx.cpp"), "got %s", S(f[0].file));
+		CHECK(streq(f[1].function, "ns::Widget::spin(int)") && !f[1].inlined, "got %s",
+		      S(f[1].function));
+		CHECK(f[1].line == line[2] && f[1].func_line == func_line[2], "line %d:%d want %d:%d",
+		      f[1].line, f[1].func_line, line[2], func_line[2]);
+	}
+	n = pa_symbols_resolve(sy, pc[1], true, 5, &f);
+	CHECK(n == 1 && streq(f[0].function, "ns::Widget::spin(int)") && f[0].line == line[1],
+	      "got %d %s:%d", n, S(f[0].function), f[0].line);
 	CHECK(s.warnings.len == 0, "warning %s", S(warning(&s, 0)));
 	pa_symbols_free(sy);
 	session_done(&s);
@@ -546,6 +604,7 @@ int main(void)
 	test_range_reuse();
 	test_stripped();
 	test_vdso();
+	test_cxx_offline();
 	if (getenv("TEST_SYMBOLS_SPEED"))
 		report_speed();
 	char cmd[PATH_MAX];

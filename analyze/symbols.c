@@ -104,7 +104,7 @@ struct fn_range { /* a DWARF subprogram's (part of its) code */
 
 struct sym_module {
 	enum mod_state state;
-	Dwfl *dwfl;      /* owned unless shared_from >= 0 */
+	Dwfl *dwfl;	  /* owned unless shared_from >= 0 */
 	long shared_from; /* index of the module whose Dwfl this reuses, or -1 */
 	Dwfl_Module *dm;
 	const char *base; /* basename, for "module+0xoff" names */
@@ -222,9 +222,9 @@ static long module_index_at(struct pa_symbols *sy, uint64_t pc, uint64_t ticks)
 /* --- opening modules --- */
 
 static const Dwfl_Callbacks offline_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo, /* /usr/lib/debug, debuglink */
-	.section_address = dwfl_offline_section_address,
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo, /* /usr/lib/debug, debuglink */
+    .section_address = dwfl_offline_section_address,
 };
 
 /* The vDSO has no file on disk; that is normal, not worth a warning. */
@@ -270,8 +270,7 @@ static long same_module(struct pa_symbols *sy, size_t i)
 	for (size_t j = 0; j < i; j++) {
 		const struct pa_module *o = pa_vec_at(&sy->s->modules, j);
 		if (sy->mods[j].state != MOD_UNOPENED && sy->mods[j].shared_from < 0 &&
-		    o->bias == pm->bias &&
-		    o->build_id_len == pm->build_id_len &&
+		    o->bias == pm->bias && o->build_id_len == pm->build_id_len &&
 		    memcmp(o->build_id, pm->build_id, pm->build_id_len) == 0 &&
 		    strcmp(o->path, pm->path) == 0)
 			return (long)j;
@@ -296,8 +295,8 @@ static void open_module(struct pa_symbols *sy, size_t i)
 		return;
 	int fd = open(pm->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset", pm->path,
-			strerror(errno));
+		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset",
+			pm->path, strerror(errno));
 		sy->stats.modules_bad++;
 		return;
 	}
@@ -305,8 +304,8 @@ static void open_module(struct pa_symbols *sy, size_t i)
 	/* add_p_vaddr true: base is the load bias, as dl_iterate_phdr gave it */
 	m->dm = m->dwfl ? dwfl_report_elf(m->dwfl, m->base, pm->path, fd, pm->bias, true) : NULL;
 	if (!m->dm) {
-		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset", pm->path,
-			dwfl_errmsg(-1));
+		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset",
+			pm->path, dwfl_errmsg(-1));
 		close(fd); /* dwfl owns fd only on success */
 	} else {
 		dwfl_report_end(m->dwfl, NULL, NULL);

@@ -24,7 +24,9 @@ static const int twice_line = __LINE__ + 2;
 template <class T>
 __attribute__((always_inline)) inline T twice(T x)
 {
-	unsigned long pc = here(); int line = __LINE__;
+	unsigned long pc;
+	int line;
+	pc = here(), line = __LINE__; /* one line (clang-format safe) */
 	std::printf("point twice %lx %d %d\n", pc, line, twice_line);
 	return 2 * x;
 }
@@ -37,7 +39,8 @@ struct Widget {
 static const int spin_line = __LINE__ + 1;
 __attribute__((noinline)) int Widget::spin(int k)
 {
-	int r = twice(k); int line = __LINE__;
+	int r, line;
+	r = twice(k), line = __LINE__;
 	std::printf("point spin %lx %d %d\n", here(), __LINE__, spin_line);
 	std::printf("point spin_call 0 %d %d\n", line, spin_line);
 	return r + n;

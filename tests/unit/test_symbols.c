@@ -21,16 +21,16 @@
 
 static int passed, failed;
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (cond) {                                                \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-		}                                                          \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			passed++;                                                                  \
+		} else {                                                                           \
+			failed++;                                                                  \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+		}                                                                                  \
 	} while (0)
 
 static bool streq(const char *a, const char *b)
@@ -67,7 +67,7 @@ static const int inl1_line = __LINE__ + 1;
 static inline __attribute__((always_inline)) void inl1(void)
 {
 	sink++;
-	ret_pc = get_ret(); call_line_inl1 = __LINE__;
+	ret_pc = get_ret(), call_line_inl1 = __LINE__; /* one line: the call's */
 	sink++;
 }
 
@@ -75,7 +75,7 @@ static const int inl2_line = __LINE__ + 1;
 static inline __attribute__((always_inline)) void inl2(void)
 {
 	sink++;
-	inl1(); call_line_inl2 = __LINE__;
+	inl1(), call_line_inl2 = __LINE__; /* one line: the call's */
 	sink++;
 }
 
@@ -83,14 +83,14 @@ static const int outer_fn_line = __LINE__ + 1;
 __attribute__((noipa)) void outer_fn(void)
 {
 	sink++;
-	inl2(); call_line_outer = __LINE__;
+	inl2(), call_line_outer = __LINE__; /* one line: the call's */
 	sink++;
 }
 
 static const int caller_fn_line = __LINE__ + 1;
 __attribute__((noipa)) static void caller_fn(void)
 {
-	ret_pc = get_ret(); call_line_caller = __LINE__;
+	ret_pc = get_ret(), call_line_caller = __LINE__; /* one line: the call's */
 	sink++;
 }
 
@@ -226,9 +226,9 @@ static int load_lib(void)
 	lib_twice_line = dlsym(h, "sym_lib_twice_line");
 	lib_hidden_line = dlsym(h, "sym_lib_hidden_line");
 	return lib_add && lib_twice && lib_hidden_addr && lib_add_line && lib_twice_line &&
-			       lib_hidden_line
-		       ? 0
-		       : -1;
+		       lib_hidden_line
+		   ? 0
+		   : -1;
 }
 
 /* --- tests --- */
@@ -295,7 +295,8 @@ static void test_inline_chain(void)
 		CHECK(f[1].line == call_line_inl2, "got %d want %d", f[1].line, call_line_inl2);
 		CHECK(f[1].func_line == inl2_line, "got %d want %d", f[1].func_line, inl2_line);
 		CHECK(ends_with(f[1].file, "test_symbols.c"), "got %s", S(f[1].file));
-		CHECK(streq(f[2].function, "outer_fn") && !f[2].inlined, "got %s", S(f[2].function));
+		CHECK(streq(f[2].function, "outer_fn") && !f[2].inlined, "got %s",
+		      S(f[2].function));
 		CHECK(f[2].line == call_line_outer, "got %d want %d", f[2].line, call_line_outer);
 		CHECK(f[2].func_line == outer_fn_line, "got %d want %d", f[2].func_line,
 		      outer_fn_line);
@@ -360,22 +361,26 @@ static void test_build_id_mismatch(void)
 	struct pa_module *lib = module_named(&s, "/sym_lib.so");
 	char copy[PATH_MAX];
 	snprintf(copy, sizeof(copy), "%s/sym_lib.so", tmpdir);
-	int rc = lib && lib->build_id_len ? copy_file(lib_path, copy, lib->build_id, lib->build_id_len) : -1;
+	int rc = lib && lib->build_id_len
+		     ? copy_file(lib_path, copy, lib->build_id, lib->build_id_len)
+		     : -1;
 	CHECK(rc == 0, "copy with patched build-id failed");
 	free(lib->path);
 	lib->path = pa_xstrdup(copy); /* the run recorded the original's build-id */
 	struct pa_symbols *sy = pa_symbols_new(&s);
 	char want[64];
-	snprintf(want, sizeof(want), "sym_lib.so+0x%lx", (unsigned long)((uintptr_t)lib_add - lib->bias));
+	snprintf(want, sizeof(want), "sym_lib.so+0x%lx",
+		 (unsigned long)((uintptr_t)lib_add - lib->bias));
 	const struct pa_frame *f;
 	int n = pa_symbols_resolve(sy, (uintptr_t)lib_add, false, 5, &f);
 	CHECK(n == 1 && streq(f[0].function, want), "got %s want %s", S(f[0].function), want);
 	CHECK(f[0].file == NULL && f[0].line == 0, "file %s", S(f[0].file));
 	CHECK(streq(f[0].module, copy), "module %s", S(f[0].module));
 	n = pa_symbols_resolve(sy, (uintptr_t)lib_twice, false, 5, &f);
-	CHECK(n == 1 && strncmp(f[0].function, "sym_lib.so+0x", 13) == 0, "got %s", S(f[0].function));
+	CHECK(n == 1 && strncmp(f[0].function, "sym_lib.so+0x", 13) == 0, "got %s",
+	      S(f[0].function));
 	CHECK(s.warnings.len == 1 && strstr(warning(&s, 0), "build-id") &&
-		      strstr(warning(&s, 0), copy),
+		  strstr(warning(&s, 0), copy),
 	      "warnings %zu: %s", s.warnings.len, S(warning(&s, 0)));
 	/* the rest of the process still resolves */
 	n = pa_symbols_resolve(sy, (uintptr_t)static_fn, false, 5, &f);
@@ -388,7 +393,8 @@ static void test_missing_file_and_no_module(void)
 {
 	struct pa_session s;
 	session_init(&s);
-	struct pa_module like = {.bias = 0x100000, .lo = 0x100000, .hi = 0x200000, .last_ticks = UINT64_MAX};
+	struct pa_module like = {
+	    .bias = 0x100000, .lo = 0x100000, .hi = 0x200000, .last_ticks = UINT64_MAX};
 	like.build_id_len = 4;
 	add_fake(&s, &like, "/nonexistent/dir/libgone.so");
 	struct pa_symbols *sy = pa_symbols_new(&s);
@@ -441,9 +447,10 @@ static void test_stripped(void)
 	char cmd[7 * PATH_MAX], dbg[PATH_MAX], all[PATH_MAX];
 	snprintf(dbg, sizeof(dbg), "%s/dbg/sym_lib.so", tmpdir);
 	snprintf(all, sizeof(all), "%s/all/sym_lib.so", tmpdir);
-	snprintf(cmd, sizeof(cmd),
-		 "mkdir -p %s/dbg %s/all && objcopy --strip-debug %s %s && objcopy --strip-all %s %s",
-		 tmpdir, tmpdir, lib_path, dbg, lib_path, all);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "mkdir -p %s/dbg %s/all && objcopy --strip-debug %s %s && objcopy --strip-all %s %s",
+	    tmpdir, tmpdir, lib_path, dbg, lib_path, all);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "test_symbols: objcopy failed, stripped tests skipped\n");
 		return;
@@ -499,7 +506,8 @@ static void test_cxx_offline(void)
 			sscanf(id + 2 * i, "%2hhx", &m.build_id[m.build_id_len++]);
 		add_fake(&s, &m, prog);
 	}
-	while (k < 3 && fscanf(p, "point %31s %lx %d %d\n", label, &pc[k], &line[k], &func_line[k]) == 4)
+	while (k < 3 &&
+	       fscanf(p, "point %31s %lx %d %d\n", label, &pc[k], &line[k], &func_line[k]) == 4)
 		k++;
 	CHECK(pclose(p) == 0 && k == 3 && s.modules.len == 1, "sym_cxx output: %d points", k);
 	free(prog);
@@ -514,13 +522,13 @@ static void test_cxx_offline(void)
 	if (n == 2) {
 		CHECK(streq(f[0].function, "int ns::twice<int>(int)") && f[0].inlined, "got %s",
 		      S(f[0].function));
-		CHECK(f[0].line == line[0] && f[0].func_line == func_line[0], "line %d:%d want %d:%d",
-		      f[0].line, f[0].func_line, line[0], func_line[0]);
+		CHECK(f[0].line == line[0] && f[0].func_line == func_line[0],
+		      "line %d:%d want %d:%d", f[0].line, f[0].func_line, line[0], func_line[0]);
 		CHECK(ends_with(f[0].file, "tests/progs/sym_cxx.cpp"), "got %s", S(f[0].file));
 		CHECK(streq(f[1].function, "ns::Widget::spin(int)") && !f[1].inlined, "got %s",
 		      S(f[1].function));
-		CHECK(f[1].line == line[2] && f[1].func_line == func_line[2], "line %d:%d want %d:%d",
-		      f[1].line, f[1].func_line, line[2], func_line[2]);
+		CHECK(f[1].line == line[2] && f[1].func_line == func_line[2],
+		      "line %d:%d want %d:%d", f[1].line, f[1].func_line, line[2], func_line[2]);
 	}
 	n = pa_symbols_resolve(sy, pc[1], true, 5, &f);
 	CHECK(n == 1 && streq(f[0].function, "ns::Widget::spin(int)") && f[0].line == line[1],

@@ -104,7 +104,7 @@ struct fn_range { /* a DWARF subprogram's (part of its) code */
 
 struct sym_module {
 	enum mod_state state;
-	Dwfl *dwfl;      /* owned unless shared_from >= 0 */
+	Dwfl *dwfl;	  /* owned unless shared_from >= 0 */
 	long shared_from; /* index of the module whose Dwfl this reuses, or -1 */
 	Dwfl_Module *dm;
 	const char *base; /* basename, for "module+0xoff" names */
@@ -199,43 +199,32 @@ static bool covers(const struct pa_module *m, uint64_t pc)
 }
 
 /*
- * Address ranges are reused when libraries are unloaded and others loaded,
- * so among the modules covering pc the one loaded last before ticks is
- * the one that was mapped there; an address seen before any map listed a
- * module there falls back to the earliest one covering it.
+ * Address ranges are reused when libraries are unloaded and others loaded:
+ * the session's pa_module_for picks the module mapped at pc at that time
+ * ([first_ticks, last_ticks)), else any that covered pc. Consecutive
+ * lookups mostly hit the same module, so that one is tried first.
  */
 static long module_index_at(struct pa_symbols *sy, uint64_t pc, uint64_t ticks)
 {
 	const struct pa_vec *v = &sy->s->modules;
 	if (sy->last_mod < v->len) {
 		const struct pa_module *m = pa_vec_at(v, sy->last_mod);
-		if (covers(m, pc) && m->first_ticks <= ticks && ticks <= m->last_ticks)
+		if (covers(m, pc) && m->first_ticks <= ticks && ticks < m->last_ticks)
 			return (long)sy->last_mod;
 	}
-	long best = -1, earliest = -1;
-	for (size_t i = 0; i < v->len; i++) {
-		const struct pa_module *m = pa_vec_at(v, i);
-		if (!covers(m, pc))
-			continue;
-		const struct pa_module *e = earliest >= 0 ? pa_vec_at(v, (size_t)earliest) : NULL;
-		if (!e || m->first_ticks < e->first_ticks)
-			earliest = (long)i;
-		const struct pa_module *b = best >= 0 ? pa_vec_at(v, (size_t)best) : NULL;
-		if (m->first_ticks <= ticks && (!b || m->first_ticks > b->first_ticks))
-			best = (long)i;
-	}
-	long r = best >= 0 ? best : earliest;
-	if (r >= 0)
-		sy->last_mod = (size_t)r;
-	return r;
+	const struct pa_module *m = pa_module_for(sy->s, pc, ticks);
+	if (!m)
+		return -1;
+	sy->last_mod = (size_t)(m - (const struct pa_module *)v->items);
+	return (long)sy->last_mod;
 }
 
 /* --- opening modules --- */
 
 static const Dwfl_Callbacks offline_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo, /* /usr/lib/debug, debuglink */
-	.section_address = dwfl_offline_section_address,
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo, /* /usr/lib/debug, debuglink */
+    .section_address = dwfl_offline_section_address,
 };
 
 /* The vDSO has no file on disk; that is normal, not worth a warning. */
@@ -281,8 +270,7 @@ static long same_module(struct pa_symbols *sy, size_t i)
 	for (size_t j = 0; j < i; j++) {
 		const struct pa_module *o = pa_vec_at(&sy->s->modules, j);
 		if (sy->mods[j].state != MOD_UNOPENED && sy->mods[j].shared_from < 0 &&
-		    o->bias == pm->bias &&
-		    o->build_id_len == pm->build_id_len &&
+		    o->bias == pm->bias && o->build_id_len == pm->build_id_len &&
 		    memcmp(o->build_id, pm->build_id, pm->build_id_len) == 0 &&
 		    strcmp(o->path, pm->path) == 0)
 			return (long)j;
@@ -307,8 +295,8 @@ static void open_module(struct pa_symbols *sy, size_t i)
 		return;
 	int fd = open(pm->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset", pm->path,
-			strerror(errno));
+		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset",
+			pm->path, strerror(errno));
 		sy->stats.modules_bad++;
 		return;
 	}
@@ -316,8 +304,8 @@ static void open_module(struct pa_symbols *sy, size_t i)
 	/* add_p_vaddr true: base is the load bias, as dl_iterate_phdr gave it */
 	m->dm = m->dwfl ? dwfl_report_elf(m->dwfl, m->base, pm->path, fd, pm->bias, true) : NULL;
 	if (!m->dm) {
-		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset", pm->path,
-			dwfl_errmsg(-1));
+		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset",
+			pm->path, dwfl_errmsg(-1));
 		close(fd); /* dwfl owns fd only on success */
 	} else {
 		dwfl_report_end(m->dwfl, NULL, NULL);

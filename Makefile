@@ -13,7 +13,7 @@ SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec
 	-fno-omit-frame-pointer -pthread
 SHIM_LIBS := -lunwind -ldl -lpthread -lrt
 ANALYZE_CFLAGS := $(BASE_CFLAGS) -Ianalyze
-ANALYZE_LIBS := -ldw -lelf -lcjson -lz -lm
+ANALYZE_LIBS := -ldw -lelf -lcjson -lz -lm -lstdc++
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SHIM_SRC := $(wildcard preload/*.c)
@@ -32,7 +32,7 @@ PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(PROG_C)) \
 TESTLIBS := $(patsubst tests/progs/lib/%.c,$(BUILD)/tests/%.so,$(wildcard tests/progs/lib/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
-PROG_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Iinclude -pthread \
+PROG_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -Iinclude -pthread \
 	-fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc
 
 .PHONY: all deps demo test test-unit test-bats test-asan bench install clean format fuzz
@@ -83,17 +83,16 @@ test-bats: test-progs
 	bats --jobs 2 --no-parallelize-within-files tests/*.bats 2>/dev/null || bats tests/*.bats
 
 # profanalyze, the unit tests and the suite again with ASan/UBSan.
-test-asan: deps
+test-asan: deps test-progs
 	$(MAKE) BUILD=build-asan CC="$(CC)" BASE_CFLAGS="$(BASE_CFLAGS) $(SAN)" \
 		ANALYZE_LIBS="$(ANALYZE_LIBS) $(SAN)" SHIM_BUILD_SKIP=1 build-asan/profanalyze \
 		$(patsubst $(BUILD)/%,build-asan/%,$(UNITS))
+	find $(BUILD)/tests -maxdepth 1 -type f -exec cp {} build-asan/tests/ \;
 	@bash tests/run-unit.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNITS))
 	PROFANALYZE=$(CURDIR)/build-asan/profanalyze bats tests/*.bats
 
 test: deps
-	$(MAKE) test-unit
-	$(MAKE) test-bats
-	$(MAKE) test-asan
+	@bash tests/run-all.sh
 
 demo: deps all $(PROGS)
 	@bash tools/demo.sh

@@ -112,8 +112,10 @@ int heap_write_heapprofile(const struct pa_models *pm, FILE *out);
 /* Folded stacks "outer;...;inner BYTES" per site; sizes per --heap. */
 int heap_write_folded(const struct pa_models *pm, FILE *out);
 /* Chrome trace counter events ("C") for heap size and RSS over time,
- * appended to a traceEvents array; ts in microseconds since start. */
-void heap_trace_counters(const struct pa_models *pm, struct cJSON *events);
+ * through the trace writer (out_trace.h; its time and thread filters
+ * apply). */
+struct pa_trace_out;
+void heap_trace_counters(const struct pa_models *pm, struct pa_trace_out *t);
 
 /* --- frames for the writers (mem_frames.c) --- */
 struct heap_frame {

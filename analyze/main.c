@@ -13,6 +13,8 @@
 
 #include "heap_model.h"
 #include "models.h"
+#include "out_trace.h"
+#include "symbols.h"
 
 static void usage(FILE *out)
 {
@@ -237,36 +239,21 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	return 0;
 }
 
-/* Memory counters and markers only, until the generic trace writer lands. */
-static int write_mem_trace(const struct pa_models *pm, FILE *out)
+/* Timeline: names and markers from the session, events from each model. */
+static int write_trace(const struct pa_models *pm, FILE *out)
 {
-	cJSON *root = cJSON_CreateObject();
-	cJSON *events = cJSON_AddArrayToObject(root, "traceEvents");
-	heap_trace_counters(pm, events);
-	for (size_t i = 0; i < pm->s->markers.len; i++) {
-		const struct pa_marker *mk = pa_vec_at(&pm->s->markers, i);
-		cJSON *e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "name", mk->name);
-		cJSON_AddStringToObject(e, "ph", "i");
-		cJSON_AddStringToObject(e, "s", "g");
-		cJSON_AddNumberToObject(e, "ts", pa_ns_since_start(pm->s, mk->ticks) / 1e3);
-		cJSON_AddNumberToObject(e, "pid", pm->s->pid);
-		cJSON_AddNumberToObject(e, "tid", pm->s->pid);
-		cJSON_AddItemToArray(events, e);
-	}
-	char *text = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	if (!text)
-		return -1;
-	fputs(text, out);
-	fputc('\n', out);
-	free(text);
+	struct pa_trace_out t;
+	pa_trace_begin(&t, out, pm);
+	heap_trace_counters(pm, &t);
+	pa_trace_end(&t);
 	return 0;
 }
 
 static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
+	case PA_FMT_TRACE:
+		return write_trace(pm, out);
 	case PA_FMT_TEXT:
 		return write_text(pm, out);
 	case PA_FMT_JSON:
@@ -277,8 +264,6 @@ static int write_report(const struct pa_models *pm, FILE *out)
 		if (pm->o->data == PA_DATA_MEM || pm->o->data == PA_DATA_AUTO)
 			return heap_write_folded(pm, out);
 		break;
-	case PA_FMT_TRACE:
-		return write_mem_trace(pm, out);
 	default:
 		break;
 	}
@@ -290,6 +275,8 @@ static int write_report(const struct pa_models *pm, FILE *out)
 int main(int argc, char **argv)
 {
 	struct pa_options o;
+	/* Symbols come from the files on this machine; never from the network. */
+	unsetenv("DEBUGINFOD_URLS");
 	if (parse_options(argc, argv, &o))
 		return 2;
 	struct pa_session s;
@@ -302,6 +289,7 @@ int main(int argc, char **argv)
 	s.progress = !o.quiet;
 	struct pa_models pm = { .s = &s, .o = &o };
 	pm.summary = summary_model_new(&s);
+	pm.syms = pa_symbols_new(&s);
 	pm.heap = heap_model_new(&s, &o);
 	int rc = pa_session_run(&s, on_event, &pm, &err);
 	if (!rc)
@@ -309,10 +297,6 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
-		if (!o.quiet)
-			for (size_t i = 0; i < s.warnings.len; i++)
-				fprintf(stderr, "profanalyze: warning: %s\n",
-					*(char **)pa_vec_at(&s.warnings, i));
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
 		if (!out) {
 			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output, strerror(errno));
@@ -327,9 +311,15 @@ int main(int argc, char **argv)
 			if (out != stdout)
 				fclose(out);
 		}
+		/* After the report: symbolizing may have added warnings. */
+		if (!o.quiet)
+			for (size_t i = 0; i < s.warnings.len; i++)
+				fprintf(stderr, "profanalyze: warning: %s\n",
+					*(char **)pa_vec_at(&s.warnings, i));
 	}
 	summary_model_free(pm.summary);
 	heap_model_free(pm.heap);
+	pa_symbols_free(pm.syms);
 	pa_session_close(&s);
 	return rc ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 
 #include "heap_model.h"
 #include "models.h"
+#include "symbols.h"
 
 static void copy(char *dst, size_t cap, const char *src, size_t n)
 {
@@ -20,6 +21,17 @@ static void copy(char *dst, size_t cap, const char *src, size_t n)
 
 void heap_frame_of(const struct pa_models *pm, uint64_t pc, uint64_t ticks, struct heap_frame *f)
 {
+	if (pm->syms) {
+		/* The innermost (inline) frame names the node; its line is
+		 * that of the call. */
+		const struct pa_frame *fr;
+		pa_symbols_resolve(pm->syms, pc, true, ticks, &fr);
+		const char *fn = fr->function ? fr->function : "??";
+		copy(f->function, sizeof(f->function), fn, strlen(fn));
+		copy(f->file, sizeof(f->file), fr->file ? fr->file : "", fr->file ? strlen(fr->file) : 0);
+		f->line = fr->line;
+		return;
+	}
 	char buf[1024];
 	const char *d = pa_describe_pc(pm, pc, true, ticks, buf, sizeof(buf));
 	size_t len = strlen(d);

@@ -351,6 +351,21 @@ static void show_progress(struct progress *p, bool final)
 		(unsigned long long)p->events, final ? "\n" : "");
 }
 
+static int marker_cmp(const void *a, const void *b)
+{
+	const struct pa_marker *x = a, *y = b;
+	if (x->ticks != y->ticks)
+		return x->ticks < y->ticks ? -1 : 1;
+	return x->thread < y->thread ? -1 : x->thread > y->thread;
+}
+
+/* Markers were stored in decode order (each thread is decoded one event
+ * ahead); reports want them in time order. */
+static void sort_markers(struct pa_session *s)
+{
+	qsort(s->markers.items, s->markers.len, s->markers.item, marker_cmp);
+}
+
 int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_error *err)
 {
 	size_t n = 0, nthreads = s->threads.len;
@@ -409,6 +424,7 @@ int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_er
 		for (unsigned c = 0; c < PST_C_COUNTER_MAX; c++)
 			s->counters[c] += t->counters[c];
 	}
+	sort_markers(s);
 out:
 	free(src);
 	free(heap);

@@ -4,81 +4,63 @@
  * --format=trace.
  */
 #define _GNU_SOURCE
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "heap_model.h"
 #include "models.h"
-
-#define MAX_FRAMES 512
-
-/* A folded frame: the function name with the separators ';' and ' '
- * (which the format reserves) replaced. */
-static void folded_name(const struct pa_models *pm, uint64_t pc, uint64_t ticks, FILE *out)
-{
-	struct heap_frame f;
-	heap_frame_of(pm, pc, ticks, &f);
-	for (char *p = f.function; *p; p++)
-		if (*p == ';' || *p == ' ' || *p == '\n')
-			*p = *p == ';' ? ':' : '_';
-	fputs(f.function, out);
-}
+#include "out_folded.h"
+#include "out_trace.h"
+#include "symbols.h"
 
 int heap_write_folded(const struct pa_models *pm, FILE *out)
 {
 	const struct heap_model *m = pm->heap;
 	if (!m || !m->has_data) {
-		fprintf(stderr, "profanalyze: --data=mem: this trace has no memory data\n");
+		fprintf(stderr, "profanalyze: --data=mem: this trace has no memory data "
+				"(record with PROFSHIM_RECORD=mem)\n");
 		return 1;
 	}
-	const struct pa_session *s = pm->s;
-	uint64_t pcs[MAX_FRAMES];
+	struct pa_vec frames;
+	pa_vec_init(&frames, sizeof(const struct pa_frame *));
+	static const struct pa_frame no_stack = { .function = "(no stack)" };
+	const struct pa_frame *none = &no_stack;
 	for (size_t i = 0; i < m->sites.len; i++) {
 		const struct heap_site *site = pa_vec_at(&m->sites, i);
 		double v = round(heap_site_value(m, site));
 		if (v <= 0)
 			continue;
-		int n = 0;
-		for (uint32_t k = site->stack; k && k < s->stacks.len && n < MAX_FRAMES;) {
-			const struct pa_stack_node *nd = pa_vec_at(&s->stacks, k);
-			pcs[n++] = nd->pc;
-			k = nd->parent;
-		}
-		if (!n)
-			fputs("(no stack)", out);
-		for (int j = n - 1; j >= 0; j--) {
-			folded_name(pm, pcs[j], site->ticks, out);
-			if (j)
-				fputc(';', out);
-		}
-		fprintf(out, " %.0f\n", v);
+		int n = pa_stack_frames(pm, site->stack, false, site->ticks, &frames);
+		if (n)
+			pa_folded_line(out, frames.items, n, (uint64_t)v);
+		else
+			pa_folded_line(out, &none, 1, (uint64_t)v);
 	}
+	pa_vec_free(&frames);
 	return 0;
 }
 
-static void add_counter(const struct pa_session *s, cJSON *events, const char *name,
-			const char *key, const struct heap_point *p)
+static void add_counters(const struct pa_models *pm, struct pa_trace_out *t, const char *name,
+			 const struct pa_vec *series)
 {
-	cJSON *e = cJSON_CreateObject();
-	cJSON_AddStringToObject(e, "name", name);
-	cJSON_AddStringToObject(e, "ph", "C");
-	cJSON_AddNumberToObject(e, "ts", pa_ns_since_start(s, p->ticks) / 1e3);
-	cJSON_AddNumberToObject(e, "pid", s->pid);
-	cJSON_AddNumberToObject(e, "tid", s->pid);
-	cJSON *args = cJSON_AddObjectToObject(e, "args");
-	cJSON_AddNumberToObject(args, key, round(p->bytes));
-	cJSON_AddItemToArray(events, e);
+	const struct pa_session *s = pm->s;
+	for (size_t i = 0; i < series->len; i++) {
+		const struct heap_point *p = pa_vec_at(series, i);
+		if (!pa_trace_keep(t, NULL, p->ticks, p->ticks))
+			continue;
+		pa_trace_event_named(t, name,
+				     "\"ph\":\"C\",\"ts\":%.3f,\"pid\":%u,\"tid\":%u,"
+				     "\"args\":{\"bytes\":%.0f}",
+				     pa_trace_us(t, p->ticks), s->pid, s->pid, round(p->bytes));
+	}
 }
 
-void heap_trace_counters(const struct pa_models *pm, cJSON *events)
+void heap_trace_counters(const struct pa_models *pm, struct pa_trace_out *t)
 {
 	const struct heap_model *m = pm->heap;
 	if (!m || !m->has_data)
 		return;
-	for (size_t i = 0; i < m->heap_series.len; i++)
-		add_counter(pm->s, events, "heap", "bytes", pa_vec_at(&m->heap_series, i));
-	for (size_t i = 0; i < m->rss_series.len; i++)
-		add_counter(pm->s, events, "rss", "bytes", pa_vec_at(&m->rss_series, i));
+	add_counters(pm, t, "heap", &m->heap_series);
+	add_counters(pm, t, "rss", &m->rss_series);
 }

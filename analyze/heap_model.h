@@ -121,7 +121,8 @@ void heap_trace_counters(const struct pa_models *pm, struct pa_trace_out *t);
 struct heap_frame {
 	char function[512];
 	char file[512]; /* "" when unknown */
-	int line;       /* 1-based, 0 when unknown */
+	int line;       /* 1-based line of the call, 0 when unknown */
+	int func_line;  /* 1-based first line of the function, 0 unknown */
 };
 /* The frame of return address pc (seen at ticks) split into its parts. */
 void heap_frame_of(const struct pa_models *pm, uint64_t pc, uint64_t ticks,

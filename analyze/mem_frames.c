@@ -30,6 +30,7 @@ void heap_frame_of(const struct pa_models *pm, uint64_t pc, uint64_t ticks, stru
 		copy(f->function, sizeof(f->function), fn, strlen(fn));
 		copy(f->file, sizeof(f->file), fr->file ? fr->file : "", fr->file ? strlen(fr->file) : 0);
 		f->line = fr->line;
+		f->func_line = fr->func_line;
 		return;
 	}
 	char buf[1024];
@@ -37,6 +38,7 @@ void heap_frame_of(const struct pa_models *pm, uint64_t pc, uint64_t ticks, stru
 	size_t len = strlen(d);
 	f->file[0] = 0;
 	f->line = 0;
+	f->func_line = 0;
 	/* "function (file:line)": the last " (" opens the location. */
 	const char *open = NULL;
 	for (const char *p = strstr(d, " ("); p; p = strstr(p + 1, " ("))

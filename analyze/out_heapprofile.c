@@ -92,7 +92,8 @@ static void write_node(const struct pa_models *pm, const struct tree *t, uint32_
 		const struct pa_stack_node *nd = pa_vec_at(&pm->s->stacks, i);
 		struct heap_frame f;
 		heap_frame_of(pm, nd->pc, t->ticks[i], &f);
-		write_call_frame(out, f.function, f.file, f.line);
+		/* DevTools wants the function's first line (0-based). */
+		write_call_frame(out, f.function, f.file, f.func_line ? f.func_line : f.line);
 	}
 	fprintf(out, ",\"selfSize\":%.0f,\"id\":%" PRIu32 ",\"children\":[", round(t->self[i]), i + 1);
 	for (uint32_t k = t->first[i]; k < t->first[i + 1]; k++) {

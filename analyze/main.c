@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap_model.h"
 #include "models.h"
+#include "out_trace.h"
 #include "sample_model.h"
 #include "symbols.h"
 
@@ -213,6 +215,7 @@ static void on_event(const struct pa_event *ev, void *ctx)
 {
 	struct pa_models *pm = ctx;
 	summary_model_event(pm->summary, ev);
+	heap_model_event(pm->heap, ev);
 	if (pm->cpu)
 		cpu_model_event(pm->cpu, ev);
 }
@@ -221,6 +224,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 {
 	cJSON *root = cJSON_CreateObject();
 	summary_report_json(pm, root);
+	heap_report_json(pm, root);
 	cpu_report_json(pm, root);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
@@ -235,17 +239,32 @@ static int write_json(const struct pa_models *pm, FILE *out)
 static int write_text(const struct pa_models *pm, FILE *out)
 {
 	summary_report_text(pm, out);
+	heap_report_text(pm, out);
 	cpu_report_text(pm, out);
+	return 0;
+}
+
+/* Timeline: names and markers from the session, events from each model. */
+static int write_trace(const struct pa_models *pm, FILE *out)
+{
+	struct pa_trace_out t;
+	pa_trace_begin(&t, out, pm);
+	heap_trace_counters(pm, &t);
+	pa_trace_end(&t);
 	return 0;
 }
 
 static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
+	case PA_FMT_TRACE:
+		return write_trace(pm, out);
 	case PA_FMT_TEXT:
 		return write_text(pm, out);
 	case PA_FMT_JSON:
 		return write_json(pm, out);
+	case PA_FMT_HEAPPROFILE:
+		return heap_write_heapprofile(pm, out);
 	case PA_FMT_CHROME:
 		if (pm->cpu && pm->cpu->samples)
 			return cpu_write_cpuprofile(pm, out);
@@ -257,6 +276,8 @@ static int write_report(const struct pa_models *pm, FILE *out)
 	case PA_FMT_FOLDED:
 		if (pm->cpu && pm->cpu->samples && (pm->o->data == PA_DATA_AUTO || pm->o->data == PA_DATA_CPU))
 			return cpu_write_folded(pm, out);
+		if (pm->o->data == PA_DATA_MEM || pm->o->data == PA_DATA_AUTO)
+			return heap_write_folded(pm, out);
 		break;
 	case PA_FMT_SPEEDSCOPE:
 		if (pm->cpu && pm->cpu->samples && (pm->o->data == PA_DATA_AUTO || pm->o->data == PA_DATA_CPU))
@@ -273,6 +294,8 @@ static int write_report(const struct pa_models *pm, FILE *out)
 int main(int argc, char **argv)
 {
 	struct pa_options o;
+	/* Symbols come from the files on this machine; never from the network. */
+	unsetenv("DEBUGINFOD_URLS");
 	if (parse_options(argc, argv, &o))
 		return 2;
 	struct pa_session s;
@@ -286,18 +309,17 @@ int main(int argc, char **argv)
 	struct pa_models pm = { .s = &s, .o = &o };
 	pm.summary = summary_model_new(&s);
 	pm.syms = pa_symbols_new(&s);
+	pm.heap = heap_model_new(&s, &o);
 	if (s.record_mask & PST_REC_CPU)
 		pm.cpu = cpu_model_new(&s);
 	int rc = pa_session_run(&s, on_event, &pm, &err);
+	if (!rc)
+		rc = heap_model_finish(pm.heap, &err);
 	if (rc) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
 		if (pm.cpu)
 			cpu_model_finish(pm.cpu, pm.syms);
-		if (!o.quiet)
-			for (size_t i = 0; i < s.warnings.len; i++)
-				fprintf(stderr, "profanalyze: warning: %s\n",
-					*(char **)pa_vec_at(&s.warnings, i));
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
 		if (!out) {
 			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output, strerror(errno));
@@ -312,8 +334,14 @@ int main(int argc, char **argv)
 			if (out != stdout)
 				fclose(out);
 		}
+		/* After the report: symbolizing may have added warnings. */
+		if (!o.quiet)
+			for (size_t i = 0; i < s.warnings.len; i++)
+				fprintf(stderr, "profanalyze: warning: %s\n",
+					*(char **)pa_vec_at(&s.warnings, i));
 	}
 	summary_model_free(pm.summary);
+	heap_model_free(pm.heap);
 	cpu_model_free(pm.cpu);
 	pa_symbols_free(pm.syms);
 	pa_session_close(&s);

@@ -14,6 +14,7 @@
 struct pa_symbols;
 struct summary_model;
 struct cpu_model;
+struct heap_model;
 
 struct pa_models {
 	struct pa_session *s;
@@ -21,6 +22,7 @@ struct pa_models {
 	const struct pa_options *o;
 	struct summary_model *summary;
 	struct cpu_model *cpu;     /* CPU samples (sample_model.h), NULL if none */
+	struct heap_model *heap; /* heap_model.h */
 };
 
 /* --- the session summary (report_summary.c) --- */
@@ -42,5 +44,12 @@ int cpu_write_speedscope(const struct pa_models *pm, FILE *out);
 /* Format a pc as "function (file:line)" into buf (symbols when known). */
 const char *pa_describe_pc(const struct pa_models *pm, uint64_t pc, bool ret_addr, uint64_t ticks,
 			   char *buf, size_t cap);
+
+/* The frames of stack node `node` (outermost first, inline frames
+ * expanded) into out, a pa_vec of const struct pa_frame *; returns the
+ * count. leaf_is_pc: the leaf is an interrupted pc (CPU samples), not a
+ * return address (allocation stacks). */
+int pa_stack_frames(const struct pa_models *pm, uint32_t node, bool leaf_is_pc, uint64_t ticks,
+		    struct pa_vec *out);
 
 #endif

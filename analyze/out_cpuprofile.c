@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_write.h"
+#include "jsonw.h"
 #include "models.h"
 #include "sample_model.h"
 

@@ -1,161 +1,132 @@
-/* speedscope JSON writer (out_speedscope.h). */
+/* The speedscope writer: see out_speedscope.h. */
 #define _GNU_SOURCE
+#include "out_speedscope.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_write.h"
-#include "out_speedscope.h"
-#include "session.h"
+#include "jsonw.h"
 
-struct ss_frame {
-	char *name, *file;
-	int line;
+struct pa_speedscope {
+	FILE *f;
+	struct pa_vec frames;   /* const struct pa_frame * */
+	struct pa_pairmap index; /* (frame pointer, 0) -> index + 1 */
+	struct pa_vec weights;  /* double, of the sampled profile being written */
+	unsigned profiles;
+	unsigned items;         /* samples or events in the current profile */
+	char type;              /* 's'ampled, 'e'vented, 0 = none open */
 };
 
-struct pa_ss {
-	FILE *out;
-	char *name;
-	struct pa_vec frames;    /* struct ss_frame */
-	struct pa_pairmap index; /* (hash name+file, line) -> frame + 1 */
-	FILE *weights;           /* sampled profile: weights, appended at its end */
-	int kind;                /* 0 none, 1 sampled, 2 evented */
-	bool first_profile, first_item;
-};
-
-struct pa_ss *pa_ss_new(FILE *out, const char *name)
+struct pa_speedscope *pa_ss_begin(FILE *f, const char *name)
 {
-	struct pa_ss *ss = pa_xcalloc(1, sizeof(*ss));
-	ss->out = out;
-	ss->name = pa_xstrdup(name ? name : "profshim");
-	pa_vec_init(&ss->frames, sizeof(struct ss_frame));
+	struct pa_speedscope *ss = pa_xcalloc(1, sizeof(*ss));
+	ss->f = f;
+	pa_vec_init(&ss->frames, sizeof(const struct pa_frame *));
+	pa_vec_init(&ss->weights, sizeof(double));
 	pa_pairmap_init(&ss->index);
-	ss->first_profile = true;
-	fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
-	      "\"exporter\":\"profshim profanalyze\",\"name\":",
-	      out);
-	pa_json_string(out, ss->name);
-	fputs(",\"activeProfileIndex\":0,\"profiles\":[\n", out);
+	fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"exporter\":"
+	      "\"profshim\",\"name\":",
+	      f);
+	pa_json_string(f, name);
+	fputs(",\"activeProfileIndex\":0,\"profiles\":[", f);
 	return ss;
 }
 
-static uint64_t hash2(const char *a, const char *b)
+/* Frames are symbolizer results, unique per pointer for one function and
+ * line; the same pointer always gets the same index. */
+int pa_ss_frame(struct pa_speedscope *ss, const struct pa_frame *fr)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (const char *s = a; s && *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	h = (h ^ 0xff) * 0x100000001b3ull;
-	for (const char *s = b; s && *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return h;
+	uint32_t i = pa_pairmap_get(&ss->index, (uint64_t)(uintptr_t)fr, 0);
+	if (i)
+		return (int)i - 1;
+	*(const struct pa_frame **)pa_vec_push(&ss->frames) = fr;
+	pa_pairmap_put(&ss->index, (uint64_t)(uintptr_t)fr, 0, (uint32_t)ss->frames.len);
+	return (int)ss->frames.len - 1;
 }
 
-uint32_t pa_ss_frame(struct pa_ss *ss, const char *name, const char *file, int line)
+static void profile_head(struct pa_speedscope *ss, const char *type, const char *name,
+			 const char *unit, double start, double end)
 {
-	uint64_t k = hash2(name, file);
-	uint32_t v = pa_pairmap_get(&ss->index, k, (uint64_t)line);
-	if (v)
-		return v - 1;
-	struct ss_frame *f = pa_vec_push(&ss->frames);
-	f->name = pa_xstrdup(name ? name : "??");
-	f->file = file ? pa_xstrdup(file) : NULL;
-	f->line = line;
-	pa_pairmap_put(&ss->index, k, (uint64_t)line, (uint32_t)ss->frames.len);
-	return (uint32_t)ss->frames.len - 1;
+	if (ss->type)
+		pa_ss_profile_end(ss);
+	fputs(ss->profiles++ ? ",\n{\"type\":\"" : "\n{\"type\":\"", ss->f);
+	fputs(type, ss->f);
+	fputs("\",\"name\":", ss->f);
+	pa_json_string(ss->f, name);
+	fprintf(ss->f, ",\"unit\":\"%s\",\"startValue\":", unit);
+	pa_json_number(ss->f, start);
+	fputs(",\"endValue\":", ss->f);
+	pa_json_number(ss->f, end);
+	ss->items = 0;
 }
 
-static void begin(struct pa_ss *ss, const char *type, const char *name, const char *unit,
-		  double start, double end)
+void pa_ss_sampled_begin(struct pa_speedscope *ss, const char *name, const char *unit,
+			 double start, double end)
 {
-	if (ss->kind)
-		pa_ss_end_profile(ss);
-	fprintf(ss->out, "%s{\"type\":\"%s\",\"name\":", ss->first_profile ? "" : ",\n", type);
-	pa_json_string(ss->out, name);
-	fputs(",\"unit\":", ss->out);
-	pa_json_string(ss->out, unit);
-	fprintf(ss->out, ",\"startValue\":%.17g,\"endValue\":%.17g,", start, end);
-	ss->first_profile = false;
-	ss->first_item = true;
+	profile_head(ss, "sampled", name, unit, start, end);
+	fputs(",\"samples\":[", ss->f);
+	ss->weights.len = 0;
+	ss->type = 's';
 }
 
-void pa_ss_begin_sampled(struct pa_ss *ss, const char *name, const char *unit, double start,
-			 double end)
+void pa_ss_sample(struct pa_speedscope *ss, const int *frames, int n, double weight)
 {
-	begin(ss, "sampled", name, unit, start, end);
-	fputs("\"samples\":[", ss->out);
-	ss->weights = tmpfile();
-	ss->kind = 1;
+	fputs(ss->items++ ? ",[" : "[", ss->f);
+	for (int i = 0; i < n; i++)
+		fprintf(ss->f, i ? ",%d" : "%d", frames[i]);
+	fputc(']', ss->f);
+	*(double *)pa_vec_push(&ss->weights) = weight;
 }
 
-void pa_ss_sample(struct pa_ss *ss, const uint32_t *stack, size_t n, double weight)
+void pa_ss_evented_begin(struct pa_speedscope *ss, const char *name, const char *unit,
+			 double start, double end)
 {
-	fputs(ss->first_item ? "[" : ",[", ss->out);
-	for (size_t i = 0; i < n; i++)
-		fprintf(ss->out, "%s%u", i ? "," : "", stack[i]);
-	fputc(']', ss->out);
-	if (ss->weights)
-		fprintf(ss->weights, "%s%.17g", ss->first_item ? "" : ",", weight);
-	ss->first_item = false;
+	profile_head(ss, "evented", name, unit, start, end);
+	fputs(",\"events\":[", ss->f);
+	ss->type = 'e';
 }
 
-void pa_ss_begin_evented(struct pa_ss *ss, const char *name, const char *unit, double start,
-			 double end)
+void pa_ss_event(struct pa_speedscope *ss, char type, double at, int frame)
 {
-	begin(ss, "evented", name, unit, start, end);
-	fputs("\"events\":[", ss->out);
-	ss->kind = 2;
+	fprintf(ss->f, "%s{\"type\":\"%c\",\"at\":", ss->items++ ? "," : "", type);
+	pa_json_number(ss->f, at);
+	fprintf(ss->f, ",\"frame\":%d}", frame);
 }
 
-void pa_ss_event(struct pa_ss *ss, bool open, uint32_t frame, double at)
+void pa_ss_profile_end(struct pa_speedscope *ss)
 {
-	fprintf(ss->out, "%s{\"type\":\"%c\",\"frame\":%u,\"at\":%.17g}", ss->first_item ? "" : ",",
-		open ? 'O' : 'C', frame, at);
-	ss->first_item = false;
-}
-
-void pa_ss_end_profile(struct pa_ss *ss)
-{
-	if (ss->kind == 1) {
-		fputs("],\"weights\":[", ss->out);
-		if (ss->weights) {
-			char buf[65536];
-			size_t n;
-			rewind(ss->weights);
-			while ((n = fread(buf, 1, sizeof(buf), ss->weights)) > 0)
-				fwrite(buf, 1, n, ss->out);
-			fclose(ss->weights);
-			ss->weights = NULL;
+	if (ss->type == 's') {
+		fputs("],\"weights\":[", ss->f);
+		for (size_t i = 0; i < ss->weights.len; i++) {
+			if (i)
+				fputc(',', ss->f);
+			pa_json_number(ss->f, *(double *)pa_vec_at(&ss->weights, i));
 		}
-		fputs("]}", ss->out);
-	} else if (ss->kind == 2) {
-		fputs("]}", ss->out);
 	}
-	ss->kind = 0;
+	if (ss->type)
+		fputs("]}", ss->f);
+	ss->type = 0;
 }
 
-int pa_ss_finish(struct pa_ss *ss)
+void pa_ss_end(struct pa_speedscope *ss)
 {
-	if (ss->kind)
-		pa_ss_end_profile(ss);
-	fputs("\n],\"shared\":{\"frames\":[\n", ss->out);
+	pa_ss_profile_end(ss);
+	fputs("\n],\"shared\":{\"frames\":[", ss->f);
 	for (size_t i = 0; i < ss->frames.len; i++) {
-		struct ss_frame *f = pa_vec_at(&ss->frames, i);
-		fputs(i ? ",\n{\"name\":" : "{\"name\":", ss->out);
-		pa_json_string(ss->out, f->name);
-		if (f->file) {
-			fputs(",\"file\":", ss->out);
-			pa_json_string(ss->out, f->file);
+		const struct pa_frame *fr = *(const struct pa_frame **)pa_vec_at(&ss->frames, i);
+		fputs(i ? ",\n{\"name\":" : "\n{\"name\":", ss->f);
+		pa_json_string(ss->f, fr->function ? fr->function : "??");
+		if (fr->file) {
+			fputs(",\"file\":", ss->f);
+			pa_json_string(ss->f, fr->file);
+			if (fr->line)
+				fprintf(ss->f, ",\"line\":%d", fr->line);
 		}
-		if (f->line > 0)
-			fprintf(ss->out, ",\"line\":%d", f->line);
-		fputc('}', ss->out);
-		free(f->name);
-		free(f->file);
+		fputc('}', ss->f);
 	}
-	fputs("\n]}}\n", ss->out);
-	int rc = ferror(ss->out) ? -1 : 0;
+	fputs("\n]}}\n", ss->f);
 	pa_vec_free(&ss->frames);
+	pa_vec_free(&ss->weights);
 	pa_pairmap_free(&ss->index);
-	free(ss->name);
 	free(ss);
-	return rc;
 }

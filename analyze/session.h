@@ -52,7 +52,7 @@ struct pa_module {
 	uint8_t build_id[64];
 	size_t build_id_len;
 	uint64_t first_ticks; /* first map that lists it */
-	uint64_t last_ticks;  /* last map that lists it (UINT64_MAX: to the end) */
+	uint64_t last_ticks;  /* first map that no longer lists it: unloaded then (UINT64_MAX: loaded to the end) */
 };
 
 /* A node of the session-wide stack trie (thread-local ids are mapped onto
@@ -122,6 +122,8 @@ struct pa_session {
 	int argc;
 	char **argv;
 	unsigned cpu_hz, cpu_timer, cpu_signal; /* CPU_TIMER, 0 if none */
+	uint64_t mem_sample_bytes; /* MEM_CONFIG: sampling mean, 0 = every alloc */
+	unsigned mem_rss_ms;       /* MEM_CONFIG: RSS interval, 0 = off */
 	uint64_t counters[PST_C_COUNTER_MAX];   /* process + all threads */
 	struct pa_vec modules;   /* struct pa_module */
 	struct pa_vec threads;   /* struct pa_thread * */

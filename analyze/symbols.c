@@ -87,12 +87,32 @@ static const char *intern(struct pa_symbols *sy, const char *s);
 
 enum mod_state { MOD_UNOPENED, MOD_OK, MOD_BAD };
 
+/* Sorted address ranges; every element type starts with these two. */
+struct addr_range {
+	uint64_t lo, hi; /* [lo, hi) in process addresses */
+};
+
+struct sym_range { /* an ELF function symbol */
+	struct addr_range r;
+	const char *name;
+};
+
+struct fn_range { /* a DWARF subprogram's (part of its) code */
+	struct addr_range r;
+	Dwarf_Die die;
+};
+
 struct sym_module {
 	enum mod_state state;
-	Dwfl *dwfl;      /* owned unless shared_from >= 0 */
+	Dwfl *dwfl;	  /* owned unless shared_from >= 0 */
 	long shared_from; /* index of the module whose Dwfl this reuses, or -1 */
 	Dwfl_Module *dm;
 	const char *base; /* basename, for "module+0xoff" names */
+	/* built on first use; libdwfl's own lookups scan linearly per call */
+	bool syms_built, fns_built;
+	struct pa_vec syms; /* struct sym_range, by lo */
+	struct pa_vec fns;  /* struct fn_range, by lo */
+	Dwarf_Addr dwbias;  /* process address - DWARF address */
 };
 
 /* A cached answer. key_mod: module index + 1 (0: no module), with
@@ -179,43 +199,32 @@ static bool covers(const struct pa_module *m, uint64_t pc)
 }
 
 /*
- * Address ranges are reused when libraries are unloaded and others loaded,
- * so among the modules covering pc the one loaded last before ticks is
- * the one that was mapped there; an address seen before any map listed a
- * module there falls back to the earliest one covering it.
+ * Address ranges are reused when libraries are unloaded and others loaded:
+ * the session's pa_module_for picks the module mapped at pc at that time
+ * ([first_ticks, last_ticks)), else any that covered pc. Consecutive
+ * lookups mostly hit the same module, so that one is tried first.
  */
 static long module_index_at(struct pa_symbols *sy, uint64_t pc, uint64_t ticks)
 {
 	const struct pa_vec *v = &sy->s->modules;
 	if (sy->last_mod < v->len) {
 		const struct pa_module *m = pa_vec_at(v, sy->last_mod);
-		if (covers(m, pc) && m->first_ticks <= ticks && ticks <= m->last_ticks)
+		if (covers(m, pc) && m->first_ticks <= ticks && ticks < m->last_ticks)
 			return (long)sy->last_mod;
 	}
-	long best = -1, earliest = -1;
-	for (size_t i = 0; i < v->len; i++) {
-		const struct pa_module *m = pa_vec_at(v, i);
-		if (!covers(m, pc))
-			continue;
-		const struct pa_module *e = earliest >= 0 ? pa_vec_at(v, (size_t)earliest) : NULL;
-		if (!e || m->first_ticks < e->first_ticks)
-			earliest = (long)i;
-		const struct pa_module *b = best >= 0 ? pa_vec_at(v, (size_t)best) : NULL;
-		if (m->first_ticks <= ticks && (!b || m->first_ticks > b->first_ticks))
-			best = (long)i;
-	}
-	long r = best >= 0 ? best : earliest;
-	if (r >= 0)
-		sy->last_mod = (size_t)r;
-	return r;
+	const struct pa_module *m = pa_module_for(sy->s, pc, ticks);
+	if (!m)
+		return -1;
+	sy->last_mod = (size_t)(m - (const struct pa_module *)v->items);
+	return (long)sy->last_mod;
 }
 
 /* --- opening modules --- */
 
 static const Dwfl_Callbacks offline_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo, /* /usr/lib/debug, debuglink */
-	.section_address = dwfl_offline_section_address,
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo, /* /usr/lib/debug, debuglink */
+    .section_address = dwfl_offline_section_address,
 };
 
 /* The vDSO has no file on disk; that is normal, not worth a warning. */
@@ -260,8 +269,8 @@ static long same_module(struct pa_symbols *sy, size_t i)
 	const struct pa_module *pm = pa_vec_at(&sy->s->modules, i);
 	for (size_t j = 0; j < i; j++) {
 		const struct pa_module *o = pa_vec_at(&sy->s->modules, j);
-		if (sy->mods[j].state != MOD_UNOPENED && o->bias == pm->bias &&
-		    o->build_id_len == pm->build_id_len &&
+		if (sy->mods[j].state != MOD_UNOPENED && sy->mods[j].shared_from < 0 &&
+		    o->bias == pm->bias && o->build_id_len == pm->build_id_len &&
 		    memcmp(o->build_id, pm->build_id, pm->build_id_len) == 0 &&
 		    strcmp(o->path, pm->path) == 0)
 			return (long)j;
@@ -277,8 +286,8 @@ static void open_module(struct pa_symbols *sy, size_t i)
 	m->state = MOD_BAD;
 	long j = same_module(sy, i);
 	if (j >= 0) {
-		*m = sy->mods[j];
-		m->shared_from = j;
+		m->shared_from = j; /* module_get answers with module j */
+		m->state = sy->mods[j].state;
 		return;
 	}
 	sy->stats.modules_opened++;
@@ -286,8 +295,8 @@ static void open_module(struct pa_symbols *sy, size_t i)
 		return;
 	int fd = open(pm->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset", pm->path,
-			strerror(errno));
+		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset",
+			pm->path, strerror(errno));
 		sy->stats.modules_bad++;
 		return;
 	}
@@ -295,8 +304,8 @@ static void open_module(struct pa_symbols *sy, size_t i)
 	/* add_p_vaddr true: base is the load bias, as dl_iterate_phdr gave it */
 	m->dm = m->dwfl ? dwfl_report_elf(m->dwfl, m->base, pm->path, fd, pm->bias, true) : NULL;
 	if (!m->dm) {
-		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset", pm->path,
-			dwfl_errmsg(-1));
+		pa_warn(sy->s, "symbols: %s: %s; its addresses are shown as module+offset",
+			pm->path, dwfl_errmsg(-1));
 		close(fd); /* dwfl owns fd only on success */
 	} else {
 		dwfl_report_end(m->dwfl, NULL, NULL);
@@ -312,7 +321,8 @@ static struct sym_module *module_get(struct pa_symbols *sy, size_t i)
 {
 	if (sy->mods[i].state == MOD_UNOPENED)
 		open_module(sy, i);
-	return &sy->mods[i];
+	long j = sy->mods[i].shared_from;
+	return &sy->mods[j >= 0 ? j : (long)i];
 }
 
 /* --- building frames --- */
@@ -350,18 +360,21 @@ static void unknown_frame(struct pa_symbols *sy, const struct pa_module *pm, con
 	f->function = intern(sy, buf);
 }
 
-/* The name of a subprogram or inlined instance: C++ through its linkage
- * name (qualified, with parameters), else DW_AT_name. _integrate follows
- * abstract_origin and specification, where clones and methods keep them. */
+/* The name of a subprogram or inlined instance: C++ through its mangled
+ * linkage name (qualified, with parameters), else DW_AT_name; C linkage
+ * names are asm labels (glibc's __GI_ aliases), not what people wrote.
+ * _integrate follows abstract_origin and specification, where clones and
+ * methods keep their names. */
 static const char *die_name(struct pa_symbols *sy, Dwarf_Die *die)
 {
 	Dwarf_Attribute a;
 	const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
 	if (!n)
 		n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
-	if (n)
+	if (n && strncmp(n, "_Z", 2) == 0)
 		return demangled(sy, n);
-	return intern(sy, dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a)));
+	const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+	return intern(sy, name ? name : n);
 }
 
 static int die_decl_line(Dwarf_Die *die)
@@ -398,93 +411,211 @@ static void pc_line(struct pa_symbols *sy, Dwfl_Module *dm, uint64_t pc, const c
 		*file = intern(sy, dwfl_lineinfo(l, NULL, line, NULL, NULL, NULL));
 }
 
-/* The innermost subprogram or inlined instance among the scopes of pc,
- * with its concrete enclosing scopes: dwarf_getscopes continues past an
- * inlined instance with its abstract origin's parents (for variable
- * lookup), so the chain of callers is asked for again from that DIE. */
-static int function_scopes(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **chain)
+/* --- address indexes --- */
+
+static int cmp_range(const void *a, const void *b)
 {
-	Dwarf_Die *scopes = NULL;
-	int n = dwarf_getscopes(cu, pc, &scopes), r = 0;
-	*chain = NULL;
-	for (int i = 0; i < n; i++) {
-		int tag = dwarf_tag(&scopes[i]);
-		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
-			r = dwarf_getscopes_die(&scopes[i], chain);
-			break;
-		}
+	const struct addr_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+static void sort_ranges(struct pa_vec *v)
+{
+	if (v->len)
+		qsort(v->items, v->len, v->item, cmp_range);
+}
+
+/* The range containing pc: the last one starting at or below pc, or one
+ * a little before it that is larger (aliases, nested symbols). */
+static const void *find_range(const struct pa_vec *v, uint64_t pc)
+{
+	size_t lo = 0, hi = v->len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct addr_range *r = pa_vec_at(v, mid);
+		if (r->lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	free(scopes);
-	return r > 0 ? r : 0;
+	for (size_t i = lo, back = 0; i > 0 && back < 8; i--, back++) {
+		const struct addr_range *r = pa_vec_at(v, i - 1);
+		if (pc < r->hi)
+			return r;
+	}
+	return NULL;
+}
+
+/* Function symbols of the ELF symtab (or dynsym when stripped), once. */
+static void build_syms(struct sym_module *m)
+{
+	m->syms_built = true;
+	pa_vec_init(&m->syms, sizeof(struct sym_range));
+	int n = dwfl_module_getsymtab(m->dm);
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(m->dm, i, &sym, &addr, NULL, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+		if (!name || !*name || sym.st_shndx == SHN_UNDEF ||
+		    (type != STT_FUNC && type != STT_GNU_IFUNC))
+			continue;
+		struct sym_range *r = pa_vec_push(&m->syms);
+		r->r.lo = addr;
+		r->r.hi = addr + (sym.st_size ? sym.st_size : 1);
+		r->name = name;
+	}
+	sort_ranges(&m->syms);
+}
+
+/* Subprograms with code, at the top of a CU or in namespaces and classes
+ * (C++ method definitions may sit there); their bodies are not entered,
+ * so this reads little of the DWARF. */
+static void collect_fns(struct sym_module *m, Dwarf_Die *parent)
+{
+	Dwarf_Die die;
+	if (dwarf_child(parent, &die) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&die);
+		if (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+		    tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+		    tag == DW_TAG_module) {
+			collect_fns(m, &die);
+			continue;
+		}
+		if (tag != DW_TAG_subprogram)
+			continue;
+		Dwarf_Addr base, start, end;
+		ptrdiff_t off = 0;
+		while ((off = dwarf_ranges(&die, off, &base, &start, &end)) > 0) {
+			struct fn_range *r = pa_vec_push(&m->fns);
+			r->r.lo = start + m->dwbias;
+			r->r.hi = end + m->dwbias;
+			r->die = die;
+		}
+	} while (dwarf_siblingof(&die, &die) == 0);
+}
+
+static void build_fns(struct sym_module *m)
+{
+	m->fns_built = true;
+	pa_vec_init(&m->fns, sizeof(struct fn_range));
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+	while ((cu = dwfl_module_nextcu(m->dm, cu, &bias))) {
+		m->dwbias = bias;
+		collect_fns(m, cu);
+	}
+	sort_ranges(&m->fns);
+}
+
+static const struct sym_range *symbol_at(struct sym_module *m, uint64_t pc)
+{
+	if (!m->syms_built)
+		build_syms(m);
+	return find_range(&m->syms, pc);
+}
+
+static const struct fn_range *function_at(struct sym_module *m, uint64_t pc)
+{
+	if (!m->fns_built)
+		build_fns(m);
+	return find_range(&m->fns, pc);
+}
+
+/* Blocks that can hold inlined code of the function around them. */
+static bool is_code_scope(int tag)
+{
+	return tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block ||
+	       tag == DW_TAG_try_block || tag == DW_TAG_catch_block;
+}
+
+/* The inlined instances containing pc inside fn, outermost first: go down
+ * the one child scope containing pc at each level. */
+static int inline_chain(Dwarf_Die *fn, Dwarf_Addr pc, Dwarf_Die *out, int max)
+{
+	int n = 0;
+	Dwarf_Die cur = *fn, child;
+	while (n < max && dwarf_child(&cur, &child) == 0) {
+		bool found = false;
+		do {
+			int tag = dwarf_tag(&child);
+			if (is_code_scope(tag) && dwarf_haspc(&child, pc) == 1) {
+				if (tag == DW_TAG_inlined_subroutine)
+					out[n++] = child;
+				cur = child;
+				found = true;
+				break;
+			}
+		} while (dwarf_siblingof(&child, &child) == 0);
+		if (!found)
+			break;
+	}
+	return n;
+}
+
+static void set_frame(struct pa_symbols *sy, struct pa_frame *f, Dwarf_Die *die, const char *file,
+		      int line, const char *modpath)
+{
+	f->function = die_name(sy, die);
+	f->file = file;
+	f->line = line;
+	f->func_line = die_decl_line(die);
+	f->module = modpath;
 }
 
 /*
- * The DWARF view: walk the function scopes containing pc from the inside
- * out; each inlined instance is a frame whose caller location is the
- * instance's call site, and the enclosing subprogram ends the chain.
- * Returns false when the module has no DWARF for pc.
+ * The DWARF view: the subprogram containing pc, and the inlined instances
+ * inside it that contain pc; each is a frame whose caller location is the
+ * instance's call site (DW_AT_call_file/line), the subprogram comes last.
+ * Returns false when the module has no DWARF function for pc.
  */
-static bool dwarf_frames(struct pa_symbols *sy, Dwfl_Module *dm, const char *modpath, uint64_t pc,
-			 struct frame_buf *fb)
+static bool dwarf_frames(struct pa_symbols *sy, struct sym_module *m, const char *modpath,
+			 uint64_t pc, struct frame_buf *fb)
 {
-	Dwarf_Addr bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(dm, pc, &bias);
-	if (!cu)
+	const struct fn_range *fr = function_at(m, pc);
+	if (!fr)
 		return false;
-	Dwarf_Die *chain;
-	int n = function_scopes(cu, pc - bias, &chain);
+	Dwarf_Die fn = fr->die, cu, chain[MAX_FRAMES - 1];
+	if (!dwarf_diecu(&fn, &cu, NULL, NULL))
+		return false;
+	int n = inline_chain(&fn, pc - m->dwbias, chain, MAX_FRAMES - 1);
 	const char *file;
 	int line;
-	pc_line(sy, dm, pc, &file, &line);
-	int before = fb->n;
-	for (int i = 0; i < n; i++) {
-		int tag = dwarf_tag(&chain[i]);
-		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
-			continue;
+	pc_line(sy, m->dm, pc, &file, &line);
+	for (int i = n - 1; i >= 0; i--) {
 		struct pa_frame *f = push_frame(fb);
-		f->function = die_name(sy, &chain[i]);
-		f->file = file;
-		f->line = line;
-		f->func_line = die_decl_line(&chain[i]);
-		f->module = modpath;
-		if (tag == DW_TAG_subprogram)
-			break;
+		set_frame(sy, f, &chain[i], file, line, modpath);
 		f->inlined = true;
-		call_site(sy, cu, &chain[i], &file, &line);
+		call_site(sy, &cu, &chain[i], &file, &line);
 	}
-	free(chain);
-	if (fb->n == before)
-		return false;
-	/* the outermost frame must not claim to be inlined into nothing */
-	fb->f[fb->n - 1].inlined = false;
+	set_frame(sy, push_frame(fb), &fn, file, line, modpath);
 	return true;
 }
 
 /* The ELF symbol table view (no DWARF): function name, and the line table
  * if there is one. Returns false if no symbol covers pc. */
-static bool symtab_frame(struct pa_symbols *sy, Dwfl_Module *dm, const char *modpath, uint64_t pc,
-			 struct frame_buf *fb)
+static bool symtab_frame(struct pa_symbols *sy, struct sym_module *m, const char *modpath,
+			 uint64_t pc, struct frame_buf *fb)
 {
-	GElf_Off off;
-	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(dm, pc, &off, &sym, NULL, NULL, NULL);
-	if (!name || !*name)
+	const struct sym_range *r = symbol_at(m, pc);
+	if (!r)
 		return false;
 	struct pa_frame *f = push_frame(fb);
-	f->function = demangled(sy, name);
+	f->function = demangled(sy, r->name);
 	f->module = modpath;
-	pc_line(sy, dm, pc, &f->file, &f->line);
+	pc_line(sy, m->dm, pc, &f->file, &f->line);
 	return true;
 }
 
 /* Fill a function name DWARF could not give from the ELF symbol table. */
-static void name_from_symtab(struct pa_symbols *sy, Dwfl_Module *dm, uint64_t pc, struct pa_frame *f)
+static void name_from_symtab(struct pa_symbols *sy, struct sym_module *m, uint64_t pc,
+			     struct pa_frame *f)
 {
-	GElf_Off off;
-	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(dm, pc, &off, &sym, NULL, NULL, NULL);
-	if (name && *name)
-		f->function = demangled(sy, name);
+	const struct sym_range *r = symbol_at(m, pc);
+	if (r)
+		f->function = demangled(sy, r->name);
 }
 
 static void symbolize(struct pa_symbols *sy, uint64_t pc, long mi, struct frame_buf *fb)
@@ -497,16 +628,16 @@ static void symbolize(struct pa_symbols *sy, uint64_t pc, long mi, struct frame_
 	struct sym_module *m = module_get(sy, (size_t)mi);
 	const char *modpath = intern(sy, pm->path);
 	if (m->state == MOD_OK) {
-		if (dwarf_frames(sy, m->dm, modpath, pc, fb)) {
+		if (dwarf_frames(sy, m, modpath, pc, fb)) {
 			struct pa_frame *outer = &fb->f[fb->n - 1];
 			if (!outer->function)
-				name_from_symtab(sy, m->dm, pc, outer);
+				name_from_symtab(sy, m, pc, outer);
 			for (int i = 0; i < fb->n; i++)
 				if (!fb->f[i].function)
 					fb->f[i].function = intern(sy, "??");
 			if (outer->function)
 				return;
-		} else if (symtab_frame(sy, m->dm, modpath, pc, fb)) {
+		} else if (symtab_frame(sy, m, modpath, pc, fb)) {
 			return;
 		}
 	}
@@ -576,9 +707,15 @@ void pa_symbols_free(struct pa_symbols *sy)
 {
 	if (!sy)
 		return;
-	for (size_t i = 0; i < sy->nmods; i++)
-		if (sy->mods[i].dwfl && sy->mods[i].shared_from < 0)
-			dwfl_end(sy->mods[i].dwfl);
+	for (size_t i = 0; i < sy->nmods; i++) {
+		struct sym_module *m = &sy->mods[i];
+		if (m->shared_from >= 0)
+			continue;
+		pa_vec_free(&m->syms);
+		pa_vec_free(&m->fns);
+		if (m->dwfl)
+			dwfl_end(m->dwfl);
+	}
 	free(sy->mods);
 	free(sy->cache);
 	free(sy->strings.slots);

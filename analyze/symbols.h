@@ -24,10 +24,10 @@
 struct pa_frame {
 	const char *function; /* demangled; unknown: "module+0xoff" or "0x..." */
 	const char *file;     /* source file or NULL */
-	int line;             /* 0 if unknown */
-	int func_line;        /* line where the function starts, 0 if unknown */
+	int line;	      /* 0 if unknown */
+	int func_line;	      /* line where the function starts, 0 if unknown */
 	const char *module;   /* module path or NULL (pc in no module) */
-	bool inlined;         /* inlined into the next (outer) frame */
+	bool inlined;	      /* inlined into the next (outer) frame */
 };
 
 struct pa_symbols;

@@ -4,7 +4,6 @@
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -74,23 +73,6 @@ static uint64_t random_first(uint64_t period, pid_t tid)
 	return lo + x % (period - lo + 1);
 }
 
-/* Move fd out of the range programs use (select() limit, dup2 targets). */
-static int move_high(int fd)
-{
-	struct rlimit rl;
-	long base = 512;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur > 1024)
-		base = (long)(rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur) * 3 / 4;
-	else if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 64)
-		base = (long)rl.rlim_cur * 3 / 4;
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, base);
-	if (hi < 0)
-		return fd;
-	close(fd);
-	return hi;
-}
-
 static int perf_signal_to(int fd, pid_t tid, int sig)
 {
 	struct f_owner_ex own = { .type = F_OWNER_TID, .pid = tid };
@@ -105,7 +87,7 @@ static int perf_arm(struct ps_cpu_thread *c, int sig)
 	int fd = perf_open_event(c->tid, c->first_ns);
 	if (fd < 0)
 		return fd;
-	fd = move_high(fd);
+	fd = ps_fd_move_high(fd);
 	int rc = perf_signal_to(fd, c->tid, sig);
 	if (rc == 0 && ioctl(fd, PERF_EVENT_IOC_ENABLE, 0))
 		rc = -errno;

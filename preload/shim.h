@@ -172,6 +172,8 @@ void ps_rss_tick(struct ps_thread *t);
 void ps_log(const char *fmt_free_msg, ...); /* strings only, NULL-ended */
 pid_t ps_gettid(void);
 size_t ps_u64_to_str(char *buf, uint64_t v);
+/* Move a long-lived descriptor of the shim to a high number (highfd.c). */
+int ps_fd_move_high(int fd);
 /* mmap-backed allocation for shim-internal tables (never malloc). */
 void *ps_alloc_pages(size_t bytes);
 void ps_free_pages(void *p, size_t bytes);

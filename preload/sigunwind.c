@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
+#include <dlfcn.h>
 #include <libunwind.h>
 #include <link.h>
 #include <string.h>
@@ -16,15 +17,20 @@
 #include "shim.h"
 #include "sigunwind.h"
 
-/* The dynamic loader's text: [loader_lo, loader_hi). */
-static uintptr_t loader_lo, loader_hi;
+struct text_range {
+	const char *name; /* part of the module's path */
+	uintptr_t lo, hi;
+};
+/* The dynamic loader's and libunwind's code. */
+static struct text_range loader = { "/ld-linux", 0, 0 };
+static struct text_range unwinder = { "/libunwind", 0, 0 };
 
-static int find_loader(struct dl_phdr_info *info, size_t size, void *data)
+static int find_text(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
-	(void)data;
+	struct text_range *r = data;
 	const char *name = info->dlpi_name;
-	if (!name || !strstr(name, "/ld-linux") ) 
+	if (!name || !strstr(name, r->name))
 		return 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -32,12 +38,52 @@ static int find_loader(struct dl_phdr_info *info, size_t size, void *data)
 			continue;
 		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
 		uintptr_t hi = lo + ph->p_memsz;
-		if (!loader_lo || lo < loader_lo)
-			loader_lo = lo;
-		if (hi > loader_hi)
-			loader_hi = hi;
+		if (!r->lo || lo < r->lo)
+			r->lo = lo;
+		if (hi > r->hi)
+			r->hi = hi;
 	}
 	return 1;
+}
+
+static int texts_found;
+
+/* Where the loader and libunwind are: on first need, which is never in a
+ * signal handler (libunwind creates its pipe on its first use, and the
+ * sampler uses it first in ps_sigunwind_init). */
+static void find_texts(void)
+{
+	if (__atomic_load_n(&texts_found, __ATOMIC_ACQUIRE))
+		return;
+	dl_iterate_phdr(find_text, &loader);
+	dl_iterate_phdr(find_text, &unwinder);
+	__atomic_store_n(&texts_found, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * libunwind checks addresses by writing them into a pipe it opens once and
+ * keeps (and, when a read from it fails, closes both numbers and opens a
+ * new one). A program that closes every descriptor and opens files of its
+ * own would get those files closed or read by libunwind. Its pipe is
+ * therefore moved to high numbers the moment libunwind creates it.
+ */
+typedef int (*pipe2_fn)(int[2], int);
+
+PS_EXPORT int pipe2(int fds[2], int flags)
+{
+	static pipe2_fn real;
+	if (!real)
+		real = (pipe2_fn)dlsym(RTLD_NEXT, "pipe2");
+	int rc = real(fds, flags);
+	find_texts();
+	uintptr_t from = (uintptr_t)__builtin_return_address(0);
+	if (rc == 0 && from >= unwinder.lo && from < unwinder.hi) {
+		int saved = errno;
+		fds[0] = ps_fd_move_high(fds[0]);
+		fds[1] = ps_fd_move_high(fds[1]);
+		errno = saved;
+	}
+	return rc;
 }
 
 static __attribute__((noinline)) void warm_walk(void)
@@ -55,8 +101,8 @@ static __attribute__((noinline)) void warm_walk(void)
 void ps_sigunwind_init(void)
 {
 	/* One cache per thread: no lock and no signal masking on a lookup. */
+	find_texts();
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	dl_iterate_phdr(find_loader, NULL);
 	warm_walk();
 }
 
@@ -80,7 +126,7 @@ int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max)
 {
 	ucontext_t *uc = ucontext;
 	uintptr_t pc = interrupted_pc(uc);
-	if (pc >= loader_lo && pc < loader_hi)
+	if (pc >= loader.lo && pc < loader.hi)
 		return PS_UNWIND_IN_LOADER;
 	pcs[0] = pc;
 	int n = 1;

@@ -1,7 +1,8 @@
 /*
  * CPU sampler test: NTHREADS threads (argv[1], default 3) each burn their
  * own CPU time in burn_worker for (i + 1) * MS milliseconds (argv[2],
- * default 200), the main thread burns MS ms in burn_main. Every thread
+ * default 200), the main thread burns 2 * MS ms in burn_main (its CPU time
+ * also holds the shim's start-up, before sampling starts). Every thread
  * prints "tid TID cpu_ns NS" from CLOCK_THREAD_CPUTIME_ID at its end so
  * the test can compare with samples x period.
  */
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
 		n = 64;
 	for (long i = 0; i < n; i++)
 		pthread_create(&th[i], NULL, worker, (void *)i);
-	burn_main(ms_base);
+	burn_main(2 * ms_base);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	report();

@@ -10,7 +10,6 @@
 #include <libgen.h>
 #include <link.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +21,16 @@
 
 static int passed, failed;
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (cond) {                                                \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-		}                                                          \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			passed++;                                                                  \
+		} else {                                                                           \
+			failed++;                                                                  \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+		}                                                                                  \
 	} while (0)
 
 static bool streq(const char *a, const char *b)
@@ -46,71 +45,6 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 #define S(x) ((x) ? (x) : "(null)")
-
-/* --- stand-ins for session.c until it is merged; weak, so the real ones
- * win as soon as analyze/session.o is linked in --- */
-
-__attribute__((weak)) void pa_vec_init(struct pa_vec *v, size_t item_size)
-{
-	memset(v, 0, sizeof(*v));
-	v->item = item_size;
-}
-
-__attribute__((weak)) void *pa_vec_push(struct pa_vec *v)
-{
-	if (v->len == v->cap) {
-		v->cap = v->cap ? 2 * v->cap : 16;
-		v->items = realloc(v->items, v->cap * v->item);
-	}
-	void *p = (char *)v->items + v->len++ * v->item;
-	memset(p, 0, v->item);
-	return p;
-}
-
-__attribute__((weak)) void *pa_vec_at(const struct pa_vec *v, size_t i)
-{
-	return (char *)v->items + i * v->item;
-}
-
-__attribute__((weak)) void pa_vec_free(struct pa_vec *v)
-{
-	free(v->items);
-	memset(v, 0, sizeof(*v));
-}
-
-__attribute__((weak)) void *pa_xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-__attribute__((weak)) void *pa_xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-__attribute__((weak)) char *pa_xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p)
-		abort();
-	return p;
-}
-
-__attribute__((weak)) void pa_warn(struct pa_session *s, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	*(char **)pa_vec_push(&s->warnings) = pa_xstrdup(buf);
-}
 
 /* --- code to symbolize: known functions at known lines --- */
 
@@ -133,7 +67,7 @@ static const int inl1_line = __LINE__ + 1;
 static inline __attribute__((always_inline)) void inl1(void)
 {
 	sink++;
-	ret_pc = get_ret(); call_line_inl1 = __LINE__;
+	ret_pc = get_ret(), call_line_inl1 = __LINE__; /* one line: the call's */
 	sink++;
 }
 
@@ -141,7 +75,7 @@ static const int inl2_line = __LINE__ + 1;
 static inline __attribute__((always_inline)) void inl2(void)
 {
 	sink++;
-	inl1(); call_line_inl2 = __LINE__;
+	inl1(), call_line_inl2 = __LINE__; /* one line: the call's */
 	sink++;
 }
 
@@ -149,14 +83,14 @@ static const int outer_fn_line = __LINE__ + 1;
 __attribute__((noipa)) void outer_fn(void)
 {
 	sink++;
-	inl2(); call_line_outer = __LINE__;
+	inl2(), call_line_outer = __LINE__; /* one line: the call's */
 	sink++;
 }
 
 static const int caller_fn_line = __LINE__ + 1;
 __attribute__((noipa)) static void caller_fn(void)
 {
-	ret_pc = get_ret(); call_line_caller = __LINE__;
+	ret_pc = get_ret(), call_line_caller = __LINE__; /* one line: the call's */
 	sink++;
 }
 
@@ -238,8 +172,9 @@ static struct pa_module *module_named(struct pa_session *s, const char *suffix)
 static struct pa_module *add_fake(struct pa_session *s, const struct pa_module *like,
 				  const char *path)
 {
+	struct pa_module copy = *like; /* like may point into the vec */
 	struct pa_module *m = pa_vec_push(&s->modules);
-	*m = *like;
+	*m = copy;
 	m->path = pa_xstrdup(path);
 	return m;
 }
@@ -291,9 +226,9 @@ static int load_lib(void)
 	lib_twice_line = dlsym(h, "sym_lib_twice_line");
 	lib_hidden_line = dlsym(h, "sym_lib_hidden_line");
 	return lib_add && lib_twice && lib_hidden_addr && lib_add_line && lib_twice_line &&
-			       lib_hidden_line
-		       ? 0
-		       : -1;
+		       lib_hidden_line
+		   ? 0
+		   : -1;
 }
 
 /* --- tests --- */
@@ -360,7 +295,8 @@ static void test_inline_chain(void)
 		CHECK(f[1].line == call_line_inl2, "got %d want %d", f[1].line, call_line_inl2);
 		CHECK(f[1].func_line == inl2_line, "got %d want %d", f[1].func_line, inl2_line);
 		CHECK(ends_with(f[1].file, "test_symbols.c"), "got %s", S(f[1].file));
-		CHECK(streq(f[2].function, "outer_fn") && !f[2].inlined, "got %s", S(f[2].function));
+		CHECK(streq(f[2].function, "outer_fn") && !f[2].inlined, "got %s",
+		      S(f[2].function));
 		CHECK(f[2].line == call_line_outer, "got %d want %d", f[2].line, call_line_outer);
 		CHECK(f[2].func_line == outer_fn_line, "got %d want %d", f[2].func_line,
 		      outer_fn_line);
@@ -425,22 +361,26 @@ static void test_build_id_mismatch(void)
 	struct pa_module *lib = module_named(&s, "/sym_lib.so");
 	char copy[PATH_MAX];
 	snprintf(copy, sizeof(copy), "%s/sym_lib.so", tmpdir);
-	int rc = lib && lib->build_id_len ? copy_file(lib_path, copy, lib->build_id, lib->build_id_len) : -1;
+	int rc = lib && lib->build_id_len
+		     ? copy_file(lib_path, copy, lib->build_id, lib->build_id_len)
+		     : -1;
 	CHECK(rc == 0, "copy with patched build-id failed");
 	free(lib->path);
 	lib->path = pa_xstrdup(copy); /* the run recorded the original's build-id */
 	struct pa_symbols *sy = pa_symbols_new(&s);
 	char want[64];
-	snprintf(want, sizeof(want), "sym_lib.so+0x%lx", (unsigned long)((uintptr_t)lib_add - lib->bias));
+	snprintf(want, sizeof(want), "sym_lib.so+0x%lx",
+		 (unsigned long)((uintptr_t)lib_add - lib->bias));
 	const struct pa_frame *f;
 	int n = pa_symbols_resolve(sy, (uintptr_t)lib_add, false, 5, &f);
 	CHECK(n == 1 && streq(f[0].function, want), "got %s want %s", S(f[0].function), want);
 	CHECK(f[0].file == NULL && f[0].line == 0, "file %s", S(f[0].file));
 	CHECK(streq(f[0].module, copy), "module %s", S(f[0].module));
 	n = pa_symbols_resolve(sy, (uintptr_t)lib_twice, false, 5, &f);
-	CHECK(n == 1 && strncmp(f[0].function, "sym_lib.so+0x", 13) == 0, "got %s", S(f[0].function));
+	CHECK(n == 1 && strncmp(f[0].function, "sym_lib.so+0x", 13) == 0, "got %s",
+	      S(f[0].function));
 	CHECK(s.warnings.len == 1 && strstr(warning(&s, 0), "build-id") &&
-		      strstr(warning(&s, 0), copy),
+		  strstr(warning(&s, 0), copy),
 	      "warnings %zu: %s", s.warnings.len, S(warning(&s, 0)));
 	/* the rest of the process still resolves */
 	n = pa_symbols_resolve(sy, (uintptr_t)static_fn, false, 5, &f);
@@ -453,7 +393,8 @@ static void test_missing_file_and_no_module(void)
 {
 	struct pa_session s;
 	session_init(&s);
-	struct pa_module like = {.bias = 0x100000, .lo = 0x100000, .hi = 0x200000, .last_ticks = UINT64_MAX};
+	struct pa_module like = {
+	    .bias = 0x100000, .lo = 0x100000, .hi = 0x200000, .last_ticks = UINT64_MAX};
 	like.build_id_len = 4;
 	add_fake(&s, &like, "/nonexistent/dir/libgone.so");
 	struct pa_symbols *sy = pa_symbols_new(&s);
@@ -482,12 +423,13 @@ static void test_range_reuse(void)
 	session_live(&s);
 	struct pa_module *lib = module_named(&s, "/sym_lib.so");
 	lib->first_ticks = 100;
-	lib->last_ticks = 200;
+	lib->last_ticks = 300; /* unloaded by the map at 300 */
 	struct pa_module *other = add_fake(&s, lib, "/nonexistent/other.so");
+	lib = NULL; /* moved */
 	other->first_ticks = 300;
 	other->last_ticks = UINT64_MAX;
 	struct pa_symbols *sy = pa_symbols_new(&s);
-	uint64_t ticks[] = {150, 250, 50};
+	uint64_t ticks[] = {150, 299, 100};
 	for (int i = 0; i < 3; i++) {
 		const struct pa_frame *f = pa_symbols_function(sy, (uintptr_t)lib_add, ticks[i]);
 		CHECK(streq(f->function, "sym_lib_add"), "ticks %lu: %s", (unsigned long)ticks[i],
@@ -505,9 +447,10 @@ static void test_stripped(void)
 	char cmd[7 * PATH_MAX], dbg[PATH_MAX], all[PATH_MAX];
 	snprintf(dbg, sizeof(dbg), "%s/dbg/sym_lib.so", tmpdir);
 	snprintf(all, sizeof(all), "%s/all/sym_lib.so", tmpdir);
-	snprintf(cmd, sizeof(cmd),
-		 "mkdir -p %s/dbg %s/all && objcopy --strip-debug %s %s && objcopy --strip-all %s %s",
-		 tmpdir, tmpdir, lib_path, dbg, lib_path, all);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "mkdir -p %s/dbg %s/all && objcopy --strip-debug %s %s && objcopy --strip-all %s %s",
+	    tmpdir, tmpdir, lib_path, dbg, lib_path, all);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "test_symbols: objcopy failed, stripped tests skipped\n");
 		return;
@@ -533,6 +476,63 @@ static void test_stripped(void)
 	f = pa_symbols_function(sy, (uintptr_t)lib_hidden_addr(), 5);
 	CHECK(!strstr(f->function, "sym_lib_add") && !strstr(f->function, "twice"),
 	      "hidden got wrong name %s", S(f->function));
+	CHECK(s.warnings.len == 0, "warning %s", S(warning(&s, 0)));
+	pa_symbols_free(sy);
+	session_done(&s);
+}
+
+/* A C++ program resolved after it exited: demangled methods and template
+ * instances, an inlined template, its build-id checked. */
+static void test_cxx_offline(void)
+{
+	char dir[PATH_MAX], cmd[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s", exe_path);
+	snprintf(cmd, sizeof(cmd), "%s/../sym_cxx", dirname(dir));
+	char *prog = realpath(cmd, NULL);
+	FILE *p = prog ? popen(prog, "r") : NULL;
+	CHECK(p != NULL, "cannot run %s", cmd);
+	if (!p) {
+		free(prog);
+		return;
+	}
+	struct pa_session s;
+	session_init(&s);
+	struct pa_module m = {.last_ticks = UINT64_MAX};
+	char label[32], id[160] = "";
+	unsigned long pc[3] = {0};
+	int line[3] = {0}, func_line[3] = {0}, k = 0;
+	if (fscanf(p, "module %lx %lx %lx %159s\n", &m.bias, &m.lo, &m.hi, id) == 4) {
+		for (size_t i = 0; id[2 * i] && i < sizeof(m.build_id); i++)
+			sscanf(id + 2 * i, "%2hhx", &m.build_id[m.build_id_len++]);
+		add_fake(&s, &m, prog);
+	}
+	while (k < 3 &&
+	       fscanf(p, "point %31s %lx %d %d\n", label, &pc[k], &line[k], &func_line[k]) == 4)
+		k++;
+	CHECK(pclose(p) == 0 && k == 3 && s.modules.len == 1, "sym_cxx output: %d points", k);
+	free(prog);
+	if (k < 3 || s.modules.len != 1) {
+		session_done(&s);
+		return;
+	}
+	struct pa_symbols *sy = pa_symbols_new(&s);
+	const struct pa_frame *f;
+	int n = pa_symbols_resolve(sy, pc[0], true, 5, &f);
+	CHECK(n == 2, "got %d frames", n);
+	if (n == 2) {
+		CHECK(streq(f[0].function, "int ns::twice<int>(int)") && f[0].inlined, "got %s",
+		      S(f[0].function));
+		CHECK(f[0].line == line[0] && f[0].func_line == func_line[0],
+		      "line %d:%d want %d:%d", f[0].line, f[0].func_line, line[0], func_line[0]);
+		CHECK(ends_with(f[0].file, "tests/progs/sym_cxx.cpp"), "got %s", S(f[0].file));
+		CHECK(streq(f[1].function, "ns::Widget::spin(int)") && !f[1].inlined, "got %s",
+		      S(f[1].function));
+		CHECK(f[1].line == line[2] && f[1].func_line == func_line[2],
+		      "line %d:%d want %d:%d", f[1].line, f[1].func_line, line[2], func_line[2]);
+	}
+	n = pa_symbols_resolve(sy, pc[1], true, 5, &f);
+	CHECK(n == 1 && streq(f[0].function, "ns::Widget::spin(int)") && f[0].line == line[1],
+	      "got %d %s:%d", n, S(f[0].function), f[0].line);
 	CHECK(s.warnings.len == 0, "warning %s", S(warning(&s, 0)));
 	pa_symbols_free(sy);
 	session_done(&s);
@@ -612,6 +612,7 @@ int main(void)
 	test_range_reuse();
 	test_stripped();
 	test_vdso();
+	test_cxx_offline();
 	if (getenv("TEST_SYMBOLS_SPEED"))
 		report_speed();
 	char cmd[PATH_MAX];

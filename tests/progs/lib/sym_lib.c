@@ -20,9 +20,8 @@ __attribute__((noinline)) int sym_lib_twice(int x)
 }
 
 /* Not exported: found through the ELF symtab / DWARF only. */
-const int sym_lib_hidden_line = __LINE__ + 2;
-__attribute__((noinline, visibility("hidden"))) int
-sym_lib_hidden(int x)
+const int sym_lib_hidden_line = __LINE__ + 1;
+__attribute__((noinline, visibility("hidden"))) int sym_lib_hidden(int x)
 {
 	return x * x + 1;
 }

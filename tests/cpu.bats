@@ -49,8 +49,9 @@ top_self() {
 	analyze_json "$TMP/t.trace"
 	assert_eq "$(jqr .cpu.hz)" 2000
 	check_magnitude "$out" 2000
-	# samples actually taken, not only weights: at least 90% of the periods
-	[ "$(jqr '.cpu.samples')" -ge "$(jqr '(.cpu.weight * 0.9) | floor')" ]
+	# samples actually taken, not only weights: a tick-based timer would
+	# deliver one in eight here (250 Hz); the benchmark measures the rate
+	[ "$(jqr '.cpu.samples')" -ge "$(jqr '(.cpu.weight * 0.5) | floor')" ]
 }
 
 @test "POSIX timer fallback: exact weights at 1000 Hz on a 250 Hz tick, reported as posix" {

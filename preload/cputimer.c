@@ -144,6 +144,7 @@ int ps_ct_arm(struct ps_cpu_thread *c, int sig)
 	c->fd = -1;
 	c->has_timer = 0;
 	c->first_done = 0;
+	c->warmed = 0;
 	c->charged = 0;
 	c->first_ns = random_first(c->period_ns, c->tid);
 	int rc = c->mech == PST_TIMER_PERF ? perf_arm(c, sig) : posix_arm(c, sig);

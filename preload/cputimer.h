@@ -30,6 +30,7 @@ struct ps_cpu_thread {
 	int has_timer;
 	int armed;            /* counting (not disarmed for exec) */
 	int first_done;       /* PERF: period switched from the first one */
+	int warmed;           /* the thread's unwinder caches exist */
 	uint64_t period_ns;
 	uint64_t first_ns;    /* first expiry */
 	uint64_t charged;     /* PERF: periods charged to samples so far */

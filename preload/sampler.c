@@ -81,7 +81,7 @@ static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 	int max = (int)ps_cfg.stack_depth;
 	if (max > MAX_DEPTH)
 		max = MAX_DEPTH;
-	int n = ps_sigunwind_capture(uc, pcs, max);
+	int n = ps_sigunwind_capture(uc, pcs, max, t->cpu && t->cpu->warmed);
 	if (n == PS_UNWIND_IN_LOADER) {
 		t->counters[PST_C_DROP_SAMPLE_LOADER]++;
 		return;
@@ -238,6 +238,8 @@ void ps_cpu_thread_start(struct ps_thread *t)
 		return;
 	ps_sigunwind_warm();
 	arm_thread(t, t->tid);
+	if (t->cpu)
+		t->cpu->warmed = 1;
 }
 
 void ps_cpu_thread_end(struct ps_thread *t)
@@ -316,6 +318,8 @@ void ps_cpu_init(void)
 	if (self) {
 		self->busy = 1;
 		arm_thread(self, self->tid);
+		if (self->cpu)
+			self->cpu->warmed = 1; /* ps_sigunwind_init warmed it */
 		self->busy = 0;
 	}
 	cover_running_threads();
@@ -375,6 +379,8 @@ void ps_cpu_after_fork(int child)
 	struct ps_thread *self = ps_self;
 	if (self && !self->cpu)
 		arm_thread(self, self->tid);
+	if (self && self->cpu)
+		self->cpu->warmed = 1; /* the forking thread's caches came along */
 	restore_fork_mask();
 }
 
@@ -431,3 +437,4 @@ void ps_cpu_signal_taken(int sig)
 	if (cpu_on)
 		write_timer_ext();
 }
+

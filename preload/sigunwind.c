@@ -86,8 +86,12 @@ PS_EXPORT int pipe2(int fds[2], int flags)
 	return rc;
 }
 
+#define MAX_FRAMES 256
+
 static __attribute__((noinline)) void warm_walk(void)
 {
+	void *buf[64];
+	unw_backtrace(buf, 64); /* makes this thread's frame cache */
 	unw_context_t uc;
 	unw_cursor_t cur;
 	if (unw_getcontext(&uc) || unw_init_local(&cur, &uc))
@@ -122,17 +126,12 @@ static inline uintptr_t interrupted_pc(const ucontext_t *uc)
 #endif
 }
 
-int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max)
+/* The slow, general walk: libunwind's cursor started on the signal frame. */
+static int walk_cursor(ucontext_t *uc, uintptr_t *pcs, int n, int max)
 {
-	ucontext_t *uc = ucontext;
-	uintptr_t pc = interrupted_pc(uc);
-	if (pc >= loader.lo && pc < loader.hi)
-		return PS_UNWIND_IN_LOADER;
-	pcs[0] = pc;
-	int n = 1;
 	unw_cursor_t cur;
 	/* On x86-64 and aarch64 unw_context_t is the ucontext_t. */
-	if (max <= 1 || unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME))
+	if (n >= max || unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME))
 		return n;
 	while (n < max && unw_step(&cur) > 0) {
 		unw_word_t ip;
@@ -141,4 +140,45 @@ int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max)
 		pcs[n++] = (uintptr_t)ip;
 	}
 	return n;
+}
+
+/*
+ * The fast walk: unw_backtrace from here uses libunwind's per-thread frame
+ * cache (no lock, no signal masking once the thread's cache exists, which
+ * the warm-up makes) and goes through the signal frame. The interrupted
+ * pc marks where the program's frames start; frames above it are ours.
+ */
+#define FAST_EXTRA 16
+
+static int walk_fast(uintptr_t pc, uintptr_t *pcs, int max)
+{
+	void *buf[MAX_FRAMES + FAST_EXTRA];
+	int want = max + FAST_EXTRA;
+	if (want > MAX_FRAMES + FAST_EXTRA)
+		want = MAX_FRAMES + FAST_EXTRA;
+	int n = unw_backtrace(buf, want);
+	for (int i = 0; i < n && i < FAST_EXTRA; i++) {
+		if ((uintptr_t)buf[i] != pc)
+			continue;
+		int k = 0;
+		for (int j = i; j < n && k < max; j++)
+			pcs[k++] = (uintptr_t)buf[j];
+		return k;
+	}
+	return 0;
+}
+
+int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max, bool warmed)
+{
+	ucontext_t *uc = ucontext;
+	uintptr_t pc = interrupted_pc(uc);
+	if (pc >= loader.lo && pc < loader.hi)
+		return PS_UNWIND_IN_LOADER;
+	if (max > MAX_FRAMES)
+		max = MAX_FRAMES;
+	int n = warmed && max > 1 ? walk_fast(pc, pcs, max) : 0;
+	if (n > 0)
+		return n;
+	pcs[0] = pc;
+	return walk_cursor(uc, pcs, 1, max);
 }

@@ -15,6 +15,7 @@
 #ifndef PS_SIGUNWIND_H
 #define PS_SIGUNWIND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Once per process, outside a handler: per-thread caching, the loader's
@@ -27,7 +28,8 @@ enum { PS_UNWIND_OK = 0, PS_UNWIND_IN_LOADER = -1 };
 
 /* Fill pcs[0..max) from the signal's ucontext, innermost first; returns
  * the number of frames (>= 1), or PS_UNWIND_IN_LOADER. Signal-safe once
- * warmed. */
-int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max);
+ * warmed; `warmed`: this thread ran ps_sigunwind_warm (then the fast,
+ * cached walk is used; else the general one). */
+int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max, bool warmed);
 
 #endif

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # CPU sampling benchmark: profshim against the plain run, gperftools
 # (LD_PRELOAD libprofiler.so) and perf record, at 100, 1000 and 4000 Hz,
-# on a CPU-bound single-threaded program and a two-thread one.
+# on a CPU-bound single-threaded program and a two-thread one. "floor" is
+# the program taking the same per-thread perf_event signals with an empty
+# handler: what the kernel's timers and signal delivery cost by themselves.
 #
 # For each: the median over BENCH_REPS runs (default 7) of the process CPU
 # time (user+sys, of everything the run started: robust against other load
@@ -56,6 +58,9 @@ run_one() {
 	rm -rf "$TMP"/s.trace* "$TMP/g.prof" "$TMP/p.data"
 	case "$tool" in
 	plain) run_timed "$f" "$PROG" "$threads" "$ROUNDS" ;;
+	floor)
+		run_timed "$f" env BENCH_FLOOR_HZ="$hz" "$PROG" "$threads" "$ROUNDS" &&
+			echo "$(sed -n 's/^signals //p' "$TMP/stdout") $(prog_cpu)" >>"$rates" ;;
 	profshim)
 		run_timed "$f" env PROFSHIM_RECORD=cpu PROFSHIM_QUIET=1 PROFSHIM_CPU_HZ="$hz" \
 			PROFSHIM_OUTPUT="$TMP/s.trace" LD_PRELOAD="$SHIM" "$PROG" "$threads" "$ROUNDS" &&
@@ -89,7 +94,7 @@ report() {
 		"$([ "$rate" = - ] && echo - || printf '%.0f' "$rate")"
 }
 
-tools=(profshim)
+tools=(floor profshim)
 [ -n "$PROFILER" ] && [ -n "$PPROF" ] && tools+=(gperftools)
 [ "$HAVE_PERF" = 1 ] && tools+=(perf)
 configs=()

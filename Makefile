@@ -32,7 +32,7 @@ PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(PROG_C)) \
 TESTLIBS := $(patsubst tests/progs/lib/%.c,$(BUILD)/tests/%.so,$(wildcard tests/progs/lib/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
-PROG_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Iinclude -pthread \
+PROG_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -Iinclude -pthread \
 	-fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc
 
 .PHONY: all deps demo test test-unit test-bats test-asan bench install clean format fuzz

@@ -1,1 +1,291 @@
-int main(void) { return 0; }
+/*
+ * profanalyze: reads the trace files of one profiled process and writes
+ * reports. Pipeline: read + validate -> merge by time -> symbolize ->
+ * models -> one writer per output format (see session.h).
+ */
+#define _GNU_SOURCE
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: profanalyze TRACE [options]\n"
+	      "\n"
+	      "Reads the process file TRACE written by libprofshim.so (PROFSHIM_OUTPUT) and\n"
+	      "its thread files (TRACE.t1, TRACE.t2, ...) and writes a report.\n"
+	      "\n"
+	      "Output:\n"
+	      "  --format=FMT        text (default)   summary in the terminal\n"
+	      "                      json             the same as JSON\n"
+	      "                      chrome           DevTools .cpuprofile (CPU samples)\n"
+	      "                      heapprofile      DevTools .heapprofile (heap)\n"
+	      "                      trace            Chrome trace events (chrome://tracing, Perfetto)\n"
+	      "                      folded           folded stacks for flame graph tools\n"
+	      "                      flamegraph       interactive SVG flame graph\n"
+	      "                      speedscope       speedscope JSON\n"
+	      "  -o, --output=FILE   write the report to FILE instead of stdout\n"
+	      "\n"
+	      "Selection:\n"
+	      "  --data=KIND         what folded/flamegraph/speedscope weigh: cpu, mem, calls\n"
+	      "                      (default: cpu, else calls, else mem)\n"
+	      "  --heap=WHAT         heap sizes mean: allocated (default), leaked, peak\n"
+	      "  --between=M1,M2     heap: allocated after marker M1 and still live at M2\n"
+	      "  --thread=TID        only this thread\n"
+	      "  --from=MS --to=MS   time range for trace events, ms since start\n"
+	      "  --min-duration=US   trace events: leave out calls shorter than US\n"
+	      "  --depth=N           trees and trace events: at most N levels\n"
+	      "  --hide=PCT          call tree: hide nodes under PCT% of the run\n"
+	      "  --top=N             rows in text tables (default 20)\n"
+	      "  -q, --quiet         no warnings or progress on stderr\n"
+	      "  -h, --help          this help\n",
+	      out);
+}
+
+static int bad_option(const char *opt, const char *val, const char *accepts)
+{
+	fprintf(stderr, "profanalyze: bad %s '%s': expected %s (see --help)\n", opt, val, accepts);
+	return -1;
+}
+
+static int parse_double(const char *opt, const char *v, double lo, double *out)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (errno || end == v || *end || d < lo)
+		return bad_option(opt, v, "a number");
+	*out = d;
+	return 0;
+}
+
+static int parse_long(const char *opt, const char *v, long lo, long *out)
+{
+	char *end;
+	errno = 0;
+	long l = strtol(v, &end, 10);
+	if (errno || end == v || *end || l < lo)
+		return bad_option(opt, v, "a whole number");
+	*out = l;
+	return 0;
+}
+
+static int parse_enum(const char *opt, const char *v, const char *const names[], int n, int *out)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], v)) {
+			*out = i;
+			return 0;
+		}
+	char accepts[256] = "one of";
+	for (int i = 0; i < n; i++)
+		if (names[i])
+			snprintf(accepts + strlen(accepts), sizeof(accepts) - strlen(accepts), " %s",
+				 names[i]);
+	return bad_option(opt, v, accepts);
+}
+
+static const char *const format_names[] = {
+	[PA_FMT_TEXT] = "text",	      [PA_FMT_JSON] = "json",	    [PA_FMT_CHROME] = "chrome",
+	[PA_FMT_HEAPPROFILE] = "heapprofile", [PA_FMT_TRACE] = "trace", [PA_FMT_FOLDED] = "folded",
+	[PA_FMT_FLAMEGRAPH] = "flamegraph", [PA_FMT_SPEEDSCOPE] = "speedscope",
+};
+static const char *const data_names[] = { [PA_DATA_AUTO] = "auto", [PA_DATA_CPU] = "cpu",
+					  [PA_DATA_MEM] = "mem", [PA_DATA_CALLS] = "calls" };
+static const char *const heap_names[] = { [PA_HEAP_ALLOCATED] = "allocated",
+					  [PA_HEAP_LEAKED] = "leaked", [PA_HEAP_PEAK] = "peak" };
+
+static int parse_between(struct pa_options *o, char *v)
+{
+	char *comma = strchr(v, ',');
+	if (!comma || comma == v || !comma[1])
+		return bad_option("--between", v, "two marker names: MARK1,MARK2");
+	*comma = 0;
+	o->between[0] = v;
+	o->between[1] = comma + 1;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct pa_options *o)
+{
+	enum { O_FORMAT = 256, O_DATA, O_HEAP, O_THREAD, O_BETWEEN, O_FROM, O_TO, O_MINDUR,
+	       O_DEPTH, O_HIDE, O_TOP };
+	static const struct option opts[] = {
+		{ "format", required_argument, 0, O_FORMAT },
+		{ "output", required_argument, 0, 'o' },
+		{ "data", required_argument, 0, O_DATA },
+		{ "heap", required_argument, 0, O_HEAP },
+		{ "thread", required_argument, 0, O_THREAD },
+		{ "between", required_argument, 0, O_BETWEEN },
+		{ "from", required_argument, 0, O_FROM },
+		{ "to", required_argument, 0, O_TO },
+		{ "min-duration", required_argument, 0, O_MINDUR },
+		{ "depth", required_argument, 0, O_DEPTH },
+		{ "hide", required_argument, 0, O_HIDE },
+		{ "top", required_argument, 0, O_TOP },
+		{ "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	memset(o, 0, sizeof(*o));
+	o->thread = -1;
+	o->time_to_ms = -1;
+	o->top = 20;
+	int c, e;
+	long l;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+		int rc = 0;
+		switch (c) {
+		case O_FORMAT:
+			rc = parse_enum("--format", optarg, format_names, 8, &e);
+			o->format = (enum pa_format)e;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case O_DATA:
+			rc = parse_enum("--data", optarg, data_names, 4, &e);
+			o->data = (enum pa_data)e;
+			break;
+		case O_HEAP:
+			rc = parse_enum("--heap", optarg, heap_names, 3, &e);
+			o->heap = (enum pa_heap)e;
+			break;
+		case O_THREAD:
+			rc = parse_long("--thread", optarg, 0, &o->thread);
+			break;
+		case O_BETWEEN:
+			rc = parse_between(o, optarg);
+			break;
+		case O_FROM:
+			rc = parse_double("--from", optarg, 0, &o->time_from_ms);
+			break;
+		case O_TO:
+			rc = parse_double("--to", optarg, 0, &o->time_to_ms);
+			break;
+		case O_MINDUR:
+			rc = parse_double("--min-duration", optarg, 0, &o->min_dur_us);
+			break;
+		case O_DEPTH:
+			rc = parse_long("--depth", optarg, 1, &l);
+			o->max_depth = (int)l;
+			break;
+		case O_HIDE:
+			rc = parse_double("--hide", optarg, 0, &o->hide_pct);
+			break;
+		case O_TOP:
+			rc = parse_long("--top", optarg, 1, &l);
+			o->top = (int)l;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "profanalyze: unknown or incomplete option '%s' (see --help)\n",
+				argv[optind - 1]);
+			return -1;
+		}
+		if (rc)
+			return -1;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, optind >= argc ? "profanalyze: no trace file given\n"
+					       : "profanalyze: give one trace file\n");
+		usage(stderr);
+		return -1;
+	}
+	o->trace = argv[optind];
+	return 0;
+}
+
+static void on_event(const struct pa_event *ev, void *ctx)
+{
+	struct pa_models *pm = ctx;
+	summary_model_event(pm->summary, ev);
+}
+
+static int write_json(const struct pa_models *pm, FILE *out)
+{
+	cJSON *root = cJSON_CreateObject();
+	summary_report_json(pm, root);
+	char *text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text)
+		return -1;
+	fputs(text, out);
+	fputc('\n', out);
+	free(text);
+	return 0;
+}
+
+static int write_text(const struct pa_models *pm, FILE *out)
+{
+	summary_report_text(pm, out);
+	return 0;
+}
+
+static int write_report(const struct pa_models *pm, FILE *out)
+{
+	switch (pm->o->format) {
+	case PA_FMT_TEXT:
+		return write_text(pm, out);
+	case PA_FMT_JSON:
+		return write_json(pm, out);
+	default:
+		fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
+			format_names[pm->o->format]);
+		return 1;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct pa_options o;
+	if (parse_options(argc, argv, &o))
+		return 2;
+	struct pa_session s;
+	struct pa_error err;
+	if (pa_session_open(&s, o.trace, &err)) {
+		fprintf(stderr, "profanalyze: %s\n", err.msg);
+		pa_session_close(&s);
+		return 1;
+	}
+	s.progress = !o.quiet;
+	struct pa_models pm = { .s = &s, .o = &o };
+	pm.summary = summary_model_new(&s);
+	int rc = pa_session_run(&s, on_event, &pm, &err);
+	if (rc) {
+		fprintf(stderr, "profanalyze: %s\n", err.msg);
+	} else {
+		if (!o.quiet)
+			for (size_t i = 0; i < s.warnings.len; i++)
+				fprintf(stderr, "profanalyze: warning: %s\n",
+					*(char **)pa_vec_at(&s.warnings, i));
+		FILE *out = o.output ? fopen(o.output, "w") : stdout;
+		if (!out) {
+			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output, strerror(errno));
+			rc = 1;
+		} else {
+			rc = write_report(&pm, out);
+			if (fflush(out) != 0 || ferror(out)) {
+				fprintf(stderr, "profanalyze: error writing %s: %s\n",
+					o.output ? o.output : "stdout", strerror(errno));
+				rc = 1;
+			}
+			if (out != stdout)
+				fclose(out);
+		}
+	}
+	summary_model_free(pm.summary);
+	pa_session_close(&s);
+	return rc ? 1 : 0;
+}

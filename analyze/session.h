@@ -34,6 +34,17 @@ void *pa_xrealloc(void *p, size_t n);
 char *pa_xstrdup(const char *s);
 char *pa_xstrndup(const char *s, size_t n);
 
+/* A map from a pair of u64 keys to a u32 value (open addressing). */
+struct pa_pairmap {
+	uint64_t *k1, *k2;
+	uint32_t *val; /* 0 = empty slot; stored values are >= 1 */
+	size_t cap, len;
+};
+void pa_pairmap_init(struct pa_pairmap *m);
+uint32_t pa_pairmap_get(const struct pa_pairmap *m, uint64_t k1, uint64_t k2); /* 0 = absent */
+void pa_pairmap_put(struct pa_pairmap *m, uint64_t k1, uint64_t k2, uint32_t val);
+void pa_pairmap_free(struct pa_pairmap *m);
+
 struct pa_module {
 	uint64_t generation;  /* module map it was seen in (first) */
 	uint64_t bias, lo, hi;
@@ -118,8 +129,8 @@ struct pa_session {
 	struct pa_vec funcs;     /* struct pa_func; [0] = unknown */
 	struct pa_vec markers;   /* struct pa_marker (filled while merging) */
 	struct pa_vec warnings;  /* char * */
-	void *stack_index;       /* private: (parent, pc) -> node */
-	void *func_index;        /* private: addr -> func */
+	struct pa_pairmap stack_index; /* (parent, pc) -> node */
+	struct pa_pairmap func_index;  /* (addr, 0) -> func */
 	bool progress;           /* show progress on stderr */
 };
 
@@ -152,7 +163,9 @@ struct pa_event {
 			uint32_t stack;
 			uint64_t shadow_depth;
 		} sample;
-		struct { const struct pa_marker *marker; } mark;
+		/* Index into session.markers, valid while the run lasts; when
+		 * pa_session_run returns the markers are sorted by time. */
+		struct { size_t index; } mark;
 		struct { uint64_t bytes; } rss;
 	} u;
 };
@@ -183,5 +196,7 @@ uint64_t pa_session_duration_ticks(const struct pa_session *s);
 const struct pa_module *pa_module_for(const struct pa_session *s, uint64_t pc, uint64_t ticks);
 
 void pa_warn(struct pa_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+
 
 #endif

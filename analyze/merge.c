@@ -1,0 +1,432 @@
+/*
+ * Decoding thread files and merging their events in time order.
+ *
+ * Each thread file is decoded one event ahead; a binary heap keyed by the
+ * next event's time picks the thread whose event comes first. Definitions
+ * (STACK, FUNC, names, CCT nodes) are applied while decoding, so they are
+ * in place before any event that uses them is delivered.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "session.h"
+
+#define MAX_LOCAL_ID (1u << 26) /* bound on ids, so bad input cannot ask for huge tables */
+
+struct decoder {
+	struct pa_session *s;
+	struct pa_thread *t;
+	struct pa_cursor c;
+	struct pa_error *err;
+	size_t rec_off; /* file offset of the record being decoded */
+};
+
+static int bad(struct decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int bad(struct decoder *d, const char *fmt, ...)
+{
+	char what[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(d->err->msg, sizeof(d->err->msg), "%s: offset %zu: %s", d->t->path, d->rec_off,
+		 what);
+	return -1;
+}
+
+#define GET(v)                                                                                     \
+	do {                                                                                       \
+		if (pa_get_varint(&d->c, v))                                                       \
+			return bad(d, "malformed or cut-short record");                            \
+	} while (0)
+
+static uint32_t *local_slot(struct pa_vec *map, uint64_t id)
+{
+	while (map->len <= id)
+		*(uint32_t *)pa_vec_push(map) = 0;
+	return pa_vec_at(map, (size_t)id);
+}
+
+static int lookup_local(struct decoder *d, struct pa_vec *map, uint64_t id, uint32_t *out,
+			const char *what)
+{
+	if (id == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (id >= map->len || !*(uint32_t *)pa_vec_at(map, (size_t)id))
+		return bad(d, "%s id %llu used before it is defined", what, (unsigned long long)id);
+	*out = *(uint32_t *)pa_vec_at(map, (size_t)id);
+	return 0;
+}
+
+static int define_stack(struct decoder *d, uint64_t id)
+{
+	uint64_t parent_local, pc;
+	GET(&parent_local);
+	GET(&pc);
+	if (id == 0 || id >= MAX_LOCAL_ID || parent_local >= id)
+		return bad(d, "bad stack node %llu (parent %llu)", (unsigned long long)id,
+			   (unsigned long long)parent_local);
+	uint32_t parent;
+	if (lookup_local(d, &d->t->stack_map, parent_local, &parent, "stack node"))
+		return -1;
+	struct pa_session *s = d->s;
+	uint32_t node = pa_pairmap_get(&s->stack_index, parent, pc);
+	if (!node) {
+		uint32_t depth = ((struct pa_stack_node *)pa_vec_at(&s->stacks, parent))->depth + 1;
+		struct pa_stack_node *n = pa_vec_push(&s->stacks);
+		n->parent = parent;
+		n->pc = pc;
+		n->depth = depth;
+		node = (uint32_t)(s->stacks.len - 1);
+		pa_pairmap_put(&s->stack_index, parent, pc, node);
+	}
+	*local_slot(&d->t->stack_map, id) = node;
+	return 0;
+}
+
+static int define_func(struct decoder *d, uint64_t id)
+{
+	uint64_t addr;
+	GET(&addr);
+	if (id == 0 || id >= MAX_LOCAL_ID)
+		return bad(d, "bad function id %llu", (unsigned long long)id);
+	struct pa_session *s = d->s;
+	uint32_t f = pa_pairmap_get(&s->func_index, addr, 0);
+	if (!f) {
+		((struct pa_func *)pa_vec_push(&s->funcs))->addr = addr;
+		f = (uint32_t)(s->funcs.len - 1);
+		pa_pairmap_put(&s->func_index, addr, 0, f);
+	}
+	*local_slot(&d->t->func_map, id) = f;
+	return 0;
+}
+
+static int decode_cct_node(struct decoder *d)
+{
+	struct pa_cct_node n;
+	memset(&n, 0, sizeof(n));
+	uint64_t func, nb;
+	GET(&n.id);
+	GET(&n.parent);
+	GET(&func);
+	GET(&n.calls);
+	GET(&n.incl_ticks);
+	GET(&n.excl_ticks);
+	GET(&n.min_ticks);
+	GET(&n.max_ticks);
+	GET(&nb);
+	if (nb > 64)
+		return bad(d, "call tree node with %llu histogram buckets", (unsigned long long)nb);
+	n.nbuckets = (uint32_t)nb;
+	for (unsigned i = 0; i < nb; i++)
+		GET(&n.buckets[i]);
+	if (lookup_local(d, &d->t->func_map, func, &n.func, "function"))
+		return -1;
+	*(struct pa_cct_node *)pa_vec_push(&d->t->cct) = n;
+	return 0;
+}
+
+static int decode_thread_counters(struct decoder *d)
+{
+	while (d->c.p < d->c.end) {
+		uint64_t id, v;
+		GET(&id);
+		GET(&v);
+		if (id < PST_C_COUNTER_MAX)
+			d->t->counters[id] = v;
+	}
+	return 0;
+}
+
+/* An EXT record; returns 1 when it produced an event (THREAD_END). */
+static int decode_ext(struct decoder *d, uint64_t ext, struct pa_event *ev)
+{
+	uint64_t len;
+	GET(&len);
+	if (len > (uint64_t)(d->c.end - d->c.p))
+		return bad(d, "record length runs past the end of data");
+	struct pa_cursor outer = d->c;
+	d->c.end = d->c.p + len;
+	int rc = 0;
+	const char *name;
+	size_t nlen;
+	uint64_t end;
+	switch (ext) {
+	case PST_X_THREAD_NAME:
+		if (pa_get_str(&d->c, &name, &nlen, PST_MAX_STR))
+			return bad(d, "malformed thread name");
+		if (nlen >= sizeof(d->t->name))
+			nlen = sizeof(d->t->name) - 1;
+		memcpy(d->t->name, name, nlen);
+		d->t->name[nlen] = 0;
+		break;
+	case PST_X_THREAD_END:
+		GET(&end);
+		d->t->ended = true;
+		d->t->end_ticks = end;
+		ev->kind = PA_EV_THREAD_END;
+		ev->ticks = end;
+		rc = 1;
+		break;
+	case PST_X_COUNTERS:
+		rc = decode_thread_counters(d);
+		break;
+	case PST_X_CCT_NODE:
+		rc = decode_cct_node(d);
+		break;
+	default:
+		break; /* newer kinds: skipped by length */
+	}
+	d->c.p = outer.p + len;
+	d->c.end = outer.end;
+	return rc;
+}
+
+static int decode_alloc(struct decoder *d, uint64_t dt, struct pa_event *ev)
+{
+	uint64_t fn, stack_local;
+	d->t->now += dt;
+	GET(&fn);
+	GET(&ev->u.alloc.size);
+	GET(&ev->u.alloc.addr);
+	GET(&stack_local);
+	if (fn >= PST_FN_COUNT)
+		return bad(d, "unknown allocation function %llu", (unsigned long long)fn);
+	ev->u.alloc.fn = (unsigned)fn;
+	ev->u.alloc.old_addr = 0;
+	if (fn == PST_FN_REALLOC || fn == PST_FN_REALLOCARRAY)
+		GET(&ev->u.alloc.old_addr);
+	return lookup_local(d, &d->t->stack_map, stack_local, &ev->u.alloc.stack, "stack node");
+}
+
+static int decode_mark(struct decoder *d, uint64_t dt, struct pa_event *ev)
+{
+	uint64_t pc;
+	const char *name;
+	size_t nlen;
+	d->t->now += dt;
+	GET(&pc);
+	if (pa_get_str(&d->c, &name, &nlen, PST_MAX_STR))
+		return bad(d, "malformed marker name");
+	struct pa_marker *m = pa_vec_push(&d->s->markers);
+	m->ticks = d->t->now;
+	m->thread = (uint32_t)d->t->index;
+	m->pc = pc;
+	m->name = pa_xstrndup(name, nlen);
+	ev->u.mark.index = d->s->markers.len - 1;
+	return 0;
+}
+
+/* Decode records up to the next event: 1 = *ev filled, 0 = end, -1 = error. */
+static int next_event(struct decoder *d, struct pa_event *ev)
+{
+	struct pa_thread *t = d->t;
+	while (d->c.p < d->c.end) {
+		d->rec_off = PST_DATA_OFFSET + pa_cursor_off(&d->c);
+		uint64_t tag, v;
+		GET(&tag);
+		unsigned kind = (unsigned)(tag & PST_KIND_MASK);
+		uint64_t value = tag >> PST_KIND_BITS;
+		t->events++;
+		memset(ev, 0, sizeof(*ev));
+		ev->kind = kind;
+		ev->thread = t;
+		int rc = 1;
+		switch (kind) {
+		case PST_K_EXIT:
+			t->now += value;
+			break;
+		case PST_K_ENTER:
+			GET(&v);
+			t->now += v;
+			rc = lookup_local(d, &t->func_map, value, &ev->u.enter.func, "function");
+			rc = rc ? rc : 1;
+			break;
+		case PST_K_ALLOC:
+			rc = decode_alloc(d, value, ev);
+			rc = rc ? rc : 1;
+			break;
+		case PST_K_FREE:
+			t->now += value;
+			GET(&ev->u.free.addr);
+			break;
+		case PST_K_SAMPLE:
+			t->now += value;
+			GET(&ev->u.sample.weight);
+			GET(&v);
+			GET(&ev->u.sample.shadow_depth);
+			rc = lookup_local(d, &t->stack_map, v, &ev->u.sample.stack, "stack node");
+			rc = rc ? rc : 1;
+			break;
+		case PST_K_STACK:
+			rc = define_stack(d, value);
+			break;
+		case PST_K_FUNC:
+			rc = define_func(d, value);
+			break;
+		case PST_K_MARK:
+			rc = decode_mark(d, value, ev);
+			rc = rc ? rc : 1;
+			break;
+		case PST_K_RSS:
+			t->now += value;
+			GET(&ev->u.rss.bytes);
+			break;
+		case PST_K_EXT:
+			rc = decode_ext(d, value, ev);
+			break;
+		default:
+			return bad(d, "unknown record kind %u", kind);
+		}
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			if (ev->kind != PA_EV_THREAD_END)
+				ev->ticks = t->now;
+			if (ev->ticks > t->end_ticks && !t->ended)
+				t->end_ticks = ev->ticks;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* --- the merge heap --- */
+
+struct source {
+	struct decoder d;
+	struct pa_event ev; /* next event of this thread */
+};
+
+static bool before(const struct source *a, const struct source *b)
+{
+	if (a->ev.ticks != b->ev.ticks)
+		return a->ev.ticks < b->ev.ticks;
+	return a->d.t->index < b->d.t->index;
+}
+
+static void sift_down(struct source **h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && before(h[l], h[m]))
+			m = l;
+		if (r < n && before(h[r], h[m]))
+			m = r;
+		if (m == i)
+			return;
+		struct source *tmp = h[i];
+		h[i] = h[m];
+		h[m] = tmp;
+		i = m;
+	}
+}
+
+struct progress {
+	bool on;
+	size_t total, done;
+	uint64_t events;
+	time_t last;
+};
+
+static void show_progress(struct progress *p, bool final)
+{
+	if (!p->on)
+		return;
+	time_t now = time(NULL);
+	if (!final && now == p->last)
+		return;
+	p->last = now;
+	fprintf(stderr, "\rprofanalyze: reading %3.0f%% (%llu events)%s",
+		p->total ? 100.0 * (double)p->done / (double)p->total : 100.0,
+		(unsigned long long)p->events, final ? "\n" : "");
+}
+
+static int marker_cmp(const void *a, const void *b)
+{
+	const struct pa_marker *x = a, *y = b;
+	if (x->ticks != y->ticks)
+		return x->ticks < y->ticks ? -1 : 1;
+	return x->thread < y->thread ? -1 : x->thread > y->thread;
+}
+
+/* Markers were stored in decode order (each thread is decoded one event
+ * ahead); reports want them in time order. */
+static void sort_markers(struct pa_session *s)
+{
+	qsort(s->markers.items, s->markers.len, s->markers.item, marker_cmp);
+}
+
+int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_error *err)
+{
+	size_t n = 0, nthreads = s->threads.len;
+	struct source *src = pa_xcalloc(nthreads + 1, sizeof(*src));
+	struct source **heap = pa_xcalloc(nthreads + 1, sizeof(*heap));
+	struct progress prog = { .on = s->progress && isatty(STDERR_FILENO), .last = time(NULL) };
+	int rc = 0;
+	for (size_t i = 0; i < nthreads; i++) {
+		struct source *so = &src[i];
+		so->d.s = s;
+		so->d.t = *(struct pa_thread **)pa_vec_at(&s->threads, i);
+		so->d.err = err;
+		pa_cursor_init(&so->d.c, so->d.t->data, so->d.t->data_len);
+		prog.total += so->d.t->data_len;
+		int r = next_event(&so->d, &so->ev);
+		if (r < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (r == 1)
+			heap[n++] = so;
+	}
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(heap, n, i);
+	time_t started = time(NULL);
+	while (n) {
+		struct source *top = heap[0];
+		fn(&top->ev, ctx);
+		if ((++prog.events & 0xfffff) == 0) {
+			prog.done = 0;
+			for (size_t i = 0; i < nthreads; i++)
+				prog.done += pa_cursor_off(&src[i].d.c);
+			if (time(NULL) - started >= 1)
+				show_progress(&prog, false);
+		}
+		int r = next_event(&top->d, &top->ev);
+		if (r < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (r == 0)
+			heap[0] = heap[--n];
+		sift_down(heap, n, 0);
+	}
+	if (prog.events > 0xfffff && time(NULL) - started >= 1) {
+		prog.done = prog.total;
+		show_progress(&prog, true);
+	}
+	/* A process that did not end cleanly ends at its last event. */
+	for (size_t i = 0; i < nthreads; i++) {
+		struct pa_thread *t = src[i].d.t;
+		if (!s->ended && t->end_ticks > s->end_ticks)
+			s->end_ticks = t->end_ticks;
+		if (!t->ended && s->ended && s->end_ticks > t->end_ticks)
+			t->end_ticks = s->end_ticks;
+		for (unsigned c = 0; c < PST_C_COUNTER_MAX; c++)
+			s->counters[c] += t->counters[c];
+	}
+	sort_markers(s);
+out:
+	free(src);
+	free(heap);
+	return rc;
+}

@@ -1,0 +1,36 @@
+/*
+ * The models profanalyze builds from one pass over the merged events, and
+ * what every report writer receives. Each recorder's model lives in its own
+ * file; a model that has no data for this session stays NULL.
+ */
+#ifndef PA_MODELS_H
+#define PA_MODELS_H
+
+#include <stdio.h>
+
+#include "options.h"
+#include "session.h"
+
+struct pa_symbols;
+struct summary_model;
+
+struct pa_models {
+	struct pa_session *s;
+	struct pa_symbols *syms;
+	const struct pa_options *o;
+	struct summary_model *summary;
+};
+
+/* --- the session summary (report_summary.c) --- */
+struct summary_model *summary_model_new(struct pa_session *s);
+void summary_model_event(struct summary_model *m, const struct pa_event *ev);
+void summary_model_free(struct summary_model *m);
+struct cJSON;
+void summary_report_json(const struct pa_models *pm, struct cJSON *root);
+void summary_report_text(const struct pa_models *pm, FILE *out);
+
+/* Format a pc as "function (file:line)" into buf (symbols when known). */
+const char *pa_describe_pc(const struct pa_models *pm, uint64_t pc, bool ret_addr, uint64_t ticks,
+			   char *buf, size_t cap);
+
+#endif

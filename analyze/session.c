@@ -1,0 +1,526 @@
+/*
+ * Opening a session: map the process file and every thread file it lists,
+ * validate their headers, and read the process file's records (process
+ * info, clock calibration, module maps, thread list, counters).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "session.h"
+
+static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(err->msg, sizeof(err->msg), "%s: offset %zu: %s", path, off, what);
+	return -1;
+}
+
+/* A mapped trace file with a validated header. */
+struct mapped {
+	const uint8_t *map;
+	size_t size;
+	const struct pst_file_header *hdr;
+	const uint8_t *data; /* records */
+	size_t data_len;     /* committed bytes */
+};
+
+static int map_file(const char *path, const char *magic, struct mapped *m, struct pa_session *s,
+		    struct pa_error *err)
+{
+	memset(m, 0, sizeof(*m));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, path, 0, "cannot open: %s", strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, path, 0, "not a regular file");
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return fail(err, path, 0, "empty file, not a profshim trace");
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return fail(err, path, 0, "cannot map: %s", strerror(errno));
+	m->map = p;
+	m->size = (size_t)st.st_size;
+	if (m->size < sizeof(struct pst_file_header))
+		return fail(err, path, m->size, "truncated: the %zu-byte header is cut short",
+			    sizeof(struct pst_file_header));
+	m->hdr = p;
+	if (memcmp(m->hdr->magic, magic, PST_MAGIC_LEN) != 0) {
+		int other = !memcmp(m->hdr->magic, PST_MAGIC_THREAD, PST_MAGIC_LEN) ||
+			    !memcmp(m->hdr->magic, PST_MAGIC_PROCESS, PST_MAGIC_LEN);
+		return fail(err, path, 0, "%s",
+			    other ? (!strcmp(magic, PST_MAGIC_PROCESS)
+					     ? "this is a thread file; give the process file"
+					     : "expected a thread file")
+				  : "not a profshim trace (bad magic)");
+	}
+	if (m->hdr->version != PST_VERSION)
+		return fail(err, path, 8, "trace format version %u, this profanalyze reads %u",
+			    m->hdr->version, PST_VERSION);
+	if (m->hdr->header_size != PST_DATA_OFFSET)
+		return fail(err, path, 12, "bad header size %u", m->hdr->header_size);
+	uint64_t committed = m->hdr->committed;
+	if (m->size < PST_DATA_OFFSET || committed > m->size - PST_DATA_OFFSET)
+		return fail(err, path, m->size,
+			    "truncated: header says %llu bytes of records, the file holds %zu",
+			    (unsigned long long)committed,
+			    m->size > PST_DATA_OFFSET ? m->size - PST_DATA_OFFSET : 0);
+	m->data = m->map + PST_DATA_OFFSET;
+	m->data_len = (size_t)committed;
+	/* Bytes written past the last whole record: a record torn by a crash. */
+	size_t tail = m->size - PST_DATA_OFFSET - m->data_len;
+	size_t torn = 0;
+	for (size_t i = 0; i < tail && i < PST_MAX_RECORD; i++)
+		if (m->data[m->data_len + i])
+			torn = i + 1;
+	if (torn)
+		pa_warn(s, "%s: offset %zu: torn record at the end (%zu bytes) ignored; "
+			   "the %zu bytes before it are intact",
+			path, PST_DATA_OFFSET + m->data_len, torn, m->data_len);
+	return 0;
+}
+
+static void unmap(struct mapped *m)
+{
+	if (m->map)
+		munmap((void *)m->map, m->size);
+	m->map = NULL;
+}
+
+/* --- process file records --- */
+
+struct proc_parse {
+	struct pa_session *s;
+	const char *path;
+	size_t base; /* file offset of the payload */
+	struct pa_error *err;
+	uint64_t map_gen;   /* module map being read */
+	unsigned maps_seen;
+	uint64_t map_ticks;
+	uint64_t sync_first[2], sync_last[2]; /* (ticks, mono ns) */
+	unsigned nsync;
+	uint64_t tps_x1000;
+};
+
+#define GET(c, v)                                                                                  \
+	do {                                                                                       \
+		if (pa_get_varint(c, v))                                                           \
+			return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),                \
+				    "malformed field");                                            \
+	} while (0)
+
+static int parse_process_info(struct proc_parse *pp, struct pa_cursor *c)
+{
+	struct pa_session *s = pp->s;
+	uint64_t pid, ppid, clock, start, mono, wall, mask, argc;
+	const char *exe;
+	size_t elen;
+	GET(c, &pid);
+	GET(c, &ppid);
+	GET(c, &clock);
+	GET(c, &pp->tps_x1000);
+	GET(c, &start);
+	GET(c, &mono);
+	GET(c, &wall);
+	GET(c, &mask);
+	if (clock > PST_CLOCK_TSC || pp->tps_x1000 == 0)
+		return fail(pp->err, pp->path, pp->base, "bad clock description");
+	if (pa_get_str(c, &exe, &elen, PST_MAX_STR))
+		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c), "malformed exe path");
+	GET(c, &argc);
+	if (argc > 100000)
+		return fail(pp->err, pp->path, pp->base, "implausible argc %llu",
+			    (unsigned long long)argc);
+	s->pid = (uint32_t)pid;
+	s->ppid = (uint32_t)ppid;
+	s->clock_kind = (unsigned)clock;
+	s->start_ticks = start;
+	s->start_mono_ns = mono;
+	s->start_wall_ns = wall;
+	s->record_mask = (unsigned)mask;
+	free(s->exe);
+	s->exe = pa_xstrndup(exe, elen);
+	s->argv = pa_xcalloc(argc + 1, sizeof(char *));
+	for (uint64_t i = 0; i < argc; i++) {
+		const char *a;
+		size_t alen;
+		if (pa_get_str(c, &a, &alen, PST_MAX_RECORD))
+			return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
+				    "malformed argument %llu", (unsigned long long)i);
+		s->argv[s->argc++] = pa_xstrndup(a, alen);
+	}
+	return 0;
+}
+
+static int parse_clock_sync(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t ticks, mono;
+	GET(c, &ticks);
+	GET(c, &mono);
+	if (!pp->nsync++) {
+		pp->sync_first[0] = ticks;
+		pp->sync_first[1] = mono;
+	}
+	pp->sync_last[0] = ticks;
+	pp->sync_last[1] = mono;
+	return 0;
+}
+
+/* Modules not listed by the map that starts now were unloaded now. */
+static void close_unlisted_modules(struct pa_session *s, uint64_t gen, uint64_t ticks)
+{
+	for (size_t i = 0; i < s->modules.len; i++) {
+		struct pa_module *m = pa_vec_at(&s->modules, i);
+		if (m->last_ticks == UINT64_MAX && m->generation != gen)
+			m->last_ticks = ticks;
+	}
+}
+
+static int parse_module(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t gen, bias, lo, hi;
+	const char *path, *id;
+	size_t plen, idlen;
+	GET(c, &gen);
+	GET(c, &bias);
+	GET(c, &lo);
+	GET(c, &hi);
+	if (pa_get_str(c, &path, &plen, PST_MAX_STR) || pa_get_str(c, &id, &idlen, 64) ||
+	    lo >= hi)
+		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c), "malformed module");
+	struct pa_session *s = pp->s;
+	/* Still loaded since an earlier map: the same module, seen again. */
+	for (size_t i = 0; i < s->modules.len; i++) {
+		struct pa_module *m = pa_vec_at(&s->modules, i);
+		if (m->last_ticks == UINT64_MAX && m->bias == bias && m->lo == lo &&
+		    m->hi == hi && strlen(m->path) == plen && !memcmp(m->path, path, plen)) {
+			m->generation = gen;
+			return 0;
+		}
+	}
+	struct pa_module *m = pa_vec_push(&s->modules);
+	m->generation = gen;
+	m->bias = bias;
+	m->lo = lo;
+	m->hi = hi;
+	m->path = pa_xstrndup(path, plen);
+	memcpy(m->build_id, id, idlen);
+	m->build_id_len = idlen;
+	/* The start-up map covers everything before it too. */
+	m->first_ticks = pp->maps_seen <= 1 ? 0 : pp->map_ticks;
+	m->last_ticks = UINT64_MAX;
+	return 0;
+}
+
+static int parse_thread_file(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t seq, tid, start;
+	GET(c, &seq);
+	GET(c, &tid);
+	GET(c, &start);
+	struct pa_session *s = pp->s;
+	if (seq == 0 || seq > UINT32_MAX)
+		return fail(pp->err, pp->path, pp->base, "bad thread number %llu",
+			    (unsigned long long)seq);
+	for (size_t i = 0; i < s->threads.len; i++)
+		if ((*(struct pa_thread **)pa_vec_at(&s->threads, i))->seq == seq)
+			return fail(pp->err, pp->path, pp->base, "thread %llu listed twice",
+				    (unsigned long long)seq);
+	struct pa_thread *t = pa_xcalloc(1, sizeof(*t));
+	t->seq = (uint32_t)seq;
+	t->tid = (uint32_t)tid;
+	t->start_ticks = start;
+	t->end_ticks = start;
+	t->index = s->threads.len;
+	char buf[32];
+	snprintf(buf, sizeof(buf), ".t%u", t->seq);
+	size_t plen = strlen(s->path);
+	t->path = pa_xmalloc(plen + strlen(buf) + 1);
+	memcpy(t->path, s->path, plen);
+	strcpy(t->path + plen, buf);
+	pa_vec_init(&t->cct, sizeof(struct pa_cct_node));
+	pa_vec_init(&t->stack_map, sizeof(uint32_t));
+	pa_vec_init(&t->func_map, sizeof(uint32_t));
+	*(struct pa_thread **)pa_vec_push(&s->threads) = t;
+	return 0;
+}
+
+static struct pa_thread *thread_by_seq(struct pa_session *s, uint64_t seq)
+{
+	for (size_t i = 0; i < s->threads.len; i++) {
+		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&s->threads, i);
+		if (t->seq == seq)
+			return t;
+	}
+	return NULL;
+}
+
+/* Counters of threads still running at the end: (seq, pairs...). */
+static int parse_counters(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t seq;
+	GET(c, &seq);
+	struct pa_thread *t = thread_by_seq(pp->s, seq);
+	while (c->p < c->end) {
+		uint64_t id, v;
+		GET(c, &id);
+		GET(c, &v);
+		if (id >= PST_C_COUNTER_MAX)
+			continue; /* a counter newer than this reader */
+		if (t)
+			t->counters[id] = v;
+	}
+	return 0;
+}
+
+static int parse_process_end(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t ticks, mono, wall, reason, status;
+	GET(c, &ticks);
+	GET(c, &mono);
+	GET(c, &wall);
+	GET(c, &reason);
+	GET(c, &status);
+	pp->s->ended = true;
+	pp->s->end_ticks = ticks;
+	pp->s->end_reason = (unsigned)reason;
+	return 0;
+}
+
+static int parse_cpu_timer(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t hz, mech, sig;
+	GET(c, &hz);
+	GET(c, &mech);
+	GET(c, &sig);
+	pp->s->cpu_hz = (unsigned)hz;
+	pp->s->cpu_timer = (unsigned)mech;
+	pp->s->cpu_signal = (unsigned)sig;
+	return 0;
+}
+
+static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_cursor *c)
+{
+	switch (ext) {
+	case PST_X_PROCESS_INFO:
+		return parse_process_info(pp, c);
+	case PST_X_CLOCK_SYNC:
+		return parse_clock_sync(pp, c);
+	case PST_X_MODULES_BEGIN:
+		GET(c, &pp->map_gen);
+		GET(c, &pp->map_ticks);
+		pp->maps_seen++;
+		close_unlisted_modules(pp->s, pp->map_gen, pp->map_ticks);
+		return 0;
+	case PST_X_MODULE:
+		return parse_module(pp, c);
+	case PST_X_THREAD_FILE:
+		return parse_thread_file(pp, c);
+	case PST_X_COUNTERS:
+		return parse_counters(pp, c);
+	case PST_X_PROCESS_END:
+		return parse_process_end(pp, c);
+	case PST_X_CPU_TIMER:
+		return parse_cpu_timer(pp, c);
+	default:
+		return 0; /* newer record kinds are skippable */
+	}
+}
+
+/* A module map is closed by the next map; apply the last one's absences. */
+static void finish_modules(struct proc_parse *pp)
+{
+	struct pa_session *s = pp->s;
+	for (size_t i = 0; i < s->modules.len; i++) {
+		struct pa_module *m = pa_vec_at(&s->modules, i);
+		if (m->last_ticks == UINT64_MAX && m->generation != pp->map_gen)
+			m->last_ticks = pp->map_ticks;
+	}
+}
+
+static void calibrate(struct proc_parse *pp)
+{
+	struct pa_session *s = pp->s;
+	double per_ns = (double)pp->tps_x1000 / 1e12;
+	uint64_t dt = pp->sync_last[0] - pp->sync_first[0];
+	uint64_t dm = pp->sync_last[1] - pp->sync_first[1];
+	/* Two sync points far enough apart beat the start-up estimate. */
+	if (pp->nsync >= 2 && pp->sync_last[0] > pp->sync_first[0] && dm >= 50000000u)
+		per_ns = (double)dt / (double)dm;
+	if (s->clock_kind == PST_CLOCK_MONOTONIC_NS || per_ns <= 0)
+		per_ns = 1.0;
+	s->ticks_per_ns = per_ns;
+}
+
+static int parse_process_records(struct pa_session *s, const struct mapped *m, struct pa_error *err)
+{
+	struct proc_parse pp = { .s = s, .path = s->path, .err = err };
+	struct pa_cursor c;
+	pa_cursor_init(&c, m->data, m->data_len);
+	bool have_info = false;
+	while (c.p < c.end) {
+		size_t at = PST_DATA_OFFSET + pa_cursor_off(&c);
+		uint64_t tag, len;
+		if (pa_get_varint(&c, &tag))
+			return fail(err, s->path, at, "malformed record tag");
+		if ((tag & PST_KIND_MASK) != PST_K_EXT)
+			return fail(err, s->path, at, "record kind %u does not belong in a process file",
+				    (unsigned)(tag & PST_KIND_MASK));
+		if (pa_get_varint(&c, &len) || len > (uint64_t)(c.end - c.p))
+			return fail(err, s->path, at, "record length runs past the end of data");
+		struct pa_cursor body;
+		pa_cursor_init(&body, c.p, (size_t)len);
+		pp.base = PST_DATA_OFFSET + pa_cursor_off(&c);
+		uint64_t ext = tag >> PST_KIND_BITS;
+		if (!have_info && ext != PST_X_PROCESS_INFO)
+			return fail(err, s->path, at, "the first record is not the process info");
+		have_info = true;
+		if (parse_process_ext(&pp, ext, &body))
+			return -1;
+		c.p += len;
+	}
+	if (!have_info)
+		return fail(err, s->path, PST_DATA_OFFSET, "no records: the process file is empty");
+	finish_modules(&pp);
+	calibrate(&pp);
+	return 0;
+}
+
+/* --- thread files --- */
+
+static int open_thread(struct pa_session *s, struct pa_thread *t, struct pa_error *err)
+{
+	struct mapped m;
+	if (access(t->path, F_OK) != 0)
+		return fail(err, t->path, 0,
+			    "missing thread file (thread %u, tid %u, listed in %s)", t->seq, t->tid,
+			    s->path);
+	if (map_file(t->path, PST_MAGIC_THREAD, &m, s, err)) {
+		unmap(&m);
+		return -1;
+	}
+	if (m.hdr->pid != s->pid || m.hdr->thread_seq != t->seq)
+		return fail(err, t->path, 16, "belongs to another process or thread "
+					      "(pid %u thread %u, expected pid %u thread %u)",
+			    m.hdr->pid, m.hdr->thread_seq, s->pid, t->seq);
+	t->map = m.map;
+	t->map_len = m.size;
+	t->data = m.data;
+	t->data_len = m.data_len;
+	t->closed = m.hdr->flags & PST_FLAG_CLOSED;
+	t->now = m.hdr->start_ticks;
+	return 0;
+}
+
+int pa_session_open(struct pa_session *s, const char *path, struct pa_error *err)
+{
+	memset(s, 0, sizeof(*s));
+	err->msg[0] = 0;
+	s->path = pa_xstrdup(path);
+	pa_vec_init(&s->modules, sizeof(struct pa_module));
+	pa_vec_init(&s->threads, sizeof(struct pa_thread *));
+	pa_vec_init(&s->stacks, sizeof(struct pa_stack_node));
+	pa_vec_init(&s->funcs, sizeof(struct pa_func));
+	pa_vec_init(&s->markers, sizeof(struct pa_marker));
+	pa_vec_init(&s->warnings, sizeof(char *));
+	pa_vec_push(&s->stacks); /* node 0: the root */
+	pa_vec_push(&s->funcs);  /* func 0: unknown */
+	struct mapped m;
+	int rc = map_file(path, PST_MAGIC_PROCESS, &m, s, err);
+	if (!rc)
+		rc = parse_process_records(s, &m, err);
+	unmap(&m);
+	for (size_t i = 0; !rc && i < s->threads.len; i++)
+		rc = open_thread(s, *(struct pa_thread **)pa_vec_at(&s->threads, i), err);
+	if (!s->ended)
+		pa_warn(s, "%s: the process did not end normally (killed, crashed or _exit); "
+			   "everything recorded up to then is read",
+			path);
+	return rc;
+}
+
+void pa_session_close(struct pa_session *s)
+{
+	for (size_t i = 0; i < s->threads.len; i++) {
+		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&s->threads, i);
+		if (t->map)
+			munmap((void *)t->map, t->map_len);
+		pa_vec_free(&t->cct);
+		pa_vec_free(&t->stack_map);
+		pa_vec_free(&t->func_map);
+		free(t->path);
+		free(t);
+	}
+	for (size_t i = 0; i < s->modules.len; i++)
+		free(((struct pa_module *)pa_vec_at(&s->modules, i))->path);
+	for (size_t i = 0; i < s->markers.len; i++)
+		free(((struct pa_marker *)pa_vec_at(&s->markers, i))->name);
+	for (size_t i = 0; i < s->warnings.len; i++)
+		free(*(char **)pa_vec_at(&s->warnings, i));
+	for (int i = 0; i < s->argc; i++)
+		free(s->argv[i]);
+	free(s->argv);
+	free(s->exe);
+	free(s->path);
+	pa_vec_free(&s->modules);
+	pa_vec_free(&s->threads);
+	pa_vec_free(&s->stacks);
+	pa_vec_free(&s->funcs);
+	pa_vec_free(&s->markers);
+	pa_vec_free(&s->warnings);
+	pa_pairmap_free(&s->stack_index);
+	pa_pairmap_free(&s->func_index);
+}
+
+/* --- time and modules --- */
+
+double pa_ticks_to_ns(const struct pa_session *s, uint64_t ticks)
+{
+	return (double)ticks / s->ticks_per_ns;
+}
+
+double pa_ns_since_start(const struct pa_session *s, uint64_t ticks)
+{
+	if (ticks < s->start_ticks)
+		return 0;
+	return pa_ticks_to_ns(s, ticks - s->start_ticks);
+}
+
+uint64_t pa_session_duration_ticks(const struct pa_session *s)
+{
+	return s->end_ticks > s->start_ticks ? s->end_ticks - s->start_ticks : 0;
+}
+
+const struct pa_module *pa_module_for(const struct pa_session *s, uint64_t pc, uint64_t ticks)
+{
+	const struct pa_module *any = NULL;
+	for (size_t i = 0; i < s->modules.len; i++) {
+		const struct pa_module *m = pa_vec_at(&s->modules, i);
+		if (pc < m->lo || pc >= m->hi)
+			continue;
+		if (ticks >= m->first_ticks && ticks < m->last_ticks)
+			return m;
+		any = m;
+	}
+	return any;
+}

@@ -1,0 +1,189 @@
+#!/usr/bin/env bats
+# Recording core: per-thread files, processes, crash safety, markers.
+
+load helpers
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+marker_count() { # NAME : markers of that name in the last report
+	jqr "[.markers[] | select(.name == \"$1\")] | length"
+}
+
+@test "threads: one file each, exact events per thread, thread names" {
+	run_shim "$TMP/t.trace" "$PROGS/core_threads"
+	[ -f "$TMP/t.trace" ]
+	[ "$(ls "$TMP"/t.trace.t* | wc -l)" -eq 5 ]
+	analyze_json "$TMP/t.trace"
+	assert_eq "$(jqr '.session.threads | length')" 5 threads
+	assert_eq "$(jqr '[.session.threads[] | select(.name | startswith("worker-"))] | length')" 4 "named workers"
+	assert_eq "$(jqr '[.session.threads[] | select(.name | startswith("worker-")) | .events] | unique | join(",")')" 1000 "events per worker"
+	assert_eq "$(marker_count work)" 4000 "worker markers"
+	assert_eq "$(marker_count main)" 7 "main markers"
+	assert_eq "$(jqr '.operation_metrics.markers')" 4007
+	assert_eq "$(jqr '.session.ended_normally')" true
+}
+
+@test "the program's own view of the counters" {
+	run run_shim "$TMP/t.trace" "$PROGS/core_threads"
+	[ "$status" -eq 0 ]
+	# 4000 + 7 markers plus the thread-name records at least
+	n=$(echo "$output" | sed -n 's/^events=//p')
+	[ "$n" -ge 4007 ]
+}
+
+@test "markers are time-ordered across threads" {
+	run_shim "$TMP/t.trace" "$PROGS/core_threads"
+	analyze_json "$TMP/t.trace"
+	assert_eq "$(jqr '[.markers[].time_ms] | . == sort')" true "merged order"
+}
+
+@test "fork: the child writes its own files, the parent's stay whole" {
+	run run_shim "$TMP/f.trace" "$PROGS/core_fork"
+	[ "$status" -eq 0 ]
+	child=$(echo "$output" | sed -n 's/^child=//p')
+	parent=$(echo "$output" | sed -n 's/^parent=//p')
+	[ -f "$TMP/f.trace.$child" ]
+	analyze_json "$TMP/f.trace"
+	assert_eq "$(jqr '.session.pid')" "$parent"
+	assert_eq "$(marker_count parent-before)" 3
+	assert_eq "$(marker_count parent-after)" 2
+	assert_eq "$(marker_count child)" 0
+	analyze_json "$TMP/f.trace.$child"
+	assert_eq "$(jqr '.session.pid')" "$child"
+	assert_eq "$(jqr '.session.ppid')" "$parent"
+	assert_eq "$(marker_count child)" 5
+	assert_eq "$(jqr '.markers | length')" 5
+}
+
+@test "exec: the new image is profiled into new files, nothing overwritten" {
+	run_shim "$TMP/e.trace" "$PROGS/core_exec"
+	[ "$(ls "$TMP" | grep -cE '^e\.trace\.[0-9]+$')" -eq 1 ]
+	second=$(ls "$TMP" | grep -E '^e\.trace\.[0-9]+$')
+	analyze_json "$TMP/e.trace"
+	assert_eq "$(marker_count before-exec)" 2
+	assert_eq "$(jqr '.markers | length')" 2
+	analyze_json "$TMP/$second"
+	assert_eq "$(marker_count after-exec)" 4
+	assert_eq "$(jqr '.session.command')" "$PROGS/core_exec again"
+}
+
+@test "exec with an environment of its own keeps the shim" {
+	cat > "$TMP/envexec.c" <<'C'
+#include <unistd.h>
+#include "profshim.h"
+int main(int argc, char **argv) {
+	if (argc > 1) { PROFSHIM_MARK("inside"); return 0; }
+	char *args[] = { argv[0], "x", 0 }, *env[] = { "PATH=/bin", 0 };
+	execve("/proc/self/exe", args, env);
+	return 1;
+}
+C
+	cc -I"$ROOT/include" -o "$TMP/envexec" "$TMP/envexec.c"
+	run_shim "$TMP/v.trace" "$TMP/envexec"
+	second=$(ls "$TMP" | grep -E '^v\.trace\.[0-9]+$')
+	analyze_json "$TMP/$second"
+	assert_eq "$(marker_count inside)" 1
+}
+
+@test "SIGKILL mid-run: every marker up to the kill is read" {
+	run run_shim "$TMP/k.trace" "$PROGS/core_crash" kill 100000
+	[ "$status" -eq 137 ]
+	run "$PROFANALYZE" "$TMP/k.trace" --format=json -o "$TMP/report.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"did not end normally"* ]]
+	assert_eq "$(marker_count before-death)" 100000
+	assert_eq "$(jqr '.session.ended_normally')" false
+}
+
+@test "SIGSEGV: the trace reads and the crash is the program's own" {
+	run run_shim "$TMP/s.trace" "$PROGS/core_crash" segv 5000
+	[ "$status" -eq 139 ]
+	analyze_json "$TMP/s.trace" -q
+	assert_eq "$(marker_count before-death)" 5000
+}
+
+@test "abort and _exit keep everything too" {
+	run run_shim "$TMP/a.trace" "$PROGS/core_crash" abort 777
+	[ "$status" -eq 134 ]
+	analyze_json "$TMP/a.trace" -q
+	assert_eq "$(marker_count before-death)" 777
+	run run_shim "$TMP/x.trace" "$PROGS/core_crash" _exit 778
+	[ "$status" -eq 3 ]
+	analyze_json "$TMP/x.trace" -q
+	assert_eq "$(marker_count before-death)" 778
+}
+
+@test "a program that closes every descriptor keeps its files and ours" {
+	mkdir "$TMP/own"
+	run run_shim "$TMP/c.trace" "$PROGS/core_closefds" "$TMP/own"
+	[ "$status" -eq 0 ]
+	assert_eq "$(cat "$TMP/own/result.txt")" "files intact"
+	analyze_json "$TMP/c.trace"
+	assert_eq "$(jqr '.markers | length')" 120000
+	assert_eq "$(jqr '.session.threads | length')" 2
+}
+
+@test "dlopen/dlclose: a marker in an unloaded library still resolves" {
+	run_shim "$TMP/d.trace" "$PROGS/core_dlopen" "$PROGS/core_plugin.so"
+	analyze_json "$TMP/d.trace"
+	line=$(grep -n PLUGIN_MARK_LINE "$ROOT/tests/progs/lib/core_plugin.c" | cut -d: -f1)
+	loc=$(jqr '.markers[] | select(.name == "in-plugin") | .location')
+	[[ "$loc" == *"plugin_mark"* ]]
+	[[ "$loc" == *"core_plugin.c:$line"* ]]
+	assert_eq "$(jqr '[.modules[] | select(.path | endswith("core_plugin.so")) | .unloaded] | join(",")')" true
+	loc2=$(jqr '.markers[] | select(.name == "after-unload") | .location')
+	[[ "$loc2" == *"main"* ]]
+}
+
+@test "a bad setting prints one line and the program runs on" {
+	run env PROFSHIM_CPU_HZ=lots PROFSHIM_OUTPUT="$TMP/b.trace" LD_PRELOAD="$SHIM" "$PROGS/core_exec" again
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"PROFSHIM_CPU_HZ=lots"* ]]
+	[ "$(echo "$output" | grep -c profshim)" -eq 1 ]
+}
+
+@test "an output path that cannot be written turns profiling off, not the program" {
+	run env PROFSHIM_OUTPUT=/nonexistent/dir/x.trace LD_PRELOAD="$SHIM" "$PROGS/core_fork"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cannot create trace file"* ]]
+	[[ "$output" == *"parent="* ]]
+}
+
+@test "nothing is ever overwritten: a second run gets a new name" {
+	run_shim "$TMP/n.trace" "$PROGS/core_exec" again
+	cp "$TMP/n.trace" "$TMP/first"
+	run_shim "$TMP/n.trace" "$PROGS/core_exec" again
+	cmp "$TMP/n.trace" "$TMP/first"
+	[ "$(ls "$TMP" | grep -cE '^n\.trace\.[0-9]+$')" -eq 1 ]
+}
+
+@test "the default output name names the program and the pid" {
+	cd "$TMP"
+	LD_PRELOAD="$SHIM" "$PROGS/core_exec" again
+	ls "$TMP" | grep -qE '^profshim\.core_exec\.[0-9]+\.trace$'
+}
+
+@test "tools/profshim runs the program, keeps its exit status and says what next" {
+	run "$ROOT/tools/profshim" -o "$TMP/w.trace" -- "$PROGS/core_crash" _exit 10
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"profanalyze $TMP/w.trace"* ]]
+	analyze_json "$TMP/w.trace" -q
+	assert_eq "$(marker_count before-death)" 10
+}
+
+@test "tools/profshim selects recorders" {
+	run "$ROOT/tools/profshim" -o "$TMP/r.trace" --mem --cpu=200 -- "$PROGS/core_exec" again
+	[ "$status" -eq 0 ]
+	run "$ROOT/tools/profshim" --bogus -- true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--bogus"* ]]
+}
+
+@test "text report shows markers with their function and file:line" {
+	run_shim "$TMP/d.trace" "$PROGS/core_dlopen" "$PROGS/core_plugin.so"
+	run "$PROFANALYZE" "$TMP/d.trace"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"in-plugin"*"plugin_mark"*"core_plugin.c:"* ]]
+	[[ "$output" == *"Threads"* ]]
+}

@@ -24,12 +24,23 @@
  * are open, the stack pointer of the first one tells a later exit whether a
  * longjmp or exception has left them all.
  *
- * Signals: every hook runs with the thread's busy flag set. A signal
- * handler whose instrumented functions run while a hook is interrupted sees
- * the flag and drops its calls (PST_C_DROP_REENTRANT); since the flag stays
- * set for the whole handler, its enters and exits are dropped in pairs and
- * the stack stays exact. A handler that interrupts the program outside a
- * hook nests its calls on the shadow stack like any other calls.
+ * Stale frames: each frame keeps the stack pointer of its enter hook and
+ * its call site. A new call whose stack pointer is above the innermost
+ * frame's (shallower), or equal with another call site (a sibling; equal
+ * with the same site is a function inlined into it), means that frame was
+ * left by longjmp or an exception without an exit: it is closed then, not
+ * at some later exit of an ancestor.
+ *
+ * Signals: every hook runs with the thread's busy flag set. A handler that
+ * interrupts the program outside the shim nests its calls on the shadow
+ * stack like any other calls. A handler whose instrumented functions run
+ * while a hook (or any shim code) is interrupted sees the flag: its hook
+ * calls are held back with their time in a small per-thread queue (slots
+ * claimed atomically, handlers may nest) and applied, in order, by the next
+ * hook before its own call. Signals interrupt code a lot: in a call-heavy
+ * loop most of a thread's time is inside hooks, so dropping those calls
+ * would lose most of a handler's calls. Only a full queue drops (counted in
+ * PST_C_DROP_REENTRANT); a dropped exit is repaired like a longjmp.
  *
  * Fast path: no call that can change errno (only the slow paths that grow
  * a table or slide the trace window make system calls, and those save and
@@ -45,13 +56,28 @@
 #define CCT_BUCKETS 48            /* log2 duration buckets per node */
 #define CCT_MAX_NODES (1u << 20)  /* bound of a thread's tree */
 #define CCT_UNTRACKED UINT32_MAX  /* frame in a context the tree had no room for */
+#define PENDING_MAX 256           /* hook calls of signal handlers held back */
+/* A new frame whose stack pointer lies above the innermost frame's by less
+ * than this is a shallower call: the frames below it were left by longjmp
+ * or an exception. (Farther away is another stack: sigaltstack.) */
+#define UNWIND_SPAN (1u << 20)
 
 struct call_frame {
 	uintptr_t fn;
 	uint64_t start;  /* ticks at enter */
 	uint64_t child;  /* tree: ticks spent in completed children */
+	uintptr_t sp;    /* the enter hook's frame address: stack depth */
+	uintptr_t site;  /* call site (the caller's return address) */
 	uint32_t node;   /* tree: CCT node index */
 	uint32_t unused;
+};
+
+/* A hook call made while the thread was busy (a signal handler's
+ * instrumented function interrupting a hook), applied later. */
+struct pending_call {
+	uintptr_t fn;
+	uintptr_t sp, site;
+	uint64_t at_exit; /* ticks << 1 | is_exit */
 };
 
 struct cct_node {
@@ -76,6 +102,9 @@ struct ps_calls_thread {
 	uint64_t min_ticks;   /* trace: shortest call written, 0 = all */
 	uint64_t overflow;    /* open calls beyond cap */
 	uintptr_t overflow_sp; /* stack pointer of the first of them */
+	uint64_t pending_overflow; /* the same, for replayed pending calls */
+	uint32_t npending;    /* held-back hook calls, see pending_call */
+	struct pending_call pending[PENDING_MAX];
 	size_t frames_bytes;
 	/* per-thread function ids, addr -> id */
 	struct func_slot *funcs;
@@ -385,10 +414,13 @@ static void materialize(struct ps_thread *t, struct ps_calls_thread *c, uint32_t
 /* ------------------------------------------------------------------ */
 /* push and pop                                                        */
 
-static inline void push(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn, uint64_t now)
+static inline void push(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+			uintptr_t sp, uintptr_t site, uint64_t now)
 {
 	struct call_frame *f = &c->frames[c->depth];
 	f->fn = fn;
+	f->sp = sp;
+	f->site = site;
 	f->start = now;
 	if (c->mode == PS_CALLS_TREE) {
 		uint32_t parent = c->depth ? c->frames[c->depth - 1].node : 0;
@@ -439,28 +471,6 @@ static int find_frame(const struct ps_calls_thread *c, uintptr_t fn)
 /* ------------------------------------------------------------------ */
 /* the hooks                                                           */
 
-/* The thread's state when the hook should record, else NULL. */
-static inline struct ps_thread *hook_thread(void)
-{
-	struct ps_thread *t = ps_self;
-	if (PS_UNLIKELY(!t)) {
-		if (!ps_recording || !(ps_cfg.record & PST_REC_CALLS))
-			return NULL;
-		int saved = errno;
-		t = ps_thread_get();
-		errno = saved;
-		if (!t)
-			return NULL;
-	}
-	if (PS_UNLIKELY(!ps_recording || !(ps_cfg.record & PST_REC_CALLS)))
-		return NULL;
-	if (PS_UNLIKELY(t->busy)) {
-		t->counters[PST_C_DROP_REENTRANT]++;
-		return NULL;
-	}
-	return t;
-}
-
 static inline struct ps_calls_thread *calls_of(struct ps_thread *t)
 {
 	struct ps_calls_thread *c = t->calls;
@@ -468,10 +478,10 @@ static inline struct ps_calls_thread *calls_of(struct ps_thread *t)
 }
 
 static __attribute__((noinline)) void enter_overflow(struct ps_thread *t,
-						      struct ps_calls_thread *c)
+						      struct ps_calls_thread *c, uintptr_t sp)
 {
 	if (!c->overflow)
-		c->overflow_sp = (uintptr_t)__builtin_frame_address(0);
+		c->overflow_sp = sp;
 	c->overflow++;
 	t->counters[PST_C_DROP_CALL_DEPTH]++;
 }
@@ -479,9 +489,9 @@ static __attribute__((noinline)) void enter_overflow(struct ps_thread *t,
 /* An exit while calls beyond the depth limit are open: true when it is one
  * of them. Hooks called from shallower frames have a higher stack pointer
  * (the stack grows down): then a longjmp or exception has left them all. */
-static __attribute__((noinline)) bool exit_overflow(struct ps_calls_thread *c)
+static __attribute__((noinline)) bool exit_overflow(struct ps_calls_thread *c, uintptr_t sp)
 {
-	if ((uintptr_t)__builtin_frame_address(0) <= c->overflow_sp) {
+	if (sp <= c->overflow_sp) {
 		c->overflow--;
 		return true;
 	}
@@ -489,23 +499,41 @@ static __attribute__((noinline)) bool exit_overflow(struct ps_calls_thread *c)
 	return false;
 }
 
-PS_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
+/* Is frame f dead, given a new call of fn at stack depth sp from site? A
+ * live caller's enter hook ran higher up the stack than any callee's (the
+ * stack grows down). The same stack pointer is either a function inlined
+ * into f (same call site as f, another function) or a sibling called from
+ * f's caller after f was left without an exit (another call site, or the
+ * same function from the same site again). A caller whose stack pointer
+ * differs between call sites can hide a dead frame until its next call or
+ * exit: that frame then ends late, but the stack does not grow. */
+static inline bool frame_dead(const struct call_frame *f, uintptr_t fn, uintptr_t sp,
+			      uintptr_t site)
 {
-	(void)call_site;
-	struct ps_thread *t = hook_thread();
-	if (!t)
-		return;
-	t->busy = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	struct ps_calls_thread *c = calls_of(t);
-	if (PS_LIKELY(c)) {
-		if (PS_LIKELY(c->depth < c->cap && !c->overflow))
-			push(t, c, (uintptr_t)fn, ps_now());
-		else
-			enter_overflow(t, c);
-	}
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->busy = 0;
+	if (f->sp == sp)
+		return f->site != site || f->fn == fn;
+	return f->sp < sp && sp - f->sp < UNWIND_SPAN;
+}
+
+/* Frames below a new call's stack depth are dead (longjmp, exception):
+ * close them now, so that the new call is not nested under them. */
+static __attribute__((noinline)) void pop_dead(struct ps_thread *t, struct ps_calls_thread *c,
+						uintptr_t fn, uintptr_t sp, uintptr_t site,
+						uint64_t now)
+{
+	while (c->depth && frame_dead(&c->frames[c->depth - 1], fn, sp, site))
+		pop(t, c, now);
+}
+
+static inline void do_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+			    uintptr_t sp, uintptr_t site, uint64_t now)
+{
+	if (PS_UNLIKELY(c->depth && c->frames[c->depth - 1].sp <= sp))
+		pop_dead(t, c, fn, sp, site, now);
+	if (PS_LIKELY(c->depth < c->cap && !c->overflow))
+		push(t, c, fn, sp, site, now);
+	else
+		enter_overflow(t, c, sp);
 }
 
 static __attribute__((noinline)) void exit_unwound(struct ps_thread *t, struct ps_calls_thread *c,
@@ -520,24 +548,156 @@ static __attribute__((noinline)) void exit_unwound(struct ps_thread *t, struct p
 		pop(t, c, now);
 }
 
-PS_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
+static inline void do_exit(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+			   uintptr_t sp, uint64_t now)
 {
-	(void)call_site;
-	struct ps_thread *t = hook_thread();
-	if (!t)
+	if (PS_UNLIKELY(c->overflow) && exit_overflow(c, sp))
 		return;
+	if (PS_LIKELY(c->depth && c->frames[c->depth - 1].fn == fn))
+		pop(t, c, now);
+	else
+		exit_unwound(t, c, fn, now);
+}
+
+/* --- hook calls made while the thread was busy --- */
+
+/* Hold back a hook call of a signal handler that interrupted a hook (or
+ * another part of the shim): the interrupted code owns the shadow stack
+ * and the trace window until it returns. Slots are claimed atomically, as
+ * handlers can nest. */
+static __attribute__((noinline)) void pending_add(struct ps_thread *t, struct ps_calls_thread *c,
+						   uintptr_t fn, uintptr_t sp, uintptr_t site,
+						   bool is_exit)
+{
+	uint64_t now = ps_now();
+	uint32_t i = __atomic_fetch_add(&c->npending, 1, __ATOMIC_RELAXED);
+	if (i >= PENDING_MAX) {
+		__atomic_fetch_sub(&c->npending, 1, __ATOMIC_RELAXED);
+		t->counters[PST_C_DROP_REENTRANT]++;
+		return;
+	}
+	c->pending[i].fn = fn;
+	c->pending[i].sp = sp;
+	c->pending[i].site = site;
+	c->pending[i].at_exit = now << 1 | is_exit;
+	__atomic_signal_fence(__ATOMIC_RELEASE);
+}
+
+/* Apply the held-back calls, in order. They all happened before the
+ * current hook read its clock, or after the previous one: either way
+ * between two hook calls, which is where they are applied. Handlers that
+ * interrupt this loop append; the final compare-and-swap sees them. */
+static __attribute__((noinline)) void pending_drain(struct ps_thread *t, struct ps_calls_thread *c)
+{
+	uint32_t i = 0;
+	for (;;) {
+		uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
+		if (i >= n) {
+			if (__atomic_compare_exchange_n(&c->npending, &n, 0, 0, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				return;
+			continue;
+		}
+		struct pending_call p = c->pending[i++];
+		uint64_t at = p.at_exit >> 1;
+		if (!(p.at_exit & 1)) {
+			if (c->depth < c->cap && !c->overflow && !c->pending_overflow) {
+				if (c->depth && c->frames[c->depth - 1].sp <= p.sp)
+					pop_dead(t, c, p.fn, p.sp, p.site, at);
+				push(t, c, p.fn, p.sp, p.site, at);
+			} else {
+				c->pending_overflow++;
+				t->counters[PST_C_DROP_CALL_DEPTH]++;
+			}
+		} else if (c->pending_overflow) {
+			c->pending_overflow--;
+		} else if (c->depth && c->frames[c->depth - 1].fn == p.fn) {
+			pop(t, c, at);
+		} else {
+			exit_unwound(t, c, p.fn, at);
+		}
+	}
+}
+
+/* --- the hooks --- */
+
+static inline bool calls_on(void)
+{
+	return PS_LIKELY(ps_recording) && PS_LIKELY(ps_cfg.record & PST_REC_CALLS);
+}
+
+/* The thread's state when the hook should record now, else NULL (a busy
+ * thread's call is held back when possible). */
+static inline struct ps_thread *hook_thread(uintptr_t fn, uintptr_t sp, uintptr_t site,
+					    bool is_exit)
+{
+	struct ps_thread *t = ps_self;
+	if (PS_UNLIKELY(!t)) {
+		if (!calls_on())
+			return NULL;
+		int saved = errno;
+		t = ps_thread_get();
+		errno = saved;
+		if (!t)
+			return NULL;
+	}
+	if (PS_UNLIKELY(!calls_on()))
+		return NULL;
+	if (PS_UNLIKELY(t->busy)) {
+		if (t->calls)
+			pending_add(t, t->calls, fn, sp, site, is_exit);
+		else
+			t->counters[PST_C_DROP_REENTRANT]++;
+		return NULL;
+	}
+	return t;
+}
+
+static inline void hook_begin(struct ps_thread *t)
+{
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	struct ps_calls_thread *c = t->calls;
-	if (PS_LIKELY(c) && (PS_LIKELY(!c->overflow) || !exit_overflow(c))) {
-		uint64_t now = ps_now();
-		if (PS_LIKELY(c->depth && c->frames[c->depth - 1].fn == (uintptr_t)fn))
-			pop(t, c, now);
-		else
-			exit_unwound(t, c, (uintptr_t)fn, now);
-	}
+}
+
+static inline void hook_end(struct ps_thread *t)
+{
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
+}
+
+PS_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t site = (uintptr_t)call_site;
+	struct ps_thread *t = hook_thread((uintptr_t)fn, sp, site, false);
+	if (!t)
+		return;
+	hook_begin(t);
+	uint64_t now = ps_now();
+	struct ps_calls_thread *c = calls_of(t);
+	if (PS_LIKELY(c)) {
+		if (PS_UNLIKELY(c->npending))
+			pending_drain(t, c);
+		do_enter(t, c, (uintptr_t)fn, sp, site, now);
+	}
+	hook_end(t);
+}
+
+PS_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	struct ps_thread *t = hook_thread((uintptr_t)fn, sp, (uintptr_t)call_site, true);
+	if (!t)
+		return;
+	hook_begin(t);
+	uint64_t now = ps_now();
+	struct ps_calls_thread *c = t->calls;
+	if (PS_LIKELY(c)) {
+		if (PS_UNLIKELY(c->npending))
+			pending_drain(t, c);
+		do_exit(t, c, (uintptr_t)fn, sp, now);
+	}
+	hook_end(t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -571,6 +731,7 @@ void ps_calls_thread_end(struct ps_thread *t)
 	struct ps_calls_thread *c = t->calls;
 	if (!c)
 		return;
+	pending_drain(t, c);
 	uint64_t now = ps_now();
 	c->overflow = 0;
 	while (c->depth)

@@ -13,7 +13,7 @@ SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec
 	-fno-omit-frame-pointer -pthread
 SHIM_LIBS := -lunwind -ldl -lpthread -lrt
 ANALYZE_CFLAGS := $(BASE_CFLAGS) -Ianalyze
-ANALYZE_LIBS := -ldw -lelf -lcjson -lz -lm
+ANALYZE_LIBS := -ldw -lelf -lcjson -lz -lm -lstdc++
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SHIM_SRC := $(wildcard preload/*.c)

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "models.h"
+#include "out_trace.h"
+#include "symbols.h"
 
 static void usage(FILE *out)
 {
@@ -233,9 +235,20 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	return 0;
 }
 
+/* Timeline: names and markers from the session, events from each model. */
+static int write_trace(const struct pa_models *pm, FILE *out)
+{
+	struct pa_trace_out t;
+	pa_trace_begin(&t, out, pm);
+	pa_trace_end(&t);
+	return 0;
+}
+
 static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
+	case PA_FMT_TRACE:
+		return write_trace(pm, out);
 	case PA_FMT_TEXT:
 		return write_text(pm, out);
 	case PA_FMT_JSON:
@@ -262,14 +275,11 @@ int main(int argc, char **argv)
 	s.progress = !o.quiet;
 	struct pa_models pm = { .s = &s, .o = &o };
 	pm.summary = summary_model_new(&s);
+	pm.syms = pa_symbols_new(&s);
 	int rc = pa_session_run(&s, on_event, &pm, &err);
 	if (rc) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
-		if (!o.quiet)
-			for (size_t i = 0; i < s.warnings.len; i++)
-				fprintf(stderr, "profanalyze: warning: %s\n",
-					*(char **)pa_vec_at(&s.warnings, i));
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
 		if (!out) {
 			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output, strerror(errno));
@@ -284,8 +294,14 @@ int main(int argc, char **argv)
 			if (out != stdout)
 				fclose(out);
 		}
+		/* After the report: symbolizing may have added warnings. */
+		if (!o.quiet)
+			for (size_t i = 0; i < s.warnings.len; i++)
+				fprintf(stderr, "profanalyze: warning: %s\n",
+					*(char **)pa_vec_at(&s.warnings, i));
 	}
 	summary_model_free(pm.summary);
+	pa_symbols_free(pm.syms);
 	pa_session_close(&s);
 	return rc ? 1 : 0;
 }

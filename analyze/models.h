@@ -33,4 +33,11 @@ void summary_report_text(const struct pa_models *pm, FILE *out);
 const char *pa_describe_pc(const struct pa_models *pm, uint64_t pc, bool ret_addr, uint64_t ticks,
 			   char *buf, size_t cap);
 
+/* The frames of stack node `node` (outermost first, inline frames
+ * expanded) into out, a pa_vec of const struct pa_frame *; returns the
+ * count. leaf_is_pc: the leaf is an interrupted pc (CPU samples), not a
+ * return address (allocation stacks). */
+int pa_stack_frames(const struct pa_models *pm, uint32_t node, bool leaf_is_pc, uint64_t ticks,
+		    struct pa_vec *out);
+
 #endif

@@ -203,12 +203,18 @@ void summary_report_text(const struct pa_models *pm, FILE *out)
 	}
 	if (s->markers.len) {
 		fprintf(out, "\nMarkers\n  %12s %8s  %-20s %s\n", "time ms", "tid", "name", "where");
-		for (size_t i = 0; i < s->markers.len; i++) {
+		size_t shown = s->markers.len;
+		if (shown > (size_t)pm->o->top)
+			shown = (size_t)pm->o->top;
+		for (size_t i = 0; i < shown; i++) {
 			const struct pa_marker *mk = pa_vec_at(&s->markers, i);
 			fprintf(out, "  %12.3f %8u  %-20s %s\n", ms(s, mk->ticks - s->start_ticks),
 				thread_at(s, mk->thread)->tid, mk->name,
 				pa_describe_pc(pm, mk->pc, true, mk->ticks, buf, sizeof(buf)));
 		}
+		if (shown < s->markers.len)
+			fprintf(out, "  ... %zu more (--top=N shows more; --format=json lists all)\n",
+				s->markers.len - shown);
 	}
 	fprintf(out, "\nEvents\n");
 	for (size_t k = 0; k < NKINDS; k++)

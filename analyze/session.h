@@ -52,7 +52,7 @@ struct pa_module {
 	uint8_t build_id[64];
 	size_t build_id_len;
 	uint64_t first_ticks; /* first map that lists it */
-	uint64_t last_ticks;  /* last map that lists it (UINT64_MAX: to the end) */
+	uint64_t last_ticks;  /* first map that no longer lists it: unloaded then (UINT64_MAX: loaded to the end) */
 };
 
 /* A node of the session-wide stack trie (thread-local ids are mapped onto

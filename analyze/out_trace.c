@@ -1,0 +1,112 @@
+/* The Chrome trace-event writer: see out_trace.h. */
+#define _GNU_SOURCE
+#include "out_trace.h"
+
+#include <stdarg.h>
+
+#include "jsonw.h"
+
+double pa_trace_us(const struct pa_trace_out *t, uint64_t ticks)
+{
+	return pa_ns_since_start(t->pm->s, ticks) / 1000.0;
+}
+
+bool pa_trace_keep(const struct pa_trace_out *t, const struct pa_thread *th, uint64_t start,
+		   uint64_t end)
+{
+	if (t->pm->o->thread >= 0 && th && th->tid != (uint32_t)t->pm->o->thread)
+		return false;
+	return pa_trace_us(t, end) >= t->from_us && pa_trace_us(t, start) <= t->to_us;
+}
+
+static void begin_object(struct pa_trace_out *t)
+{
+	fputs(t->events++ ? ",\n{" : "\n{", t->f);
+}
+
+void pa_trace_event(struct pa_trace_out *t, const char *fmt, ...)
+{
+	begin_object(t);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(t->f, fmt, ap);
+	va_end(ap);
+	fputc('}', t->f);
+}
+
+void pa_trace_event_named(struct pa_trace_out *t, const char *name, const char *fmt, ...)
+{
+	begin_object(t);
+	fputs("\"name\":", t->f);
+	pa_json_string(t->f, name);
+	fputc(',', t->f);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(t->f, fmt, ap);
+	va_end(ap);
+	fputc('}', t->f);
+}
+
+/* M metadata: the process and thread names shown by the viewers. */
+static void name_event(struct pa_trace_out *t, const char *what, uint32_t pid, uint32_t tid,
+		       const char *name)
+{
+	begin_object(t);
+	fprintf(t->f, "\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":", what,
+		pid, tid);
+	pa_json_string(t->f, name);
+	fputs("}}", t->f);
+}
+
+static void names(struct pa_trace_out *t)
+{
+	const struct pa_session *s = t->pm->s;
+	char buf[600];
+	const char *exe = s->argc ? s->argv[0] : (s->exe ? s->exe : "process");
+	snprintf(buf, sizeof(buf), "%s (pid %u)", exe, s->pid);
+	name_event(t, "process_name", s->pid, s->pid, buf);
+	for (size_t i = 0; i < s->threads.len; i++) {
+		const struct pa_thread *th = *(struct pa_thread **)pa_vec_at(&s->threads, i);
+		snprintf(buf, sizeof(buf), "%s (tid %u)", th->name[0] ? th->name : "thread", th->tid);
+		name_event(t, "thread_name", s->pid, th->tid, buf);
+	}
+}
+
+void pa_trace_begin(struct pa_trace_out *t, FILE *f, const struct pa_models *pm)
+{
+	t->f = f;
+	t->pm = pm;
+	t->events = 0;
+	t->from_us = pm->o->time_from_ms * 1000.0;
+	t->to_us = pm->o->time_to_ms >= 0 ? pm->o->time_to_ms * 1000.0 : 1e300;
+	fputs("{\"traceEvents\":[", f);
+	names(t);
+}
+
+/* Markers as instant events on their thread, with their call site. */
+static void markers(struct pa_trace_out *t)
+{
+	const struct pa_session *s = t->pm->s;
+	char where[1024];
+	for (size_t i = 0; i < s->markers.len; i++) {
+		const struct pa_marker *mk = pa_vec_at(&s->markers, i);
+		const struct pa_thread *th = *(struct pa_thread **)pa_vec_at(&s->threads, mk->thread);
+		if (!pa_trace_keep(t, th, mk->ticks, mk->ticks))
+			continue;
+		begin_object(t);
+		fputs("\"name\":", t->f);
+		pa_json_string(t->f, mk->name);
+		fprintf(t->f, ",\"cat\":\"marker\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%.3f,\"pid\":%u,"
+			      "\"tid\":%u,\"args\":{\"location\":",
+			pa_trace_us(t, mk->ticks), s->pid, th->tid);
+		pa_json_string(t->f,
+			       pa_describe_pc(t->pm, mk->pc, true, mk->ticks, where, sizeof(where)));
+		fputs("}}", t->f);
+	}
+}
+
+void pa_trace_end(struct pa_trace_out *t)
+{
+	markers(t);
+	fputs("\n],\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"profshim\"}}\n", t->f);
+}

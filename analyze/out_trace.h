@@ -1,0 +1,40 @@
+/*
+ * Chrome trace events (chrome://tracing, Perfetto, speedscope):
+ * {"traceEvents":[...]} with ts/dur in microseconds since the start of the
+ * session. The writer adds process and thread names (M events) and the
+ * markers (instant events); each model adds its own events (X calls, C
+ * counters) through pa_trace_event. Filters of the options apply here:
+ * time range (--from/--to) and thread (--thread).
+ */
+#ifndef PA_OUT_TRACE_H
+#define PA_OUT_TRACE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "models.h"
+
+struct pa_trace_out {
+	FILE *f;
+	const struct pa_models *pm;
+	unsigned long long events; /* written so far */
+	double from_us, to_us;     /* time range kept */
+};
+
+void pa_trace_begin(struct pa_trace_out *t, FILE *f, const struct pa_models *pm);
+/* Microseconds since the session start for an absolute tick value. */
+double pa_trace_us(const struct pa_trace_out *t, uint64_t ticks);
+/* Whether an event spanning [start, end] ticks on thread th is kept by the
+ * time-range and thread filters. */
+bool pa_trace_keep(const struct pa_trace_out *t, const struct pa_thread *th, uint64_t start,
+		   uint64_t end);
+/* Write one event object; fmt/... produce its members without braces, e.g.
+ * "\"ph\":\"X\",\"ts\":%.3f". Names must be written with pa_json_string:
+ * use pa_trace_event_named for an event with a name. */
+void pa_trace_event(struct pa_trace_out *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void pa_trace_event_named(struct pa_trace_out *t, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void pa_trace_end(struct pa_trace_out *t);
+
+#endif

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Core overhead: the shim preloaded with every recorder off, against the plain
+# run of the same workload. Goal: wall ratio below 1.01.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build/bench
+cc -O2 -g -o build/bench/core_workload tools/bench/core_workload.c
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "== core: preloaded with every recorder off vs plain (tools/bench-core.sh)"
+python3 tools/bench/measure.py --runs "${BENCH_RUNS:-7}" \
+	"plain=build/bench/core_workload" \
+	"shim, recorders off=PROFSHIM_RECORD=none PROFSHIM_OUTPUT=$tmp/t.%p.trace LD_PRELOAD=$PWD/build/libprofshim.so build/bench/core_workload"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Fuzz profanalyze's reader with libFuzzer (clang, ASan/UBSan) for
+# FUZZ_SECONDS (default 60), seeded from tests/corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=build/fuzz
+mkdir -p "$out/corpus"
+src=$(ls analyze/*.c | grep -v analyze/main.c)
+clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ianalyze \
+	tools/fuzz_trace.c $src -o "$out/fuzz_trace" -ldw -lelf -lcjson -lz -lm -lstdc++
+# Seeds: each corpus session packed as [u32 process length][process][thread].
+for p in tests/corpus/*.trace; do
+	t="$p.t1"
+	[ -f "$t" ] || t=/dev/null
+	python3 - "$p" "$t" "$out/corpus/$(basename "$p")" <<'PY'
+import struct, sys
+p = open(sys.argv[1], 'rb').read(); t = open(sys.argv[2], 'rb').read()
+open(sys.argv[3], 'wb').write(struct.pack('<I', len(p)) + p + t)
+PY
+done
+"$out/fuzz_trace" -max_total_time="${FUZZ_SECONDS:-60}" -max_len=65536 -rss_limit_mb=2048 "$out/corpus"

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "call_model.h"
-#include "call_names.h"
 #include "models.h"
+#include "symbols.h"
 
 /* A call open on a thread's stack while reading trace-mode events. */
 struct open_call {
@@ -361,19 +361,18 @@ void call_model_finish(struct call_model *m, const struct pa_models *pm)
 	if (m->unmatched_exits)
 		pa_warn(m->s, "%llu call exits without an open call were ignored",
 			(unsigned long long)m->unmatched_exits);
-	struct call_names *names = call_names_new(pm);
-	for (size_t i = 1; i < m->funcs.len; i++) {
+	static const struct pa_frame unknown = { .function = "(unknown function)" };
+	for (size_t i = 0; i < m->funcs.len; i++) {
 		struct call_func *f = pa_vec_at(&m->funcs, i);
-		if (!f->calls)
-			continue;
 		percentiles(f);
-		const struct pa_func *pf = pa_vec_at(&m->s->funcs, i);
-		call_names_lookup(names, pf->addr, &f->name, &f->file, &f->line);
+		const struct pa_func *pf = i < m->s->funcs.len ? pa_vec_at(&m->s->funcs, i) : NULL;
+		f->frame = i && pf && pm->syms ? pa_symbols_function(pm->syms, pf->addr,
+								      m->s->start_ticks)
+					     : &unknown;
+		f->name = f->frame->function;
+		f->file = f->frame->file ? f->frame->file : "";
+		f->line = f->frame->func_line ? f->frame->func_line : f->frame->line;
 	}
-	struct call_func *unknown = call_model_func(m, 0);
-	unknown->name = "(unknown function)";
-	unknown->file = "";
-	m->names = names;
 }
 
 void call_model_free(struct call_model *m)
@@ -392,6 +391,5 @@ void call_model_free(struct call_model *m)
 	pa_vec_free(&m->spans);
 	pa_pairmap_free(&m->node_index);
 	pa_pairmap_free(&m->edge_index);
-	call_names_free(m->names);
 	free(m);
 }

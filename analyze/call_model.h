@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "options.h"
 #include "session.h"
@@ -32,8 +33,9 @@ struct call_func {
 	uint32_t active;      /* trace mode: activations open (recursion) */
 	double p50, p95, p99; /* ticks, after call_model_finish */
 	/* names, after call_model_finish */
-	const char *name, *file;
-	int line;
+	const struct pa_frame *frame;
+	const char *name, *file; /* file "" when unknown */
+	int line;                /* first line of the function, 0 if unknown */
 };
 
 struct call_node {
@@ -63,7 +65,9 @@ struct call_thread_total {
 };
 
 struct pa_models;
-struct call_names;
+struct pa_frame;
+struct pa_trace_out;
+struct pa_speedscope;
 
 struct call_model {
 	struct pa_session *s;
@@ -81,7 +85,6 @@ struct call_model {
 	bool keep_spans;
 	struct pa_vec spans;      /* struct call_span */
 	uint64_t rng;
-	struct call_names *names; /* owns the name strings */
 };
 
 struct call_model *call_model_new(struct pa_session *s, const struct pa_options *o);
@@ -95,14 +98,17 @@ bool call_model_has_data(const struct call_model *m);
 /* Function i of the model (grows the table as functions appear). */
 struct call_func *call_model_func(struct call_model *m, uint32_t func);
 
-/* Reports (report_calls.c, out_trace.c users). */
+/* Reports (report_calls.c). */
 struct cJSON;
 void calls_report_json(const struct pa_models *pm, struct cJSON *root);
 void calls_report_text(const struct pa_models *pm, FILE *out);
-int calls_report_folded(const struct pa_models *pm, FILE *out);
-/* Chrome trace events of the calls (X events per call, M names); trace
- * mode only: returns -1 with a message otherwise. */
-int call_model_trace_events(const struct pa_models *pm, FILE *out);
-int calls_report_speedscope(const struct pa_models *pm, FILE *out);
+/* Folded stacks weighted by self time in microseconds. */
+void calls_report_folded(const struct pa_models *pm, FILE *out);
+/* Chrome trace events of the calls: an X event per call (trace mode
+ * only: returns -1 after a message otherwise), filtered by the options. */
+int call_model_trace_events(const struct pa_models *pm, struct pa_trace_out *t);
+/* speedscope: evented profiles, one per thread (trace mode), or one
+ * sampled profile of self times from the call tree (tree mode). */
+void calls_report_speedscope(const struct pa_models *pm, struct pa_speedscope *ss);
 
 #endif

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call_model.h"
 #include "models.h"
+#include "out_speedscope.h"
 #include "out_trace.h"
 #include "symbols.h"
 
@@ -213,12 +215,14 @@ static void on_event(const struct pa_event *ev, void *ctx)
 {
 	struct pa_models *pm = ctx;
 	summary_model_event(pm->summary, ev);
+	call_model_event(pm->calls, ev);
 }
 
 static int write_json(const struct pa_models *pm, FILE *out)
 {
 	cJSON *root = cJSON_CreateObject();
 	summary_report_json(pm, root);
+	calls_report_json(pm, root);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -232,6 +236,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 static int write_text(const struct pa_models *pm, FILE *out)
 {
 	summary_report_text(pm, out);
+	calls_report_text(pm, out);
 	return 0;
 }
 
@@ -240,13 +245,44 @@ static int write_trace(const struct pa_models *pm, FILE *out)
 {
 	struct pa_trace_out t;
 	pa_trace_begin(&t, out, pm);
+	int rc = 0;
+	if (call_model_has_data(pm->calls))
+		rc = call_model_trace_events(pm, &t);
 	pa_trace_end(&t);
+	return rc;
+}
+
+/* Whether --data (or its default) selects the calls for folded and
+ * speedscope output. */
+static bool calls_selected(const struct pa_models *pm)
+{
+	if (!call_model_has_data(pm->calls))
+		return false;
+	/* auto: cpu first once the CPU model exists, then calls, then mem */
+	return pm->o->data == PA_DATA_CALLS || pm->o->data == PA_DATA_AUTO;
+}
+
+static int write_speedscope(const struct pa_models *pm, FILE *out)
+{
+	const char *exe = pm->s->argc ? pm->s->argv[0] : "profshim";
+	struct pa_speedscope *ss = pa_ss_begin(out, exe);
+	calls_report_speedscope(pm, ss);
+	pa_ss_end(ss);
 	return 0;
 }
 
 static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
+	case PA_FMT_FOLDED:
+		if (!calls_selected(pm))
+			goto no_data;
+		calls_report_folded(pm, out);
+		return 0;
+	case PA_FMT_SPEEDSCOPE:
+		if (!calls_selected(pm))
+			goto no_data;
+		return write_speedscope(pm, out);
 	case PA_FMT_TRACE:
 		return write_trace(pm, out);
 	case PA_FMT_TEXT:
@@ -254,6 +290,7 @@ static int write_report(const struct pa_models *pm, FILE *out)
 	case PA_FMT_JSON:
 		return write_json(pm, out);
 	default:
+	no_data:
 		fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
 			format_names[pm->o->format]);
 		return 1;
@@ -276,10 +313,12 @@ int main(int argc, char **argv)
 	struct pa_models pm = { .s = &s, .o = &o };
 	pm.summary = summary_model_new(&s);
 	pm.syms = pa_symbols_new(&s);
+	pm.calls = call_model_new(&s, &o);
 	int rc = pa_session_run(&s, on_event, &pm, &err);
 	if (rc) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
+		call_model_finish(pm.calls, &pm);
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
 		if (!out) {
 			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output, strerror(errno));
@@ -301,6 +340,7 @@ int main(int argc, char **argv)
 					*(char **)pa_vec_at(&s.warnings, i));
 	}
 	summary_model_free(pm.summary);
+	call_model_free(pm.calls);
 	pa_symbols_free(pm.syms);
 	pa_session_close(&s);
 	return rc ? 1 : 0;

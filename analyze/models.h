@@ -13,12 +13,14 @@
 
 struct pa_symbols;
 struct summary_model;
+struct call_model;
 
 struct pa_models {
 	struct pa_session *s;
 	struct pa_symbols *syms;
 	const struct pa_options *o;
 	struct summary_model *summary;
+	struct call_model *calls; /* call_model.h */
 };
 
 /* --- the session summary (report_summary.c) --- */

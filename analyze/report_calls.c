@@ -18,6 +18,9 @@
 
 #define TEXT_DEFAULT_HIDE_PCT 0.5 /* text call tree without --hide */
 #define GRAPH_TOP 5               /* functions shown with callers/callees */
+/* call_graph levels without --depth: JSON tools refuse deeper nesting
+ * (jq 1.6 stops near 200 levels; each level here is an object and an array). */
+#define JSON_DEFAULT_DEPTH 64
 
 static double ns(const struct pa_session *s, double ticks)
 {
@@ -274,8 +277,11 @@ static cJSON *graph_json(const struct call_model *m, uint32_t id, int depth,
 		cJSON_AddNumberToObject(j, "duration_ms", ns(m->s, run_ticks(m)) / 1e6);
 	}
 	cJSON *kids = cJSON_AddArrayToObject(j, "children");
-	if (lim->max_depth && depth >= lim->max_depth)
+	if (lim->max_depth && depth >= lim->max_depth) {
+		if (n->first_child)
+			cJSON_AddBoolToObject(j, "truncated", true);
 		return j;
+	}
 	size_t k;
 	uint32_t *ids = sorted_children(m, id, &k);
 	for (size_t i = 0; i < k; i++)
@@ -316,7 +322,8 @@ void calls_report_json(const struct pa_models *pm, cJSON *root)
 		cJSON_AddNumberToObject(j, "outermost_ms", ns(s, (double)tt->outer) / 1e6);
 		cJSON_AddItemToArray(threads, j);
 	}
-	struct tree_limits lim = { pm->o->max_depth, pm->o->hide_pct / 100.0 * run_ticks(m) };
+	struct tree_limits lim = { pm->o->max_depth ? pm->o->max_depth : JSON_DEFAULT_DEPTH,
+				   pm->o->hide_pct / 100.0 * run_ticks(m) };
 	cJSON_AddItemToObject(root, "call_graph", graph_json(m, 0, 0, &lim));
 	cJSON *edges = cJSON_AddArrayToObject(root, "edges");
 	for (size_t i = 0; i < m->edges.len; i++) {

@@ -53,6 +53,9 @@
 #include "clock.h"
 #include "shim.h"
 
+#define HOT inline __attribute__((always_inline))
+#define COLD __attribute__((noinline, cold))
+
 #define CCT_BUCKETS 48            /* log2 duration buckets per node */
 #define CCT_MAX_NODES (1u << 20)  /* bound of a thread's tree */
 #define CCT_UNTRACKED UINT32_MAX  /* frame in a context the tree had no room for */
@@ -119,7 +122,7 @@ struct ps_calls_thread {
 /* ------------------------------------------------------------------ */
 /* small tables                                                        */
 
-static inline uint64_t mix(uint64_t a, uint64_t b)
+static HOT uint64_t mix(uint64_t a, uint64_t b)
 {
 	uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full);
 	return h ^ (h >> 29);
@@ -186,25 +189,30 @@ static struct func_slot *func_slot(struct ps_calls_thread *c, uintptr_t fn)
 	return &c->funcs[j];
 }
 
-/* Reserve room for a record, keeping errno when the window slides. */
-static inline uint8_t *reserve(struct ps_thread *t, size_t max)
+static COLD uint8_t *reserve_slow(struct ps_thread *t, size_t max)
 {
-	if (PS_LIKELY(t->out.cur && (size_t)(t->out.limit - t->out.cur) >= max))
-		return t->out.cur;
 	int saved = errno;
 	uint8_t *p = ps_reserve(t, max);
 	errno = saved;
 	return p;
 }
 
+/* Reserve room for a record, keeping errno when the window slides. */
+static HOT uint8_t *reserve(struct ps_thread *t, size_t max)
+{
+	if (PS_LIKELY(t->out.cur && (size_t)(t->out.limit - t->out.cur) >= max))
+		return t->out.cur;
+	return reserve_slow(t, max);
+}
+
 /* The id of fn in t's trace file, writing its FUNC record when new.
  * 0 when it cannot be defined (no memory, no space). */
-static uint32_t func_id(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
+static COLD uint32_t func_id_slow(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
 {
 	struct func_slot *s = func_slot(c, fn);
 	if (PS_UNLIKELY(!s))
 		return 0;
-	if (PS_LIKELY(s->id))
+	if (s->id)
 		return s->id;
 	uint8_t *p = reserve(t, 2 * PST_VARINT_MAX);
 	if (!p)
@@ -214,6 +222,14 @@ static uint32_t func_id(struct ps_thread *t, struct ps_calls_thread *c, uintptr_
 	p = pst_put_varint(p, fn);
 	ps_commit(t, p);
 	return s->id;
+}
+
+static HOT uint32_t func_id(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
+{
+	const struct func_slot *s = &c->funcs[(uint32_t)mix(fn, 0) & c->func_mask];
+	if (PS_LIKELY(s->fn == fn && s->id))
+		return s->id;
+	return func_id_slow(t, c, fn);
 }
 
 /* ------------------------------------------------------------------ */
@@ -267,7 +283,7 @@ static int index_grow(struct ps_calls_thread *c)
 	return 0;
 }
 
-static uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
+static COLD uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
 {
 	uint32_t j = index_home(c, parent, fn);
 	for (uint32_t id; (id = c->index[j]) != 0; j = (j + 1) & c->index_mask) {
@@ -291,7 +307,7 @@ static uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintp
 	return c->nodes[parent].last_child = id;
 }
 
-static inline uint32_t cct_child(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
+static HOT uint32_t cct_child(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
 {
 	if (PS_UNLIKELY(parent == CCT_UNTRACKED))
 		return CCT_UNTRACKED;
@@ -301,14 +317,14 @@ static inline uint32_t cct_child(struct ps_calls_thread *c, uint32_t parent, uin
 	return cct_child_slow(c, parent, fn);
 }
 
-static inline unsigned duration_bucket(uint64_t d)
+static HOT unsigned duration_bucket(uint64_t d)
 {
 	unsigned b = d ? 64u - (unsigned)__builtin_clzll(d) : 0;
 	return b < CCT_BUCKETS ? b : CCT_BUCKETS - 1;
 }
 
 /* Account a finished call of frame f into its node. */
-static inline void cct_account(struct ps_calls_thread *c, const struct call_frame *f, uint64_t dur)
+static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *f, uint64_t dur)
 {
 	if (PS_UNLIKELY(f->node == CCT_UNTRACKED))
 		return;
@@ -382,7 +398,7 @@ static void calls_free(struct ps_thread *t)
 /* ------------------------------------------------------------------ */
 /* trace mode records                                                  */
 
-static inline void write_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+static HOT void write_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
 			       uint64_t at)
 {
 	uint32_t id = func_id(t, c, fn);
@@ -394,7 +410,7 @@ static inline void write_enter(struct ps_thread *t, struct ps_calls_thread *c, u
 	ps_commit(t, p);
 }
 
-static inline void write_exit(struct ps_thread *t, uint64_t at)
+static HOT void write_exit(struct ps_thread *t, uint64_t at)
 {
 	uint8_t *p = reserve(t, PST_VARINT_MAX);
 	if (PS_UNLIKELY(!p))
@@ -404,7 +420,7 @@ static inline void write_exit(struct ps_thread *t, uint64_t at)
 }
 
 /* Minimum duration: write the held-back ENTERs of frames [written, upto]. */
-static void materialize(struct ps_thread *t, struct ps_calls_thread *c, uint32_t upto)
+static COLD void materialize(struct ps_thread *t, struct ps_calls_thread *c, uint32_t upto)
 {
 	for (uint32_t i = c->written; i <= upto; i++)
 		write_enter(t, c, c->frames[i].fn, c->frames[i].start);
@@ -414,7 +430,7 @@ static void materialize(struct ps_thread *t, struct ps_calls_thread *c, uint32_t
 /* ------------------------------------------------------------------ */
 /* push and pop                                                        */
 
-static inline void push(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+static HOT void push(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
 			uintptr_t sp, uintptr_t site, uint64_t now)
 {
 	struct call_frame *f = &c->frames[c->depth];
@@ -437,7 +453,7 @@ static inline void push(struct ps_thread *t, struct ps_calls_thread *c, uintptr_
 }
 
 /* Pop the innermost frame: its call ended at `now`. */
-static inline void pop(struct ps_thread *t, struct ps_calls_thread *c, uint64_t now)
+static HOT void pop(struct ps_thread *t, struct ps_calls_thread *c, uint64_t now)
 {
 	uint32_t d = c->depth - 1;
 	struct call_frame *f = &c->frames[d];
@@ -525,7 +541,7 @@ static __attribute__((noinline)) void pop_dead(struct ps_thread *t, struct ps_ca
 		pop(t, c, now);
 }
 
-static inline void do_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+static HOT void do_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
 			    uintptr_t sp, uintptr_t site, uint64_t now)
 {
 	if (PS_UNLIKELY(c->depth && c->frames[c->depth - 1].sp <= sp))
@@ -548,7 +564,7 @@ static __attribute__((noinline)) void exit_unwound(struct ps_thread *t, struct p
 		pop(t, c, now);
 }
 
-static inline void do_exit(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+static HOT void do_exit(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
 			   uintptr_t sp, uint64_t now)
 {
 	if (PS_UNLIKELY(c->overflow) && exit_overflow(c, sp))
@@ -621,83 +637,79 @@ static __attribute__((noinline)) void pending_drain(struct ps_thread *t, struct 
 
 /* --- the hooks --- */
 
-static inline bool calls_on(void)
+/* Everything but the common case: the thread's first event, its first
+ * call, a busy thread (a signal handler's calls), recording paused. */
+static COLD void hook_slow(uintptr_t fn, uintptr_t sp, uintptr_t site, bool is_exit)
 {
-	return PS_LIKELY(ps_recording) && PS_LIKELY(ps_cfg.record & PST_REC_CALLS);
-}
-
-/* The thread's state when the hook should record now, else NULL (a busy
- * thread's call is held back when possible). */
-static inline struct ps_thread *hook_thread(uintptr_t fn, uintptr_t sp, uintptr_t site,
-					    bool is_exit)
-{
+	if (!ps_recording || !(ps_cfg.record & PST_REC_CALLS))
+		return;
 	struct ps_thread *t = ps_self;
-	if (PS_UNLIKELY(!t)) {
-		if (!calls_on())
-			return NULL;
+	if (!t) {
 		int saved = errno;
 		t = ps_thread_get();
 		errno = saved;
 		if (!t)
-			return NULL;
+			return;
 	}
-	if (PS_UNLIKELY(!calls_on()))
-		return NULL;
-	if (PS_UNLIKELY(t->busy)) {
+	if (t->busy) {
 		if (t->calls)
 			pending_add(t, t->calls, fn, sp, site, is_exit);
 		else
 			t->counters[PST_C_DROP_REENTRANT]++;
-		return NULL;
+		return;
 	}
-	return t;
-}
-
-static inline void hook_begin(struct ps_thread *t)
-{
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-}
-
-static inline void hook_end(struct ps_thread *t)
-{
+	struct ps_calls_thread *c = calls_of(t);
+	if (c) {
+		uint64_t now = ps_now();
+		if (c->npending)
+			pending_drain(t, c);
+		if (is_exit)
+			do_exit(t, c, fn, sp, now);
+		else
+			do_enter(t, c, fn, sp, site, now);
+	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
 }
 
+/* The common case, kept small: the thread has its calls state, is not
+ * busy, and recording is on. (t->calls exists only when calls are
+ * recorded.) */
+#define HOOK_FAST_PATH(t, c)                                                   \
+	struct ps_thread *t = ps_self;                                         \
+	struct ps_calls_thread *c;                                             \
+	if (PS_UNLIKELY(!t || !(c = t->calls) || t->busy || !ps_recording))    \
+		goto slow;                                                     \
+	t->busy = 1;                                                           \
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);                               \
+	uint64_t now = ps_now();                                               \
+	if (PS_UNLIKELY(c->npending))                                          \
+		pending_drain(t, c)
+
 PS_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	uintptr_t site = (uintptr_t)call_site;
-	struct ps_thread *t = hook_thread((uintptr_t)fn, sp, site, false);
-	if (!t)
-		return;
-	hook_begin(t);
-	uint64_t now = ps_now();
-	struct ps_calls_thread *c = calls_of(t);
-	if (PS_LIKELY(c)) {
-		if (PS_UNLIKELY(c->npending))
-			pending_drain(t, c);
-		do_enter(t, c, (uintptr_t)fn, sp, site, now);
-	}
-	hook_end(t);
+	HOOK_FAST_PATH(t, c);
+	do_enter(t, c, (uintptr_t)fn, sp, (uintptr_t)call_site, now);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+	return;
+slow:
+	hook_slow((uintptr_t)fn, sp, (uintptr_t)call_site, false);
 }
 
 PS_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	struct ps_thread *t = hook_thread((uintptr_t)fn, sp, (uintptr_t)call_site, true);
-	if (!t)
-		return;
-	hook_begin(t);
-	uint64_t now = ps_now();
-	struct ps_calls_thread *c = t->calls;
-	if (PS_LIKELY(c)) {
-		if (PS_UNLIKELY(c->npending))
-			pending_drain(t, c);
-		do_exit(t, c, (uintptr_t)fn, sp, now);
-	}
-	hook_end(t);
+	HOOK_FAST_PATH(t, c);
+	do_exit(t, c, (uintptr_t)fn, sp, now);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+	return;
+slow:
+	hook_slow((uintptr_t)fn, sp, (uintptr_t)call_site, true);
 }
 
 /* ------------------------------------------------------------------ */

@@ -19,6 +19,11 @@ struct open_call {
 	uint32_t node;
 };
 
+/* Items of the model's arrays without a call per access (hot path). */
+#define FUNC_AT(m, i) ((struct call_func *)(m)->funcs.items + (i))
+#define NODE_AT(m, i) ((struct call_node *)(m)->nodes.items + (i))
+#define STACK_AT(m, i) ((struct pa_vec *)(m)->stacks.items + (i))
+
 struct call_model *call_model_new(struct pa_session *s, const struct pa_options *o)
 {
 	struct call_model *m = pa_xcalloc(1, sizeof(*m));
@@ -43,27 +48,42 @@ bool call_model_has_data(const struct call_model *m)
 	return m && (m->from_trace || m->from_tree);
 }
 
-struct call_func *call_model_func(struct call_model *m, uint32_t func)
+static __attribute__((noinline)) void grow_funcs(struct call_model *m, uint32_t func)
 {
 	while (m->funcs.len <= func) {
 		struct call_func *f = pa_vec_push(&m->funcs);
 		f->min = UINT64_MAX;
 		pa_vec_init(&f->durs, sizeof(uint64_t));
 	}
-	return pa_vec_at(&m->funcs, func);
 }
 
-static struct call_node *node_at(struct call_model *m, uint32_t i)
+struct call_func *call_model_func(struct call_model *m, uint32_t func)
 {
-	return pa_vec_at(&m->nodes, i);
+	if (__builtin_expect(m->funcs.len <= func, 0))
+		grow_funcs(m, func);
+	return FUNC_AT(m, func);
+}
+
+static inline struct call_node *node_at(struct call_model *m, uint32_t i)
+{
+	return NODE_AT(m, i);
 }
 
 /* The merged tree's child of parent for func, created when new. */
 static uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
 {
-	uint32_t id = pa_pairmap_get(&m->node_index, parent, func);
+	struct call_node *pn = NODE_AT(m, parent);
+	uint32_t last = pn->last_child;
+	if (last && NODE_AT(m, last)->func == func)
+		return last;
+	/* most nodes have a few children: look through them first */
+	int steps = 0;
+	for (uint32_t c = pn->first_child; c && steps < 8; c = NODE_AT(m, c)->next_sibling, steps++)
+		if (NODE_AT(m, c)->func == func)
+			return pn->last_child = c;
+	uint32_t id = steps < 8 ? 0 : pa_pairmap_get(&m->node_index, parent, func);
 	if (id)
-		return id;
+		return NODE_AT(m, parent)->last_child = id;
 	struct call_node *n = pa_vec_push(&m->nodes);
 	id = (uint32_t)(m->nodes.len - 1);
 	n->func = func;
@@ -72,10 +92,11 @@ static uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
 	n->next_sibling = p->first_child;
 	p->first_child = id;
 	pa_pairmap_put(&m->node_index, parent, func, id);
-	return id;
+	return p->last_child = id;
 }
 
-static void add_edge(struct call_model *m, uint32_t caller, uint32_t callee, uint64_t count)
+/* Count calls on the caller -> callee edge; returns its index + 1. */
+static uint32_t add_edge(struct call_model *m, uint32_t caller, uint32_t callee, uint64_t count)
 {
 	uint32_t e = pa_pairmap_get(&m->edge_index, caller, callee);
 	if (!e) {
@@ -86,20 +107,36 @@ static void add_edge(struct call_model *m, uint32_t caller, uint32_t callee, uin
 		pa_pairmap_put(&m->edge_index, caller, callee, e);
 	}
 	((struct call_edge *)pa_vec_at(&m->edges, e - 1))->count += count;
+	return e;
 }
 
-static struct call_thread_total *thread_total(struct call_model *m, size_t t)
+static inline struct call_thread_total *thread_total(struct call_model *m, size_t t)
 {
-	while (m->threads.len <= t)
+	while (__builtin_expect(m->threads.len <= t, 0))
 		pa_vec_push(&m->threads);
-	return pa_vec_at(&m->threads, t);
+	return (struct call_thread_total *)m->threads.items + t;
 }
 
-static struct pa_vec *thread_stack(struct call_model *m, size_t t)
+static inline struct pa_vec *thread_stack(struct call_model *m, size_t t)
 {
-	while (m->stacks.len <= t)
+	while (__builtin_expect(m->stacks.len <= t, 0))
 		pa_vec_init(pa_vec_push(&m->stacks), sizeof(struct open_call));
-	return pa_vec_at(&m->stacks, t);
+	return STACK_AT(m, t);
+}
+
+/* A new slot on top of a thread's open-call stack (not zeroed). */
+static inline struct open_call *stack_push(struct pa_vec *st)
+{
+	if (__builtin_expect(st->len == st->cap, 0)) {
+		st->cap = st->cap ? st->cap * 2 : 64;
+		st->items = pa_xrealloc(st->items, st->cap * sizeof(struct open_call));
+	}
+	return (struct open_call *)st->items + st->len++;
+}
+
+static inline struct open_call *stack_top(struct pa_vec *st)
+{
+	return (struct open_call *)st->items + st->len - 1;
 }
 
 /* Keep a duration for percentiles: every one up to the reservoir size,
@@ -107,14 +144,19 @@ static struct pa_vec *thread_stack(struct call_model *m, size_t t)
 static void keep_duration(struct call_model *m, struct call_func *f, uint64_t dur)
 {
 	f->seen++;
-	if (f->durs.len < CALL_MAX_DURATIONS) {
-		*(uint64_t *)pa_vec_push(&f->durs) = dur;
+	struct pa_vec *d = &f->durs;
+	if (__builtin_expect(d->len < CALL_MAX_DURATIONS, 1)) {
+		if (__builtin_expect(d->len == d->cap, 0)) {
+			d->cap = d->cap ? d->cap * 2 : 16;
+			d->items = pa_xrealloc(d->items, d->cap * sizeof(uint64_t));
+		}
+		((uint64_t *)d->items)[d->len++] = dur;
 		return;
 	}
 	m->rng ^= m->rng << 13;
 	m->rng ^= m->rng >> 7;
 	m->rng ^= m->rng << 17;
-	uint64_t j = m->rng % f->seen;
+	uint64_t j = (uint64_t)(((unsigned __int128)m->rng * f->seen) >> 64); /* in [0, seen) */
 	if (j < CALL_MAX_DURATIONS)
 		((uint64_t *)f->durs.items)[j] = dur;
 }
@@ -145,16 +187,20 @@ static void on_enter(struct call_model *m, const struct pa_event *ev)
 	struct pa_vec *st = thread_stack(m, ev->thread->index);
 	uint32_t func = ev->u.enter.func;
 	struct call_func *f = call_model_func(m, func);
-	uint32_t parent = 0;
-	if (st->len) {
-		const struct open_call *top = pa_vec_at(st, st->len - 1);
-		parent = top->node;
-		add_edge(m, top->func, func, 1);
+	uint32_t parent = st->len ? stack_top(st)->node : 0;
+	uint32_t node = child_node(m, parent, func);
+	if (parent) {
+		/* the tree node knows its caller -> callee edge */
+		struct call_node *n = NODE_AT(m, node);
+		if (!n->edge)
+			n->edge = add_edge(m, NODE_AT(m, parent)->func, func, 0);
+		((struct call_edge *)m->edges.items)[n->edge - 1].count++;
 	}
-	struct open_call *oc = pa_vec_push(st);
+	struct open_call *oc = stack_push(st);
 	oc->start = ev->ticks;
+	oc->child = 0;
 	oc->func = func;
-	oc->node = child_node(m, parent, func);
+	oc->node = node;
 	f->active++;
 	m->calls++;
 	thread_total(m, ev->thread->index)->calls++;
@@ -163,7 +209,7 @@ static void on_enter(struct call_model *m, const struct pa_event *ev)
 static void close_call(struct call_model *m, struct pa_thread *t, uint64_t now)
 {
 	struct pa_vec *st = thread_stack(m, t->index);
-	struct open_call oc = *(struct open_call *)pa_vec_at(st, st->len - 1);
+	struct open_call oc = *stack_top(st);
 	st->len--;
 	uint64_t dur = now > oc.start ? now - oc.start : 0;
 	uint64_t self = dur > oc.child ? dur - oc.child : 0;
@@ -184,7 +230,7 @@ static void close_call(struct call_model *m, struct pa_thread *t, uint64_t now)
 	struct call_thread_total *tt = thread_total(m, t->index);
 	tt->self += self;
 	if (st->len)
-		((struct open_call *)pa_vec_at(st, st->len - 1))->child += dur;
+		stack_top(st)->child += dur;
 	else
 		tt->outer += dur;
 	if (m->keep_spans && span_wanted(m, t, oc.start, dur, (uint32_t)st->len)) {
@@ -287,20 +333,61 @@ static void load_trees(struct call_model *m)
 
 /* --- percentiles --- */
 
-static int cmp_u64(const void *a, const void *b)
+static inline void swap_u64(uint64_t *a, uint64_t *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
+	uint64_t t = *a;
+	*a = *b;
+	*b = t;
 }
 
-static double exact_percentile(const uint64_t *v, size_t n, double p)
+/* Put the k-th smallest of v[lo..hi] at v[k], smaller ones before it and
+ * larger ones after (quickselect, median-of-three pivot): linear time,
+ * where sorting every duration would dominate the analysis. */
+static void select_kth(uint64_t *v, size_t lo, size_t hi, size_t k)
+{
+	while (hi > lo) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] < v[lo])
+			swap_u64(&v[mid], &v[lo]);
+		if (v[hi] < v[lo])
+			swap_u64(&v[hi], &v[lo]);
+		if (v[hi] < v[mid])
+			swap_u64(&v[hi], &v[mid]);
+		uint64_t pivot = v[mid];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				swap_u64(&v[i], &v[j]);
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+/* Nearest-rank percentile of n values; v[from..] already holds the values
+ * at or above every earlier rank asked for (ranks asked in rising order). */
+static double exact_percentile(uint64_t *v, size_t n, size_t *from, double p)
 {
 	if (!n)
 		return 0;
 	size_t k = (size_t)ceil(p / 100.0 * (double)n);
-	if (k < 1)
-		k = 1;
-	return (double)v[k - 1];
+	k = k < 1 ? 0 : k - 1;
+	select_kth(v, *from, n - 1, k);
+	*from = k;
+	return (double)v[k];
 }
 
 /* Percentile from the log2 histogram: the rank's position inside its
@@ -333,11 +420,11 @@ static double hist_percentile(const struct call_func *f, double p)
 static void percentiles(struct call_func *f)
 {
 	if (f->durs.len) {
-		qsort(f->durs.items, f->durs.len, sizeof(uint64_t), cmp_u64);
-		const uint64_t *v = f->durs.items;
-		f->p50 = exact_percentile(v, f->durs.len, 50);
-		f->p95 = exact_percentile(v, f->durs.len, 95);
-		f->p99 = exact_percentile(v, f->durs.len, 99);
+		uint64_t *v = f->durs.items;
+		size_t from = 0;
+		f->p50 = exact_percentile(v, f->durs.len, &from, 50);
+		f->p95 = exact_percentile(v, f->durs.len, &from, 95);
+		f->p99 = exact_percentile(v, f->durs.len, &from, 99);
 	} else {
 		f->p50 = hist_percentile(f, 50);
 		f->p95 = hist_percentile(f, 95);

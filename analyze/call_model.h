@@ -5,8 +5,11 @@
  *
  * Per function: calls, total (inclusive; a recursive function's nested
  * activations are not counted twice), self, min, max and percentiles
- * (exact from trace-mode durations, up to a reservoir of
- * CALL_MAX_DURATIONS per function; from the log2 histograms in tree mode).
+ * (trace mode: exact from the durations of the first CALL_MAX_DURATIONS
+ * calls of a function, beyond that from a uniform sample of that many
+ * (reservoir sampling: rank error ~0.04% at p99, and the sample stays in
+ * cache where every duration would not); tree mode: from the log2
+ * histograms).
  * A call tree merged over all threads, caller -> callee edges, per-thread
  * totals and, when a timeline is wanted, the calls themselves (spans),
  * already filtered by the options.
@@ -21,7 +24,7 @@
 #include "options.h"
 #include "session.h"
 
-#define CALL_MAX_DURATIONS (1u << 20)
+#define CALL_MAX_DURATIONS (1u << 16)
 
 struct call_func {
 	uint64_t calls;
@@ -42,6 +45,8 @@ struct call_node {
 	uint32_t func; /* session function; the root has 0 */
 	uint32_t parent;
 	uint32_t first_child, next_sibling; /* 0 = none */
+	uint32_t last_child;                 /* lookup cache */
+	uint32_t edge;                       /* caller -> callee edge + 1, 0 = none */
 	uint64_t calls, incl, excl;          /* ticks */
 };
 

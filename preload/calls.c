@@ -111,7 +111,8 @@ struct ps_calls_thread {
 	size_t frames_bytes;
 	/* per-thread function ids, addr -> id */
 	struct func_slot *funcs;
-	uint32_t func_mask, nfuncs;
+	uint32_t func_mask, func_used, nfuncs;
+	uint32_t unknown_id;  /* id of address 0, when the table could not grow */
 	/* tree mode: nodes[0] is the root; index maps (parent, fn) -> node */
 	struct cct_node *nodes;
 	uint32_t nnodes, node_cap;
@@ -179,11 +180,12 @@ static struct func_slot *func_slot(struct ps_calls_thread *c, uintptr_t fn)
 			break;
 		j = (j + 1) & c->func_mask;
 	}
-	if (c->nfuncs + 1 > (c->func_mask + 1) / 2) {
+	if (c->func_used + 1 > (c->func_mask + 1) / 2) {
 		if (funcs_grow(c))
 			return NULL;
 		return func_slot(c, fn);
 	}
+	c->func_used++;
 	c->funcs[j].fn = fn;
 	c->funcs[j].id = 0;
 	return &c->funcs[j];
@@ -207,20 +209,30 @@ static HOT uint8_t *reserve(struct ps_thread *t, size_t max)
 
 /* The id of fn in t's trace file, writing its FUNC record when new.
  * 0 when it cannot be defined (no memory, no space). */
-static COLD uint32_t func_id_slow(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
+static COLD uint32_t define_func(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
 {
-	struct func_slot *s = func_slot(c, fn);
-	if (PS_UNLIKELY(!s))
-		return 0;
-	if (s->id)
-		return s->id;
 	uint8_t *p = reserve(t, 2 * PST_VARINT_MAX);
 	if (!p)
 		return 0;
-	s->id = ++c->nfuncs;
-	p = pst_put_tag(p, s->id, PST_K_FUNC);
+	uint32_t id = ++c->nfuncs;
+	p = pst_put_tag(p, id, PST_K_FUNC);
 	p = pst_put_varint(p, fn);
 	ps_commit(t, p);
+	return id;
+}
+
+static COLD uint32_t func_id_slow(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
+{
+	struct func_slot *s = func_slot(c, fn);
+	if (PS_UNLIKELY(!s)) {
+		/* no memory for the table: such calls are "function 0x0",
+		 * still paired with their exits */
+		if (!c->unknown_id)
+			c->unknown_id = define_func(t, c, 0);
+		return c->unknown_id;
+	}
+	if (!s->id)
+		s->id = define_func(t, c, fn);
 	return s->id;
 }
 

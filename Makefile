@@ -62,6 +62,8 @@ $(BUILD)/tests/fi_%: tests/progs/fi_%.c | $(BUILD)/tests
 	$(CC) $(PROG_CFLAGS) -finstrument-functions -rdynamic -o $@ $< -ldl
 $(BUILD)/tests/fi_%: tests/progs/fi_%.cpp | $(BUILD)/tests
 	$(CXX) -O1 -g -Iinclude -pthread -finstrument-functions -rdynamic -o $@ $<
+$(BUILD)/tests/%_jemalloc: tests/progs/%_jemalloc.c | $(BUILD)/tests
+	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -ljemalloc -ldl -lm
 $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
 	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -ldl -lm
 $(BUILD)/tests/%: tests/progs/%.cpp | $(BUILD)/tests
@@ -81,17 +83,16 @@ test-bats: test-progs
 	bats --jobs 2 --no-parallelize-within-files tests/*.bats 2>/dev/null || bats tests/*.bats
 
 # profanalyze, the unit tests and the suite again with ASan/UBSan.
-test-asan: deps
+test-asan: deps test-progs
 	$(MAKE) BUILD=build-asan CC="$(CC)" BASE_CFLAGS="$(BASE_CFLAGS) $(SAN)" \
 		ANALYZE_LIBS="$(ANALYZE_LIBS) $(SAN)" SHIM_BUILD_SKIP=1 build-asan/profanalyze \
 		$(patsubst $(BUILD)/%,build-asan/%,$(UNITS))
+	find $(BUILD)/tests -maxdepth 1 -type f -exec cp {} build-asan/tests/ \;
 	@bash tests/run-unit.sh $(patsubst $(BUILD)/%,build-asan/%,$(UNITS))
 	PROFANALYZE=$(CURDIR)/build-asan/profanalyze bats tests/*.bats
 
 test: deps
-	$(MAKE) test-unit
-	$(MAKE) test-bats
-	$(MAKE) test-asan
+	@bash tests/run-all.sh
 
 demo: deps all $(PROGS)
 	@bash tools/demo.sh

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "call_model.h"
+#include "heap_model.h"
 #include "models.h"
 #include "out_speedscope.h"
 #include "out_trace.h"
@@ -216,6 +217,7 @@ static void on_event(const struct pa_event *ev, void *ctx)
 	struct pa_models *pm = ctx;
 	summary_model_event(pm->summary, ev);
 	call_model_event(pm->calls, ev);
+	heap_model_event(pm->heap, ev);
 }
 
 static int write_json(const struct pa_models *pm, FILE *out)
@@ -223,6 +225,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 	cJSON *root = cJSON_CreateObject();
 	summary_report_json(pm, root);
 	calls_report_json(pm, root);
+	heap_report_json(pm, root);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -237,6 +240,7 @@ static int write_text(const struct pa_models *pm, FILE *out)
 {
 	summary_report_text(pm, out);
 	calls_report_text(pm, out);
+	heap_report_text(pm, out);
 	return 0;
 }
 
@@ -245,6 +249,7 @@ static int write_trace(const struct pa_models *pm, FILE *out)
 {
 	struct pa_trace_out t;
 	pa_trace_begin(&t, out, pm);
+	heap_trace_counters(pm, &t);
 	int rc = 0;
 	if (call_model_has_data(pm->calls))
 		rc = call_model_trace_events(pm, &t);
@@ -275,10 +280,13 @@ static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
 	case PA_FMT_FOLDED:
-		if (!calls_selected(pm))
-			goto no_data;
-		calls_report_folded(pm, out);
-		return 0;
+		if (calls_selected(pm)) {
+			calls_report_folded(pm, out);
+			return 0;
+		}
+		if (pm->o->data == PA_DATA_MEM || pm->o->data == PA_DATA_AUTO)
+			return heap_write_folded(pm, out);
+		break;
 	case PA_FMT_SPEEDSCOPE:
 		if (!calls_selected(pm))
 			goto no_data;
@@ -289,17 +297,22 @@ static int write_report(const struct pa_models *pm, FILE *out)
 		return write_text(pm, out);
 	case PA_FMT_JSON:
 		return write_json(pm, out);
+	case PA_FMT_HEAPPROFILE:
+		return heap_write_heapprofile(pm, out);
 	default:
 	no_data:
-		fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
-			format_names[pm->o->format]);
-		return 1;
+		break;
 	}
+	fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
+		format_names[pm->o->format]);
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
 	struct pa_options o;
+	/* Symbols come from the files on this machine; never from the network. */
+	unsetenv("DEBUGINFOD_URLS");
 	if (parse_options(argc, argv, &o))
 		return 2;
 	struct pa_session s;
@@ -314,7 +327,10 @@ int main(int argc, char **argv)
 	pm.summary = summary_model_new(&s);
 	pm.syms = pa_symbols_new(&s);
 	pm.calls = call_model_new(&s, &o);
+	pm.heap = heap_model_new(&s, &o);
 	int rc = pa_session_run(&s, on_event, &pm, &err);
+	if (!rc)
+		rc = heap_model_finish(pm.heap, &err);
 	if (rc) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
@@ -341,6 +357,7 @@ int main(int argc, char **argv)
 	}
 	summary_model_free(pm.summary);
 	call_model_free(pm.calls);
+	heap_model_free(pm.heap);
 	pa_symbols_free(pm.syms);
 	pa_session_close(&s);
 	return rc ? 1 : 0;

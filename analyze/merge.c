@@ -363,7 +363,8 @@ static int marker_cmp(const void *a, const void *b)
  * ahead); reports want them in time order. */
 static void sort_markers(struct pa_session *s)
 {
-	qsort(s->markers.items, s->markers.len, s->markers.item, marker_cmp);
+	if (s->markers.len > 1)
+		qsort(s->markers.items, s->markers.len, s->markers.item, marker_cmp);
 }
 
 int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_error *err)

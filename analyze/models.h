@@ -14,6 +14,7 @@
 struct pa_symbols;
 struct summary_model;
 struct call_model;
+struct heap_model;
 
 struct pa_models {
 	struct pa_session *s;
@@ -21,6 +22,7 @@ struct pa_models {
 	const struct pa_options *o;
 	struct summary_model *summary;
 	struct call_model *calls; /* call_model.h */
+	struct heap_model *heap; /* heap_model.h */
 };
 
 /* --- the session summary (report_summary.c) --- */

@@ -319,6 +319,16 @@ static int parse_cpu_timer(struct proc_parse *pp, struct pa_cursor *c)
 	return 0;
 }
 
+static int parse_mem_config(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t sample, rss_ms;
+	GET(c, &sample);
+	GET(c, &rss_ms);
+	pp->s->mem_sample_bytes = sample;
+	pp->s->mem_rss_ms = (unsigned)rss_ms;
+	return 0;
+}
+
 static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_cursor *c)
 {
 	switch (ext) {
@@ -342,6 +352,8 @@ static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_curs
 		return parse_process_end(pp, c);
 	case PST_X_CPU_TIMER:
 		return parse_cpu_timer(pp, c);
+	case PST_X_MEM_CONFIG:
+		return parse_mem_config(pp, c);
 	default:
 		return 0; /* newer record kinds are skippable */
 	}

@@ -122,6 +122,8 @@ struct pa_session {
 	int argc;
 	char **argv;
 	unsigned cpu_hz, cpu_timer, cpu_signal; /* CPU_TIMER, 0 if none */
+	uint64_t mem_sample_bytes; /* MEM_CONFIG: sampling mean, 0 = every alloc */
+	unsigned mem_rss_ms;       /* MEM_CONFIG: RSS interval, 0 = off */
 	uint64_t counters[PST_C_COUNTER_MAX];   /* process + all threads */
 	struct pa_vec modules;   /* struct pa_module */
 	struct pa_vec threads;   /* struct pa_thread * */

@@ -84,6 +84,17 @@
  *     COUNTERS      as in thread files, for process-wide counters
  *     CPU_TIMER     hz, mechanism (enum pst_cpu_timer), signal number
  *     CHILD         pid, str process file of a forked child
+ *     MEM_CONFIG    sample bytes, rss ms    (memory recorder settings:
+ *                   sample bytes = PROFSHIM_MEM_SAMPLE mean, 0 = every
+ *                   allocation recorded; rss ms = RSS interval, 0 = off)
+ *
+ * MEMORY SAMPLING (MEM_CONFIG sample bytes = M > 0)
+ *   Only sampled allocations are written (a Poisson process over bytes with
+ *   mean distance M) and only the frees of sampled blocks. A sampled block
+ *   of s bytes stands for 1 / (1 - exp(-s / M)) blocks of its kind; the
+ *   COUNTERS (ALLOCS, FREES) still count every call exactly. A sampled
+ *   REALLOC is written with old_addr 0 (a fresh block) and the old block's
+ *   free, if it was sampled, as a FREE record.
  */
 #ifndef PROFSHIM_TRACE_H
 #define PROFSHIM_TRACE_H
@@ -147,6 +158,7 @@ enum pst_ext {
 	PST_X_PROCESS_END = 21,
 	PST_X_CPU_TIMER = 22,
 	PST_X_CHILD = 23,
+	PST_X_MEM_CONFIG = 24,
 };
 
 enum pst_alloc_fn {
@@ -204,8 +216,10 @@ enum pst_counter {
 	PST_C_DROP_CALL_SHORT = 21,   /* calls filtered by minimum duration */
 	PST_C_DROP_STACK_TRUNC = 22,  /* stacks cut at the depth limit */
 	PST_C_DROP_REENTRANT = 23,    /* hook calls taken on the plain path */
-	PST_C_DROP_CALL_UNMATCHED = 24, /* exits matching no open call */
-	PST_C_DROP_CALL_CONTEXT = 25, /* calls outside the full call tree */
+	PST_C_DROP_MEM_SAMPLE_SET = 24, /* sampled blocks whose free is lost
+				       (sampled-address set full) */
+	PST_C_DROP_CALL_UNMATCHED = 25, /* exits matching no open call */
+	PST_C_DROP_CALL_CONTEXT = 26, /* calls outside the full call tree */
 	PST_C_COUNTER_MAX = 32
 };
 

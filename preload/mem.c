@@ -1,4 +1,576 @@
-/* Memory recorder — not yet written (issue 3). */
-#include "shim.h"
-void ps_mem_init(void) {}
-void ps_rss_tick(struct ps_thread *t) { (void)t; }
+/*
+ * Memory recorder: the malloc-family hooks.
+ *
+ * Every exported function forwards to the allocator found below the shim
+ * with dlsym(RTLD_NEXT) (glibc, or jemalloc / tcmalloc preloaded after the
+ * shim or linked into the program) and, when recording, writes an ALLOC or
+ * FREE record (include/profshim_trace.h). Allocations carry the stack
+ * captured with libunwind and interned into the thread's stack trie; frees
+ * never unwind.
+ *
+ * Safety (DESIGN.md, hard rules):
+ *  - dlsym itself may call calloc/malloc before the real functions are
+ *    known: those calls are served from a static bootstrap arena, and free
+ *    ignores pointers into it.
+ *  - malloc can run before any constructor: the first hook starts the shim
+ *    (ps_init). While the shim is starting, and whenever the thread is
+ *    already inside a hook (the shim's own work, libunwind, a signal
+ *    handler), calls take the plain path: forwarded, not recorded.
+ *  - errno is what the real call left (ENOMEM on failure); the recording
+ *    never changes it.
+ *  - Allocator independence: functions the allocator below does not define
+ *    itself (jemalloc has no pvalloc or reallocarray) are built from the
+ *    ones it does, never taken from another allocator.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "mem.h"
+#include "unwind.h"
+
+/* --- the allocator below --- */
+
+struct real_alloc {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
+};
+static struct real_alloc real;
+static volatile int resolve_state; /* 0 = no, 1 = resolving, 2 = done */
+static bool mem_on;                /* PST_REC_MEM in PROFSHIM_RECORD */
+
+/* --- bootstrap arena for allocations made while resolving --- */
+
+#define BOOT_BYTES (64 * 1024)
+#define BOOT_ALIGN 16
+static _Alignas(BOOT_ALIGN) char boot_arena[BOOT_BYTES];
+static size_t boot_used;
+
+static inline bool is_boot(const void *p)
+{
+	return (const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_BYTES;
+}
+
+/* Bump allocation with the size kept in the 16 bytes before the block. */
+static void *boot_alloc(size_t n, size_t align)
+{
+	if (align < BOOT_ALIGN)
+		align = BOOT_ALIGN;
+	size_t cur = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
+	for (;;) {
+		size_t start = (cur + BOOT_ALIGN + align - 1) & ~(align - 1);
+		size_t end = start + ((n + BOOT_ALIGN - 1) & ~(size_t)(BOOT_ALIGN - 1));
+		if (end > BOOT_BYTES || end < start)
+			return NULL;
+		if (__atomic_compare_exchange_n(&boot_used, &cur, end, 0, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			*(size_t *)(boot_arena + start - BOOT_ALIGN) = n;
+			return boot_arena + start; /* static memory: zeroed */
+		}
+	}
+}
+
+static size_t boot_size(const void *p)
+{
+	return *(const size_t *)((const char *)p - BOOT_ALIGN);
+}
+
+/* Same shared object as the allocator's malloc? */
+static bool same_object(void *fn, const void *base)
+{
+	Dl_info info;
+	return fn && dladdr(fn, &info) && info.dli_fbase == base;
+}
+
+#define RESOLVE(name) (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
+
+static void resolve_real(void)
+{
+	int expect = 0;
+	if (!__atomic_compare_exchange_n(&resolve_state, &expect, 1, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return;
+	struct real_alloc r;
+	r.malloc = RESOLVE(malloc);
+	r.free = RESOLVE(free);
+	r.calloc = RESOLVE(calloc);
+	r.realloc = RESOLVE(realloc);
+	r.posix_memalign = RESOLVE(posix_memalign);
+	r.aligned_alloc = RESOLVE(aligned_alloc);
+	r.memalign = RESOLVE(memalign);
+	r.valloc = RESOLVE(valloc);
+	r.pvalloc = RESOLVE(pvalloc);
+	r.malloc_usable_size = RESOLVE(malloc_usable_size);
+	if (!r.malloc || !r.free || !r.calloc || !r.realloc) {
+		ps_log("cannot find the allocator below the shim; aborting", NULL);
+		abort();
+	}
+	Dl_info info;
+	const void *base = dladdr((void *)r.malloc, &info) ? info.dli_fbase : NULL;
+	/* Optional functions only from the same allocator as malloc. */
+	if (!same_object((void *)r.posix_memalign, base))
+		r.posix_memalign = NULL;
+	if (!same_object((void *)r.aligned_alloc, base))
+		r.aligned_alloc = NULL;
+	if (!same_object((void *)r.memalign, base))
+		r.memalign = NULL;
+	if (!same_object((void *)r.valloc, base))
+		r.valloc = NULL;
+	if (!same_object((void *)r.pvalloc, base))
+		r.pvalloc = NULL;
+	if (!same_object((void *)r.malloc_usable_size, base))
+		r.malloc_usable_size = NULL;
+	real = r;
+	__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
+}
+
+/* --- aligned allocation built from what the allocator has --- */
+
+static void *real_memalign(size_t align, size_t n)
+{
+	if (real.memalign)
+		return real.memalign(align, n);
+	if (real.posix_memalign) {
+		void *p = NULL;
+		int rc = real.posix_memalign(&p, align, n);
+		if (rc) {
+			errno = rc;
+			return NULL;
+		}
+		return p;
+	}
+	if (real.aligned_alloc)
+		return real.aligned_alloc(align, (n + align - 1) & ~(align - 1));
+	errno = ENOMEM;
+	return NULL;
+}
+
+static inline size_t usable(void *p)
+{
+	return p && real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
+}
+
+/* --- entering a hook --- */
+
+static __thread int thread_starting PS_TLS;
+
+/* Slow part of hook entry: start the shim, or this thread's state. */
+static __attribute__((noinline)) struct ps_thread *enter_slow(void)
+{
+	if (ps_self || thread_starting)
+		return ps_self; /* an allocation while starting: plain */
+	if (!ps_initialized) {
+		thread_starting = 1;
+		ps_init(); /* returns at once while starting: plain path */
+		thread_starting = 0;
+		if (!ps_initialized || !ps_recording || !mem_on)
+			return NULL;
+		if (ps_self)
+			return ps_self;
+	}
+	thread_starting = 1;
+	struct ps_thread *t = ps_thread_get();
+	thread_starting = 0;
+	return t;
+}
+
+/* The thread to record into, entered (busy), or NULL for the plain path. */
+static inline struct ps_thread *mem_enter(void)
+{
+	if (PS_UNLIKELY(!ps_recording || !mem_on)) {
+		if (ps_initialized)
+			return NULL;
+	}
+	struct ps_thread *t = ps_self;
+	if (PS_UNLIKELY(!t)) {
+		t = enter_slow();
+		if (!t)
+			return NULL;
+	}
+	if (PS_UNLIKELY(!ps_enter(t))) {
+		t->counters[PST_C_DROP_REENTRANT]++;
+		return NULL;
+	}
+	return t;
+}
+
+static inline void ensure_real(void)
+{
+	if (PS_UNLIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) != 2))
+		resolve_real();
+}
+
+/* Resolve the real functions if needed; true while dlsym runs (state 1),
+ * when allocations must come from the arena. One load when resolved. */
+static inline bool resolving(void)
+{
+	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2))
+		return false;
+	resolve_real();
+	return __atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 1;
+}
+
+/* --- records --- */
+
+static uint64_t capture_stack(struct ps_thread *t)
+{
+	uintptr_t pcs[256];
+	int truncated = 0;
+	int n = ps_unwind_here(pcs, (int)ps_cfg.stack_depth, &truncated);
+	if (truncated)
+		t->counters[PST_C_DROP_STACK_TRUNC]++;
+	return ps_stack_intern(t, pcs, n);
+}
+
+/* RSS reading due? `now` is the time of the event just written (reading
+ * the clock costs ~20 ns in a VM: once per event is enough). */
+static inline void rss_check(struct ps_thread *t, uint64_t now)
+{
+	if (PS_UNLIKELY(now >= __atomic_load_n(&ps_rss_next, __ATOMIC_RELAXED)))
+		ps_rss_tick(t);
+}
+
+/* Returns the event time. */
+static uint64_t write_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
+			    uintptr_t old)
+{
+	uint64_t stack = capture_stack(t);
+	uint64_t now = ps_now();
+	uint8_t *w = ps_reserve(t, 7 * PST_VARINT_MAX);
+	if (!w)
+		return now;
+	w = pst_put_tag(w, ps_dt(t, now), PST_K_ALLOC);
+	w = pst_put_varint(w, fn);
+	w = pst_put_varint(w, size);
+	w = pst_put_varint(w, (uintptr_t)p);
+	w = pst_put_varint(w, stack);
+	if (fn == PST_FN_REALLOC || fn == PST_FN_REALLOCARRAY)
+		w = pst_put_varint(w, old);
+	ps_commit(t, w);
+	return now;
+}
+
+static void write_free(struct ps_thread *t, uintptr_t addr)
+{
+	uint8_t *w = ps_reserve(t, 3 * PST_VARINT_MAX);
+	if (!w)
+		return;
+	w = pst_put_tag(w, ps_dt(t, ps_now()), PST_K_FREE);
+	w = pst_put_varint(w, addr);
+	ps_commit(t, w);
+}
+
+/* A new block p (or a failed call, p == NULL) of `size` requested bytes,
+ * full tracking. */
+static void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
+{
+	t->counters[PST_C_ALLOCS]++;
+	t->live_bytes += (int64_t)usable(p);
+	rss_check(t, write_alloc(t, fn, size, p, 0));
+}
+
+/* The same in sampling mode, past the sampling decision. */
+static __attribute__((noinline)) void note_sampled(struct ps_thread *t, unsigned fn,
+						   uint64_t size, void *p)
+{
+	if (p) {
+		if (ps_memsample_remember((uintptr_t)p, size))
+			t->live_bytes += ps_memsample_estimate(size);
+		else
+			t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
+	}
+	rss_check(t, write_alloc(t, fn, size, p, 0));
+}
+
+/* Either mode, for the rarer calls. */
+static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
+{
+	if (!ps_memsample_mean) {
+		note_alloc(t, fn, size, p);
+		return;
+	}
+	t->counters[PST_C_ALLOCS]++;
+	if (ps_memsample_take(size))
+		note_sampled(t, fn, size, p);
+}
+
+/* Recording wrapper for the plain allocating calls. Sampling mode only
+ * counts the call unless it is a sample: no clock, no errno traffic. */
+#define RECORD_ALLOC(fn, size, call)                                           \
+	do {                                                                   \
+		struct ps_thread *t_ = mem_enter();                            \
+		if (!t_)                                                       \
+			return call;                                           \
+		void *p_ = call;                                               \
+		if (ps_memsample_mean) {                                       \
+			t_->counters[PST_C_ALLOCS]++;                          \
+			if (PS_LIKELY(!ps_memsample_take(size))) {             \
+				ps_leave(t_);                                  \
+				return p_;                                     \
+			}                                                      \
+			int e_ = errno;                                        \
+			note_sampled(t_, fn, size, p_);                        \
+			ps_leave(t_);                                          \
+			errno = e_;                                            \
+			return p_;                                             \
+		}                                                              \
+		int e_ = errno;                                                \
+		note_alloc(t_, fn, size, p_);                                  \
+		ps_leave(t_);                                                  \
+		errno = e_;                                                    \
+		return p_;                                                     \
+	} while (0)
+
+/* --- the hooks --- */
+
+PS_EXPORT void *malloc(size_t n)
+{
+	if (PS_UNLIKELY(resolving()))
+		return boot_alloc(n, 0);
+	RECORD_ALLOC(PST_FN_MALLOC, n, real.malloc(n));
+}
+
+PS_EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	if (PS_UNLIKELY(resolving())) {
+		size_t n;
+		return __builtin_mul_overflow(nmemb, size, &n) ? NULL : boot_alloc(n, 0);
+	}
+	size_t bytes;
+	if (__builtin_mul_overflow(nmemb, size, &bytes))
+		bytes = 0; /* recorded as size 0, as the format says */
+	RECORD_ALLOC(PST_FN_CALLOC, bytes, real.calloc(nmemb, size));
+}
+
+/* Free of a possibly sampled block in sampling mode. */
+static __attribute__((noinline)) void free_sampled(struct ps_thread *t, void *p)
+{
+	uint64_t size = 0;
+	int saved = errno;
+	if (ps_memsample_forget((uintptr_t)p, &size)) {
+		t->live_bytes -= ps_memsample_estimate(size);
+		write_free(t, (uintptr_t)p);
+	}
+	errno = saved;
+}
+
+PS_EXPORT void free(void *p)
+{
+	if (PS_UNLIKELY(!p || is_boot(p)))
+		return;
+	ensure_real();
+	struct ps_thread *t = mem_enter();
+	if (!t) {
+		real.free(p);
+		return;
+	}
+	t->counters[PST_C_FREES]++;
+	/* Written before the block goes back: another thread may get the
+	 * same address at once, and its ALLOC must come later in time. */
+	if (ps_memsample_mean) {
+		/* Sampling: no errno traffic unless the block may be sampled
+		 * (the real free leaves errno as it would without us). */
+		if (PS_UNLIKELY(ps_memsample_maybe((uintptr_t)p)))
+			free_sampled(t, p);
+		real.free(p);
+		ps_leave(t);
+		return;
+	}
+	int saved = errno;
+	t->live_bytes -= (int64_t)usable(p);
+	write_free(t, (uintptr_t)p);
+	real.free(p);
+	ps_leave(t);
+	errno = saved;
+}
+
+/* realloc of a bootstrap block: move it to the real allocator. */
+static void *boot_realloc(void *p, size_t n)
+{
+	void *q = real.malloc(n ? n : 1);
+	if (q) {
+		size_t old = boot_size(p);
+		memcpy(q, p, old < n ? old : n);
+	}
+	return q;
+}
+
+static void *realloc_common(void *p, size_t n, unsigned fn)
+{
+	if (PS_UNLIKELY(p && is_boot(p)))
+		return boot_realloc(p, n);
+	struct ps_thread *t = mem_enter();
+	if (!t)
+		return real.realloc(p, n);
+	size_t old_usable = ps_memsample_mean ? 0 : usable(p);
+	void *q = real.realloc(p, n);
+	int e = errno;
+	t->counters[PST_C_ALLOCS]++;
+	/* p is gone unless the call failed (NULL result for a non-zero size). */
+	bool old_gone = p && (q || n == 0);
+	uint64_t now = 0;
+	if (!ps_memsample_mean) {
+		if (old_gone)
+			t->live_bytes -= (int64_t)old_usable;
+		t->live_bytes += (int64_t)usable(q);
+		now = write_alloc(t, fn, n, q, old_gone ? (uintptr_t)p : 0);
+	} else {
+		/* Sampling: the old block's free, when it was sampled, and the
+		 * new block as a fresh allocation when it is sampled. */
+		if (old_gone && ps_memsample_maybe((uintptr_t)p))
+			free_sampled(t, p);
+		if (ps_memsample_take(n)) {
+			if (q && ps_memsample_remember((uintptr_t)q, n))
+				t->live_bytes += ps_memsample_estimate(n);
+			else if (q)
+				t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
+			now = write_alloc(t, fn, n, q, 0);
+		}
+	}
+	if (now)
+		rss_check(t, now);
+	ps_leave(t);
+	errno = e;
+	return q;
+}
+
+PS_EXPORT void *realloc(void *p, size_t n)
+{
+	if (PS_UNLIKELY(resolving()))
+		return p ? NULL : boot_alloc(n, 0);
+	return realloc_common(p, n, PST_FN_REALLOC);
+}
+
+/* Built on the allocator's realloc: glibc's reallocarray would call glibc's
+ * own realloc even when another allocator owns the block. */
+PS_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
+{
+	ensure_real();
+	size_t n;
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		struct ps_thread *t = mem_enter();
+		if (t) {
+			note_any(t, PST_FN_REALLOCARRAY, 0, NULL);
+			ps_leave(t);
+		}
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc_common(p, n, PST_FN_REALLOCARRAY);
+}
+
+PS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (PS_UNLIKELY(resolving())) {
+		*out = boot_alloc(n, align);
+		return *out ? 0 : ENOMEM;
+	}
+	struct ps_thread *t = mem_enter();
+	int rc;
+	void *p = NULL;
+	if (real.posix_memalign) {
+		rc = real.posix_memalign(&p, align, n);
+	} else {
+		/* Same contract from memalign: EINVAL for a bad alignment. */
+		if (align < sizeof(void *) || (align & (align - 1)))
+			rc = EINVAL;
+		else
+			rc = (p = real_memalign(align, n)) ? 0 : ENOMEM;
+	}
+	if (rc == 0)
+		*out = p;
+	if (t) {
+		int e = errno;
+		note_any(t, PST_FN_POSIX_MEMALIGN, n, rc == 0 ? p : NULL);
+		ps_leave(t);
+		errno = e;
+	}
+	return rc;
+}
+
+PS_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+	if (PS_UNLIKELY(resolving()))
+		return boot_alloc(n, align);
+	RECORD_ALLOC(PST_FN_ALIGNED_ALLOC, n,
+		     real.aligned_alloc ? real.aligned_alloc(align, n) : real_memalign(align, n));
+}
+
+PS_EXPORT void *memalign(size_t align, size_t n)
+{
+	if (PS_UNLIKELY(resolving()))
+		return boot_alloc(n, align);
+	RECORD_ALLOC(PST_FN_MEMALIGN, n, real_memalign(align, n));
+}
+
+static size_t page_size(void)
+{
+	static size_t pg;
+	if (!pg) {
+		long v = sysconf(_SC_PAGESIZE);
+		pg = v > 0 ? (size_t)v : 4096;
+	}
+	return pg;
+}
+
+PS_EXPORT void *valloc(size_t n)
+{
+	if (PS_UNLIKELY(resolving()))
+		return boot_alloc(n, page_size());
+	RECORD_ALLOC(PST_FN_VALLOC, n,
+		     real.valloc ? real.valloc(n) : real_memalign(page_size(), n));
+}
+
+static void *pvalloc_fallback(size_t n)
+{
+	size_t pg = page_size();
+	size_t rounded = (n + pg - 1) & ~(pg - 1);
+	if (rounded < n) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return real_memalign(pg, rounded ? rounded : pg);
+}
+
+PS_EXPORT void *pvalloc(size_t n)
+{
+	if (PS_UNLIKELY(resolving()))
+		return boot_alloc(n, page_size());
+	RECORD_ALLOC(PST_FN_PVALLOC, n, real.pvalloc ? real.pvalloc(n) : pvalloc_fallback(n));
+}
+
+PS_EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	if (is_boot(p))
+		return boot_size(p);
+	ensure_real();
+	return real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
+}
+
+/* Called by ps_init before recording starts. */
+void ps_mem_init(void)
+{
+	ensure_real();
+	mem_on = (ps_cfg.record & PST_REC_MEM) != 0;
+	ps_unwind_init();
+	ps_memsample_init();
+	ps_rss_init();
+	uint8_t buf[32], *p = buf;
+	p = pst_put_varint(p, ps_memsample_mean);
+	p = pst_put_varint(p, mem_on ? ps_cfg.rss_ms : 0);
+	ps_process_ext(PST_X_MEM_CONFIG, buf, (size_t)(p - buf));
+}

@@ -187,3 +187,17 @@ C
 	[[ "$output" == *"in-plugin"*"plugin_mark"*"core_plugin.c:"* ]]
 	[[ "$output" == *"Threads"* ]]
 }
+
+@test "make install puts the library, tools, header and pkg-config file in place" {
+	make -s -C "$ROOT" install PREFIX=/opt/ps DESTDIR="$TMP/inst" >/dev/null
+	for f in lib/libprofshim.so bin/profanalyze bin/profshim include/profshim.h lib/pkgconfig/profshim.pc; do
+		[ -f "$TMP/inst/opt/ps/$f" ]
+	done
+	grep -q '^LIB="/opt/ps/lib/libprofshim.so"' "$TMP/inst/opt/ps/bin/profshim"
+	grep -q '^prefix=/opt/ps' "$TMP/inst/opt/ps/lib/pkgconfig/profshim.pc"
+}
+
+@test "the shim exports only its hooks and its API" {
+	run bash -c "nm -D --defined-only '$SHIM' | awk '{print \$3}' | grep -vE '^(malloc|free|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|__cyg_profile_func_enter|__cyg_profile_func_exit|pthread_create|pthread_setname_np|fork|execve|execv|execvp|execvpe|execl|execle|execlp|dlopen|dlclose|sigaction|signal|profshim_start|profshim_stop|profshim_mark|profshim_get_counters|_Z.*|LIBPROFSHIM.*)$'"
+	[ -z "$output" ]
+}

@@ -1,0 +1,419 @@
+/* The heap model: see heap_model.h. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap_model.h"
+
+/* A live block. */
+struct heap_block {
+	uint64_t addr; /* 0 = empty slot */
+	uint64_t size;
+	uint64_t ticks;
+	uint32_t site;
+	float weight;
+};
+
+/* --- live blocks: linear probing with backward-shift deletion --- */
+
+static inline size_t block_hash(uint64_t addr, size_t cap)
+{
+	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+static void blocks_grow(struct heap_model *m)
+{
+	size_t old_cap = m->cap;
+	struct heap_block *old = m->blocks;
+	m->cap = old_cap ? old_cap * 2 : 1024;
+	m->blocks = pa_xcalloc(m->cap, sizeof(*m->blocks));
+	for (size_t i = 0; i < old_cap; i++) {
+		if (!old[i].addr)
+			continue;
+		size_t j = block_hash(old[i].addr, m->cap);
+		while (m->blocks[j].addr)
+			j = (j + 1) & (m->cap - 1);
+		m->blocks[j] = old[i];
+	}
+	free(old);
+}
+
+static struct heap_block *block_find(struct heap_model *m, uint64_t addr)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = block_hash(addr, m->cap);; i = (i + 1) & (m->cap - 1)) {
+		if (m->blocks[i].addr == addr)
+			return &m->blocks[i];
+		if (!m->blocks[i].addr)
+			return NULL;
+	}
+}
+
+/* The slot for a new block at addr (addr must not be live). */
+static struct heap_block *block_insert(struct heap_model *m, uint64_t addr)
+{
+	if ((m->len + 1) * 4 > m->cap * 3)
+		blocks_grow(m);
+	size_t i = block_hash(addr, m->cap);
+	while (m->blocks[i].addr)
+		i = (i + 1) & (m->cap - 1);
+	m->len++;
+	m->blocks[i].addr = addr;
+	return &m->blocks[i];
+}
+
+static void block_remove(struct heap_model *m, struct heap_block *b)
+{
+	size_t i = (size_t)(b - m->blocks), mask = m->cap - 1;
+	m->blocks[i].addr = 0;
+	m->len--;
+	/* Move later members of the cluster back into the hole when their
+	 * home slot does not lie between the hole and them. */
+	for (size_t j = (i + 1) & mask; m->blocks[j].addr; j = (j + 1) & mask) {
+		size_t home = block_hash(m->blocks[j].addr, m->cap);
+		bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+		if (movable) {
+			m->blocks[i] = m->blocks[j];
+			m->blocks[j].addr = 0;
+			i = j;
+		}
+	}
+}
+
+/* --- sites --- */
+
+static struct heap_site *site_at(const struct heap_model *m, uint32_t i)
+{
+	return pa_vec_at(&m->sites, i);
+}
+
+static uint32_t site_for_stack(struct heap_model *m, uint32_t stack)
+{
+	while (m->site_of.len <= stack)
+		pa_vec_push(&m->site_of);
+	uint32_t *slot = pa_vec_at(&m->site_of, stack);
+	if (!*slot) {
+		struct heap_site *site = pa_vec_push(&m->sites);
+		site->stack = stack;
+		site->peak_epoch = m->peak_epoch;
+		*slot = (uint32_t)m->sites.len;
+	}
+	return *slot - 1;
+}
+
+/* Before a site's live bytes change: if a peak was set since the site last
+ * changed, its live bytes then were its current ones. */
+static void site_touch(struct heap_model *m, struct heap_site *site)
+{
+	if (site->peak_epoch != m->peak_epoch) {
+		site->peak_bytes = site->live_bytes;
+		site->peak_epoch = m->peak_epoch;
+	}
+}
+
+/* --- time series --- */
+
+static void series_push(struct pa_vec *v, uint64_t ticks, double bytes)
+{
+	struct heap_point *p = pa_vec_push(v);
+	p->ticks = ticks;
+	p->bytes = bytes;
+}
+
+/* Heap size over time, at most about two points per step: the highest
+ * value in the step and the value at its end. */
+static void series_note(struct heap_model *m, uint64_t ticks)
+{
+	if (ticks >= m->series_next) {
+		if (m->series_max_ticks)
+			series_push(&m->heap_series, m->series_max_ticks, m->series_max);
+		m->series_next = ticks + m->series_step;
+		m->series_max = -1;
+		m->series_max_ticks = 0;
+	}
+	if (m->live_bytes > m->series_max) {
+		m->series_max = m->live_bytes;
+		m->series_max_ticks = ticks;
+	}
+}
+
+/* --- events --- */
+
+/* Weight of a sampled allocation of size bytes (1 without sampling). */
+static double sample_weight(const struct heap_model *m, uint64_t size)
+{
+	if (m->sample_bytes <= 0)
+		return 1.0;
+	double p = -expm1(-(double)(size ? size : 1) / m->sample_bytes);
+	return p > 0 ? 1.0 / p : 1.0;
+}
+
+static unsigned hist_bucket(uint64_t size)
+{
+	return size ? 64u - (unsigned)__builtin_clzll(size) : 0;
+}
+
+static uint64_t *last_alloc_of(struct heap_model *m, const struct pa_thread *t)
+{
+	while (m->last_alloc.len <= t->index)
+		pa_vec_push(&m->last_alloc);
+	return pa_vec_at(&m->last_alloc, t->index);
+}
+
+/* Remove a live block; counted as a free when `is_free`. */
+static void release(struct heap_model *m, struct heap_block *b, const struct pa_event *ev,
+		    bool is_free)
+{
+	struct heap_site *site = site_at(m, b->site);
+	double w = b->weight, bytes = (double)b->size * w;
+	site_touch(m, site);
+	site->live_blocks -= w;
+	site->live_bytes -= bytes;
+	m->live_blocks -= w;
+	m->live_bytes -= bytes;
+	uint64_t *last = last_alloc_of(m, ev->thread);
+	if (is_free)
+		site->frees += w;
+	if (is_free && *last == b->addr) {
+		m->temporary += w;
+		site->temporary += w;
+	}
+	if (*last == b->addr)
+		*last = 0;
+	block_remove(m, b);
+}
+
+static void on_alloc(struct heap_model *m, const struct pa_event *ev)
+{
+	uint64_t size = ev->u.alloc.size, addr = ev->u.alloc.addr, old = ev->u.alloc.old_addr;
+	bool is_realloc = ev->u.alloc.fn == PST_FN_REALLOC || ev->u.alloc.fn == PST_FN_REALLOCARRAY;
+	double w = sample_weight(m, size);
+	m->allocs += w;
+	if (is_realloc && old) {
+		struct heap_block *b = block_find(m, old);
+		if (b)
+			release(m, b, ev, false);
+	}
+	if (!addr) {
+		if (!(is_realloc && old && size == 0)) /* realloc(p, 0) freed p */
+			m->failed += w;
+		*last_alloc_of(m, ev->thread) = 0;
+		series_note(m, ev->ticks);
+		return;
+	}
+	struct heap_block *b = block_find(m, addr);
+	if (b) /* the free was lost (a race, or not recorded): replace */
+		release(m, b, ev, false);
+	uint32_t si = site_for_stack(m, ev->u.alloc.stack);
+	struct heap_site *site = site_at(m, si);
+	double bytes = (double)size * w;
+	site_touch(m, site);
+	if (site->allocs == 0)
+		site->ticks = ev->ticks;
+	site->allocs += w;
+	site->bytes += bytes;
+	site->live_blocks += w;
+	site->live_bytes += bytes;
+	m->alloc_bytes += bytes;
+	m->live_blocks += w;
+	m->live_bytes += bytes;
+	unsigned k = hist_bucket(size);
+	m->hist_count[k] += w;
+	m->hist_bytes[k] += bytes;
+	b = block_insert(m, addr);
+	b->size = size;
+	b->ticks = ev->ticks;
+	b->site = si;
+	b->weight = (float)w;
+	*last_alloc_of(m, ev->thread) = addr;
+	if (m->live_bytes > m->peak_bytes) {
+		m->peak_bytes = m->live_bytes;
+		m->peak_ticks = ev->ticks;
+		m->peak_epoch++;
+	}
+	series_note(m, ev->ticks);
+}
+
+static void on_free(struct heap_model *m, const struct pa_event *ev)
+{
+	m->frees += 1;
+	struct heap_block *b = block_find(m, ev->u.free.addr);
+	if (!b) {
+		m->unknown_frees++;
+		return;
+	}
+	release(m, b, ev, true);
+	series_note(m, ev->ticks);
+}
+
+static void between_snapshot(struct heap_model *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct heap_block *b = &m->blocks[i];
+		if (!b->addr || b->ticks < m->between_from)
+			continue;
+		struct heap_site *site = site_at(m, b->site);
+		site->between_blocks += b->weight;
+		site->between_bytes += (double)b->size * b->weight;
+		m->between_blocks += b->weight;
+		m->between_bytes += (double)b->size * b->weight;
+	}
+}
+
+static void on_mark(struct heap_model *m, const struct pa_event *ev)
+{
+	if (!m->o || !m->o->between[0] || m->between_done)
+		return;
+	const struct pa_marker *mk = pa_vec_at(&m->s->markers, ev->u.mark.index);
+	if (!m->between_started && !strcmp(mk->name, m->o->between[0])) {
+		m->between_started = true;
+		m->between_from = ev->ticks;
+	} else if (m->between_started && !strcmp(mk->name, m->o->between[1])) {
+		m->between_done = true;
+		m->between_to = ev->ticks;
+		between_snapshot(m);
+	}
+}
+
+static void on_rss(struct heap_model *m, const struct pa_event *ev)
+{
+	double rss = (double)ev->u.rss.bytes;
+	series_push(&m->rss_series, ev->ticks, rss);
+	if (rss > m->rss_peak) {
+		m->rss_peak = rss;
+		m->rss_peak_ticks = ev->ticks;
+	}
+}
+
+void heap_model_event(struct heap_model *m, const struct pa_event *ev)
+{
+	switch (ev->kind) {
+	case PA_EV_ALLOC:
+		on_alloc(m, ev);
+		break;
+	case PA_EV_FREE:
+		on_free(m, ev);
+		break;
+	case PA_EV_RSS:
+		on_rss(m, ev);
+		break;
+	case PA_EV_MARK:
+		on_mark(m, ev);
+		return;
+	default:
+		return;
+	}
+	if (!m->has_data)
+		m->first_ticks = ev->ticks;
+	m->has_data = true;
+	m->last_ticks = ev->ticks;
+}
+
+struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options *o)
+{
+	struct heap_model *m = pa_xcalloc(1, sizeof(*m));
+	m->s = s;
+	m->o = o;
+	m->sample_bytes = (double)s->mem_sample_bytes;
+	m->estimated = s->mem_sample_bytes != 0;
+	pa_vec_init(&m->sites, sizeof(struct heap_site));
+	pa_vec_init(&m->site_of, sizeof(uint32_t));
+	pa_vec_init(&m->last_alloc, sizeof(uint64_t));
+	pa_vec_init(&m->heap_series, sizeof(struct heap_point));
+	pa_vec_init(&m->rss_series, sizeof(struct heap_point));
+	/* About 4000 steps over the run for the heap-size counter. */
+	m->series_step = pa_session_duration_ticks(s) / 4000 + 1;
+	m->series_max = -1;
+	return m;
+}
+
+int heap_model_finish(struct heap_model *m, struct pa_error *err)
+{
+	for (size_t i = 0; i < m->sites.len; i++)
+		site_touch(m, site_at(m, (uint32_t)i));
+	if (m->series_max_ticks)
+		series_push(&m->heap_series, m->series_max_ticks, m->series_max);
+	if (m->has_data)
+		series_push(&m->heap_series, m->last_ticks, m->live_bytes);
+	if (m->o && m->o->between[0] && !m->between_done) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "--between=%s,%s: %s", m->o->between[0], m->o->between[1],
+			 !m->between_started ? "the first marker never came"
+					     : "the second marker never came after the first");
+		return -1;
+	}
+	return 0;
+}
+
+void heap_model_free(struct heap_model *m)
+{
+	if (!m)
+		return;
+	pa_vec_free(&m->sites);
+	pa_vec_free(&m->site_of);
+	pa_vec_free(&m->last_alloc);
+	pa_vec_free(&m->heap_series);
+	pa_vec_free(&m->rss_series);
+	free(m->blocks);
+	free(m);
+}
+
+double heap_site_value(const struct heap_model *m, const struct heap_site *site)
+{
+	if (m->o && m->o->between[0])
+		return site->between_bytes;
+	switch (m->o ? m->o->heap : PA_HEAP_ALLOCATED) {
+	case PA_HEAP_LEAKED:
+		return site->live_bytes;
+	case PA_HEAP_PEAK:
+		return site->peak_bytes;
+	default:
+		return site->bytes;
+	}
+}
+
+static double sort_key(const struct heap_site *s, enum heap_sort by)
+{
+	switch (by) {
+	case HEAP_BY_COUNT:
+		return s->allocs;
+	case HEAP_BY_PEAK:
+		return s->peak_bytes;
+	case HEAP_BY_LEAKED:
+		return s->live_bytes;
+	case HEAP_BY_BETWEEN:
+		return s->between_bytes;
+	default:
+		return s->bytes;
+	}
+}
+
+static enum heap_sort sort_by;
+
+static int cmp_sites(const void *a, const void *b)
+{
+	const struct heap_site *x = *(const struct heap_site *const *)a;
+	const struct heap_site *y = *(const struct heap_site *const *)b;
+	double kx = sort_key(x, sort_by), ky = sort_key(y, sort_by);
+	if (kx != ky)
+		return kx < ky ? 1 : -1;
+	return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+const struct heap_site **heap_sites_sorted(const struct heap_model *m, enum heap_sort by,
+					   size_t *n)
+{
+	const struct heap_site **v = pa_xcalloc(m->sites.len + 1, sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; i < m->sites.len; i++) {
+		const struct heap_site *s = site_at(m, (uint32_t)i);
+		if (sort_key(s, by) > 0)
+			v[k++] = s;
+	}
+	sort_by = by;
+	qsort(v, k, sizeof(*v), cmp_sites);
+	*n = k;
+	return v;
+}

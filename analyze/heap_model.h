@@ -1,0 +1,133 @@
+/*
+ * The heap model: built from the merged ALLOC / FREE / RSS / MARK events of
+ * a session (one pass), it holds what the memory reports need — totals,
+ * peak heap (its time and the sites that held it), leaks (blocks live at
+ * the end), temporary allocations (freed with no allocation of the same
+ * thread in between), per-site statistics (a site is a distinct
+ * allocation stack), a size histogram, heap size and RSS over time, and the
+ * --between=M1,M2 snapshot difference.
+ *
+ * Sampling mode (PROFSHIM_MEM_SAMPLE=M): every sampled allocation of s bytes
+ * stands for 1 / (1 - exp(-s/M)) allocations; every figure becomes an
+ * estimate (heap_model.estimated), except the exact call counts the shim
+ * counted (COUNTERS).
+ */
+#ifndef PA_HEAP_MODEL_H
+#define PA_HEAP_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "options.h"
+#include "session.h"
+
+struct pa_models;
+struct cJSON;
+
+/* Per allocation site (leaf stack node). Weighted sums: exact integers
+ * without sampling. */
+struct heap_site {
+	uint32_t stack;        /* session stack node of the allocation */
+	uint64_t ticks;        /* first allocation (picks the module map) */
+	double allocs, bytes;  /* allocations and requested bytes */
+	double frees;          /* blocks of this site freed by free() */
+	double live_blocks, live_bytes; /* at the end: leaks */
+	double peak_bytes;     /* live bytes of this site at the peak */
+	double temporary;      /* temporary allocations */
+	double between_blocks, between_bytes; /* --between snapshot */
+	uint64_t peak_epoch;   /* private: peak generation peak_bytes is from */
+};
+
+/* A point of a time series (heap size or RSS). */
+struct heap_point {
+	uint64_t ticks;
+	double bytes;
+};
+
+#define HEAP_HIST_BUCKETS 65 /* bucket k: size in [2^(k-1), 2^k), 0: size 0 */
+
+struct heap_model {
+	struct pa_session *s;
+	const struct pa_options *o;
+	bool has_data;         /* any ALLOC, FREE or RSS event */
+	bool estimated;        /* sampling mode: figures are estimates */
+	double sample_bytes;   /* sampling mean M, 0 = every allocation */
+
+	/* totals (weighted) */
+	double allocs, alloc_bytes, frees, temporary, failed;
+	double live_bytes, live_blocks;
+	uint64_t unknown_frees; /* frees of blocks never seen allocated */
+	uint64_t first_ticks, last_ticks; /* first and last memory event */
+
+	double peak_bytes;
+	uint64_t peak_ticks;
+	uint64_t peak_epoch;
+
+	double rss_peak;
+	uint64_t rss_peak_ticks;
+
+	double hist_count[HEAP_HIST_BUCKETS], hist_bytes[HEAP_HIST_BUCKETS];
+
+	struct pa_vec sites;      /* struct heap_site */
+	struct pa_vec site_of;    /* uint32_t per session stack node: site + 1 */
+	struct pa_vec last_alloc; /* uint64_t per thread index: last block */
+	struct pa_vec heap_series; /* struct heap_point */
+	struct pa_vec rss_series;  /* struct heap_point */
+	uint64_t series_step, series_next;
+	double series_max;
+	uint64_t series_max_ticks;
+
+	/* --between=M1,M2 */
+	bool between_started, between_done;
+	uint64_t between_from, between_to;
+	double between_bytes, between_blocks;
+
+	/* live blocks: open addressing on the address */
+	struct heap_block *blocks;
+	size_t cap, len;
+};
+
+struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options *o);
+void heap_model_event(struct heap_model *m, const struct pa_event *ev);
+/* After the last event: settles the peak per site. Returns 0, or -1 with
+ * a message in err (e.g. a --between marker that never came). */
+int heap_model_finish(struct heap_model *m, struct pa_error *err);
+void heap_model_free(struct heap_model *m);
+
+/* The weight of a value per --heap (allocated, leaked, peak) or, with
+ * --between, the bytes allocated between the markers and live at the
+ * second. */
+double heap_site_value(const struct heap_model *m, const struct heap_site *site);
+/* Sites sorted by a key, largest first (caller frees the array). */
+enum heap_sort { HEAP_BY_BYTES, HEAP_BY_COUNT, HEAP_BY_PEAK, HEAP_BY_LEAKED, HEAP_BY_BETWEEN };
+const struct heap_site **heap_sites_sorted(const struct heap_model *m, enum heap_sort by,
+					   size_t *n);
+
+/* --- reports (report_mem.c, out_heapprofile.c) --- */
+void heap_report_text(const struct pa_models *pm, FILE *out);
+void heap_report_json(const struct pa_models *pm, struct cJSON *root);
+/* DevTools sampling heap profile (.heapprofile); sizes per --heap. */
+int heap_write_heapprofile(const struct pa_models *pm, FILE *out);
+/* Folded stacks "outer;...;inner BYTES" per site; sizes per --heap. */
+int heap_write_folded(const struct pa_models *pm, FILE *out);
+/* Chrome trace counter events ("C") for heap size and RSS over time,
+ * through the trace writer (out_trace.h; its time and thread filters
+ * apply). */
+struct pa_trace_out;
+void heap_trace_counters(const struct pa_models *pm, struct pa_trace_out *t);
+
+/* --- frames for the writers (mem_frames.c) --- */
+struct heap_frame {
+	char function[512];
+	char file[512]; /* "" when unknown */
+	int line;       /* 1-based line of the call, 0 when unknown */
+	int func_line;  /* 1-based first line of the function, 0 unknown */
+};
+/* The frame of return address pc (seen at ticks) split into its parts. */
+void heap_frame_of(const struct pa_models *pm, uint64_t pc, uint64_t ticks,
+		   struct heap_frame *f);
+/* Write s as a JSON string (quotes included). */
+void heap_json_string(FILE *out, const char *s);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * Memory recorder internals shared by mem.c (the malloc-family hooks),
+ * mem_cxx.c (operator new/delete), memsample.c (PROFSHIM_MEM_SAMPLE) and
+ * rss.c (resident set size over time).
+ */
+#ifndef PS_MEM_H
+#define PS_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shim.h"
+
+/* --- memsample.c: Poisson sampling by bytes --- */
+/* Non-zero when PROFSHIM_MEM_SAMPLE is set: only sampled allocations (and
+ * the frees of sampled blocks) are written. */
+extern uint64_t ps_memsample_mean;
+void ps_memsample_init(void);
+struct ps_sample_tls {
+	int64_t until; /* bytes to the next sample point */
+	uint64_t rng;  /* xorshift64* state, 0 = not seeded */
+};
+extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
+/* The sample point was passed: draw the next one; true when this
+ * allocation is a sample. */
+bool ps_memsample_passed(void);
+/* Charge `size` bytes to this thread's sampling clock; true when this
+ * allocation is a sample. Inline: it runs on every allocation. */
+static inline bool ps_memsample_take(size_t size)
+{
+	ps_sample_tls.until -= (int64_t)(size ? size : 1);
+	if (PS_LIKELY(ps_sample_tls.until > 0))
+		return false;
+	return ps_memsample_passed();
+}
+/* Remember a sampled block's address and size (false: the set is full,
+ * its free will not be seen) / forget it at its free. forget returns true
+ * (and its size) when addr was a sampled block (its free must be
+ * written). */
+bool ps_memsample_remember(uintptr_t addr, uint64_t size);
+/* Counting filter in front of the set: zero for the bucket of an address
+ * means it is surely not a sampled block (one byte load per free). */
+#define PS_FILTER_BITS 15
+extern uint8_t *ps_memsample_filter;
+static inline uint32_t ps_memsample_hash(uintptr_t a)
+{
+	return (uint32_t)(((uint64_t)a * 0x9e3779b97f4a7c15ull) >> 32);
+}
+static inline bool ps_memsample_maybe(uintptr_t a)
+{
+	uint32_t h = ps_memsample_hash(a) & ((1u << PS_FILTER_BITS) - 1);
+	return __atomic_load_n(&ps_memsample_filter[h], __ATOMIC_RELAXED) != 0;
+}
+bool ps_memsample_forget(uintptr_t addr, uint64_t *size);
+/* Live bytes a sampled block of `size` stands for (approximately
+ * size / (1 - exp(-size / mean)), without libm). */
+static inline int64_t ps_memsample_estimate(uint64_t size)
+{
+	uint64_t m = ps_memsample_mean;
+	return (int64_t)(size >= m ? size + m / 2 : m + size / 2);
+}
+
+/* --- rss.c --- */
+/* Event clock time of the next due RSS reading (0: read at the next event,
+ * UINT64_MAX: off). ps_rss_tick(t) must run with t entered (busy). */
+extern uint64_t ps_rss_next;
+void ps_rss_init(void);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * PROFSHIM_MEM_SAMPLE=<bytes>: sample allocations by bytes with a Poisson
+ * process, as tcmalloc and jemalloc do. Each thread draws an exponential
+ * distance (mean = the setting) to the next sample point; the allocation
+ * that crosses it is recorded with its stack, the others only counted. The
+ * reader weighs a sampled allocation of size s by 1 / (1 - exp(-s / mean)),
+ * which makes totals unbiased estimates.
+ *
+ * Frees of sampled blocks must be recorded, the others not: sampled
+ * addresses live in a lock-free open-addressing set (few entries: one per
+ * `mean` bytes live), with a counting filter in front (per hash bucket, the
+ * number of sampled blocks live) so that the common free of an unsampled
+ * block costs one byte load. Counts are exact, so the filter never fills.
+ */
+#define _GNU_SOURCE
+#include "mem.h"
+
+#define SET_BITS 16
+#define SET_SLOTS (1u << SET_BITS)
+#define SET_MAX_LIVE (SET_SLOTS / 2)
+#define FILTER_BITS PS_FILTER_BITS
+#define EMPTY 0u
+#define TOMBSTONE 1u
+
+uint64_t ps_memsample_mean;
+
+static uintptr_t *set_slots;       /* SET_SLOTS addresses */
+uint8_t *ps_memsample_filter;     /* 2^PS_FILTER_BITS counters */
+#define filter ps_memsample_filter
+static unsigned set_live;          /* sampled blocks in the set */
+
+__thread struct ps_sample_tls ps_sample_tls PS_TLS;
+#define tls ps_sample_tls
+static uint64_t *set_sizes;        /* the blocks' requested sizes */
+
+void ps_memsample_init(void)
+{
+	ps_memsample_mean = ps_cfg.mem_sample;
+	if (!ps_memsample_mean)
+		return;
+	set_slots = ps_alloc_pages(SET_SLOTS * sizeof(uintptr_t));
+	set_sizes = ps_alloc_pages(SET_SLOTS * sizeof(uint64_t));
+	filter = ps_alloc_pages(1u << FILTER_BITS);
+	if (!set_slots || !set_sizes || !filter) {
+		ps_log("cannot allocate the memory sampling tables; ",
+		       "recording every allocation instead", NULL);
+		ps_memsample_mean = 0;
+	}
+}
+
+/* Natural logarithm of x in (0, 1] to about 1e-6, without libm (the shim
+ * does not link it): x = m * 2^e, ln m by the atanh series. */
+static double ln_approx(double x)
+{
+	int e = 0;
+	while (x < 1.0) {
+		x *= 2.0;
+		e--;
+	}
+	double t = (x - 1.0) / (x + 1.0), t2 = t * t;
+	double s = t * (1.0 + t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 +
+		   t2 * (1.0 / 9 + t2 * (1.0 / 11 + t2 / 13))))));
+	return e * 0.6931471805599453 + 2.0 * s;
+}
+
+static uint64_t next_random(void)
+{
+	if (PS_UNLIKELY(!tls.rng)) {
+		uint64_t seed = (uint64_t)(uintptr_t)&tls ^ ((uint64_t)ps_gettid() << 32);
+		uint32_t lo, hi;
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		seed ^= ((uint64_t)hi << 32 | lo) * 0x9e3779b97f4a7c15ull;
+		tls.rng = seed ? seed : 1;
+	}
+	uint64_t x = tls.rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	tls.rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* An exponentially distributed distance with the configured mean. */
+static int64_t draw_distance(void)
+{
+	/* u in (0, 1]: 53 random bits, never 0. */
+	double u = ((double)(next_random() >> 11) + 1.0) / 9007199254740992.0;
+	double d = -ln_approx(u) * (double)ps_memsample_mean;
+	if (d < 1.0)
+		d = 1.0;
+	if (d > 9.0e18)
+		d = 9.0e18;
+	return (int64_t)d;
+}
+
+bool ps_memsample_passed(void)
+{
+	if (PS_UNLIKELY(tls.rng == 0)) {
+		/* First use in this thread: start with a random distance (the
+		 * charge just made is forgiven). */
+		tls.until = draw_distance();
+		return false;
+	}
+	/* One sample, however many sample points the block spans: the
+	 * reader's weight 1 / (1 - exp(-s/mean)) accounts for that. */
+	tls.until = draw_distance();
+	return true;
+}
+
+#define addr_hash ps_memsample_hash
+
+static inline uint8_t *filter_of(uint32_t h)
+{
+	return &filter[h & ((1u << FILTER_BITS) - 1)];
+}
+
+bool ps_memsample_remember(uintptr_t addr, uint64_t size)
+{
+	uint32_t h = addr_hash(addr);
+	uint8_t *f = filter_of(h);
+	/* Full set, or a saturated counter: this block's free goes
+	 * unrecorded and the reader sees it as live (the caller
+	 * counts it). */
+	if (__atomic_load_n(&set_live, __ATOMIC_RELAXED) >= SET_MAX_LIVE ||
+	    __atomic_load_n(f, __ATOMIC_RELAXED) == 255)
+		return false;
+	__atomic_add_fetch(&set_live, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(f, 1, __ATOMIC_RELEASE);
+	for (uint32_t i = h >> (32 - SET_BITS);; i = (i + 1) & (SET_SLOTS - 1)) {
+		uintptr_t cur = __atomic_load_n(&set_slots[i], __ATOMIC_ACQUIRE);
+		if (cur != EMPTY && cur != TOMBSTONE)
+			continue;
+		/* The size goes in first: a slot is only found by its
+		 * address once the block is live, and only its owner frees
+		 * it. */
+		__atomic_store_n(&set_sizes[i], size, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&set_slots[i], &cur, addr, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return true;
+	}
+}
+
+bool ps_memsample_forget(uintptr_t addr, uint64_t *size)
+{
+	uint32_t h = addr_hash(addr);
+	uint8_t *f = filter_of(h);
+	if (PS_LIKELY(__atomic_load_n(f, __ATOMIC_ACQUIRE) == 0))
+		return false;
+	for (uint32_t i = h >> (32 - SET_BITS), n = 0; n < SET_SLOTS;
+	     i = (i + 1) & (SET_SLOTS - 1), n++) {
+		uintptr_t cur = __atomic_load_n(&set_slots[i], __ATOMIC_ACQUIRE);
+		if (cur == EMPTY)
+			return false;
+		if (cur == addr)
+			*size = __atomic_load_n(&set_sizes[i], __ATOMIC_RELAXED);
+		if (cur == addr &&
+		    __atomic_compare_exchange_n(&set_slots[i], &cur, TOMBSTONE, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			__atomic_sub_fetch(f, 1, __ATOMIC_RELEASE);
+			__atomic_sub_fetch(&set_live, 1, __ATOMIC_RELAXED);
+			return true;
+		}
+	}
+	return false;
+}

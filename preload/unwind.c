@@ -1,0 +1,73 @@
+/*
+ * Stack capture for the allocation hooks: unw_backtrace (libunwind's fast
+ * path with a per-thread cache of frame descriptions), then the frames that
+ * belong to the shim itself are dropped so a stack starts at the caller of
+ * malloc (or of operator new).
+ */
+#define _GNU_SOURCE
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <link.h>
+
+#include "shim.h"
+#include "unwind.h"
+
+/* Frames the shim adds on top of the program's: the hook, the recorder,
+ * this function, operator new wrappers. Generous; only the top is cut. */
+#define MAX_SHIM_FRAMES 8
+#define MAX_CAPTURE 256
+
+static uintptr_t shim_lo, shim_hi; /* the shim's executable segment(s) */
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	uintptr_t me = (uintptr_t)data;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (a < lo)
+			lo = a;
+		if (a + ph->p_memsz > hi)
+			hi = a + ph->p_memsz;
+	}
+	if (me >= lo && me < hi) {
+		shim_lo = lo;
+		shim_hi = hi;
+		return 1;
+	}
+	return 0;
+}
+
+void ps_unwind_init(void)
+{
+	dl_iterate_phdr(find_self, (void *)(uintptr_t)&ps_unwind_init);
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+}
+
+static inline int in_shim(uintptr_t pc)
+{
+	return pc >= shim_lo && pc < shim_hi;
+}
+
+int ps_unwind_here(uintptr_t *pcs, int max, int *truncated)
+{
+	void *buf[MAX_CAPTURE + MAX_SHIM_FRAMES];
+	if (max > MAX_CAPTURE)
+		max = MAX_CAPTURE;
+	/* One extra frame tells whether the stack was cut. */
+	int n = unw_backtrace(buf, max + MAX_SHIM_FRAMES + 1);
+	int skip = 0;
+	while (skip < n && skip < MAX_SHIM_FRAMES && in_shim((uintptr_t)buf[skip]))
+		skip++;
+	int k = n - skip;
+	*truncated = k > max;
+	if (k > max)
+		k = max;
+	for (int i = 0; i < k; i++)
+		pcs[i] = (uintptr_t)buf[skip + i];
+	return k;
+}

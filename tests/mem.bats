@@ -1,0 +1,227 @@
+#!/usr/bin/env bats
+# Memory recorder: known-answer programs under glibc, jemalloc and tcmalloc,
+# the memory reports and formats, sampling mode, bad input.
+load helpers
+
+JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+TCMALLOC=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+# Sums over the sites whose innermost frame is in the test program
+# (its own calls; glibc, libstdc++ and the allocators allocate too), or,
+# with an argument, the sites with any frame matching that regex.
+own_sums() {
+	local sel='.stack[0] | test("mem_[a-z_]*[.]cp?p?:[0-9]+[)]$|/mem_[a-z_]*[+]")'
+	[ -n "${1:-}" ] && sel="any(.stack[]; test(\"$1\"))"
+	jqr "[.memory_metrics.top_sites[] | select($sel)]
+	     | \"\\(map(.allocations)|add) \\(map(.bytes)|add) \\(map(.frees)|add) \\(map(.leaked_blocks)|add) \\(map(.leaked_bytes)|add) \\(map(.temporary_allocations)|add)\""
+}
+
+# run PROG under the shim with extra preloads, then the JSON report
+profile() {
+	local prog="$1" pre="$2"
+	shift 2
+	PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM${pre:+ $pre}" "$PROGS/$prog" "$@"
+	analyze_json "$TMP/t" --top=1000 -q
+}
+
+known_answers() {
+	profile mem_known "$1"
+	assert_eq "$(own_sums)" "42 5428 29 9 1800 17" "allocs bytes frees leaked-blocks leaked-bytes temporary"
+	assert_eq "$(jqr .memory_metrics.failed_allocations)" 2 "failed allocations"
+}
+
+@test "mem_known: exact counts under glibc" {
+	known_answers ""
+}
+
+@test "mem_known: exact counts with jemalloc preloaded after the shim" {
+	[ -e "$JEMALLOC" ] || skip "no jemalloc"
+	known_answers "$JEMALLOC"
+}
+
+@test "mem_known: exact counts with tcmalloc preloaded after the shim" {
+	[ -e "$TCMALLOC" ] || skip "no tcmalloc"
+	known_answers "$TCMALLOC"
+}
+
+@test "mem_known: exact counts with jemalloc linked into the program" {
+	profile mem_known_jemalloc ""
+	assert_eq "$(own_sums)" "42 5428 29 9 1800 17"
+}
+
+# The frame names the function and the line of its malloc call
+# (symbolized), or, without symbols, its address lies in the function
+# according to nm (module+offset).
+frame_in_function() {
+	local frame="$1" fn="$2" bin="$3" line="$4"
+	case "$frame" in
+	"$fn ("*) assert_eq "$frame" "$fn (tests/progs/mem_known.c:$line)" "leak frame"; return ;;
+	*+0x*) ;;
+	*) echo "frame '$frame' is not in $fn" >&2; return 1 ;;
+	esac
+	local off=$((16#${frame##*+0x}))
+	read -r start size < <(nm -S "$bin" | awk -v f="$fn" '$4 == f { print $1, $2 }')
+	[ -n "$start" ] || return 1
+	start=$((16#$start))
+	size=$((16#$size))
+	[ "$off" -gt "$start" ] && [ "$off" -le $((start + size)) ]
+}
+
+@test "mem_known: leaks are attributed to their functions and lines" {
+	profile mem_known ""
+	local frame line
+	frame=$(jqr '.memory_metrics.leaks[] | select(.leaked_bytes == 1000 and .leaked_blocks == 1) | .stack[0]')
+	line=$(grep -n 'keep\[0\] = malloc(1000)' "$ROOT/tests/progs/mem_known.c" | cut -d: -f1)
+	frame_in_function "$frame" leak_one "$PROGS/mem_known" "$line"
+	frame=$(jqr '.memory_metrics.leaks[] | select(.leaked_bytes == 800) | .stack[0]')
+	assert_eq "$(jqr '.memory_metrics.leaks[] | select(.leaked_bytes == 800) | .leaked_blocks')" 8
+	line=$(grep -n 'slots\[i\] = malloc(100)' "$ROOT/tests/progs/mem_known.c" | cut -d: -f1)
+	frame_in_function "$frame" worker "$PROGS/mem_known" "$line"
+}
+
+@test "mem_known: summary figures and text report" {
+	profile mem_known ""
+	[ "$(jqr .memory_metrics.total_allocations)" -ge 44 ]
+	[ "$(jqr .memory_metrics.peak_memory_bytes)" -ge 1000 ]
+	[ "$(jqr .memory_metrics.peak_rss_bytes)" -gt 0 ]
+	assert_eq "$(jqr .memory_metrics.estimated)" false
+	"$PROFANALYZE" "$TMP/t" -q > "$TMP/report.txt"
+	grep -q "^Memory" "$TMP/report.txt"
+	grep -q "peak heap" "$TMP/report.txt"
+	grep -q "Top sites by leaked bytes" "$TMP/report.txt"
+	grep -q "Allocation sizes" "$TMP/report.txt"
+}
+
+@test "C++: new/delete and vector growth, all allocators" {
+	for pre in "" "$JEMALLOC" "$TCMALLOC"; do
+		[ -z "$pre" ] || [ -e "$pre" ] || continue
+		rm -f "$TMP"/t*
+		profile mem_cxx "$pre"
+		# inline frames of std::allocator come first: any frame in
+		# the program counts (nothing else here is called from it)
+		assert_eq "$(own_sums 'mem_cxx[.]cpp:|/mem_cxx[+]')" "15 8420 14 1 64 4" "C++ under '${pre:-glibc}'"
+	done
+}
+
+@test "allocation in a signal handler is counted" {
+	profile mem_signal ""
+	assert_eq "$(own_sums | cut -d' ' -f1-5)" "10 400 5 5 240"
+}
+
+@test "signals interrupting the hooks: no crash" {
+	PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_signal" stress
+	analyze_json "$TMP/t" --top=1000 -q
+	[ "$(jqr .memory_metrics.total_allocations)" -gt 1000 ]
+}
+
+@test "allocations in a constructor, an atexit handler and a destructor" {
+	for pre in "" "$JEMALLOC" "$TCMALLOC"; do
+		[ -z "$pre" ] || [ -e "$pre" ] || continue
+		rm -f "$TMP"/t*
+		profile mem_lifecycle "$pre"
+		assert_eq "$(own_sums | cut -d' ' -f1-5)" "4 1110 1 3 777" "lifecycle under '${pre:-glibc}'"
+	done
+}
+
+@test "heapprofile: DevTools shape; sizes per --heap" {
+	profile mem_known ""
+	local alloc leaked peak
+	alloc=$(jqr .memory_metrics.total_allocation_bytes)
+	leaked=$(jqr .memory_metrics.leaked_bytes)
+	peak=$(jqr .memory_metrics.peak_memory_bytes)
+	for what in allocated leaked peak; do
+		"$PROFANALYZE" "$TMP/t" -q --format=heapprofile --heap=$what -o "$TMP/h.json"
+		# every node has callFrame, selfSize, id and a children array
+		assert_eq "$(jq '[.head | recurse(.children[]) | select((.children|type) != "array" or (.callFrame.functionName|type) != "string" or (.id|type) != "number" or (.selfSize|type) != "number")] | length' "$TMP/h.json")" 0
+		assert_eq "$(jq '[.head | recurse(.children[]) | .id] | (length == (unique|length))' "$TMP/h.json")" true
+		local sum
+		sum=$(jq '[.head | recurse(.children[]) | .selfSize] | add' "$TMP/h.json")
+		case $what in
+		allocated) assert_eq "$sum" "$alloc" "allocated bytes" ;;
+		leaked) assert_eq "$sum" "$leaked" "leaked bytes" ;;
+		peak) assert_eq "$sum" "$peak" "peak bytes" ;;
+		esac
+		assert_eq "$(jq '.samples | length > 0' "$TMP/h.json")" true
+	done
+}
+
+@test "folded: one line per stack, weighted by bytes" {
+	profile mem_known ""
+	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem -o "$TMP/f.txt"
+	! grep -vE '^[^ ]+ [0-9]+$' "$TMP/f.txt"
+	assert_eq "$(awk '{ s += $NF } END { print s }' "$TMP/f.txt")" "$(jqr .memory_metrics.total_allocation_bytes)"
+}
+
+@test "trace: heap and RSS counters, markers" {
+	profile mem_known ""
+	"$PROFANALYZE" "$TMP/t" -q --format=trace -o "$TMP/tr.json"
+	[ "$(jq '[.traceEvents[] | select(.ph == "C" and .name == "heap")] | length' "$TMP/tr.json")" -gt 0 ]
+	[ "$(jq '[.traceEvents[] | select(.ph == "C" and .name == "rss")] | length' "$TMP/tr.json")" -gt 0 ]
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "C") | .args.bytes] | max' "$TMP/tr.json" | cut -d. -f1)" \
+		"$(jq -n "[$(jqr .memory_metrics.peak_memory_bytes), $(jqr .memory_metrics.peak_rss_bytes)] | max")"
+	assert_eq "$(jq -r '[.traceEvents[] | select(.ph == "i") | .name] | join(",")' "$TMP/tr.json")" "begin,end"
+}
+
+@test "--between: allocated between the markers and live at the second" {
+	PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_known"
+	analyze_json "$TMP/t" -q --top=1000 --between=begin,end
+	assert_eq "$(jqr '[.memory_metrics.between.sites[] | select(.stack[0] | test("mem_[a-z_]*[.]cp?p?:[0-9]+[)]$|/mem_[a-z_]*[+]")) | .bytes] | add')" 1800
+	assert_eq "$(jqr '[.memory_metrics.between.sites[] | select(.stack[0] | test("mem_[a-z_]*[.]cp?p?:[0-9]+[)]$|/mem_[a-z_]*[+]")) | .blocks] | add')" 9
+}
+
+@test "--between with a marker that never came: clear error" {
+	PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_known"
+	run "$PROFANALYZE" "$TMP/t" -q --between=begin,nosuchmark
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"nosuchmark"* ]]
+	run "$PROFANALYZE" "$TMP/t" -q --between=nosuch,end
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"never came"* ]]
+}
+
+@test "bad --heap value: clear error" {
+	PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_known"
+	run "$PROFANALYZE" "$TMP/t" --format=heapprofile --heap=sometimes
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--heap"* ]]
+}
+
+@test "heapprofile of a trace without memory data: clear error" {
+	PROFSHIM_RECORD=cpu PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_known"
+	run "$PROFANALYZE" "$TMP/t" -q --format=heapprofile
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"no memory data"* ]]
+	analyze_json "$TMP/t" -q
+	assert_eq "$(jqr '.memory_metrics // "none"')" none
+}
+
+@test "sampling mode: exact call counts, bytes estimated within 5%" {
+	local out bytes
+	out=$(PROFSHIM_MEM_SAMPLE=4096 PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_bench" 200000)
+	bytes=${out#bytes=}
+	analyze_json "$TMP/t" -q
+	assert_eq "$(jqr .memory_metrics.estimated)" true
+	assert_eq "$(jqr .memory_metrics.sample_bytes)" 4096
+	[ "$(jqr .memory_metrics.total_allocations)" -ge 200000 ]
+	[ "$(jqr .memory_metrics.total_frees)" -ge 200000 ]
+	assert_within "$(jqr .memory_metrics.total_allocation_bytes)" "$bytes" 5 "estimated bytes"
+	# far fewer records than calls
+	[ "$(jqr .operation_metrics.allocations)" -lt 50000 ]
+	"$PROFANALYZE" "$TMP/t" -q | grep -q "estimates from sampling"
+}
+
+@test "full tracking of the benchmark workload: exact totals" {
+	local out
+	out=$(PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_bench" 100000)
+	analyze_json "$TMP/t" -q --top=1000
+	assert_eq "$(own_sums | cut -d' ' -f1-5)" "100000 ${out#bytes=} 100000 0 0"
+}
+
+@test "bad PROFSHIM_MEM_SAMPLE: one message, program unchanged" {
+	run env PROFSHIM_MEM_SAMPLE=lots PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_signal"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"PROFSHIM_MEM_SAMPLE"* ]]
+}

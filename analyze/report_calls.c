@@ -398,8 +398,6 @@ static void ss_path(const struct call_model *m, const struct pa_frame *const *fr
 	pa_ss_sample(c->ss, c->buf, n, ns(m->s, (double)self));
 }
 
-static const struct call_model *span_model;
-
 static int span_order(const void *a, const void *b)
 {
 	const struct call_span *x = a, *y = b;
@@ -412,8 +410,8 @@ static int span_order(const void *a, const void *b)
 
 static void sort_spans(struct call_model *m)
 {
-	span_model = m;
-	qsort(m->spans.items, m->spans.len, sizeof(struct call_span), span_order);
+	if (m->spans.len > 1)
+		qsort(m->spans.items, m->spans.len, sizeof(struct call_span), span_order);
 }
 
 /* One evented profile per thread: open/close events in time order. */

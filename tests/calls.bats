@@ -134,7 +134,8 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	assert_eq "$(fcalls sleeper)" 1 sleeper
 	assert_eq "$(fcalls spinner)" 1 spinner
 	assert_eq "$(edge main sleeper)" 1 "held-back main written before its child"
-	assert_within "$(ffield sleeper total_ms)" 20 10 "sleeper ms"
+	# a sleep is never shorter than asked (the filter is what is tested)
+	awk -v t="$(ffield sleeper total_ms)" 'BEGIN { exit !(t >= 19.9 && t < 1000) }'
 }
 
 @test "trace mode is compact: at most 4 bytes per call" {

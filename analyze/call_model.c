@@ -139,9 +139,40 @@ static inline struct open_call *stack_top(struct pa_vec *st)
 	return (struct open_call *)st->items + st->len - 1;
 }
 
+static uint64_t next_random(struct call_model *m)
+{
+	m->rng ^= m->rng << 13;
+	m->rng ^= m->rng >> 7;
+	m->rng ^= m->rng << 17;
+	return m->rng;
+}
+
+/* A uniform double in (0, 1). */
+static double random_unit(struct call_model *m)
+{
+	return ((double)(next_random(m) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* Reservoir sampling with skips (Li's "Algorithm L"): after the first
+ * CALL_MAX_DURATIONS durations, the next one to keep is drawn ahead, so a
+ * call that is not kept costs one comparison. */
+static void reservoir_skip(struct call_model *m, struct call_func *f)
+{
+	f->res_w *= exp(log(random_unit(m)) / CALL_MAX_DURATIONS);
+	f->res_next += (uint64_t)floor(log(random_unit(m)) / log1p(-f->res_w)) + 1;
+}
+
+static __attribute__((noinline)) void reservoir_keep(struct call_model *m, struct call_func *f,
+						      uint64_t dur)
+{
+	uint64_t j = (uint64_t)(((unsigned __int128)next_random(m) * CALL_MAX_DURATIONS) >> 64);
+	((uint64_t *)f->durs.items)[j] = dur;
+	reservoir_skip(m, f);
+}
+
 /* Keep a duration for percentiles: every one up to the reservoir size,
  * then a uniform sample of them. */
-static void keep_duration(struct call_model *m, struct call_func *f, uint64_t dur)
+static inline void keep_duration(struct call_model *m, struct call_func *f, uint64_t dur)
 {
 	f->seen++;
 	struct pa_vec *d = &f->durs;
@@ -151,14 +182,15 @@ static void keep_duration(struct call_model *m, struct call_func *f, uint64_t du
 			d->items = pa_xrealloc(d->items, d->cap * sizeof(uint64_t));
 		}
 		((uint64_t *)d->items)[d->len++] = dur;
+		if (d->len == CALL_MAX_DURATIONS) {
+			f->res_w = 1;
+			f->res_next = f->seen;
+			reservoir_skip(m, f);
+		}
 		return;
 	}
-	m->rng ^= m->rng << 13;
-	m->rng ^= m->rng >> 7;
-	m->rng ^= m->rng << 17;
-	uint64_t j = (uint64_t)(((unsigned __int128)m->rng * f->seen) >> 64); /* in [0, seen) */
-	if (j < CALL_MAX_DURATIONS)
-		((uint64_t *)f->durs.items)[j] = dur;
+	if (__builtin_expect(f->seen == f->res_next, 0))
+		reservoir_keep(m, f, dur);
 }
 
 static bool span_wanted(const struct call_model *m, const struct pa_thread *t, uint64_t start,

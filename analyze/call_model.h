@@ -33,6 +33,8 @@ struct call_func {
 	uint64_t hist[64];    /* tree mode: bucket i = [2^(i-1), 2^i) ticks */
 	struct pa_vec durs;   /* trace mode: uint64_t durations (reservoir) */
 	uint64_t seen;        /* durations offered to the reservoir */
+	uint64_t res_next;    /* the next of them kept (reservoir) */
+	double res_w;
 	uint32_t active;      /* trace mode: activations open (recursion) */
 	double p50, p95, p99; /* ticks, after call_model_finish */
 	/* names, after call_model_finish */

@@ -231,3 +231,12 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	analyze_json "$TMP/c.trace" -q
 	assert_eq "$(jqr '.time_metrics // "none"')" none "no time_metrics"
 }
+
+@test "percentiles: ordered, within min and max, also past the reservoir" {
+	for mode in trace tree; do
+		calls_run $mode "$PROGS/fi_recurse" 25 0 100000
+		assert_eq "$(fcalls fib)" 242785 "fib ($mode)"
+		assert_eq "$(jqr '[.time_metrics.functions[] | .min_us <= .p50_us + 1e-9 and .p50_us <= .p95_us + 1e-9 and .p95_us <= .p99_us + 1e-9 and .p99_us <= .max_us + 1e-9] | all')" true "order ($mode)"
+		assert_eq "$(jqr '[.time_metrics.functions[] | .avg_us >= .min_us - 1e-9 and .avg_us <= .max_us + 1e-9] | all')" true "avg ($mode)"
+	done
+}

@@ -117,17 +117,4 @@ int heap_write_folded(const struct pa_models *pm, FILE *out);
 struct pa_trace_out;
 void heap_trace_counters(const struct pa_models *pm, struct pa_trace_out *t);
 
-/* --- frames for the writers (mem_frames.c) --- */
-struct heap_frame {
-	char function[512];
-	char file[512]; /* "" when unknown */
-	int line;       /* 1-based line of the call, 0 when unknown */
-	int func_line;  /* 1-based first line of the function, 0 unknown */
-};
-/* The frame of return address pc (seen at ticks) split into its parts. */
-void heap_frame_of(const struct pa_models *pm, uint64_t pc, uint64_t ticks,
-		   struct heap_frame *f);
-/* Write s as a JSON string (quotes included). */
-void heap_json_string(FILE *out, const char *s);
-
 #endif

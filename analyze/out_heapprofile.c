@@ -14,7 +14,9 @@
 #include <stdlib.h>
 
 #include "heap_model.h"
+#include "jsonw.h"
 #include "models.h"
+#include "symbols.h"
 
 struct tree {
 	size_t n;           /* session stack nodes */
@@ -78,30 +80,53 @@ static void free_tree(struct tree *t)
 static void write_call_frame(FILE *out, const char *fn, const char *url, int line)
 {
 	fputs("{\"callFrame\":{\"functionName\":", out);
-	heap_json_string(out, fn);
+	pa_json_string(out, fn);
 	fputs(",\"scriptId\":\"0\",\"url\":", out);
-	heap_json_string(out, url);
+	pa_json_string(out, url);
 	fprintf(out, ",\"lineNumber\":%d,\"columnNumber\":0}", line > 0 ? line - 1 : 0);
 }
+
+/* Node ids: each trie node becomes a chain of frames (inline frames
+ * expanded, outermost first); frame j of node i (0 = innermost) gets id
+ * (i + 1) * CHAIN + j, so the innermost one carries the node's bytes. */
+#define CHAIN 64
+
+static void write_children(const struct pa_models *pm, const struct tree *t, uint32_t i, FILE *out);
 
 static void write_node(const struct pa_models *pm, const struct tree *t, uint32_t i, FILE *out)
 {
 	if (i == 0) {
 		write_call_frame(out, "(root)", "", 0);
-	} else {
-		const struct pa_stack_node *nd = pa_vec_at(&pm->s->stacks, i);
-		struct heap_frame f;
-		heap_frame_of(pm, nd->pc, t->ticks[i], &f);
+		fprintf(out, ",\"selfSize\":%.0f,\"id\":%d,\"children\":[", round(t->self[0]), CHAIN);
+		write_children(pm, t, 0, out);
+		fputs("]}", out);
+		return;
+	}
+	const struct pa_stack_node *nd = pa_vec_at(&pm->s->stacks, i);
+	const struct pa_frame *fr;
+	int k = pa_symbols_resolve(pm->syms, nd->pc, true, t->ticks[i], &fr);
+	if (k > CHAIN)
+		k = CHAIN;
+	for (int j = k - 1; j >= 0; j--) {
+		/* Each frame of the chain is the only child of the one before. */
 		/* DevTools wants the function's first line (0-based). */
-		write_call_frame(out, f.function, f.file, f.func_line ? f.func_line : f.line);
+		write_call_frame(out, fr[j].function, fr[j].file ? fr[j].file : "",
+				 fr[j].func_line ? fr[j].func_line : fr[j].line);
+		fprintf(out, ",\"selfSize\":%.0f,\"id\":%" PRIu64 ",\"children\":[",
+			j == 0 ? round(t->self[i]) : 0.0, (uint64_t)(i + 1) * CHAIN + (uint64_t)j);
 	}
-	fprintf(out, ",\"selfSize\":%.0f,\"id\":%" PRIu32 ",\"children\":[", round(t->self[i]), i + 1);
-	for (uint32_t k = t->first[i]; k < t->first[i + 1]; k++) {
-		if (k > t->first[i])
+	write_children(pm, t, i, out);
+	for (int j = 0; j < k; j++)
+		fputs("]}", out);
+}
+
+static void write_children(const struct pa_models *pm, const struct tree *t, uint32_t i, FILE *out)
+{
+	for (uint32_t c = t->first[i]; c < t->first[i + 1]; c++) {
+		if (c > t->first[i])
 			fputc(',', out);
-		write_node(pm, t, t->kids[k], out);
+		write_node(pm, t, t->kids[c], out);
 	}
-	fputs("]}", out);
 }
 
 int heap_write_heapprofile(const struct pa_models *pm, FILE *out)
@@ -122,7 +147,7 @@ int heap_write_heapprofile(const struct pa_models *pm, FILE *out)
 		if (t.self[i] <= 0 || (i && t.total[i] <= 0))
 			continue;
 		fprintf(out, "%s{\"size\":%.0f,\"nodeId\":%zu,\"ordinal\":%" PRIu64 "}",
-			ordinal ? "," : "", round(t.self[i]), i + 1, ordinal + 1);
+			ordinal ? "," : "", round(t.self[i]), (i + 1) * CHAIN, ordinal + 1);
 		ordinal++;
 	}
 	fputs("]}\n", out);

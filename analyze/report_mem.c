@@ -12,6 +12,7 @@
 
 #include "heap_model.h"
 #include "models.h"
+#include "symbols.h"
 
 #define MAX_LEAK_SITES 1000
 
@@ -46,18 +47,25 @@ typedef void (*frame_fn)(const char *frame, void *ctx);
 static void site_frames(const struct pa_models *pm, const struct heap_site *site, frame_fn fn,
 			void *ctx)
 {
-	const struct pa_session *s = pm->s;
 	char buf[1024];
-	uint32_t node = site->stack;
-	if (!node) {
+	if (!site->stack) {
 		fn("(no stack)", ctx);
 		return;
 	}
-	while (node && node < s->stacks.len) {
-		const struct pa_stack_node *n = pa_vec_at(&s->stacks, node);
-		fn(pa_describe_pc(pm, n->pc, true, site->ticks, buf, sizeof(buf)), ctx);
-		node = n->parent;
+	/* Outermost first from pa_stack_frames (inline frames expanded);
+	 * reports read innermost first. */
+	struct pa_vec frames;
+	pa_vec_init(&frames, sizeof(const struct pa_frame *));
+	int n = pa_stack_frames(pm, site->stack, false, site->ticks, &frames);
+	for (int i = n - 1; i >= 0; i--) {
+		const struct pa_frame *f = *(const struct pa_frame **)pa_vec_at(&frames, (size_t)i);
+		if (f->file && f->line)
+			snprintf(buf, sizeof(buf), "%s (%s:%d)", f->function, f->file, f->line);
+		else
+			snprintf(buf, sizeof(buf), "%s", f->function);
+		fn(buf, ctx);
 	}
+	pa_vec_free(&frames);
 }
 
 /* --- JSON --- */

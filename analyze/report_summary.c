@@ -114,6 +114,19 @@ static cJSON *session_json(const struct pa_models *pm)
 	cJSON_AddNumberToObject(o, "duration_ms", ms(s, pa_session_duration_ticks(s)));
 	cJSON_AddBoolToObject(o, "ended_normally", s->ended);
 	cJSON_AddStringToObject(o, "clock", s->clock_kind == PST_CLOCK_TSC ? "tsc" : "monotonic");
+	struct pa_vec rel;
+	pa_session_related(s, &rel);
+	cJSON *children = cJSON_AddArrayToObject(o, "related_processes");
+	for (size_t i = 0; i < rel.len; i++) {
+		struct pa_related *r = pa_vec_at(&rel, i);
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddNumberToObject(j, "pid", r->pid);
+		cJSON_AddStringToObject(j, "how", r->exec ? "exec" : "fork");
+		cJSON_AddStringToObject(j, "trace", r->path);
+		cJSON_AddItemToArray(children, j);
+		free(r->path);
+	}
+	pa_vec_free(&rel);
 	cJSON *threads = cJSON_AddArrayToObject(o, "threads");
 	for (size_t i = 0; i < s->threads.len; i++) {
 		const struct pa_thread *t = thread_at(s, i);
@@ -197,6 +210,15 @@ void summary_report_text(const struct pa_models *pm, FILE *out)
 	fprintf(out, "  pid %u (parent %u), started %s, ran %.3f ms%s\n", s->pid, s->ppid, buf,
 		ms(s, pa_session_duration_ticks(s)),
 		s->ended ? "" : " (did not end normally: killed, crashed or _exit)");
+	struct pa_vec rel;
+	pa_session_related(s, &rel);
+	for (size_t i = 0; i < rel.len; i++) {
+		struct pa_related *r = pa_vec_at(&rel, i);
+		fprintf(out, "  %s pid %u: profanalyze %s\n",
+			r->exec ? "after exec," : "forked child", r->pid, r->path);
+		free(r->path);
+	}
+	pa_vec_free(&rel);
 	fprintf(out, "\nThreads\n  %8s  %-16s %12s %12s\n", "tid", "name", "duration ms", "events");
 	for (size_t i = 0; i < s->threads.len; i++) {
 		const struct pa_thread *t = thread_at(s, i);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <dirent.h>
+#include <libgen.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -293,6 +295,29 @@ static int parse_counters(struct proc_parse *pp, struct pa_cursor *c)
 	return 0;
 }
 
+/* A thread's end and last name: the fallback when its own file lost them. */
+static int parse_thread_exit(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t seq, end;
+	const char *name;
+	size_t nlen;
+	GET(c, &seq);
+	GET(c, &end);
+	if (pa_get_str(c, &name, &nlen, PST_MAX_STR))
+		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c), "malformed thread name");
+	struct pa_thread *t = thread_by_seq(pp->s, seq);
+	if (!t)
+		return fail(pp->err, pp->path, pp->base, "end of thread %llu, which never started",
+			    (unsigned long long)seq);
+	t->end_ticks = end;
+	t->ended = true;
+	if (nlen >= sizeof(t->name))
+		nlen = sizeof(t->name) - 1;
+	memcpy(t->name, name, nlen);
+	t->name[nlen] = 0;
+	return 0;
+}
+
 static int parse_process_end(struct proc_parse *pp, struct pa_cursor *c)
 {
 	uint64_t ticks, mono, wall, reason, status;
@@ -350,6 +375,8 @@ static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_curs
 		return parse_counters(pp, c);
 	case PST_X_PROCESS_END:
 		return parse_process_end(pp, c);
+	case PST_X_THREAD_EXIT:
+		return parse_thread_exit(pp, c);
 	case PST_X_CPU_TIMER:
 		return parse_cpu_timer(pp, c);
 	case PST_X_MEM_CONFIG:
@@ -535,4 +562,71 @@ const struct pa_module *pa_module_for(const struct pa_session *s, uint64_t pc, u
 		any = m;
 	}
 	return any;
+}
+
+/* --- related processes --- */
+
+/* pid and ppid from the process file at path, without reading more. */
+static int peek_process(const char *path, uint32_t *pid, uint32_t *ppid)
+{
+	struct pa_session tmp;
+	struct pa_error err;
+	memset(&tmp, 0, sizeof(tmp));
+	pa_vec_init(&tmp.warnings, sizeof(char *));
+	struct mapped m;
+	int rc = map_file(path, PST_MAGIC_PROCESS, &m, &tmp, &err);
+	if (!rc) {
+		struct pa_cursor c;
+		uint64_t tag, len, v1 = 0, v2 = 0;
+		pa_cursor_init(&c, m.data, m.data_len);
+		rc = pa_get_varint(&c, &tag) || tag != ((PST_X_PROCESS_INFO << PST_KIND_BITS) | PST_K_EXT) ||
+		     pa_get_varint(&c, &len) || pa_get_varint(&c, &v1) || pa_get_varint(&c, &v2);
+		*pid = (uint32_t)v1;
+		*ppid = (uint32_t)v2;
+	}
+	unmap(&m);
+	for (size_t i = 0; i < tmp.warnings.len; i++)
+		free(*(char **)pa_vec_at(&tmp.warnings, i));
+	pa_vec_free(&tmp.warnings);
+	return rc ? -1 : 0;
+}
+
+static bool all_digits(const char *p)
+{
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+void pa_session_related(const struct pa_session *s, struct pa_vec *out)
+{
+	pa_vec_init(out, sizeof(struct pa_related));
+	char *dcopy = pa_xstrdup(s->path), *bcopy = pa_xstrdup(s->path);
+	const char *dir = dirname(dcopy), *base = basename(bcopy);
+	size_t blen = strlen(base);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, base, blen) || e->d_name[blen] != '.' ||
+		    !all_digits(e->d_name + blen + 1))
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		uint32_t pid = 0, ppid = 0;
+		if (peek_process(path, &pid, &ppid))
+			continue;
+		if (ppid != s->pid && pid != s->pid)
+			continue;
+		struct pa_related *r = pa_vec_push(out);
+		r->pid = pid;
+		r->exec = pid == s->pid;
+		r->path = pa_xstrdup(path);
+	}
+	if (d)
+		closedir(d);
+	free(dcopy);
+	free(bcopy);
 }

@@ -194,6 +194,16 @@ double pa_ticks_to_ns(const struct pa_session *s, uint64_t ticks); /* interval *
 double pa_ns_since_start(const struct pa_session *s, uint64_t ticks);
 uint64_t pa_session_duration_ticks(const struct pa_session *s);
 
+/* A process file written next to this one by a forked child (ppid = our
+ * pid) or by the image an exec put in our place (same pid). */
+struct pa_related {
+	uint32_t pid;
+	bool exec;
+	char *path;
+};
+/* Find them (out: a new pa_vec of struct pa_related; free the paths). */
+void pa_session_related(const struct pa_session *s, struct pa_vec *out);
+
 /* The module covering pc at time ticks (NULL if none). */
 const struct pa_module *pa_module_for(const struct pa_session *s, uint64_t pc, uint64_t ticks);
 

@@ -83,7 +83,8 @@
  *                   (enum pst_end_reason), status
  *     COUNTERS      as in thread files, for process-wide counters
  *     CPU_TIMER     hz, mechanism (enum pst_cpu_timer), signal number
- *     CHILD         pid, str process file of a forked child
+ *     THREAD_EXIT   seq, end ticks, str name   (a thread's end and its
+ *                   last name, also in the process file)
  *     MEM_CONFIG    sample bytes, rss ms    (memory recorder settings:
  *                   sample bytes = PROFSHIM_MEM_SAMPLE mean, 0 = every
  *                   allocation recorded; rss ms = RSS interval, 0 = off)
@@ -157,7 +158,7 @@ enum pst_ext {
 	PST_X_THREAD_FILE = 20,
 	PST_X_PROCESS_END = 21,
 	PST_X_CPU_TIMER = 22,
-	PST_X_CHILD = 23,
+	PST_X_THREAD_EXIT = 23,
 	PST_X_MEM_CONFIG = 24,
 };
 

@@ -85,6 +85,18 @@ static void record_thread_file(struct ps_thread *t, uint64_t start)
 	ps_process_ext(PST_X_THREAD_FILE, buf, (size_t)(p - buf));
 }
 
+/* The process file also keeps each thread's end and last name. */
+static void record_thread_exit(struct ps_thread *t, uint64_t end)
+{
+	char name[32] = "";
+	uint8_t buf[80], *p = buf;
+	pthread_getname_np(pthread_self(), name, sizeof(name));
+	p = pst_put_varint(p, t->seq);
+	p = pst_put_varint(p, end);
+	p = pst_put_str(p, name, strnlen(name, sizeof(name)));
+	ps_process_ext(PST_X_THREAD_EXIT, buf, (size_t)(p - buf));
+}
+
 void ps_thread_set_name(struct ps_thread *t, const char *name)
 {
 	uint8_t buf[64], *p = buf;
@@ -184,8 +196,10 @@ void ps_thread_end(struct ps_thread *t)
 	t->busy = 1;
 	ps_cpu_thread_end(t); /* timer deleted before the state goes away */
 	ps_calls_thread_end(t);
-	uint8_t buf[16], *p = pst_put_varint(buf, ps_now());
+	uint64_t end = ps_now();
+	uint8_t buf[16], *p = pst_put_varint(buf, end);
 	ps_write_ext(t, PST_X_THREAD_END, buf, (size_t)(p - buf));
+	record_thread_exit(t, end);
 	ps_thread_write_counters(t);
 	pw_close(&t->out);
 	ps_stacks_free(t);

@@ -22,6 +22,8 @@ marker_count() { # NAME : markers of that name in the last report
 	assert_eq "$(marker_count main)" 7 "main markers"
 	assert_eq "$(jqr '.operation_metrics.markers')" 4007
 	assert_eq "$(jqr '.session.ended_normally')" true
+	# every thread's end is also in the process file
+	assert_eq "$(jqr '[.session.threads[].duration_ms > 0] | all')" true
 }
 
 @test "the program's own view of the counters" {
@@ -49,6 +51,7 @@ marker_count() { # NAME : markers of that name in the last report
 	assert_eq "$(marker_count parent-before)" 3
 	assert_eq "$(marker_count parent-after)" 2
 	assert_eq "$(marker_count child)" 0
+	assert_eq "$(jqr '.session.related_processes[] | "\(.how) \(.pid) \(.trace)"')" "fork $child $TMP/f.trace.$child"
 	analyze_json "$TMP/f.trace.$child"
 	assert_eq "$(jqr '.session.pid')" "$child"
 	assert_eq "$(jqr '.session.ppid')" "$parent"
@@ -63,6 +66,7 @@ marker_count() { # NAME : markers of that name in the last report
 	analyze_json "$TMP/e.trace"
 	assert_eq "$(marker_count before-exec)" 2
 	assert_eq "$(jqr '.markers | length')" 2
+	assert_eq "$(jqr '.session.related_processes[0].how')" exec
 	analyze_json "$TMP/$second"
 	assert_eq "$(marker_count after-exec)" 4
 	assert_eq "$(jqr '.session.command')" "$PROGS/core_exec again"

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call_model.h"
 #include "heap_model.h"
 #include "models.h"
+#include "out_speedscope.h"
 #include "out_trace.h"
 #include "symbols.h"
 
@@ -214,6 +216,7 @@ static void on_event(const struct pa_event *ev, void *ctx)
 {
 	struct pa_models *pm = ctx;
 	summary_model_event(pm->summary, ev);
+	call_model_event(pm->calls, ev);
 	heap_model_event(pm->heap, ev);
 }
 
@@ -221,6 +224,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 {
 	cJSON *root = cJSON_CreateObject();
 	summary_report_json(pm, root);
+	calls_report_json(pm, root);
 	heap_report_json(pm, root);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
@@ -235,6 +239,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 static int write_text(const struct pa_models *pm, FILE *out)
 {
 	summary_report_text(pm, out);
+	calls_report_text(pm, out);
 	heap_report_text(pm, out);
 	return 0;
 }
@@ -245,13 +250,47 @@ static int write_trace(const struct pa_models *pm, FILE *out)
 	struct pa_trace_out t;
 	pa_trace_begin(&t, out, pm);
 	heap_trace_counters(pm, &t);
+	int rc = 0;
+	if (call_model_has_data(pm->calls))
+		rc = call_model_trace_events(pm, &t);
 	pa_trace_end(&t);
+	return rc;
+}
+
+/* Whether --data (or its default) selects the calls for folded and
+ * speedscope output. */
+static bool calls_selected(const struct pa_models *pm)
+{
+	if (!call_model_has_data(pm->calls))
+		return false;
+	/* auto: cpu first once the CPU model exists, then calls, then mem */
+	return pm->o->data == PA_DATA_CALLS || pm->o->data == PA_DATA_AUTO;
+}
+
+static int write_speedscope(const struct pa_models *pm, FILE *out)
+{
+	const char *exe = pm->s->argc ? pm->s->argv[0] : "profshim";
+	struct pa_speedscope *ss = pa_ss_begin(out, exe);
+	calls_report_speedscope(pm, ss);
+	pa_ss_end(ss);
 	return 0;
 }
 
 static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
+	case PA_FMT_FOLDED:
+		if (calls_selected(pm)) {
+			calls_report_folded(pm, out);
+			return 0;
+		}
+		if (pm->o->data == PA_DATA_MEM || pm->o->data == PA_DATA_AUTO)
+			return heap_write_folded(pm, out);
+		break;
+	case PA_FMT_SPEEDSCOPE:
+		if (!calls_selected(pm))
+			goto no_data;
+		return write_speedscope(pm, out);
 	case PA_FMT_TRACE:
 		return write_trace(pm, out);
 	case PA_FMT_TEXT:
@@ -260,11 +299,8 @@ static int write_report(const struct pa_models *pm, FILE *out)
 		return write_json(pm, out);
 	case PA_FMT_HEAPPROFILE:
 		return heap_write_heapprofile(pm, out);
-	case PA_FMT_FOLDED:
-		if (pm->o->data == PA_DATA_MEM || pm->o->data == PA_DATA_AUTO)
-			return heap_write_folded(pm, out);
-		break;
 	default:
+	no_data:
 		break;
 	}
 	fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
@@ -290,6 +326,7 @@ int main(int argc, char **argv)
 	struct pa_models pm = { .s = &s, .o = &o };
 	pm.summary = summary_model_new(&s);
 	pm.syms = pa_symbols_new(&s);
+	pm.calls = call_model_new(&s, &o);
 	pm.heap = heap_model_new(&s, &o);
 	int rc = pa_session_run(&s, on_event, &pm, &err);
 	if (!rc)
@@ -297,6 +334,7 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
+		call_model_finish(pm.calls, &pm);
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
 		if (!out) {
 			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output, strerror(errno));
@@ -318,6 +356,7 @@ int main(int argc, char **argv)
 					*(char **)pa_vec_at(&s.warnings, i));
 	}
 	summary_model_free(pm.summary);
+	call_model_free(pm.calls);
 	heap_model_free(pm.heap);
 	pa_symbols_free(pm.syms);
 	pa_session_close(&s);

@@ -13,6 +13,7 @@
 
 struct pa_symbols;
 struct summary_model;
+struct call_model;
 struct heap_model;
 
 struct pa_models {
@@ -20,6 +21,7 @@ struct pa_models {
 	struct pa_symbols *syms;
 	const struct pa_options *o;
 	struct summary_model *summary;
+	struct call_model *calls; /* call_model.h */
 	struct heap_model *heap; /* heap_model.h */
 };
 

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call_model.h"
 #include "heap_model.h"
 #include "models.h"
+#include "out_speedscope.h"
 #include "out_trace.h"
 #include "sample_model.h"
 #include "symbols.h"
@@ -215,6 +217,7 @@ static void on_event(const struct pa_event *ev, void *ctx)
 {
 	struct pa_models *pm = ctx;
 	summary_model_event(pm->summary, ev);
+	call_model_event(pm->calls, ev);
 	heap_model_event(pm->heap, ev);
 	if (pm->cpu)
 		cpu_model_event(pm->cpu, ev);
@@ -224,6 +227,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 {
 	cJSON *root = cJSON_CreateObject();
 	summary_report_json(pm, root);
+	calls_report_json(pm, root);
 	heap_report_json(pm, root);
 	cpu_report_json(pm, root);
 	char *text = cJSON_Print(root);
@@ -239,6 +243,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 static int write_text(const struct pa_models *pm, FILE *out)
 {
 	summary_report_text(pm, out);
+	calls_report_text(pm, out);
 	heap_report_text(pm, out);
 	cpu_report_text(pm, out);
 	return 0;
@@ -250,13 +255,63 @@ static int write_trace(const struct pa_models *pm, FILE *out)
 	struct pa_trace_out t;
 	pa_trace_begin(&t, out, pm);
 	heap_trace_counters(pm, &t);
+	int rc = 0;
+	if (call_model_has_data(pm->calls))
+		rc = call_model_trace_events(pm, &t);
 	pa_trace_end(&t);
-	return 0;
+	return rc;
+}
+
+/* Whether --data (or its default) selects the CPU samples for folded,
+ * flamegraph and speedscope output. */
+static bool cpu_selected(const struct pa_models *pm)
+{
+	if (!pm->cpu || !pm->cpu->samples)
+		return false;
+	return pm->o->data == PA_DATA_CPU || pm->o->data == PA_DATA_AUTO;
+}
+
+/* Whether --data selects the calls; auto: cpu first, then calls, then mem
+ * (speedscope carries both cpu and calls under auto). */
+static bool calls_selected(const struct pa_models *pm, bool alongside_cpu)
+{
+	if (!call_model_has_data(pm->calls))
+		return false;
+	if (pm->o->data == PA_DATA_CALLS)
+		return true;
+	return pm->o->data == PA_DATA_AUTO && (alongside_cpu || !cpu_selected(pm));
+}
+
+static int write_speedscope(const struct pa_models *pm, FILE *out)
+{
+	const char *exe = pm->s->argc ? pm->s->argv[0] : "profshim";
+	struct pa_speedscope *ss = pa_ss_begin(out, exe);
+	int rc = 0;
+	if (cpu_selected(pm))
+		rc = cpu_report_speedscope(pm, ss);
+	if (!rc && calls_selected(pm, true))
+		calls_report_speedscope(pm, ss);
+	pa_ss_end(ss);
+	return rc;
 }
 
 static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
+	case PA_FMT_FOLDED:
+		if (cpu_selected(pm))
+			return cpu_write_folded(pm, out);
+		if (calls_selected(pm, false)) {
+			calls_report_folded(pm, out);
+			return 0;
+		}
+		if (pm->o->data == PA_DATA_MEM || pm->o->data == PA_DATA_AUTO)
+			return heap_write_folded(pm, out);
+		break;
+	case PA_FMT_SPEEDSCOPE:
+		if (!cpu_selected(pm) && !calls_selected(pm, true))
+			goto no_data;
+		return write_speedscope(pm, out);
 	case PA_FMT_TRACE:
 		return write_trace(pm, out);
 	case PA_FMT_TEXT:
@@ -270,20 +325,11 @@ static int write_report(const struct pa_models *pm, FILE *out)
 			return cpu_write_cpuprofile(pm, out);
 		break;
 	case PA_FMT_FLAMEGRAPH:
-		if (pm->cpu && pm->cpu->samples && (pm->o->data == PA_DATA_AUTO || pm->o->data == PA_DATA_CPU))
+		if (cpu_selected(pm))
 			return cpu_write_flamegraph(pm, out);
 		break;
-	case PA_FMT_FOLDED:
-		if (pm->cpu && pm->cpu->samples && (pm->o->data == PA_DATA_AUTO || pm->o->data == PA_DATA_CPU))
-			return cpu_write_folded(pm, out);
-		if (pm->o->data == PA_DATA_MEM || pm->o->data == PA_DATA_AUTO)
-			return heap_write_folded(pm, out);
-		break;
-	case PA_FMT_SPEEDSCOPE:
-		if (pm->cpu && pm->cpu->samples && (pm->o->data == PA_DATA_AUTO || pm->o->data == PA_DATA_CPU))
-			return cpu_write_speedscope(pm, out);
-		break;
 	default:
+	no_data:
 		break;
 	}
 	fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
@@ -309,6 +355,7 @@ int main(int argc, char **argv)
 	struct pa_models pm = { .s = &s, .o = &o };
 	pm.summary = summary_model_new(&s);
 	pm.syms = pa_symbols_new(&s);
+	pm.calls = call_model_new(&s, &o);
 	pm.heap = heap_model_new(&s, &o);
 	if (s.record_mask & PST_REC_CPU)
 		pm.cpu = cpu_model_new(&s);
@@ -318,6 +365,7 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
+		call_model_finish(pm.calls, &pm);
 		if (pm.cpu)
 			cpu_model_finish(pm.cpu, pm.syms);
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
@@ -341,6 +389,7 @@ int main(int argc, char **argv)
 					*(char **)pa_vec_at(&s.warnings, i));
 	}
 	summary_model_free(pm.summary);
+	call_model_free(pm.calls);
 	heap_model_free(pm.heap);
 	cpu_model_free(pm.cpu);
 	pa_symbols_free(pm.syms);

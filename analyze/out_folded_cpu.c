@@ -8,8 +8,6 @@
 #include "out_folded.h"
 #include "sample_model.h"
 
-struct pa_frame *cpu_func_frames(const struct cpu_model *m); /* out_speedscope_cpu.c */
-
 int cpu_write_folded(const struct pa_models *pm, FILE *out)
 {
 	const struct cpu_model *m = pm->cpu;
@@ -19,7 +17,7 @@ int cpu_write_folded(const struct pa_models *pm, FILE *out)
 			pm->o->thread);
 		return 1;
 	}
-	struct pa_frame *frames = cpu_func_frames(m);
+	const struct pa_frame *frames = m->frames;
 	struct pa_frame thread_frame = { 0 };
 	char label[256];
 	const struct pa_frame **chain = pa_xcalloc(4096, sizeof(*chain));
@@ -49,6 +47,5 @@ int cpu_write_folded(const struct pa_models *pm, FILE *out)
 			pa_folded_line(out, chain, (int)n->depth, n->self);
 	}
 	free(chain);
-	free(frames);
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* --format=speedscope for CPU samples: one sampled profile per thread, in
- * time order, weights in milliseconds of CPU time. */
+ * time order, weights in milliseconds of CPU time (added to a document the
+ * caller opens, which may hold other recorders' profiles too). */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -7,22 +8,6 @@
 #include "models.h"
 #include "out_speedscope.h"
 #include "sample_model.h"
-
-/* One symbolizer-style frame per function of the model, for the writers
- * that take struct pa_frame (speedscope, folded); free with free(). */
-struct pa_frame *cpu_func_frames(const struct cpu_model *m)
-{
-	struct pa_frame *fr = pa_xcalloc(m->funcs.len + 1, sizeof(*fr));
-	for (size_t i = 0; i < m->funcs.len; i++) {
-		const struct cpu_func *f = cpu_func_at(m, (int32_t)i);
-		fr[i].function = f->name;
-		fr[i].file = f->file;
-		fr[i].line = f->line;
-		fr[i].func_line = f->line;
-		fr[i].module = f->module;
-	}
-	return fr;
-}
 
 /* Frame ids of a node's stack, root first (the thread node left out). */
 static int stack_frames(struct pa_speedscope *ss, const struct cpu_model *m, uint32_t node,
@@ -43,7 +28,7 @@ static int stack_frames(struct pa_speedscope *ss, const struct cpu_model *m, uin
 	return n;
 }
 
-int cpu_write_speedscope(const struct pa_models *pm, FILE *out)
+int cpu_report_speedscope(const struct pa_models *pm, struct pa_speedscope *ss)
 {
 	const struct cpu_model *m = pm->cpu;
 	long th = pm->o->thread >= 0 ? cpu_thread_by_tid(m, pm->o->thread) : -1;
@@ -52,9 +37,7 @@ int cpu_write_speedscope(const struct pa_models *pm, FILE *out)
 			pm->o->thread);
 		return 1;
 	}
-	const char *exe = pm->s->exe ? strrchr(pm->s->exe, '/') : NULL;
-	struct pa_speedscope *ss = pa_ss_begin(out, exe ? exe + 1 : "profshim");
-	struct pa_frame *frames = cpu_func_frames(m);
+	const struct pa_frame *frames = m->frames;
 	int stack[1024];
 	char label[256];
 	double period_ms = m->period_s * 1e3;
@@ -73,7 +56,5 @@ int cpu_write_speedscope(const struct pa_models *pm, FILE *out)
 		}
 		pa_ss_profile_end(ss);
 	}
-	pa_ss_end(ss);
-	free(frames);
 	return 0;
 }

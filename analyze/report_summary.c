@@ -93,6 +93,8 @@ static const char *counter_name(unsigned c)
 	case PST_C_DROP_STACK_TRUNC: return "stacks_truncated";
 	case PST_C_DROP_REENTRANT: return "reentrant_hooks";
 	case PST_C_DROP_MEM_SAMPLE_SET: return "sampled_blocks_untracked";
+	case PST_C_DROP_CALL_UNMATCHED: return "call_exits_unmatched";
+	case PST_C_DROP_CALL_CONTEXT: return "calls_outside_call_tree";
 	default: return NULL;
 	}
 }

@@ -193,6 +193,15 @@ void cpu_model_finish(struct cpu_model *m, struct pa_symbols *syms)
 		cs->node = leaf_node(m, syms, cs);
 		charge(m, cs->node, cs->weight, (uint32_t)i + 1);
 	}
+	m->frames = pa_xcalloc(m->funcs.len + 1, sizeof(struct pa_frame));
+	for (size_t i = 0; i < m->funcs.len; i++) {
+		const struct cpu_func *f = cpu_func_at(m, (int32_t)i);
+		m->frames[i].function = f->name;
+		m->frames[i].file = f->file;
+		m->frames[i].line = f->line;
+		m->frames[i].func_line = f->line;
+		m->frames[i].module = f->module;
+	}
 	for (uint32_t i = cpu_node_at(m, 0)->first_child; i; i = cpu_node_at(m, i)->next_sibling) {
 		struct cpu_node *n = cpu_node_at(m, i);
 		struct cpu_thread_stats *ts = pa_vec_at(&m->threads, (size_t)(-1 - n->func));
@@ -210,6 +219,7 @@ void cpu_model_free(struct cpu_model *m)
 		free(f->file);
 		free(f->module);
 	}
+	free(m->frames);
 	pa_vec_free(&m->samples_v);
 	pa_vec_free(&m->funcs);
 	pa_vec_free(&m->nodes);

@@ -20,6 +20,7 @@
 #include "session.h"
 
 struct pa_symbols;
+struct pa_frame;
 
 struct cpu_func {
 	char *name;
@@ -67,6 +68,9 @@ struct cpu_model {
 	struct pa_vec funcs;       /* struct cpu_func */
 	struct pa_vec nodes;       /* struct cpu_node */
 	struct pa_vec threads;     /* struct cpu_thread_stats, per thread index */
+	/* funcs as symbolizer frames, for writers that take struct pa_frame
+	 * (speedscope, folded); valid until cpu_model_free */
+	struct pa_frame *frames;
 	/* private */
 	struct pa_pairmap func_index;  /* (hash name, hash file) -> func + 1 */
 	struct pa_pairmap child_index; /* (node, func) -> node */

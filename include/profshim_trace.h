@@ -177,8 +177,13 @@ enum pst_alloc_fn {
 
 enum pst_clock {
 	PST_CLOCK_MONOTONIC_NS = 0, /* ticks are CLOCK_MONOTONIC nanoseconds */
-	PST_CLOCK_TSC = 1,          /* ticks are x86 TSC cycles */
+	PST_CLOCK_TSC = 1,          /* ticks are x86 TSC cycles >> PST_TSC_SHIFT */
 };
+
+/* TSC ticks are cycles / 2^PST_TSC_SHIFT (a few ns, still finer than the
+ * cost of reading the clock): small deltas keep call records to one byte of
+ * dt. Readers need only PROCESS_INFO's ticks per second. */
+#define PST_TSC_SHIFT 4
 
 enum pst_record {
 	PST_REC_CPU = 1u << 0,
@@ -214,6 +219,8 @@ enum pst_counter {
 	PST_C_DROP_REENTRANT = 23,    /* hook calls taken on the plain path */
 	PST_C_DROP_MEM_SAMPLE_SET = 24, /* sampled blocks whose free is lost
 				       (sampled-address set full) */
+	PST_C_DROP_CALL_UNMATCHED = 25, /* exits matching no open call */
+	PST_C_DROP_CALL_CONTEXT = 26, /* calls outside the full call tree */
 	PST_C_COUNTER_MAX = 32
 };
 

@@ -1,3 +1,792 @@
-/* Calls recorder — not yet written (issue 4). */
+/*
+ * Calls recorder: the __cyg_profile_func_enter/exit hooks that GCC and Clang
+ * emit for code built with -finstrument-functions.
+ *
+ * Each thread keeps a shadow stack of the instrumented functions it is in.
+ * An exit is matched against that stack: when it is not the innermost frame
+ * (longjmp, C++ exceptions, a hook missing on one side) the frames above the
+ * match are popped with synthesized exits, so the stack never drifts. An
+ * exit that matches no frame (its enter came before recording) is ignored
+ * and counted.
+ *
+ * Two modes (PROFSHIM_CALLS):
+ *   trace  every call as an ENTER and an EXIT record (the timeline). Function
+ *          ids are small per-thread numbers defined by FUNC records on first
+ *          use, so a typical call costs 3-5 bytes. With a minimum duration
+ *          the ENTER is held back in the shadow frame and written only once
+ *          the call has lasted long enough or a descendant is written.
+ *   tree   a calling-context tree per thread, held in memory and written at
+ *          the thread's end as CCT_NODE records: its size depends on the
+ *          number of distinct call paths, not on the run length.
+ *
+ * Depth is bounded by PROFSHIM_CALLS_MAX_DEPTH: deeper calls are counted
+ * (PST_C_DROP_CALL_DEPTH) and their hooks skip everything else. While they
+ * are open, the stack pointer of the first one tells a later exit whether a
+ * longjmp or exception has left them all.
+ *
+ * Stale frames: each frame keeps the stack pointer of its enter hook and
+ * its call site. A new call whose stack pointer is above the innermost
+ * frame's (shallower), or equal with another call site (a sibling; equal
+ * with the same site is a function inlined into it), means that frame was
+ * left by longjmp or an exception without an exit: it is closed then, not
+ * at some later exit of an ancestor.
+ *
+ * Signals: every hook runs with the thread's busy flag set. A handler that
+ * interrupts the program outside the shim nests its calls on the shadow
+ * stack like any other calls. A handler whose instrumented functions run
+ * while a hook (or any shim code) is interrupted sees the flag: its hook
+ * calls are held back with their time in a small per-thread queue (slots
+ * claimed atomically, handlers may nest) and applied, in order, by the next
+ * hook before its own call. Signals interrupt code a lot: in a call-heavy
+ * loop most of a thread's time is inside hooks, so dropping those calls
+ * would lose most of a handler's calls. Only a full queue drops (counted in
+ * PST_C_DROP_REENTRANT); a dropped exit is repaired like a longjmp.
+ *
+ * Fast path: no call that can change errno (only the slow paths that grow
+ * a table or slide the trace window make system calls, and those save and
+ * restore errno), no lock, no allocation.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "calls.h"
+#include "clock.h"
 #include "shim.h"
-void ps_calls_thread_end(struct ps_thread *t) { (void)t; }
+
+#define HOT inline __attribute__((always_inline))
+#define COLD __attribute__((noinline, cold))
+
+#define CCT_BUCKETS 48            /* log2 duration buckets per node */
+#define CCT_MAX_NODES (1u << 20)  /* bound of a thread's tree */
+#define CCT_UNTRACKED UINT32_MAX  /* frame in a context the tree had no room for */
+#define PENDING_MAX 256           /* hook calls of signal handlers held back */
+/* A new frame whose stack pointer lies above the innermost frame's by less
+ * than this is a shallower call: the frames below it were left by longjmp
+ * or an exception. (Farther away is another stack: sigaltstack.) */
+#define UNWIND_SPAN (1u << 20)
+
+struct call_frame {
+	uintptr_t fn;
+	uint64_t start;  /* ticks at enter */
+	uint64_t child;  /* tree: ticks spent in completed children */
+	uintptr_t sp;    /* the enter hook's frame address: stack depth */
+	uintptr_t site;  /* call site (the caller's return address) */
+	uint32_t node;   /* tree: CCT node index */
+	uint32_t unused;
+};
+
+/* A hook call made while the thread was busy (a signal handler's
+ * instrumented function interrupting a hook), applied later. */
+struct pending_call {
+	uintptr_t fn;
+	uintptr_t sp, site;
+	uint64_t at_exit; /* ticks << 1 | is_exit */
+};
+
+struct cct_node {
+	uintptr_t fn;
+	uint32_t parent;
+	uint32_t last_child; /* most recently entered child: the usual hit */
+	uint64_t calls, incl, excl, min, max;
+	uint32_t hist[CCT_BUCKETS]; /* saturating counts */
+};
+
+struct func_slot {
+	uintptr_t fn; /* 0 = empty */
+	uint32_t id;
+	uint32_t unused;
+};
+
+struct ps_calls_thread {
+	struct call_frame *frames; /* [cap] */
+	uint32_t depth, cap;
+	uint32_t written;     /* trace + min duration: frames below have an ENTER */
+	uint32_t mode;        /* PS_CALLS_TREE / PS_CALLS_TRACE */
+	uint64_t min_ticks;   /* trace: shortest call written, 0 = all */
+	uint64_t overflow;    /* open calls beyond cap */
+	uintptr_t overflow_sp; /* stack pointer of the first of them */
+	uint64_t pending_overflow; /* the same, for replayed pending calls */
+	uint32_t npending;    /* held-back hook calls, see pending_call */
+	struct pending_call pending[PENDING_MAX];
+	size_t frames_bytes;
+	/* per-thread function ids, addr -> id */
+	struct func_slot *funcs;
+	uint32_t func_mask, func_used, nfuncs;
+	uint32_t unknown_id;  /* id of address 0, when the table could not grow */
+	/* tree mode: nodes[0] is the root; index maps (parent, fn) -> node */
+	struct cct_node *nodes;
+	uint32_t nnodes, node_cap;
+	uint32_t *index;
+	uint32_t index_mask;
+};
+
+/* ------------------------------------------------------------------ */
+/* small tables                                                        */
+
+static HOT uint64_t mix(uint64_t a, uint64_t b)
+{
+	uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full);
+	return h ^ (h >> 29);
+}
+
+/* Allocation for tables, keeping errno (mmap may set it). */
+static void *table_alloc(size_t bytes)
+{
+	int saved = errno;
+	void *p = ps_alloc_pages(bytes);
+	errno = saved;
+	return p;
+}
+
+static void table_free(void *p, size_t bytes)
+{
+	int saved = errno;
+	ps_free_pages(p, bytes);
+	errno = saved;
+}
+
+static int funcs_grow(struct ps_calls_thread *c)
+{
+	uint32_t ncap = c->funcs ? (c->func_mask + 1) * 2 : 1024;
+	struct func_slot *n = table_alloc(ncap * sizeof(*n));
+	if (!n)
+		return -1;
+	for (uint32_t i = 0; c->funcs && i <= c->func_mask; i++) {
+		struct func_slot *s = &c->funcs[i];
+		if (!s->fn)
+			continue;
+		uint32_t j = (uint32_t)mix(s->fn, 0) & (ncap - 1);
+		while (n[j].fn)
+			j = (j + 1) & (ncap - 1);
+		n[j] = *s;
+	}
+	if (c->funcs)
+		table_free(c->funcs, (c->func_mask + 1) * sizeof(*n));
+	c->funcs = n;
+	c->func_mask = ncap - 1;
+	return 0;
+}
+
+/* The slot of fn; a new one has id 0 (the caller assigns and defines it).
+ * NULL when the table cannot grow. */
+static struct func_slot *func_slot(struct ps_calls_thread *c, uintptr_t fn)
+{
+	uint32_t j = (uint32_t)mix(fn, 0) & c->func_mask;
+	for (;;) {
+		struct func_slot *s = &c->funcs[j];
+		if (PS_LIKELY(s->fn == fn))
+			return s;
+		if (!s->fn)
+			break;
+		j = (j + 1) & c->func_mask;
+	}
+	if (c->func_used + 1 > (c->func_mask + 1) / 2) {
+		if (funcs_grow(c))
+			return NULL;
+		return func_slot(c, fn);
+	}
+	c->func_used++;
+	c->funcs[j].fn = fn;
+	c->funcs[j].id = 0;
+	return &c->funcs[j];
+}
+
+static COLD uint8_t *reserve_slow(struct ps_thread *t, size_t max)
+{
+	int saved = errno;
+	uint8_t *p = ps_reserve(t, max);
+	errno = saved;
+	return p;
+}
+
+/* Reserve room for a record, keeping errno when the window slides. */
+static HOT uint8_t *reserve(struct ps_thread *t, size_t max)
+{
+	if (PS_LIKELY(t->out.cur && (size_t)(t->out.limit - t->out.cur) >= max))
+		return t->out.cur;
+	return reserve_slow(t, max);
+}
+
+/* The id of fn in t's trace file, writing its FUNC record when new.
+ * 0 when it cannot be defined (no memory, no space). */
+static COLD uint32_t define_func(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
+{
+	uint8_t *p = reserve(t, 2 * PST_VARINT_MAX);
+	if (!p)
+		return 0;
+	uint32_t id = ++c->nfuncs;
+	p = pst_put_tag(p, id, PST_K_FUNC);
+	p = pst_put_varint(p, fn);
+	ps_commit(t, p);
+	return id;
+}
+
+static COLD uint32_t func_id_slow(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
+{
+	struct func_slot *s = func_slot(c, fn);
+	if (PS_UNLIKELY(!s)) {
+		/* no memory for the table: such calls are "function 0x0",
+		 * still paired with their exits */
+		if (!c->unknown_id)
+			c->unknown_id = define_func(t, c, 0);
+		return c->unknown_id;
+	}
+	if (!s->id)
+		s->id = define_func(t, c, fn);
+	return s->id;
+}
+
+static HOT uint32_t func_id(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
+{
+	const struct func_slot *s = &c->funcs[(uint32_t)mix(fn, 0) & c->func_mask];
+	if (PS_LIKELY(s->fn == fn && s->id))
+		return s->id;
+	return func_id_slow(t, c, fn);
+}
+
+/* ------------------------------------------------------------------ */
+/* calling-context tree                                                */
+
+static int nodes_grow(struct ps_calls_thread *c)
+{
+	uint32_t ncap = c->node_cap ? c->node_cap * 2 : 256;
+	if (ncap > CCT_MAX_NODES)
+		ncap = CCT_MAX_NODES;
+	if (ncap <= c->node_cap)
+		return -1;
+	struct cct_node *n = table_alloc((size_t)ncap * sizeof(*n));
+	if (!n)
+		return -1;
+	if (c->nodes) {
+		memcpy(n, c->nodes, (size_t)c->nnodes * sizeof(*n));
+		table_free(c->nodes, (size_t)c->node_cap * sizeof(*n));
+	}
+	c->nodes = n;
+	c->node_cap = ncap;
+	return 0;
+}
+
+static inline uint32_t index_home(const struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
+{
+	return (uint32_t)mix(fn, parent + 1) & c->index_mask;
+}
+
+static int index_grow(struct ps_calls_thread *c)
+{
+	uint32_t ncap = c->index ? (c->index_mask + 1) * 2 : 1024;
+	uint32_t *n = table_alloc(ncap * sizeof(*n));
+	if (!n)
+		return -1;
+	uint32_t old_mask = c->index_mask;
+	uint32_t *old = c->index;
+	c->index = n;
+	c->index_mask = ncap - 1;
+	for (uint32_t i = 0; old && i <= old_mask; i++) {
+		if (!old[i])
+			continue;
+		const struct cct_node *nd = &c->nodes[old[i]];
+		uint32_t j = index_home(c, nd->parent, nd->fn);
+		while (n[j])
+			j = (j + 1) & c->index_mask;
+		n[j] = old[i];
+	}
+	if (old)
+		table_free(old, (old_mask + 1) * sizeof(*n));
+	return 0;
+}
+
+static COLD uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
+{
+	uint32_t j = index_home(c, parent, fn);
+	for (uint32_t id; (id = c->index[j]) != 0; j = (j + 1) & c->index_mask) {
+		if (c->nodes[id].fn == fn && c->nodes[id].parent == parent)
+			return c->nodes[parent].last_child = id;
+	}
+	if (c->nnodes >= c->node_cap && nodes_grow(c))
+		return CCT_UNTRACKED;
+	if ((c->nnodes + 1) * 2 > c->index_mask + 1) {
+		if (index_grow(c))
+			return CCT_UNTRACKED;
+		return cct_child_slow(c, parent, fn);
+	}
+	uint32_t id = c->nnodes++;
+	struct cct_node *nd = &c->nodes[id];
+	memset(nd, 0, sizeof(*nd));
+	nd->fn = fn;
+	nd->parent = parent;
+	nd->min = UINT64_MAX;
+	c->index[j] = id;
+	return c->nodes[parent].last_child = id;
+}
+
+static HOT uint32_t cct_child(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
+{
+	if (PS_UNLIKELY(parent == CCT_UNTRACKED))
+		return CCT_UNTRACKED;
+	uint32_t last = c->nodes[parent].last_child;
+	if (PS_LIKELY(last && c->nodes[last].fn == fn))
+		return last;
+	return cct_child_slow(c, parent, fn);
+}
+
+static HOT unsigned duration_bucket(uint64_t d)
+{
+	unsigned b = d ? 64u - (unsigned)__builtin_clzll(d) : 0;
+	return b < CCT_BUCKETS ? b : CCT_BUCKETS - 1;
+}
+
+/* Account a finished call of frame f into its node. */
+static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *f, uint64_t dur)
+{
+	if (PS_UNLIKELY(f->node == CCT_UNTRACKED))
+		return;
+	struct cct_node *n = &c->nodes[f->node];
+	n->calls++;
+	n->incl += dur;
+	n->excl += dur > f->child ? dur - f->child : 0;
+	if (dur < n->min)
+		n->min = dur;
+	if (dur > n->max)
+		n->max = dur;
+	uint32_t *h = &n->hist[duration_bucket(dur)];
+	*h += *h != UINT32_MAX;
+}
+
+/* ------------------------------------------------------------------ */
+/* per-thread state                                                    */
+
+static struct ps_calls_thread *calls_create(struct ps_thread *t)
+{
+	struct ps_calls_thread *c = table_alloc(sizeof(*c));
+	if (!c)
+		return NULL;
+	c->mode = ps_cfg.calls_mode;
+	c->cap = ps_cfg.calls_max_depth ? ps_cfg.calls_max_depth : 1;
+	c->frames_bytes = (size_t)c->cap * sizeof(struct call_frame);
+	c->frames = table_alloc(c->frames_bytes);
+	if (c->mode == PS_CALLS_TRACE && ps_cfg.calls_min_ns) {
+		/* ns -> ticks, rounded up so that a call "at least min_ns" long
+		 * is never dropped */
+		double tpn = (double)ps_ticks_per_sec_x1000 / 1e12;
+		c->min_ticks = (uint64_t)((double)ps_cfg.calls_min_ns * tpn + 0.999);
+		if (!c->min_ticks)
+			c->min_ticks = 1;
+	}
+	int ok = c->frames && funcs_grow(c) == 0;
+	if (ok && c->mode == PS_CALLS_TREE) {
+		ok = nodes_grow(c) == 0 && index_grow(c) == 0;
+		if (ok) {
+			c->nnodes = 1; /* the root */
+			memset(&c->nodes[0], 0, sizeof(c->nodes[0]));
+		}
+	}
+	if (!ok) {
+		ps_log("calls: out of memory for the shadow stack; calls of this thread are not recorded",
+		       NULL);
+		table_free(c->frames, c->frames_bytes);
+		table_free(c, sizeof(*c));
+		return NULL;
+	}
+	t->calls = c;
+	return c;
+}
+
+static void calls_free(struct ps_thread *t)
+{
+	struct ps_calls_thread *c = t->calls;
+	if (!c)
+		return;
+	t->calls = NULL;
+	table_free(c->frames, c->frames_bytes);
+	if (c->funcs)
+		table_free(c->funcs, (c->func_mask + 1) * sizeof(struct func_slot));
+	if (c->nodes)
+		table_free(c->nodes, (size_t)c->node_cap * sizeof(struct cct_node));
+	if (c->index)
+		table_free(c->index, (c->index_mask + 1) * sizeof(uint32_t));
+	table_free(c, sizeof(*c));
+}
+
+/* ------------------------------------------------------------------ */
+/* trace mode records                                                  */
+
+static HOT void write_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+			       uint64_t at)
+{
+	uint32_t id = func_id(t, c, fn);
+	uint8_t *p = reserve(t, 2 * PST_VARINT_MAX);
+	if (PS_UNLIKELY(!p))
+		return;
+	p = pst_put_tag(p, id, PST_K_ENTER);
+	p = pst_put_varint(p, ps_dt(t, at));
+	ps_commit(t, p);
+}
+
+static HOT void write_exit(struct ps_thread *t, uint64_t at)
+{
+	uint8_t *p = reserve(t, PST_VARINT_MAX);
+	if (PS_UNLIKELY(!p))
+		return;
+	p = pst_put_tag(p, ps_dt(t, at), PST_K_EXIT);
+	ps_commit(t, p);
+}
+
+/* Minimum duration: write the held-back ENTERs of frames [written, upto]. */
+static COLD void materialize(struct ps_thread *t, struct ps_calls_thread *c, uint32_t upto)
+{
+	for (uint32_t i = c->written; i <= upto; i++)
+		write_enter(t, c, c->frames[i].fn, c->frames[i].start);
+	c->written = upto + 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* push and pop                                                        */
+
+static HOT void push(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+			uintptr_t sp, uintptr_t site, uint64_t now)
+{
+	struct call_frame *f = &c->frames[c->depth];
+	f->fn = fn;
+	f->sp = sp;
+	f->site = site;
+	f->start = now;
+	if (c->mode == PS_CALLS_TREE) {
+		uint32_t parent = c->depth ? c->frames[c->depth - 1].node : 0;
+		f->child = 0;
+		f->node = cct_child(c, parent, fn);
+		if (PS_UNLIKELY(f->node == CCT_UNTRACKED))
+			t->counters[PST_C_DROP_CALL_CONTEXT]++;
+	} else if (!c->min_ticks) {
+		write_enter(t, c, fn, now);
+	}
+	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
+	c->depth++;
+	t->counters[PST_C_CALLS]++;
+}
+
+/* Pop the innermost frame: its call ended at `now`. */
+static HOT void pop(struct ps_thread *t, struct ps_calls_thread *c, uint64_t now)
+{
+	uint32_t d = c->depth - 1;
+	struct call_frame *f = &c->frames[d];
+	uint64_t dur = now > f->start ? now - f->start : 0;
+	if (c->mode == PS_CALLS_TREE) {
+		cct_account(c, f, dur);
+		if (d)
+			c->frames[d - 1].child += dur;
+	} else if (!c->min_ticks) {
+		write_exit(t, now);
+	} else if (d < c->written || dur >= c->min_ticks) {
+		if (d >= c->written)
+			materialize(t, c, d);
+		write_exit(t, now);
+		c->written = d;
+	} else {
+		t->counters[PST_C_DROP_CALL_SHORT]++;
+	}
+	c->depth = d;
+}
+
+/* Innermost frame index of fn, or -1. */
+static int find_frame(const struct ps_calls_thread *c, uintptr_t fn)
+{
+	for (int i = (int)c->depth - 1; i >= 0; i--)
+		if (c->frames[i].fn == fn)
+			return i;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* the hooks                                                           */
+
+static inline struct ps_calls_thread *calls_of(struct ps_thread *t)
+{
+	struct ps_calls_thread *c = t->calls;
+	return PS_LIKELY(c != NULL) ? c : calls_create(t);
+}
+
+static __attribute__((noinline)) void enter_overflow(struct ps_thread *t,
+						      struct ps_calls_thread *c, uintptr_t sp)
+{
+	if (!c->overflow)
+		c->overflow_sp = sp;
+	c->overflow++;
+	t->counters[PST_C_DROP_CALL_DEPTH]++;
+}
+
+/* An exit while calls beyond the depth limit are open: true when it is one
+ * of them. Hooks called from shallower frames have a higher stack pointer
+ * (the stack grows down): then a longjmp or exception has left them all. */
+static __attribute__((noinline)) bool exit_overflow(struct ps_calls_thread *c, uintptr_t sp)
+{
+	if (sp <= c->overflow_sp) {
+		c->overflow--;
+		return true;
+	}
+	c->overflow = 0;
+	return false;
+}
+
+/* Is frame f dead, given a new call of fn at stack depth sp from site? A
+ * live caller's enter hook ran higher up the stack than any callee's (the
+ * stack grows down). The same stack pointer is either a function inlined
+ * into f (same call site as f, another function) or a sibling called from
+ * f's caller after f was left without an exit (another call site, or the
+ * same function from the same site again). A caller whose stack pointer
+ * differs between call sites can hide a dead frame until its next call or
+ * exit: that frame then ends late, but the stack does not grow. */
+static inline bool frame_dead(const struct call_frame *f, uintptr_t fn, uintptr_t sp,
+			      uintptr_t site)
+{
+	if (f->sp == sp)
+		return f->site != site || f->fn == fn;
+	return f->sp < sp && sp - f->sp < UNWIND_SPAN;
+}
+
+/* Frames below a new call's stack depth are dead (longjmp, exception):
+ * close them now, so that the new call is not nested under them. */
+static __attribute__((noinline)) void pop_dead(struct ps_thread *t, struct ps_calls_thread *c,
+						uintptr_t fn, uintptr_t sp, uintptr_t site,
+						uint64_t now)
+{
+	while (c->depth && frame_dead(&c->frames[c->depth - 1], fn, sp, site))
+		pop(t, c, now);
+}
+
+static HOT void do_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+			    uintptr_t sp, uintptr_t site, uint64_t now)
+{
+	if (PS_UNLIKELY(c->depth && c->frames[c->depth - 1].sp <= sp))
+		pop_dead(t, c, fn, sp, site, now);
+	if (PS_LIKELY(c->depth < c->cap && !c->overflow))
+		push(t, c, fn, sp, site, now);
+	else
+		enter_overflow(t, c, sp);
+}
+
+static __attribute__((noinline)) void exit_unwound(struct ps_thread *t, struct ps_calls_thread *c,
+						    uintptr_t fn, uint64_t now)
+{
+	int k = find_frame(c, fn);
+	if (k < 0) {
+		t->counters[PST_C_DROP_CALL_UNMATCHED]++;
+		return;
+	}
+	while ((int)c->depth > k)
+		pop(t, c, now);
+}
+
+static HOT void do_exit(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+			   uintptr_t sp, uint64_t now)
+{
+	if (PS_UNLIKELY(c->overflow) && exit_overflow(c, sp))
+		return;
+	if (PS_LIKELY(c->depth && c->frames[c->depth - 1].fn == fn))
+		pop(t, c, now);
+	else
+		exit_unwound(t, c, fn, now);
+}
+
+/* --- hook calls made while the thread was busy --- */
+
+/* Hold back a hook call of a signal handler that interrupted a hook (or
+ * another part of the shim): the interrupted code owns the shadow stack
+ * and the trace window until it returns. Slots are claimed atomically, as
+ * handlers can nest. */
+static __attribute__((noinline)) void pending_add(struct ps_thread *t, struct ps_calls_thread *c,
+						   uintptr_t fn, uintptr_t sp, uintptr_t site,
+						   bool is_exit)
+{
+	uint64_t now = ps_now();
+	uint32_t i = __atomic_fetch_add(&c->npending, 1, __ATOMIC_RELAXED);
+	if (i >= PENDING_MAX) {
+		__atomic_fetch_sub(&c->npending, 1, __ATOMIC_RELAXED);
+		t->counters[PST_C_DROP_REENTRANT]++;
+		return;
+	}
+	c->pending[i].fn = fn;
+	c->pending[i].sp = sp;
+	c->pending[i].site = site;
+	c->pending[i].at_exit = now << 1 | is_exit;
+	__atomic_signal_fence(__ATOMIC_RELEASE);
+}
+
+/* Apply the held-back calls, in order. They all happened before the
+ * current hook read its clock, or after the previous one: either way
+ * between two hook calls, which is where they are applied. Handlers that
+ * interrupt this loop append; the final compare-and-swap sees them. */
+static __attribute__((noinline)) void pending_drain(struct ps_thread *t, struct ps_calls_thread *c)
+{
+	uint32_t i = 0;
+	for (;;) {
+		uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
+		if (i >= n) {
+			if (__atomic_compare_exchange_n(&c->npending, &n, 0, 0, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				return;
+			continue;
+		}
+		struct pending_call p = c->pending[i++];
+		uint64_t at = p.at_exit >> 1;
+		if (!(p.at_exit & 1)) {
+			if (c->depth < c->cap && !c->overflow && !c->pending_overflow) {
+				if (c->depth && c->frames[c->depth - 1].sp <= p.sp)
+					pop_dead(t, c, p.fn, p.sp, p.site, at);
+				push(t, c, p.fn, p.sp, p.site, at);
+			} else {
+				c->pending_overflow++;
+				t->counters[PST_C_DROP_CALL_DEPTH]++;
+			}
+		} else if (c->pending_overflow) {
+			c->pending_overflow--;
+		} else if (c->depth && c->frames[c->depth - 1].fn == p.fn) {
+			pop(t, c, at);
+		} else {
+			exit_unwound(t, c, p.fn, at);
+		}
+	}
+}
+
+/* --- the hooks --- */
+
+/* Everything but the common case: the thread's first event, its first
+ * call, a busy thread (a signal handler's calls), recording paused. */
+static COLD void hook_slow(uintptr_t fn, uintptr_t sp, uintptr_t site, bool is_exit)
+{
+	if (!ps_recording || !(ps_cfg.record & PST_REC_CALLS))
+		return;
+	struct ps_thread *t = ps_self;
+	if (!t) {
+		int saved = errno;
+		t = ps_thread_get();
+		errno = saved;
+		if (!t)
+			return;
+	}
+	if (t->busy) {
+		if (t->calls)
+			pending_add(t, t->calls, fn, sp, site, is_exit);
+		else
+			t->counters[PST_C_DROP_REENTRANT]++;
+		return;
+	}
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	struct ps_calls_thread *c = calls_of(t);
+	if (c) {
+		uint64_t now = ps_now();
+		if (c->npending)
+			pending_drain(t, c);
+		if (is_exit)
+			do_exit(t, c, fn, sp, now);
+		else
+			do_enter(t, c, fn, sp, site, now);
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+}
+
+/* The common case, kept small: the thread has its calls state, is not
+ * busy, and recording is on. (t->calls exists only when calls are
+ * recorded.) */
+#define HOOK_FAST_PATH(t, c)                                                   \
+	struct ps_thread *t = ps_self;                                         \
+	struct ps_calls_thread *c;                                             \
+	if (PS_UNLIKELY(!t || !(c = t->calls) || t->busy || !ps_recording))    \
+		goto slow;                                                     \
+	t->busy = 1;                                                           \
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);                               \
+	uint64_t now = ps_now();                                               \
+	if (PS_UNLIKELY(c->npending))                                          \
+		pending_drain(t, c)
+
+PS_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	HOOK_FAST_PATH(t, c);
+	do_enter(t, c, (uintptr_t)fn, sp, (uintptr_t)call_site, now);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+	return;
+slow:
+	hook_slow((uintptr_t)fn, sp, (uintptr_t)call_site, false);
+}
+
+PS_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	HOOK_FAST_PATH(t, c);
+	do_exit(t, c, (uintptr_t)fn, sp, now);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+	return;
+slow:
+	hook_slow((uintptr_t)fn, sp, (uintptr_t)call_site, true);
+}
+
+/* ------------------------------------------------------------------ */
+/* the thread's end                                                    */
+
+static void write_cct_node(struct ps_thread *t, struct ps_calls_thread *c, uint32_t id)
+{
+	const struct cct_node *n = &c->nodes[id];
+	uint8_t buf[16 * PST_VARINT_MAX + CCT_BUCKETS * 5], *p = buf;
+	unsigned nb = CCT_BUCKETS;
+	while (nb && !n->hist[nb - 1])
+		nb--;
+	p = pst_put_varint(p, id);
+	p = pst_put_varint(p, n->parent);
+	p = pst_put_varint(p, func_id(t, c, n->fn));
+	p = pst_put_varint(p, n->calls);
+	p = pst_put_varint(p, n->incl);
+	p = pst_put_varint(p, n->excl);
+	p = pst_put_varint(p, n->calls ? n->min : 0);
+	p = pst_put_varint(p, n->max);
+	p = pst_put_varint(p, nb);
+	for (unsigned i = 0; i < nb; i++)
+		p = pst_put_varint(p, n->hist[i]);
+	ps_write_ext(t, PST_X_CCT_NODE, buf, (size_t)(p - buf));
+}
+
+/* Close every open call at the thread's end (main() of a program that calls
+ * exit() never returns), then write the tree. Runs with t->busy set. */
+void ps_calls_thread_end(struct ps_thread *t)
+{
+	struct ps_calls_thread *c = t->calls;
+	if (!c)
+		return;
+	pending_drain(t, c);
+	uint64_t now = ps_now();
+	c->overflow = 0;
+	while (c->depth)
+		pop(t, c, now);
+	if (c->mode == PS_CALLS_TREE) {
+		/* Parents were created before their children: ids in order
+		 * define every parent before its use. */
+		for (uint32_t id = 1; id < c->nnodes; id++)
+			write_cct_node(t, c, id);
+	}
+	calls_free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* the shadow stack for other recorders                                */
+
+int ps_calls_depth(const struct ps_thread *t)
+{
+	const struct ps_calls_thread *c = t ? t->calls : NULL;
+	return c ? (int)c->depth : 0;
+}
+
+int ps_calls_shadow(const struct ps_thread *t, uintptr_t *out, int max)
+{
+	const struct ps_calls_thread *c = t ? t->calls : NULL;
+	if (!c || max <= 0)
+		return 0;
+	uint32_t depth = c->depth;
+	__atomic_signal_fence(__ATOMIC_ACQUIRE);
+	int n = depth < (uint32_t)max ? (int)depth : max;
+	for (int i = 0; i < n; i++)
+		out[i] = c->frames[depth - 1 - (uint32_t)i].fn;
+	return n;
+}

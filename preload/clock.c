@@ -26,10 +26,10 @@ static int tsc_is_invariant(void)
 /* Measure TSC cycles per second over ~2 ms of CLOCK_MONOTONIC. */
 static uint64_t calibrate_tsc_x1000(void)
 {
-	uint64_t m0 = ps_mono_ns(), t0 = __rdtsc(), m1, t1;
+	uint64_t m0 = ps_mono_ns(), t0 = __rdtsc() >> PST_TSC_SHIFT, m1, t1;
 	do {
 		m1 = ps_mono_ns();
-		t1 = __rdtsc();
+		t1 = __rdtsc() >> PST_TSC_SHIFT;
 	} while (m1 - m0 < 2000000u);
 	return (uint64_t)((double)(t1 - t0) * 1e12 / (double)(m1 - m0));
 }

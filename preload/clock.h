@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 #include <time.h>
+
+#include "profshim_trace.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
 #define PS_HAVE_TSC 1
@@ -28,7 +30,7 @@ static inline uint64_t ps_now(void)
 {
 #ifdef PS_HAVE_TSC
 	if (__builtin_expect(ps_clock_kind == 1, 1))
-		return __rdtsc();
+		return __rdtsc() >> PST_TSC_SHIFT;
 #endif
 	return ps_mono_ns();
 }

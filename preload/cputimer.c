@@ -129,8 +129,17 @@ static int posix_create(struct ps_cpu_thread *c, int sig, timer_t *out)
 	return 0;
 }
 
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+	if (clock_gettime(clk, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int posix_arm(struct ps_cpu_thread *c, int sig)
 {
+	c->start_cpu_ns = clock_ns(thread_clock(c->tid));
 	int rc = posix_create(c, sig, &c->timer);
 	if (rc)
 		return rc;
@@ -146,6 +155,7 @@ int ps_ct_arm(struct ps_cpu_thread *c, int sig)
 	c->first_done = 0;
 	c->warmed = 0;
 	c->charged = 0;
+	c->last_stack = 0;
 	c->first_ns = random_first(c->period_ns, c->tid);
 	int rc = c->mech == PST_TIMER_PERF ? perf_arm(c, sig) : posix_arm(c, sig);
 	c->armed = rc == 0;
@@ -242,6 +252,15 @@ void ps_ct_forget(struct ps_cpu_thread *c)
 	c->armed = 0;
 }
 
+/* Expiries a timer has passed after `used` ns of the thread's CPU time:
+ * at first_ns, first_ns + period, ... */
+static uint64_t periods_due(const struct ps_cpu_thread *c, uint64_t used)
+{
+	if (used + c->period_ns < c->first_ns)
+		return 0;
+	return (used + c->period_ns - c->first_ns) / c->period_ns;
+}
+
 uint64_t ps_ct_weight(struct ps_cpu_thread *c, const siginfo_t *si)
 {
 	if (c->mech == PST_TIMER_POSIX) {
@@ -249,7 +268,9 @@ uint64_t ps_ct_weight(struct ps_cpu_thread *c, const siginfo_t *si)
 		if (si->si_code != SI_TIMER || !c->has_timer ||
 		    si->si_timerid != (int)(intptr_t)c->timer)
 			return 0;
-		return 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+		uint64_t w = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+		c->charged += w;
+		return w;
 	}
 	if (si->si_code != POLL_IN && si->si_code != POLL_HUP)
 		return 0;
@@ -263,12 +284,28 @@ uint64_t ps_ct_weight(struct ps_cpu_thread *c, const siginfo_t *si)
 	/* Charge every period boundary the count has passed (first_ns,
 	 * first_ns + period, ...): exact however late the signal came. */
 	uint64_t count = 0;
-	if (read(c->fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
+	if (read(c->fd, &count, sizeof(count)) != (ssize_t)sizeof(count)) {
+		c->charged++;
 		return 1;
-	uint64_t due = count + c->period_ns >= c->first_ns
-			       ? (count + c->period_ns - c->first_ns) / c->period_ns
-			       : 0;
+	}
+	uint64_t due = periods_due(c, count);
 	uint64_t w = due > c->charged ? due - c->charged : 1;
 	c->charged += w;
 	return w;
+}
+
+uint64_t ps_ct_uncharged(struct ps_cpu_thread *c)
+{
+	uint64_t used = 0;
+	if (c->fd >= 0) {
+		if (read(c->fd, &used, sizeof(used)) != (ssize_t)sizeof(used))
+			return 0;
+	} else if (c->has_timer) {
+		uint64_t now = clock_ns(thread_clock(c->tid));
+		used = now > c->start_cpu_ns ? now - c->start_cpu_ns : 0;
+	} else {
+		return 0;
+	}
+	uint64_t due = periods_due(c, used);
+	return due > c->charged ? due - c->charged : 0;
 }

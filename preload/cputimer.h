@@ -33,7 +33,9 @@ struct ps_cpu_thread {
 	int warmed;           /* the thread's unwinder caches exist */
 	uint64_t period_ns;
 	uint64_t first_ns;    /* first expiry */
-	uint64_t charged;     /* PERF: periods charged to samples so far */
+	uint64_t charged;     /* periods charged to samples (taken or dropped) */
+	uint64_t start_cpu_ns;/* POSIX: the thread's CPU clock when armed */
+	uint64_t last_stack;  /* stack id of the thread's last sample */
 	struct ps_cpu_thread *next; /* registry, push-only */
 };
 
@@ -51,6 +53,10 @@ int ps_ct_retarget(struct ps_cpu_thread *c, int sig);
  * (a program may have closed it and reused the number); returns 0, or -1
  * when it was gone. */
 int ps_ct_destroy(struct ps_cpu_thread *c, int sig);
+/* Periods of CPU time the thread used that no sample has charged yet
+ * (the expiries the kernel had not delivered when the thread ended);
+ * call in the thread, before ps_ct_destroy. */
+uint64_t ps_ct_uncharged(struct ps_cpu_thread *c);
 /* In a forked child: drop the parent's timer without touching its event. */
 void ps_ct_forget(struct ps_cpu_thread *c);
 /* Signal handler: is si from c's timer? If so, the sample's weight

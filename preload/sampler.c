@@ -75,6 +75,8 @@ static void unlock_slots(void)
 
 /* --- the signal handler --- */
 
+static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack);
+
 static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 {
 	uintptr_t pcs[MAX_DEPTH];
@@ -89,15 +91,22 @@ static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 	if (n >= max)
 		t->counters[PST_C_DROP_STACK_TRUNC]++;
 	uint64_t stack = ps_stack_intern(t, pcs, n);
+	if (t->cpu)
+		t->cpu->last_stack = stack;
+	write_record(t, weight, stack);
+}
+
+/* A SAMPLE record of `weight` at `stack` (an id already interned). */
+static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack)
+{
 	int d = ps_calls_depth ? ps_calls_depth(t) : 0;
-	uint64_t depth = d > 0 ? (uint64_t)d : 0;
 	uint8_t *p = ps_reserve(t, 4 * PST_VARINT_MAX);
 	if (!p)
 		return;
 	p = pst_put_tag(p, ps_dt(t, ps_now()), PST_K_SAMPLE);
 	p = pst_put_varint(p, weight);
 	p = pst_put_varint(p, stack);
-	p = pst_put_varint(p, depth);
+	p = pst_put_varint(p, d > 0 ? (uint64_t)d : 0);
 	ps_commit(t, p);
 	t->counters[PST_C_SAMPLES]++;
 }
@@ -247,6 +256,16 @@ void ps_cpu_thread_end(struct ps_thread *t)
 	struct ps_cpu_thread *c = t->cpu;
 	if (!c)
 		return;
+	/* CPU time since the last delivered expiry that the kernel had
+	 * counted but not signalled yet: charged to where the thread was
+	 * last seen, so the thread's samples add up to its CPU time. */
+	if (cpu_pid == ps_pid && ps_recording && c->tid == t->tid && ps_gettid() == t->tid) {
+		uint64_t rest = ps_ct_uncharged(c);
+		if (rest && c->last_stack) {
+			c->charged += rest;
+			write_record(t, rest, c->last_stack);
+		}
+	}
 	/* Unhook first: a signal from here on finds no timer. */
 	t->cpu = NULL;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -87,7 +87,7 @@ expect_error() {
 
 @test "flipped bytes: a record that runs past the end" {
 	size=$(stat -c %s "$TMP/ok.trace")
-	patch "$TMP/ok.trace" 4097 ff7f
+	patch "$TMP/ok.trace" 4098 ffff03
 	expect_error "$TMP/ok.trace: offset 4096: record length runs past the end" "$TMP/ok.trace"
 }
 

@@ -1,0 +1,514 @@
+/*
+ * The call model (see call_model.h): one pass over the merged events for
+ * trace mode, the threads' calling-context trees for tree mode.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call_model.h"
+#include "models.h"
+#include "symbols.h"
+
+/* A call open on a thread's stack while reading trace-mode events. */
+struct open_call {
+	uint64_t start;
+	uint64_t child; /* ticks in completed children */
+	uint32_t func;
+	uint32_t node;
+};
+
+/* Items of the model's arrays without a call per access (hot path). */
+#define FUNC_AT(m, i) ((struct call_func *)(m)->funcs.items + (i))
+#define NODE_AT(m, i) ((struct call_node *)(m)->nodes.items + (i))
+#define STACK_AT(m, i) ((struct pa_vec *)(m)->stacks.items + (i))
+
+struct call_model *call_model_new(struct pa_session *s, const struct pa_options *o)
+{
+	struct call_model *m = pa_xcalloc(1, sizeof(*m));
+	m->s = s;
+	m->o = o;
+	pa_vec_init(&m->funcs, sizeof(struct call_func));
+	pa_vec_init(&m->nodes, sizeof(struct call_node));
+	pa_vec_init(&m->edges, sizeof(struct call_edge));
+	pa_vec_init(&m->threads, sizeof(struct call_thread_total));
+	pa_vec_init(&m->stacks, sizeof(struct pa_vec));
+	pa_vec_init(&m->spans, sizeof(struct call_span));
+	pa_pairmap_init(&m->node_index);
+	pa_pairmap_init(&m->edge_index);
+	pa_vec_push(&m->nodes); /* root */
+	m->keep_spans = o && (o->format == PA_FMT_TRACE || o->format == PA_FMT_SPEEDSCOPE);
+	m->rng = 0x853c49e6748fea9bull;
+	return m;
+}
+
+bool call_model_has_data(const struct call_model *m)
+{
+	return m && (m->from_trace || m->from_tree);
+}
+
+static __attribute__((noinline)) void grow_funcs(struct call_model *m, uint32_t func)
+{
+	while (m->funcs.len <= func) {
+		struct call_func *f = pa_vec_push(&m->funcs);
+		f->min = UINT64_MAX;
+		pa_vec_init(&f->durs, sizeof(uint64_t));
+	}
+}
+
+struct call_func *call_model_func(struct call_model *m, uint32_t func)
+{
+	if (__builtin_expect(m->funcs.len <= func, 0))
+		grow_funcs(m, func);
+	return FUNC_AT(m, func);
+}
+
+static inline struct call_node *node_at(struct call_model *m, uint32_t i)
+{
+	return NODE_AT(m, i);
+}
+
+/* The merged tree's child of parent for func, created when new. */
+static uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
+{
+	struct call_node *pn = NODE_AT(m, parent);
+	uint32_t last = pn->last_child;
+	if (last && NODE_AT(m, last)->func == func)
+		return last;
+	/* most nodes have a few children: look through them first */
+	int steps = 0;
+	for (uint32_t c = pn->first_child; c && steps < 8; c = NODE_AT(m, c)->next_sibling, steps++)
+		if (NODE_AT(m, c)->func == func)
+			return pn->last_child = c;
+	uint32_t id = steps < 8 ? 0 : pa_pairmap_get(&m->node_index, parent, func);
+	if (id)
+		return NODE_AT(m, parent)->last_child = id;
+	struct call_node *n = pa_vec_push(&m->nodes);
+	id = (uint32_t)(m->nodes.len - 1);
+	n->func = func;
+	n->parent = parent;
+	struct call_node *p = node_at(m, parent);
+	n->next_sibling = p->first_child;
+	p->first_child = id;
+	pa_pairmap_put(&m->node_index, parent, func, id);
+	return p->last_child = id;
+}
+
+/* Count calls on the caller -> callee edge; returns its index + 1. */
+static uint32_t add_edge(struct call_model *m, uint32_t caller, uint32_t callee, uint64_t count)
+{
+	uint32_t e = pa_pairmap_get(&m->edge_index, caller, callee);
+	if (!e) {
+		struct call_edge *ne = pa_vec_push(&m->edges);
+		ne->caller = caller;
+		ne->callee = callee;
+		e = (uint32_t)m->edges.len;
+		pa_pairmap_put(&m->edge_index, caller, callee, e);
+	}
+	((struct call_edge *)pa_vec_at(&m->edges, e - 1))->count += count;
+	return e;
+}
+
+static inline struct call_thread_total *thread_total(struct call_model *m, size_t t)
+{
+	while (__builtin_expect(m->threads.len <= t, 0))
+		pa_vec_push(&m->threads);
+	return (struct call_thread_total *)m->threads.items + t;
+}
+
+static inline struct pa_vec *thread_stack(struct call_model *m, size_t t)
+{
+	while (__builtin_expect(m->stacks.len <= t, 0))
+		pa_vec_init(pa_vec_push(&m->stacks), sizeof(struct open_call));
+	return STACK_AT(m, t);
+}
+
+/* A new slot on top of a thread's open-call stack (not zeroed). */
+static inline struct open_call *stack_push(struct pa_vec *st)
+{
+	if (__builtin_expect(st->len == st->cap, 0)) {
+		st->cap = st->cap ? st->cap * 2 : 64;
+		st->items = pa_xrealloc(st->items, st->cap * sizeof(struct open_call));
+	}
+	return (struct open_call *)st->items + st->len++;
+}
+
+static inline struct open_call *stack_top(struct pa_vec *st)
+{
+	return (struct open_call *)st->items + st->len - 1;
+}
+
+static uint64_t next_random(struct call_model *m)
+{
+	m->rng ^= m->rng << 13;
+	m->rng ^= m->rng >> 7;
+	m->rng ^= m->rng << 17;
+	return m->rng;
+}
+
+/* A uniform double in (0, 1). */
+static double random_unit(struct call_model *m)
+{
+	return ((double)(next_random(m) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* Reservoir sampling with skips (Li's "Algorithm L"): after the first
+ * CALL_MAX_DURATIONS durations, the next one to keep is drawn ahead, so a
+ * call that is not kept costs one comparison. */
+static void reservoir_skip(struct call_model *m, struct call_func *f)
+{
+	f->res_w *= exp(log(random_unit(m)) / CALL_MAX_DURATIONS);
+	f->res_next += (uint64_t)floor(log(random_unit(m)) / log1p(-f->res_w)) + 1;
+}
+
+static __attribute__((noinline)) void reservoir_keep(struct call_model *m, struct call_func *f,
+						      uint64_t dur)
+{
+	uint64_t j = (uint64_t)(((unsigned __int128)next_random(m) * CALL_MAX_DURATIONS) >> 64);
+	((uint64_t *)f->durs.items)[j] = dur;
+	reservoir_skip(m, f);
+}
+
+/* Keep a duration for percentiles: every one up to the reservoir size,
+ * then a uniform sample of them. */
+static inline void keep_duration(struct call_model *m, struct call_func *f, uint64_t dur)
+{
+	f->seen++;
+	struct pa_vec *d = &f->durs;
+	if (__builtin_expect(d->len < CALL_MAX_DURATIONS, 1)) {
+		if (__builtin_expect(d->len == d->cap, 0)) {
+			d->cap = d->cap ? d->cap * 2 : 16;
+			d->items = pa_xrealloc(d->items, d->cap * sizeof(uint64_t));
+		}
+		((uint64_t *)d->items)[d->len++] = dur;
+		if (d->len == CALL_MAX_DURATIONS) {
+			f->res_w = 1;
+			f->res_next = f->seen;
+			reservoir_skip(m, f);
+		}
+		return;
+	}
+	if (__builtin_expect(f->seen == f->res_next, 0))
+		reservoir_keep(m, f, dur);
+}
+
+static bool span_wanted(const struct call_model *m, const struct pa_thread *t, uint64_t start,
+			uint64_t dur, uint32_t depth)
+{
+	const struct pa_options *o = m->o;
+	const struct pa_session *s = m->s;
+	if (o->thread >= 0 && (long)t->tid != o->thread)
+		return false;
+	if (o->max_depth > 0 && depth >= (uint32_t)o->max_depth)
+		return false;
+	double dur_us = pa_ticks_to_ns(s, dur) / 1e3;
+	if (dur_us < o->min_dur_us)
+		return false;
+	double from_ms = pa_ns_since_start(s, start) / 1e6;
+	double to_ms = pa_ns_since_start(s, start + dur) / 1e6;
+	if (to_ms < o->time_from_ms)
+		return false;
+	if (o->time_to_ms >= 0 && from_ms > o->time_to_ms)
+		return false;
+	return true;
+}
+
+static void on_enter(struct call_model *m, const struct pa_event *ev)
+{
+	struct pa_vec *st = thread_stack(m, ev->thread->index);
+	uint32_t func = ev->u.enter.func;
+	struct call_func *f = call_model_func(m, func);
+	uint32_t parent = st->len ? stack_top(st)->node : 0;
+	uint32_t node = child_node(m, parent, func);
+	if (parent) {
+		/* the tree node knows its caller -> callee edge */
+		struct call_node *n = NODE_AT(m, node);
+		if (!n->edge)
+			n->edge = add_edge(m, NODE_AT(m, parent)->func, func, 0);
+		((struct call_edge *)m->edges.items)[n->edge - 1].count++;
+	}
+	struct open_call *oc = stack_push(st);
+	oc->start = ev->ticks;
+	oc->child = 0;
+	oc->func = func;
+	oc->node = node;
+	f->active++;
+	m->calls++;
+	thread_total(m, ev->thread->index)->calls++;
+}
+
+static void close_call(struct call_model *m, struct pa_thread *t, uint64_t now)
+{
+	struct pa_vec *st = thread_stack(m, t->index);
+	struct open_call oc = *stack_top(st);
+	st->len--;
+	uint64_t dur = now > oc.start ? now - oc.start : 0;
+	uint64_t self = dur > oc.child ? dur - oc.child : 0;
+	struct call_func *f = call_model_func(m, oc.func);
+	f->calls++;
+	f->self += self;
+	if (--f->active == 0)
+		f->total += dur; /* outermost activation of a recursion */
+	if (dur < f->min)
+		f->min = dur;
+	if (dur > f->max)
+		f->max = dur;
+	keep_duration(m, f, dur);
+	struct call_node *n = node_at(m, oc.node);
+	n->calls++;
+	n->incl += dur;
+	n->excl += self;
+	struct call_thread_total *tt = thread_total(m, t->index);
+	tt->self += self;
+	if (st->len)
+		stack_top(st)->child += dur;
+	else
+		tt->outer += dur;
+	if (m->keep_spans && span_wanted(m, t, oc.start, dur, (uint32_t)st->len)) {
+		struct call_span *sp = pa_vec_push(&m->spans);
+		sp->start = oc.start;
+		sp->dur = dur;
+		sp->func = oc.func;
+		sp->depth = (uint32_t)st->len;
+		sp->thread = (uint32_t)t->index;
+	}
+}
+
+void call_model_event(struct call_model *m, const struct pa_event *ev)
+{
+	switch (ev->kind) {
+	case PA_EV_ENTER:
+		m->from_trace = true;
+		on_enter(m, ev);
+		break;
+	case PA_EV_EXIT:
+		if (thread_stack(m, ev->thread->index)->len)
+			close_call(m, ev->thread, ev->ticks);
+		else
+			m->unmatched_exits++;
+		break;
+	case PA_EV_THREAD_END: {
+		/* The shim closes every call at the thread's end; a thread
+		 * that did not end cleanly leaves calls open: close them at
+		 * its last event. */
+		struct pa_vec *st = thread_stack(m, ev->thread->index);
+		while (st->len)
+			close_call(m, ev->thread, ev->thread->end_ticks);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* --- tree mode: the threads' calling-context trees --- */
+
+static bool func_on_path(const struct call_model *m, uint32_t node, uint32_t func)
+{
+	for (uint32_t i = node; i; i = ((const struct call_node *)pa_vec_at(&m->nodes, i))->parent)
+		if (((const struct call_node *)pa_vec_at(&m->nodes, i))->func == func)
+			return true;
+	return false;
+}
+
+static void add_cct_node(struct call_model *m, size_t tindex, struct pa_pairmap *ids,
+			 const struct pa_cct_node *c)
+{
+	uint32_t parent = c->parent ? pa_pairmap_get(ids, c->parent, 0) : 0;
+	if (c->parent && !parent)
+		pa_warn(m->s, "call tree node %llu of thread %zu: unknown parent %llu",
+			(unsigned long long)c->id, tindex, (unsigned long long)c->parent);
+	uint32_t pfunc = node_at(m, parent)->func;
+	bool recursive = func_on_path(m, parent, c->func);
+	uint32_t id = child_node(m, parent, c->func);
+	pa_pairmap_put(ids, c->id, 0, id);
+	struct call_node *n = node_at(m, id);
+	n->calls += c->calls;
+	n->incl += c->incl_ticks;
+	n->excl += c->excl_ticks;
+	struct call_func *f = call_model_func(m, c->func);
+	f->calls += c->calls;
+	f->self += c->excl_ticks;
+	if (!recursive)
+		f->total += c->incl_ticks;
+	if (c->calls && c->min_ticks < f->min)
+		f->min = c->min_ticks;
+	if (c->max_ticks > f->max)
+		f->max = c->max_ticks;
+	for (uint32_t b = 0; b < c->nbuckets && b < 64; b++)
+		f->hist[b] += c->buckets[b];
+	if (parent)
+		add_edge(m, pfunc, c->func, c->calls);
+	struct call_thread_total *tt = thread_total(m, tindex);
+	tt->calls += c->calls;
+	tt->self += c->excl_ticks;
+	if (!c->parent)
+		tt->outer += c->incl_ticks;
+	m->calls += c->calls;
+}
+
+static void load_trees(struct call_model *m)
+{
+	for (size_t i = 0; i < m->s->threads.len; i++) {
+		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
+		if (!t->cct.len)
+			continue;
+		m->from_tree = true;
+		struct pa_pairmap ids;
+		pa_pairmap_init(&ids);
+		for (size_t k = 0; k < t->cct.len; k++)
+			add_cct_node(m, i, &ids, pa_vec_at(&t->cct, k));
+		pa_pairmap_free(&ids);
+	}
+}
+
+/* --- percentiles --- */
+
+static inline void swap_u64(uint64_t *a, uint64_t *b)
+{
+	uint64_t t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* Put the k-th smallest of v[lo..hi] at v[k], smaller ones before it and
+ * larger ones after (quickselect, median-of-three pivot): linear time,
+ * where sorting every duration would dominate the analysis. */
+static void select_kth(uint64_t *v, size_t lo, size_t hi, size_t k)
+{
+	while (hi > lo) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] < v[lo])
+			swap_u64(&v[mid], &v[lo]);
+		if (v[hi] < v[lo])
+			swap_u64(&v[hi], &v[lo]);
+		if (v[hi] < v[mid])
+			swap_u64(&v[hi], &v[mid]);
+		uint64_t pivot = v[mid];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				swap_u64(&v[i], &v[j]);
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+/* Nearest-rank percentile of n values; v[from..] already holds the values
+ * at or above every earlier rank asked for (ranks asked in rising order). */
+static double exact_percentile(uint64_t *v, size_t n, size_t *from, double p)
+{
+	if (!n)
+		return 0;
+	size_t k = (size_t)ceil(p / 100.0 * (double)n);
+	k = k < 1 ? 0 : k - 1;
+	select_kth(v, *from, n - 1, k);
+	*from = k;
+	return (double)v[k];
+}
+
+/* Percentile from the log2 histogram: the rank's position inside its
+ * bucket, interpolated linearly, clamped to [min, max]. */
+static double hist_percentile(const struct call_func *f, double p)
+{
+	uint64_t total = 0;
+	for (int b = 0; b < 64; b++)
+		total += f->hist[b];
+	if (!total)
+		return 0;
+	double rank = p / 100.0 * (double)total, seen = 0;
+	for (int b = 0; b < 64; b++) {
+		if (!f->hist[b])
+			continue;
+		if (seen + (double)f->hist[b] >= rank) {
+			double lo = b ? ldexp(1, b - 1) : 0, hi = b ? ldexp(1, b) : 1;
+			double v = lo + (hi - lo) * ((rank - seen) / (double)f->hist[b]);
+			if (v < (double)f->min)
+				v = (double)f->min;
+			if (v > (double)f->max)
+				v = (double)f->max;
+			return v;
+		}
+		seen += (double)f->hist[b];
+	}
+	return (double)f->max;
+}
+
+static void percentiles(struct call_func *f)
+{
+	if (f->durs.len) {
+		uint64_t *v = f->durs.items;
+		size_t from = 0;
+		f->p50 = exact_percentile(v, f->durs.len, &from, 50);
+		f->p95 = exact_percentile(v, f->durs.len, &from, 95);
+		f->p99 = exact_percentile(v, f->durs.len, &from, 99);
+	} else {
+		f->p50 = hist_percentile(f, 50);
+		f->p95 = hist_percentile(f, 95);
+		f->p99 = hist_percentile(f, 99);
+	}
+	if (f->min == UINT64_MAX)
+		f->min = 0;
+}
+
+void call_model_finish(struct call_model *m, const struct pa_models *pm)
+{
+	if (!m->from_trace)
+		load_trees(m);
+	else if (m->s->threads.len)
+		for (size_t i = 0; i < m->s->threads.len; i++) {
+			struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
+			if (t->cct.len)
+				pa_warn(m->s, "thread %u has both call events and a call tree; "
+					      "the tree is ignored", t->tid);
+		}
+	if (m->unmatched_exits)
+		pa_warn(m->s, "%llu call exits without an open call were ignored",
+			(unsigned long long)m->unmatched_exits);
+	static const struct pa_frame unknown = { .function = "(unknown function)" };
+	for (size_t i = 0; i < m->funcs.len; i++) {
+		struct call_func *f = pa_vec_at(&m->funcs, i);
+		percentiles(f);
+		const struct pa_func *pf = i < m->s->funcs.len ? pa_vec_at(&m->s->funcs, i) : NULL;
+		f->frame = i && pf && pm->syms ? pa_symbols_function(pm->syms, pf->addr,
+								      m->s->start_ticks)
+					     : &unknown;
+		f->name = f->frame->function;
+		f->file = f->frame->file ? f->frame->file : "";
+		f->line = f->frame->func_line ? f->frame->func_line : f->frame->line;
+	}
+}
+
+void call_model_free(struct call_model *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->funcs.len; i++)
+		pa_vec_free(&((struct call_func *)pa_vec_at(&m->funcs, i))->durs);
+	for (size_t i = 0; i < m->stacks.len; i++)
+		pa_vec_free(pa_vec_at(&m->stacks, i));
+	pa_vec_free(&m->funcs);
+	pa_vec_free(&m->nodes);
+	pa_vec_free(&m->edges);
+	pa_vec_free(&m->threads);
+	pa_vec_free(&m->stacks);
+	pa_vec_free(&m->spans);
+	pa_pairmap_free(&m->node_index);
+	pa_pairmap_free(&m->edge_index);
+	free(m);
+}

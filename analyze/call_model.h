@@ -1,0 +1,121 @@
+/*
+ * The call model: what the calls recorder (-finstrument-functions) says
+ * about a session, built from trace-mode ENTER/EXIT events (exact times of
+ * every call) or from the calling-context trees of tree mode.
+ *
+ * Per function: calls, total (inclusive; a recursive function's nested
+ * activations are not counted twice), self, min, max and percentiles
+ * (trace mode: exact from the durations of the first CALL_MAX_DURATIONS
+ * calls of a function, beyond that from a uniform sample of that many
+ * (reservoir sampling: rank error ~0.04% at p99, and the sample stays in
+ * cache where every duration would not); tree mode: from the log2
+ * histograms).
+ * A call tree merged over all threads, caller -> callee edges, per-thread
+ * totals and, when a timeline is wanted, the calls themselves (spans),
+ * already filtered by the options.
+ */
+#ifndef PA_CALL_MODEL_H
+#define PA_CALL_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "options.h"
+#include "session.h"
+
+#define CALL_MAX_DURATIONS (1u << 16)
+
+struct call_func {
+	uint64_t calls;
+	uint64_t total, self; /* ticks */
+	uint64_t min, max;    /* ticks */
+	uint64_t hist[64];    /* tree mode: bucket i = [2^(i-1), 2^i) ticks */
+	struct pa_vec durs;   /* trace mode: uint64_t durations (reservoir) */
+	uint64_t seen;        /* durations offered to the reservoir */
+	uint64_t res_next;    /* the next of them kept (reservoir) */
+	double res_w;
+	uint32_t active;      /* trace mode: activations open (recursion) */
+	double p50, p95, p99; /* ticks, after call_model_finish */
+	/* names, after call_model_finish */
+	const struct pa_frame *frame;
+	const char *name, *file; /* file "" when unknown */
+	int line;                /* first line of the function, 0 if unknown */
+};
+
+struct call_node {
+	uint32_t func; /* session function; the root has 0 */
+	uint32_t parent;
+	uint32_t first_child, next_sibling; /* 0 = none */
+	uint32_t last_child;                 /* lookup cache */
+	uint32_t edge;                       /* caller -> callee edge + 1, 0 = none */
+	uint64_t calls, incl, excl;          /* ticks */
+};
+
+struct call_edge {
+	uint32_t caller, callee;
+	uint64_t count;
+};
+
+/* One call on a thread's timeline (trace mode, --format=trace/speedscope). */
+struct call_span {
+	uint64_t start, dur; /* ticks */
+	uint32_t func;
+	uint32_t depth;      /* 0 = outermost */
+	uint32_t thread;     /* index into session.threads */
+};
+
+struct call_thread_total {
+	uint64_t calls;
+	uint64_t self;       /* ticks: sum of self times of its calls */
+	uint64_t outer;      /* ticks: sum of its outermost calls' durations */
+};
+
+struct pa_models;
+struct pa_frame;
+struct pa_trace_out;
+struct pa_speedscope;
+
+struct call_model {
+	struct pa_session *s;
+	const struct pa_options *o;
+	bool from_trace, from_tree;
+	uint64_t calls;
+	uint64_t unmatched_exits; /* EXIT with no open call */
+	struct pa_vec funcs;      /* struct call_func, by session function */
+	struct pa_vec nodes;      /* struct call_node; [0] = root */
+	struct pa_pairmap node_index; /* (parent, func) -> node */
+	struct pa_vec edges;      /* struct call_edge */
+	struct pa_pairmap edge_index; /* (caller, callee) -> edge + 1 */
+	struct pa_vec threads;    /* struct call_thread_total, by thread */
+	struct pa_vec stacks;     /* struct pa_vec of open calls, by thread */
+	bool keep_spans;
+	struct pa_vec spans;      /* struct call_span */
+	uint64_t rng;
+};
+
+struct call_model *call_model_new(struct pa_session *s, const struct pa_options *o);
+void call_model_event(struct call_model *m, const struct pa_event *ev);
+/* After the run: tree-mode trees, percentiles, names. */
+void call_model_finish(struct call_model *m, const struct pa_models *pm);
+void call_model_free(struct call_model *m);
+/* Any call data at all. */
+bool call_model_has_data(const struct call_model *m);
+
+/* Function i of the model (grows the table as functions appear). */
+struct call_func *call_model_func(struct call_model *m, uint32_t func);
+
+/* Reports (report_calls.c). */
+struct cJSON;
+void calls_report_json(const struct pa_models *pm, struct cJSON *root);
+void calls_report_text(const struct pa_models *pm, FILE *out);
+/* Folded stacks weighted by self time in microseconds. */
+void calls_report_folded(const struct pa_models *pm, FILE *out);
+/* Chrome trace events of the calls: an X event per call (trace mode
+ * only: returns -1 after a message otherwise), filtered by the options. */
+int call_model_trace_events(const struct pa_models *pm, struct pa_trace_out *t);
+/* speedscope: evented profiles, one per thread (trace mode), or one
+ * sampled profile of self times from the call tree (tree mode). */
+void calls_report_speedscope(const struct pa_models *pm, struct pa_speedscope *ss);
+
+#endif

@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+# Calls recorder (-finstrument-functions): exact counts, times, call trees,
+# timelines, in both recording modes.
+
+load helpers
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+# calls_run MODE PROG ARGS... : record PROG with PROFSHIM_CALLS=MODE into a
+# new trace (the shim never overwrites) and write the JSON report.
+RUNS=0
+calls_run() {
+	local mode="$1"
+	shift
+	RUNS=$((RUNS + 1))
+	PROFSHIM_CALLS="$mode" run_shim "$TMP/c$RUNS.trace" "$@" >"$TMP/stdout"
+	analyze_json "$TMP/c$RUNS.trace" -q
+}
+
+# A function by name: C names exactly, C++ ones with their parameters.
+is_fn() {
+	echo "(. == \"$1\" or startswith(\"$1(\"))"
+}
+fcalls() { # NAME : its calls
+	jqr "[.time_metrics.functions[] | select(.name | $(is_fn "$1")) | .calls] | add // 0"
+}
+ffield() { # NAME FIELD
+	jqr "[.time_metrics.functions[] | select(.name | $(is_fn "$1")) | .$2] | add // 0"
+}
+edge() { # CALLER CALLEE : calls from CALLER to CALLEE
+	jqr "[.edges[] | select((.caller | $(is_fn "$1")) and (.callee | $(is_fn "$2"))) | .count] | add // 0"
+}
+
+@test "recursion: exact call counts and edges, both modes" {
+	for mode in trace tree; do
+		calls_run $mode "$PROGS/fi_recurse" 20 0 1000
+		assert_eq "$(jqr .time_metrics.mode)" $mode mode
+		assert_eq "$(fcalls fib)" 21891 "fib calls ($mode)"
+		assert_eq "$(fcalls leaf)" 1000 "leaf calls ($mode)"
+		assert_eq "$(fcalls main)" 1 "main calls ($mode)"
+		assert_eq "$(edge fib fib)" 21890 "fib->fib ($mode)"
+		assert_eq "$(edge main fib)" 1 "main->fib ($mode)"
+		assert_eq "$(edge main leaf)" 1000 "main->leaf ($mode)"
+		assert_eq "$(jqr '.time_metrics.functions[] | select(.name == "fib") | .file | endswith("fi_recurse.c")')" true "file"
+		# recursion is not counted twice: fib's total <= main's total
+		jqr '(.time_metrics.functions | map({(.name): .total_ms}) | add) as $t | $t.fib <= $t.main' | grep -qx true
+	done
+}
+
+@test "threads: known call counts per function and per thread, both modes" {
+	for mode in trace tree; do
+		calls_run $mode "$PROGS/fi_threads" 4 5000
+		assert_eq "$(fcalls work)" 20000 "work ($mode)"
+		assert_eq "$(fcalls step)" 40000 "step ($mode)"
+		assert_eq "$(fcalls spawn)" 1 "spawn ($mode)"
+		assert_eq "$(jqr '[.time_metrics.threads[] | select(.name | startswith("worker-")) | .calls] | unique | join(",")')" 15001 "calls per worker ($mode)"
+		assert_eq "$(jqr '[.time_metrics.threads[] | select(.name | startswith("worker-"))] | length')" 4 "workers ($mode)"
+	done
+}
+
+@test "longjmp out of nested frames: exact counts, the stack does not drift" {
+	for mode in trace tree; do
+		calls_run $mode "$PROGS/fi_longjmp" 200
+		for f in outer middle inner after; do
+			assert_eq "$(fcalls $f)" 200 "$f ($mode)"
+		done
+		# abandoned frames are closed: the tree stays small and shallow
+		nodes=$(jqr '[.call_graph | .. | objects | select(has("children"))] | length')
+		[ "$nodes" -le 8 ] || { echo "call tree grew to $nodes nodes ($mode)"; false; }
+		depth=$(jqr '[.call_graph | paths(objects) | length] | max')
+		[ "$depth" -le 12 ] || { echo "call tree depth path $depth ($mode)"; false; }
+		assert_eq "$(jqr .dropped.call_exits_unmatched)" 0 "unmatched exits ($mode)"
+	done
+}
+
+@test "C++ exception through instrumented frames: exact counts" {
+	for mode in trace tree; do
+		calls_run $mode "$PROGS/fi_except" 100
+		grep -qx caught=100 "$TMP/stdout"
+		for f in thrower_outer thrower_mid thrower_leaf after_catch; do
+			assert_eq "$(fcalls $f)" 100 "$f ($mode)"
+		done
+		assert_eq "$(edge thrower_mid thrower_leaf)" 100 "mid->leaf ($mode)"
+		assert_eq "$(edge main after_catch)" 100 "main->after_catch ($mode)"
+	done
+}
+
+@test "known sleep and busy times: inclusive times within 5%, self times add up" {
+	for mode in trace tree; do
+		calls_run $mode "$PROGS/fi_timed" 200 100 1000
+		# as asked, within 5% (10 ms over for a sleep on a busy machine)...
+		assert_within "$(ffield sleeper total_ms)" 200 5 "sleeper ms ($mode)"
+		# ...and as the functions measured themselves, within 2%
+		slept=$(sed -n 's/^sleeper_ms=//p' "$TMP/stdout")
+		spun=$(sed -n 's/^spinner_ms=//p' "$TMP/stdout")
+		assert_within "$(ffield sleeper total_ms)" "$slept" 2 "sleeper vs its own clock ($mode)"
+		assert_within "$(ffield spinner total_ms)" "$spun" 2 "spinner vs its own clock ($mode)"
+		assert_eq "$(fcalls tiny)" 1000 "tiny ($mode)"
+		# the thread's self times add up to its recorded duration
+		self=$(jqr '.time_metrics.threads[0].self_ms')
+		dur=$(jqr '.time_metrics.threads[0].duration_ms')
+		assert_within "$self" "$dur" 3 "main thread self sum vs duration ($mode)"
+		outer=$(jqr '.time_metrics.threads[0].outermost_ms')
+		assert_within "$self" "$outer" 0.01 "self sum vs outermost calls ($mode)"
+	done
+}
+
+@test "instrumented signal handler: every call kept, main's counts exact" {
+	for mode in trace tree; do
+		calls_run $mode "$PROGS/fi_signal" 1000000
+		handled=$(sed -n 's/^handled=//p' "$TMP/stdout")
+		[ "$handled" -gt 0 ]
+		assert_eq "$(fcalls busy)" 1000000 "busy ($mode)"
+		assert_eq "$(fcalls on_signal)" "$handled" "handler calls ($mode)"
+		assert_eq "$(fcalls handler_work)" "$handled" "handler_work ($mode)"
+		assert_eq "$(edge on_signal handler_work)" "$handled" "edge ($mode)"
+		assert_eq "$(jqr .dropped.reentrant_hooks)" 0 "dropped ($mode)"
+	done
+}
+
+@test "depth limit: deeper calls are counted, not lost silently" {
+	for mode in trace tree; do
+		PROFSHIM_CALLS_MAX_DEPTH=100 calls_run $mode "$PROGS/fi_recurse" 10 300 10
+		assert_eq "$(fcalls deep)" 99 "recorded deep ($mode)"
+		assert_eq "$(jqr .dropped.calls_too_deep)" 201 "too deep ($mode)"
+		assert_eq "$(fcalls fib)" 177 "fib after the deep part ($mode)"
+		assert_eq "$(fcalls leaf)" 10 "leaf ($mode)"
+		# the JSON call tree stops at 64 levels (JSON tools reject deeper
+		# nesting) and says so
+		assert_eq "$(jqr '[.call_graph | .. | objects | select(.truncated == true)] | length')" 1 "truncated ($mode)"
+	done
+}
+
+@test "minimum duration filter at record time (trace mode)" {
+	PROFSHIM_CALLS_MIN_NS=1000000 calls_run trace "$PROGS/fi_timed" 20 10 1000
+	assert_eq "$(fcalls tiny)" 0 "tiny calls written"
+	assert_eq "$(jqr .dropped.calls_under_min_duration)" 1000 "dropped short calls"
+	assert_eq "$(fcalls sleeper)" 1 sleeper
+	assert_eq "$(fcalls spinner)" 1 spinner
+	assert_eq "$(edge main sleeper)" 1 "held-back main written before its child"
+	# a sleep is never shorter than asked (the filter is what is tested)
+	awk -v t="$(ffield sleeper total_ms)" 'BEGIN { exit !(t >= 19.9 && t < 1000) }'
+}
+
+@test "trace mode is compact: at most 4 bytes per call" {
+	PROFSHIM_CALLS=trace run_shim "$TMP/c.trace" "$PROGS/fi_recurse" 22 0 100000
+	size=$(stat -c %s "$TMP/c.trace.t1")
+	calls=$((57313 + 100000 + 1))
+	per=$(awk -v s="$size" -v c="$calls" 'BEGIN { printf "%.2f", (s - 4096) / c }')
+	awk -v p="$per" 'BEGIN { exit !(p <= 4) }' || { echo "bytes per call: $per"; false; }
+}
+
+@test "--format=trace: X events per call with names, filters" {
+	PROFSHIM_CALLS=trace run_shim "$TMP/c.trace" "$PROGS/fi_threads" 2 100
+	"$PROFANALYZE" "$TMP/c.trace" --format=trace -o "$TMP/t.json" -q
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X")] | length' "$TMP/t.json")" $((2 + 2 * 301)) "X events"
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "M" and .name == "thread_name")] | length' "$TMP/t.json")" 3 "thread names"
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X" and .name == "step")] | length' "$TMP/t.json")" 400 "step events"
+	# depth 1: only the outermost call of each thread
+	"$PROFANALYZE" "$TMP/c.trace" --format=trace --depth=1 -o "$TMP/t.json" -q
+	assert_eq "$(jq -r '[.traceEvents[] | select(.ph == "X") | .name] | sort | join(",")' "$TMP/t.json")" "main,worker,worker" "depth 1"
+	# one thread
+	tid=$(jq -r '[.traceEvents[] | select(.ph == "M" and (.args.name | startswith("worker-0")))][0].tid' "$TMP/t.json")
+	"$PROFANALYZE" "$TMP/c.trace" --format=trace --thread="$tid" -o "$TMP/t.json" -q
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X") | .tid] | unique | length' "$TMP/t.json")" 1 "one thread"
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X")] | length' "$TMP/t.json")" 301 "its calls"
+	# minimum duration keeps only calls that long
+	"$PROFANALYZE" "$TMP/c.trace" --format=trace --min-duration=100000 -o "$TMP/t.json" -q
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X")] | length' "$TMP/t.json")" 0 "none 100 ms long"
+	# time range: nothing after the end
+	"$PROFANALYZE" "$TMP/c.trace" --format=trace --from=100000 -o "$TMP/t.json" -q
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X")] | length' "$TMP/t.json")" 0 "from after the end"
+}
+
+@test "--format=trace of a tree-mode recording says why it cannot" {
+	PROFSHIM_CALLS=tree run_shim "$TMP/c.trace" "$PROGS/fi_recurse" 5
+	run "$PROFANALYZE" "$TMP/c.trace" --format=trace -o "$TMP/t.json" -q
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"PROFSHIM_CALLS=trace"* ]]
+}
+
+@test "--format=speedscope: one evented profile per thread, balanced events" {
+	PROFSHIM_CALLS=trace run_shim "$TMP/c.trace" "$PROGS/fi_threads" 2 50
+	"$PROFANALYZE" "$TMP/c.trace" --format=speedscope --data=calls -o "$TMP/s.json" -q
+	assert_eq "$(jq '.profiles | length' "$TMP/s.json")" 3 profiles
+	assert_eq "$(jq '[.profiles[] | .type] | unique | join(",")' -r "$TMP/s.json")" evented type
+	assert_eq "$(jq '[.profiles[] | ([.events[] | select(.type == "O")] | length) == ([.events[] | select(.type == "C")] | length)] | all' "$TMP/s.json")" true balanced
+	assert_eq "$(jq '[.profiles[] | [.events[].at] | . == sort] | all' "$TMP/s.json")" true "time order"
+	assert_eq "$(jq '[.profiles[].events[] | select(.type == "O")] | length' "$TMP/s.json")" $((2 + 2 * 151)) opens
+	# tree mode: a sampled profile of self times
+	PROFSHIM_CALLS=tree run_shim "$TMP/d.trace" "$PROGS/fi_threads" 2 50
+	"$PROFANALYZE" "$TMP/d.trace" --format=speedscope --data=calls -o "$TMP/s.json" -q
+	assert_eq "$(jq -r '.profiles[0].type' "$TMP/s.json")" sampled "tree mode"
+	assert_eq "$(jq '.profiles[0] | (.samples | length) == (.weights | length)' "$TMP/s.json")" true samples
+}
+
+@test "--format=folded: stacks by self time" {
+	PROFSHIM_CALLS=tree run_shim "$TMP/c.trace" "$PROGS/fi_timed" 100 20 10
+	"$PROFANALYZE" "$TMP/c.trace" --format=folded --data=calls -o "$TMP/f.txt" -q
+	grep -qE '^main;sleeper [0-9]+$' "$TMP/f.txt"
+	! grep -vE '^[^ ]+ [0-9]+$' "$TMP/f.txt"
+	us=$(sed -n 's/^main;sleeper //p' "$TMP/f.txt")
+	assert_within "$us" 100000 10 "sleeper self us"
+}
+
+@test "text report: tables, callers and callees, the call tree" {
+	PROFSHIM_CALLS=trace run_shim "$TMP/c.trace" "$PROGS/fi_timed" 20 10 100
+	"$PROFANALYZE" "$TMP/c.trace" -o "$TMP/r.txt" -q
+	grep -q "Top functions by total (inclusive) time" "$TMP/r.txt"
+	grep -q "Top functions by self time" "$TMP/r.txt"
+	grep -q "p95 us" "$TMP/r.txt"
+	grep -q "called by: main (1)" "$TMP/r.txt"
+	grep -qE '^main \([0-9.]+ms, 1 call\)$' "$TMP/r.txt"
+	grep -qE '^  ├─ sleeper \(' "$TMP/r.txt"
+	grep -qE '^  └─ ' "$TMP/r.txt"
+	"$PROFANALYZE" "$TMP/c.trace" --depth=1 -o "$TMP/r.txt" -q
+	! grep -q '├─ sleeper' "$TMP/r.txt"
+	grep -q 'below --depth' "$TMP/r.txt"
+}
+
+@test "bad PROFSHIM_CALLS value: one message, the program runs unchanged" {
+	PROFSHIM_CALLS=bogus run run_shim "$TMP/c.trace" "$PROGS/fi_recurse" 10
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"PROFSHIM_CALLS"* ]]
+	[[ "$output" == *"fib(10)=55"* ]]
+}
+
+@test "calls off (PROFSHIM_RECORD without calls): no call data" {
+	PROFSHIM_RECORD=mem run_shim "$TMP/c.trace" "$PROGS/fi_recurse" 10
+	analyze_json "$TMP/c.trace" -q
+	assert_eq "$(jqr '.time_metrics // "none"')" none "no time_metrics"
+}
+
+@test "percentiles: ordered, within min and max, also past the reservoir" {
+	for mode in trace tree; do
+		calls_run $mode "$PROGS/fi_recurse" 25 0 100000
+		assert_eq "$(fcalls fib)" 242785 "fib ($mode)"
+		assert_eq "$(jqr '[.time_metrics.functions[] | .min_us <= .p50_us + 1e-9 and .p50_us <= .p95_us + 1e-9 and .p95_us <= .p99_us + 1e-9 and .p99_us <= .max_us + 1e-9] | all')" true "order ($mode)"
+		assert_eq "$(jqr '[.time_metrics.functions[] | .avg_us >= .min_us - 1e-9 and .avg_us <= .max_us + 1e-9] | all')" true "avg ($mode)"
+	done
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Calls recorder benchmark (tools/bench-calls.sh runs it).
+
+For one -finstrument-functions binary: the instrumented binary alone
+(glibc's empty hooks: the baseline), profshim in tree and in trace mode,
+and `uftrace record`, run interleaved, median of several rounds. Then, from
+one more recording each: calls, trace bytes per call, and the time to
+analyze (profanalyze text report vs `uftrace report`) per million calls.
+
+usage: calls_bench.py --runs N --label NAME --plain BIN --instrumented BIN ARGS...
+"""
+import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from measure import run_once  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SHIM = os.path.join(ROOT, "build", "libprofshim.so")
+ANALYZE = os.path.join(ROOT, "build", "profanalyze")
+
+
+def files_size(prefix):
+    d, base = os.path.split(prefix)
+    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.startswith(base))
+
+
+def dir_size(d):
+    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(d) for f in fs)
+
+
+def timed(cmd):
+    t0 = time.perf_counter()
+    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--plain", required=True)
+    ap.add_argument("--instrumented", required=True)
+    ap.add_argument("args", nargs="*")
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="profshim-bench-calls.")
+    args = " ".join(a.args)
+    have_uftrace = shutil.which("uftrace") is not None
+
+    def shim(mode, out):
+        return (f"rm -rf {tmp}/{out}*; PROFSHIM_RECORD=calls PROFSHIM_CALLS={mode} PROFSHIM_QUIET=1 "
+                f"PROFSHIM_OUTPUT={tmp}/{out} LD_PRELOAD={SHIM} {a.instrumented} {args}")
+
+    cmds = [
+        ("instrumented (baseline)", f"{a.instrumented} {args}"),
+        ("plain build", f"{a.plain} {args}"),
+        ("profshim tree", shim("tree", "tree.trace")),
+        ("profshim trace", shim("trace", "trace.trace")),
+    ]
+    if have_uftrace:
+        cmds.append(("uftrace record", f"rm -rf {tmp}/uft; uftrace record -d {tmp}/uft {a.instrumented} {args}"))
+    try:
+        walls = {l: [] for l, _ in cmds}
+        for _, c in cmds:
+            run_once(c)  # warm-up
+        for _ in range(a.runs):
+            for l, c in cmds:
+                walls[l].append(run_once(c)[0])
+        med = {l: statistics.median(v) for l, v in walls.items()}
+        base = med[cmds[0][0]]
+
+        # what the last recordings hold
+        rep = json.loads(subprocess.run([ANALYZE, f"{tmp}/trace.trace", "--format=json", "-q"],
+                                        check=True, capture_output=True, text=True).stdout)
+        calls = rep["time_metrics"]["calls"]
+        trace_bytes = files_size(f"{tmp}/trace.trace")
+        tree_bytes = files_size(f"{tmp}/tree.trace")
+        t_an = statistics.median(timed(f"{ANALYZE} {tmp}/trace.trace -q") for _ in range(3))
+        t_an_tree = statistics.median(timed(f"{ANALYZE} {tmp}/tree.trace -q") for _ in range(3))
+
+        print(f"== calls: {a.label}: {calls / 1e6:.2f} M calls, median of {a.runs} interleaved runs")
+        print(f"{'run':<26} {'wall s':>8} {'x instr':>8} {'ns/call extra':>14}")
+        for l, _ in cmds:
+            extra = (med[l] - base) / calls * 1e9 if calls else 0
+            print(f"{l:<26} {med[l]:8.3f} {med[l] / base:8.2f} {extra:14.1f}")
+        print(f"trace bytes per call: profshim trace {trace_bytes / calls:.2f}, "
+              f"profshim tree {tree_bytes / calls:.4f} (whole files)", end="")
+        if have_uftrace:
+            ub = dir_size(f"{tmp}/uft")
+            print(f", uftrace {ub / calls:.2f}")
+        else:
+            print()
+        print(f"analysis per million calls: profanalyze (trace mode, text report) "
+              f"{t_an / calls * 1e6 * 1e3:.1f} ms, (tree mode) {t_an_tree / calls * 1e6 * 1e3:.2f} ms", end="")
+        if have_uftrace:
+            t_u = statistics.median(timed(f"uftrace report -d {tmp}/uft") for _ in range(3))
+            print(f", uftrace report {t_u / calls * 1e6 * 1e3:.1f} ms (profanalyze {t_u / t_an:.1f}x faster)")
+        else:
+            print()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -466,8 +466,20 @@ static void percentiles(struct call_func *f)
 		f->min = 0;
 }
 
+/* Calls still open when a thread's data ends without a THREAD_END (exec,
+ * a killed process) end with the thread. */
+static void close_open_calls(struct call_model *m)
+{
+	for (size_t i = 0; i < m->stacks.len && i < m->s->threads.len; i++) {
+		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
+		while (STACK_AT(m, i)->len)
+			close_call(m, t, t->end_ticks);
+	}
+}
+
 void call_model_finish(struct call_model *m, const struct pa_models *pm)
 {
+	close_open_calls(m);
 	if (!m->from_trace)
 		load_trees(m);
 	else if (m->s->threads.len)

@@ -183,6 +183,10 @@ static int decode_ext(struct decoder *d, uint64_t ext, struct pa_event *ev)
 	case PST_X_CCT_NODE:
 		rc = decode_cct_node(d);
 		break;
+	case PST_X_CCT_END:
+		pa_cct_commit(&d->t->cct, &d->t->cct_done);
+		d->t->cct_marked = true;
+		break;
 	default:
 		break; /* newer kinds: skipped by length */
 	}
@@ -424,6 +428,7 @@ int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_er
 			t->end_ticks = s->end_ticks;
 		for (unsigned c = 0; c < PST_C_COUNTER_MAX; c++)
 			s->counters[c] += t->counters[c];
+		pa_cct_settle(s, t);
 	}
 	sort_markers(s);
 out:

@@ -38,6 +38,7 @@ struct call_model *call_model_new(struct pa_session *s, const struct pa_options 
 	pa_pairmap_init(&m->node_index);
 	pa_pairmap_init(&m->edge_index);
 	pa_vec_push(&m->nodes); /* root */
+	m->child_cache = pa_xcalloc(CALL_CHILD_CACHE, sizeof(*m->child_cache));
 	m->keep_spans = o && (o->format == PA_FMT_TRACE || o->format == PA_FMT_SPEEDSCOPE);
 	m->rng = 0x853c49e6748fea9bull;
 	return m;
@@ -69,21 +70,31 @@ static inline struct call_node *node_at(struct call_model *m, uint32_t i)
 	return NODE_AT(m, i);
 }
 
-/* The merged tree's child of parent for func, created when new. */
+static inline struct call_child_slot *child_slot(struct call_model *m, uint32_t parent,
+						     uint32_t func)
+{
+	uint32_t h = (parent * 0x9e3779b1u) ^ (func * 0x85ebca77u);
+	return &m->child_cache[(h ^ (h >> 15)) & (CALL_CHILD_CACHE - 1)];
+}
+
+/* The merged tree's child of parent for func, created when new. The
+ * parent's last child is the usual hit; a direct-mapped cache the next
+ * (a parser alternates between many children of one node); the index
+ * is the authority. */
 static uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
 {
 	struct call_node *pn = NODE_AT(m, parent);
 	uint32_t last = pn->last_child;
 	if (last && NODE_AT(m, last)->func == func)
 		return last;
-	/* most nodes have a few children: look through them first */
-	int steps = 0;
-	for (uint32_t c = pn->first_child; c && steps < 8; c = NODE_AT(m, c)->next_sibling, steps++)
-		if (NODE_AT(m, c)->func == func)
-			return pn->last_child = c;
-	uint32_t id = steps < 8 ? 0 : pa_pairmap_get(&m->node_index, parent, func);
-	if (id)
+	struct call_child_slot *cs = child_slot(m, parent, func);
+	if (cs->node && cs->parent == parent && cs->func == func)
+		return pn->last_child = cs->node;
+	uint32_t id = pa_pairmap_get(&m->node_index, parent, func);
+	if (id) {
+		*cs = (struct call_child_slot){ parent, func, id };
 		return NODE_AT(m, parent)->last_child = id;
+	}
 	struct call_node *n = pa_vec_push(&m->nodes);
 	id = (uint32_t)(m->nodes.len - 1);
 	n->func = func;
@@ -92,6 +103,7 @@ static uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
 	n->next_sibling = p->first_child;
 	p->first_child = id;
 	pa_pairmap_put(&m->node_index, parent, func, id);
+	*child_slot(m, parent, func) = (struct call_child_slot){ parent, func, id };
 	return p->last_child = id;
 }
 
@@ -153,13 +165,39 @@ static double random_unit(struct call_model *m)
 	return ((double)(next_random(m) >> 11) + 0.5) / 9007199254740992.0;
 }
 
+/* Natural log of x > 0 to about 1e-7 relative: enough to draw random skips,
+ * at a fraction of libm's cost (a long trace draws millions). */
+static inline double fast_log(double x)
+{
+	uint64_t b;
+	memcpy(&b, &x, sizeof(b));
+	int e = (int)((b >> 52) & 0x7ff) - 1023;
+	b = (b & 0xfffffffffffffull) | 0x3ff0000000000000ull;
+	double mant;
+	memcpy(&mant, &b, sizeof(mant)); /* [1, 2) */
+	if (mant > 1.4142135623730951) {
+		mant *= 0.5;
+		e++;
+	}
+	/* log(m) = 2 atanh(s), s = (m-1)/(m+1), |s| < 0.172 */
+	double s = (mant - 1) / (mant + 1), s2 = s * s;
+	double series = 1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9))));
+	return e * 0.6931471805599453 + 2 * s * series;
+}
+
 /* Reservoir sampling with skips (Li's "Algorithm L"): after the first
  * CALL_MAX_DURATIONS durations, the next one to keep is drawn ahead, so a
  * call that is not kept costs one comparison. */
 static void reservoir_skip(struct call_model *m, struct call_func *f)
 {
-	f->res_w *= exp(log(random_unit(m)) / CALL_MAX_DURATIONS);
-	f->res_next += (uint64_t)floor(log(random_unit(m)) / log1p(-f->res_w)) + 1;
+	/* w *= u^(1/k): the exponent is tiny, so exp by its series */
+	double y = fast_log(random_unit(m)) / CALL_MAX_DURATIONS;
+	f->res_w *= 1 + y * (1 + y * (0.5 + y * (1.0 / 6)));
+	double q = 1 - f->res_w;
+	if (q <= 0)
+		q = 1e-300;
+	double skip = floor(fast_log(random_unit(m)) / fast_log(q < 1 ? q : 0.999999));
+	f->res_next += (skip < 1e18 ? (uint64_t)skip : (uint64_t)1e18) + 1;
 }
 
 static __attribute__((noinline)) void reservoir_keep(struct call_model *m, struct call_func *f,
@@ -466,8 +504,20 @@ static void percentiles(struct call_func *f)
 		f->min = 0;
 }
 
+/* Calls still open when a thread's data ends without a THREAD_END (exec,
+ * a killed process) end with the thread. */
+static void close_open_calls(struct call_model *m)
+{
+	for (size_t i = 0; i < m->stacks.len && i < m->s->threads.len; i++) {
+		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
+		while (STACK_AT(m, i)->len)
+			close_call(m, t, t->end_ticks);
+	}
+}
+
 void call_model_finish(struct call_model *m, const struct pa_models *pm)
 {
+	close_open_calls(m);
 	if (!m->from_trace)
 		load_trees(m);
 	else if (m->s->threads.len)
@@ -498,6 +548,7 @@ void call_model_free(struct call_model *m)
 {
 	if (!m)
 		return;
+	free(m->child_cache);
 	for (size_t i = 0; i < m->funcs.len; i++)
 		pa_vec_free(&((struct call_func *)pa_vec_at(&m->funcs, i))->durs);
 	for (size_t i = 0; i < m->stacks.len; i++)

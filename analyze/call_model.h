@@ -76,6 +76,12 @@ struct pa_frame;
 struct pa_trace_out;
 struct pa_speedscope;
 
+/* A direct-mapped cache of (parent, func) -> node of the merged tree. */
+#define CALL_CHILD_CACHE (1u << 14)
+struct call_child_slot {
+	uint32_t parent, func, node; /* node 0 = empty */
+};
+
 struct call_model {
 	struct pa_session *s;
 	const struct pa_options *o;
@@ -92,6 +98,7 @@ struct call_model {
 	bool keep_spans;
 	struct pa_vec spans;      /* struct call_span */
 	uint64_t rng;
+	struct call_child_slot *child_cache; /* [CALL_CHILD_CACHE] */
 };
 
 struct call_model *call_model_new(struct pa_session *s, const struct pa_options *o);

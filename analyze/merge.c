@@ -54,16 +54,14 @@ static uint32_t *local_slot(struct pa_vec *map, uint64_t id)
 	return pa_vec_at(map, (size_t)id);
 }
 
-static int lookup_local(struct decoder *d, struct pa_vec *map, uint64_t id, uint32_t *out,
-			const char *what)
+static inline int lookup_local(struct decoder *d, struct pa_vec *map, uint64_t id,
+			       uint32_t *out, const char *what)
 {
-	if (id == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (id >= map->len || !*(uint32_t *)pa_vec_at(map, (size_t)id))
+	/* every event of a call trace comes through here: index directly */
+	uint32_t v = id < map->len ? ((const uint32_t *)map->items)[id] : 0;
+	if (__builtin_expect(!v && id != 0, 0))
 		return bad(d, "%s id %llu used before it is defined", what, (unsigned long long)id);
-	*out = *(uint32_t *)pa_vec_at(map, (size_t)id);
+	*out = v;
 	return 0;
 }
 
@@ -75,7 +73,7 @@ static int define_stack(struct decoder *d, uint64_t id)
 	if (id == 0 || id >= MAX_LOCAL_ID || parent_local >= id)
 		return bad(d, "bad stack node %llu (parent %llu)", (unsigned long long)id,
 			   (unsigned long long)parent_local);
-	uint32_t parent;
+	uint32_t parent = 0;
 	if (lookup_local(d, &d->t->stack_map, parent_local, &parent, "stack node"))
 		return -1;
 	struct pa_session *s = d->s;
@@ -183,6 +181,10 @@ static int decode_ext(struct decoder *d, uint64_t ext, struct pa_event *ev)
 	case PST_X_CCT_NODE:
 		rc = decode_cct_node(d);
 		break;
+	case PST_X_CCT_END:
+		pa_cct_commit(&d->t->cct, &d->t->cct_done);
+		d->t->cct_marked = true;
+		break;
 	default:
 		break; /* newer kinds: skipped by length */
 	}
@@ -237,7 +239,8 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 		unsigned kind = (unsigned)(tag & PST_KIND_MASK);
 		uint64_t value = tag >> PST_KIND_BITS;
 		t->events++;
-		memset(ev, 0, sizeof(*ev));
+		/* no memset: each kind sets the fields it defines (the hot
+		 * ENTER and EXIT records have one or none) */
 		ev->kind = kind;
 		ev->thread = t;
 		int rc = 1;
@@ -409,7 +412,8 @@ int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_er
 		}
 		if (r == 0)
 			heap[0] = heap[--n];
-		sift_down(heap, n, 0);
+		if (n > 1) /* one thread left (or one at all): nothing to order */
+			sift_down(heap, n, 0);
 	}
 	if (prog.events > 0xfffff && time(NULL) - started >= 1) {
 		prog.done = prog.total;
@@ -424,6 +428,7 @@ int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_er
 			t->end_ticks = s->end_ticks;
 		for (unsigned c = 0; c < PST_C_COUNTER_MAX; c++)
 			s->counters[c] += t->counters[c];
+		pa_cct_settle(s, t);
 	}
 	sort_markers(s);
 out:

@@ -38,7 +38,7 @@ void summary_model_event(struct summary_model *m, const struct pa_event *ev)
 	if (ev->kind < NKINDS && kind_names[ev->kind])
 		m->by_kind[ev->kind]++;
 	if (ev->kind != PA_EV_THREAD_END)
-		(*(uint64_t *)pa_vec_at(&m->thread_events, ev->thread->index))++;
+		((uint64_t *)m->thread_events.items)[ev->thread->index]++;
 }
 
 void summary_model_free(struct summary_model *m)

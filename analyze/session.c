@@ -261,6 +261,7 @@ static int parse_thread_file(struct proc_parse *pp, struct pa_cursor *c)
 	memcpy(t->path, s->path, plen);
 	strcpy(t->path + plen, buf);
 	pa_vec_init(&t->cct, sizeof(struct pa_cct_node));
+	pa_vec_init(&t->cct_live, sizeof(struct pa_cct_node));
 	pa_vec_init(&t->stack_map, sizeof(uint32_t));
 	pa_vec_init(&t->func_map, sizeof(uint32_t));
 	*(struct pa_thread **)pa_vec_push(&s->threads) = t;
@@ -293,6 +294,89 @@ static int parse_counters(struct proc_parse *pp, struct pa_cursor *c)
 			t->counters[id] = v;
 	}
 	return 0;
+}
+
+static uint32_t session_func(struct pa_session *s, uint64_t addr)
+{
+	uint32_t f = pa_pairmap_get(&s->func_index, addr, 0);
+	if (!f) {
+		((struct pa_func *)pa_vec_push(&s->funcs))->addr = addr;
+		f = (uint32_t)(s->funcs.len - 1);
+		pa_pairmap_put(&s->func_index, addr, 0, f);
+	}
+	return f;
+}
+
+/* A call tree node of a thread still running at the end (CCT_LIVE). */
+static int parse_cct_live(struct proc_parse *pp, struct pa_cursor *c)
+{
+	struct pa_cct_node n;
+	memset(&n, 0, sizeof(n));
+	uint64_t seq, addr, nb;
+	GET(c, &seq);
+	GET(c, &n.id);
+	GET(c, &n.parent);
+	GET(c, &addr);
+	GET(c, &n.calls);
+	GET(c, &n.incl_ticks);
+	GET(c, &n.excl_ticks);
+	GET(c, &n.min_ticks);
+	GET(c, &n.max_ticks);
+	GET(c, &nb);
+	if (nb > 64)
+		return fail(pp->err, pp->path, pp->base, "call tree node with %llu histogram buckets",
+			    (unsigned long long)nb);
+	n.nbuckets = (uint32_t)nb;
+	for (unsigned i = 0; i < nb; i++)
+		GET(c, &n.buckets[i]);
+	struct pa_thread *t = thread_by_seq(pp->s, seq);
+	if (!t)
+		return fail(pp->err, pp->path, pp->base, "call tree of thread %llu, which never started",
+			    (unsigned long long)seq);
+	n.func = session_func(pp->s, addr);
+	*(struct pa_cct_node *)pa_vec_push(&t->cct_live) = n;
+	return 0;
+}
+
+static int parse_cct_live_end(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t seq;
+	GET(c, &seq);
+	struct pa_thread *t = thread_by_seq(pp->s, seq);
+	if (!t)
+		return fail(pp->err, pp->path, pp->base, "call tree of thread %llu, which never started",
+			    (unsigned long long)seq);
+	pa_cct_commit(&t->cct_live, &t->cct_live_done);
+	t->cct_live_marked = true;
+	return 0;
+}
+
+void pa_cct_commit(struct pa_vec *v, size_t *done)
+{
+	size_t n = v->len - *done;
+	if (*done)
+		memmove(v->items, (char *)v->items + *done * v->item, n * v->item);
+	v->len = n;
+	*done = n;
+}
+
+void pa_cct_settle(struct pa_session *s, struct pa_thread *t)
+{
+	if (t->cct_marked && t->cct.len > t->cct_done) {
+		pa_warn(s, "thread %u: its last call tree snapshot is cut short; the previous one is used",
+			t->seq);
+		t->cct.len = t->cct_done;
+	}
+	t->cct_live.len = t->cct_live_marked ? t->cct_live_done : 0;
+	if (!t->cct_marked && t->cct_live.len) {
+		if (t->cct.len)
+			pa_warn(s, "thread %u: its call tree is cut short; the one the process "
+				   "wrote at its end is used", t->seq);
+		struct pa_vec tmp = t->cct;
+		t->cct = t->cct_live;
+		t->cct_live = tmp;
+	}
+	t->cct_live.len = 0;
 }
 
 /* A thread's end and last name: the fallback when its own file lost them. */
@@ -381,6 +465,10 @@ static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_curs
 		return parse_cpu_timer(pp, c);
 	case PST_X_MEM_CONFIG:
 		return parse_mem_config(pp, c);
+	case PST_X_CCT_LIVE:
+		return parse_cct_live(pp, c);
+	case PST_X_CCT_LIVE_END:
+		return parse_cct_live_end(pp, c);
 	default:
 		return 0; /* newer record kinds are skippable */
 	}
@@ -505,6 +593,7 @@ void pa_session_close(struct pa_session *s)
 		if (t->map)
 			munmap((void *)t->map, t->map_len);
 		pa_vec_free(&t->cct);
+		pa_vec_free(&t->cct_live);
 		pa_vec_free(&t->stack_map);
 		pa_vec_free(&t->func_map);
 		free(t->path);

@@ -90,6 +90,13 @@ struct pa_thread {
 	uint64_t events;      /* records decoded */
 	uint64_t counters[PST_C_COUNTER_MAX];
 	struct pa_vec cct;    /* struct pa_cct_node */
+	/* Call tree snapshots (see CALL TREE SNAPSHOTS in profshim_trace.h):
+	 * while reading, cct holds the last complete snapshot (its first
+	 * cct_done nodes) and the one being read; pa_session_run leaves only
+	 * the chosen tree in cct. cct_live: the same from the process file. */
+	size_t cct_done, cct_live_done;
+	bool cct_marked, cct_live_marked; /* a complete snapshot was seen */
+	struct pa_vec cct_live;
 	/* decode state, private to decode.c */
 	const uint8_t *data;
 	size_t data_len, pos;
@@ -188,6 +195,13 @@ typedef void (*pa_event_fn)(const struct pa_event *ev, void *ctx);
  * the events that use them; CCT nodes land in thread->cct. Returns 0, or
  * -1 with *err (a malformed record; a torn tail is only a warning). */
 int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_error *err);
+
+/* A call tree snapshot ends: its nodes, after the first *done ones, replace
+ * those. */
+void pa_cct_commit(struct pa_vec *v, size_t *done);
+/* After reading: choose thread t's call tree (its own last complete
+ * snapshot, else the process file's, else an unterminated one). */
+void pa_cct_settle(struct pa_session *s, struct pa_thread *t);
 
 /* Time conversions. */
 double pa_ticks_to_ns(const struct pa_session *s, uint64_t ticks); /* interval */

@@ -69,6 +69,7 @@
  *                   excl ticks, min ticks, max ticks, nbuckets, buckets...
  *                   (calling-context tree of PROFSHIM_CALLS=tree; bucket i
  *                   counts calls of duration in [2^(i-1), 2^i) ticks)
+ *     CCT_END       node count   (ends a complete snapshot of the tree)
  *   Process file:
  *     PROCESS_INFO  pid, ppid, clock kind (enum pst_clock), ticks per
  *                   second (x1000, an integer), start ticks, start mono ns,
@@ -88,6 +89,38 @@
  *     MEM_CONFIG    sample bytes, rss ms    (memory recorder settings:
  *                   sample bytes = PROFSHIM_MEM_SAMPLE mean, 0 = every
  *                   allocation recorded; rss ms = RSS interval, 0 = off)
+ *     CCT_LIVE      seq, node id, parent id, function address, then as
+ *                   CCT_NODE from calls on: a node of the calling-context
+ *                   tree of thread `seq`, still running when the process
+ *                   ended or exec'd (see CALL TREE SNAPSHOTS)
+ *     CCT_LIVE_END  seq, node count   (ends a complete CCT_LIVE snapshot)
+ *
+ * CALL TREE SNAPSHOTS (PROFSHIM_CALLS=tree)
+ *   A thread's tree is written as a full snapshot: CCT_NODE records (ids in
+ *   creation order, parents first) followed by CCT_END. A thread writes one
+ *   at its end and one before exec; when exec fails it records on and its
+ *   end writes another. Readers use the LAST snapshot closed by CCT_END (never
+ *   the sum); nodes after the last CCT_END are a torn snapshot and are
+ *   ignored. Files without any CCT_END (older writers) hold one snapshot.
+ *   Calls still open at a snapshot count as calls ending at that moment
+ *   (as at a thread's end, where they are closed).
+ *
+ *   Threads still running when the process exits (or exec's) cannot write
+ *   into their own files: the thread that ends the process writes their
+ *   trees into the process file as CCT_LIVE records with the thread's seq,
+ *   closed by CCT_LIVE_END (last complete snapshot per seq wins, as above).
+ *   It reads the other thread's tree while that thread may still be
+ *   running: the tables are never unmapped while the process lives, so the
+ *   read is safe, but a call being counted at that instant may be missing
+ *   or half counted (e.g. counted in calls, not yet in incl). Readers use a
+ *   CCT_LIVE tree only when the thread's own file has no tree.
+ *
+ * FORK
+ *   A forked child's thread starts a new thread file but keeps the calls
+ *   that were open at fork time open: in trace mode its file starts with
+ *   ENTER records for them, at the child's start; in tree mode its tree
+ *   starts with their path, one call each, timed from the child's start.
+ *   Exits of those calls in the child are then matched, not unmatched.
  *
  * MEMORY SAMPLING (MEM_CONFIG sample bytes = M > 0)
  *   Only sampled allocations are written (a Poisson process over bytes with
@@ -151,6 +184,7 @@ enum pst_ext {
 	PST_X_THREAD_END = 2,
 	PST_X_COUNTERS = 3,
 	PST_X_CCT_NODE = 4,
+	PST_X_CCT_END = 5,
 	PST_X_PROCESS_INFO = 16,
 	PST_X_CLOCK_SYNC = 17,
 	PST_X_MODULES_BEGIN = 18,
@@ -160,6 +194,8 @@ enum pst_ext {
 	PST_X_CPU_TIMER = 22,
 	PST_X_THREAD_EXIT = 23,
 	PST_X_MEM_CONFIG = 24,
+	PST_X_CCT_LIVE = 25,
+	PST_X_CCT_LIVE_END = 26,
 };
 
 enum pst_alloc_fn {

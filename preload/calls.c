@@ -47,6 +47,7 @@
  * restore errno), no lock, no allocation.
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <string.h>
 
 #include "calls.h"
@@ -118,7 +119,23 @@ struct ps_calls_thread {
 	uint32_t nnodes, node_cap;
 	uint32_t *index;
 	uint32_t index_mask;
+	/* Node arrays replaced by bigger ones: kept mapped as long as this
+	 * state exists (another thread may be reading the tree for a live
+	 * snapshot, see ps_calls_write_live). At most log2(max/initial). */
+	struct {
+		void *p;
+		size_t bytes;
+	} retired[24];
+	uint32_t nretired;
+	struct ps_calls_thread *pool_next; /* free list of ended threads' states */
 };
+
+/* States of ended threads, reused by new ones: never unmapped, so a live
+ * snapshot reading a state that just ended stays memory-safe, and a
+ * program making many short threads keeps a bounded number of them (as
+ * many as ran at once). Taken at thread start and end only. */
+static struct ps_calls_thread *pool_head;
+static int pool_lock;
 
 /* ------------------------------------------------------------------ */
 /* small tables                                                        */
@@ -259,9 +276,15 @@ static int nodes_grow(struct ps_calls_thread *c)
 		return -1;
 	if (c->nodes) {
 		memcpy(n, c->nodes, (size_t)c->nnodes * sizeof(*n));
-		table_free(c->nodes, (size_t)c->node_cap * sizeof(*n));
+		if (c->nretired < sizeof(c->retired) / sizeof(c->retired[0])) {
+			c->retired[c->nretired].p = c->nodes;
+			c->retired[c->nretired].bytes = (size_t)c->node_cap * sizeof(*n);
+			c->nretired++;
+		}
 	}
-	c->nodes = n;
+	/* A reader on another thread loads nnodes, then nodes: the new array
+	 * is complete before it is published, and arrays only grow. */
+	__atomic_store_n(&c->nodes, n, __ATOMIC_RELEASE);
 	c->node_cap = ncap;
 	return 0;
 }
@@ -309,12 +332,14 @@ static COLD uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, 
 			return CCT_UNTRACKED;
 		return cct_child_slow(c, parent, fn);
 	}
-	uint32_t id = c->nnodes++;
+	uint32_t id = c->nnodes;
 	struct cct_node *nd = &c->nodes[id];
 	memset(nd, 0, sizeof(*nd));
 	nd->fn = fn;
 	nd->parent = parent;
 	nd->min = UINT64_MAX;
+	/* the node is whole before a live snapshot can see it */
+	__atomic_store_n(&c->nnodes, id + 1, __ATOMIC_RELEASE);
 	c->index[j] = id;
 	return c->nodes[parent].last_child = id;
 }
@@ -335,15 +360,12 @@ static HOT unsigned duration_bucket(uint64_t d)
 	return b < CCT_BUCKETS ? b : CCT_BUCKETS - 1;
 }
 
-/* Account a finished call of frame f into its node. */
-static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *f, uint64_t dur)
+/* Account a finished call of `dur` ticks, `excl` of them its own. */
+static HOT void node_account(struct cct_node *n, uint64_t dur, uint64_t excl)
 {
-	if (PS_UNLIKELY(f->node == CCT_UNTRACKED))
-		return;
-	struct cct_node *n = &c->nodes[f->node];
 	n->calls++;
 	n->incl += dur;
-	n->excl += dur > f->child ? dur - f->child : 0;
+	n->excl += excl;
 	if (dur < n->min)
 		n->min = dur;
 	if (dur > n->max)
@@ -352,18 +374,102 @@ static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *
 	*h += *h != UINT32_MAX;
 }
 
+/* Account a finished call of frame f into its node. */
+static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *f, uint64_t dur)
+{
+	if (PS_UNLIKELY(f->node == CCT_UNTRACKED))
+		return;
+	node_account(&c->nodes[f->node], dur, dur > f->child ? dur - f->child : 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* per-thread state                                                    */
 
-static struct ps_calls_thread *calls_create(struct ps_thread *t)
+static void pool_lock_take(void)
 {
-	struct ps_calls_thread *c = table_alloc(sizeof(*c));
+	while (__atomic_exchange_n(&pool_lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void pool_put(struct ps_calls_thread *c)
+{
+	pool_lock_take();
+	c->pool_next = pool_head;
+	pool_head = c;
+	__atomic_store_n(&pool_lock, 0, __ATOMIC_RELEASE);
+}
+
+static struct ps_calls_thread *pool_get(void)
+{
+	if (!__atomic_load_n(&pool_head, __ATOMIC_RELAXED))
+		return NULL;
+	pool_lock_take();
+	struct ps_calls_thread *c = pool_head;
+	if (c)
+		pool_head = c->pool_next;
+	__atomic_store_n(&pool_lock, 0, __ATOMIC_RELEASE);
+	return c;
+}
+
+/* An empty function table: this thread file has no FUNC records yet. */
+static void funcs_clear(struct ps_calls_thread *c)
+{
+	memset(c->funcs, 0, (c->func_mask + 1) * sizeof(struct func_slot));
+	c->func_used = 0;
+	c->nfuncs = 0;
+	c->unknown_id = 0;
+}
+
+/* An empty tree: the root alone. Keeps the tables' sizes. */
+static int tree_clear(struct ps_calls_thread *c)
+{
+	if (!c->nodes && nodes_grow(c))
+		return -1;
+	if (!c->index && index_grow(c))
+		return -1;
+	__atomic_store_n(&c->nnodes, 1, __ATOMIC_RELEASE);
+	memset(&c->nodes[0], 0, sizeof(c->nodes[0]));
+	memset(c->index, 0, (c->index_mask + 1) * sizeof(uint32_t));
+	return 0;
+}
+
+/* A state with empty stack and tables: a pooled one, else new pages. */
+static struct ps_calls_thread *calls_state(void)
+{
+	struct ps_calls_thread *c = pool_get();
+	if (c) {
+		c->depth = 0;
+		c->written = 0;
+		c->overflow = 0;
+		c->pending_overflow = 0;
+		c->npending = 0;
+		funcs_clear(c);
+		return c;
+	}
+	c = table_alloc(sizeof(*c));
 	if (!c)
 		return NULL;
-	c->mode = ps_cfg.calls_mode;
 	c->cap = ps_cfg.calls_max_depth ? ps_cfg.calls_max_depth : 1;
 	c->frames_bytes = (size_t)c->cap * sizeof(struct call_frame);
 	c->frames = table_alloc(c->frames_bytes);
+	if (!c->frames || funcs_grow(c)) {
+		table_free(c->frames, c->frames_bytes);
+		table_free(c, sizeof(*c));
+		return NULL;
+	}
+	return c;
+}
+
+static struct ps_calls_thread *calls_create(struct ps_thread *t)
+{
+	struct ps_calls_thread *c = calls_state();
+	if (!c) {
+		ps_log("calls: out of memory for the shadow stack; calls of this thread are not recorded",
+		       NULL);
+		return NULL;
+	}
+	c->mode = ps_cfg.calls_mode;
+	c->min_ticks = 0;
 	if (c->mode == PS_CALLS_TRACE && ps_cfg.calls_min_ns) {
 		/* ns -> ticks, rounded up so that a call "at least min_ns" long
 		 * is never dropped */
@@ -372,39 +478,24 @@ static struct ps_calls_thread *calls_create(struct ps_thread *t)
 		if (!c->min_ticks)
 			c->min_ticks = 1;
 	}
-	int ok = c->frames && funcs_grow(c) == 0;
-	if (ok && c->mode == PS_CALLS_TREE) {
-		ok = nodes_grow(c) == 0 && index_grow(c) == 0;
-		if (ok) {
-			c->nnodes = 1; /* the root */
-			memset(&c->nodes[0], 0, sizeof(c->nodes[0]));
-		}
-	}
-	if (!ok) {
-		ps_log("calls: out of memory for the shadow stack; calls of this thread are not recorded",
+	if (c->mode == PS_CALLS_TREE && tree_clear(c)) {
+		ps_log("calls: out of memory for the call tree; calls of this thread are not recorded",
 		       NULL);
-		table_free(c->frames, c->frames_bytes);
-		table_free(c, sizeof(*c));
+		pool_put(c);
 		return NULL;
 	}
 	t->calls = c;
 	return c;
 }
 
+/* The thread is done with its state: back to the pool (never unmapped). */
 static void calls_free(struct ps_thread *t)
 {
 	struct ps_calls_thread *c = t->calls;
 	if (!c)
 		return;
-	t->calls = NULL;
-	table_free(c->frames, c->frames_bytes);
-	if (c->funcs)
-		table_free(c->funcs, (c->func_mask + 1) * sizeof(struct func_slot));
-	if (c->nodes)
-		table_free(c->nodes, (size_t)c->node_cap * sizeof(struct cct_node));
-	if (c->index)
-		table_free(c->index, (c->index_mask + 1) * sizeof(uint32_t));
-	table_free(c, sizeof(*c));
+	__atomic_store_n(&t->calls, NULL, __ATOMIC_RELEASE);
+	pool_put(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -727,16 +818,12 @@ slow:
 /* ------------------------------------------------------------------ */
 /* the thread's end                                                    */
 
-static void write_cct_node(struct ps_thread *t, struct ps_calls_thread *c, uint32_t id)
+/* The fields of a CCT_NODE after its function: counts, times, buckets. */
+static uint8_t *put_node_counts(uint8_t *p, const struct cct_node *n)
 {
-	const struct cct_node *n = &c->nodes[id];
-	uint8_t buf[16 * PST_VARINT_MAX + CCT_BUCKETS * 5], *p = buf;
 	unsigned nb = CCT_BUCKETS;
 	while (nb && !n->hist[nb - 1])
 		nb--;
-	p = pst_put_varint(p, id);
-	p = pst_put_varint(p, n->parent);
-	p = pst_put_varint(p, func_id(t, c, n->fn));
 	p = pst_put_varint(p, n->calls);
 	p = pst_put_varint(p, n->incl);
 	p = pst_put_varint(p, n->excl);
@@ -745,7 +832,89 @@ static void write_cct_node(struct ps_thread *t, struct ps_calls_thread *c, uint3
 	p = pst_put_varint(p, nb);
 	for (unsigned i = 0; i < nb; i++)
 		p = pst_put_varint(p, n->hist[i]);
-	ps_write_ext(t, PST_X_CCT_NODE, buf, (size_t)(p - buf));
+	return p;
+}
+
+#define NODE_RECORD_MAX (16 * PST_VARINT_MAX + CCT_BUCKETS * 5)
+
+/* Where a snapshot goes: the thread's own file (function ids), or the
+ * process file for a thread still running (function addresses). */
+struct snap_out {
+	struct ps_thread *own; /* own file: the writing thread itself */
+	uint32_t seq;          /* process file: the thread's seq */
+	uint32_t count;
+};
+
+static void emit_node(struct snap_out *o, struct ps_calls_thread *c, uint32_t id,
+		      const struct cct_node *n)
+{
+	uint8_t buf[NODE_RECORD_MAX], *p = buf;
+	if (o->own) {
+		p = pst_put_varint(p, id);
+		p = pst_put_varint(p, n->parent);
+		p = pst_put_varint(p, func_id(o->own, c, n->fn));
+		p = put_node_counts(p, n);
+		ps_write_ext(o->own, PST_X_CCT_NODE, buf, (size_t)(p - buf));
+	} else {
+		p = pst_put_varint(p, o->seq);
+		p = pst_put_varint(p, id);
+		p = pst_put_varint(p, n->parent);
+		p = pst_put_varint(p, n->fn);
+		p = put_node_counts(p, n);
+		ps_process_ext(PST_X_CCT_LIVE, buf, (size_t)(p - buf));
+	}
+	o->count++;
+}
+
+static void emit_end(struct snap_out *o)
+{
+	uint8_t buf[2 * PST_VARINT_MAX], *p = buf;
+	if (o->own) {
+		p = pst_put_varint(p, o->count);
+		ps_write_ext(o->own, PST_X_CCT_END, buf, (size_t)(p - buf));
+	} else {
+		p = pst_put_varint(p, o->seq);
+		p = pst_put_varint(p, o->count);
+		ps_process_ext(PST_X_CCT_LIVE_END, buf, (size_t)(p - buf));
+	}
+}
+
+/* Write c's tree as a full snapshot at `now`: calls still open on the
+ * shadow stack count as ending now (as they would at the thread's end),
+ * without changing the tree, so the thread can record on.
+ *
+ * May read another thread's state while it runs (live snapshots): every
+ * load is bounded by what was published (nnodes after the node, nodes
+ * arrays only grow and stay mapped, frames is fixed), so the read is
+ * safe; the values of a call being counted right then may be off by it.
+ * Open frames have increasing node ids from the root down (a child node is
+ * created after its parent), which lets one pass pair them with nodes. */
+static void write_snapshot(struct snap_out *o, struct ps_calls_thread *c, uint64_t now)
+{
+	uint32_t n = __atomic_load_n(&c->nnodes, __ATOMIC_ACQUIRE);
+	const struct cct_node *nodes = __atomic_load_n(&c->nodes, __ATOMIC_ACQUIRE);
+	uint32_t depth = __atomic_load_n(&c->depth, __ATOMIC_ACQUIRE);
+	if (depth > c->cap)
+		depth = c->cap;
+	uint32_t k = 0;
+	for (uint32_t id = 1; nodes && id < n; id++) {
+		struct cct_node node = nodes[id];
+		while (k < depth && c->frames[k].node < id)
+			k++;
+		if (k < depth && c->frames[k].node == id) {
+			const struct call_frame *f = &c->frames[k];
+			/* the open child (if any) started at its own start:
+			 * the time before that, less completed children, is
+			 * this call's own */
+			uint64_t inner = k + 1 < depth ? c->frames[k + 1].start : now;
+			uint64_t dur = now > f->start ? now - f->start : 0;
+			uint64_t own = inner > f->start ? inner - f->start : 0;
+			node_account(&node, dur, own > f->child ? own - f->child : 0);
+			k++;
+		}
+		emit_node(o, c, id, &node);
+	}
+	emit_end(o);
 }
 
 /* Close every open call at the thread's end (main() of a program that calls
@@ -761,12 +930,97 @@ void ps_calls_thread_end(struct ps_thread *t)
 	while (c->depth)
 		pop(t, c, now);
 	if (c->mode == PS_CALLS_TREE) {
-		/* Parents were created before their children: ids in order
-		 * define every parent before its use. */
-		for (uint32_t id = 1; id < c->nnodes; id++)
-			write_cct_node(t, c, id);
+		struct snap_out o = { .own = t };
+		write_snapshot(&o, c, now);
 	}
 	calls_free(t);
+}
+
+/* Before exec: the thread's tree as it is now, into its own file (exec
+ * would lose it). If exec fails the thread records on; its end writes a
+ * newer full snapshot, which readers take instead. Runs with t->busy set. */
+void ps_calls_flush(struct ps_thread *t)
+{
+	struct ps_calls_thread *c = t->calls;
+	if (!c)
+		return;
+	pending_drain(t, c);
+	if (c->mode == PS_CALLS_TREE) {
+		struct snap_out o = { .own = t };
+		write_snapshot(&o, c, ps_now());
+	}
+}
+
+/* At the process's end (or exec), from the thread ending it: the tree of
+ * thread t, which is still running, into the process file (writing into
+ * t's own stream is not safe). */
+void ps_calls_write_live(struct ps_thread *t)
+{
+	struct ps_calls_thread *c = __atomic_load_n(&t->calls, __ATOMIC_ACQUIRE);
+	if (!c || c->mode != PS_CALLS_TREE)
+		return;
+	struct snap_out o = { .seq = t->seq };
+	write_snapshot(&o, c, ps_now());
+}
+
+/* --- fork --- */
+
+/* In a forked child, before the thread states are forgotten: the states
+ * of threads that do not exist here go back to the pool (they are this
+ * process's copies), the forking thread's own is handed over to
+ * ps_calls_fork_child_adopt. A pool lock held by a vanished thread is
+ * released: its half-done push or pop can only lose one state. */
+struct ps_calls_thread *ps_calls_fork_child_take(struct ps_thread *self)
+{
+	pool_lock = 0;
+	struct ps_calls_thread *kept = NULL;
+	for (struct ps_thread *t = ps_thread_list(); t; t = t->next_all) {
+		if (t->state != PS_T_ACTIVE || !t->calls)
+			continue;
+		if (t == self)
+			kept = t->calls;
+		else
+			pool_put(t->calls);
+		t->calls = NULL;
+	}
+	return kept;
+}
+
+/* The child's thread keeps the calls open at fork time: they end in the
+ * child too, so their exits match. The child's file and tree start empty:
+ * those calls are entered again at the child's start (ENTER records in
+ * trace mode; one call each on a fresh tree path in tree mode), so the
+ * child's times cover its own life only. */
+void ps_calls_fork_child_adopt(struct ps_thread *t, struct ps_calls_thread *c)
+{
+	if (!c)
+		return;
+	if (!t || !ps_enter(t)) {
+		pool_put(c);
+		return;
+	}
+	c->npending = 0;
+	c->pending_overflow = 0;
+	funcs_clear(c);
+	if (c->mode == PS_CALLS_TREE && tree_clear(c)) {
+		pool_put(c);
+		ps_leave(t);
+		return;
+	}
+	uint64_t now = ps_now();
+	for (uint32_t i = 0; i < c->depth; i++) {
+		struct call_frame *f = &c->frames[i];
+		f->start = now;
+		f->child = 0;
+		if (c->mode == PS_CALLS_TREE)
+			f->node = cct_child(c, i ? c->frames[i - 1].node : 0, f->fn);
+		else if (!c->min_ticks)
+			write_enter(t, c, f->fn, now);
+	}
+	c->written = 0;
+	t->counters[PST_C_CALLS] += c->depth;
+	t->calls = c;
+	ps_leave(t);
 }
 
 /* ------------------------------------------------------------------ */

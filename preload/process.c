@@ -269,6 +269,9 @@ static void write_thread_counters(void)
 	for (struct ps_thread *t = ps_thread_list(); t; t = t->next_all) {
 		if (t->state != PS_T_ACTIVE)
 			continue;
+		/* and their call trees, which would be lost with them */
+		if (t != ps_self)
+			ps_calls_write_live(t);
 		/* Threads still running: their counters go to the process file
 		 * (never write into another thread's stream). */
 		uint8_t buf[PST_C_COUNTER_MAX * 2 * PST_VARINT_MAX + 16], *p = buf;
@@ -294,6 +297,7 @@ void ps_process_finish(unsigned reason, int status)
 	if (reason != PST_END_EXEC && self)
 		ps_thread_end(self);
 	else if (self && ps_enter(self)) {
+		ps_calls_flush(self);
 		ps_thread_write_counters(self);
 		ps_leave(self);
 	}
@@ -339,12 +343,13 @@ static void at_fork_child(void)
 {
 	proc_lock = 0;
 	pw_abandon(&proc_out);
+	struct ps_calls_thread *calls = ps_calls_fork_child_take(ps_self);
 	ps_threads_after_fork_child();
 	if (start_process() != 0) {
 		ps_disabled = 1;
 		return;
 	}
-	ps_thread_start();
+	ps_calls_fork_child_adopt(ps_thread_start(), calls);
 	ps_cpu_after_fork(1);
 }
 

@@ -160,6 +160,12 @@ void ps_stacks_free(struct ps_thread *t);
 /* --- recorder hooks called by the core (each recorder's file) --- */
 void ps_mem_init(void);
 void ps_calls_thread_end(struct ps_thread *t);
+void ps_calls_flush(struct ps_thread *t);      /* own tree snapshot, before exec */
+void ps_calls_write_live(struct ps_thread *t); /* a running thread's tree -> process file */
+/* fork child: take the forking thread's calls state (others are recycled)
+ * before the thread states are forgotten, then give it to the new state */
+struct ps_calls_thread *ps_calls_fork_child_take(struct ps_thread *self);
+void ps_calls_fork_child_adopt(struct ps_thread *t, struct ps_calls_thread *c);
 void ps_cpu_init(void);
 void ps_cpu_thread_start(struct ps_thread *t);
 void ps_cpu_thread_end(struct ps_thread *t);

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Packages only `make bench` needs: the tools profshim is compared with.
+set -euo pipefail
+pkgs=(heaptrack uftrace google-perftools libgoogle-perftools-dev linux-perf valgrind hyperfine time)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "profshim bench: installing ${missing[*]}"
+SUDO=
+[ "$(id -u)" != 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -27,10 +27,20 @@ static double ns(const struct pa_session *s, double ticks)
 	return pa_ticks_to_ns(s, 1) * ticks;
 }
 
+/* "% of run": of the time of all threads together, so shares of a
+ * multi-threaded run add up to 100% and never exceed it. */
 static double run_ticks(const struct call_model *m)
 {
-	uint64_t d = pa_session_duration_ticks(m->s);
-	return d ? (double)d : 1;
+	const struct pa_session *s = m->s;
+	double sum = 0;
+	for (size_t i = 0; i < s->threads.len; i++) {
+		const struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&s->threads, i);
+		if (t->end_ticks > t->start_ticks)
+			sum += (double)(t->end_ticks - t->start_ticks);
+	}
+	if (sum <= 0)
+		sum = (double)pa_session_duration_ticks(s);
+	return sum > 0 ? sum : 1;
 }
 
 static const struct call_func *func_at(const struct call_model *m, uint32_t i)
@@ -487,9 +497,12 @@ int call_model_trace_events(const struct pa_models *pm, struct pa_trace_out *t)
 {
 	struct call_model *m = pm->calls;
 	if (!m->from_trace) {
-		fprintf(stderr, "profanalyze: the calls were recorded as a call tree "
-				"(PROFSHIM_CALLS=tree): a timeline needs PROFSHIM_CALLS=trace\n");
-		return -1;
+		/* The rest of the timeline (markers, heap) is still worth having. */
+		if (!pm->o->quiet)
+			fprintf(stderr, "profanalyze: warning: the calls were recorded as a call tree "
+					"(PROFSHIM_CALLS=tree) and are left out of the timeline; "
+					"record with PROFSHIM_CALLS=trace to see them\n");
+		return 0;
 	}
 	sort_spans(m);
 	const struct pa_session *s = m->s;

@@ -173,11 +173,13 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X")] | length' "$TMP/t.json")" 0 "from after the end"
 }
 
-@test "--format=trace of a tree-mode recording says why it cannot" {
+@test "--format=trace of a tree-mode recording: the timeline without calls, and why" {
 	PROFSHIM_CALLS=tree run_shim "$TMP/c.trace" "$PROGS/fi_recurse" 5
-	run "$PROFANALYZE" "$TMP/c.trace" --format=trace -o "$TMP/t.json" -q
-	[ "$status" -ne 0 ]
+	run "$PROFANALYZE" "$TMP/c.trace" --format=trace -o "$TMP/t.json"
+	[ "$status" -eq 0 ]
 	[[ "$output" == *"PROFSHIM_CALLS=trace"* ]]
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X")] | length' "$TMP/t.json")" 0 "call events"
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "M")] | length > 0' "$TMP/t.json")" true "names"
 }
 
 @test "--format=speedscope: one evented profile per thread, balanced events" {
@@ -196,12 +198,15 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 }
 
 @test "--format=folded: stacks by self time" {
-	PROFSHIM_CALLS=tree run_shim "$TMP/c.trace" "$PROGS/fi_timed" 100 20 10
+	run run_shim "$TMP/c.trace" "$PROGS/fi_timed" 100 20 10
+	[ "$status" -eq 0 ]
+	# what the program measured itself (the machine may be loaded)
+	measured_us=$(echo "$output" | sed -n 's/^sleeper_ms=//p' | awk '{printf "%d", $1 * 1000}')
 	"$PROFANALYZE" "$TMP/c.trace" --format=folded --data=calls -o "$TMP/f.txt" -q
 	grep -qE '^main;sleeper [0-9]+$' "$TMP/f.txt"
 	! grep -vE '^[^ ]+ [0-9]+$' "$TMP/f.txt"
 	us=$(sed -n 's/^main;sleeper //p' "$TMP/f.txt")
-	assert_within "$us" 100000 10 "sleeper self us"
+	assert_within "$us" "$measured_us" 3 "sleeper self us"
 }
 
 @test "text report: tables, callers and callees, the call tree" {

@@ -225,3 +225,28 @@ frame_in_function() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"PROFSHIM_MEM_SAMPLE"* ]]
 }
+
+# RSS readings come from a timer on the process's CPU clock, not only from
+# allocations: mem_rss touches 64 MiB over ~320 ms of spinning without
+# allocating, and its sleep before that must not be cut short (status 2).
+@test "RSS: timer readings rise in steps through a phase without allocations" {
+	PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_rss"
+	"$PROFANALYZE" "$TMP/t" -q --format=trace -o "$TMP/tr.json"
+	local phase='([.traceEvents[] | select(.ph == "i") | {(.name): .ts}] | add) as $m
+		| [.traceEvents[] | select(.ph == "C" and .name == "rss"
+			and .ts > $m.touch_begin and .ts < $m.touch_end) | .args.bytes]'
+	# rising steps inside the phase: ~30 at 10 ms; at least 5 on a loaded machine
+	local steps
+	steps=$(jq "$phase | [range(1; length) as \$i | select(.[\$i] > .[\$i - 1])] | length" "$TMP/tr.json")
+	[ "$steps" -ge 5 ] || { echo "rising RSS steps in the phase: $steps" >&2; return 1; }
+	# from less than half the block to (nearly) all of it
+	[ "$(jq "$phase | .[0]" "$TMP/tr.json")" -lt $((32 << 20)) ]
+	analyze_json "$TMP/t" -q
+	[ "$(jqr .memory_metrics.peak_rss_bytes)" -ge $((64 << 20)) ]
+}
+
+@test "RSS: PROFSHIM_RSS_MS=0 takes no readings" {
+	PROFSHIM_RSS_MS=0 PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_rss"
+	"$PROFANALYZE" "$TMP/t" -q --format=trace -o "$TMP/tr.json"
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "C" and .name == "rss")] | length' "$TMP/tr.json")" 0
+}

@@ -250,3 +250,23 @@ frame_in_function() {
 	"$PROFANALYZE" "$TMP/t" -q --format=trace -o "$TMP/tr.json"
 	assert_eq "$(jq '[.traceEvents[] | select(.ph == "C" and .name == "rss")] | length' "$TMP/tr.json")" 0
 }
+
+# glibc 2.36 frees p in realloc(p, 0) and returns NULL (not a failure, errno
+# unchanged); realloc(NULL, 0) is a fresh zero-byte block. jemalloc and
+# tcmalloc do the same here. The report counts realloc(p, 0) as a free of
+# p's block (temporary: nothing was allocated in between), not as a failed
+# allocation; the zero-byte block's site is listed and nothing leaks.
+@test "realloc(p, 0): frees p, returns NULL, counted truthfully (all allocators)" {
+	for pre in "" "$JEMALLOC" "$TCMALLOC"; do
+		[ -z "$pre" ] || [ -e "$pre" ] || continue
+		rm -f "$TMP"/t*
+		out=$(PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM${pre:+ $pre}" "$PROGS/mem_realloc_zero")
+		assert_eq "$out" "p0=null null0=block errno=0" "what the allocator did ($pre)"
+		analyze_json "$TMP/t" --top=1000 -q
+		assert_eq "$(own_sums)" "2 100 2 0 0 1" "allocs bytes frees leaked-blocks leaked-bytes temporary ($pre)"
+		assert_eq "$(jqr .memory_metrics.failed_allocations)" 0 "failed allocations ($pre)"
+		assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.bytes == 0 and (.stack[0] | test("mem_realloc_zero"))) | .allocations] | add')" 1 "zero-byte site ($pre)"
+	done
+	# the same program without the shim
+	assert_eq "$("$PROGS/mem_realloc_zero")" "p0=null null0=block errno=0"
+}

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calls.h"
 #include "clock.h"
 #include "mem.h"
 #include "unwind.h"
@@ -224,11 +225,37 @@ static inline bool resolving(void)
 
 /* --- records --- */
 
+/* With calls recorded, the shadow stack gives the stack without unwinding
+ * when the allocating code is the innermost instrumented function itself:
+ * its call of malloc and its call of the enter hook then left their return
+ * addresses in the same slot, so the frame address of the outermost shim
+ * frame equals the one the enter hook saw. The stack is then the call
+ * site (return address of the shim's caller) and each instrumented
+ * function's call site in its caller: return addresses, as unwinding
+ * would give (ending one frame into the code that called the outermost
+ * instrumented function). Otherwise (called through uninstrumented code,
+ * an alloca'd frame, deeper than the shadow stack): -1, unwind. */
+static int shadow_stack(struct ps_thread *t, uintptr_t *pcs, int max, int *truncated)
+{
+	uintptr_t ret, frame, frame0 = 0;
+	if (max < 2 || !ps_unwind_caller(&ret, &frame))
+		return -1;
+	int depth = ps_calls_depth(t);
+	int k = ps_calls_sites(t, &frame0, pcs + 1, max - 1);
+	if (k <= 0 || frame0 != frame)
+		return -1;
+	pcs[0] = ret;
+	*truncated = depth > k;
+	return k + 1;
+}
+
 static uint64_t capture_stack(struct ps_thread *t)
 {
 	uintptr_t pcs[256];
 	int truncated = 0;
-	int n = ps_unwind_here(pcs, (int)ps_cfg.stack_depth, &truncated);
+	int n = t->calls ? shadow_stack(t, pcs, (int)ps_cfg.stack_depth, &truncated) : -1;
+	if (n < 0)
+		n = ps_unwind_here(pcs, (int)ps_cfg.stack_depth, &truncated);
 	if (truncated)
 		t->counters[PST_C_DROP_STACK_TRUNC]++;
 	return ps_stack_intern(t, pcs, n);

@@ -71,3 +71,18 @@ int ps_unwind_here(uintptr_t *pcs, int max, int *truncated)
 		pcs[i] = (uintptr_t)buf[skip + i];
 	return k;
 }
+
+__attribute__((noinline)) int ps_unwind_caller(uintptr_t *ret, uintptr_t *frame)
+{
+	const uintptr_t *fp = __builtin_frame_address(0);
+	for (int i = 0; i < 2 * MAX_SHIM_FRAMES && fp; i++) {
+		uintptr_t r = fp[1];
+		if (!in_shim(r)) {
+			*ret = r;
+			*frame = (uintptr_t)fp;
+			return 1;
+		}
+		fp = (const uintptr_t *)fp[0];
+	}
+	return 0;
+}

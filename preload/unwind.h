@@ -16,4 +16,11 @@ void ps_unwind_init(void);
  * count; sets *truncated when the stack was deeper than max. */
 int ps_unwind_here(uintptr_t *pcs, int max, int *truncated);
 
+/* By the shim's own frame pointers (it is built with them): the return
+ * address into the first frame outside the shim, and the frame address
+ * (saved frame-pointer slot, 8 bytes below the return address) of the
+ * outermost shim frame. The program's frames are never read. Returns 0
+ * when the walk fails. */
+int ps_unwind_caller(uintptr_t *ret, uintptr_t *frame);
+
 #endif

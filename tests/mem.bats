@@ -270,3 +270,30 @@ frame_in_function() {
 	# the same program without the shim
 	assert_eq "$("$PROGS/mem_realloc_zero")" "p0=null null0=block errno=0"
 }
+
+# With calls recorded, an allocation made by an instrumented function itself
+# takes its stack from the shadow stack (no unwinding): the call site, then
+# each instrumented function's call site, ending one frame into libc's
+# start code. Through uninstrumented code (strdup) the stack is unwound.
+fi_line() { grep -n "$1" "$ROOT/tests/progs/fi_memleak.c" | head -1 | cut -d: -f1; }
+fi_leak_stack() { jqr "[.memory_metrics.leaks[] | select(.leaked_bytes == $1) | .stack[]] | join(\"|\")"; }
+
+@test "calls on: allocation stacks from the shadow stack name the right functions and lines" {
+	local src=tests/progs/fi_memleak.c
+	local deep="leak_deep ($src:$(fi_line 'keep\[0\] = malloc'))|middle ($src:$(fi_line '^	leak_deep();'))|outer ($src:$(fi_line '^	middle();'))|main ($src:$(fi_line '^	outer();'))"
+	local direct="leak_direct ($src:$(fi_line 'keep\[1\] = malloc'))|main ($src:$(fi_line '^	leak_direct();'))"
+	PROFSHIM_RECORD=mem,calls PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/fi_memleak" 1000
+	analyze_json "$TMP/t" -q --top=1000
+	assert_eq "$(jqr '[.memory_metrics.leaks[] | .leaked_blocks] | add')" 3 "leaked blocks"
+	[[ "$(fi_leak_stack 300)" == "$deep|__libc_start_call_main ("* ]] || { fi_leak_stack 300 >&2; return 1; }
+	# shadow stacks stop one frame into libc's start code
+	assert_eq "$(jqr '[.memory_metrics.leaks[] | select(.leaked_bytes == 300) | .stack | length] | .[0]')" 5
+	[[ "$(fi_leak_stack 100)" == "$direct|__libc_start_call_main ("* ]]
+	[[ "$(fi_leak_stack 6)" == *strdup*"|leak_strdup ($src:$(fi_line 'keep\[2\] = strdup'))|main ("* ]]
+	assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.stack[0] | startswith("churn (")) | .allocations, .frees, .temporary_allocations] | join(" ")')" "1000 1000 1000"
+	# without calls the same functions and lines, unwound to _start
+	rm -f "$TMP"/t*
+	PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/fi_memleak" 10
+	analyze_json "$TMP/t" -q --top=1000
+	[[ "$(fi_leak_stack 300)" == "$deep|__libc_start_call_main ("*"|_start" ]] || { fi_leak_stack 300 >&2; return 1; }
+}

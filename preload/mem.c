@@ -333,10 +333,42 @@ static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 		note_sampled(t, fn, size, p);
 }
 
+/* Sampling mode's thread for a hook, when the fast path applies:
+ * recording, the thread started and not inside a hook. */
+static inline struct ps_thread *sample_thread(void)
+{
+	if (!ps_memsample_mean || PS_UNLIKELY(!ps_recording || !mem_on))
+		return NULL;
+	struct ps_thread *t = ps_self;
+	return PS_LIKELY(t && !t->busy) ? t : NULL;
+}
+
+/* Sampling mode's fast path: count the call and, unless it is a sample,
+ * hand it to the allocator as a tail call, without entering the thread
+ * (nothing is written; a signal handler that allocates meanwhile records
+ * as usual). A sample takes the recording path below. */
+#define SAMPLE_FAST(fn, size, call)                                            \
+	do {                                                                   \
+		struct ps_thread *s_ = sample_thread();                        \
+		if (s_) {                                                      \
+			s_->counters[PST_C_ALLOCS]++;                          \
+			if (PS_LIKELY(!ps_memsample_take(size)))               \
+				return call;                                   \
+			ps_enter(s_);                                          \
+			void *p_ = call;                                       \
+			int e_ = errno;                                        \
+			note_sampled(s_, fn, size, p_);                        \
+			ps_leave(s_);                                          \
+			errno = e_;                                            \
+			return p_;                                             \
+		}                                                              \
+	} while (0)
+
 /* Recording wrapper for the plain allocating calls. Sampling mode only
  * counts the call unless it is a sample: no clock, no errno traffic. */
 #define RECORD_ALLOC(fn, size, call)                                           \
 	do {                                                                   \
+		SAMPLE_FAST(fn, size, call);                                   \
 		struct ps_thread *t_ = mem_enter();                            \
 		if (!t_)                                                       \
 			return call;                                           \
@@ -362,11 +394,40 @@ static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 
 /* --- the hooks --- */
 
-PS_EXPORT void *malloc(size_t n)
+static __attribute__((noinline)) void *malloc_recorded(size_t n)
 {
 	if (PS_UNLIKELY(resolving()))
 		return boot_alloc(n, 0);
 	RECORD_ALLOC(PST_FN_MALLOC, n, real.malloc(n));
+}
+
+/* The sample point was passed (ps_memsample_charge). */
+static __attribute__((noinline)) void *malloc_sample(struct ps_thread *t, size_t n)
+{
+	if (!ps_memsample_passed())
+		return real.malloc(n);
+	ps_enter(t);
+	void *p = real.malloc(n);
+	int e = errno;
+	note_sampled(t, PST_FN_MALLOC, n, p);
+	ps_leave(t);
+	errno = e;
+	return p;
+}
+
+/* The hottest hooks keep sampling mode's fast path free of any prologue:
+ * the rest lives in functions of their own, reached by tail calls. */
+PS_EXPORT void *malloc(size_t n)
+{
+	struct ps_thread *t;
+	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2 &&
+		      (t = sample_thread()))) {
+		t->counters[PST_C_ALLOCS]++;
+		if (PS_LIKELY(!ps_memsample_charge(n)))
+			return real.malloc(n);
+		return malloc_sample(t, n);
+	}
+	return malloc_recorded(n);
 }
 
 PS_EXPORT void *calloc(size_t nmemb, size_t size)
@@ -393,9 +454,37 @@ static __attribute__((noinline)) void free_sampled(struct ps_thread *t, void *p)
 	errno = saved;
 }
 
+/* Sampling mode, a block that may have been sampled (counted already). */
+static __attribute__((noinline)) void free_maybe_sampled(struct ps_thread *t, void *p)
+{
+	ps_enter(t);
+	free_sampled(t, p);
+	real.free(p);
+	ps_leave(t);
+}
+
+static __attribute__((noinline)) void free_recorded(void *p);
+
 PS_EXPORT void free(void *p)
 {
-	if (PS_UNLIKELY(!p || is_boot(p)))
+	if (PS_UNLIKELY(!p))
+		return;
+	struct ps_thread *t;
+	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2 && !is_boot(p) &&
+		      (t = sample_thread()))) {
+		/* Sampling mode's fast path: a block surely not sampled goes
+		 * back as a tail call, nothing written. */
+		t->counters[PST_C_FREES]++;
+		if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
+			return real.free(p);
+		return free_maybe_sampled(t, p);
+	}
+	free_recorded(p);
+}
+
+static __attribute__((noinline)) void free_recorded(void *p)
+{
+	if (PS_UNLIKELY(is_boot(p)))
 		return;
 	ensure_real();
 	struct ps_thread *t = mem_enter();

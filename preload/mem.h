@@ -27,6 +27,13 @@ extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
 bool ps_memsample_passed(void);
 /* Charge `size` bytes to this thread's sampling clock; true when this
  * allocation is a sample. Inline: it runs on every allocation. */
+/* The charge alone: true when the sample point was passed (then call
+ * ps_memsample_passed to know whether this allocation is a sample). */
+static inline bool ps_memsample_charge(size_t size)
+{
+	ps_sample_tls.until -= (int64_t)(size ? size : 1);
+	return PS_UNLIKELY(ps_sample_tls.until <= 0);
+}
 static inline bool ps_memsample_take(size_t size)
 {
 	ps_sample_tls.until -= (int64_t)(size ? size : 1);

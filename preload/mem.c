@@ -34,6 +34,8 @@
 #include "mem.h"
 #include "unwind.h"
 
+#define PS_INLINE inline __attribute__((always_inline))
+
 /* --- the allocator below --- */
 
 struct real_alloc {
@@ -235,7 +237,7 @@ static inline bool resolving(void)
  * would give (ending one frame into the code that called the outermost
  * instrumented function). Otherwise (called through uninstrumented code,
  * an alloca'd frame, deeper than the shadow stack): -1, unwind. */
-static int shadow_stack(struct ps_thread *t, uintptr_t *pcs, int max, int *truncated)
+static PS_INLINE int shadow_stack(struct ps_thread *t, uintptr_t *pcs, int max, int *truncated)
 {
 	uintptr_t ret, frame, frame0 = 0;
 	if (max < 2 || !ps_unwind_caller(&ret, &frame))
@@ -249,7 +251,10 @@ static int shadow_stack(struct ps_thread *t, uintptr_t *pcs, int max, int *trunc
 	return k + 1;
 }
 
-static uint64_t capture_stack(struct ps_thread *t)
+/* Inlined into the hooks, like write_alloc and note_alloc: every shim
+ * frame on the stack is one more frame libunwind must step through and
+ * drop (~100 instructions each). */
+static PS_INLINE uint64_t capture_stack(struct ps_thread *t)
 {
 	uintptr_t pcs[256];
 	int truncated = 0;
@@ -270,7 +275,7 @@ static inline void rss_check(struct ps_thread *t, uint64_t now)
 }
 
 /* Returns the event time. */
-static uint64_t write_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
+static PS_INLINE uint64_t write_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
 			    uintptr_t old)
 {
 	uint64_t stack = capture_stack(t);
@@ -301,7 +306,7 @@ static void write_free(struct ps_thread *t, uintptr_t addr)
 
 /* A new block p (or a failed call, p == NULL) of `size` requested bytes,
  * full tracking. */
-static void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
+static PS_INLINE void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 {
 	t->counters[PST_C_ALLOCS]++;
 	t->live_bytes += (int64_t)usable(p);

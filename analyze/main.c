@@ -16,6 +16,7 @@
 #include "models.h"
 #include "out_speedscope.h"
 #include "out_trace.h"
+#include "sample_model.h"
 #include "symbols.h"
 
 static void usage(FILE *out)
@@ -218,6 +219,8 @@ static void on_event(const struct pa_event *ev, void *ctx)
 	summary_model_event(pm->summary, ev);
 	call_model_event(pm->calls, ev);
 	heap_model_event(pm->heap, ev);
+	if (pm->cpu)
+		cpu_model_event(pm->cpu, ev);
 }
 
 static int write_json(const struct pa_models *pm, FILE *out)
@@ -226,6 +229,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 	summary_report_json(pm, root);
 	calls_report_json(pm, root);
 	heap_report_json(pm, root);
+	cpu_report_json(pm, root);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -241,6 +245,7 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	summary_report_text(pm, out);
 	calls_report_text(pm, out);
 	heap_report_text(pm, out);
+	cpu_report_text(pm, out);
 	return 0;
 }
 
@@ -257,30 +262,46 @@ static int write_trace(const struct pa_models *pm, FILE *out)
 	return rc;
 }
 
-/* Whether --data (or its default) selects the calls for folded and
- * speedscope output. */
-static bool calls_selected(const struct pa_models *pm)
+/* Whether --data (or its default) selects the CPU samples for folded,
+ * flamegraph and speedscope output. */
+static bool cpu_selected(const struct pa_models *pm)
+{
+	if (!pm->cpu || !pm->cpu->samples)
+		return false;
+	return pm->o->data == PA_DATA_CPU || pm->o->data == PA_DATA_AUTO;
+}
+
+/* Whether --data selects the calls; auto: cpu first, then calls, then mem
+ * (speedscope carries both cpu and calls under auto). */
+static bool calls_selected(const struct pa_models *pm, bool alongside_cpu)
 {
 	if (!call_model_has_data(pm->calls))
 		return false;
-	/* auto: cpu first once the CPU model exists, then calls, then mem */
-	return pm->o->data == PA_DATA_CALLS || pm->o->data == PA_DATA_AUTO;
+	if (pm->o->data == PA_DATA_CALLS)
+		return true;
+	return pm->o->data == PA_DATA_AUTO && (alongside_cpu || !cpu_selected(pm));
 }
 
 static int write_speedscope(const struct pa_models *pm, FILE *out)
 {
 	const char *exe = pm->s->argc ? pm->s->argv[0] : "profshim";
 	struct pa_speedscope *ss = pa_ss_begin(out, exe);
-	calls_report_speedscope(pm, ss);
+	int rc = 0;
+	if (cpu_selected(pm))
+		rc = cpu_report_speedscope(pm, ss);
+	if (!rc && calls_selected(pm, true))
+		calls_report_speedscope(pm, ss);
 	pa_ss_end(ss);
-	return 0;
+	return rc;
 }
 
 static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
 	case PA_FMT_FOLDED:
-		if (calls_selected(pm)) {
+		if (cpu_selected(pm))
+			return cpu_write_folded(pm, out);
+		if (calls_selected(pm, false)) {
 			calls_report_folded(pm, out);
 			return 0;
 		}
@@ -288,7 +309,7 @@ static int write_report(const struct pa_models *pm, FILE *out)
 			return heap_write_folded(pm, out);
 		break;
 	case PA_FMT_SPEEDSCOPE:
-		if (!calls_selected(pm))
+		if (!cpu_selected(pm) && !calls_selected(pm, true))
 			goto no_data;
 		return write_speedscope(pm, out);
 	case PA_FMT_TRACE:
@@ -299,6 +320,14 @@ static int write_report(const struct pa_models *pm, FILE *out)
 		return write_json(pm, out);
 	case PA_FMT_HEAPPROFILE:
 		return heap_write_heapprofile(pm, out);
+	case PA_FMT_CHROME:
+		if (pm->cpu && pm->cpu->samples)
+			return cpu_write_cpuprofile(pm, out);
+		break;
+	case PA_FMT_FLAMEGRAPH:
+		if (cpu_selected(pm))
+			return cpu_write_flamegraph(pm, out);
+		break;
 	default:
 	no_data:
 		break;
@@ -328,6 +357,8 @@ int main(int argc, char **argv)
 	pm.syms = pa_symbols_new(&s);
 	pm.calls = call_model_new(&s, &o);
 	pm.heap = heap_model_new(&s, &o);
+	if (s.record_mask & PST_REC_CPU)
+		pm.cpu = cpu_model_new(&s);
 	int rc = pa_session_run(&s, on_event, &pm, &err);
 	if (!rc)
 		rc = heap_model_finish(pm.heap, &err);
@@ -335,6 +366,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
 		call_model_finish(pm.calls, &pm);
+		if (pm.cpu)
+			cpu_model_finish(pm.cpu, pm.syms);
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
 		if (!out) {
 			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output, strerror(errno));
@@ -358,6 +391,7 @@ int main(int argc, char **argv)
 	summary_model_free(pm.summary);
 	call_model_free(pm.calls);
 	heap_model_free(pm.heap);
+	cpu_model_free(pm.cpu);
 	pa_symbols_free(pm.syms);
 	pa_session_close(&s);
 	return rc ? 1 : 0;

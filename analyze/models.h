@@ -13,6 +13,7 @@
 
 struct pa_symbols;
 struct summary_model;
+struct cpu_model;
 struct call_model;
 struct heap_model;
 
@@ -21,6 +22,7 @@ struct pa_models {
 	struct pa_symbols *syms;
 	const struct pa_options *o;
 	struct summary_model *summary;
+	struct cpu_model *cpu;     /* CPU samples (sample_model.h), NULL if none */
 	struct call_model *calls; /* call_model.h */
 	struct heap_model *heap; /* heap_model.h */
 };
@@ -32,6 +34,15 @@ void summary_model_free(struct summary_model *m);
 struct cJSON;
 void summary_report_json(const struct pa_models *pm, struct cJSON *root);
 void summary_report_text(const struct pa_models *pm, FILE *out);
+
+/* --- CPU samples (report_cpu.c, out_cpuprofile.c, out_flamegraph.c) --- */
+void cpu_report_json(const struct pa_models *pm, struct cJSON *root);
+void cpu_report_text(const struct pa_models *pm, FILE *out);
+int cpu_write_cpuprofile(const struct pa_models *pm, FILE *out);
+int cpu_write_flamegraph(const struct pa_models *pm, FILE *out);
+int cpu_write_folded(const struct pa_models *pm, FILE *out);
+struct pa_speedscope;
+int cpu_report_speedscope(const struct pa_models *pm, struct pa_speedscope *ss);
 
 /* Format a pc as "function (file:line)" into buf (symbols when known). */
 const char *pa_describe_pc(const struct pa_models *pm, uint64_t pc, bool ret_addr, uint64_t ticks,

@@ -1,8 +1,459 @@
-/* CPU sampler — not yet written (issue 5). */
+/*
+ * CPU sampler: every thread gets a timer on its own CPU time that signals
+ * that thread (cputimer.c); the handler records the interrupted stack as a
+ * SAMPLE into the thread's own stream.
+ *
+ * Life cycle
+ *   start        ps_cpu_init: pick the mechanism and the signal, install
+ *                the handler, arm the starting thread and every thread
+ *                already running (/proc/self/task).
+ *   new thread   ps_cpu_thread_start, in the thread: warm up libunwind,
+ *                arm its timer.
+ *   thread end   ps_cpu_thread_end, in the thread: unhook the slot from
+ *                the state first (a late signal then finds nothing), then
+ *                delete the timer. Slots are reused, never freed.
+ *   fork         the signal is blocked in the forking thread across fork
+ *                (a pending signal makes the kernel restart fork); the
+ *                child drops the parent's timers and arms its own thread.
+ *   exec         every timer is disarmed and a pending signal drained, so
+ *                the new image never gets a signal it has no handler for;
+ *                a failed exec re-arms.
+ *
+ * Threads running before the shim started have no state and cannot make
+ * one in a signal handler. The starting thread makes their states
+ * (ps_thread_start_for, trace file and all) and arms timers targeting
+ * their tids; the handler only adopts the ready-made state
+ * (ps_thread_adopt: a registry walk and a compare-and-swap).
+ *
+ * The signal is SIGPROF unless the program already handles it; when the
+ * program installs a handler for our signal later (sigaction.c), the
+ * sampler moves to a free real-time signal, or stops with one line.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "cputimer.h"
+#include "sampler.h"
 #include "shim.h"
-void ps_cpu_init(void) {}
-void ps_cpu_thread_start(struct ps_thread *t) { (void)t; }
-void ps_cpu_thread_end(struct ps_thread *t) { (void)t; }
-void ps_cpu_before_fork(void) {}
-void ps_cpu_after_fork(int child) { (void)child; }
-void ps_cpu_before_exec(void) {}
+#include "sigunwind.h"
+
+/* The calls recorder's shadow-stack depth of thread t (calls.c). Weak:
+ * until that recorder provides it, samples carry depth 0. */
+extern int ps_calls_depth(const struct ps_thread *t) __attribute__((weak, visibility("hidden")));
+
+#define MAX_DEPTH 256
+
+static int cpu_on;              /* timers are in use */
+static int cpu_mech;            /* enum pst_cpu_timer */
+static volatile int cpu_sig;    /* the signal in use, 0 = none */
+static uint64_t cpu_period_ns;
+static pid_t cpu_pid;           /* process the slots belong to */
+static int exec_paused;         /* disarmed for an exec that may fail */
+static int fds_lost_logged;
+static struct ps_cpu_thread *slots; /* push-only registry */
+static int slots_lock;          /* arm/disarm/retarget; never in a handler */
+static __thread sigset_t fork_saved_mask PS_TLS;
+static __thread int fork_blocked PS_TLS; /* fork_saved_mask is to restore */
+
+static void lock_slots(void)
+{
+	while (__atomic_exchange_n(&slots_lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void unlock_slots(void)
+{
+	__atomic_store_n(&slots_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* --- the signal handler --- */
+
+static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack);
+
+static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
+{
+	uintptr_t pcs[MAX_DEPTH];
+	int max = (int)ps_cfg.stack_depth;
+	if (max > MAX_DEPTH)
+		max = MAX_DEPTH;
+	int n = ps_sigunwind_capture(uc, pcs, max, t->cpu && t->cpu->warmed);
+	if (n == PS_UNWIND_IN_LOADER) {
+		t->counters[PST_C_DROP_SAMPLE_LOADER]++;
+		return;
+	}
+	if (n >= max)
+		t->counters[PST_C_DROP_STACK_TRUNC]++;
+	uint64_t stack = ps_stack_intern(t, pcs, n);
+	if (t->cpu)
+		t->cpu->last_stack = stack;
+	write_record(t, weight, stack);
+}
+
+/* A SAMPLE record of `weight` at `stack` (an id already interned). */
+static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack)
+{
+	int d = ps_calls_depth ? ps_calls_depth(t) : 0;
+	uint8_t *p = ps_reserve(t, 4 * PST_VARINT_MAX);
+	if (!p)
+		return;
+	p = pst_put_tag(p, ps_dt(t, ps_now()), PST_K_SAMPLE);
+	p = pst_put_varint(p, weight);
+	p = pst_put_varint(p, stack);
+	p = pst_put_varint(p, d > 0 ? (uint64_t)d : 0);
+	ps_commit(t, p);
+	t->counters[PST_C_SAMPLES]++;
+}
+
+static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	int saved = errno;
+	struct ps_thread *t = ps_self;
+	if (!t && !ps_thread_over)
+		t = ps_thread_adopt();
+	if (!t || t->state != PS_T_ACTIVE)
+		goto out;
+	struct ps_cpu_thread *c = t->cpu;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (!c)
+		goto out;
+	uint64_t weight = ps_ct_weight(c, si);
+	if (!weight || !ps_recording)
+		goto out;
+	if (t->busy) {
+		t->counters[PST_C_DROP_SAMPLE_BUSY]++;
+		goto out;
+	}
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	write_sample(t, uc, weight);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+out:
+	errno = saved;
+}
+
+bool ps_cpu_is_handler(const void *fn)
+{
+	return fn == (const void *)on_cpu_signal;
+}
+
+static int install_handler(int sig)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_cpu_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	return ps_real_sigaction(sig, &sa, NULL);
+}
+
+/* A signal with the default action and no handler of the program's. */
+static int signal_is_free(int sig)
+{
+	struct sigaction old;
+	if (ps_real_sigaction(sig, NULL, &old))
+		return 0;
+	return !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL;
+}
+
+/* A real-time signal nobody uses, from the top (programs and libraries
+ * usually take theirs from SIGRTMIN up). */
+static int free_rt_signal(void)
+{
+	for (int s = SIGRTMAX - 1; s >= SIGRTMIN + 4; s--)
+		if (signal_is_free(s))
+			return s;
+	return 0;
+}
+
+static void write_timer_ext(void)
+{
+	uint8_t buf[32], *p = buf;
+	p = pst_put_varint(p, ps_cfg.cpu_hz);
+	p = pst_put_varint(p, (uint64_t)cpu_mech);
+	p = pst_put_varint(p, (uint64_t)cpu_sig);
+	ps_process_ext(PST_X_CPU_TIMER, buf, (size_t)(p - buf));
+}
+
+/* --- slots --- */
+
+static struct ps_cpu_thread *claim_slot(void)
+{
+	for (struct ps_cpu_thread *c = slots; c; c = c->next)
+		if (!c->used) {
+			c->used = 1;
+			return c;
+		}
+	struct ps_cpu_thread *c = ps_alloc_pages(sizeof(*c));
+	if (!c)
+		return NULL;
+	c->used = 1;
+	c->fd = -1;
+	c->next = slots;
+	slots = c;
+	return c;
+}
+
+/* In a forked child: the slots are the parent's. */
+static void forget_parent_slots(void)
+{
+	slots_lock = 0;
+	for (struct ps_cpu_thread *c = slots; c; c = c->next) {
+		if (c->used)
+			ps_ct_forget(c);
+		c->used = 0;
+	}
+	exec_paused = 0;
+	cpu_pid = ps_pid;
+}
+
+/* Arm a timer for thread tid and hang it on t. */
+static void arm_thread(struct ps_thread *t, pid_t tid)
+{
+	if (!cpu_on || !cpu_sig || t->cpu)
+		return;
+	lock_slots();
+	if (cpu_pid != ps_pid)
+		forget_parent_slots();
+	struct ps_cpu_thread *c = claim_slot();
+	if (c) {
+		c->tid = tid;
+		c->mech = cpu_mech;
+		c->period_ns = cpu_period_ns;
+		int rc = ps_ct_arm(c, cpu_sig);
+		if (rc == 0 && exec_paused)
+			ps_ct_pause(c);
+		if (rc) {
+			c->used = 0;
+			c = NULL;
+		}
+	}
+	unlock_slots();
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->cpu = c;
+}
+
+void ps_cpu_thread_start(struct ps_thread *t)
+{
+	if (!cpu_on)
+		return;
+	ps_sigunwind_warm();
+	arm_thread(t, t->tid);
+	if (t->cpu)
+		t->cpu->warmed = 1;
+}
+
+void ps_cpu_thread_end(struct ps_thread *t)
+{
+	struct ps_cpu_thread *c = t->cpu;
+	if (!c)
+		return;
+	/* CPU time since the last delivered expiry that the kernel had
+	 * counted but not signalled yet: charged to where the thread was
+	 * last seen, so the thread's samples add up to its CPU time. */
+	if (cpu_pid == ps_pid && ps_recording && c->tid == t->tid && ps_gettid() == t->tid) {
+		uint64_t rest = ps_ct_uncharged(c);
+		if (rest && c->last_stack) {
+			c->charged += rest;
+			write_record(t, rest, c->last_stack);
+		}
+	}
+	/* Unhook first: a signal from here on finds no timer. */
+	t->cpu = NULL;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	lock_slots();
+	if (cpu_pid == ps_pid) {
+		if (ps_ct_destroy(c, cpu_sig) && !fds_lost_logged) {
+			fds_lost_logged = 1;
+			ps_log("the program closed the CPU sampler's descriptors; "
+			       "some threads were not sampled to their end", NULL);
+		}
+		c->used = 0;
+	}
+	unlock_slots();
+}
+
+/* Threads that were running before us: states and timers made here. */
+static void cover_running_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return;
+	pid_t self = ps_gettid();
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+		if (tid <= 0 || tid == self)
+			continue;
+		struct ps_thread *t = ps_thread_start_for(tid);
+		if (t)
+			arm_thread(t, tid);
+	}
+	closedir(d);
+}
+
+static int want_mechanism(void)
+{
+	const char *v = getenv("PROFSHIM_CPU_TIMER");
+	if (!v || !*v || !strcmp(v, "auto"))
+		return -1;
+	if (!strcmp(v, "posix"))
+		return PST_TIMER_POSIX;
+	if (!strcmp(v, "perf"))
+		return PST_TIMER_PERF;
+	ps_log("ignoring PROFSHIM_CPU_TIMER=", v, ": expected auto, perf or posix", NULL);
+	return -1;
+}
+
+void ps_cpu_init(void)
+{
+	if (!(ps_cfg.record & PST_REC_CPU) || ps_disabled || !ps_cfg.cpu_hz)
+		return;
+	int sig = signal_is_free(SIGPROF) ? SIGPROF : free_rt_signal();
+	if (!sig) {
+		ps_log("SIGPROF and every real-time signal are taken; CPU sampling is off", NULL);
+		return;
+	}
+	cpu_period_ns = 1000000000ull / ps_cfg.cpu_hz;
+	cpu_mech = ps_ct_probe(want_mechanism());
+	cpu_pid = ps_pid;
+	ps_sigunwind_init();
+	if (install_handler(sig)) {
+		ps_log("cannot install the CPU sampling signal handler; CPU sampling is off", NULL);
+		return;
+	}
+	cpu_sig = sig;
+	cpu_on = 1;
+	write_timer_ext();
+	struct ps_thread *self = ps_self;
+	if (self) {
+		self->busy = 1;
+		arm_thread(self, self->tid);
+		if (self->cpu)
+			self->cpu->warmed = 1; /* ps_sigunwind_init warmed it */
+		self->busy = 0;
+	}
+	cover_running_threads();
+	/* An exec'ing parent may have left the signal blocked. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* --- fork and exec --- */
+
+void ps_cpu_before_fork(void)
+{
+	if (!cpu_on)
+		return;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, cpu_sig);
+	if (pthread_sigmask(SIG_BLOCK, &set, &fork_saved_mask) == 0)
+		fork_blocked = 1;
+}
+
+static void restore_fork_mask(void)
+{
+	if (fork_blocked)
+		pthread_sigmask(SIG_SETMASK, &fork_saved_mask, NULL);
+	fork_blocked = 0;
+}
+
+static void resume_all(void)
+{
+	lock_slots();
+	for (struct ps_cpu_thread *c = slots; c; c = c->next)
+		if (c->used)
+			ps_ct_resume(c);
+	exec_paused = 0;
+	unlock_slots();
+}
+
+void ps_cpu_after_fork(int child)
+{
+	if (!cpu_on)
+		return;
+	if (!child) {
+		/* After fork in the parent, or after a failed exec. */
+		restore_fork_mask();
+		if (exec_paused)
+			resume_all();
+		return;
+	}
+	lock_slots();
+	if (cpu_pid != ps_pid)
+		forget_parent_slots();
+	unlock_slots();
+	write_timer_ext();
+	struct ps_thread *self = ps_self;
+	if (self && !self->cpu)
+		arm_thread(self, self->tid);
+	if (self && self->cpu)
+		self->cpu->warmed = 1; /* the forking thread's caches came along */
+	restore_fork_mask();
+}
+
+void ps_cpu_before_exec(void)
+{
+	if (!cpu_on || getpid() != ps_pid)
+		return; /* vfork child: the timers are the parent's */
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, cpu_sig);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	lock_slots();
+	for (struct ps_cpu_thread *c = slots; c; c = c->next)
+		if (c->used)
+			ps_ct_pause(c);
+	exec_paused = 1;
+	unlock_slots();
+	/* Pending signals survive exec: take ours off first. */
+	struct timespec zero = { 0, 0 };
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* --- the program takes our signal (sigaction.c) --- */
+
+int ps_cpu_signal(void)
+{
+	return cpu_on ? cpu_sig : 0;
+}
+
+void ps_cpu_signal_taken(int sig)
+{
+	if (!cpu_on || sig != cpu_sig)
+		return;
+	int ns = free_rt_signal();
+	lock_slots();
+	if (ns && install_handler(ns) == 0) {
+		for (struct ps_cpu_thread *c = slots; c; c = c->next)
+			if (c->used)
+				ps_ct_retarget(c, ns);
+		cpu_sig = ns;
+	} else {
+		for (struct ps_cpu_thread *c = slots; c; c = c->next)
+			if (c->used)
+				ps_ct_pause(c);
+		exec_paused = 1; /* stays off */
+		cpu_on = 0;
+		cpu_sig = 0;
+		ps_log("the program handles the CPU sampling signal and no real-time "
+		       "signal is free; CPU sampling is off", NULL);
+	}
+	unlock_slots();
+	if (cpu_on)
+		write_timer_ext();
+}
+

@@ -56,6 +56,7 @@ struct ps_thread {
 	struct pw_stream out;  /* this thread's trace file */
 	volatile sig_atomic_t busy; /* inside a hook: re-entry takes plain path */
 	volatile int state;    /* enum ps_thread_state */
+	volatile int adopt;    /* made for a running thread, not yet taken */
 	pid_t tid;
 	uint32_t seq;
 	uint64_t last_ticks;   /* time of the previous timed record */
@@ -84,6 +85,11 @@ void ps_init(void);
 struct ps_thread *ps_thread_get(void);
 struct ps_thread *ps_thread_start(void);
 void ps_thread_end(struct ps_thread *t);
+/* A state for thread tid, running before the shim started, made by another
+ * thread (not bound to tid's ps_self); the thread takes it on its first
+ * event or sample with ps_thread_adopt (async-signal-safe). */
+struct ps_thread *ps_thread_start_for(pid_t tid);
+struct ps_thread *ps_thread_adopt(void);
 /* Walk every thread state ever created (for counters). */
 struct ps_thread *ps_thread_list(void);
 /* Counters of thread states reused since: part of the process totals. */
@@ -173,6 +179,8 @@ void ps_rss_finish(void);
 void ps_log(const char *fmt_free_msg, ...); /* strings only, NULL-ended */
 pid_t ps_gettid(void);
 size_t ps_u64_to_str(char *buf, uint64_t v);
+/* Move a long-lived descriptor of the shim to a high number (highfd.c). */
+int ps_fd_move_high(int fd);
 /* mmap-backed allocation for shim-internal tables (never malloc). */
 void *ps_alloc_pages(size_t bytes);
 void ps_free_pages(void *p, size_t bytes);

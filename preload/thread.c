@@ -9,6 +9,8 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -105,13 +107,12 @@ void ps_thread_set_name(struct ps_thread *t, const char *name)
 	ps_write_ext(t, PST_X_THREAD_NAME, buf, (size_t)(p - buf));
 }
 
-struct ps_thread *ps_thread_start(void)
+/* Open the trace file of state t for thread tid and announce it; 0 on
+ * success. */
+static int open_state(struct ps_thread *t, pid_t tid)
 {
-	struct ps_thread *t = claim_state();
-	if (!t)
-		return NULL;
 	t->busy = 1;
-	t->tid = ps_gettid();
+	t->tid = tid;
 	t->seq = __atomic_add_fetch(&next_seq, 1, __ATOMIC_RELAXED);
 	uint64_t start = ps_now();
 	t->last_ticks = start;
@@ -120,7 +121,7 @@ struct ps_thread *ps_thread_start(void)
 	size_t plen = strlen(ps_process_path);
 	ps_u64_to_str(num, t->seq);
 	if (plen + 2 + strlen(num) >= sizeof(path))
-		goto fail;
+		return -1;
 	memcpy(path, ps_process_path, plen);
 	memcpy(path + plen, ".t", 2);
 	strcpy(path + plen + 2, num);
@@ -129,9 +130,19 @@ struct ps_thread *ps_thread_start(void)
 	if (rc) {
 		ps_log("cannot create thread trace ", path, ": ", strerror(-rc),
 		       "; this thread is not recorded", NULL);
-		goto fail;
+		return -1;
 	}
 	record_thread_file(t, start);
+	return 0;
+}
+
+struct ps_thread *ps_thread_start(void)
+{
+	struct ps_thread *t = claim_state();
+	if (!t)
+		return NULL;
+	if (open_state(t, ps_gettid()))
+		goto fail;
 	char name[32];
 	if (pthread_getname_np(pthread_self(), name, sizeof(name)) == 0)
 		ps_thread_set_name(t, name);
@@ -147,6 +158,62 @@ fail:
 	return NULL;
 }
 
+/* --- threads that were running before the shim started --- */
+
+/* States made by ps_thread_start_for and not yet taken by their thread. */
+static volatile int adopt_pending;
+
+struct ps_thread *ps_thread_start_for(pid_t tid)
+{
+	struct ps_thread *t = claim_state();
+	if (!t)
+		return NULL;
+	if (open_state(t, tid)) {
+		t->state = PS_T_DEAD;
+		return NULL;
+	}
+	char path[64], name[32], num[24];
+	ps_u64_to_str(num, (uint64_t)tid);
+	strcpy(path, "/proc/self/task/");
+	strcat(path, num);
+	strcat(path, "/comm");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, name, sizeof(name) - 1);
+		close(fd);
+		if (n > 0) {
+			name[n] = 0;
+			name[strcspn(name, "\n")] = 0;
+			ps_thread_set_name(t, name);
+		}
+	}
+	t->adopt = 1;
+	__atomic_add_fetch(&adopt_pending, 1, __ATOMIC_RELEASE);
+	t->busy = 0;
+	return t;
+}
+
+/* Async-signal-safe: no allocation, no lock, only a walk of the push-only
+ * registry and a compare-and-swap. The state was fully made beforehand;
+ * taking it only binds it to this thread's ps_self. */
+struct ps_thread *ps_thread_adopt(void)
+{
+	if (!__atomic_load_n(&adopt_pending, __ATOMIC_ACQUIRE))
+		return NULL;
+	pid_t tid = ps_gettid();
+	for (struct ps_thread *t = ps_thread_list(); t; t = t->next_all) {
+		int one = 1;
+		if (t->tid == tid && t->state == PS_T_ACTIVE && t->adopt &&
+		    __atomic_compare_exchange_n(&t->adopt, &one, 0, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED)) {
+			__atomic_sub_fetch(&adopt_pending, 1, __ATOMIC_RELEASE);
+			ps_self = t;
+			return t;
+		}
+	}
+	return NULL;
+}
+
 struct ps_thread *ps_thread_get(void)
 {
 	struct ps_thread *t = ps_self;
@@ -154,6 +221,12 @@ struct ps_thread *ps_thread_get(void)
 		return t;
 	if (ps_thread_over || !ps_initialized || ps_disabled)
 		return NULL;
+	t = ps_thread_adopt();
+	if (t) {
+		if (end_key_ok)
+			pthread_setspecific(end_key, t);
+		return t;
+	}
 	return ps_thread_start();
 }
 

@@ -182,7 +182,7 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 
 @test "--format=speedscope: one evented profile per thread, balanced events" {
 	PROFSHIM_CALLS=trace run_shim "$TMP/c.trace" "$PROGS/fi_threads" 2 50
-	"$PROFANALYZE" "$TMP/c.trace" --format=speedscope -o "$TMP/s.json" -q
+	"$PROFANALYZE" "$TMP/c.trace" --format=speedscope --data=calls -o "$TMP/s.json" -q
 	assert_eq "$(jq '.profiles | length' "$TMP/s.json")" 3 profiles
 	assert_eq "$(jq '[.profiles[] | .type] | unique | join(",")' -r "$TMP/s.json")" evented type
 	assert_eq "$(jq '[.profiles[] | ([.events[] | select(.type == "O")] | length) == ([.events[] | select(.type == "C")] | length)] | all' "$TMP/s.json")" true balanced
@@ -190,14 +190,14 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	assert_eq "$(jq '[.profiles[].events[] | select(.type == "O")] | length' "$TMP/s.json")" $((2 + 2 * 151)) opens
 	# tree mode: a sampled profile of self times
 	PROFSHIM_CALLS=tree run_shim "$TMP/d.trace" "$PROGS/fi_threads" 2 50
-	"$PROFANALYZE" "$TMP/d.trace" --format=speedscope -o "$TMP/s.json" -q
+	"$PROFANALYZE" "$TMP/d.trace" --format=speedscope --data=calls -o "$TMP/s.json" -q
 	assert_eq "$(jq -r '.profiles[0].type' "$TMP/s.json")" sampled "tree mode"
 	assert_eq "$(jq '.profiles[0] | (.samples | length) == (.weights | length)' "$TMP/s.json")" true samples
 }
 
 @test "--format=folded: stacks by self time" {
 	PROFSHIM_CALLS=tree run_shim "$TMP/c.trace" "$PROGS/fi_timed" 100 20 10
-	"$PROFANALYZE" "$TMP/c.trace" --format=folded -o "$TMP/f.txt" -q
+	"$PROFANALYZE" "$TMP/c.trace" --format=folded --data=calls -o "$TMP/f.txt" -q
 	grep -qE '^main;sleeper [0-9]+$' "$TMP/f.txt"
 	! grep -vE '^[^ ]+ [0-9]+$' "$TMP/f.txt"
 	us=$(sed -n 's/^main;sleeper //p' "$TMP/f.txt")

@@ -1,0 +1,18 @@
+/* The CPU sampler's interface to the signal-function wrappers. */
+#ifndef PS_SAMPLER_H
+#define PS_SAMPLER_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+/* The signal the sampler uses now, 0 if none. */
+int ps_cpu_signal(void);
+/* The program is about to set the disposition of sig: if it is the
+ * sampler's, move the sampler to another signal first. */
+void ps_cpu_signal_taken(int sig);
+/* Is fn the sampler's handler (hidden from the program's queries)? */
+bool ps_cpu_is_handler(const void *fn);
+/* sigaction of libc, bypassing the wrapper. */
+int ps_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * sigaction and signal wrappers: a program that installs a handler (or
+ * SIG_IGN, or SIG_DFL) for the signal the CPU sampler uses gets it, and
+ * the sampler moves to another signal first. Queries of that signal show
+ * the program's view (the default action), not the sampler's handler.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+
+#include "sampler.h"
+#include "shim.h"
+
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+
+int ps_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	static sigaction_fn real;
+	if (!real)
+		real = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+	return real(sig, act, old);
+}
+
+static void hide_sampler(struct sigaction *old)
+{
+	if (old && ps_cpu_is_handler((const void *)old->sa_sigaction)) {
+		memset(old, 0, sizeof(*old));
+		old->sa_handler = SIG_DFL;
+	}
+}
+
+PS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (act && sig > 0 && sig == ps_cpu_signal())
+		ps_cpu_signal_taken(sig);
+	int rc = ps_real_sigaction(sig, act, old);
+	if (rc == 0)
+		hide_sampler(old);
+	return rc;
+}
+
+/* glibc's signal(): BSD semantics (SA_RESTART, handler stays). */
+PS_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, sig);
+	if (sigaction(sig, &sa, &old))
+		return SIG_ERR;
+	return old.sa_handler;
+}

@@ -1,0 +1,184 @@
+/*
+ * Signal-safe stack capture (see sigunwind.h).
+ *
+ * libunwind's local unwinder with a per-thread cache needs no lock and no
+ * allocation once the thread's cache exists and the functions it calls
+ * have been bound; both are done by the warm-up walk. unw_get_proc_name is
+ * never called here: names are resolved offline.
+ */
+#define _GNU_SOURCE
+#define UNW_LOCAL_ONLY
+#include <dlfcn.h>
+#include <libunwind.h>
+#include <link.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "shim.h"
+#include "sigunwind.h"
+
+struct text_range {
+	const char *name; /* part of the module's path */
+	uintptr_t lo, hi;
+};
+/* The dynamic loader's and libunwind's code. */
+static struct text_range loader = { "/ld-linux", 0, 0 };
+static struct text_range unwinder = { "/libunwind", 0, 0 };
+
+static int find_text(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct text_range *r = data;
+	const char *name = info->dlpi_name;
+	if (!name || !strstr(name, r->name))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		uintptr_t hi = lo + ph->p_memsz;
+		if (!r->lo || lo < r->lo)
+			r->lo = lo;
+		if (hi > r->hi)
+			r->hi = hi;
+	}
+	return 1;
+}
+
+static int texts_found;
+
+/* Where the loader and libunwind are: on first need, which is never in a
+ * signal handler (libunwind creates its pipe on its first use, and the
+ * sampler uses it first in ps_sigunwind_init). */
+static void find_texts(void)
+{
+	if (__atomic_load_n(&texts_found, __ATOMIC_ACQUIRE))
+		return;
+	dl_iterate_phdr(find_text, &loader);
+	dl_iterate_phdr(find_text, &unwinder);
+	__atomic_store_n(&texts_found, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * libunwind checks addresses by writing them into a pipe it opens once and
+ * keeps (and, when a read from it fails, closes both numbers and opens a
+ * new one). A program that closes every descriptor and opens files of its
+ * own would get those files closed or read by libunwind. Its pipe is
+ * therefore moved to high numbers the moment libunwind creates it.
+ */
+typedef int (*pipe2_fn)(int[2], int);
+
+PS_EXPORT int pipe2(int fds[2], int flags)
+{
+	static pipe2_fn real;
+	if (!real)
+		real = (pipe2_fn)dlsym(RTLD_NEXT, "pipe2");
+	int rc = real(fds, flags);
+	find_texts();
+	uintptr_t from = (uintptr_t)__builtin_return_address(0);
+	if (rc == 0 && from >= unwinder.lo && from < unwinder.hi) {
+		int saved = errno;
+		fds[0] = ps_fd_move_high(fds[0]);
+		fds[1] = ps_fd_move_high(fds[1]);
+		errno = saved;
+	}
+	return rc;
+}
+
+#define MAX_FRAMES 256
+
+static __attribute__((noinline)) void warm_walk(void)
+{
+	void *buf[64];
+	unw_backtrace(buf, 64); /* makes this thread's frame cache */
+	unw_context_t uc;
+	unw_cursor_t cur;
+	if (unw_getcontext(&uc) || unw_init_local(&cur, &uc))
+		return;
+	for (int i = 0; i < 64 && unw_step(&cur) > 0; i++) {
+		unw_word_t ip;
+		unw_get_reg(&cur, UNW_REG_IP, &ip);
+	}
+}
+
+void ps_sigunwind_init(void)
+{
+	/* One cache per thread: no lock and no signal masking on a lookup. */
+	find_texts();
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	warm_walk();
+}
+
+void ps_sigunwind_warm(void)
+{
+	warm_walk();
+}
+
+static inline uintptr_t interrupted_pc(const ucontext_t *uc)
+{
+#if defined(__x86_64__)
+	return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+	return (uintptr_t)uc->uc_mcontext.pc;
+#else
+#error "unsupported architecture"
+#endif
+}
+
+/* The slow, general walk: libunwind's cursor started on the signal frame. */
+static int walk_cursor(ucontext_t *uc, uintptr_t *pcs, int n, int max)
+{
+	unw_cursor_t cur;
+	/* On x86-64 and aarch64 unw_context_t is the ucontext_t. */
+	if (n >= max || unw_init_local2(&cur, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME))
+		return n;
+	while (n < max && unw_step(&cur) > 0) {
+		unw_word_t ip;
+		if (unw_get_reg(&cur, UNW_REG_IP, &ip) || ip == 0)
+			break;
+		pcs[n++] = (uintptr_t)ip;
+	}
+	return n;
+}
+
+/*
+ * The fast walk: unw_backtrace from here uses libunwind's per-thread frame
+ * cache (no lock, no signal masking once the thread's cache exists, which
+ * the warm-up makes) and goes through the signal frame. The interrupted
+ * pc marks where the program's frames start; frames above it are ours.
+ */
+#define FAST_EXTRA 16
+
+static int walk_fast(uintptr_t pc, uintptr_t *pcs, int max)
+{
+	void *buf[MAX_FRAMES + FAST_EXTRA];
+	int want = max + FAST_EXTRA;
+	if (want > MAX_FRAMES + FAST_EXTRA)
+		want = MAX_FRAMES + FAST_EXTRA;
+	int n = unw_backtrace(buf, want);
+	for (int i = 0; i < n && i < FAST_EXTRA; i++) {
+		if ((uintptr_t)buf[i] != pc)
+			continue;
+		int k = 0;
+		for (int j = i; j < n && k < max; j++)
+			pcs[k++] = (uintptr_t)buf[j];
+		return k;
+	}
+	return 0;
+}
+
+int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max, bool warmed)
+{
+	ucontext_t *uc = ucontext;
+	uintptr_t pc = interrupted_pc(uc);
+	if (pc >= loader.lo && pc < loader.hi)
+		return PS_UNWIND_IN_LOADER;
+	if (max > MAX_FRAMES)
+		max = MAX_FRAMES;
+	int n = warmed && max > 1 ? walk_fast(pc, pcs, max) : 0;
+	if (n > 0)
+		return n;
+	pcs[0] = pc;
+	return walk_cursor(uc, pcs, 1, max);
+}

@@ -1,0 +1,35 @@
+/*
+ * Stack capture from inside a signal handler.
+ *
+ * Frame 0 is the interrupted pc taken from the signal's ucontext; the
+ * caller frames come from libunwind, started on that ucontext as a signal
+ * frame. libunwind allocates and takes locks on its first use, so
+ * ps_sigunwind_warm() runs it once outside any handler (at start and in
+ * every new thread) and the handler only ever walks a warmed-up unwinder.
+ *
+ * A stack is unsafe to walk while the thread is inside the dynamic loader
+ * (libunwind looks up unwind tables through dl_iterate_phdr, whose data the
+ * loader is changing); ps_sigunwind_capture() says so and the caller drops
+ * the sample.
+ */
+#ifndef PS_SIGUNWIND_H
+#define PS_SIGUNWIND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Once per process, outside a handler: per-thread caching, the loader's
+ * address range, libunwind's own start-up. */
+void ps_sigunwind_init(void);
+/* Outside a handler, in the thread itself: a first walk. */
+void ps_sigunwind_warm(void);
+
+enum { PS_UNWIND_OK = 0, PS_UNWIND_IN_LOADER = -1 };
+
+/* Fill pcs[0..max) from the signal's ucontext, innermost first; returns
+ * the number of frames (>= 1), or PS_UNWIND_IN_LOADER. Signal-safe once
+ * warmed; `warmed`: this thread ran ps_sigunwind_warm (then the fast,
+ * cached walk is used; else the general one). */
+int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max, bool warmed);
+
+#endif

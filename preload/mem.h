@@ -76,8 +76,5 @@ static inline int64_t ps_memsample_estimate(uint64_t size)
  * UINT64_MAX: off). ps_rss_tick(t) must run with t entered (busy). */
 extern uint64_t ps_rss_next;
 void ps_rss_init(void);
-/* The signal of the RSS timer, 0 = none (a sigaction wrapper that moves
- * the CPU sampler off a signal the program takes should know this one). */
-int ps_rss_signal(void);
 
 #endif

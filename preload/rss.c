@@ -38,6 +38,7 @@
 
 #include "clock.h"
 #include "mem.h"
+#include "sampler.h"
 
 uint64_t ps_rss_next = UINT64_MAX;
 static uint64_t interval_ticks;
@@ -132,13 +133,12 @@ out:
 	errno = saved;
 }
 
-/* A signal with the default action and no handler; libc's sigaction
- * through the shim's own export (a wrapper there sees a signal it does
- * not own and passes it on). */
+/* A signal with the default action and no handler (libc's view, past the
+ * shim's sigaction wrapper). */
 static int signal_is_free(int sig)
 {
 	struct sigaction old;
-	if (sigaction(sig, NULL, &old))
+	if (ps_real_sigaction(sig, NULL, &old))
 		return 0;
 	return !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL;
 }
@@ -187,30 +187,78 @@ static bool make_timer(void)
 	return true;
 }
 
-static bool start_timer(void)
+static int install_handler(int sig)
 {
-	int sig = free_rt_signal();
-	if (!sig)
-		return false;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_rss_signal;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL))
-		return false;
-	rss_sig = sig;
-	if (!make_timer()) {
-		signal(sig, SIG_DFL);
-		rss_sig = 0;
-		return false;
-	}
-	/* An exec'ing parent may have left it blocked. */
+	return ps_real_sigaction(sig, &sa, NULL);
+}
+
+static void unblock(int sig)
+{
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, sig);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static bool start_timer(void)
+{
+	int sig = free_rt_signal();
+	if (!sig || install_handler(sig))
+		return false;
+	rss_sig = sig;
+	if (!make_timer()) {
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		ps_real_sigaction(sig, &dfl, NULL);
+		rss_sig = 0;
+		return false;
+	}
+	unblock(sig); /* an exec'ing parent may have left it blocked */
 	return true;
+}
+
+/* --- the program takes our signal (sigaction.c) --- */
+
+bool ps_rss_is_handler(const void *fn)
+{
+	return fn == (const void *)on_rss_signal;
+}
+
+/* Called before the program's sigaction for sig takes effect: move the
+ * timer to another free signal, or fall back to readings at allocations.
+ * A signal of the old timer still pending is taken off first, so the
+ * program's handler never sees one. */
+void ps_rss_signal_taken(int sig)
+{
+	if (!rss_sig || sig != rss_sig || getpid() != timer_pid)
+		return;
+	timer_delete(rss_timer);
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	struct timespec zero = { 0, 0 };
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int ns = free_rt_signal();
+	if (ns && install_handler(ns) == 0) {
+		rss_sig = ns;
+		if (make_timer()) {
+			unblock(ns);
+			return;
+		}
+	}
+	rss_sig = 0;
+	ps_rss_next = 0; /* readings at allocations from now on */
+	ps_log("the program takes the RSS timer's signal and no other is free; "
+	       "RSS is read at allocations only", NULL);
 }
 
 void ps_rss_init(void)

@@ -174,6 +174,11 @@ void ps_rss_after_fork(int child);
 void ps_rss_before_exec(void);
 void ps_rss_after_failed_exec(void);
 void ps_rss_finish(void);
+/* The RSS timer's signal, 0 = none; the program is about to take sig (move
+ * the timer first); is fn the RSS handler (hidden from queries)? */
+int ps_rss_signal(void);
+void ps_rss_signal_taken(int sig);
+bool ps_rss_is_handler(const void *fn);
 
 /* --- small async-signal-safe helpers (util.c) --- */
 void ps_log(const char *fmt_free_msg, ...); /* strings only, NULL-ended */

@@ -297,3 +297,12 @@ fi_leak_stack() { jqr "[.memory_metrics.leaks[] | select(.leaked_bytes == $1) | 
 	analyze_json "$TMP/t" -q --top=1000
 	[[ "$(fi_leak_stack 300)" == "$deep|__libc_start_call_main ("*"|_start" ]] || { fi_leak_stack 300 >&2; return 1; }
 }
+
+@test "RSS: a program taking every real-time signal never gets the RSS timer's" {
+	run env PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_rtsig"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"handlers=31 shown_taken=0 caught=0"* ]]
+	assert_eq "$(grep -c "RSS is read at allocations only" <<<"$output")" 1 "one message"
+	analyze_json "$TMP/t" -q
+	[ "$(jqr .memory_metrics.peak_rss_bytes)" -gt 0 ]
+}

@@ -192,9 +192,14 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	double w = sample_weight(m, size);
 	m->allocs += w;
 	if (is_realloc && old) {
+		/* realloc(p, 0) that returned NULL freed p (glibc): that is a
+		 * free of p; a move to a new block is not. */
+		bool freed = !addr && size == 0;
+		if (freed)
+			m->frees += w;
 		struct heap_block *b = block_find(m, old);
 		if (b)
-			release(m, b, ev, false);
+			release(m, b, ev, freed);
 	}
 	if (!addr) {
 		if (!(is_realloc && old && size == 0)) /* realloc(p, 0) freed p */
@@ -409,7 +414,12 @@ const struct heap_site **heap_sites_sorted(const struct heap_model *m, enum heap
 	size_t k = 0;
 	for (size_t i = 0; i < m->sites.len; i++) {
 		const struct heap_site *s = site_at(m, (uint32_t)i);
-		if (sort_key(s, by) > 0)
+		/* Sites of zero-byte blocks (malloc(0), realloc(NULL, 0))
+		 * still count by bytes and by leaks. */
+		bool any = sort_key(s, by) > 0 ||
+			   (by == HEAP_BY_BYTES && s->allocs > 0) ||
+			   (by == HEAP_BY_LEAKED && s->live_blocks > 0);
+		if (any)
 			v[k++] = s;
 	}
 	sort_by = by;

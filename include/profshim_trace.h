@@ -50,6 +50,13 @@
  *   A REALLOC frees old_addr (when non-zero) and, when addr != 0, creates a
  *   block at addr; a failed realloc (addr == 0, size != 0) frees nothing.
  *
+ *   With calls recorded, an ALLOC made by an instrumented function itself
+ *   takes its stack from the calls recorder's shadow stack instead of
+ *   unwinding: still return addresses (the call site, then each
+ *   instrumented function's call site in its caller), but the stack ends
+ *   one frame into the code that called the outermost instrumented
+ *   function (e.g. __libc_start_call_main, without _start).
+ *
  *   STACK nodes form a per-thread trie: node ids are unique within a thread
  *   file, defined before first use; parent 0 is the root; the chain from a
  *   node to the root is innermost-first, so the node's pc is the innermost

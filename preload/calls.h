@@ -22,4 +22,11 @@ int ps_calls_depth(const struct ps_thread *t);
  * innermost first; returns how many were copied. */
 int ps_calls_shadow(const struct ps_thread *t, uintptr_t *out, int max);
 
+/* For allocation stacks without unwinding: the innermost shadow frame's
+ * enter-hook frame address in *frame0 (to check that the allocating code
+ * is that function itself), then up to max call sites, innermost first:
+ * the return address each instrumented function will return to, in its
+ * caller. Returns how many were copied (0 without calls). */
+int ps_calls_sites(const struct ps_thread *t, uintptr_t *frame0, uintptr_t *out, int max);
+
 #endif

@@ -29,9 +29,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calls.h"
 #include "clock.h"
 #include "mem.h"
 #include "unwind.h"
+
+#define PS_INLINE inline __attribute__((always_inline))
 
 /* --- the allocator below --- */
 
@@ -224,11 +227,40 @@ static inline bool resolving(void)
 
 /* --- records --- */
 
-static uint64_t capture_stack(struct ps_thread *t)
+/* With calls recorded, the shadow stack gives the stack without unwinding
+ * when the allocating code is the innermost instrumented function itself:
+ * its call of malloc and its call of the enter hook then left their return
+ * addresses in the same slot, so the frame address of the outermost shim
+ * frame equals the one the enter hook saw. The stack is then the call
+ * site (return address of the shim's caller) and each instrumented
+ * function's call site in its caller: return addresses, as unwinding
+ * would give (ending one frame into the code that called the outermost
+ * instrumented function). Otherwise (called through uninstrumented code,
+ * an alloca'd frame, deeper than the shadow stack): -1, unwind. */
+static PS_INLINE int shadow_stack(struct ps_thread *t, uintptr_t *pcs, int max, int *truncated)
+{
+	uintptr_t ret, frame, frame0 = 0;
+	if (max < 2 || !ps_unwind_caller(&ret, &frame))
+		return -1;
+	int depth = ps_calls_depth(t);
+	int k = ps_calls_sites(t, &frame0, pcs + 1, max - 1);
+	if (k <= 0 || frame0 != frame)
+		return -1;
+	pcs[0] = ret;
+	*truncated = depth > k;
+	return k + 1;
+}
+
+/* Inlined into the hooks, like write_alloc and note_alloc: every shim
+ * frame on the stack is one more frame libunwind must step through and
+ * drop (~100 instructions each). */
+static PS_INLINE uint64_t capture_stack(struct ps_thread *t)
 {
 	uintptr_t pcs[256];
 	int truncated = 0;
-	int n = ps_unwind_here(pcs, (int)ps_cfg.stack_depth, &truncated);
+	int n = t->calls ? shadow_stack(t, pcs, (int)ps_cfg.stack_depth, &truncated) : -1;
+	if (n < 0)
+		n = ps_unwind_here(pcs, (int)ps_cfg.stack_depth, &truncated);
 	if (truncated)
 		t->counters[PST_C_DROP_STACK_TRUNC]++;
 	return ps_stack_intern(t, pcs, n);
@@ -243,7 +275,7 @@ static inline void rss_check(struct ps_thread *t, uint64_t now)
 }
 
 /* Returns the event time. */
-static uint64_t write_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
+static PS_INLINE uint64_t write_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
 			    uintptr_t old)
 {
 	uint64_t stack = capture_stack(t);
@@ -274,7 +306,7 @@ static void write_free(struct ps_thread *t, uintptr_t addr)
 
 /* A new block p (or a failed call, p == NULL) of `size` requested bytes,
  * full tracking. */
-static void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
+static PS_INLINE void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 {
 	t->counters[PST_C_ALLOCS]++;
 	t->live_bytes += (int64_t)usable(p);
@@ -306,10 +338,42 @@ static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 		note_sampled(t, fn, size, p);
 }
 
+/* Sampling mode's thread for a hook, when the fast path applies:
+ * recording, the thread started and not inside a hook. */
+static inline struct ps_thread *sample_thread(void)
+{
+	if (!ps_memsample_mean || PS_UNLIKELY(!ps_recording || !mem_on))
+		return NULL;
+	struct ps_thread *t = ps_self;
+	return PS_LIKELY(t && !t->busy) ? t : NULL;
+}
+
+/* Sampling mode's fast path: count the call and, unless it is a sample,
+ * hand it to the allocator as a tail call, without entering the thread
+ * (nothing is written; a signal handler that allocates meanwhile records
+ * as usual). A sample takes the recording path below. */
+#define SAMPLE_FAST(fn, size, call)                                            \
+	do {                                                                   \
+		struct ps_thread *s_ = sample_thread();                        \
+		if (s_) {                                                      \
+			s_->counters[PST_C_ALLOCS]++;                          \
+			if (PS_LIKELY(!ps_memsample_take(size)))               \
+				return call;                                   \
+			ps_enter(s_);                                          \
+			void *p_ = call;                                       \
+			int e_ = errno;                                        \
+			note_sampled(s_, fn, size, p_);                        \
+			ps_leave(s_);                                          \
+			errno = e_;                                            \
+			return p_;                                             \
+		}                                                              \
+	} while (0)
+
 /* Recording wrapper for the plain allocating calls. Sampling mode only
  * counts the call unless it is a sample: no clock, no errno traffic. */
 #define RECORD_ALLOC(fn, size, call)                                           \
 	do {                                                                   \
+		SAMPLE_FAST(fn, size, call);                                   \
 		struct ps_thread *t_ = mem_enter();                            \
 		if (!t_)                                                       \
 			return call;                                           \
@@ -335,11 +399,40 @@ static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 
 /* --- the hooks --- */
 
-PS_EXPORT void *malloc(size_t n)
+static __attribute__((noinline)) void *malloc_recorded(size_t n)
 {
 	if (PS_UNLIKELY(resolving()))
 		return boot_alloc(n, 0);
 	RECORD_ALLOC(PST_FN_MALLOC, n, real.malloc(n));
+}
+
+/* The sample point was passed (ps_memsample_charge). */
+static __attribute__((noinline)) void *malloc_sample(struct ps_thread *t, size_t n)
+{
+	if (!ps_memsample_passed())
+		return real.malloc(n);
+	ps_enter(t);
+	void *p = real.malloc(n);
+	int e = errno;
+	note_sampled(t, PST_FN_MALLOC, n, p);
+	ps_leave(t);
+	errno = e;
+	return p;
+}
+
+/* The hottest hooks keep sampling mode's fast path free of any prologue:
+ * the rest lives in functions of their own, reached by tail calls. */
+PS_EXPORT void *malloc(size_t n)
+{
+	struct ps_thread *t;
+	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2 &&
+		      (t = sample_thread()))) {
+		t->counters[PST_C_ALLOCS]++;
+		if (PS_LIKELY(!ps_memsample_charge(n)))
+			return real.malloc(n);
+		return malloc_sample(t, n);
+	}
+	return malloc_recorded(n);
 }
 
 PS_EXPORT void *calloc(size_t nmemb, size_t size)
@@ -366,9 +459,37 @@ static __attribute__((noinline)) void free_sampled(struct ps_thread *t, void *p)
 	errno = saved;
 }
 
+/* Sampling mode, a block that may have been sampled (counted already). */
+static __attribute__((noinline)) void free_maybe_sampled(struct ps_thread *t, void *p)
+{
+	ps_enter(t);
+	free_sampled(t, p);
+	real.free(p);
+	ps_leave(t);
+}
+
+static __attribute__((noinline)) void free_recorded(void *p);
+
 PS_EXPORT void free(void *p)
 {
-	if (PS_UNLIKELY(!p || is_boot(p)))
+	if (PS_UNLIKELY(!p))
+		return;
+	struct ps_thread *t;
+	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2 && !is_boot(p) &&
+		      (t = sample_thread()))) {
+		/* Sampling mode's fast path: a block surely not sampled goes
+		 * back as a tail call, nothing written. */
+		t->counters[PST_C_FREES]++;
+		if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
+			return real.free(p);
+		return free_maybe_sampled(t, p);
+	}
+	free_recorded(p);
+}
+
+static __attribute__((noinline)) void free_recorded(void *p)
+{
+	if (PS_UNLIKELY(is_boot(p)))
 		return;
 	ensure_real();
 	struct ps_thread *t = mem_enter();

@@ -27,6 +27,13 @@ extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
 bool ps_memsample_passed(void);
 /* Charge `size` bytes to this thread's sampling clock; true when this
  * allocation is a sample. Inline: it runs on every allocation. */
+/* The charge alone: true when the sample point was passed (then call
+ * ps_memsample_passed to know whether this allocation is a sample). */
+static inline bool ps_memsample_charge(size_t size)
+{
+	ps_sample_tls.until -= (int64_t)(size ? size : 1);
+	return PS_UNLIKELY(ps_sample_tls.until <= 0);
+}
 static inline bool ps_memsample_take(size_t size)
 {
 	ps_sample_tls.until -= (int64_t)(size ? size : 1);
@@ -40,9 +47,12 @@ static inline bool ps_memsample_take(size_t size)
  * written). */
 bool ps_memsample_remember(uintptr_t addr, uint64_t size);
 /* Counting filter in front of the set: zero for the bucket of an address
- * means it is surely not a sampled block (one byte load per free). */
+ * means it is surely not a sampled block. The free path reads a bitmap of
+ * the non-zero buckets (4 KiB: stays in L1; the byte counters were a cache
+ * miss per free), the counters are only touched by sampled blocks. */
 #define PS_FILTER_BITS 15
 extern uint8_t *ps_memsample_filter;
+extern uint64_t *ps_memsample_nonzero; /* bit per bucket: counter != 0 */
 static inline uint32_t ps_memsample_hash(uintptr_t a)
 {
 	return (uint32_t)(((uint64_t)a * 0x9e3779b97f4a7c15ull) >> 32);
@@ -50,7 +60,7 @@ static inline uint32_t ps_memsample_hash(uintptr_t a)
 static inline bool ps_memsample_maybe(uintptr_t a)
 {
 	uint32_t h = ps_memsample_hash(a) & ((1u << PS_FILTER_BITS) - 1);
-	return __atomic_load_n(&ps_memsample_filter[h], __ATOMIC_RELAXED) != 0;
+	return (__atomic_load_n(&ps_memsample_nonzero[h >> 6], __ATOMIC_RELAXED) >> (h & 63)) & 1;
 }
 bool ps_memsample_forget(uintptr_t addr, uint64_t *size);
 /* Live bytes a sampled block of `size` stands for (approximately

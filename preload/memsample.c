@@ -26,6 +26,7 @@ uint64_t ps_memsample_mean;
 
 static uintptr_t *set_slots;       /* SET_SLOTS addresses */
 uint8_t *ps_memsample_filter;     /* 2^PS_FILTER_BITS counters */
+uint64_t *ps_memsample_nonzero;   /* 2^PS_FILTER_BITS bits */
 #define filter ps_memsample_filter
 static unsigned set_live;          /* sampled blocks in the set */
 
@@ -41,7 +42,8 @@ void ps_memsample_init(void)
 	set_slots = ps_alloc_pages(SET_SLOTS * sizeof(uintptr_t));
 	set_sizes = ps_alloc_pages(SET_SLOTS * sizeof(uint64_t));
 	filter = ps_alloc_pages(1u << FILTER_BITS);
-	if (!set_slots || !set_sizes || !filter) {
+	ps_memsample_nonzero = ps_alloc_pages((1u << FILTER_BITS) / 8);
+	if (!set_slots || !set_sizes || !filter || !ps_memsample_nonzero) {
 		ps_log("cannot allocate the memory sampling tables; ",
 		       "recording every allocation instead", NULL);
 		ps_memsample_mean = 0;
@@ -109,6 +111,25 @@ bool ps_memsample_passed(void)
 
 #define addr_hash ps_memsample_hash
 
+/* The bucket's bit follows its counter. Clearing races with another
+ * thread's increment: after clearing, a counter found non-zero sets the
+ * bit again, so a live sampled block's bucket never reads as empty. */
+static void bucket_added(uint32_t h)
+{
+	h &= (1u << FILTER_BITS) - 1;
+	__atomic_or_fetch(&ps_memsample_nonzero[h >> 6], 1ull << (h & 63), __ATOMIC_RELEASE);
+}
+
+static void bucket_removed(uint32_t h, uint8_t left)
+{
+	h &= (1u << FILTER_BITS) - 1;
+	if (left)
+		return;
+	__atomic_and_fetch(&ps_memsample_nonzero[h >> 6], ~(1ull << (h & 63)), __ATOMIC_ACQ_REL);
+	if (__atomic_load_n(&filter[h], __ATOMIC_ACQUIRE))
+		bucket_added(h);
+}
+
 static inline uint8_t *filter_of(uint32_t h)
 {
 	return &filter[h & ((1u << FILTER_BITS) - 1)];
@@ -126,6 +147,7 @@ bool ps_memsample_remember(uintptr_t addr, uint64_t size)
 		return false;
 	__atomic_add_fetch(&set_live, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(f, 1, __ATOMIC_RELEASE);
+	bucket_added(h);
 	for (uint32_t i = h >> (32 - SET_BITS);; i = (i + 1) & (SET_SLOTS - 1)) {
 		uintptr_t cur = __atomic_load_n(&set_slots[i], __ATOMIC_ACQUIRE);
 		if (cur != EMPTY && cur != TOMBSTONE)
@@ -156,7 +178,7 @@ bool ps_memsample_forget(uintptr_t addr, uint64_t *size)
 		if (cur == addr &&
 		    __atomic_compare_exchange_n(&set_slots[i], &cur, TOMBSTONE, 0,
 						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-			__atomic_sub_fetch(f, 1, __ATOMIC_RELEASE);
+			bucket_removed(h, __atomic_sub_fetch(f, 1, __ATOMIC_ACQ_REL));
 			__atomic_sub_fetch(&set_live, 1, __ATOMIC_RELAXED);
 			return true;
 		}

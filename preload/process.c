@@ -294,6 +294,8 @@ void ps_process_finish(unsigned reason, int status)
 	if (reason != PST_END_EXEC && __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
 		return;
 	struct ps_thread *self = ps_self;
+	if (reason != PST_END_EXEC)
+		ps_rss_finish();
 	if (reason != PST_END_EXEC && self)
 		ps_thread_end(self);
 	else if (self && ps_enter(self)) {
@@ -330,12 +332,14 @@ __attribute__((destructor(101))) static void ps_destructor(void)
 static void at_fork_prepare(void)
 {
 	ps_cpu_before_fork();
+	ps_rss_before_fork();
 	lock_process();
 }
 
 static void at_fork_parent(void)
 {
 	unlock_process();
+	ps_rss_after_fork(0);
 	ps_cpu_after_fork(0);
 }
 
@@ -347,9 +351,11 @@ static void at_fork_child(void)
 	ps_threads_after_fork_child();
 	if (start_process() != 0) {
 		ps_disabled = 1;
+		ps_rss_after_fork(-1);
 		return;
 	}
 	ps_calls_fork_child_adopt(ps_thread_start(), calls);
+	ps_rss_after_fork(1);
 	ps_cpu_after_fork(1);
 }
 
@@ -393,11 +399,13 @@ typedef int (*execvpe_fn)(const char *, char *const[], char *const[]);
 static void before_exec(void)
 {
 	ps_cpu_before_exec();
+	ps_rss_before_exec();
 	ps_process_finish(PST_END_EXEC, 0);
 }
 
 static void after_failed_exec(void)
 {
+	ps_rss_after_failed_exec();
 	ps_cpu_after_fork(0);
 }
 

@@ -173,6 +173,18 @@ void ps_cpu_before_fork(void);
 void ps_cpu_after_fork(int child);
 void ps_cpu_before_exec(void);
 void ps_rss_tick(struct ps_thread *t);
+/* RSS timer (rss.c): blocked across fork, disarmed before exec and at the
+ * process's end. */
+void ps_rss_before_fork(void);
+void ps_rss_after_fork(int child);
+void ps_rss_before_exec(void);
+void ps_rss_after_failed_exec(void);
+void ps_rss_finish(void);
+/* The RSS timer's signal, 0 = none; the program is about to take sig (move
+ * the timer first); is fn the RSS handler (hidden from queries)? */
+int ps_rss_signal(void);
+void ps_rss_signal_taken(int sig);
+bool ps_rss_is_handler(const void *fn);
 
 /* --- small async-signal-safe helpers (util.c) --- */
 void ps_log(const char *fmt_free_msg, ...); /* strings only, NULL-ended */

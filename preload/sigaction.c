@@ -3,6 +3,7 @@
  * SIG_IGN, or SIG_DFL) for the signal the CPU sampler uses gets it, and
  * the sampler moves to another signal first. Queries of that signal show
  * the program's view (the default action), not the sampler's handler.
+ * The same for the memory recorder's RSS timer signal (rss.c).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -23,7 +24,8 @@ int ps_real_sigaction(int sig, const struct sigaction *act, struct sigaction *ol
 
 static void hide_sampler(struct sigaction *old)
 {
-	if (old && ps_cpu_is_handler((const void *)old->sa_sigaction)) {
+	if (old && (ps_cpu_is_handler((const void *)old->sa_sigaction) ||
+		    ps_rss_is_handler((const void *)old->sa_sigaction))) {
 		memset(old, 0, sizeof(*old));
 		old->sa_handler = SIG_DFL;
 	}
@@ -33,6 +35,8 @@ PS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 {
 	if (act && sig > 0 && sig == ps_cpu_signal())
 		ps_cpu_signal_taken(sig);
+	if (act && sig > 0 && sig == ps_rss_signal())
+		ps_rss_signal_taken(sig); /* the memory recorder's RSS timer */
 	int rc = ps_real_sigaction(sig, act, old);
 	if (rc == 0)
 		hide_sampler(old);

@@ -14,10 +14,7 @@
 
 /* Frames the shim adds on top of the program's: the hook, the recorder,
  * this function, operator new wrappers. Generous; only the top is cut. */
-#define MAX_SHIM_FRAMES 8
-#define MAX_CAPTURE 256
-
-static uintptr_t shim_lo, shim_hi; /* the shim's executable segment(s) */
+uintptr_t ps_shim_lo, ps_shim_hi; /* the shim's executable segment(s) */
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -35,8 +32,8 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 			hi = a + ph->p_memsz;
 	}
 	if (me >= lo && me < hi) {
-		shim_lo = lo;
-		shim_hi = hi;
+		ps_shim_lo = lo;
+		ps_shim_hi = hi;
 		return 1;
 	}
 	return 0;
@@ -48,26 +45,17 @@ void ps_unwind_init(void)
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
-static inline int in_shim(uintptr_t pc)
+__attribute__((noinline)) int ps_unwind_caller(uintptr_t *ret, uintptr_t *frame)
 {
-	return pc >= shim_lo && pc < shim_hi;
-}
-
-int ps_unwind_here(uintptr_t *pcs, int max, int *truncated)
-{
-	void *buf[MAX_CAPTURE + MAX_SHIM_FRAMES];
-	if (max > MAX_CAPTURE)
-		max = MAX_CAPTURE;
-	/* One extra frame tells whether the stack was cut. */
-	int n = unw_backtrace(buf, max + MAX_SHIM_FRAMES + 1);
-	int skip = 0;
-	while (skip < n && skip < MAX_SHIM_FRAMES && in_shim((uintptr_t)buf[skip]))
-		skip++;
-	int k = n - skip;
-	*truncated = k > max;
-	if (k > max)
-		k = max;
-	for (int i = 0; i < k; i++)
-		pcs[i] = (uintptr_t)buf[skip + i];
-	return k;
+	const uintptr_t *fp = __builtin_frame_address(0);
+	for (int i = 0; i < 2 * PS_MAX_SHIM_FRAMES && fp; i++) {
+		uintptr_t r = fp[1];
+		if (!ps_in_shim(r)) {
+			*ret = r;
+			*frame = (uintptr_t)fp;
+			return 1;
+		}
+		fp = (const uintptr_t *)fp[0];
+	}
+	return 0;
 }

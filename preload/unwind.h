@@ -8,12 +8,55 @@
 
 #include <stdint.h>
 
+#ifndef UNW_LOCAL_ONLY
+#define UNW_LOCAL_ONLY
+#endif
+#include <libunwind.h>
+
 /* Find the shim's own code range and set libunwind's cache policy; call
  * once at start, outside any hook. */
 void ps_unwind_init(void);
+/* Frames the shim adds on top of the program's: the hook, the recorder,
+ * operator new wrappers. Generous; only the top is cut. */
+#define PS_MAX_SHIM_FRAMES 8
+#define PS_MAX_CAPTURE 256
+
+extern uintptr_t ps_shim_lo, ps_shim_hi; /* the shim's executable code */
+
+static inline int ps_in_shim(uintptr_t pc)
+{
+	return pc >= ps_shim_lo && pc < ps_shim_hi;
+}
+
 /* Return addresses of the current call stack, innermost first, starting at
  * the first frame outside the shim; at most max (<= 256). Returns the
- * count; sets *truncated when the stack was deeper than max. */
-int ps_unwind_here(uintptr_t *pcs, int max, int *truncated);
+ * count; sets *truncated when the stack was deeper than max. Inline: a
+ * frame of its own would be one more for libunwind to step through. */
+static inline __attribute__((always_inline)) int ps_unwind_here(uintptr_t *pcs, int max,
+								 int *truncated)
+{
+	void *buf[PS_MAX_CAPTURE + PS_MAX_SHIM_FRAMES + 1];
+	if (max > PS_MAX_CAPTURE)
+		max = PS_MAX_CAPTURE;
+	/* One extra frame tells whether the stack was cut. */
+	int n = unw_backtrace(buf, max + PS_MAX_SHIM_FRAMES + 1);
+	int skip = 0;
+	while (skip < n && skip < PS_MAX_SHIM_FRAMES && ps_in_shim((uintptr_t)buf[skip]))
+		skip++;
+	int k = n - skip;
+	*truncated = k > max;
+	if (k > max)
+		k = max;
+	for (int i = 0; i < k; i++)
+		pcs[i] = (uintptr_t)buf[skip + i];
+	return k;
+}
+
+/* By the shim's own frame pointers (it is built with them): the return
+ * address into the first frame outside the shim, and the frame address
+ * (saved frame-pointer slot, 8 bytes below the return address) of the
+ * outermost shim frame. The program's frames are never read. Returns 0
+ * when the walk fails. */
+int ps_unwind_caller(uintptr_t *ret, uintptr_t *frame);
 
 #endif

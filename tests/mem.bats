@@ -225,3 +225,84 @@ frame_in_function() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"PROFSHIM_MEM_SAMPLE"* ]]
 }
+
+# RSS readings come from a timer on the process's CPU clock, not only from
+# allocations: mem_rss touches 64 MiB over ~320 ms of spinning without
+# allocating, and its sleep before that must not be cut short (status 2).
+@test "RSS: timer readings rise in steps through a phase without allocations" {
+	PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_rss"
+	"$PROFANALYZE" "$TMP/t" -q --format=trace -o "$TMP/tr.json"
+	local phase='([.traceEvents[] | select(.ph == "i") | {(.name): .ts}] | add) as $m
+		| [.traceEvents[] | select(.ph == "C" and .name == "rss"
+			and .ts > $m.touch_begin and .ts < $m.touch_end) | .args.bytes]'
+	# rising steps inside the phase: ~30 at 10 ms; at least 5 on a loaded machine
+	local steps
+	steps=$(jq "$phase | [range(1; length) as \$i | select(.[\$i] > .[\$i - 1])] | length" "$TMP/tr.json")
+	[ "$steps" -ge 5 ] || { echo "rising RSS steps in the phase: $steps" >&2; return 1; }
+	# from less than half the block to (nearly) all of it
+	[ "$(jq "$phase | .[0]" "$TMP/tr.json")" -lt $((32 << 20)) ]
+	analyze_json "$TMP/t" -q
+	[ "$(jqr .memory_metrics.peak_rss_bytes)" -ge $((64 << 20)) ]
+}
+
+@test "RSS: PROFSHIM_RSS_MS=0 takes no readings" {
+	PROFSHIM_RSS_MS=0 PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_rss"
+	"$PROFANALYZE" "$TMP/t" -q --format=trace -o "$TMP/tr.json"
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "C" and .name == "rss")] | length' "$TMP/tr.json")" 0
+}
+
+# glibc 2.36 frees p in realloc(p, 0) and returns NULL (not a failure, errno
+# unchanged); realloc(NULL, 0) is a fresh zero-byte block. jemalloc and
+# tcmalloc do the same here. The report counts realloc(p, 0) as a free of
+# p's block (temporary: nothing was allocated in between), not as a failed
+# allocation; the zero-byte block's site is listed and nothing leaks.
+@test "realloc(p, 0): frees p, returns NULL, counted truthfully (all allocators)" {
+	for pre in "" "$JEMALLOC" "$TCMALLOC"; do
+		[ -z "$pre" ] || [ -e "$pre" ] || continue
+		rm -f "$TMP"/t*
+		out=$(PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM${pre:+ $pre}" "$PROGS/mem_realloc_zero")
+		assert_eq "$out" "p0=null null0=block errno=0" "what the allocator did ($pre)"
+		analyze_json "$TMP/t" --top=1000 -q
+		assert_eq "$(own_sums)" "2 100 2 0 0 1" "allocs bytes frees leaked-blocks leaked-bytes temporary ($pre)"
+		assert_eq "$(jqr .memory_metrics.failed_allocations)" 0 "failed allocations ($pre)"
+		assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.bytes == 0 and (.stack[0] | test("mem_realloc_zero"))) | .allocations] | add')" 1 "zero-byte site ($pre)"
+	done
+	# the same program without the shim
+	assert_eq "$("$PROGS/mem_realloc_zero")" "p0=null null0=block errno=0"
+}
+
+# With calls recorded, an allocation made by an instrumented function itself
+# takes its stack from the shadow stack (no unwinding): the call site, then
+# each instrumented function's call site, ending one frame into libc's
+# start code. Through uninstrumented code (strdup) the stack is unwound.
+fi_line() { grep -n "$1" "$ROOT/tests/progs/fi_memleak.c" | head -1 | cut -d: -f1; }
+fi_leak_stack() { jqr "[.memory_metrics.leaks[] | select(.leaked_bytes == $1) | .stack[]] | join(\"|\")"; }
+
+@test "calls on: allocation stacks from the shadow stack name the right functions and lines" {
+	local src=tests/progs/fi_memleak.c
+	local deep="leak_deep ($src:$(fi_line 'keep\[0\] = malloc'))|middle ($src:$(fi_line '^	leak_deep();'))|outer ($src:$(fi_line '^	middle();'))|main ($src:$(fi_line '^	outer();'))"
+	local direct="leak_direct ($src:$(fi_line 'keep\[1\] = malloc'))|main ($src:$(fi_line '^	leak_direct();'))"
+	PROFSHIM_RECORD=mem,calls PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/fi_memleak" 1000
+	analyze_json "$TMP/t" -q --top=1000
+	assert_eq "$(jqr '[.memory_metrics.leaks[] | .leaked_blocks] | add')" 3 "leaked blocks"
+	[[ "$(fi_leak_stack 300)" == "$deep|__libc_start_call_main ("* ]] || { fi_leak_stack 300 >&2; return 1; }
+	# shadow stacks stop one frame into libc's start code
+	assert_eq "$(jqr '[.memory_metrics.leaks[] | select(.leaked_bytes == 300) | .stack | length] | .[0]')" 5
+	[[ "$(fi_leak_stack 100)" == "$direct|__libc_start_call_main ("* ]]
+	[[ "$(fi_leak_stack 6)" == *strdup*"|leak_strdup ($src:$(fi_line 'keep\[2\] = strdup'))|main ("* ]]
+	assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.stack[0] | startswith("churn (")) | .allocations, .frees, .temporary_allocations] | join(" ")')" "1000 1000 1000"
+	# without calls the same functions and lines, unwound to _start
+	rm -f "$TMP"/t*
+	PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/fi_memleak" 10
+	analyze_json "$TMP/t" -q --top=1000
+	[[ "$(fi_leak_stack 300)" == "$deep|__libc_start_call_main ("*"|_start" ]] || { fi_leak_stack 300 >&2; return 1; }
+}
+
+@test "RSS: a program taking every real-time signal never gets the RSS timer's" {
+	run env PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_rtsig"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"handlers=31 shown_taken=0 caught=0"* ]]
+	assert_eq "$(grep -c "RSS is read at allocations only" <<<"$output")" 1 "one message"
+	analyze_json "$TMP/t" -q
+	[ "$(jqr .memory_metrics.peak_rss_bytes)" -gt 0 ]
+}

@@ -22,9 +22,10 @@ RUNS="${BENCH_RUNS:-5}"
 SAMPLE="${BENCH_MEM_SAMPLE:-524288}"
 SHIM="$BUILD/libprofshim.so"
 PROG="$BUILD/tests/mem_bench"
+FIPROG="$BUILD/tests/fi_mem_bench" # the same, built with -finstrument-functions
 ANALYZE="$BUILD/profanalyze"
 
-make -s -C "$ROOT" all "$PROG" >/dev/null
+make -s -C "$ROOT" all "$PROG" "$FIPROG" >/dev/null
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/bench-mem.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 
@@ -92,6 +93,24 @@ run_workload() {
 
 run_workload 1 "allocation-heavy program: ~7M allocations/s, one pass over each block"
 run_workload 0 "allocation-bound microbenchmark: nothing but malloc/free"
+
+# Allocation stacks from the calls recorder's shadow stack against
+# unwinding, on the instrumented build of the bare loop: the memory
+# recorder's own cost is (mem,calls - calls) against (mem - plain).
+rm -f "$TMP"/fplain "$TMP"/fcalls "$TMP"/fmemcalls "$TMP"/fmem
+for ((r = 0; r < RUNS; r++)); do
+	time_run fplain "$FIPROG" "$N" 0
+	for cfg in calls:fcalls mem,calls:fmemcalls mem:fmem; do
+		rm -f "$TMP"/fi.trace*
+		time_run "${cfg#*:}" env PROFSHIM_OUTPUT="$TMP/fi.trace" PROFSHIM_RECORD="${cfg%%:*}" \
+			LD_PRELOAD="$SHIM" "$FIPROG" "$N" 0
+	done
+done
+rm -f "$TMP"/fi.trace*
+printf "\nbench-mem: fi_mem_bench %s 0 (instrumented), median of %s runs\n" "$N" "$RUNS"
+awk -v p="$(median fplain 1)" -v c="$(median fcalls 1)" -v mc="$(median fmemcalls 1)" -v m="$(median fmem 1)" \
+	'BEGIN { printf "  plain %.3f s, calls %.3f s, mem+calls %.3f s, mem %.3f s\n", p, c, mc, m
+		 printf "  memory recording cost: %.3f s with shadow stacks, %.3f s unwinding (%.2fx less)\n", mc - c, m - p, (m - p) / (mc - c) }'
 
 # Trace size per allocation+free pair.
 bytes=$(cat "$TMP"/full.trace* | wc -c)

@@ -75,12 +75,9 @@ static void write_node(const struct cpu_model *m, FILE *out, uint32_t i, const b
 int cpu_write_cpuprofile(const struct pa_models *pm, FILE *out)
 {
 	const struct cpu_model *m = pm->cpu;
-	long th = pm->o->thread >= 0 ? cpu_thread_by_tid(m, pm->o->thread) : -1;
-	if (pm->o->thread >= 0 && th < 0) {
-		fprintf(stderr, "profanalyze: --thread=%ld: no such thread in this trace\n",
-			pm->o->thread);
+	long th;
+	if (cpu_selected_thread(pm, &th))
 		return 1;
-	}
 	bool *keep = selected_nodes(m, th);
 	uint64_t *hits = pa_xcalloc(m->nodes.len + 1, sizeof(uint64_t));
 	for (size_t i = 0; i < m->samples_v.len; i++) {

@@ -188,12 +188,9 @@ static const char script[] =
 int cpu_write_flamegraph(const struct pa_models *pm, FILE *out)
 {
 	const struct cpu_model *m = pm->cpu;
-	long th = pm->o->thread >= 0 ? cpu_thread_by_tid(m, pm->o->thread) : -1;
-	if (pm->o->thread >= 0 && th < 0) {
-		fprintf(stderr, "profanalyze: --thread=%ld: no such thread in this trace\n",
-			pm->o->thread);
+	long th;
+	if (cpu_selected_thread(pm, &th))
 		return 1;
-	}
 	uint32_t top = 0;
 	if (th >= 0)
 		top = ((struct cpu_thread_stats *)pa_vec_at(&m->threads, (size_t)th))->node;

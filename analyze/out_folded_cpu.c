@@ -11,12 +11,9 @@
 int cpu_write_folded(const struct pa_models *pm, FILE *out)
 {
 	const struct cpu_model *m = pm->cpu;
-	long th = pm->o->thread >= 0 ? cpu_thread_by_tid(m, pm->o->thread) : -1;
-	if (pm->o->thread >= 0 && th < 0) {
-		fprintf(stderr, "profanalyze: --thread=%ld: no such thread in this trace\n",
-			pm->o->thread);
+	long th;
+	if (cpu_selected_thread(pm, &th))
 		return 1;
-	}
 	const struct pa_frame *frames = m->frames;
 	struct pa_frame thread_frame = { 0 };
 	char label[256];

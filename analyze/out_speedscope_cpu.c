@@ -31,12 +31,9 @@ static int stack_frames(struct pa_speedscope *ss, const struct cpu_model *m, uin
 int cpu_report_speedscope(const struct pa_models *pm, struct pa_speedscope *ss)
 {
 	const struct cpu_model *m = pm->cpu;
-	long th = pm->o->thread >= 0 ? cpu_thread_by_tid(m, pm->o->thread) : -1;
-	if (pm->o->thread >= 0 && th < 0) {
-		fprintf(stderr, "profanalyze: --thread=%ld: no such thread in this trace\n",
-			pm->o->thread);
+	long th;
+	if (cpu_selected_thread(pm, &th))
 		return 1;
-	}
 	const struct pa_frame *frames = m->frames;
 	int stack[1024];
 	char label[256];

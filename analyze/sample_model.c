@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models.h"
 #include "sample_model.h"
 #include "symbols.h"
 
@@ -318,6 +319,17 @@ long cpu_thread_by_tid(const struct cpu_model *m, long tid)
 		if ((*(struct pa_thread **)pa_vec_at(&m->s->threads, i))->tid == (uint32_t)tid)
 			return (long)i;
 	return -1;
+}
+
+int cpu_selected_thread(const struct pa_models *pm, long *thread)
+{
+	*thread = pm->o->thread >= 0 ? cpu_thread_by_tid(pm->cpu, pm->o->thread) : -1;
+	if (pm->o->thread >= 0 && *thread < 0) {
+		fprintf(stderr, "profanalyze: --thread=%ld: no such thread in this trace\n",
+			pm->o->thread);
+		return -1;
+	}
+	return 0;
 }
 
 const char *cpu_timer_name(unsigned timer)

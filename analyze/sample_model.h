@@ -105,6 +105,10 @@ int32_t *cpu_top_funcs(const struct cpu_model *m, bool by_total, long thread, si
 		       uint64_t **out_self, uint64_t **out_total);
 /* Index of the thread with this tid, -1 if none. */
 long cpu_thread_by_tid(const struct cpu_model *m, long tid);
+/* The thread --thread selects (index, -1 = all); -1 with a message when
+ * the trace has no such thread. */
+struct pa_models;
+int cpu_selected_thread(const struct pa_models *pm, long *thread);
 /* Name of the timer mechanism. */
 const char *cpu_timer_name(unsigned timer);
 

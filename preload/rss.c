@@ -133,26 +133,6 @@ out:
 	errno = saved;
 }
 
-/* A signal with the default action and no handler (libc's view, past the
- * shim's sigaction wrapper). */
-static int signal_is_free(int sig)
-{
-	struct sigaction old;
-	if (ps_real_sigaction(sig, NULL, &old))
-		return 0;
-	return !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL;
-}
-
-/* A free real-time signal, from the top down like the CPU sampler (which
- * starts after us and skips this one, since it then has a handler). */
-static int free_rt_signal(void)
-{
-	for (int s = SIGRTMAX - 1; s >= SIGRTMIN + 4; s--)
-		if (signal_is_free(s))
-			return s;
-	return 0;
-}
-
 static void set_timer(long ns_interval)
 {
 	struct itimerspec its;
@@ -207,7 +187,7 @@ static void unblock(int sig)
 
 static bool start_timer(void)
 {
-	int sig = free_rt_signal();
+	int sig = ps_free_rt_signal();
 	if (!sig || install_handler(sig))
 		return false;
 	rss_sig = sig;
@@ -247,7 +227,7 @@ void ps_rss_signal_taken(int sig)
 	while (sigtimedwait(&set, NULL, &zero) > 0)
 		;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	int ns = free_rt_signal();
+	int ns = ps_free_rt_signal();
 	if (ns && install_handler(ns) == 0) {
 		rss_sig = ns;
 		if (make_timer()) {

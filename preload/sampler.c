@@ -155,25 +155,6 @@ static int install_handler(int sig)
 	return ps_real_sigaction(sig, &sa, NULL);
 }
 
-/* A signal with the default action and no handler of the program's. */
-static int signal_is_free(int sig)
-{
-	struct sigaction old;
-	if (ps_real_sigaction(sig, NULL, &old))
-		return 0;
-	return !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL;
-}
-
-/* A real-time signal nobody uses, from the top (programs and libraries
- * usually take theirs from SIGRTMIN up). */
-static int free_rt_signal(void)
-{
-	for (int s = SIGRTMAX - 1; s >= SIGRTMIN + 4; s--)
-		if (signal_is_free(s))
-			return s;
-	return 0;
-}
-
 static void write_timer_ext(void)
 {
 	uint8_t buf[32], *p = buf;
@@ -317,7 +298,7 @@ void ps_cpu_init(void)
 {
 	if (!(ps_cfg.record & PST_REC_CPU) || ps_disabled || !ps_cfg.cpu_hz)
 		return;
-	int sig = signal_is_free(SIGPROF) ? SIGPROF : free_rt_signal();
+	int sig = ps_signal_is_free(SIGPROF) ? SIGPROF : ps_free_rt_signal();
 	if (!sig) {
 		ps_log("SIGPROF and every real-time signal are taken; CPU sampling is off", NULL);
 		return;
@@ -435,7 +416,7 @@ void ps_cpu_signal_taken(int sig)
 {
 	if (!cpu_on || sig != cpu_sig)
 		return;
-	int ns = free_rt_signal();
+	int ns = ps_free_rt_signal();
 	lock_slots();
 	if (ns && install_handler(ns) == 0) {
 		for (struct ps_cpu_thread *c = slots; c; c = c->next)

@@ -14,5 +14,12 @@ void ps_cpu_signal_taken(int sig);
 bool ps_cpu_is_handler(const void *fn);
 /* sigaction of libc, bypassing the wrapper. */
 int ps_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* A signal with the default action and no handler (libc's view, past the
+ * shim's sigaction wrapper). */
+int ps_signal_is_free(int sig);
+/* A real-time signal nobody uses, from the top down (programs and
+ * libraries usually take theirs from SIGRTMIN up); 0 if none. The RSS
+ * timer takes one first, the CPU sampler then skips it (it has a handler). */
+int ps_free_rt_signal(void);
 
 #endif

@@ -22,6 +22,22 @@ int ps_real_sigaction(int sig, const struct sigaction *act, struct sigaction *ol
 	return real(sig, act, old);
 }
 
+int ps_signal_is_free(int sig)
+{
+	struct sigaction old;
+	if (ps_real_sigaction(sig, NULL, &old))
+		return 0;
+	return !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL;
+}
+
+int ps_free_rt_signal(void)
+{
+	for (int s = SIGRTMAX - 1; s >= SIGRTMIN + 4; s--)
+		if (ps_signal_is_free(s))
+			return s;
+	return 0;
+}
+
 static void hide_sampler(struct sigaction *old)
 {
 	if (old && (ps_cpu_is_handler((const void *)old->sa_sigaction) ||

@@ -53,6 +53,9 @@ struct real_alloc {
 static struct real_alloc real;
 static volatile int resolve_state; /* 0 = no, 1 = resolving, 2 = done */
 static bool mem_on;                /* PST_REC_MEM in PROFSHIM_RECORD */
+/* Set once the real functions are known and memory recording is off for
+ * the whole run: every hook is then one load and a tail call. */
+static bool mem_off;
 
 /* --- bootstrap arena for allocations made while resolving --- */
 
@@ -424,6 +427,8 @@ static __attribute__((noinline)) void *malloc_sample(struct ps_thread *t, size_t
  * the rest lives in functions of their own, reached by tail calls. */
 PS_EXPORT void *malloc(size_t n)
 {
+	if (PS_LIKELY(mem_off))
+		return real.malloc(n);
 	struct ps_thread *t;
 	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2 &&
 		      (t = sample_thread()))) {
@@ -437,6 +442,8 @@ PS_EXPORT void *malloc(size_t n)
 
 PS_EXPORT void *calloc(size_t nmemb, size_t size)
 {
+	if (PS_LIKELY(mem_off))
+		return real.calloc(nmemb, size);
 	if (PS_UNLIKELY(resolving())) {
 		size_t n;
 		return __builtin_mul_overflow(nmemb, size, &n) ? NULL : boot_alloc(n, 0);
@@ -474,6 +481,11 @@ PS_EXPORT void free(void *p)
 {
 	if (PS_UNLIKELY(!p))
 		return;
+	if (PS_LIKELY(mem_off)) {
+		if (!is_boot(p))
+			real.free(p);
+		return;
+	}
 	struct ps_thread *t;
 	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2 && !is_boot(p) &&
 		      (t = sample_thread()))) {
@@ -569,6 +581,8 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 
 PS_EXPORT void *realloc(void *p, size_t n)
 {
+	if (PS_LIKELY(mem_off) && !is_boot(p))
+		return real.realloc(p, n);
 	if (PS_UNLIKELY(resolving()))
 		return p ? NULL : boot_alloc(n, 0);
 	return realloc_common(p, n, PST_FN_REALLOC);
@@ -687,6 +701,7 @@ void ps_mem_init(void)
 {
 	ensure_real();
 	mem_on = (ps_cfg.record & PST_REC_MEM) != 0;
+	mem_off = !mem_on;
 	ps_unwind_init();
 	ps_memsample_init();
 	ps_rss_init();

@@ -218,6 +218,9 @@ static void on_event(const struct pa_event *ev, void *ctx)
 	struct pa_models *pm = ctx;
 	summary_model_event(pm->summary, ev);
 	call_model_event(pm->calls, ev);
+	/* the bulk of a call trace: the other models take no call events */
+	if (ev->kind == PA_EV_ENTER || ev->kind == PA_EV_EXIT)
+		return;
 	heap_model_event(pm->heap, ev);
 	if (pm->cpu)
 		cpu_model_event(pm->cpu, ev);

@@ -196,7 +196,9 @@ static void reservoir_skip(struct call_model *m, struct call_func *f)
 	double q = 1 - f->res_w;
 	if (q <= 0)
 		q = 1e-300;
-	double skip = floor(fast_log(random_unit(m)) / fast_log(q < 1 ? q : 0.999999));
+	/* >= 0 (a ratio of two logs of numbers below 1): the conversion
+	 * truncates as floor would, without a libm call */
+	double skip = fast_log(random_unit(m)) / fast_log(q < 1 ? q : 0.999999);
 	f->res_next += (skip < 1e18 ? (uint64_t)skip : (uint64_t)1e18) + 1;
 }
 
@@ -260,11 +262,11 @@ static void on_enter(struct call_model *m, const struct pa_event *ev)
 	uint32_t parent = st->len ? stack_top(st)->node : 0;
 	uint32_t node = child_node(m, parent, func);
 	if (parent) {
-		/* the tree node knows its caller -> callee edge */
+		/* the tree node knows its caller -> callee edge; the edge's
+		 * count is the sum of its nodes' calls (edge_counts) */
 		struct call_node *n = NODE_AT(m, node);
-		if (!n->edge)
+		if (__builtin_expect(!n->edge, 0))
 			n->edge = add_edge(m, NODE_AT(m, parent)->func, func, 0);
-		((struct call_edge *)m->edges.items)[n->edge - 1].count++;
 	}
 	struct open_call *oc = stack_push(st);
 	oc->start = ev->ticks;
@@ -515,9 +517,23 @@ static void close_open_calls(struct call_model *m)
 	}
 }
 
+/* Trace mode: every call entered on a node was closed on it (open ones by
+ * close_open_calls), so an edge's count is the sum of its nodes' calls;
+ * summing here spares a counter update per call. */
+static void edge_counts(struct call_model *m)
+{
+	for (size_t i = 1; i < m->nodes.len; i++) {
+		const struct call_node *n = NODE_AT(m, i);
+		if (n->edge)
+			((struct call_edge *)m->edges.items)[n->edge - 1].count += n->calls;
+	}
+}
+
 void call_model_finish(struct call_model *m, const struct pa_models *pm)
 {
 	close_open_calls(m);
+	if (m->from_trace)
+		edge_counts(m);
 	if (!m->from_trace)
 		load_trees(m);
 	else if (m->s->threads.len)

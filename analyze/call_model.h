@@ -26,16 +26,17 @@
 
 #define CALL_MAX_DURATIONS (1u << 16)
 
+/* The fields every call updates come first: they share cache lines. */
 struct call_func {
 	uint64_t calls;
 	uint64_t total, self; /* ticks */
 	uint64_t min, max;    /* ticks */
-	uint64_t hist[64];    /* tree mode: bucket i = [2^(i-1), 2^i) ticks */
-	struct pa_vec durs;   /* trace mode: uint64_t durations (reservoir) */
 	uint64_t seen;        /* durations offered to the reservoir */
 	uint64_t res_next;    /* the next of them kept (reservoir) */
-	double res_w;
 	uint32_t active;      /* trace mode: activations open (recursion) */
+	struct pa_vec durs;   /* trace mode: uint64_t durations (reservoir) */
+	double res_w;
+	uint64_t hist[64];    /* tree mode: bucket i = [2^(i-1), 2^i) ticks */
 	double p50, p95, p99; /* ticks, after call_model_finish */
 	/* names, after call_model_finish */
 	const struct pa_frame *frame;

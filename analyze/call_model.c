@@ -54,6 +54,8 @@ static __attribute__((noinline)) void grow_funcs(struct call_model *m, uint32_t 
 	while (m->funcs.len <= func) {
 		struct call_func *f = pa_vec_push(&m->funcs);
 		f->min = UINT64_MAX;
+		f->stride = 1;
+		f->res_next = 1;
 		pa_vec_init(&f->durs, sizeof(uint64_t));
 	}
 }
@@ -159,78 +161,49 @@ static uint64_t next_random(struct call_model *m)
 	return m->rng;
 }
 
-/* A uniform double in (0, 1). */
-static double random_unit(struct call_model *m)
+/* A uniform integer in [0, n). */
+static inline uint64_t random_below(struct call_model *m, uint64_t n)
 {
-	return ((double)(next_random(m) >> 11) + 0.5) / 9007199254740992.0;
+	return (uint64_t)(((unsigned __int128)next_random(m) * n) >> 64);
 }
 
-/* Natural log of x > 0 to about 1e-7 relative: enough to draw random skips,
- * at a fraction of libm's cost (a long trace draws millions). */
-static inline double fast_log(double x)
+/* The sample is full: merge neighbouring blocks in pairs, keeping one of
+ * the two values at random, so each value again stands for one block of
+ * calls, now twice as long. */
+static __attribute__((noinline)) void halve_sample(struct call_model *m, struct call_func *f)
 {
-	uint64_t b;
-	memcpy(&b, &x, sizeof(b));
-	int e = (int)((b >> 52) & 0x7ff) - 1023;
-	b = (b & 0xfffffffffffffull) | 0x3ff0000000000000ull;
-	double mant;
-	memcpy(&mant, &b, sizeof(mant)); /* [1, 2) */
-	if (mant > 1.4142135623730951) {
-		mant *= 0.5;
-		e++;
+	uint64_t *v = f->durs.items;
+	uint64_t bits = 0;
+	for (size_t i = 0; i < f->durs.len / 2; i++) {
+		if (!(i & 63))
+			bits = next_random(m);
+		v[i] = v[2 * i + ((bits >> (i & 63)) & 1)];
 	}
-	/* log(m) = 2 atanh(s), s = (m-1)/(m+1), |s| < 0.172 */
-	double s = (mant - 1) / (mant + 1), s2 = s * s;
-	double series = 1 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9))));
-	return e * 0.6931471805599453 + 2 * s * series;
+	f->durs.len /= 2;
+	f->stride *= 2;
 }
 
-/* Reservoir sampling with skips (Li's "Algorithm L"): after the first
- * CALL_MAX_DURATIONS durations, the next one to keep is drawn ahead, so a
- * call that is not kept costs one comparison. */
-static void reservoir_skip(struct call_model *m, struct call_func *f)
-{
-	/* w *= u^(1/k): the exponent is tiny, so exp by its series */
-	double y = fast_log(random_unit(m)) / CALL_MAX_DURATIONS;
-	f->res_w *= 1 + y * (1 + y * (0.5 + y * (1.0 / 6)));
-	double q = 1 - f->res_w;
-	if (q <= 0)
-		q = 1e-300;
-	/* >= 0 (a ratio of two logs of numbers below 1): the conversion
-	 * truncates as floor would, without a libm call */
-	double skip = fast_log(random_unit(m)) / fast_log(q < 1 ? q : 0.999999);
-	f->res_next += (skip < 1e18 ? (uint64_t)skip : (uint64_t)1e18) + 1;
-}
-
-static __attribute__((noinline)) void reservoir_keep(struct call_model *m, struct call_func *f,
-						      uint64_t dur)
-{
-	uint64_t j = (uint64_t)(((unsigned __int128)next_random(m) * CALL_MAX_DURATIONS) >> 64);
-	((uint64_t *)f->durs.items)[j] = dur;
-	reservoir_skip(m, f);
-}
-
-/* Keep a duration for percentiles: every one up to the reservoir size,
- * then a uniform sample of them. */
+/* Keep a duration for percentiles: every one up to CALL_MAX_DURATIONS
+ * calls, then a stratified sample: the calls are cut into blocks of
+ * `stride` calls and one call drawn at random from each is kept. The
+ * draw is made when a block starts, so a call not kept costs one
+ * comparison, and a kept one a random number, not logarithms. */
 static inline void keep_duration(struct call_model *m, struct call_func *f, uint64_t dur)
 {
-	f->seen++;
-	struct pa_vec *d = &f->durs;
-	if (__builtin_expect(d->len < CALL_MAX_DURATIONS, 1)) {
-		if (__builtin_expect(d->len == d->cap, 0)) {
-			d->cap = d->cap ? d->cap * 2 : 16;
-			d->items = pa_xrealloc(d->items, d->cap * sizeof(uint64_t));
-		}
-		((uint64_t *)d->items)[d->len++] = dur;
-		if (d->len == CALL_MAX_DURATIONS) {
-			f->res_w = 1;
-			f->res_next = f->seen;
-			reservoir_skip(m, f);
-		}
+	if (__builtin_expect(++f->seen != f->res_next, 1))
 		return;
+	struct pa_vec *d = &f->durs;
+	if (__builtin_expect(d->len == d->cap, 0)) {
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->items = pa_xrealloc(d->items, d->cap * sizeof(uint64_t));
 	}
-	if (__builtin_expect(f->seen == f->res_next, 0))
-		reservoir_keep(m, f, dur);
+	((uint64_t *)d->items)[d->len++] = dur;
+	if (__builtin_expect(d->len == CALL_MAX_DURATIONS, 0))
+		halve_sample(m, f);
+	/* the next block starts after the calls the sample covers */
+	f->res_next = d->len * f->stride + 1;
+	if (f->stride > 1)
+		f->res_next += random_below(m, f->stride);
 }
 
 static bool span_wanted(const struct call_model *m, const struct pa_thread *t, uint64_t start,

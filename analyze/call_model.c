@@ -247,13 +247,12 @@ static void on_enter(struct call_model *m, const struct pa_event *ev)
 	oc->func = func;
 	oc->node = node;
 	f->active++;
-	m->calls++;
-	thread_total(m, ev->thread->index)->calls++;
+	/* calls are counted as they close: every call opened is closed,
+	 * at the latest by close_open_calls */
 }
 
-static void close_call(struct call_model *m, struct pa_thread *t, uint64_t now)
+static void close_call(struct call_model *m, struct pa_vec *st, struct pa_thread *t, uint64_t now)
 {
-	struct pa_vec *st = thread_stack(m, t->index);
 	struct open_call oc = *stack_top(st);
 	st->len--;
 	uint64_t dur = now > oc.start ? now - oc.start : 0;
@@ -273,6 +272,8 @@ static void close_call(struct call_model *m, struct pa_thread *t, uint64_t now)
 	n->incl += dur;
 	n->excl += self;
 	struct call_thread_total *tt = thread_total(m, t->index);
+	tt->calls++;
+	m->calls++;
 	tt->self += self;
 	if (st->len)
 		stack_top(st)->child += dur;
@@ -295,19 +296,21 @@ void call_model_event(struct call_model *m, const struct pa_event *ev)
 		m->from_trace = true;
 		on_enter(m, ev);
 		break;
-	case PA_EV_EXIT:
-		if (thread_stack(m, ev->thread->index)->len)
-			close_call(m, ev->thread, ev->ticks);
+	case PA_EV_EXIT: {
+		struct pa_vec *st = thread_stack(m, ev->thread->index);
+		if (__builtin_expect(st->len != 0, 1))
+			close_call(m, st, ev->thread, ev->ticks);
 		else
 			m->unmatched_exits++;
 		break;
+	}
 	case PA_EV_THREAD_END: {
 		/* The shim closes every call at the thread's end; a thread
 		 * that did not end cleanly leaves calls open: close them at
 		 * its last event. */
 		struct pa_vec *st = thread_stack(m, ev->thread->index);
 		while (st->len)
-			close_call(m, ev->thread, ev->thread->end_ticks);
+			close_call(m, st, ev->thread, ev->thread->end_ticks);
 		break;
 	}
 	default:
@@ -486,7 +489,7 @@ static void close_open_calls(struct call_model *m)
 	for (size_t i = 0; i < m->stacks.len && i < m->s->threads.len; i++) {
 		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
 		while (STACK_AT(m, i)->len)
-			close_call(m, t, t->end_ticks);
+			close_call(m, STACK_AT(m, i), t, t->end_ticks);
 	}
 }
 

@@ -73,7 +73,7 @@ static inline struct call_node *node_at(struct call_model *m, uint32_t i)
 }
 
 static inline struct call_child_slot *child_slot(struct call_model *m, uint32_t parent,
-						     uint32_t func)
+						 uint32_t func)
 {
 	uint32_t h = (parent * 0x9e3779b1u) ^ (func * 0x85ebca77u);
 	return &m->child_cache[(h ^ (h >> 15)) & (CALL_CHILD_CACHE - 1)];
@@ -94,7 +94,7 @@ static uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
 		return pn->last_child = cs->node;
 	uint32_t id = pa_pairmap_get(&m->node_index, parent, func);
 	if (id) {
-		*cs = (struct call_child_slot){ parent, func, id };
+		*cs = (struct call_child_slot){parent, func, id};
 		return NODE_AT(m, parent)->last_child = id;
 	}
 	struct call_node *n = pa_vec_push(&m->nodes);
@@ -105,7 +105,7 @@ static uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
 	n->next_sibling = p->first_child;
 	p->first_child = id;
 	pa_pairmap_put(&m->node_index, parent, func, id);
-	*child_slot(m, parent, func) = (struct call_child_slot){ parent, func, id };
+	*child_slot(m, parent, func) = (struct call_child_slot){parent, func, id};
 	return p->last_child = id;
 }
 
@@ -516,20 +516,22 @@ void call_model_finish(struct call_model *m, const struct pa_models *pm)
 		for (size_t i = 0; i < m->s->threads.len; i++) {
 			struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
 			if (t->cct.len)
-				pa_warn(m->s, "thread %u has both call events and a call tree; "
-					      "the tree is ignored", t->tid);
+				pa_warn(m->s,
+					"thread %u has both call events and a call tree; "
+					"the tree is ignored",
+					t->tid);
 		}
 	if (m->unmatched_exits)
 		pa_warn(m->s, "%llu call exits without an open call were ignored",
 			(unsigned long long)m->unmatched_exits);
-	static const struct pa_frame unknown = { .function = "(unknown function)" };
+	static const struct pa_frame unknown = {.function = "(unknown function)"};
 	for (size_t i = 0; i < m->funcs.len; i++) {
 		struct call_func *f = pa_vec_at(&m->funcs, i);
 		percentiles(f);
 		const struct pa_func *pf = i < m->s->funcs.len ? pa_vec_at(&m->s->funcs, i) : NULL;
-		f->frame = i && pf && pm->syms ? pa_symbols_function(pm->syms, pf->addr,
-								      m->s->start_ticks)
-					     : &unknown;
+		f->frame = i && pf && pm->syms
+			       ? pa_symbols_function(pm->syms, pf->addr, m->s->start_ticks)
+			       : &unknown;
 		f->name = f->frame->function;
 		f->file = f->frame->file ? f->frame->file : "";
 		f->line = f->frame->func_line ? f->frame->func_line : f->frame->line;

@@ -32,7 +32,7 @@ struct call_func {
 	uint64_t calls;
 	uint64_t total, self; /* ticks */
 	uint64_t min, max;    /* ticks */
-	uint64_t seen;        /* durations offered to the sample */
+	uint64_t seen;	      /* durations offered to the sample */
 	uint64_t res_next;    /* the next of them kept (1-based) */
 	uint32_t active;      /* trace mode: activations open (recursion) */
 	struct pa_vec durs;   /* trace mode: uint64_t durations (reservoir) */
@@ -42,16 +42,16 @@ struct call_func {
 	/* names, after call_model_finish */
 	const struct pa_frame *frame;
 	const char *name, *file; /* file "" when unknown */
-	int line;                /* first line of the function, 0 if unknown */
+	int line;		 /* first line of the function, 0 if unknown */
 };
 
 struct call_node {
 	uint32_t func; /* session function; the root has 0 */
 	uint32_t parent;
 	uint32_t first_child, next_sibling; /* 0 = none */
-	uint32_t last_child;                 /* lookup cache */
-	uint32_t edge;                       /* caller -> callee edge + 1, 0 = none */
-	uint64_t calls, incl, excl;          /* ticks */
+	uint32_t last_child;		    /* lookup cache */
+	uint32_t edge;			    /* caller -> callee edge + 1, 0 = none */
+	uint64_t calls, incl, excl;	    /* ticks */
 };
 
 struct call_edge {
@@ -63,14 +63,14 @@ struct call_edge {
 struct call_span {
 	uint64_t start, dur; /* ticks */
 	uint32_t func;
-	uint32_t depth;      /* 0 = outermost */
-	uint32_t thread;     /* index into session.threads */
+	uint32_t depth;	 /* 0 = outermost */
+	uint32_t thread; /* index into session.threads */
 };
 
 struct call_thread_total {
 	uint64_t calls;
-	uint64_t self;       /* ticks: sum of self times of its calls */
-	uint64_t outer;      /* ticks: sum of its outermost calls' durations */
+	uint64_t self;	/* ticks: sum of self times of its calls */
+	uint64_t outer; /* ticks: sum of its outermost calls' durations */
 };
 
 struct pa_models;
@@ -89,16 +89,16 @@ struct call_model {
 	const struct pa_options *o;
 	bool from_trace, from_tree;
 	uint64_t calls;
-	uint64_t unmatched_exits; /* EXIT with no open call */
-	struct pa_vec funcs;      /* struct call_func, by session function */
-	struct pa_vec nodes;      /* struct call_node; [0] = root */
+	uint64_t unmatched_exits;     /* EXIT with no open call */
+	struct pa_vec funcs;	      /* struct call_func, by session function */
+	struct pa_vec nodes;	      /* struct call_node; [0] = root */
 	struct pa_pairmap node_index; /* (parent, func) -> node */
-	struct pa_vec edges;      /* struct call_edge */
+	struct pa_vec edges;	      /* struct call_edge */
 	struct pa_pairmap edge_index; /* (caller, callee) -> edge + 1 */
-	struct pa_vec threads;    /* struct call_thread_total, by thread */
-	struct pa_vec stacks;     /* struct pa_vec of open calls, by thread */
+	struct pa_vec threads;	      /* struct call_thread_total, by thread */
+	struct pa_vec stacks;	      /* struct pa_vec of open calls, by thread */
 	bool keep_spans;
-	struct pa_vec spans;      /* struct call_span */
+	struct pa_vec spans; /* struct call_span */
 	uint64_t rng;
 	struct call_child_slot *child_cache; /* [CALL_CHILD_CACHE] */
 };

@@ -343,8 +343,8 @@ int heap_model_finish(struct heap_model *m, struct pa_error *err)
 	if (m->has_data)
 		series_push(&m->heap_series, m->last_ticks, m->live_bytes);
 	if (m->o && m->o->between[0] && !m->between_done) {
-		snprintf(err->msg, sizeof(err->msg),
-			 "--between=%s,%s: %s", m->o->between[0], m->o->between[1],
+		snprintf(err->msg, sizeof(err->msg), "--between=%s,%s: %s", m->o->between[0],
+			 m->o->between[1],
 			 !m->between_started ? "the first marker never came"
 					     : "the second marker never came after the first");
 		return -1;
@@ -407,8 +407,7 @@ static int cmp_sites(const void *a, const void *b)
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
-const struct heap_site **heap_sites_sorted(const struct heap_model *m, enum heap_sort by,
-					   size_t *n)
+const struct heap_site **heap_sites_sorted(const struct heap_model *m, enum heap_sort by, size_t *n)
 {
 	const struct heap_site **v = pa_xcalloc(m->sites.len + 1, sizeof(*v));
 	size_t k = 0;
@@ -416,8 +415,7 @@ const struct heap_site **heap_sites_sorted(const struct heap_model *m, enum heap
 		const struct heap_site *s = site_at(m, (uint32_t)i);
 		/* Sites of zero-byte blocks (malloc(0), realloc(NULL, 0))
 		 * still count by bytes and by leaks. */
-		bool any = sort_key(s, by) > 0 ||
-			   (by == HEAP_BY_BYTES && s->allocs > 0) ||
+		bool any = sort_key(s, by) > 0 || (by == HEAP_BY_BYTES && s->allocs > 0) ||
 			   (by == HEAP_BY_LEAKED && s->live_blocks > 0);
 		if (any)
 			v[k++] = s;

@@ -28,15 +28,15 @@ struct cJSON;
 /* Per allocation site (leaf stack node). Weighted sums: exact integers
  * without sampling. */
 struct heap_site {
-	uint32_t stack;        /* session stack node of the allocation */
-	uint64_t ticks;        /* first allocation (picks the module map) */
-	double allocs, bytes;  /* allocations and requested bytes */
-	double frees;          /* blocks of this site freed by free() */
-	double live_blocks, live_bytes; /* at the end: leaks */
-	double peak_bytes;     /* live bytes of this site at the peak */
-	double temporary;      /* temporary allocations */
+	uint32_t stack;			      /* session stack node of the allocation */
+	uint64_t ticks;			      /* first allocation (picks the module map) */
+	double allocs, bytes;		      /* allocations and requested bytes */
+	double frees;			      /* blocks of this site freed by free() */
+	double live_blocks, live_bytes;	      /* at the end: leaks */
+	double peak_bytes;		      /* live bytes of this site at the peak */
+	double temporary;		      /* temporary allocations */
 	double between_blocks, between_bytes; /* --between snapshot */
-	uint64_t peak_epoch;   /* private: peak generation peak_bytes is from */
+	uint64_t peak_epoch;		      /* private: peak generation peak_bytes is from */
 };
 
 /* A point of a time series (heap size or RSS). */
@@ -50,14 +50,14 @@ struct heap_point {
 struct heap_model {
 	struct pa_session *s;
 	const struct pa_options *o;
-	bool has_data;         /* any ALLOC, FREE or RSS event */
-	bool estimated;        /* sampling mode: figures are estimates */
-	double sample_bytes;   /* sampling mean M, 0 = every allocation */
+	bool has_data;	     /* any ALLOC, FREE or RSS event */
+	bool estimated;	     /* sampling mode: figures are estimates */
+	double sample_bytes; /* sampling mean M, 0 = every allocation */
 
 	/* totals (weighted) */
 	double allocs, alloc_bytes, frees, temporary, failed;
 	double live_bytes, live_blocks;
-	uint64_t unknown_frees; /* frees of blocks never seen allocated */
+	uint64_t unknown_frees;		  /* frees of blocks never seen allocated */
 	uint64_t first_ticks, last_ticks; /* first and last memory event */
 
 	double peak_bytes;
@@ -69,9 +69,9 @@ struct heap_model {
 
 	double hist_count[HEAP_HIST_BUCKETS], hist_bytes[HEAP_HIST_BUCKETS];
 
-	struct pa_vec sites;      /* struct heap_site */
-	struct pa_vec site_of;    /* uint32_t per session stack node: site + 1 */
-	struct pa_vec last_alloc; /* uint64_t per thread index: last block */
+	struct pa_vec sites;	   /* struct heap_site */
+	struct pa_vec site_of;	   /* uint32_t per session stack node: site + 1 */
+	struct pa_vec last_alloc;  /* uint64_t per thread index: last block */
 	struct pa_vec heap_series; /* struct heap_point */
 	struct pa_vec rss_series;  /* struct heap_point */
 	uint64_t series_step, series_next;

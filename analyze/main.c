@@ -31,7 +31,8 @@ static void usage(FILE *out)
 	      "                      json             the same as JSON\n"
 	      "                      chrome           DevTools .cpuprofile (CPU samples)\n"
 	      "                      heapprofile      DevTools .heapprofile (heap)\n"
-	      "                      trace            Chrome trace events (chrome://tracing, Perfetto)\n"
+	      "                      trace            Chrome trace events (chrome://tracing, "
+	      "Perfetto)\n"
 	      "                      folded           folded stacks for flame graph tools\n"
 	      "                      flamegraph       interactive SVG flame graph\n"
 	      "                      speedscope       speedscope JSON\n"
@@ -91,20 +92,27 @@ static int parse_enum(const char *opt, const char *v, const char *const names[],
 	char accepts[256] = "one of";
 	for (int i = 0; i < n; i++)
 		if (names[i])
-			snprintf(accepts + strlen(accepts), sizeof(accepts) - strlen(accepts), " %s",
-				 names[i]);
+			snprintf(accepts + strlen(accepts), sizeof(accepts) - strlen(accepts),
+				 " %s", names[i]);
 	return bad_option(opt, v, accepts);
 }
 
 static const char *const format_names[] = {
-	[PA_FMT_TEXT] = "text",	      [PA_FMT_JSON] = "json",	    [PA_FMT_CHROME] = "chrome",
-	[PA_FMT_HEAPPROFILE] = "heapprofile", [PA_FMT_TRACE] = "trace", [PA_FMT_FOLDED] = "folded",
-	[PA_FMT_FLAMEGRAPH] = "flamegraph", [PA_FMT_SPEEDSCOPE] = "speedscope",
+    [PA_FMT_TEXT] = "text",
+    [PA_FMT_JSON] = "json",
+    [PA_FMT_CHROME] = "chrome",
+    [PA_FMT_HEAPPROFILE] = "heapprofile",
+    [PA_FMT_TRACE] = "trace",
+    [PA_FMT_FOLDED] = "folded",
+    [PA_FMT_FLAMEGRAPH] = "flamegraph",
+    [PA_FMT_SPEEDSCOPE] = "speedscope",
 };
-static const char *const data_names[] = { [PA_DATA_AUTO] = "auto", [PA_DATA_CPU] = "cpu",
-					  [PA_DATA_MEM] = "mem", [PA_DATA_CALLS] = "calls" };
-static const char *const heap_names[] = { [PA_HEAP_ALLOCATED] = "allocated",
-					  [PA_HEAP_LEAKED] = "leaked", [PA_HEAP_PEAK] = "peak" };
+static const char *const data_names[] = {[PA_DATA_AUTO] = "auto",
+					 [PA_DATA_CPU] = "cpu",
+					 [PA_DATA_MEM] = "mem",
+					 [PA_DATA_CALLS] = "calls"};
+static const char *const heap_names[] = {
+    [PA_HEAP_ALLOCATED] = "allocated", [PA_HEAP_LEAKED] = "leaked", [PA_HEAP_PEAK] = "peak"};
 
 static int parse_between(struct pa_options *o, char *v)
 {
@@ -119,24 +127,35 @@ static int parse_between(struct pa_options *o, char *v)
 
 static int parse_options(int argc, char **argv, struct pa_options *o)
 {
-	enum { O_FORMAT = 256, O_DATA, O_HEAP, O_THREAD, O_BETWEEN, O_FROM, O_TO, O_MINDUR,
-	       O_DEPTH, O_HIDE, O_TOP };
+	enum {
+		O_FORMAT = 256,
+		O_DATA,
+		O_HEAP,
+		O_THREAD,
+		O_BETWEEN,
+		O_FROM,
+		O_TO,
+		O_MINDUR,
+		O_DEPTH,
+		O_HIDE,
+		O_TOP
+	};
 	static const struct option opts[] = {
-		{ "format", required_argument, 0, O_FORMAT },
-		{ "output", required_argument, 0, 'o' },
-		{ "data", required_argument, 0, O_DATA },
-		{ "heap", required_argument, 0, O_HEAP },
-		{ "thread", required_argument, 0, O_THREAD },
-		{ "between", required_argument, 0, O_BETWEEN },
-		{ "from", required_argument, 0, O_FROM },
-		{ "to", required_argument, 0, O_TO },
-		{ "min-duration", required_argument, 0, O_MINDUR },
-		{ "depth", required_argument, 0, O_DEPTH },
-		{ "hide", required_argument, 0, O_HIDE },
-		{ "top", required_argument, 0, O_TOP },
-		{ "quiet", no_argument, 0, 'q' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
+	    {"format", required_argument, 0, O_FORMAT},
+	    {"output", required_argument, 0, 'o'},
+	    {"data", required_argument, 0, O_DATA},
+	    {"heap", required_argument, 0, O_HEAP},
+	    {"thread", required_argument, 0, O_THREAD},
+	    {"between", required_argument, 0, O_BETWEEN},
+	    {"from", required_argument, 0, O_FROM},
+	    {"to", required_argument, 0, O_TO},
+	    {"min-duration", required_argument, 0, O_MINDUR},
+	    {"depth", required_argument, 0, O_DEPTH},
+	    {"hide", required_argument, 0, O_HIDE},
+	    {"top", required_argument, 0, O_TOP},
+	    {"quiet", no_argument, 0, 'q'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->thread = -1;
@@ -196,7 +215,8 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 			usage(stdout);
 			exit(0);
 		default:
-			fprintf(stderr, "profanalyze: unknown or incomplete option '%s' (see --help)\n",
+			fprintf(stderr,
+				"profanalyze: unknown or incomplete option '%s' (see --help)\n",
 				argv[optind - 1]);
 			return -1;
 		}
@@ -355,7 +375,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.progress = !o.quiet;
-	struct pa_models pm = { .s = &s, .o = &o };
+	struct pa_models pm = {.s = &s, .o = &o};
 	pm.summary = summary_model_new(&s);
 	pm.syms = pa_symbols_new(&s);
 	pm.calls = call_model_new(&s, &o);
@@ -373,7 +393,8 @@ int main(int argc, char **argv)
 			cpu_model_finish(pm.cpu, pm.syms);
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
 		if (!out) {
-			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output, strerror(errno));
+			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output,
+				strerror(errno));
 			rc = 1;
 		} else {
 			rc = write_report(&pm, out);

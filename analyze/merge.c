@@ -54,8 +54,8 @@ static uint32_t *local_slot(struct pa_vec *map, uint64_t id)
 	return pa_vec_at(map, (size_t)id);
 }
 
-static inline int lookup_local(struct decoder *d, struct pa_vec *map, uint64_t id,
-			       uint32_t *out, const char *what)
+static inline int lookup_local(struct decoder *d, struct pa_vec *map, uint64_t id, uint32_t *out,
+			       const char *what)
 {
 	/* every event of a call trace comes through here: index directly */
 	uint32_t v = id < map->len ? ((const uint32_t *)map->items)[id] : 0;
@@ -445,7 +445,7 @@ int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_er
 	size_t n = 0, nthreads = s->threads.len;
 	struct source *src = pa_xcalloc(nthreads + 1, sizeof(*src));
 	struct source **heap = pa_xcalloc(nthreads + 1, sizeof(*heap));
-	struct progress prog = { .on = s->progress && isatty(STDERR_FILENO), .last = time(NULL) };
+	struct progress prog = {.on = s->progress && isatty(STDERR_FILENO), .last = time(NULL)};
 	int rc = 0;
 	for (size_t i = 0; i < nthreads; i++) {
 		struct source *so = &src[i];

@@ -22,9 +22,9 @@ struct pa_models {
 	struct pa_symbols *syms;
 	const struct pa_options *o;
 	struct summary_model *summary;
-	struct cpu_model *cpu;     /* CPU samples (sample_model.h), NULL if none */
+	struct cpu_model *cpu;	  /* CPU samples (sample_model.h), NULL if none */
 	struct call_model *calls; /* call_model.h */
-	struct heap_model *heap; /* heap_model.h */
+	struct heap_model *heap;  /* heap_model.h */
 };
 
 /* --- the session summary (report_summary.c) --- */

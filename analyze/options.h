@@ -8,10 +8,10 @@
 enum pa_format {
 	PA_FMT_TEXT,
 	PA_FMT_JSON,
-	PA_FMT_CHROME,      /* DevTools .cpuprofile */
+	PA_FMT_CHROME,	    /* DevTools .cpuprofile */
 	PA_FMT_HEAPPROFILE, /* DevTools .heapprofile */
-	PA_FMT_TRACE,       /* Chrome trace events */
-	PA_FMT_FOLDED,      /* folded stacks */
+	PA_FMT_TRACE,	    /* Chrome trace events */
+	PA_FMT_FOLDED,	    /* folded stacks */
 	PA_FMT_FLAMEGRAPH,  /* interactive SVG */
 	PA_FMT_SPEEDSCOPE,  /* speedscope JSON */
 };
@@ -24,20 +24,20 @@ enum pa_data { PA_DATA_AUTO, PA_DATA_CPU, PA_DATA_MEM, PA_DATA_CALLS };
 enum pa_heap { PA_HEAP_ALLOCATED, PA_HEAP_LEAKED, PA_HEAP_PEAK };
 
 struct pa_options {
-	const char *trace;      /* process file */
+	const char *trace; /* process file */
 	enum pa_format format;
-	const char *output;     /* -o FILE, NULL = stdout */
-	enum pa_data data;      /* --data=cpu|mem|calls */
-	enum pa_heap heap;      /* --heap=allocated|leaked|peak */
-	long thread;            /* --thread=TID, -1 = all */
+	const char *output;	/* -o FILE, NULL = stdout */
+	enum pa_data data;	/* --data=cpu|mem|calls */
+	enum pa_heap heap;	/* --heap=allocated|leaked|peak */
+	long thread;		/* --thread=TID, -1 = all */
 	const char *between[2]; /* --between=MARK1,MARK2 */
-	double time_from_ms;    /* --from=MS (since start), default 0 */
-	double time_to_ms;      /* --to=MS, default: end (< 0) */
-	double min_dur_us;      /* --min-duration=US for trace events */
-	int max_depth;          /* --depth=N for trees and trace events, 0 = all */
-	double hide_pct;        /* --hide=PCT: hide tree nodes under PCT% */
-	int top;                /* --top=N rows in text tables, default 20 */
-	bool quiet;             /* --quiet: no warnings, no progress */
+	double time_from_ms;	/* --from=MS (since start), default 0 */
+	double time_to_ms;	/* --to=MS, default: end (< 0) */
+	double min_dur_us;	/* --min-duration=US for trace events */
+	int max_depth;		/* --depth=N for trees and trace events, 0 = all */
+	double hide_pct;	/* --hide=PCT: hide tree nodes under PCT% */
+	int top;		/* --top=N rows in text tables, default 20 */
+	bool quiet;		/* --quiet: no warnings, no progress */
 };
 
 #endif

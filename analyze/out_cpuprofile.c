@@ -60,7 +60,8 @@ static void write_node(const struct cpu_model *m, FILE *out, uint32_t i, const b
 	pa_json_string(out, n->func >= 0 ? cpu_func_at(m, n->func)->name : buf);
 	fprintf(out, ",\"scriptId\":\"%d\",\"url\":", n->func >= 0 ? n->func + 1 : 0);
 	pa_json_string(out, file ? file : "");
-	fprintf(out, ",\"lineNumber\":%d,\"columnNumber\":0},\"hitCount\":%" PRIu64 ",\"children\":[",
+	fprintf(out,
+		",\"lineNumber\":%d,\"columnNumber\":0},\"hitCount\":%" PRIu64 ",\"children\":[",
 		line > 0 ? line - 1 : 0, hits[i]);
 	bool first = true;
 	for (uint32_t c = n->first_child; c; c = cpu_node_at(m, c)->next_sibling) {

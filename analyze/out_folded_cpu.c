@@ -15,7 +15,7 @@ int cpu_write_folded(const struct pa_models *pm, FILE *out)
 	if (cpu_selected_thread(pm, &th))
 		return 1;
 	const struct pa_frame *frames = m->frames;
-	struct pa_frame thread_frame = { 0 };
+	struct pa_frame thread_frame = {0};
 	char label[256];
 	const struct pa_frame **chain = pa_xcalloc(4096, sizeof(*chain));
 	for (uint32_t i = 1; i < m->nodes.len; i++) {

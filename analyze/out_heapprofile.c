@@ -19,9 +19,9 @@
 #include "symbols.h"
 
 struct tree {
-	size_t n;           /* session stack nodes */
+	size_t n; /* session stack nodes */
 	double *self, *total;
-	uint64_t *ticks;    /* when the node's frame was seen (module map) */
+	uint64_t *ticks;		/* when the node's frame was seen (module map) */
 	uint32_t *first, *count, *kids; /* children lists (CSR) */
 };
 
@@ -54,7 +54,8 @@ static void build_tree(const struct pa_models *pm, struct tree *t)
 	t->kids = pa_xcalloc(t->n, sizeof(uint32_t));
 	for (size_t i = 1; i < t->n; i++)
 		if (t->total[i] > 0)
-			t->count[((const struct pa_stack_node *)pa_vec_at(&s->stacks, i))->parent]++;
+			t->count[((const struct pa_stack_node *)pa_vec_at(&s->stacks, i))
+				     ->parent]++;
 	for (size_t i = 0; i < t->n; i++)
 		t->first[i + 1] = t->first[i] + t->count[i];
 	uint32_t *fill = pa_xcalloc(t->n, sizeof(uint32_t));
@@ -97,7 +98,8 @@ static void write_node(const struct pa_models *pm, const struct tree *t, uint32_
 {
 	if (i == 0) {
 		write_call_frame(out, "(root)", "", 0);
-		fprintf(out, ",\"selfSize\":%.0f,\"id\":%d,\"children\":[", round(t->self[0]), CHAIN);
+		fprintf(out, ",\"selfSize\":%.0f,\"id\":%d,\"children\":[", round(t->self[0]),
+			CHAIN);
 		write_children(pm, t, 0, out);
 		fputs("]}", out);
 		return;

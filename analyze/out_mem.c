@@ -24,7 +24,7 @@ int heap_write_folded(const struct pa_models *pm, FILE *out)
 	}
 	struct pa_vec frames;
 	pa_vec_init(&frames, sizeof(const struct pa_frame *));
-	static const struct pa_frame no_stack = { .function = "(no stack)" };
+	static const struct pa_frame no_stack = {.function = "(no stack)"};
 	const struct pa_frame *none = &no_stack;
 	for (size_t i = 0; i < m->sites.len; i++) {
 		const struct heap_site *site = pa_vec_at(&m->sites, i);

@@ -9,12 +9,12 @@
 
 struct pa_speedscope {
 	FILE *f;
-	struct pa_vec frames;   /* const struct pa_frame * */
+	struct pa_vec frames;	 /* const struct pa_frame * */
 	struct pa_pairmap index; /* (frame pointer, 0) -> index + 1 */
-	struct pa_vec weights;  /* double, of the sampled profile being written */
+	struct pa_vec weights;	 /* double, of the sampled profile being written */
 	unsigned profiles;
-	unsigned items;         /* samples or events in the current profile */
-	char type;              /* 's'ampled, 'e'vented, 0 = none open */
+	unsigned items; /* samples or events in the current profile */
+	char type;	/* 's'ampled, 'e'vented, 0 = none open */
 };
 
 struct pa_speedscope *pa_ss_begin(FILE *f, const char *name)
@@ -60,8 +60,8 @@ static void profile_head(struct pa_speedscope *ss, const char *type, const char 
 	ss->items = 0;
 }
 
-void pa_ss_sampled_begin(struct pa_speedscope *ss, const char *name, const char *unit,
-			 double start, double end)
+void pa_ss_sampled_begin(struct pa_speedscope *ss, const char *name, const char *unit, double start,
+			 double end)
 {
 	profile_head(ss, "sampled", name, unit, start, end);
 	fputs(",\"samples\":[", ss->f);
@@ -78,8 +78,8 @@ void pa_ss_sample(struct pa_speedscope *ss, const int *frames, int n, double wei
 	*(double *)pa_vec_push(&ss->weights) = weight;
 }
 
-void pa_ss_evented_begin(struct pa_speedscope *ss, const char *name, const char *unit,
-			 double start, double end)
+void pa_ss_evented_begin(struct pa_speedscope *ss, const char *name, const char *unit, double start,
+			 double end)
 {
 	profile_head(ss, "evented", name, unit, start, end);
 	fputs(",\"events\":[", ss->f);

@@ -18,12 +18,12 @@ struct pa_speedscope *pa_ss_begin(FILE *f, const char *name);
 /* Index of a frame (function, file, line), added on first use. */
 int pa_ss_frame(struct pa_speedscope *ss, const struct pa_frame *fr);
 /* unit: "none", "nanoseconds", "microseconds", "milliseconds", "bytes". */
-void pa_ss_sampled_begin(struct pa_speedscope *ss, const char *name, const char *unit,
-			 double start, double end);
+void pa_ss_sampled_begin(struct pa_speedscope *ss, const char *name, const char *unit, double start,
+			 double end);
 /* One sample: frame indices outermost first, and its weight. */
 void pa_ss_sample(struct pa_speedscope *ss, const int *frames, int n, double weight);
-void pa_ss_evented_begin(struct pa_speedscope *ss, const char *name, const char *unit,
-			 double start, double end);
+void pa_ss_evented_begin(struct pa_speedscope *ss, const char *name, const char *unit, double start,
+			 double end);
 /* type 'O' (open) or 'C' (close) of frame at time `at` (profile units). */
 void pa_ss_event(struct pa_speedscope *ss, char type, double at, int frame);
 void pa_ss_profile_end(struct pa_speedscope *ss);

@@ -52,8 +52,9 @@ static void name_event(struct pa_trace_out *t, const char *what, uint32_t pid, u
 		       const char *name)
 {
 	begin_object(t);
-	fprintf(t->f, "\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":", what,
-		pid, tid);
+	fprintf(t->f,
+		"\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":", what, pid,
+		tid);
 	pa_json_string(t->f, name);
 	fputs("}}", t->f);
 }
@@ -67,7 +68,8 @@ static void names(struct pa_trace_out *t)
 	name_event(t, "process_name", s->pid, s->pid, buf);
 	for (size_t i = 0; i < s->threads.len; i++) {
 		const struct pa_thread *th = *(struct pa_thread **)pa_vec_at(&s->threads, i);
-		snprintf(buf, sizeof(buf), "%s (tid %u)", th->name[0] ? th->name : "thread", th->tid);
+		snprintf(buf, sizeof(buf), "%s (tid %u)", th->name[0] ? th->name : "thread",
+			 th->tid);
 		name_event(t, "thread_name", s->pid, th->tid, buf);
 	}
 }
@@ -90,17 +92,19 @@ static void markers(struct pa_trace_out *t)
 	char where[1024];
 	for (size_t i = 0; i < s->markers.len; i++) {
 		const struct pa_marker *mk = pa_vec_at(&s->markers, i);
-		const struct pa_thread *th = *(struct pa_thread **)pa_vec_at(&s->threads, mk->thread);
+		const struct pa_thread *th =
+		    *(struct pa_thread **)pa_vec_at(&s->threads, mk->thread);
 		if (!pa_trace_keep(t, th, mk->ticks, mk->ticks))
 			continue;
 		begin_object(t);
 		fputs("\"name\":", t->f);
 		pa_json_string(t->f, mk->name);
-		fprintf(t->f, ",\"cat\":\"marker\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%.3f,\"pid\":%u,"
-			      "\"tid\":%u,\"args\":{\"location\":",
+		fprintf(t->f,
+			",\"cat\":\"marker\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%.3f,\"pid\":%u,"
+			"\"tid\":%u,\"args\":{\"location\":",
 			pa_trace_us(t, mk->ticks), s->pid, th->tid);
-		pa_json_string(t->f,
-			       pa_describe_pc(t->pm, mk->pc, true, mk->ticks, where, sizeof(where)));
+		pa_json_string(
+		    t->f, pa_describe_pc(t->pm, mk->pc, true, mk->ticks, where, sizeof(where)));
 		fputs("}}", t->f);
 	}
 }

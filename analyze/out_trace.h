@@ -18,7 +18,7 @@ struct pa_trace_out {
 	FILE *f;
 	const struct pa_models *pm;
 	unsigned long long events; /* written so far */
-	double from_us, to_us;     /* time range kept */
+	double from_us, to_us;	   /* time range kept */
 };
 
 void pa_trace_begin(struct pa_trace_out *t, FILE *f, const struct pa_models *pm);
@@ -32,9 +32,9 @@ bool pa_trace_keep(const struct pa_trace_out *t, const struct pa_thread *th, uin
  * "\"ph\":\"X\",\"ts\":%.3f". Names must be written with pa_json_string:
  * use pa_trace_event_named for an event with a name. */
 void pa_trace_event(struct pa_trace_out *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void pa_trace_event_named(struct pa_trace_out *t, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void pa_trace_end(struct pa_trace_out *t);
 
 #endif

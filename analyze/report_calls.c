@@ -17,7 +17,7 @@
 #include "symbols.h"
 
 #define TEXT_DEFAULT_HIDE_PCT 0.5 /* text call tree without --hide */
-#define GRAPH_TOP 5               /* functions shown with callers/callees */
+#define GRAPH_TOP 5		  /* functions shown with callers/callees */
 /* call_graph levels without --depth: JSON tools refuse deeper nesting
  * (jq 1.6 stops near 200 levels; each level here is an object and an array). */
 #define JSON_DEFAULT_DEPTH 64
@@ -129,17 +129,19 @@ static void text_table(const struct call_model *m, FILE *out, const char *title,
 	const struct pa_session *s = m->s;
 	size_t n;
 	uint32_t *ids = sorted_funcs(m, cmp, &n);
-	fprintf(out, "\n%s\n  %10s %11s %11s %10s %10s %10s %10s %10s %10s %6s  %s\n", title, "calls",
-		"total ms", "self ms", "avg us", "min us", "max us", "p50 us", "p95 us", "p99 us",
-		"% run", "function");
+	fprintf(out, "\n%s\n  %10s %11s %11s %10s %10s %10s %10s %10s %10s %6s  %s\n", title,
+		"calls", "total ms", "self ms", "avg us", "min us", "max us", "p50 us", "p95 us",
+		"p99 us", "% run", "function");
 	for (size_t i = 0; i < n && (int)i < top; i++) {
 		const struct call_func *f = func_at(m, ids[i]);
 		fprintf(out,
-			"  %10" PRIu64 " %11.3f %11.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %6.2f  %s",
+			"  %10" PRIu64
+			" %11.3f %11.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %6.2f  %s",
 			f->calls, ns(s, (double)f->total) / 1e6, ns(s, (double)f->self) / 1e6,
-			ns(s, (double)f->total / (double)f->calls) / 1e3, ns(s, (double)f->min) / 1e3,
-			ns(s, (double)f->max) / 1e3, ns(s, f->p50) / 1e3, ns(s, f->p95) / 1e3,
-			ns(s, f->p99) / 1e3, 100.0 * (double)f->total / run_ticks(m), f->name);
+			ns(s, (double)f->total / (double)f->calls) / 1e3,
+			ns(s, (double)f->min) / 1e3, ns(s, (double)f->max) / 1e3,
+			ns(s, f->p50) / 1e3, ns(s, f->p95) / 1e3, ns(s, f->p99) / 1e3,
+			100.0 * (double)f->total / run_ticks(m), f->name);
 		if (f->file[0])
 			fprintf(out, " (%s:%d)", f->file, f->line);
 		fputc('\n', out);
@@ -179,8 +181,8 @@ static void text_graph(const struct call_model *m, FILE *out)
 }
 
 struct tree_limits {
-	int max_depth;        /* 0 = all */
-	double min_ticks;     /* hide nodes below */
+	int max_depth;	  /* 0 = all */
+	double min_ticks; /* hide nodes below */
 };
 
 static void text_node(const struct call_model *m, FILE *out, uint32_t id, char *prefix, size_t plen,
@@ -196,8 +198,8 @@ static void text_node(const struct call_model *m, FILE *out, uint32_t id, char *
 			hidden++;
 	if (lim->max_depth && depth >= lim->max_depth) {
 		if (n)
-			fprintf(out, "%s%s… %zu callee%s below --depth\n", prefix, id ? "  " : "", n,
-				n == 1 ? "" : "s");
+			fprintf(out, "%s%s… %zu callee%s below --depth\n", prefix, id ? "  " : "",
+				n, n == 1 ? "" : "s");
 		free(kids);
 		return;
 	}
@@ -240,7 +242,7 @@ void calls_report_text(const struct pa_models *pm, FILE *out)
 	text_table(m, out, "Top functions by self time", by_self, top);
 	text_graph(m, out);
 	double hide = pm->o->hide_pct > 0 ? pm->o->hide_pct : TEXT_DEFAULT_HIDE_PCT;
-	struct tree_limits lim = { pm->o->max_depth, hide / 100.0 * run_ticks(m) };
+	struct tree_limits lim = {pm->o->max_depth, hide / 100.0 * run_ticks(m)};
 	fprintf(out, "\nCall tree (all threads; hiding calls under %.2f%% of the run", hide);
 	if (lim.max_depth)
 		fprintf(out, ", %d levels", lim.max_depth);
@@ -332,8 +334,8 @@ void calls_report_json(const struct pa_models *pm, cJSON *root)
 		cJSON_AddNumberToObject(j, "outermost_ms", ns(s, (double)tt->outer) / 1e6);
 		cJSON_AddItemToArray(threads, j);
 	}
-	struct tree_limits lim = { pm->o->max_depth ? pm->o->max_depth : JSON_DEFAULT_DEPTH,
-				   pm->o->hide_pct / 100.0 * run_ticks(m) };
+	struct tree_limits lim = {pm->o->max_depth ? pm->o->max_depth : JSON_DEFAULT_DEPTH,
+				  pm->o->hide_pct / 100.0 * run_ticks(m)};
 	cJSON_AddItemToObject(root, "call_graph", graph_json(m, 0, 0, &lim));
 	cJSON *edges = cJSON_AddArrayToObject(root, "edges");
 	for (size_t i = 0; i < m->edges.len; i++) {
@@ -440,7 +442,8 @@ static void ss_thread(const struct call_model *m, struct ss_ctx *c, const struct
 		const struct call_span *sp = pa_vec_at(&m->spans, i);
 		while (depth && ends[depth - 1] <= sp->start) {
 			depth--;
-			pa_ss_event(c->ss, 'C', pa_ns_since_start(s, ends[depth]) / 1e3, frames[depth]);
+			pa_ss_event(c->ss, 'C', pa_ns_since_start(s, ends[depth]) / 1e3,
+				    frames[depth]);
 		}
 		if (depth == 4096)
 			continue;
@@ -480,8 +483,8 @@ void calls_report_speedscope(const struct pa_models *pm, struct pa_speedscope *s
 	} else {
 		const struct pa_frame **frames = pa_xcalloc(4096, sizeof(*frames));
 		uint32_t *funcs = pa_xcalloc(4096, sizeof(*funcs));
-		pa_ss_sampled_begin(ss, "calls: self time (all threads, call tree)", "nanoseconds", 0,
-				    ns(m->s, run_ticks(m)));
+		pa_ss_sampled_begin(ss, "calls: self time (all threads, call tree)", "nanoseconds",
+				    0, ns(m->s, run_ticks(m)));
 		walk_paths(m, 0, frames, funcs, 0, ss_path, c);
 		pa_ss_profile_end(ss);
 		free(frames);
@@ -499,23 +502,25 @@ int call_model_trace_events(const struct pa_models *pm, struct pa_trace_out *t)
 	if (!m->from_trace) {
 		/* The rest of the timeline (markers, heap) is still worth having. */
 		if (!pm->o->quiet)
-			fprintf(stderr, "profanalyze: warning: the calls were recorded as a call tree "
-					"(PROFSHIM_CALLS=tree) and are left out of the timeline; "
-					"record with PROFSHIM_CALLS=trace to see them\n");
+			fprintf(stderr,
+				"profanalyze: warning: the calls were recorded as a call tree "
+				"(PROFSHIM_CALLS=tree) and are left out of the timeline; "
+				"record with PROFSHIM_CALLS=trace to see them\n");
 		return 0;
 	}
 	sort_spans(m);
 	const struct pa_session *s = m->s;
 	for (size_t i = 0; i < m->spans.len; i++) {
 		const struct call_span *sp = pa_vec_at(&m->spans, i);
-		const struct pa_thread *th = *(struct pa_thread **)pa_vec_at(&s->threads, sp->thread);
+		const struct pa_thread *th =
+		    *(struct pa_thread **)pa_vec_at(&s->threads, sp->thread);
 		if (!pa_trace_keep(t, th, sp->start, sp->start + sp->dur))
 			continue;
-		pa_trace_event_named(t, func_at(m, sp->func)->name,
-				     "\"cat\":\"call\",\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
-				     "\"dur\":%.3f",
-				     s->pid, th->tid, pa_trace_us(t, sp->start),
-				     ns(s, (double)sp->dur) / 1e3);
+		pa_trace_event_named(
+		    t, func_at(m, sp->func)->name,
+		    "\"cat\":\"call\",\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
+		    "\"dur\":%.3f",
+		    s->pid, th->tid, pa_trace_us(t, sp->start), ns(s, (double)sp->dur) / 1e3);
 	}
 	return 0;
 }

@@ -123,8 +123,8 @@ static void text_table(const struct pa_models *pm, FILE *out, bool by_total, lon
 		by_total ? "total" : "self", "self%", "self", "total%", "total", "function");
 	for (size_t i = 0; i < n && i < (size_t)pm->o->top; i++) {
 		int32_t f = idx[i];
-		fprintf(out, "  %6.2f%% %8" PRIu64 " %6.2f%% %8" PRIu64 "  %s\n", pct(self[f], whole),
-			self[f], pct(total[f], whole), total[f],
+		fprintf(out, "  %6.2f%% %8" PRIu64 " %6.2f%% %8" PRIu64 "  %s\n",
+			pct(self[f], whole), self[f], pct(total[f], whole), total[f],
 			func_where(cpu_func_at(m, f), where, sizeof(where)));
 	}
 	free(idx);
@@ -139,8 +139,9 @@ void cpu_report_text(const struct pa_models *pm, FILE *out)
 		return;
 	const struct pa_session *s = pm->s;
 	long th = selected_thread(pm);
-	fprintf(out, "\nCPU samples: %" PRIu64 " (weight %" PRIu64 ", %.3f s of CPU) at %u Hz, "
-		     "timer: %s, signal %u; dropped %" PRIu64 "\n",
+	fprintf(out,
+		"\nCPU samples: %" PRIu64 " (weight %" PRIu64 ", %.3f s of CPU) at %u Hz, "
+		"timer: %s, signal %u; dropped %" PRIu64 "\n",
 		m->samples, m->weight, (double)m->weight * m->period_s, m->hz,
 		cpu_timer_name(m->timer), s->cpu_signal, m->dropped);
 	if (pm->o->thread >= 0 && th < 0) {
@@ -201,11 +202,13 @@ static cJSON *functions_json(const struct cpu_model *m, long th)
 	bool *done = pa_xcalloc(m->funcs.len + 1, 1);
 	for (size_t i = 0; i < ns; i++) {
 		done[by_self[i]] = true;
-		cJSON_AddItemToArray(a, func_json(m, by_self[i], self[by_self[i]], total[by_self[i]], whole));
+		cJSON_AddItemToArray(
+		    a, func_json(m, by_self[i], self[by_self[i]], total[by_self[i]], whole));
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!done[idx[i]])
-			cJSON_AddItemToArray(a, func_json(m, idx[i], self[idx[i]], total[idx[i]], whole));
+			cJSON_AddItemToArray(
+			    a, func_json(m, idx[i], self[idx[i]], total[idx[i]], whole));
 	free(done);
 	free(by_self);
 	free(idx);
@@ -231,7 +234,8 @@ static cJSON *threads_json(const struct pa_models *pm)
 		size_t n;
 		int32_t *top = cpu_top_funcs(m, false, (long)i, &n, NULL, NULL);
 		if (n)
-			cJSON_AddStringToObject(j, "top_self_function", cpu_func_at(m, top[0])->name);
+			cJSON_AddStringToObject(j, "top_self_function",
+						cpu_func_at(m, top[0])->name);
 		else
 			cJSON_AddNullToObject(j, "top_self_function");
 		free(top);
@@ -251,8 +255,8 @@ static void json_hot(const struct cpu_model *m, uint32_t node, uint64_t whole, v
 	cJSON_AddNumberToObject(j, "samples", (double)cpu_node_at(m, node)->total);
 	cJSON *fr = cJSON_AddArrayToObject(j, "frames");
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(fr, cJSON_CreateString(cpu_node_label(m, cpu_node_at(m, chain[i]),
-									      buf, sizeof(buf))));
+		cJSON_AddItemToArray(fr, cJSON_CreateString(cpu_node_label(
+					     m, cpu_node_at(m, chain[i]), buf, sizeof(buf))));
 	cJSON_AddItemToArray(a, j);
 }
 
@@ -271,7 +275,8 @@ void cpu_report_json(const struct pa_models *pm, cJSON *root)
 	cJSON_AddNumberToObject(o, "weight", (double)m->weight);
 	cJSON_AddNumberToObject(o, "cpu_seconds", (double)m->weight * m->period_s);
 	cJSON_AddNumberToObject(o, "dropped", (double)m->dropped);
-	cJSON_AddNumberToObject(o, "dropped_in_hooks", (double)pm->s->counters[PST_C_DROP_SAMPLE_BUSY]);
+	cJSON_AddNumberToObject(o, "dropped_in_hooks",
+				(double)pm->s->counters[PST_C_DROP_SAMPLE_BUSY]);
 	cJSON_AddNumberToObject(o, "dropped_in_loader",
 				(double)pm->s->counters[PST_C_DROP_SAMPLE_LOADER]);
 	if (pm->o->thread >= 0)

@@ -200,7 +200,7 @@ void heap_report_json(const struct pa_models *pm, cJSON *root)
 
 static void human_bytes(double b, char *buf, size_t cap)
 {
-	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	unsigned u = 0;
 	while (fabs(b) >= 1024 && u < 4) {
 		b /= 1024;
@@ -241,9 +241,11 @@ static void site_table(const struct pa_models *pm, FILE *out, const char *title,
 		human_bytes(site->peak_bytes, b2, sizeof(b2));
 		human_bytes(site->live_bytes, b3, sizeof(b3));
 		double pct = m->peak_bytes > 0 ? 100.0 * site->peak_bytes / m->peak_bytes : 0;
-		fprintf(out, "  #%zu  %.0f allocations, %s; at peak %s (%.1f%%); leaked %s in %.0f blocks\n",
-			i + 1, site->allocs, b1, b2, pct, b3, site->live_blocks);
-		struct text_ctx c = { out, 0 };
+		fprintf(
+		    out,
+		    "  #%zu  %.0f allocations, %s; at peak %s (%.1f%%); leaked %s in %.0f blocks\n",
+		    i + 1, site->allocs, b1, b2, pct, b3, site->live_blocks);
+		struct text_ctx c = {out, 0};
 		site_frames(pm, site, print_frame, &c);
 	}
 	free(v);
@@ -281,8 +283,11 @@ void heap_report_text(const struct pa_models *pm, FILE *out)
 	double secs = run_seconds(s);
 	fprintf(out, "\nMemory%s\n", m->estimated ? " (estimates from sampling)" : "");
 	if (m->estimated)
-		fprintf(out, "  sampled one allocation per %.0f bytes on average; call counts are exact,\n"
-			     "  bytes, peak, leaks and sites are estimates\n", m->sample_bytes);
+		fprintf(
+		    out,
+		    "  sampled one allocation per %.0f bytes on average; call counts are exact,\n"
+		    "  bytes, peak, leaks and sites are estimates\n",
+		    m->sample_bytes);
 	human_bytes(m->alloc_bytes, b1, sizeof(b1));
 	fprintf(out, "  allocation calls     %14.0f  (%s requested", total_allocs(m), b1);
 	if (m->failed > 0)
@@ -290,7 +295,8 @@ void heap_report_text(const struct pa_models *pm, FILE *out)
 	fprintf(out, ")\n");
 	fprintf(out, "  frees                %14.0f\n", total_frees(m));
 	human_bytes(m->peak_bytes, b1, sizeof(b1));
-	fprintf(out, "  peak heap            %14s  at %.3f ms\n", b1, ms_since_start(s, m->peak_ticks));
+	fprintf(out, "  peak heap            %14s  at %.3f ms\n", b1,
+		ms_since_start(s, m->peak_ticks));
 	if (m->rss_peak > 0) {
 		human_bytes(m->rss_peak, b1, sizeof(b1));
 		fprintf(out, "  peak RSS             %14s  at %.3f ms\n", b1,
@@ -301,8 +307,8 @@ void heap_report_text(const struct pa_models *pm, FILE *out)
 	fprintf(out, "  temporary            %14.0f  (freed with no allocation in between)\n",
 		m->temporary);
 	human_bytes(secs > 0 ? m->alloc_bytes / secs : 0, b2, sizeof(b2));
-	fprintf(out, "  allocation rate      %14.0f /s  (%s/s)\n", secs > 0 ? total_allocs(m) / secs : 0,
-		b2);
+	fprintf(out, "  allocation rate      %14.0f /s  (%s/s)\n",
+		secs > 0 ? total_allocs(m) / secs : 0, b2);
 	if (m->unknown_frees)
 		fprintf(out, "  frees of blocks allocated before recording: %" PRIu64 "\n",
 			m->unknown_frees);

@@ -13,9 +13,9 @@
 #include "models.h"
 
 static const char *const kind_names[] = {
-	[PA_EV_EXIT] = "call_exits", [PA_EV_ENTER] = "call_enters", [PA_EV_ALLOC] = "allocations",
-	[PA_EV_FREE] = "frees",      [PA_EV_SAMPLE] = "cpu_samples", [PA_EV_MARK] = "markers",
-	[PA_EV_RSS] = "rss_readings",
+    [PA_EV_EXIT] = "call_exits",  [PA_EV_ENTER] = "call_enters",  [PA_EV_ALLOC] = "allocations",
+    [PA_EV_FREE] = "frees",	  [PA_EV_SAMPLE] = "cpu_samples", [PA_EV_MARK] = "markers",
+    [PA_EV_RSS] = "rss_readings",
 };
 #define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -84,18 +84,30 @@ static void iso_time(uint64_t wall_ns, char *buf, size_t cap)
 static const char *counter_name(unsigned c)
 {
 	switch (c) {
-	case PST_C_DROP_NO_SPACE: return "no_space";
-	case PST_C_DROP_AFTER_END: return "after_thread_end";
-	case PST_C_DROP_SAMPLE_BUSY: return "samples_in_hooks";
-	case PST_C_DROP_SAMPLE_LOADER: return "samples_in_loader";
-	case PST_C_DROP_CALL_DEPTH: return "calls_too_deep";
-	case PST_C_DROP_CALL_SHORT: return "calls_under_min_duration";
-	case PST_C_DROP_STACK_TRUNC: return "stacks_truncated";
-	case PST_C_DROP_REENTRANT: return "reentrant_hooks";
-	case PST_C_DROP_MEM_SAMPLE_SET: return "sampled_blocks_untracked";
-	case PST_C_DROP_CALL_UNMATCHED: return "call_exits_unmatched";
-	case PST_C_DROP_CALL_CONTEXT: return "calls_outside_call_tree";
-	default: return NULL;
+	case PST_C_DROP_NO_SPACE:
+		return "no_space";
+	case PST_C_DROP_AFTER_END:
+		return "after_thread_end";
+	case PST_C_DROP_SAMPLE_BUSY:
+		return "samples_in_hooks";
+	case PST_C_DROP_SAMPLE_LOADER:
+		return "samples_in_loader";
+	case PST_C_DROP_CALL_DEPTH:
+		return "calls_too_deep";
+	case PST_C_DROP_CALL_SHORT:
+		return "calls_under_min_duration";
+	case PST_C_DROP_STACK_TRUNC:
+		return "stacks_truncated";
+	case PST_C_DROP_REENTRANT:
+		return "reentrant_hooks";
+	case PST_C_DROP_MEM_SAMPLE_SET:
+		return "sampled_blocks_untracked";
+	case PST_C_DROP_CALL_UNMATCHED:
+		return "call_exits_unmatched";
+	case PST_C_DROP_CALL_CONTEXT:
+		return "calls_outside_call_tree";
+	default:
+		return NULL;
 	}
 }
 
@@ -136,7 +148,7 @@ static cJSON *session_json(const struct pa_models *pm)
 		cJSON_AddNumberToObject(j, "start_ms", ms(s, t->start_ticks - s->start_ticks));
 		cJSON_AddNumberToObject(j, "duration_ms", ms(s, thread_duration(t)));
 		cJSON_AddNumberToObject(
-			j, "events", (double)*(uint64_t *)pa_vec_at(&pm->summary->thread_events, i));
+		    j, "events", (double)*(uint64_t *)pa_vec_at(&pm->summary->thread_events, i));
 		cJSON_AddItemToArray(threads, j);
 	}
 	return o;
@@ -174,8 +186,9 @@ static cJSON *markers_json(const struct pa_models *pm)
 		cJSON_AddStringToObject(j, "name", mk->name);
 		cJSON_AddNumberToObject(j, "time_ms", ms(s, mk->ticks - s->start_ticks));
 		cJSON_AddNumberToObject(j, "tid", thread_at(s, mk->thread)->tid);
-		cJSON_AddStringToObject(j, "location",
-					pa_describe_pc(pm, mk->pc, true, mk->ticks, where, sizeof(where)));
+		cJSON_AddStringToObject(
+		    j, "location",
+		    pa_describe_pc(pm, mk->pc, true, mk->ticks, where, sizeof(where)));
 		cJSON_AddItemToArray(a, j);
 	}
 	return a;
@@ -190,14 +203,16 @@ void summary_report_json(const struct pa_models *pm, cJSON *root)
 	cJSON *ops = cJSON_AddObjectToObject(root, "operation_metrics");
 	for (size_t k = 0; k < NKINDS; k++)
 		if (kind_names[k])
-			cJSON_AddNumberToObject(ops, kind_names[k], (double)pm->summary->by_kind[k]);
+			cJSON_AddNumberToObject(ops, kind_names[k],
+						(double)pm->summary->by_kind[k]);
 	cJSON *drop = cJSON_AddObjectToObject(root, "dropped");
 	for (unsigned c = 0; c < PST_C_COUNTER_MAX; c++)
 		if (counter_name(c))
 			cJSON_AddNumberToObject(drop, counter_name(c), (double)s->counters[c]);
 	cJSON *warn = cJSON_AddArrayToObject(root, "warnings");
 	for (size_t i = 0; i < s->warnings.len; i++)
-		cJSON_AddItemToArray(warn, cJSON_CreateString(*(char **)pa_vec_at(&s->warnings, i)));
+		cJSON_AddItemToArray(warn,
+				     cJSON_CreateString(*(char **)pa_vec_at(&s->warnings, i)));
 }
 
 void summary_report_text(const struct pa_models *pm, FILE *out)
@@ -227,7 +242,8 @@ void summary_report_text(const struct pa_models *pm, FILE *out)
 			*(uint64_t *)pa_vec_at(&pm->summary->thread_events, i));
 	}
 	if (s->markers.len) {
-		fprintf(out, "\nMarkers\n  %12s %8s  %-20s %s\n", "time ms", "tid", "name", "where");
+		fprintf(out, "\nMarkers\n  %12s %8s  %-20s %s\n", "time ms", "tid", "name",
+			"where");
 		size_t shown = s->markers.len;
 		if (shown > (size_t)pm->o->top)
 			shown = (size_t)pm->o->top;
@@ -238,13 +254,15 @@ void summary_report_text(const struct pa_models *pm, FILE *out)
 				pa_describe_pc(pm, mk->pc, true, mk->ticks, buf, sizeof(buf)));
 		}
 		if (shown < s->markers.len)
-			fprintf(out, "  ... %zu more (--top=N shows more; --format=json lists all)\n",
+			fprintf(out,
+				"  ... %zu more (--top=N shows more; --format=json lists all)\n",
 				s->markers.len - shown);
 	}
 	fprintf(out, "\nEvents\n");
 	for (size_t k = 0; k < NKINDS; k++)
 		if (kind_names[k] && pm->summary->by_kind[k])
-			fprintf(out, "  %-14s %12" PRIu64 "\n", kind_names[k], pm->summary->by_kind[k]);
+			fprintf(out, "  %-14s %12" PRIu64 "\n", kind_names[k],
+				pm->summary->by_kind[k]);
 	bool any = false;
 	for (unsigned c = 0; c < PST_C_COUNTER_MAX; c++) {
 		if (counter_name(c) && s->counters[c]) {

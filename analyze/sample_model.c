@@ -78,7 +78,7 @@ static int32_t func_for(struct cpu_model *m, const struct pa_frame *f)
 static int32_t func_raw(struct cpu_model *m, uint64_t pc, uint64_t ticks)
 {
 	char buf[512];
-	struct pa_frame f = { 0 };
+	struct pa_frame f = {0};
 	const struct pa_module *mod = pa_module_for(m->s, pc, ticks);
 	if (mod) {
 		const char *base = strrchr(mod->path, '/');
@@ -112,8 +112,8 @@ static uint32_t child_of(struct cpu_model *m, uint32_t parent, int32_t func)
 }
 
 /* Append the frames of pc (outermost first) below node. */
-static uint32_t append_pc(struct cpu_model *m, struct pa_symbols *syms, uint32_t node,
-			  uint64_t pc, bool ret_addr, uint64_t ticks)
+static uint32_t append_pc(struct cpu_model *m, struct pa_symbols *syms, uint32_t node, uint64_t pc,
+			  bool ret_addr, uint64_t ticks)
 {
 	if (!syms)
 		return child_of(m, node, func_raw(m, pc, ticks));
@@ -154,7 +154,8 @@ static uint32_t leaf_node(struct cpu_model *m, struct pa_symbols *syms, const st
 		return v;
 	uint32_t node;
 	if (cs->stack == 0) {
-		node = child_of(m, child_of(m, 0, -1 - (int32_t)cs->thread), func_raw(m, 0, cs->ticks));
+		node = child_of(m, child_of(m, 0, -1 - (int32_t)cs->thread),
+				func_raw(m, 0, cs->ticks));
 	} else {
 		const struct pa_stack_node *sn = stack_at(m, cs->stack);
 		uint32_t up = path_node(m, syms, cs->thread, sn->parent, cs->ticks);
@@ -188,7 +189,8 @@ static void charge(struct cpu_model *m, uint32_t leaf, uint64_t w, uint32_t stam
 
 void cpu_model_finish(struct cpu_model *m, struct pa_symbols *syms)
 {
-	m->dropped = m->s->counters[PST_C_DROP_SAMPLE_BUSY] + m->s->counters[PST_C_DROP_SAMPLE_LOADER];
+	m->dropped =
+	    m->s->counters[PST_C_DROP_SAMPLE_BUSY] + m->s->counters[PST_C_DROP_SAMPLE_LOADER];
 	for (size_t i = 0; i < m->samples_v.len; i++) {
 		struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
 		cs->node = leaf_node(m, syms, cs);
@@ -334,5 +336,6 @@ int cpu_selected_thread(const struct pa_models *pm, long *thread)
 
 const char *cpu_timer_name(unsigned timer)
 {
-	return timer == PST_TIMER_PERF ? "perf_event cpu-clock" : "posix timer (CLOCK_THREAD_CPUTIME_ID)";
+	return timer == PST_TIMER_PERF ? "perf_event cpu-clock"
+				       : "posix timer (CLOCK_THREAD_CPUTIME_ID)";
 }

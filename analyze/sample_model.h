@@ -24,11 +24,11 @@ struct pa_frame;
 
 struct cpu_func {
 	char *name;
-	char *file;   /* NULL if unknown */
-	int line;     /* the function's first line, 0 if unknown */
-	char *module; /* NULL if unknown */
+	char *file;	      /* NULL if unknown */
+	int line;	      /* the function's first line, 0 if unknown */
+	char *module;	      /* NULL if unknown */
 	uint64_t self, total; /* weights over all threads */
-	uint32_t stamp;       /* private: last sample counted in total */
+	uint32_t stamp;	      /* private: last sample counted in total */
 };
 
 #define CPU_ROOT_FUNC INT32_MIN
@@ -37,7 +37,7 @@ struct cpu_func {
  * (func == -1 - thread index); below them, functions. */
 struct cpu_node {
 	uint32_t parent;
-	int32_t func;         /* index into funcs, or -1 - thread index */
+	int32_t func;			    /* index into funcs, or -1 - thread index */
 	uint32_t first_child, next_sibling; /* 0 = none */
 	uint32_t depth;
 	uint64_t self, total; /* weights */
@@ -47,27 +47,27 @@ struct cpu_node {
 struct cpu_sample {
 	uint64_t ticks;
 	uint64_t weight;
-	uint32_t thread;      /* thread index */
-	uint32_t stack;       /* session stack node */
-	uint32_t node;        /* tree node (after finish) */
+	uint32_t thread; /* thread index */
+	uint32_t stack;	 /* session stack node */
+	uint32_t node;	 /* tree node (after finish) */
 };
 
 struct cpu_thread_stats {
 	uint64_t samples, weight;
-	uint32_t node;        /* the thread's top-level tree node, 0 = none */
+	uint32_t node; /* the thread's top-level tree node, 0 = none */
 	uint64_t first_ticks, last_ticks;
 };
 
 struct cpu_model {
 	struct pa_session *s;
-	unsigned hz;          /* requested rate (CPU_TIMER), 0 if unknown */
-	unsigned timer;       /* enum pst_cpu_timer */
-	double period_s;      /* seconds of CPU per unit of weight */
+	unsigned hz;	 /* requested rate (CPU_TIMER), 0 if unknown */
+	unsigned timer;	 /* enum pst_cpu_timer */
+	double period_s; /* seconds of CPU per unit of weight */
 	uint64_t samples, weight, dropped;
-	struct pa_vec samples_v;   /* struct cpu_sample */
-	struct pa_vec funcs;       /* struct cpu_func */
-	struct pa_vec nodes;       /* struct cpu_node */
-	struct pa_vec threads;     /* struct cpu_thread_stats, per thread index */
+	struct pa_vec samples_v; /* struct cpu_sample */
+	struct pa_vec funcs;	 /* struct cpu_func */
+	struct pa_vec nodes;	 /* struct cpu_node */
+	struct pa_vec threads;	 /* struct cpu_thread_stats, per thread index */
 	/* funcs as symbolizer frames, for writers that take struct pa_frame
 	 * (speedscope, folded); valid until cpu_model_free */
 	struct pa_frame *frames;

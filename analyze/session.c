@@ -19,7 +19,7 @@
 #include "session.h"
 
 static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
 {
@@ -72,8 +72,8 @@ static int map_file(const char *path, const char *magic, struct mapped *m, struc
 			    !memcmp(m->hdr->magic, PST_MAGIC_PROCESS, PST_MAGIC_LEN);
 		return fail(err, path, 0, "%s",
 			    other ? (!strcmp(magic, PST_MAGIC_PROCESS)
-					     ? "this is a thread file; give the process file"
-					     : "expected a thread file")
+					 ? "this is a thread file; give the process file"
+					 : "expected a thread file")
 				  : "not a profshim trace (bad magic)");
 	}
 	if (m->hdr->version != PST_VERSION)
@@ -96,8 +96,9 @@ static int map_file(const char *path, const char *magic, struct mapped *m, struc
 		if (m->data[m->data_len + i])
 			torn = i + 1;
 	if (torn)
-		pa_warn(s, "%s: offset %zu: torn record at the end (%zu bytes) ignored; "
-			   "the %zu bytes before it are intact",
+		pa_warn(s,
+			"%s: offset %zu: torn record at the end (%zu bytes) ignored; "
+			"the %zu bytes before it are intact",
 			path, PST_DATA_OFFSET + m->data_len, torn, m->data_len);
 	return 0;
 }
@@ -116,7 +117,7 @@ struct proc_parse {
 	const char *path;
 	size_t base; /* file offset of the payload */
 	struct pa_error *err;
-	uint64_t map_gen;   /* module map being read */
+	uint64_t map_gen; /* module map being read */
 	unsigned maps_seen;
 	uint64_t map_ticks;
 	uint64_t sync_first[2], sync_last[2]; /* (ticks, mono ns) */
@@ -207,15 +208,14 @@ static int parse_module(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &bias);
 	GET(c, &lo);
 	GET(c, &hi);
-	if (pa_get_str(c, &path, &plen, PST_MAX_STR) || pa_get_str(c, &id, &idlen, 64) ||
-	    lo >= hi)
+	if (pa_get_str(c, &path, &plen, PST_MAX_STR) || pa_get_str(c, &id, &idlen, 64) || lo >= hi)
 		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c), "malformed module");
 	struct pa_session *s = pp->s;
 	/* Still loaded since an earlier map: the same module, seen again. */
 	for (size_t i = 0; i < s->modules.len; i++) {
 		struct pa_module *m = pa_vec_at(&s->modules, i);
-		if (m->last_ticks == UINT64_MAX && m->bias == bias && m->lo == lo &&
-		    m->hi == hi && strlen(m->path) == plen && !memcmp(m->path, path, plen)) {
+		if (m->last_ticks == UINT64_MAX && m->bias == bias && m->lo == lo && m->hi == hi &&
+		    strlen(m->path) == plen && !memcmp(m->path, path, plen)) {
 			m->generation = gen;
 			return 0;
 		}
@@ -324,14 +324,15 @@ static int parse_cct_live(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &n.max_ticks);
 	GET(c, &nb);
 	if (nb > 64)
-		return fail(pp->err, pp->path, pp->base, "call tree node with %llu histogram buckets",
-			    (unsigned long long)nb);
+		return fail(pp->err, pp->path, pp->base,
+			    "call tree node with %llu histogram buckets", (unsigned long long)nb);
 	n.nbuckets = (uint32_t)nb;
 	for (unsigned i = 0; i < nb; i++)
 		GET(c, &n.buckets[i]);
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
 	if (!t)
-		return fail(pp->err, pp->path, pp->base, "call tree of thread %llu, which never started",
+		return fail(pp->err, pp->path, pp->base,
+			    "call tree of thread %llu, which never started",
 			    (unsigned long long)seq);
 	n.func = session_func(pp->s, addr);
 	*(struct pa_cct_node *)pa_vec_push(&t->cct_live) = n;
@@ -344,7 +345,8 @@ static int parse_cct_live_end(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &seq);
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
 	if (!t)
-		return fail(pp->err, pp->path, pp->base, "call tree of thread %llu, which never started",
+		return fail(pp->err, pp->path, pp->base,
+			    "call tree of thread %llu, which never started",
 			    (unsigned long long)seq);
 	pa_cct_commit(&t->cct_live, &t->cct_live_done);
 	t->cct_live_marked = true;
@@ -363,15 +365,19 @@ void pa_cct_commit(struct pa_vec *v, size_t *done)
 void pa_cct_settle(struct pa_session *s, struct pa_thread *t)
 {
 	if (t->cct_marked && t->cct.len > t->cct_done) {
-		pa_warn(s, "thread %u: its last call tree snapshot is cut short; the previous one is used",
-			t->seq);
+		pa_warn(
+		    s,
+		    "thread %u: its last call tree snapshot is cut short; the previous one is used",
+		    t->seq);
 		t->cct.len = t->cct_done;
 	}
 	t->cct_live.len = t->cct_live_marked ? t->cct_live_done : 0;
 	if (!t->cct_marked && t->cct_live.len) {
 		if (t->cct.len)
-			pa_warn(s, "thread %u: its call tree is cut short; the one the process "
-				   "wrote at its end is used", t->seq);
+			pa_warn(s,
+				"thread %u: its call tree is cut short; the one the process "
+				"wrote at its end is used",
+				t->seq);
 		struct pa_vec tmp = t->cct;
 		t->cct = t->cct_live;
 		t->cct_live = tmp;
@@ -388,7 +394,8 @@ static int parse_thread_exit(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &seq);
 	GET(c, &end);
 	if (pa_get_str(c, &name, &nlen, PST_MAX_STR))
-		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c), "malformed thread name");
+		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
+			    "malformed thread name");
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
 	if (!t)
 		return fail(pp->err, pp->path, pp->base, "end of thread %llu, which never started",
@@ -501,7 +508,7 @@ static void calibrate(struct proc_parse *pp)
 
 static int parse_process_records(struct pa_session *s, const struct mapped *m, struct pa_error *err)
 {
-	struct proc_parse pp = { .s = s, .path = s->path, .err = err };
+	struct proc_parse pp = {.s = s, .path = s->path, .err = err};
 	struct pa_cursor c;
 	pa_cursor_init(&c, m->data, m->data_len);
 	bool have_info = false;
@@ -511,7 +518,8 @@ static int parse_process_records(struct pa_session *s, const struct mapped *m, s
 		if (pa_get_varint(&c, &tag))
 			return fail(err, s->path, at, "malformed record tag");
 		if ((tag & PST_KIND_MASK) != PST_K_EXT)
-			return fail(err, s->path, at, "record kind %u does not belong in a process file",
+			return fail(err, s->path, at,
+				    "record kind %u does not belong in a process file",
 				    (unsigned)(tag & PST_KIND_MASK));
 		if (pa_get_varint(&c, &len) || len > (uint64_t)(c.end - c.p))
 			return fail(err, s->path, at, "record length runs past the end of data");
@@ -547,8 +555,9 @@ static int open_thread(struct pa_session *s, struct pa_thread *t, struct pa_erro
 		return -1;
 	}
 	if (m.hdr->pid != s->pid || m.hdr->thread_seq != t->seq)
-		return fail(err, t->path, 16, "belongs to another process or thread "
-					      "(pid %u thread %u, expected pid %u thread %u)",
+		return fail(err, t->path, 16,
+			    "belongs to another process or thread "
+			    "(pid %u thread %u, expected pid %u thread %u)",
 			    m.hdr->pid, m.hdr->thread_seq, s->pid, t->seq);
 	t->map = m.map;
 	t->map_len = m.size;
@@ -571,7 +580,7 @@ int pa_session_open(struct pa_session *s, const char *path, struct pa_error *err
 	pa_vec_init(&s->markers, sizeof(struct pa_marker));
 	pa_vec_init(&s->warnings, sizeof(char *));
 	pa_vec_push(&s->stacks); /* node 0: the root */
-	pa_vec_push(&s->funcs);  /* func 0: unknown */
+	pa_vec_push(&s->funcs);	 /* func 0: unknown */
 	struct mapped m;
 	int rc = map_file(path, PST_MAGIC_PROCESS, &m, s, err);
 	if (!rc)
@@ -580,8 +589,9 @@ int pa_session_open(struct pa_session *s, const char *path, struct pa_error *err
 	for (size_t i = 0; !rc && i < s->threads.len; i++)
 		rc = open_thread(s, *(struct pa_thread **)pa_vec_at(&s->threads, i), err);
 	if (!s->ended)
-		pa_warn(s, "%s: the process did not end normally (killed, crashed or _exit); "
-			   "everything recorded up to then is read",
+		pa_warn(s,
+			"%s: the process did not end normally (killed, crashed or _exit); "
+			"everything recorded up to then is read",
 			path);
 	return rc;
 }
@@ -668,7 +678,8 @@ static int peek_process(const char *path, uint32_t *pid, uint32_t *ppid)
 		struct pa_cursor c;
 		uint64_t tag, len, v1 = 0, v2 = 0;
 		pa_cursor_init(&c, m.data, m.data_len);
-		rc = pa_get_varint(&c, &tag) || tag != ((PST_X_PROCESS_INFO << PST_KIND_BITS) | PST_K_EXT) ||
+		rc = pa_get_varint(&c, &tag) ||
+		     tag != ((PST_X_PROCESS_INFO << PST_KIND_BITS) | PST_K_EXT) ||
 		     pa_get_varint(&c, &len) || pa_get_varint(&c, &v1) || pa_get_varint(&c, &v2);
 		*pid = (uint32_t)v1;
 		*ppid = (uint32_t)v2;

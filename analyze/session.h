@@ -46,20 +46,21 @@ void pa_pairmap_put(struct pa_pairmap *m, uint64_t k1, uint64_t k2, uint32_t val
 void pa_pairmap_free(struct pa_pairmap *m);
 
 struct pa_module {
-	uint64_t generation;  /* module map it was seen in (first) */
+	uint64_t generation; /* module map it was seen in (first) */
 	uint64_t bias, lo, hi;
 	char *path;
 	uint8_t build_id[64];
 	size_t build_id_len;
 	uint64_t first_ticks; /* first map that lists it */
-	uint64_t last_ticks;  /* first map that no longer lists it: unloaded then (UINT64_MAX: loaded to the end) */
+	uint64_t last_ticks; /* first map that no longer lists it: unloaded then (UINT64_MAX: loaded
+				to the end) */
 };
 
 /* A node of the session-wide stack trie (thread-local ids are mapped onto
  * these, identical (parent, pc) pairs of different threads share a node). */
 struct pa_stack_node {
 	uint32_t parent; /* index into session.stacks, 0 = root */
-	uint32_t depth;  /* 1 for a child of the root */
+	uint32_t depth;	 /* 1 for a child of the root */
 	uint64_t pc;
 };
 
@@ -71,7 +72,7 @@ struct pa_func {
 /* One node of a thread's calling-context tree (PROFSHIM_CALLS=tree). */
 struct pa_cct_node {
 	uint64_t id, parent; /* thread-local ids; parent 0 = root */
-	uint32_t func;       /* index into session.funcs */
+	uint32_t func;	     /* index into session.funcs */
 	uint64_t calls;
 	uint64_t incl_ticks, excl_ticks, min_ticks, max_ticks;
 	uint32_t nbuckets;
@@ -82,14 +83,14 @@ struct pa_thread {
 	uint32_t seq;
 	uint32_t tid;
 	char name[64];
-	char *path;           /* thread file */
+	char *path; /* thread file */
 	uint64_t start_ticks;
-	uint64_t end_ticks;   /* THREAD_END, else its last event */
-	bool ended;           /* THREAD_END seen */
-	bool closed;          /* header says closed cleanly */
-	uint64_t events;      /* records decoded */
+	uint64_t end_ticks; /* THREAD_END, else its last event */
+	bool ended;	    /* THREAD_END seen */
+	bool closed;	    /* header says closed cleanly */
+	uint64_t events;    /* records decoded */
 	uint64_t counters[PST_C_COUNTER_MAX];
-	struct pa_vec cct;    /* struct pa_cct_node */
+	struct pa_vec cct; /* struct pa_cct_node */
 	/* Call tree snapshots (see CALL TREE SNAPSHOTS in profshim_trace.h):
 	 * while reading, cct holds the last complete snapshot (its first
 	 * cct_done nodes) and the one being read; pa_session_run leaves only
@@ -102,10 +103,10 @@ struct pa_thread {
 	size_t data_len, pos;
 	uint64_t now;
 	struct pa_vec stack_map; /* uint32_t: local stack id -> session node */
-	struct pa_vec func_map;  /* uint32_t: local func id -> session func */
-	size_t map_len;          /* bytes mapped at data - PST_DATA_OFFSET */
+	struct pa_vec func_map;	 /* uint32_t: local func id -> session func */
+	size_t map_len;		 /* bytes mapped at data - PST_DATA_OFFSET */
 	const uint8_t *map;
-	size_t index;            /* position in session.threads */
+	size_t index; /* position in session.threads */
 };
 
 struct pa_marker {
@@ -116,31 +117,31 @@ struct pa_marker {
 };
 
 struct pa_session {
-	char *path;               /* process file */
+	char *path; /* process file */
 	uint32_t pid, ppid;
-	unsigned clock_kind;      /* enum pst_clock */
-	double ticks_per_ns;      /* calibration result */
+	unsigned clock_kind; /* enum pst_clock */
+	double ticks_per_ns; /* calibration result */
 	uint64_t start_ticks, end_ticks;
 	uint64_t start_mono_ns, start_wall_ns;
-	unsigned record_mask;     /* enum pst_record */
-	bool ended;               /* PROCESS_END seen */
+	unsigned record_mask; /* enum pst_record */
+	bool ended;	      /* PROCESS_END seen */
 	unsigned end_reason;
 	char *exe;
 	int argc;
 	char **argv;
 	unsigned cpu_hz, cpu_timer, cpu_signal; /* CPU_TIMER, 0 if none */
-	uint64_t mem_sample_bytes; /* MEM_CONFIG: sampling mean, 0 = every alloc */
-	unsigned mem_rss_ms;       /* MEM_CONFIG: RSS interval, 0 = off */
-	uint64_t counters[PST_C_COUNTER_MAX];   /* process + all threads */
-	struct pa_vec modules;   /* struct pa_module */
-	struct pa_vec threads;   /* struct pa_thread * */
-	struct pa_vec stacks;    /* struct pa_stack_node; [0] = root */
-	struct pa_vec funcs;     /* struct pa_func; [0] = unknown */
-	struct pa_vec markers;   /* struct pa_marker (filled while merging) */
-	struct pa_vec warnings;  /* char * */
-	struct pa_pairmap stack_index; /* (parent, pc) -> node */
-	struct pa_pairmap func_index;  /* (addr, 0) -> func */
-	bool progress;           /* show progress on stderr */
+	uint64_t mem_sample_bytes;		/* MEM_CONFIG: sampling mean, 0 = every alloc */
+	unsigned mem_rss_ms;			/* MEM_CONFIG: RSS interval, 0 = off */
+	uint64_t counters[PST_C_COUNTER_MAX];	/* process + all threads */
+	struct pa_vec modules;			/* struct pa_module */
+	struct pa_vec threads;			/* struct pa_thread * */
+	struct pa_vec stacks;			/* struct pa_stack_node; [0] = root */
+	struct pa_vec funcs;			/* struct pa_func; [0] = unknown */
+	struct pa_vec markers;			/* struct pa_marker (filled while merging) */
+	struct pa_vec warnings;			/* char * */
+	struct pa_pairmap stack_index;		/* (parent, pc) -> node */
+	struct pa_pairmap func_index;		/* (addr, 0) -> func */
+	bool progress;				/* show progress on stderr */
 };
 
 /* Kinds of merged events: the record kinds, plus the thread's end. */
@@ -156,17 +157,21 @@ enum pa_event_kind {
 };
 
 struct pa_event {
-	unsigned kind;           /* enum pa_event_kind */
-	uint64_t ticks;          /* absolute event clock */
+	unsigned kind;	/* enum pa_event_kind */
+	uint64_t ticks; /* absolute event clock */
 	struct pa_thread *thread;
 	union {
-		struct { uint32_t func; } enter;           /* ENTER */
 		struct {
-			unsigned fn;     /* enum pst_alloc_fn */
+			uint32_t func;
+		} enter; /* ENTER */
+		struct {
+			unsigned fn; /* enum pst_alloc_fn */
 			uint64_t size, addr, old_addr;
 			uint32_t stack; /* session stack node, 0 = none */
 		} alloc;
-		struct { uint64_t addr; } free;
+		struct {
+			uint64_t addr;
+		} free;
 		struct {
 			uint64_t weight;
 			uint32_t stack;
@@ -174,8 +179,12 @@ struct pa_event {
 		} sample;
 		/* Index into session.markers, valid while the run lasts; when
 		 * pa_session_run returns the markers are sorted by time. */
-		struct { size_t index; } mark;
-		struct { uint64_t bytes; } rss;
+		struct {
+			size_t index;
+		} mark;
+		struct {
+			uint64_t bytes;
+		} rss;
 	} u;
 };
 
@@ -222,7 +231,5 @@ void pa_session_related(const struct pa_session *s, struct pa_vec *out);
 const struct pa_module *pa_module_for(const struct pa_session *s, uint64_t pc, uint64_t ticks);
 
 void pa_warn(struct pa_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-
 
 #endif

@@ -97,7 +97,8 @@ void pa_warn(struct pa_session *s, const char *fmt, ...)
 
 static inline size_t pair_hash(uint64_t a, uint64_t b)
 {
-	uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
+	uint64_t h =
+	    a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
 	return (size_t)(h ^ (h >> 29));
 }
 

@@ -26,10 +26,10 @@ extern "C" {
 struct profshim_counters {
 	uint64_t events;      /* records written so far, all threads */
 	uint64_t allocations; /* calls to allocation functions */
-	uint64_t frees;       /* calls to free (non-NULL) */
+	uint64_t frees;	      /* calls to free (non-NULL) */
 	int64_t live_bytes;   /* usable bytes of blocks live now */
 	uint64_t samples;     /* CPU samples taken */
-	uint64_t calls;       /* instrumented function calls entered */
+	uint64_t calls;	      /* instrumented function calls entered */
 };
 
 /* Resume recording (recording is on from the start unless
@@ -49,20 +49,20 @@ static inline int profshim_active(void)
 	return profshim_mark != 0;
 }
 
-#define PROFSHIM_START()                                                       \
-	do {                                                                   \
-		if (profshim_start)                                            \
-			profshim_start();                                      \
+#define PROFSHIM_START()                                                                           \
+	do {                                                                                       \
+		if (profshim_start)                                                                \
+			profshim_start();                                                          \
 	} while (0)
-#define PROFSHIM_STOP()                                                        \
-	do {                                                                   \
-		if (profshim_stop)                                             \
-			profshim_stop();                                       \
+#define PROFSHIM_STOP()                                                                            \
+	do {                                                                                       \
+		if (profshim_stop)                                                                 \
+			profshim_stop();                                                           \
 	} while (0)
-#define PROFSHIM_MARK(name)                                                    \
-	do {                                                                   \
-		if (profshim_mark)                                             \
-			profshim_mark(name);                                   \
+#define PROFSHIM_MARK(name)                                                                        \
+	do {                                                                                       \
+		if (profshim_mark)                                                                 \
+			profshim_mark(name);                                                       \
 	} while (0)
 #endif
 

@@ -165,9 +165,9 @@ struct pst_file_header {
 	uint32_t header_size; /* == PST_DATA_OFFSET */
 	uint64_t committed;   /* bytes of whole records after the header */
 	uint32_t pid;
-	uint32_t tid;        /* thread files: kernel tid; process file: pid */
-	uint32_t thread_seq; /* thread files: 1, 2, ...; process file: 0 */
-	uint32_t flags;      /* enum pst_flags */
+	uint32_t tid;	      /* thread files: kernel tid; process file: pid */
+	uint32_t thread_seq;  /* thread files: 1, 2, ...; process file: 0 */
+	uint32_t flags;	      /* enum pst_flags */
 	uint64_t start_ticks; /* base of the first dt in this file */
 };
 
@@ -220,7 +220,7 @@ enum pst_alloc_fn {
 
 enum pst_clock {
 	PST_CLOCK_MONOTONIC_NS = 0, /* ticks are CLOCK_MONOTONIC nanoseconds */
-	PST_CLOCK_TSC = 1,          /* ticks are x86 TSC cycles >> PST_TSC_SHIFT */
+	PST_CLOCK_TSC = 1,	    /* ticks are x86 TSC cycles >> PST_TSC_SHIFT */
 };
 
 /* TSC ticks are cycles / 2^PST_TSC_SHIFT (a few ns, still finer than the
@@ -235,14 +235,14 @@ enum pst_record {
 };
 
 enum pst_end_reason {
-	PST_END_EXIT = 0,  /* exit() / return from main */
-	PST_END_EXEC = 1,  /* replaced by execve */
-	PST_END_STOP = 2,  /* profshim_stop() then exit */
+	PST_END_EXIT = 0, /* exit() / return from main */
+	PST_END_EXEC = 1, /* replaced by execve */
+	PST_END_STOP = 2, /* profshim_stop() then exit */
 };
 
 enum pst_cpu_timer {
-	PST_TIMER_POSIX = 0,     /* timer_create(CLOCK_THREAD_CPUTIME_ID) */
-	PST_TIMER_PERF = 1,      /* perf_event software cpu-clock */
+	PST_TIMER_POSIX = 0, /* timer_create(CLOCK_THREAD_CPUTIME_ID) */
+	PST_TIMER_PERF = 1,  /* perf_event software cpu-clock */
 };
 
 /* Counters of COUNTERS records. Anything dropped is counted here. */
@@ -252,18 +252,18 @@ enum pst_counter {
 	PST_C_FREES = 3,
 	PST_C_SAMPLES = 4,
 	PST_C_CALLS = 5,
-	PST_C_DROP_NO_SPACE = 16,     /* events lost: trace could not grow */
-	PST_C_DROP_AFTER_END = 17,    /* events after the thread's end */
-	PST_C_DROP_SAMPLE_BUSY = 18,  /* samples landing inside a shim hook */
-	PST_C_DROP_SAMPLE_LOADER = 19,/* samples landing inside the loader */
-	PST_C_DROP_CALL_DEPTH = 20,   /* calls deeper than the shadow stack */
-	PST_C_DROP_CALL_SHORT = 21,   /* calls filtered by minimum duration */
-	PST_C_DROP_STACK_TRUNC = 22,  /* stacks cut at the depth limit */
-	PST_C_DROP_REENTRANT = 23,    /* hook calls taken on the plain path */
+	PST_C_DROP_NO_SPACE = 16,	/* events lost: trace could not grow */
+	PST_C_DROP_AFTER_END = 17,	/* events after the thread's end */
+	PST_C_DROP_SAMPLE_BUSY = 18,	/* samples landing inside a shim hook */
+	PST_C_DROP_SAMPLE_LOADER = 19,	/* samples landing inside the loader */
+	PST_C_DROP_CALL_DEPTH = 20,	/* calls deeper than the shadow stack */
+	PST_C_DROP_CALL_SHORT = 21,	/* calls filtered by minimum duration */
+	PST_C_DROP_STACK_TRUNC = 22,	/* stacks cut at the depth limit */
+	PST_C_DROP_REENTRANT = 23,	/* hook calls taken on the plain path */
 	PST_C_DROP_MEM_SAMPLE_SET = 24, /* sampled blocks whose free is lost
 				       (sampled-address set full) */
 	PST_C_DROP_CALL_UNMATCHED = 25, /* exits matching no open call */
-	PST_C_DROP_CALL_CONTEXT = 26, /* calls outside the full call tree */
+	PST_C_DROP_CALL_CONTEXT = 26,	/* calls outside the full call tree */
 	PST_C_COUNTER_MAX = 32
 };
 

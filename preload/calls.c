@@ -57,10 +57,10 @@
 #define HOT inline __attribute__((always_inline))
 #define COLD __attribute__((noinline, cold))
 
-#define CCT_BUCKETS 48            /* log2 duration buckets per node */
-#define CCT_MAX_NODES (1u << 20)  /* bound of a thread's tree */
-#define CCT_UNTRACKED UINT32_MAX  /* frame in a context the tree had no room for */
-#define PENDING_MAX 256           /* hook calls of signal handlers held back */
+#define CCT_BUCKETS 48		 /* log2 duration buckets per node */
+#define CCT_MAX_NODES (1u << 20) /* bound of a thread's tree */
+#define CCT_UNTRACKED UINT32_MAX /* frame in a context the tree had no room for */
+#define PENDING_MAX 256		 /* hook calls of signal handlers held back */
 /* A new frame whose stack pointer lies above the innermost frame's by less
  * than this is a shallower call: the frames below it were left by longjmp
  * or an exception. (Farther away is another stack: sigaltstack.) */
@@ -68,11 +68,11 @@
 
 struct call_frame {
 	uintptr_t fn;
-	uint64_t start;  /* ticks at enter */
-	uint64_t child;  /* tree: ticks spent in completed children */
-	uintptr_t sp;    /* the enter hook's frame address: stack depth */
-	uintptr_t site;  /* call site (the caller's return address) */
-	uint32_t node;   /* tree: CCT node index */
+	uint64_t start; /* ticks at enter */
+	uint64_t child; /* tree: ticks spent in completed children */
+	uintptr_t sp;	/* the enter hook's frame address: stack depth */
+	uintptr_t site; /* call site (the caller's return address) */
+	uint32_t node;	/* tree: CCT node index */
 	uint32_t unused;
 };
 
@@ -101,19 +101,19 @@ struct func_slot {
 struct ps_calls_thread {
 	struct call_frame *frames; /* [cap] */
 	uint32_t depth, cap;
-	uint32_t written;     /* trace + min duration: frames below have an ENTER */
-	uint32_t mode;        /* PS_CALLS_TREE / PS_CALLS_TRACE */
-	uint64_t min_ticks;   /* trace: shortest call written, 0 = all */
-	uint64_t overflow;    /* open calls beyond cap */
-	uintptr_t overflow_sp; /* stack pointer of the first of them */
+	uint32_t written;	   /* trace + min duration: frames below have an ENTER */
+	uint32_t mode;		   /* PS_CALLS_TREE / PS_CALLS_TRACE */
+	uint64_t min_ticks;	   /* trace: shortest call written, 0 = all */
+	uint64_t overflow;	   /* open calls beyond cap */
+	uintptr_t overflow_sp;	   /* stack pointer of the first of them */
 	uint64_t pending_overflow; /* the same, for replayed pending calls */
-	uint32_t npending;    /* held-back hook calls, see pending_call */
+	uint32_t npending;	   /* held-back hook calls, see pending_call */
 	struct pending_call pending[PENDING_MAX];
 	size_t frames_bytes;
 	/* per-thread function ids, addr -> id */
 	struct func_slot *funcs;
 	uint32_t func_mask, func_used, nfuncs;
-	uint32_t unknown_id;  /* id of address 0, when the table could not grow */
+	uint32_t unknown_id; /* id of address 0, when the table could not grow */
 	/* tree mode: nodes[0] is the root; index maps (parent, fn) -> node */
 	struct cct_node *nodes;
 	uint32_t nnodes, node_cap;
@@ -464,7 +464,8 @@ static struct ps_calls_thread *calls_create(struct ps_thread *t)
 {
 	struct ps_calls_thread *c = calls_state();
 	if (!c) {
-		ps_log("calls: out of memory for the shadow stack; calls of this thread are not recorded",
+		ps_log("calls: out of memory for the shadow stack; calls of this thread are not "
+		       "recorded",
 		       NULL);
 		return NULL;
 	}
@@ -479,8 +480,9 @@ static struct ps_calls_thread *calls_create(struct ps_thread *t)
 			c->min_ticks = 1;
 	}
 	if (c->mode == PS_CALLS_TREE && tree_clear(c)) {
-		ps_log("calls: out of memory for the call tree; calls of this thread are not recorded",
-		       NULL);
+		ps_log(
+		    "calls: out of memory for the call tree; calls of this thread are not recorded",
+		    NULL);
 		pool_put(c);
 		return NULL;
 	}
@@ -502,7 +504,7 @@ static void calls_free(struct ps_thread *t)
 /* trace mode records                                                  */
 
 static HOT void write_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
-			       uint64_t at)
+			    uint64_t at)
 {
 	uint32_t id = func_id(t, c, fn);
 	uint8_t *p = reserve(t, 2 * PST_VARINT_MAX);
@@ -533,8 +535,8 @@ static COLD void materialize(struct ps_thread *t, struct ps_calls_thread *c, uin
 /* ------------------------------------------------------------------ */
 /* push and pop                                                        */
 
-static HOT void push(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
-			uintptr_t sp, uintptr_t site, uint64_t now)
+static HOT void push(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn, uintptr_t sp,
+		     uintptr_t site, uint64_t now)
 {
 	struct call_frame *f = &c->frames[c->depth];
 	f->fn = fn;
@@ -596,8 +598,8 @@ static inline struct ps_calls_thread *calls_of(struct ps_thread *t)
 	return PS_LIKELY(c != NULL) ? c : calls_create(t);
 }
 
-static __attribute__((noinline)) void enter_overflow(struct ps_thread *t,
-						      struct ps_calls_thread *c, uintptr_t sp)
+static __attribute__((noinline)) void enter_overflow(struct ps_thread *t, struct ps_calls_thread *c,
+						     uintptr_t sp)
 {
 	if (!c->overflow)
 		c->overflow_sp = sp;
@@ -637,15 +639,15 @@ static inline bool frame_dead(const struct call_frame *f, uintptr_t fn, uintptr_
 /* Frames below a new call's stack depth are dead (longjmp, exception):
  * close them now, so that the new call is not nested under them. */
 static __attribute__((noinline)) void pop_dead(struct ps_thread *t, struct ps_calls_thread *c,
-						uintptr_t fn, uintptr_t sp, uintptr_t site,
-						uint64_t now)
+					       uintptr_t fn, uintptr_t sp, uintptr_t site,
+					       uint64_t now)
 {
 	while (c->depth && frame_dead(&c->frames[c->depth - 1], fn, sp, site))
 		pop(t, c, now);
 }
 
-static HOT void do_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
-			    uintptr_t sp, uintptr_t site, uint64_t now)
+static HOT void do_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn, uintptr_t sp,
+			 uintptr_t site, uint64_t now)
 {
 	if (PS_UNLIKELY(c->depth && c->frames[c->depth - 1].sp <= sp))
 		pop_dead(t, c, fn, sp, site, now);
@@ -656,7 +658,7 @@ static HOT void do_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr
 }
 
 static __attribute__((noinline)) void exit_unwound(struct ps_thread *t, struct ps_calls_thread *c,
-						    uintptr_t fn, uint64_t now)
+						   uintptr_t fn, uint64_t now)
 {
 	int k = find_frame(c, fn);
 	if (k < 0) {
@@ -667,8 +669,8 @@ static __attribute__((noinline)) void exit_unwound(struct ps_thread *t, struct p
 		pop(t, c, now);
 }
 
-static HOT void do_exit(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
-			   uintptr_t sp, uint64_t now)
+static HOT void do_exit(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn, uintptr_t sp,
+			uint64_t now)
 {
 	if (PS_UNLIKELY(c->overflow) && exit_overflow(c, sp))
 		return;
@@ -685,8 +687,8 @@ static HOT void do_exit(struct ps_thread *t, struct ps_calls_thread *c, uintptr_
  * and the trace window until it returns. Slots are claimed atomically, as
  * handlers can nest. */
 static __attribute__((noinline)) void pending_add(struct ps_thread *t, struct ps_calls_thread *c,
-						   uintptr_t fn, uintptr_t sp, uintptr_t site,
-						   bool is_exit)
+						  uintptr_t fn, uintptr_t sp, uintptr_t site,
+						  bool is_exit)
 {
 	uint64_t now = ps_now();
 	uint32_t i = __atomic_fetch_add(&c->npending, 1, __ATOMIC_RELAXED);
@@ -780,16 +782,16 @@ static COLD void hook_slow(uintptr_t fn, uintptr_t sp, uintptr_t site, bool is_e
 /* The common case, kept small: the thread has its calls state, is not
  * busy, and recording is on. (t->calls exists only when calls are
  * recorded.) */
-#define HOOK_FAST_PATH(t, c)                                                   \
-	struct ps_thread *t = ps_self;                                         \
-	struct ps_calls_thread *c;                                             \
-	if (PS_UNLIKELY(!t || !(c = t->calls) || t->busy || !ps_recording))    \
-		goto slow;                                                     \
-	t->busy = 1;                                                           \
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);                               \
-	uint64_t now = ps_now();                                               \
-	if (PS_UNLIKELY(c->npending))                                          \
-		pending_drain(t, c)
+#define HOOK_FAST_PATH(t, c)                                                                       \
+	struct ps_thread *t = ps_self;                                                             \
+	struct ps_calls_thread *c;                                                                 \
+	if (PS_UNLIKELY(!t || !(c = t->calls) || t->busy || !ps_recording))                        \
+		goto slow;                                                                         \
+	t->busy = 1;                                                                               \
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);                                                   \
+	uint64_t now = ps_now();                                                                   \
+	if (PS_UNLIKELY(c->npending))                                                              \
+	pending_drain(t, c)
 
 PS_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 {
@@ -841,7 +843,7 @@ static uint8_t *put_node_counts(uint8_t *p, const struct cct_node *n)
  * process file for a thread still running (function addresses). */
 struct snap_out {
 	struct ps_thread *own; /* own file: the writing thread itself */
-	uint32_t seq;          /* process file: the thread's seq */
+	uint32_t seq;	       /* process file: the thread's seq */
 	uint32_t count;
 };
 
@@ -930,7 +932,7 @@ void ps_calls_thread_end(struct ps_thread *t)
 	while (c->depth)
 		pop(t, c, now);
 	if (c->mode == PS_CALLS_TREE) {
-		struct snap_out o = { .own = t };
+		struct snap_out o = {.own = t};
 		write_snapshot(&o, c, now);
 	}
 	calls_free(t);
@@ -946,7 +948,7 @@ void ps_calls_flush(struct ps_thread *t)
 		return;
 	pending_drain(t, c);
 	if (c->mode == PS_CALLS_TREE) {
-		struct snap_out o = { .own = t };
+		struct snap_out o = {.own = t};
 		write_snapshot(&o, c, ps_now());
 	}
 }
@@ -959,7 +961,7 @@ void ps_calls_write_live(struct ps_thread *t)
 	struct ps_calls_thread *c = __atomic_load_n(&t->calls, __ATOMIC_ACQUIRE);
 	if (!c || c->mode != PS_CALLS_TREE)
 		return;
-	struct snap_out o = { .seq = t->seq };
+	struct snap_out o = {.seq = t->seq};
 	write_snapshot(&o, c, ps_now());
 }
 

@@ -100,9 +100,11 @@ void ps_config_load(void)
 		ps_cfg.cpu_hz = (unsigned)v;
 	if (get_uint("PROFSHIM_STACK_DEPTH", 1, 256, "a frame count from 1 to 256", &v))
 		ps_cfg.stack_depth = (unsigned)v;
-	if (get_uint("PROFSHIM_BUFFER_KB", 256, 1024 * 1024, "a size in KiB from 256 to 1048576", &v))
+	if (get_uint("PROFSHIM_BUFFER_KB", 256, 1024 * 1024, "a size in KiB from 256 to 1048576",
+		     &v))
 		ps_cfg.buffer_bytes = v * 1024;
-	if (get_uint("PROFSHIM_MEM_SAMPLE", 0, 1ull << 40, "a byte count (0 = record every allocation)", &v))
+	if (get_uint("PROFSHIM_MEM_SAMPLE", 0, 1ull << 40,
+		     "a byte count (0 = record every allocation)", &v))
 		ps_cfg.mem_sample = v;
 	if (get_uint("PROFSHIM_RSS_MS", 0, 60000, "milliseconds from 0 (off) to 60000", &v))
 		ps_cfg.rss_ms = (unsigned)v;

@@ -75,7 +75,7 @@ static uint64_t random_first(uint64_t period, pid_t tid)
 
 static int perf_signal_to(int fd, pid_t tid, int sig)
 {
-	struct f_owner_ex own = { .type = F_OWNER_TID, .pid = tid };
+	struct f_owner_ex own = {.type = F_OWNER_TID, .pid = tid};
 	if (fcntl(fd, F_SETOWN_EX, &own) || fcntl(fd, F_SETSIG, sig) ||
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC | O_NONBLOCK))
 		return -errno;
@@ -111,8 +111,8 @@ static clockid_t thread_clock(pid_t tid)
 static void posix_settime(struct ps_cpu_thread *c, uint64_t first, uint64_t period)
 {
 	struct itimerspec its = {
-		.it_value = { (time_t)(first / 1000000000u), (long)(first % 1000000000u) },
-		.it_interval = { (time_t)(period / 1000000000u), (long)(period % 1000000000u) },
+	    .it_value = {(time_t)(first / 1000000000u), (long)(first % 1000000000u)},
+	    .it_interval = {(time_t)(period / 1000000000u), (long)(period % 1000000000u)},
 	};
 	timer_settime(c->timer, 0, &its, NULL);
 }

@@ -22,20 +22,20 @@
 #include <time.h>
 
 struct ps_cpu_thread {
-	volatile int used;    /* slot in use */
-	pid_t tid;            /* thread the timer measures and signals */
-	int mech;             /* enum pst_cpu_timer */
-	int fd;               /* PERF: the event, -1 if none */
-	timer_t timer;        /* POSIX */
+	volatile int used; /* slot in use */
+	pid_t tid;	   /* thread the timer measures and signals */
+	int mech;	   /* enum pst_cpu_timer */
+	int fd;		   /* PERF: the event, -1 if none */
+	timer_t timer;	   /* POSIX */
 	int has_timer;
-	int armed;            /* counting (not disarmed for exec) */
-	int first_done;       /* PERF: period switched from the first one */
-	int warmed;           /* the thread's unwinder caches exist */
+	int armed;	/* counting (not disarmed for exec) */
+	int first_done; /* PERF: period switched from the first one */
+	int warmed;	/* the thread's unwinder caches exist */
 	uint64_t period_ns;
-	uint64_t first_ns;    /* first expiry */
-	uint64_t charged;     /* periods charged to samples (taken or dropped) */
-	uint64_t start_cpu_ns;/* POSIX: the thread's CPU clock when armed */
-	uint64_t last_stack;  /* stack id of the thread's last sample */
+	uint64_t first_ns;	    /* first expiry */
+	uint64_t charged;	    /* periods charged to samples (taken or dropped) */
+	uint64_t start_cpu_ns;	    /* POSIX: the thread's CPU clock when armed */
+	uint64_t last_stack;	    /* stack id of the thread's last sample */
 	struct ps_cpu_thread *next; /* registry, push-only */
 };
 

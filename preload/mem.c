@@ -52,7 +52,7 @@ struct real_alloc {
 };
 static struct real_alloc real;
 static volatile int resolve_state; /* 0 = no, 1 = resolving, 2 = done */
-static bool mem_on;                /* PST_REC_MEM in PROFSHIM_RECORD */
+static bool mem_on;		   /* PST_REC_MEM in PROFSHIM_RECORD */
 /* Set once the real functions are known and memory recording is off for
  * the whole run: every hook is then one load and a tail call. */
 static bool mem_off;
@@ -279,7 +279,7 @@ static inline void rss_check(struct ps_thread *t, uint64_t now)
 
 /* Returns the event time. */
 static PS_INLINE uint64_t write_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
-			    uintptr_t old)
+				      uintptr_t old)
 {
 	uint64_t stack = capture_stack(t);
 	uint64_t now = ps_now();
@@ -317,8 +317,8 @@ static PS_INLINE void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size
 }
 
 /* The same in sampling mode, past the sampling decision. */
-static __attribute__((noinline)) void note_sampled(struct ps_thread *t, unsigned fn,
-						   uint64_t size, void *p)
+static __attribute__((noinline)) void note_sampled(struct ps_thread *t, unsigned fn, uint64_t size,
+						   void *p)
 {
 	if (p) {
 		if (ps_memsample_remember((uintptr_t)p, size))
@@ -355,49 +355,49 @@ static inline struct ps_thread *sample_thread(void)
  * hand it to the allocator as a tail call, without entering the thread
  * (nothing is written; a signal handler that allocates meanwhile records
  * as usual). A sample takes the recording path below. */
-#define SAMPLE_FAST(fn, size, call)                                            \
-	do {                                                                   \
-		struct ps_thread *s_ = sample_thread();                        \
-		if (s_) {                                                      \
-			s_->counters[PST_C_ALLOCS]++;                          \
-			if (PS_LIKELY(!ps_memsample_take(size)))               \
-				return call;                                   \
-			ps_enter(s_);                                          \
-			void *p_ = call;                                       \
-			int e_ = errno;                                        \
-			note_sampled(s_, fn, size, p_);                        \
-			ps_leave(s_);                                          \
-			errno = e_;                                            \
-			return p_;                                             \
-		}                                                              \
+#define SAMPLE_FAST(fn, size, call)                                                                \
+	do {                                                                                       \
+		struct ps_thread *s_ = sample_thread();                                            \
+		if (s_) {                                                                          \
+			s_->counters[PST_C_ALLOCS]++;                                              \
+			if (PS_LIKELY(!ps_memsample_take(size)))                                   \
+				return call;                                                       \
+			ps_enter(s_);                                                              \
+			void *p_ = call;                                                           \
+			int e_ = errno;                                                            \
+			note_sampled(s_, fn, size, p_);                                            \
+			ps_leave(s_);                                                              \
+			errno = e_;                                                                \
+			return p_;                                                                 \
+		}                                                                                  \
 	} while (0)
 
 /* Recording wrapper for the plain allocating calls. Sampling mode only
  * counts the call unless it is a sample: no clock, no errno traffic. */
-#define RECORD_ALLOC(fn, size, call)                                           \
-	do {                                                                   \
-		SAMPLE_FAST(fn, size, call);                                   \
-		struct ps_thread *t_ = mem_enter();                            \
-		if (!t_)                                                       \
-			return call;                                           \
-		void *p_ = call;                                               \
-		if (ps_memsample_mean) {                                       \
-			t_->counters[PST_C_ALLOCS]++;                          \
-			if (PS_LIKELY(!ps_memsample_take(size))) {             \
-				ps_leave(t_);                                  \
-				return p_;                                     \
-			}                                                      \
-			int e_ = errno;                                        \
-			note_sampled(t_, fn, size, p_);                        \
-			ps_leave(t_);                                          \
-			errno = e_;                                            \
-			return p_;                                             \
-		}                                                              \
-		int e_ = errno;                                                \
-		note_alloc(t_, fn, size, p_);                                  \
-		ps_leave(t_);                                                  \
-		errno = e_;                                                    \
-		return p_;                                                     \
+#define RECORD_ALLOC(fn, size, call)                                                               \
+	do {                                                                                       \
+		SAMPLE_FAST(fn, size, call);                                                       \
+		struct ps_thread *t_ = mem_enter();                                                \
+		if (!t_)                                                                           \
+			return call;                                                               \
+		void *p_ = call;                                                                   \
+		if (ps_memsample_mean) {                                                           \
+			t_->counters[PST_C_ALLOCS]++;                                              \
+			if (PS_LIKELY(!ps_memsample_take(size))) {                                 \
+				ps_leave(t_);                                                      \
+				return p_;                                                         \
+			}                                                                          \
+			int e_ = errno;                                                            \
+			note_sampled(t_, fn, size, p_);                                            \
+			ps_leave(t_);                                                              \
+			errno = e_;                                                                \
+			return p_;                                                                 \
+		}                                                                                  \
+		int e_ = errno;                                                                    \
+		note_alloc(t_, fn, size, p_);                                                      \
+		ps_leave(t_);                                                                      \
+		errno = e_;                                                                        \
+		return p_;                                                                         \
 	} while (0)
 
 /* --- the hooks --- */

@@ -101,23 +101,23 @@ PS_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const
 }
 
 /* Every operator delete is free(). */
-#define DELETE_1(name)                                                         \
-	PS_EXPORT void name(void *p)                                           \
-	{                                                                      \
-		free(p);                                                       \
+#define DELETE_1(name)                                                                             \
+	PS_EXPORT void name(void *p)                                                               \
+	{                                                                                          \
+		free(p);                                                                           \
 	}
-#define DELETE_2(name, T)                                                      \
-	PS_EXPORT void name(void *p, T x)                                      \
-	{                                                                      \
-		(void)x;                                                       \
-		free(p);                                                       \
+#define DELETE_2(name, T)                                                                          \
+	PS_EXPORT void name(void *p, T x)                                                          \
+	{                                                                                          \
+		(void)x;                                                                           \
+		free(p);                                                                           \
 	}
-#define DELETE_3(name, T, U)                                                   \
-	PS_EXPORT void name(void *p, T x, U y)                                 \
-	{                                                                      \
-		(void)x;                                                       \
-		(void)y;                                                       \
-		free(p);                                                       \
+#define DELETE_3(name, T, U)                                                                       \
+	PS_EXPORT void name(void *p, T x, U y)                                                     \
+	{                                                                                          \
+		(void)x;                                                                           \
+		(void)y;                                                                           \
+		free(p);                                                                           \
 	}
 
 DELETE_1(_ZdlPv)

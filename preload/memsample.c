@@ -24,15 +24,15 @@
 
 uint64_t ps_memsample_mean;
 
-static uintptr_t *set_slots;       /* SET_SLOTS addresses */
-uint8_t *ps_memsample_filter;     /* 2^PS_FILTER_BITS counters */
-uint64_t *ps_memsample_nonzero;   /* 2^PS_FILTER_BITS bits */
+static uintptr_t *set_slots;	/* SET_SLOTS addresses */
+uint8_t *ps_memsample_filter;	/* 2^PS_FILTER_BITS counters */
+uint64_t *ps_memsample_nonzero; /* 2^PS_FILTER_BITS bits */
 #define filter ps_memsample_filter
-static unsigned set_live;          /* sampled blocks in the set */
+static unsigned set_live; /* sampled blocks in the set */
 
 __thread struct ps_sample_tls ps_sample_tls PS_TLS;
 #define tls ps_sample_tls
-static uint64_t *set_sizes;        /* the blocks' requested sizes */
+static uint64_t *set_sizes; /* the blocks' requested sizes */
 
 void ps_memsample_init(void)
 {
@@ -60,8 +60,10 @@ static double ln_approx(double x)
 		e--;
 	}
 	double t = (x - 1.0) / (x + 1.0), t2 = t * t;
-	double s = t * (1.0 + t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 +
-		   t2 * (1.0 / 9 + t2 * (1.0 / 11 + t2 / 13))))));
+	double s =
+	    t * (1.0 + t2 * (1.0 / 3 +
+			     t2 * (1.0 / 5 +
+				   t2 * (1.0 / 7 + t2 * (1.0 / 9 + t2 * (1.0 / 11 + t2 / 13))))));
 	return e * 0.6931471805599453 + 2.0 * s;
 }
 
@@ -156,8 +158,8 @@ bool ps_memsample_remember(uintptr_t addr, uint64_t size)
 		 * address once the block is live, and only its owner frees
 		 * it. */
 		__atomic_store_n(&set_sizes[i], size, __ATOMIC_RELAXED);
-		if (__atomic_compare_exchange_n(&set_slots[i], &cur, addr, 0,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		if (__atomic_compare_exchange_n(&set_slots[i], &cur, addr, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
 			return true;
 	}
 }
@@ -176,8 +178,8 @@ bool ps_memsample_forget(uintptr_t addr, uint64_t *size)
 		if (cur == addr)
 			*size = __atomic_load_n(&set_sizes[i], __ATOMIC_RELAXED);
 		if (cur == addr &&
-		    __atomic_compare_exchange_n(&set_slots[i], &cur, TOMBSTONE, 0,
-						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+		    __atomic_compare_exchange_n(&set_slots[i], &cur, TOMBSTONE, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED)) {
 			bucket_removed(h, __atomic_sub_fetch(f, 1, __ATOMIC_ACQ_REL));
 			__atomic_sub_fetch(&set_live, 1, __ATOMIC_RELAXED);
 			return true;

@@ -134,8 +134,8 @@ static int open_process_file(uint64_t start)
 		}
 		if (path_taken(cand))
 			continue;
-		rc = pw_open(&proc_out, cand, PST_MAGIC_PROCESS, (uint32_t)ps_pid,
-			     (uint32_t)ps_pid, 0, start, 256 * 1024);
+		rc = pw_open(&proc_out, cand, PST_MAGIC_PROCESS, (uint32_t)ps_pid, (uint32_t)ps_pid,
+			     0, start, 256 * 1024);
 	}
 	if (rc) {
 		ps_log("cannot create trace file ", base, ": ", strerror(-rc),
@@ -410,20 +410,20 @@ static void after_failed_exec(void)
 }
 
 /* Run `call` with envp extended by the saved variables it lacks. */
-#define WITH_ENV(envp, newenv, call)                                           \
-	do {                                                                   \
-		size_t n_ = 0;                                                 \
-		while ((envp) && (envp)[n_])                                   \
-			n_++;                                                  \
-		char *newenv[n_ + MAX_SAVED_ENV + 1];                          \
-		size_t k_ = 0;                                                 \
-		for (size_t i_ = 0; i_ < n_; i_++)                             \
-			newenv[k_++] = (envp)[i_];                             \
-		for (unsigned i_ = 0; i_ < env_nsaved; i_++)                   \
-			if (!env_has((envp), env_saved[i_]))                   \
-				newenv[k_++] = env_saved[i_];                  \
-		newenv[k_] = NULL;                                             \
-		call;                                                          \
+#define WITH_ENV(envp, newenv, call)                                                               \
+	do {                                                                                       \
+		size_t n_ = 0;                                                                     \
+		while ((envp) && (envp)[n_])                                                       \
+			n_++;                                                                      \
+		char *newenv[n_ + MAX_SAVED_ENV + 1];                                              \
+		size_t k_ = 0;                                                                     \
+		for (size_t i_ = 0; i_ < n_; i_++)                                                 \
+			newenv[k_++] = (envp)[i_];                                                 \
+		for (unsigned i_ = 0; i_ < env_nsaved; i_++)                                       \
+			if (!env_has((envp), env_saved[i_]))                                       \
+				newenv[k_++] = env_saved[i_];                                      \
+		newenv[k_] = NULL;                                                                 \
+		call;                                                                              \
 	} while (0)
 
 PS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
@@ -465,18 +465,18 @@ PS_EXPORT int execvp(const char *file, char *const argv[])
 }
 
 /* Collect the variadic argument list of the execl family into an array. */
-#define COLLECT_ARGS(arg0, ap, argv, extra)                                    \
-	size_t argc_ = 1;                                                      \
-	va_start(ap, arg0);                                                    \
-	while (va_arg(ap, const char *))                                       \
-		argc_++;                                                       \
-	va_end(ap);                                                            \
-	char *argv[argc_ + 1];                                                 \
-	va_start(ap, arg0);                                                    \
-	argv[0] = (char *)(arg0);                                              \
-	for (size_t i_ = 1; i_ <= argc_; i_++)                                 \
-		argv[i_] = va_arg(ap, char *);                                 \
-	extra;                                                                 \
+#define COLLECT_ARGS(arg0, ap, argv, extra)                                                        \
+	size_t argc_ = 1;                                                                          \
+	va_start(ap, arg0);                                                                        \
+	while (va_arg(ap, const char *))                                                           \
+		argc_++;                                                                           \
+	va_end(ap);                                                                                \
+	char *argv[argc_ + 1];                                                                     \
+	va_start(ap, arg0);                                                                        \
+	argv[0] = (char *)(arg0);                                                                  \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                                                     \
+		argv[i_] = va_arg(ap, char *);                                                     \
+	extra;                                                                                     \
 	va_end(ap)
 
 PS_EXPORT int execl(const char *path, const char *arg, ...)

@@ -44,10 +44,10 @@ uint64_t ps_rss_next = UINT64_MAX;
 static uint64_t interval_ticks;
 static long page_bytes;
 
-static int rss_sig;                   /* the timer's signal, 0 = no timer */
+static int rss_sig; /* the timer's signal, 0 = no timer */
 static timer_t rss_timer;
-static pid_t timer_pid;               /* process the timer belongs to */
-static uint64_t last_reading;         /* event time of the last reading */
+static pid_t timer_pid;	      /* process the timer belongs to */
+static uint64_t last_reading; /* event time of the last reading */
 static __thread sigset_t fork_mask PS_TLS;
 static __thread int fork_blocked PS_TLS;
 
@@ -223,7 +223,7 @@ void ps_rss_signal_taken(int sig)
 	sigemptyset(&set);
 	sigaddset(&set, sig);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = {0, 0};
 	while (sigtimedwait(&set, NULL, &zero) > 0)
 		;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -238,7 +238,8 @@ void ps_rss_signal_taken(int sig)
 	rss_sig = 0;
 	ps_rss_next = 0; /* readings at allocations from now on */
 	ps_log("the program takes the RSS timer's signal and no other is free; "
-	       "RSS is read at allocations only", NULL);
+	       "RSS is read at allocations only",
+	       NULL);
 }
 
 void ps_rss_init(void)
@@ -304,7 +305,7 @@ void ps_rss_before_exec(void)
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	disarm();
 	/* A pending signal survives exec, where its default action kills. */
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = {0, 0};
 	while (sigtimedwait(&set, NULL, &zero) > 0)
 		;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

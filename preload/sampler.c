@@ -50,15 +50,15 @@ extern int ps_calls_depth(const struct ps_thread *t) __attribute__((weak, visibi
 
 #define MAX_DEPTH 256
 
-static int cpu_on;              /* timers are in use */
-static int cpu_mech;            /* enum pst_cpu_timer */
-static volatile int cpu_sig;    /* the signal in use, 0 = none */
+static int cpu_on;	     /* timers are in use */
+static int cpu_mech;	     /* enum pst_cpu_timer */
+static volatile int cpu_sig; /* the signal in use, 0 = none */
 static uint64_t cpu_period_ns;
-static pid_t cpu_pid;           /* process the slots belong to */
-static int exec_paused;         /* disarmed for an exec that may fail */
+static pid_t cpu_pid;	/* process the slots belong to */
+static int exec_paused; /* disarmed for an exec that may fail */
 static int fds_lost_logged;
 static struct ps_cpu_thread *slots; /* push-only registry */
-static int slots_lock;          /* arm/disarm/retarget; never in a handler */
+static int slots_lock;		    /* arm/disarm/retarget; never in a handler */
 static __thread sigset_t fork_saved_mask PS_TLS;
 static __thread int fork_blocked PS_TLS; /* fork_saved_mask is to restore */
 
@@ -255,7 +255,8 @@ void ps_cpu_thread_end(struct ps_thread *t)
 		if (ps_ct_destroy(c, cpu_sig) && !fds_lost_logged) {
 			fds_lost_logged = 1;
 			ps_log("the program closed the CPU sampler's descriptors; "
-			       "some threads were not sampled to their end", NULL);
+			       "some threads were not sampled to their end",
+			       NULL);
 		}
 		c->used = 0;
 	}
@@ -399,7 +400,7 @@ void ps_cpu_before_exec(void)
 	exec_paused = 1;
 	unlock_slots();
 	/* Pending signals survive exec: take ours off first. */
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = {0, 0};
 	while (sigtimedwait(&set, NULL, &zero) > 0)
 		;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -431,10 +432,10 @@ void ps_cpu_signal_taken(int sig)
 		cpu_on = 0;
 		cpu_sig = 0;
 		ps_log("the program handles the CPU sampling signal and no real-time "
-		       "signal is free; CPU sampling is off", NULL);
+		       "signal is free; CPU sampling is off",
+		       NULL);
 	}
 	unlock_slots();
 	if (cpu_on)
 		write_timer_ext();
 }
-

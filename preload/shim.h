@@ -26,17 +26,17 @@
 
 /* --- configuration (config.c), read once at start from PROFSHIM_* --- */
 struct ps_config {
-	char output[PATH_MAX]; /* PROFSHIM_OUTPUT pattern, "" = default */
-	unsigned record;       /* enum pst_record bits, PROFSHIM_RECORD */
-	unsigned cpu_hz;       /* PROFSHIM_CPU_HZ */
-	unsigned stack_depth;  /* PROFSHIM_STACK_DEPTH */
-	size_t buffer_bytes;   /* PROFSHIM_BUFFER_KB * 1024: mapped window */
-	bool start_paused;     /* PROFSHIM_START=paused */
-	bool quiet;            /* PROFSHIM_QUIET=1: no summary line */
-	uint64_t mem_sample;   /* PROFSHIM_MEM_SAMPLE bytes, 0 = every call */
-	unsigned rss_ms;       /* PROFSHIM_RSS_MS: RSS sampling interval */
-	unsigned calls_mode;   /* PROFSHIM_CALLS: 0 = tree, 1 = trace */
-	uint64_t calls_min_ns; /* PROFSHIM_CALLS_MIN_NS */
+	char output[PATH_MAX];	  /* PROFSHIM_OUTPUT pattern, "" = default */
+	unsigned record;	  /* enum pst_record bits, PROFSHIM_RECORD */
+	unsigned cpu_hz;	  /* PROFSHIM_CPU_HZ */
+	unsigned stack_depth;	  /* PROFSHIM_STACK_DEPTH */
+	size_t buffer_bytes;	  /* PROFSHIM_BUFFER_KB * 1024: mapped window */
+	bool start_paused;	  /* PROFSHIM_START=paused */
+	bool quiet;		  /* PROFSHIM_QUIET=1: no summary line */
+	uint64_t mem_sample;	  /* PROFSHIM_MEM_SAMPLE bytes, 0 = every call */
+	unsigned rss_ms;	  /* PROFSHIM_RSS_MS: RSS sampling interval */
+	unsigned calls_mode;	  /* PROFSHIM_CALLS: 0 = tree, 1 = trace */
+	uint64_t calls_min_ns;	  /* PROFSHIM_CALLS_MIN_NS */
 	unsigned calls_max_depth; /* PROFSHIM_CALLS_MAX_DEPTH */
 };
 enum { PS_CALLS_TREE = 0, PS_CALLS_TRACE = 1 };
@@ -53,15 +53,15 @@ struct ps_calls_thread;
 struct ps_cpu_thread;
 
 struct ps_thread {
-	struct pw_stream out;  /* this thread's trace file */
+	struct pw_stream out;	    /* this thread's trace file */
 	volatile sig_atomic_t busy; /* inside a hook: re-entry takes plain path */
-	volatile int state;    /* enum ps_thread_state */
-	volatile int adopt;    /* made for a running thread, not yet taken */
+	volatile int state;	    /* enum ps_thread_state */
+	volatile int adopt;	    /* made for a running thread, not yet taken */
 	pid_t tid;
 	uint32_t seq;
-	uint64_t last_ticks;   /* time of the previous timed record */
+	uint64_t last_ticks; /* time of the previous timed record */
 	uint64_t counters[PST_C_COUNTER_MAX];
-	int64_t live_bytes;    /* usable bytes allocated - freed by this thread */
+	int64_t live_bytes;	       /* usable bytes allocated - freed by this thread */
 	struct ps_stack_table *stacks; /* STACK trie (stacks.c) */
 	struct ps_mem_thread *mem;     /* mem.c */
 	struct ps_calls_thread *calls; /* calls.c */
@@ -75,7 +75,7 @@ extern __thread int ps_thread_over PS_TLS; /* the thread's end has run */
 /* Global switches. */
 extern volatile int ps_recording;   /* 1 while recording (start/stop) */
 extern volatile int ps_initialized; /* process file open */
-extern int ps_disabled;             /* failed to start: hooks pass through */
+extern int ps_disabled;		    /* failed to start: hooks pass through */
 
 /* Start the shim if not yet started (constructor or first hook). */
 void ps_init(void);
@@ -136,8 +136,7 @@ static inline uint64_t ps_dt(struct ps_thread *t, uint64_t now)
 	return dt;
 }
 /* Write an EXT record of `len` payload bytes from `payload`. */
-void ps_write_ext(struct ps_thread *t, unsigned ext, const uint8_t *payload,
-		  size_t len);
+void ps_write_ext(struct ps_thread *t, unsigned ext, const uint8_t *payload, size_t len);
 
 /* --- process (process.c) --- */
 extern pid_t ps_pid;

@@ -22,8 +22,8 @@ struct text_range {
 	uintptr_t lo, hi;
 };
 /* The dynamic loader's and libunwind's code. */
-static struct text_range loader = { "/ld-linux", 0, 0 };
-static struct text_range unwinder = { "/libunwind", 0, 0 };
+static struct text_range loader = {"/ld-linux", 0, 0};
+static struct text_range unwinder = {"/libunwind", 0, 0};
 
 static int find_text(struct dl_phdr_info *info, size_t size, void *data)
 {

@@ -77,7 +77,7 @@ static uint64_t child_node(struct ps_thread *t, struct ps_stack_table *st, uint6
 		i = slot_hash(parent, pc);
 	}
 	uint64_t id = st->next_id++;
-	st->slots[i] = (struct slot){ pc, parent, id };
+	st->slots[i] = (struct slot){pc, parent, id};
 	st->used++;
 	p = pst_put_tag(p, id, PST_K_STACK);
 	p = pst_put_varint(p, parent);

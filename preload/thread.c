@@ -20,7 +20,7 @@
 __thread struct ps_thread *ps_self PS_TLS;
 __thread int ps_thread_over PS_TLS;
 
-static struct ps_thread *all_threads;   /* push-only list */
+static struct ps_thread *all_threads; /* push-only list */
 /* Counters of states that were reused: the API's totals include them. */
 static uint64_t retired[PST_C_COUNTER_MAX];
 static int64_t retired_live;
@@ -31,7 +31,7 @@ void ps_thread_retired(uint64_t out[PST_C_COUNTER_MAX], int64_t *live)
 		out[i] = __atomic_load_n(&retired[i], __ATOMIC_RELAXED);
 	*live = __atomic_load_n(&retired_live, __ATOMIC_RELAXED);
 }
-static uint32_t next_seq;               /* thread file numbers */
+static uint32_t next_seq; /* thread file numbers */
 static pthread_key_t end_key;
 static int end_key_ok;
 
@@ -54,8 +54,8 @@ static struct ps_thread *claim_state(void)
 	for (struct ps_thread *t = ps_thread_list(); t; t = t->next_all) {
 		int dead = PS_T_DEAD;
 		if (t->state == PS_T_DEAD &&
-		    __atomic_compare_exchange_n(&t->state, &dead, PS_T_ACTIVE, 0,
-						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+		    __atomic_compare_exchange_n(&t->state, &dead, PS_T_ACTIVE, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED)) {
 			struct ps_thread *keep = t->next_all;
 			for (unsigned i = 0; i < PST_C_COUNTER_MAX; i++)
 				__atomic_add_fetch(&retired[i], t->counters[i], __ATOMIC_RELAXED);
@@ -73,8 +73,8 @@ static struct ps_thread *claim_state(void)
 	struct ps_thread *head = ps_thread_list();
 	do {
 		t->next_all = head;
-	} while (!__atomic_compare_exchange_n(&all_threads, &head, t, 0,
-					      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	} while (!__atomic_compare_exchange_n(&all_threads, &head, t, 0, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
 	return t;
 }
 
@@ -125,8 +125,8 @@ static int open_state(struct ps_thread *t, pid_t tid)
 	memcpy(path, ps_process_path, plen);
 	memcpy(path + plen, ".t", 2);
 	strcpy(path + plen + 2, num);
-	int rc = pw_open(&t->out, path, PST_MAGIC_THREAD, (uint32_t)ps_pid,
-			 (uint32_t)t->tid, t->seq, start, ps_cfg.buffer_bytes);
+	int rc = pw_open(&t->out, path, PST_MAGIC_THREAD, (uint32_t)ps_pid, (uint32_t)t->tid,
+			 t->seq, start, ps_cfg.buffer_bytes);
 	if (rc) {
 		ps_log("cannot create thread trace ", path, ": ", strerror(-rc),
 		       "; this thread is not recorded", NULL);
@@ -310,8 +310,8 @@ static void *thread_trampoline(void *raw)
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
-PS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
-			     void *(*fn)(void *), void *arg)
+PS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+			     void *arg)
 {
 	static pthread_create_fn real;
 	if (!real)

@@ -33,7 +33,7 @@ static inline int ps_in_shim(uintptr_t pc)
  * count; sets *truncated when the stack was deeper than max. Inline: a
  * frame of its own would be one more for libunwind to step through. */
 static inline __attribute__((always_inline)) int ps_unwind_here(uintptr_t *pcs, int max,
-								 int *truncated)
+								int *truncated)
 {
 	void *buf[PS_MAX_CAPTURE + PS_MAX_SHIM_FRAMES + 1];
 	if (max > PS_MAX_CAPTURE)

@@ -73,9 +73,8 @@ static int map_window(struct pw_stream *s, int fd, uint64_t pos, size_t max)
 	return 0;
 }
 
-int pw_open(struct pw_stream *s, const char *path, const char *magic,
-	    uint32_t pid, uint32_t tid, uint32_t seq, uint64_t start_ticks,
-	    size_t window_bytes)
+int pw_open(struct pw_stream *s, const char *path, const char *magic, uint32_t pid, uint32_t tid,
+	    uint32_t seq, uint64_t start_ticks, size_t window_bytes)
 {
 	memset(s, 0, sizeof(*s));
 	size_t plen = strlen(path);
@@ -99,8 +98,8 @@ int pw_open(struct pw_stream *s, const char *path, const char *magic,
 		rc = grow_file(fd, hlen);
 		if (!rc) {
 			s->file_len = hlen;
-			void *h = mmap(NULL, PST_DATA_OFFSET, PROT_READ | PROT_WRITE,
-				       MAP_SHARED, fd, 0);
+			void *h =
+			    mmap(NULL, PST_DATA_OFFSET, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 			if (h == MAP_FAILED)
 				rc = -errno;
 			else

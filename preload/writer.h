@@ -17,23 +17,22 @@
 
 struct pw_stream {
 	struct pst_file_header *hdr; /* header page, mapped for the stream's life */
-	uint8_t *win;                /* current data window */
-	uint8_t *cur;                /* next byte to write, inside win */
-	uint8_t *limit;              /* end of win */
-	uint64_t win_off;            /* file offset of win[0] */
+	uint8_t *win;		     /* current data window */
+	uint8_t *cur;		     /* next byte to write, inside win */
+	uint8_t *limit;		     /* end of win */
+	uint64_t win_off;	     /* file offset of win[0] */
 	size_t win_len;
-	uint64_t file_len;           /* bytes the file holds (allocated) */
-	size_t window_bytes;         /* configured window size */
+	uint64_t file_len;   /* bytes the file holds (allocated) */
+	size_t window_bytes; /* configured window size */
 	dev_t dev;
 	ino_t ino;
-	int failed;                  /* cannot grow: every reserve fails */
+	int failed; /* cannot grow: every reserve fails */
 	char path[PATH_MAX];
 };
 
 /* Create `path` exclusively (never overwrites); 0 on success, -errno. */
-int pw_open(struct pw_stream *s, const char *path, const char *magic,
-	    uint32_t pid, uint32_t tid, uint32_t seq, uint64_t start_ticks,
-	    size_t window_bytes);
+int pw_open(struct pw_stream *s, const char *path, const char *magic, uint32_t pid, uint32_t tid,
+	    uint32_t seq, uint64_t start_ticks, size_t window_bytes);
 uint8_t *pw_reserve_slow(struct pw_stream *s, size_t max);
 
 /* Room for a record of at most max (<= PST_MAX_RECORD) bytes, or NULL. */
@@ -49,8 +48,7 @@ static inline void pw_commit(struct pw_stream *s, uint8_t *end)
 {
 	s->cur = end;
 	__atomic_store_n(&s->hdr->committed,
-			 s->win_off + (uint64_t)(end - s->win) - PST_DATA_OFFSET,
-			 __ATOMIC_RELEASE);
+			 s->win_off + (uint64_t)(end - s->win) - PST_DATA_OFFSET, __ATOMIC_RELEASE);
 }
 
 /* Close cleanly: mark closed, trim preallocated space, unmap. */

@@ -48,7 +48,14 @@ top_self() {
 	out=$(PROFSHIM_CPU_HZ=2000 run_shim "$TMP/t.trace" "$PROGS/cpu_burn" 2 150)
 	analyze_json "$TMP/t.trace"
 	assert_eq "$(jqr .cpu.hz)" 2000
-	check_magnitude "$out" 2000
+	# A stolen vCPU makes a thread's CPU clock jump (one sample then weighs
+	# the jump): a systematic error fails both runs, a steal only one.
+	if ! check_magnitude "$out" 2000; then
+		rm -f "$TMP"/t.trace*
+		out=$(PROFSHIM_CPU_HZ=2000 run_shim "$TMP/t.trace" "$PROGS/cpu_burn" 2 150)
+		analyze_json "$TMP/t.trace"
+		check_magnitude "$out" 2000
+	fi
 	# samples actually taken, not only weights: a tick-based timer would
 	# deliver one in eight here (250 Hz); the benchmark measures the rate.
 	# (One thread suffices: on a VM under load a thread's CPU clock can

@@ -69,7 +69,7 @@ static void floor_timer(void)
 	int fd = (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return;
-	struct f_owner_ex own = { F_OWNER_TID, tid };
+	struct f_owner_ex own = {F_OWNER_TID, tid};
 	fcntl(fd, F_SETOWN_EX, &own);
 	fcntl(fd, F_SETSIG, SIGPROF);
 	fcntl(fd, F_SETFL, O_ASYNC);
@@ -114,6 +114,6 @@ int main(int argc, char **argv)
 	if (floor_hz)
 		printf("signals %ld\n", floor_signals);
 	printf("cpu_s %.6f\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-				       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+				   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	return 0;
 }

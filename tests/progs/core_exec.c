@@ -14,7 +14,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < 2; i++)
 		PROFSHIM_MARK("before-exec");
-	char *args[] = { argv[0], "again", NULL };
+	char *args[] = {argv[0], "again", NULL};
 	execv("/proc/self/exe", args);
 	return 1;
 }

@@ -32,7 +32,7 @@ int main(void)
 {
 	pthread_t th;
 	pthread_create(&th, NULL, worker, NULL);
-	struct timespec ts = { 0, 50000000 };
+	struct timespec ts = {0, 50000000};
 	nanosleep(&ts, NULL);
 	int fds[4096], n = 0;
 	DIR *d = opendir("/proc/self/fd");

@@ -56,10 +56,10 @@ int main(int argc, char **argv)
 	pthread_create(&t2, NULL, burner, NULL);
 	spin(50);
 	/* A failing exec first: the sampler must come back. */
-	char *bad[] = { "/nonexistent/prog", NULL };
+	char *bad[] = {"/nonexistent/prog", NULL};
 	execv(bad[0], bad);
 	spin(50);
-	char *args[] = { argv[0], "child", NULL };
+	char *args[] = {argv[0], "child", NULL};
 	execv("/proc/self/exe", args);
 	perror("execv");
 	return 1;

@@ -20,15 +20,15 @@ static long long cpu_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-#define BURNER(name, mul)                                                      \
-	__attribute__((noinline)) static void name(long ms)                    \
-	{                                                                      \
-		long long until = cpu_ns() + ms * 1000000LL;                   \
-		unsigned long x = 1;                                           \
-		while (cpu_ns() < until)                                       \
-			for (int i = 0; i < 20000; i++)                        \
-				x = x * mul + 1;                               \
-		sink += x;                                                     \
+#define BURNER(name, mul)                                                                          \
+	__attribute__((noinline)) static void name(long ms)                                        \
+	{                                                                                          \
+		long long until = cpu_ns() + ms * 1000000LL;                                       \
+		unsigned long x = 1;                                                               \
+		while (cpu_ns() < until)                                                           \
+			for (int i = 0; i < 20000; i++)                                            \
+				x = x * mul + 1;                                                   \
+		sink += x;                                                                         \
 	}
 BURNER(parent_burn, 6364136223846793005ul)
 BURNER(child_burn, 2862933555777941757ul)

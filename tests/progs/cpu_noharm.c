@@ -49,7 +49,7 @@ static void *burner(void *arg)
 static void *writer(void *arg)
 {
 	(void)arg;
-	struct timespec ts = { 0, 200000 };
+	struct timespec ts = {0, 200000};
 	for (int i = 0; i < ROUNDS; i++) {
 		char c = (char)('a' + i % 26);
 		if (nanosleep(&ts, NULL))
@@ -77,18 +77,18 @@ int main(void)
 	pthread_create(&b2, NULL, burner, NULL);
 	pthread_create(&w, NULL, writer, NULL);
 	int ep = epoll_create1(0);
-	struct epoll_event ev = { .events = EPOLLIN }, out;
+	struct epoll_event ev = {.events = EPOLLIN}, out;
 	epoll_ctl(ep, EPOLL_CTL_ADD, pipefd[0], &ev);
 	unsigned long sum = 0;
 	int bytes = 0, sleeps = 0, polls = 0, epolls = 0;
-	struct timespec nap = { 0, 100000 };
+	struct timespec nap = {0, 100000};
 	for (int i = 0; i < ROUNDS; i++) {
 		sink += work(i);
 		if (nanosleep(&nap, NULL))
 			fail("nanosleep");
 		else
 			sleeps++;
-		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
 		int r = poll(&p, 1, 1000);
 		if (r < 0)
 			fail("poll");

@@ -51,7 +51,7 @@ int main(void)
 	if (sigaction(SIGPROF, &sa, &old))
 		return 2;
 	int saw_default = old.sa_handler == SIG_DFL;
-	struct itimerval it = { { 0, 10000 }, { 0, 10000 } };
+	struct itimerval it = {{0, 10000}, {0, 10000}};
 	setitimer(ITIMER_PROF, &it, NULL);
 	own_burn(300);
 	memset(&it, 0, sizeof(it));

@@ -18,7 +18,7 @@ __attribute__((noinline)) void leaf(long i)
 
 __attribute__((noinline)) int try_exec(const char *path)
 {
-	char *args[] = { (char *)path, "again", NULL };
+	char *args[] = {(char *)path, "again", NULL};
 	execv(path, args);
 	return -1;
 }

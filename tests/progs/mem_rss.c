@@ -24,7 +24,7 @@ int main(void)
 	volatile char *p = malloc(BLOCK);
 	if (!p)
 		return 1;
-	struct timespec nap = { 0, 50 * 1000 * 1000 };
+	struct timespec nap = {0, 50 * 1000 * 1000};
 	if (nanosleep(&nap, NULL))
 		return 2;
 	PROFSHIM_MARK("touch_begin");

@@ -42,7 +42,7 @@ static void stress(void)
 	sa.sa_handler = on_alarm;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGALRM, &sa, NULL);
-	struct itimerval it = { { 0, 200 }, { 0, 200 } };
+	struct itimerval it = {{0, 200}, {0, 200}};
 	setitimer(ITIMER_REAL, &it, NULL);
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -55,7 +55,7 @@ static void stress(void)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) <
 		 300000000L);
-	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct itimerval off = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &off, NULL);
 }
 

@@ -10,8 +10,8 @@
 
 static void varint_round_trips(void)
 {
-	const uint64_t values[] = { 0, 1, 127, 128, 255, 16383, 16384, 1ull << 32, UINT64_MAX - 1,
-				    UINT64_MAX };
+	const uint64_t values[] = {
+	    0, 1, 127, 128, 255, 16383, 16384, 1ull << 32, UINT64_MAX - 1, UINT64_MAX};
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		uint8_t buf[PST_VARINT_MAX];
 		uint8_t *end = pst_put_varint(buf, values[i]);

@@ -120,11 +120,16 @@ static long parse_factor(struct lexer *lx)
 static long apply(char op, long a, long b)
 {
 	switch (op) {
-	case '+': return a + b;
-	case '-': return a - b;
-	case '*': return a * b;
-	case '/': return b ? a / b : 0;
-	default: return 0;
+	case '+':
+		return a + b;
+	case '-':
+		return a - b;
+	case '*':
+		return a * b;
+	case '/':
+		return b ? a / b : 0;
+	default:
+		return 0;
 	}
 }
 
@@ -150,7 +155,7 @@ static long parse_expr(struct lexer *lx)
 
 static long evaluate(const char *src)
 {
-	struct lexer lx = { src };
+	struct lexer lx = {src};
 	return parse_expr(&lx);
 }
 
@@ -161,12 +166,12 @@ static int compare_long(const void *a, const void *b)
 }
 
 static const char *const programs[] = {
-	"1 + 2 * (3 + alpha) - beta / 7",
-	"(x + y) * (x - y) + 42 * gamma",
-	"-(delta + 3) * (epsilon - 12) / (2 + zeta)",
-	"a*b + c*d - e*f + (g + h) * (i - j)",
-	"((((1 + 2) * 3) - 4) * 5) + theta * (iota - kappa)",
-	"lambda + mu * nu - xi / (omicron + 1) + pi * rho",
+    "1 + 2 * (3 + alpha) - beta / 7",
+    "(x + y) * (x - y) + 42 * gamma",
+    "-(delta + 3) * (epsilon - 12) / (2 + zeta)",
+    "a*b + c*d - e*f + (g + h) * (i - j)",
+    "((((1 + 2) * 3) - 4) * 5) + theta * (iota - kappa)",
+    "lambda + mu * nu - xi / (omicron + 1) + pi * rho",
 };
 #define NPROGRAMS (sizeof(programs) / sizeof(programs[0]))
 

@@ -18,7 +18,7 @@ int main(int argc, char **argv)
 	long rounds = argc > 1 ? atol(argv[1]) : 15000000;
 	long repeat = argc > 2 ? atol(argv[2]) : 1;
 	unsigned long acc = 0;
-	char *keep[64] = { 0 };
+	char *keep[64] = {0};
 	for (long i = 0; i < rounds; i++) {
 		char *s = malloc(32 + (size_t)(i & 63));
 		snprintf(s, 32, "key-%ld", i);

@@ -49,8 +49,8 @@ __attribute__((constructor(101))) static void start_early(void)
 {
 	/* The real pthread_create: a thread the shim never sees start. */
 	int (*create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) =
-		(int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))dlsym(
-			RTLD_NEXT, "pthread_create");
+	    (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))dlsym(
+		RTLD_NEXT, "pthread_create");
 	create(&early, NULL, run, NULL);
 }
 

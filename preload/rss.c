@@ -219,14 +219,7 @@ void ps_rss_signal_taken(int sig)
 	if (!rss_sig || sig != rss_sig || getpid() != timer_pid)
 		return;
 	timer_delete(rss_timer);
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	struct timespec zero = {0, 0};
-	while (sigtimedwait(&set, NULL, &zero) > 0)
-		;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ps_signal_quiesce(sig, NULL);
 	int ns = ps_free_rt_signal();
 	if (ns && install_handler(ns) == 0) {
 		rss_sig = ns;
@@ -299,16 +292,8 @@ void ps_rss_before_exec(void)
 {
 	if (!rss_sig || getpid() != timer_pid)
 		return; /* vfork child: the timer is the parent's */
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, rss_sig);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	disarm();
 	/* A pending signal survives exec, where its default action kills. */
-	struct timespec zero = {0, 0};
-	while (sigtimedwait(&set, NULL, &zero) > 0)
-		;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ps_signal_quiesce(rss_sig, disarm);
 }
 
 void ps_rss_after_failed_exec(void)

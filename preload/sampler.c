@@ -385,25 +385,22 @@ void ps_cpu_after_fork(int child)
 	restore_fork_mask();
 }
 
-void ps_cpu_before_exec(void)
+static void pause_all_timers(void)
 {
-	if (!cpu_on || getpid() != ps_pid)
-		return; /* vfork child: the timers are the parent's */
-	sigset_t set, old;
-	sigemptyset(&set);
-	sigaddset(&set, cpu_sig);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
 	lock_slots();
 	for (struct ps_cpu_thread *c = slots; c; c = c->next)
 		if (c->used)
 			ps_ct_pause(c);
 	exec_paused = 1;
 	unlock_slots();
+}
+
+void ps_cpu_before_exec(void)
+{
+	if (!cpu_on || getpid() != ps_pid)
+		return; /* vfork child: the timers are the parent's */
 	/* Pending signals survive exec: take ours off first. */
-	struct timespec zero = {0, 0};
-	while (sigtimedwait(&set, NULL, &zero) > 0)
-		;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ps_signal_quiesce(cpu_sig, pause_all_timers);
 }
 
 /* --- the program takes our signal (sigaction.c) --- */

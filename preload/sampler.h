@@ -21,5 +21,9 @@ int ps_signal_is_free(int sig);
  * libraries usually take theirs from SIGRTMIN up); 0 if none. The RSS
  * timer takes one first, the CPU sampler then skips it (it has a handler). */
 int ps_free_rt_signal(void);
+/* Block sig in this thread, run stop() (may be NULL), take any pending sig
+ * off (it would otherwise reach a handler that is gone, or kill the new
+ * image after exec), and restore the mask. */
+void ps_signal_quiesce(int sig, void (*stop)(void));
 
 #endif

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <string.h>
+#include <time.h>
 
 #include "sampler.h"
 #include "shim.h"
@@ -36,6 +37,20 @@ int ps_free_rt_signal(void)
 		if (ps_signal_is_free(s))
 			return s;
 	return 0;
+}
+
+void ps_signal_quiesce(int sig, void (*stop)(void))
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if (stop)
+		stop();
+	struct timespec zero = {0, 0};
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void hide_sampler(struct sigaction *old)

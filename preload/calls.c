@@ -57,7 +57,7 @@
 #define HOT inline __attribute__((always_inline))
 #define COLD __attribute__((noinline, cold))
 
-#define CCT_BUCKETS 48		 /* log2 duration buckets per node */
+#define CCT_BUCKETS 36		 /* log2 duration buckets per node (2^36 ticks: minutes) */
 #define CCT_MAX_NODES (1u << 20) /* bound of a thread's tree */
 #define CCT_UNTRACKED UINT32_MAX /* frame in a context the tree had no room for */
 #define PENDING_MAX 256		 /* hook calls of signal handlers held back */
@@ -68,12 +68,11 @@
 
 struct call_frame {
 	uintptr_t fn;
-	uint64_t start; /* ticks at enter */
-	uint64_t child; /* tree: ticks spent in completed children */
-	uintptr_t sp;	/* the enter hook's frame address: stack depth */
-	uintptr_t site; /* call site (the caller's return address) */
-	uint32_t node;	/* tree: CCT node index */
-	uint32_t unused;
+	uint64_t start;	 /* ticks at enter (tree: timed calls only) */
+	uintptr_t sp;	 /* the enter hook's frame address: stack depth */
+	uintptr_t site;	 /* call site (the caller's return address) */
+	uint32_t node;	 /* tree: CCT node index */
+	uint32_t weight; /* tree: 0 = untimed, else the calls it stands for */
 };
 
 /* A hook call made while the thread was busy (a signal handler's
@@ -84,13 +83,40 @@ struct pending_call {
 	uint64_t at_exit; /* ticks << 1 | is_exit */
 };
 
+#define CCT_KID_SLOTS 8
+
+/* A node's figures. `calls` counts every call, at its enter. The times
+ * come from the timed calls: each adds its duration times its weight (the
+ * number of calls it stands for: 1 when every call is timed) to `incl` and
+ * `hist`, so both estimate the figures of all calls; `kids` is the same
+ * sum over the node's children, which gives exclusive time at a snapshot
+ * (incl - kids) without any per-call bookkeeping of child time.
+ *
+ * The first 64 bytes are what every call touches: the function, the count,
+ * when timing turns to sampling, and a direct-mapped cache of children by
+ * function address (a parent alternating between a few callees finds each
+ * one without hashing). */
 struct cct_node {
 	uintptr_t fn;
+	uint64_t calls;
+	uint64_t exact_until; /* calls up to this one are all timed */
 	uint32_t parent;
-	uint32_t last_child; /* most recently entered child: the usual hit */
-	uint64_t calls, incl, excl, min, max;
-	uint32_t hist[CCT_BUCKETS]; /* saturating counts */
-};
+	uint32_t kid[CCT_KID_SLOTS]; /* child node ids, 0 = empty */
+	uint32_t unused;
+	/* touched by timed calls only */
+	uint64_t timed, incl, kids, min, max;
+	uint64_t cap;		    /* sampled calls: longer than this is an interruption */
+	uint32_t hist[CCT_BUCKETS]; /* weighted, saturating counts */
+} __attribute__((aligned(64)));
+
+/* 256 bytes: a node's address is a shift away from its id, and its hot
+ * first 64 bytes are one cache line */
+_Static_assert(sizeof(struct cct_node) == 256, "cct_node is 256 bytes");
+
+static inline unsigned kid_slot(uintptr_t fn)
+{
+	return (unsigned)((fn >> 4) ^ (fn >> 7) ^ (fn >> 11)) & (CCT_KID_SLOTS - 1);
+}
 
 struct func_slot {
 	uintptr_t fn; /* 0 = empty */
@@ -101,8 +127,13 @@ struct func_slot {
 struct ps_calls_thread {
 	struct call_frame *frames; /* [cap] */
 	uint32_t depth, cap;
-	uint32_t written;	   /* trace + min duration: frames below have an ENTER */
-	uint32_t mode;		   /* PS_CALLS_TREE / PS_CALLS_TRACE */
+	uint32_t written; /* trace + min duration: frames below have an ENTER */
+	uint32_t mode;	  /* PS_CALLS_TREE / PS_CALLS_TRACE */
+	/* tree: which calls are timed (see tree_timing) */
+	uint64_t exact_calls;	   /* a node's first calls, all timed */
+	uint32_t countdown;	   /* untimed calls left before the next timed one */
+	uint32_t sample_every;	   /* after that one call in this many, on average */
+	uint64_t rng;		   /* xorshift state for the gaps */
 	uint64_t min_ticks;	   /* trace: shortest call written, 0 = all */
 	uint64_t overflow;	   /* open calls beyond cap */
 	uintptr_t overflow_sp;	   /* stack pointer of the first of them */
@@ -323,7 +354,7 @@ static COLD uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, 
 	uint32_t j = index_home(c, parent, fn);
 	for (uint32_t id; (id = c->index[j]) != 0; j = (j + 1) & c->index_mask) {
 		if (c->nodes[id].fn == fn && c->nodes[id].parent == parent)
-			return c->nodes[parent].last_child = id;
+			return c->nodes[parent].kid[kid_slot(fn)] = id;
 	}
 	if (c->nnodes >= c->node_cap && nodes_grow(c))
 		return CCT_UNTRACKED;
@@ -338,19 +369,20 @@ static COLD uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, 
 	nd->fn = fn;
 	nd->parent = parent;
 	nd->min = UINT64_MAX;
+	nd->exact_until = c->exact_calls;
 	/* the node is whole before a live snapshot can see it */
 	__atomic_store_n(&c->nnodes, id + 1, __ATOMIC_RELEASE);
 	c->index[j] = id;
-	return c->nodes[parent].last_child = id;
+	return c->nodes[parent].kid[kid_slot(fn)] = id;
 }
 
 static HOT uint32_t cct_child(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
 {
 	if (PS_UNLIKELY(parent == CCT_UNTRACKED))
 		return CCT_UNTRACKED;
-	uint32_t last = c->nodes[parent].last_child;
-	if (PS_LIKELY(last && c->nodes[last].fn == fn))
-		return last;
+	uint32_t kid = c->nodes[parent].kid[kid_slot(fn)];
+	if (PS_LIKELY(kid && c->nodes[kid].fn == fn))
+		return kid;
 	return cct_child_slow(c, parent, fn);
 }
 
@@ -360,26 +392,122 @@ static HOT unsigned duration_bucket(uint64_t d)
 	return b < CCT_BUCKETS ? b : CCT_BUCKETS - 1;
 }
 
-/* Account a finished call of `dur` ticks, `excl` of them its own. */
-static HOT void node_account(struct cct_node *n, uint64_t dur, uint64_t excl)
+/* Account a timed call of `dur` ticks standing for `weight` calls (its
+ * count was taken at its enter). Returns the weighted time, which the
+ * caller adds to the parent's `kids`. */
+static inline void hist_add(struct cct_node *n, uint64_t dur, uint32_t weight)
 {
-	n->calls++;
-	n->incl += dur;
-	n->excl += excl;
+	uint32_t *h = &n->hist[duration_bucket(dur)];
+	*h = *h > UINT32_MAX - weight ? UINT32_MAX : *h + weight;
+}
+
+/* A sampled call far longer than the node's calls have been: the thread
+ * was most likely preempted or stalled in it. Standing for `weight` calls,
+ * the stall would be counted `weight` times; it is counted once, as exact
+ * timing would, and the other calls get the cap. */
+static COLD uint64_t account_stall(struct cct_node *n, uint64_t dur, uint32_t weight)
+{
+	hist_add(n, dur, 1);
+	hist_add(n, n->cap, weight - 1);
+	return n->cap * (weight - 1) + dur;
+}
+
+static HOT uint64_t node_account(struct cct_node *n, uint64_t dur, uint32_t weight)
+{
+	uint64_t wdur;
+	if (PS_LIKELY(weight == 1 || dur <= n->cap)) {
+		wdur = dur * weight;
+		hist_add(n, dur, weight);
+	} else {
+		wdur = account_stall(n, dur, weight);
+	}
+	n->timed++;
+	n->incl += wdur;
 	if (dur < n->min)
 		n->min = dur;
 	if (dur > n->max)
 		n->max = dur;
-	uint32_t *h = &n->hist[duration_bucket(dur)];
-	*h += *h != UINT32_MAX;
+	return wdur;
 }
 
-/* Account a finished call of frame f into its node. */
-static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *f, uint64_t dur)
+/* Account the timed call of frame f, ended at `now`. */
+static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *f, uint64_t now)
 {
 	if (PS_UNLIKELY(f->node == CCT_UNTRACKED))
 		return;
-	node_account(&c->nodes[f->node], dur, dur > f->child ? dur - f->child : 0);
+	uint64_t dur = now > f->start ? now - f->start : 0;
+	struct cct_node *n = &c->nodes[f->node];
+	c->nodes[n->parent].kids += node_account(n, dur, f->weight);
+}
+
+/* ------------------------------------------------------------------ */
+/* which calls the tree times                                          */
+
+/* Reading the clock is most of a call's cost (two TSC reads of about
+ * 11 ns each on an EPYC VM, where an instrumented call costs ~5 ns), so by
+ * default the tree times each node's first calls exactly, which covers
+ * every function called a few times per context (main, the slow calls).
+ * A node whose calls took TREE_LONG_CALL_NS or more of their own time on
+ * average stays exact: there the clock costs little next to the call. The others, short
+ * calls made often, are then timed one call in `sample_every` on average,
+ * chosen by a random gap so that no pattern in the program lines up with
+ * the choice. Every timed call stands for `sample_every` calls: the node's
+ * time and histogram are estimates, and the record says how many calls
+ * were timed. PROFSHIM_CALLS_TIMING=exact times every call. */
+#define TREE_EXACT_CALLS 256
+#define TREE_LONG_CALL_NS 1000
+/* a sampled call over this many times the longest exact one (and over
+ * TREE_STALL_MIN_NS) is a stall, see account_stall */
+#define TREE_STALL_FACTOR 8
+#define TREE_STALL_MIN_NS 20000
+
+static uint64_t ns_to_ticks(uint64_t ns)
+{
+	return (uint64_t)((double)ns * (double)ps_ticks_per_sec_x1000 / 1e12) + 1;
+}
+
+/* A node's exact calls are over: keep timing every call, or sample. What
+ * counts is the calls' own time (less their children's): a call that
+ * spends its time in children costs those children's hooks, not its own. */
+static COLD bool node_leaves_exact(struct cct_node *n)
+{
+	uint64_t self = n->incl > n->kids ? n->incl - n->kids : 0;
+	if (!n->timed || self / n->timed >= ns_to_ticks(TREE_LONG_CALL_NS)) {
+		n->exact_until = UINT64_MAX;
+		return true;
+	}
+	n->exact_until = 0; /* sampling from now on */
+	uint64_t floor = ns_to_ticks(TREE_STALL_MIN_NS);
+	n->cap = n->max * TREE_STALL_FACTOR > floor ? n->max * TREE_STALL_FACTOR : floor;
+	return false;
+}
+
+static COLD uint32_t next_gap(struct ps_calls_thread *c)
+{
+	uint64_t x = c->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	c->rng = x;
+	/* uniform in [1, 2n-1] (by multiply and shift, not a division):
+	 * mean n, so calls are timed at a rate of 1/n */
+	return 1 + (uint32_t)(((x >> 32) * (2 * (uint64_t)c->sample_every - 1)) >> 32);
+}
+
+/* The weight of a call of n just counted: 0 when it is not timed. A node
+ * times its first exact_until calls; then it either stays exact
+ * (exact_until UINT64_MAX) or samples (exact_until 0). */
+static HOT uint32_t tree_timing(struct ps_calls_thread *c, struct cct_node *n)
+{
+	uint64_t calls = ++n->calls;
+	if (calls <= n->exact_until)
+		return 1;
+	if (PS_UNLIKELY(n->exact_until && calls == n->exact_until + 1) && node_leaves_exact(n))
+		return 1;
+	if (PS_LIKELY(--c->countdown))
+		return 0;
+	c->countdown = next_gap(c);
+	return c->sample_every;
 }
 
 /* ------------------------------------------------------------------ */
@@ -471,6 +599,13 @@ static struct ps_calls_thread *calls_create(struct ps_thread *t)
 	}
 	c->mode = ps_cfg.calls_mode;
 	c->min_ticks = 0;
+	c->sample_every = ps_cfg.calls_time_every;
+	c->exact_calls = c->sample_every > 1 ? TREE_EXACT_CALLS : UINT64_MAX;
+	/* xorshift needs a nonzero seed; threads get different ones */
+	c->rng = ((uint64_t)(uintptr_t)t * 0x9e3779b97f4a7c15ull) ^ ps_now();
+	if (!c->rng)
+		c->rng = 1;
+	c->countdown = c->sample_every > 1 ? next_gap(c) : 1;
 	if (c->mode == PS_CALLS_TRACE && ps_cfg.calls_min_ns) {
 		/* ns -> ticks, rounded up so that a call "at least min_ns" long
 		 * is never dropped */
@@ -535,6 +670,26 @@ static COLD void materialize(struct ps_thread *t, struct ps_calls_thread *c, uin
 /* ------------------------------------------------------------------ */
 /* push and pop                                                        */
 
+/* Tree: frame f (not yet on the stack) opens a call of fn under parent:
+ * count it, and start its clock if it is timed. `now` 0: read the clock
+ * here, after the bookkeeping, so the hook's own work stays outside the
+ * call's time. */
+static HOT void tree_open(struct ps_thread *t, struct ps_calls_thread *c, struct call_frame *f,
+			  uint32_t parent, uint64_t now)
+{
+	f->node = cct_child(c, parent, f->fn);
+	if (PS_UNLIKELY(f->node == CCT_UNTRACKED)) {
+		t->counters[PST_C_DROP_CALL_CONTEXT]++;
+		f->weight = 0;
+		return;
+	}
+	f->weight = tree_timing(c, &c->nodes[f->node]);
+	if (f->weight)
+		f->start = now ? now : ps_now();
+}
+
+/* Push a call of fn. `now` 0 (tree mode only): the clock is read only if
+ * the call is timed. */
 static HOT void push(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn, uintptr_t sp,
 		     uintptr_t site, uint64_t now)
 {
@@ -542,34 +697,30 @@ static HOT void push(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t f
 	f->fn = fn;
 	f->sp = sp;
 	f->site = site;
-	f->start = now;
 	if (c->mode == PS_CALLS_TREE) {
-		uint32_t parent = c->depth ? c->frames[c->depth - 1].node : 0;
-		f->child = 0;
-		f->node = cct_child(c, parent, fn);
-		if (PS_UNLIKELY(f->node == CCT_UNTRACKED))
-			t->counters[PST_C_DROP_CALL_CONTEXT]++;
-	} else if (!c->min_ticks) {
-		write_enter(t, c, fn, now);
+		tree_open(t, c, f, c->depth ? c->frames[c->depth - 1].node : 0, now);
+	} else {
+		f->start = now;
+		if (!c->min_ticks)
+			write_enter(t, c, fn, now);
 	}
 	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
 	c->depth++;
 	t->counters[PST_C_CALLS]++;
 }
 
-/* Pop the innermost frame: its call ended at `now`. */
+/* Pop the innermost frame: its call ended at `now` (tree mode: 0 reads
+ * the clock if the call is timed). */
 static HOT void pop(struct ps_thread *t, struct ps_calls_thread *c, uint64_t now)
 {
 	uint32_t d = c->depth - 1;
 	struct call_frame *f = &c->frames[d];
-	uint64_t dur = now > f->start ? now - f->start : 0;
 	if (c->mode == PS_CALLS_TREE) {
-		cct_account(c, f, dur);
-		if (d)
-			c->frames[d - 1].child += dur;
+		if (f->weight)
+			cct_account(c, f, now ? now : ps_now());
 	} else if (!c->min_ticks) {
 		write_exit(t, now);
-	} else if (d < c->written || dur >= c->min_ticks) {
+	} else if (d < c->written || (now > f->start ? now - f->start : 0) >= c->min_ticks) {
 		if (d >= c->written)
 			materialize(t, c, d);
 		write_exit(t, now);
@@ -642,14 +793,20 @@ static __attribute__((noinline)) void pop_dead(struct ps_thread *t, struct ps_ca
 					       uintptr_t fn, uintptr_t sp, uintptr_t site,
 					       uint64_t now)
 {
-	while (c->depth && frame_dead(&c->frames[c->depth - 1], fn, sp, site))
+	while (c->depth && frame_dead(&c->frames[c->depth - 1], fn, sp, site)) {
+		if (!now)
+			now = ps_now(); /* all of them end at one time */
 		pop(t, c, now);
+	}
 }
 
 static HOT void do_enter(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn, uintptr_t sp,
 			 uintptr_t site, uint64_t now)
 {
-	if (PS_UNLIKELY(c->depth && c->frames[c->depth - 1].sp <= sp))
+	/* a function inlined into its caller shares its stack pointer: the
+	 * common case of this test, answered here without a call */
+	if (PS_UNLIKELY(c->depth && c->frames[c->depth - 1].sp <= sp) &&
+	    frame_dead(&c->frames[c->depth - 1], fn, sp, site))
 		pop_dead(t, c, fn, sp, site, now);
 	if (PS_LIKELY(c->depth < c->cap && !c->overflow))
 		push(t, c, fn, sp, site, now);
@@ -665,6 +822,8 @@ static __attribute__((noinline)) void exit_unwound(struct ps_thread *t, struct p
 		t->counters[PST_C_DROP_CALL_UNMATCHED]++;
 		return;
 	}
+	if (!now)
+		now = ps_now(); /* all of them end at one time */
 	while ((int)c->depth > k)
 		pop(t, c, now);
 }
@@ -779,48 +938,127 @@ static COLD void hook_slow(uintptr_t fn, uintptr_t sp, uintptr_t site, bool is_e
 	t->busy = 0;
 }
 
-/* The common case, kept small: the thread has its calls state, is not
- * busy, and recording is on. (t->calls exists only when calls are
- * recorded.) */
-#define HOOK_FAST_PATH(t, c)                                                                       \
+/* Every hook call but the fastest: checks what the fast path left out. */
+#define HOOK_GENERAL_PATH(t, c)                                                                    \
 	struct ps_thread *t = ps_self;                                                             \
 	struct ps_calls_thread *c;                                                                 \
 	if (PS_UNLIKELY(!t || !(c = t->calls) || t->busy || !ps_recording))                        \
 		goto slow;                                                                         \
 	t->busy = 1;                                                                               \
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);                                                   \
-	uint64_t now = ps_now();                                                                   \
+	/* tree mode reads the clock only for the calls it times */                                \
+	uint64_t now = c->mode == PS_CALLS_TREE ? 0 : ps_now();                                    \
 	if (PS_UNLIKELY(c->npending))                                                              \
 	pending_drain(t, c)
+
+static __attribute__((noinline)) void enter_general(uintptr_t fn, uintptr_t sp, uintptr_t site)
+{
+	HOOK_GENERAL_PATH(t, c);
+	do_enter(t, c, fn, sp, site, now);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+	return;
+slow:
+	hook_slow(fn, sp, site, false);
+}
+
+static __attribute__((noinline)) void exit_general(uintptr_t fn, uintptr_t sp, uintptr_t site)
+{
+	HOOK_GENERAL_PATH(t, c);
+	do_exit(t, c, fn, sp, now);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+	return;
+slow:
+	hook_slow(fn, sp, site, true);
+}
+
+/* The thread records calls in tree mode and nothing unusual is going on:
+ * no held-back calls of a signal handler, no calls beyond the depth limit.
+ * (t->calls exists only when calls are recorded.) */
+static HOT struct ps_calls_thread *tree_fast(struct ps_thread *t)
+{
+	struct ps_calls_thread *c;
+	if (PS_LIKELY(t && (c = t->calls) && !t->busy && ps_recording && c->mode == PS_CALLS_TREE &&
+		      !c->npending && !c->overflow))
+		return c;
+	return NULL;
+}
+
+/* Tree mode's usual enter: an untimed call of a function the parent's
+ * node already knows, from a deeper stack frame. Anything else (first or
+ * timed calls, a new child, longjmp repair, the depth limit) returns false
+ * having changed nothing, and the general path runs. */
+static HOT bool tree_enter_fast(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
+				uintptr_t sp, uintptr_t site)
+{
+	uint32_t d = c->depth;
+	if (PS_UNLIKELY(d - 1 >= c->cap - 1)) /* d == 0 or d >= cap */
+		return false;
+	const struct call_frame *top = &c->frames[d - 1];
+	if (PS_UNLIKELY(top->node == CCT_UNTRACKED))
+		return false;
+	if (PS_UNLIKELY(top->sp <= sp) && frame_dead(top, fn, sp, site))
+		return false;
+	uint32_t kid = c->nodes[top->node].kid[kid_slot(fn)];
+	struct cct_node *n = &c->nodes[kid];
+	/* a sampling node (past its exact calls) and an untimed call */
+	if (PS_UNLIKELY(!kid || n->fn != fn || n->calls <= n->exact_until || c->countdown <= 1))
+		return false;
+	n->calls++;
+	c->countdown--;
+	struct call_frame *f = &c->frames[d];
+	f->fn = fn;
+	f->sp = sp;
+	f->site = site;
+	f->node = kid;
+	f->weight = 0;
+	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
+	c->depth = d + 1;
+	t->counters[PST_C_CALLS]++;
+	return true;
+}
 
 PS_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	HOOK_FAST_PATH(t, c);
-	do_enter(t, c, (uintptr_t)fn, sp, (uintptr_t)call_site, now);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->busy = 0;
-	return;
-slow:
-	hook_slow((uintptr_t)fn, sp, (uintptr_t)call_site, false);
+	struct ps_thread *t = ps_self;
+	struct ps_calls_thread *c = tree_fast(t);
+	if (PS_LIKELY(c != NULL)) {
+		t->busy = 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		bool done = tree_enter_fast(t, c, (uintptr_t)fn, sp, (uintptr_t)call_site);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->busy = 0;
+		if (PS_LIKELY(done))
+			return;
+	}
+	enter_general((uintptr_t)fn, sp, (uintptr_t)call_site);
 }
 
+/* Tree mode's usual exit, an untimed call on top of the stack, is one
+ * store: it needs no busy flag, as a signal handler that runs its own
+ * calls in between leaves the stack as it found it. */
 PS_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	HOOK_FAST_PATH(t, c);
-	do_exit(t, c, (uintptr_t)fn, sp, now);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->busy = 0;
-	return;
-slow:
-	hook_slow((uintptr_t)fn, sp, (uintptr_t)call_site, true);
+	struct ps_calls_thread *c = tree_fast(ps_self);
+	if (PS_LIKELY(c != NULL)) {
+		uint32_t d = c->depth;
+		if (PS_LIKELY(d && c->frames[d - 1].fn == (uintptr_t)fn &&
+			      !c->frames[d - 1].weight)) {
+			c->depth = d - 1;
+			return;
+		}
+	}
+	exit_general((uintptr_t)fn, sp, (uintptr_t)call_site);
 }
 
 /* ------------------------------------------------------------------ */
 /* the thread's end                                                    */
 
-/* The fields of a CCT_NODE after its function: counts, times, buckets. */
+/* The fields of a CCT_NODE after its function: counts, times, buckets,
+ * timed calls. Exclusive time is the node's time less its children's. */
 static uint8_t *put_node_counts(uint8_t *p, const struct cct_node *n)
 {
 	unsigned nb = CCT_BUCKETS;
@@ -828,16 +1066,17 @@ static uint8_t *put_node_counts(uint8_t *p, const struct cct_node *n)
 		nb--;
 	p = pst_put_varint(p, n->calls);
 	p = pst_put_varint(p, n->incl);
-	p = pst_put_varint(p, n->excl);
-	p = pst_put_varint(p, n->calls ? n->min : 0);
+	p = pst_put_varint(p, n->incl > n->kids ? n->incl - n->kids : 0);
+	p = pst_put_varint(p, n->timed ? n->min : 0);
 	p = pst_put_varint(p, n->max);
 	p = pst_put_varint(p, nb);
 	for (unsigned i = 0; i < nb; i++)
 		p = pst_put_varint(p, n->hist[i]);
+	p = pst_put_varint(p, n->timed);
 	return p;
 }
 
-#define NODE_RECORD_MAX (16 * PST_VARINT_MAX + CCT_BUCKETS * 5)
+#define NODE_RECORD_MAX (17 * PST_VARINT_MAX + CCT_BUCKETS * 5)
 
 /* Where a snapshot goes: the thread's own file (function ids), or the
  * process file for a thread still running (function addresses). */
@@ -904,14 +1143,15 @@ static void write_snapshot(struct snap_out *o, struct ps_calls_thread *c, uint64
 		while (k < depth && c->frames[k].node < id)
 			k++;
 		if (k < depth && c->frames[k].node == id) {
+			/* an open call (counted at its enter): its time so far,
+			 * and its open child's, if that is this node's child */
 			const struct call_frame *f = &c->frames[k];
-			/* the open child (if any) started at its own start:
-			 * the time before that, less completed children, is
-			 * this call's own */
-			uint64_t inner = k + 1 < depth ? c->frames[k + 1].start : now;
-			uint64_t dur = now > f->start ? now - f->start : 0;
-			uint64_t own = inner > f->start ? inner - f->start : 0;
-			node_account(&node, dur, own > f->child ? own - f->child : 0);
+			if (f->weight)
+				node_account(&node, now > f->start ? now - f->start : 0, f->weight);
+			const struct call_frame *in = k + 1 < depth ? &c->frames[k + 1] : NULL;
+			if (in && in->weight && in->node != CCT_UNTRACKED && in->node < n &&
+			    nodes[in->node].parent == id)
+				node.kids += (now > in->start ? now - in->start : 0) * in->weight;
 			k++;
 		}
 		emit_node(o, c, id, &node);
@@ -1013,9 +1253,8 @@ void ps_calls_fork_child_adopt(struct ps_thread *t, struct ps_calls_thread *c)
 	for (uint32_t i = 0; i < c->depth; i++) {
 		struct call_frame *f = &c->frames[i];
 		f->start = now;
-		f->child = 0;
 		if (c->mode == PS_CALLS_TREE)
-			f->node = cct_child(c, i ? c->frames[i - 1].node : 0, f->fn);
+			tree_open(t, c, f, i ? c->frames[i - 1].node : 0, now);
 		else if (!c->min_ticks)
 			write_enter(t, c, f->fn, now);
 	}

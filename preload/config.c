@@ -74,6 +74,23 @@ static void load_calls_mode(void)
 		bad("PROFSHIM_CALLS", v, "tree or trace");
 }
 
+/* PROFSHIM_CALLS_TIMING: "exact" times every call in tree mode; a number N
+ * times each call path's first calls and then one call in N (1 = exact). */
+static void load_calls_timing(void)
+{
+	const char *v = getenv("PROFSHIM_CALLS_TIMING");
+	if (!v || !*v)
+		return;
+	if (!strcmp(v, "exact")) {
+		ps_cfg.calls_time_every = 1;
+		return;
+	}
+	uint64_t n;
+	if (get_uint("PROFSHIM_CALLS_TIMING", 1, 1u << 20, "exact or a number N from 1 to 1048576",
+		     &n))
+		ps_cfg.calls_time_every = (unsigned)n;
+}
+
 void ps_config_load(void)
 {
 	memset(&ps_cfg, 0, sizeof(ps_cfg));
@@ -84,6 +101,7 @@ void ps_config_load(void)
 	ps_cfg.rss_ms = 10;
 	ps_cfg.calls_mode = PS_CALLS_TREE;
 	ps_cfg.calls_max_depth = 1024;
+	ps_cfg.calls_time_every = 64;
 
 	const char *out = getenv("PROFSHIM_OUTPUT");
 	if (out && *out) {
@@ -94,6 +112,7 @@ void ps_config_load(void)
 	}
 	load_record();
 	load_calls_mode();
+	load_calls_timing();
 
 	uint64_t v;
 	if (get_uint("PROFSHIM_CPU_HZ", 1, 20000, "a rate in Hz from 1 to 20000", &v))

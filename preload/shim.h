@@ -26,18 +26,19 @@
 
 /* --- configuration (config.c), read once at start from PROFSHIM_* --- */
 struct ps_config {
-	char output[PATH_MAX];	  /* PROFSHIM_OUTPUT pattern, "" = default */
-	unsigned record;	  /* enum pst_record bits, PROFSHIM_RECORD */
-	unsigned cpu_hz;	  /* PROFSHIM_CPU_HZ */
-	unsigned stack_depth;	  /* PROFSHIM_STACK_DEPTH */
-	size_t buffer_bytes;	  /* PROFSHIM_BUFFER_KB * 1024: mapped window */
-	bool start_paused;	  /* PROFSHIM_START=paused */
-	bool quiet;		  /* PROFSHIM_QUIET=1: no summary line */
-	uint64_t mem_sample;	  /* PROFSHIM_MEM_SAMPLE bytes, 0 = every call */
-	unsigned rss_ms;	  /* PROFSHIM_RSS_MS: RSS sampling interval */
-	unsigned calls_mode;	  /* PROFSHIM_CALLS: 0 = tree, 1 = trace */
-	uint64_t calls_min_ns;	  /* PROFSHIM_CALLS_MIN_NS */
-	unsigned calls_max_depth; /* PROFSHIM_CALLS_MAX_DEPTH */
+	char output[PATH_MAX];	   /* PROFSHIM_OUTPUT pattern, "" = default */
+	unsigned record;	   /* enum pst_record bits, PROFSHIM_RECORD */
+	unsigned cpu_hz;	   /* PROFSHIM_CPU_HZ */
+	unsigned stack_depth;	   /* PROFSHIM_STACK_DEPTH */
+	size_t buffer_bytes;	   /* PROFSHIM_BUFFER_KB * 1024: mapped window */
+	bool start_paused;	   /* PROFSHIM_START=paused */
+	bool quiet;		   /* PROFSHIM_QUIET=1: no summary line */
+	uint64_t mem_sample;	   /* PROFSHIM_MEM_SAMPLE bytes, 0 = every call */
+	unsigned rss_ms;	   /* PROFSHIM_RSS_MS: RSS sampling interval */
+	unsigned calls_mode;	   /* PROFSHIM_CALLS: 0 = tree, 1 = trace */
+	uint64_t calls_min_ns;	   /* PROFSHIM_CALLS_MIN_NS */
+	unsigned calls_max_depth;  /* PROFSHIM_CALLS_MAX_DEPTH */
+	unsigned calls_time_every; /* PROFSHIM_CALLS_TIMING: 1 = exact, else 1 call in N */
 };
 enum { PS_CALLS_TREE = 0, PS_CALLS_TRACE = 1 };
 extern struct ps_config ps_cfg;

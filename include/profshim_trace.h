@@ -73,9 +73,17 @@
  *     COUNTERS      pairs (counter id, value) to the end of the payload;
  *                   enum pst_counter. Written at thread end.
  *     CCT_NODE      node id, parent id, func id, calls, incl ticks,
- *                   excl ticks, min ticks, max ticks, nbuckets, buckets...
- *                   (calling-context tree of PROFSHIM_CALLS=tree; bucket i
- *                   counts calls of duration in [2^(i-1), 2^i) ticks)
+ *                   excl ticks, min ticks, max ticks, nbuckets, buckets...,
+ *                   timed   (calling-context tree of PROFSHIM_CALLS=tree;
+ *                   bucket i counts calls of duration in [2^(i-1), 2^i)
+ *                   ticks). `calls` is exact. `timed` (added later: absent
+ *                   means every call was timed) is how many of the calls
+ *                   had their duration measured; when it is below calls,
+ *                   incl and the buckets are estimates for all calls (each
+ *                   timed call weighed by the calls it stands for, see
+ *                   PROFSHIM_CALLS_TIMING), excl is incl less the
+ *                   children's incl (clamped at 0), and min and max are
+ *                   those of the timed calls.
  *     CCT_END       node count   (ends a complete snapshot of the tree)
  *   Process file:
  *     PROCESS_INFO  pid, ppid, clock kind (enum pst_clock), ticks per

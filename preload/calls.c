@@ -459,7 +459,9 @@ static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *
 /* a sampled call over this many times the longest exact one (and over
  * TREE_STALL_MIN_NS) is a stall, see account_stall */
 #define TREE_STALL_FACTOR 8
-#define TREE_STALL_MIN_NS 20000
+/* Preemption and VM steal take a millisecond or more: a call of a path
+ * averaging under a microsecond that lasts 250 us was not running. */
+#define TREE_STALL_MIN_NS 250000
 
 static uint64_t ns_to_ticks(uint64_t ns)
 {
@@ -985,10 +987,13 @@ static HOT struct ps_calls_thread *tree_fast(struct ps_thread *t)
 	return NULL;
 }
 
-/* Tree mode's usual enter: an untimed call of a function the parent's
- * node already knows, from a deeper stack frame. Anything else (first or
- * timed calls, a new child, longjmp repair, the depth limit) returns false
- * having changed nothing, and the general path runs. */
+/* Tree mode's usual enter: a call of a function the parent's node already
+ * knows, past its exact calls (sampling), from a deeper stack frame.
+ * Anything else (a node's exact calls, a new child, longjmp repair, the
+ * depth limit) returns false having changed nothing, and the general path
+ * runs. A timed call reads the clock last, so that little of the hook is
+ * inside the call's time: timed calls must cost what untimed ones do, as
+ * they stand for them. */
 static HOT bool tree_enter_fast(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
 				uintptr_t sp, uintptr_t site)
 {
@@ -1002,17 +1007,22 @@ static HOT bool tree_enter_fast(struct ps_thread *t, struct ps_calls_thread *c, 
 		return false;
 	uint32_t kid = c->nodes[top->node].kid[kid_slot(fn)];
 	struct cct_node *n = &c->nodes[kid];
-	/* a sampling node (past its exact calls) and an untimed call */
-	if (PS_UNLIKELY(!kid || n->fn != fn || n->calls <= n->exact_until || c->countdown <= 1))
+	if (PS_UNLIKELY(!kid || n->fn != fn || n->calls <= n->exact_until))
 		return false;
 	n->calls++;
-	c->countdown--;
+	uint32_t weight = 0;
+	if (PS_UNLIKELY(!--c->countdown)) {
+		c->countdown = next_gap(c);
+		weight = c->sample_every;
+	}
 	struct call_frame *f = &c->frames[d];
 	f->fn = fn;
 	f->sp = sp;
 	f->site = site;
 	f->node = kid;
-	f->weight = 0;
+	f->weight = weight;
+	if (weight)
+		f->start = ps_now();
 	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
 	c->depth = d + 1;
 	t->counters[PST_C_CALLS]++;
@@ -1036,18 +1046,34 @@ PS_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 	enter_general((uintptr_t)fn, sp, (uintptr_t)call_site);
 }
 
+/* Tree mode's timed exit of the call on top of the stack: the clock was
+ * read first thing. */
+static __attribute__((noinline)) void
+tree_exit_timed(struct ps_thread *t, struct ps_calls_thread *c, uint32_t d, uint64_t now)
+{
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	cct_account(c, &c->frames[d - 1], now);
+	c->depth = d - 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+}
+
 /* Tree mode's usual exit, an untimed call on top of the stack, is one
  * store: it needs no busy flag, as a signal handler that runs its own
  * calls in between leaves the stack as it found it. */
 PS_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	struct ps_calls_thread *c = tree_fast(ps_self);
+	struct ps_thread *t = ps_self;
+	struct ps_calls_thread *c = tree_fast(t);
 	if (PS_LIKELY(c != NULL)) {
 		uint32_t d = c->depth;
-		if (PS_LIKELY(d && c->frames[d - 1].fn == (uintptr_t)fn &&
-			      !c->frames[d - 1].weight)) {
-			c->depth = d - 1;
+		if (PS_LIKELY(d && c->frames[d - 1].fn == (uintptr_t)fn)) {
+			if (PS_LIKELY(!c->frames[d - 1].weight))
+				c->depth = d - 1;
+			else
+				tree_exit_timed(t, c, d, ps_now());
 			return;
 		}
 	}

@@ -456,12 +456,14 @@ static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *
  * were timed. PROFSHIM_CALLS_TIMING=exact times every call. */
 #define TREE_EXACT_CALLS 256
 #define TREE_LONG_CALL_NS 1000
-/* a sampled call over this many times the longest exact one (and over
- * TREE_STALL_MIN_NS) is a stall, see account_stall */
+/* A sampled call over this many times the longest exact one (and over
+ * TREE_STALL_MIN_NS) is a stall, see account_stall. Weighed like the
+ * others, one preemption of a millisecond in a path of 100 ns calls would
+ * add 64 ms; counted once, the error is never more than the time itself
+ * (a short function that really waits that long now and then is then
+ * undercounted, and the time shows as its caller's own). */
 #define TREE_STALL_FACTOR 8
-/* Preemption and VM steal take a millisecond or more: a call of a path
- * averaging under a microsecond that lasts 250 us was not running. */
-#define TREE_STALL_MIN_NS 250000
+#define TREE_STALL_MIN_NS 20000
 
 static uint64_t ns_to_ticks(uint64_t ns)
 {

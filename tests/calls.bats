@@ -231,6 +231,45 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	[[ "$output" == *"fib(10)=55"* ]]
 }
 
+@test "bad PROFSHIM_CALLS_TIMING value: one message, the program runs unchanged" {
+	for v in bogus 0 -3; do
+		PROFSHIM_CALLS_TIMING=$v run run_shim "$TMP/t$RANDOM.trace" "$PROGS/fi_recurse" 10
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"PROFSHIM_CALLS_TIMING"* ]]
+		[[ "$output" == *"fib(10)=55"* ]]
+	done
+}
+
+# fi_sampled: short_work() 300000 short calls inside run_short(), which
+# measures itself; long_work() 50 calls of 2 ms.
+@test "tree mode timing: sampled by default, exact on request; counts exact, times near the program's own clock" {
+	for timing in "" exact 16; do
+		PROFSHIM_CALLS_TIMING=$timing calls_run tree "$PROGS/fi_sampled"
+		assert_eq "$(fcalls short_work)" 300000 "short_work calls ($timing)"
+		assert_eq "$(fcalls long_work)" 50 "long_work calls ($timing)"
+		assert_eq "$(fcalls run_short)" 1 "run_short calls ($timing)"
+		short=$(sed -n 's/^short_ms=//p' "$TMP/stdout")
+		long=$(sed -n 's/^long_ms=//p' "$TMP/stdout")
+		# long calls are timed exactly whatever the setting
+		assert_within "$(ffield long_work total_ms)" "$long" 2 "long_work vs its own clock ($timing)"
+		# short_work's total (estimated unless exact) is most of run_short's
+		# CPU time (the loop and the hooks are the rest) and at most its wall
+		# time (on a busy machine that also holds preemption, which sampled
+		# timing mostly leaves with run_short): never 16x or 64x off
+		cpu=$(sed -n 's/^short_cpu_ms=//p' "$TMP/stdout")
+		est=$(ffield short_work total_ms)
+		awk -v e="$est" -v c="$cpu" -v w="$short" -v t="$timing" 'BEGIN {
+			if (e < 0.6 * c || e > 1.1 * w) {
+				printf "short_work %s ms vs run_short %s ms, %s ms of CPU (%s)\n", e, w, c, t
+				exit 1 } }'
+		assert_within "$(ffield run_short total_ms)" "$short" 2 "run_short vs its own clock ($timing)"
+		# exclusive times still add up to the outermost calls
+		self=$(jqr '.time_metrics.threads[0].self_ms')
+		outer=$(jqr '.time_metrics.threads[0].outermost_ms')
+		assert_within "$self" "$outer" 3 "self sum vs outermost calls ($timing)"
+	done
+}
+
 @test "calls off (PROFSHIM_RECORD without calls): no call data" {
 	PROFSHIM_RECORD=mem run_shim "$TMP/c.trace" "$PROGS/fi_recurse" 10
 	analyze_json "$TMP/c.trace" -q

@@ -88,6 +88,10 @@ static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 		t->counters[PST_C_DROP_SAMPLE_LOADER]++;
 		return;
 	}
+	if (n == PS_UNWIND_IN_SHIM) { /* a hook that runs without the busy flag */
+		t->counters[PST_C_DROP_SAMPLE_BUSY]++;
+		return;
+	}
 	if (n >= max)
 		t->counters[PST_C_DROP_STACK_TRUNC]++;
 	uint64_t stack = ps_stack_intern(t, pcs, n);

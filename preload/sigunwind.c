@@ -18,19 +18,34 @@
 #include "sigunwind.h"
 
 struct text_range {
-	const char *name; /* part of the module's path */
+	const char *name; /* part of the module's path (or NULL: see addr) */
+	uintptr_t addr;	  /* without a name: an address inside the module */
 	uintptr_t lo, hi;
 };
-/* The dynamic loader's and libunwind's code. */
-static struct text_range loader = {"/ld-linux", 0, 0};
-static struct text_range unwinder = {"/libunwind", 0, 0};
+/* The dynamic loader's and libunwind's code, and the shim's own (hooks
+ * that run without the busy flag, such as the calls recorder's fast
+ * exit). */
+static struct text_range loader = {"/ld-linux", 0, 0, 0};
+static struct text_range unwinder = {"/libunwind", 0, 0, 0};
+static struct text_range shim_text = {NULL, (uintptr_t)ps_sigunwind_capture, 0, 0};
+
+static bool module_holds(const struct dl_phdr_info *info, uintptr_t addr)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && addr >= lo && addr < lo + ph->p_memsz)
+			return true;
+	}
+	return false;
+}
 
 static int find_text(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	struct text_range *r = data;
 	const char *name = info->dlpi_name;
-	if (!name || !strstr(name, r->name))
+	if (r->name ? !name || !strstr(name, r->name) : !module_holds(info, r->addr))
 		return 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -57,6 +72,7 @@ static void find_texts(void)
 		return;
 	dl_iterate_phdr(find_text, &loader);
 	dl_iterate_phdr(find_text, &unwinder);
+	dl_iterate_phdr(find_text, &shim_text);
 	__atomic_store_n(&texts_found, 1, __ATOMIC_RELEASE);
 }
 
@@ -174,6 +190,8 @@ int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max, bool warmed)
 	uintptr_t pc = interrupted_pc(uc);
 	if (pc >= loader.lo && pc < loader.hi)
 		return PS_UNWIND_IN_LOADER;
+	if (pc >= shim_text.lo && pc < shim_text.hi)
+		return PS_UNWIND_IN_SHIM;
 	if (max > MAX_FRAMES)
 		max = MAX_FRAMES;
 	int n = warmed && max > 1 ? walk_fast(pc, pcs, max) : 0;

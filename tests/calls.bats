@@ -204,7 +204,8 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	measured_us=$(echo "$output" | sed -n 's/^sleeper_ms=//p' | awk '{printf "%d", $1 * 1000}')
 	"$PROFANALYZE" "$TMP/c.trace" --format=folded --data=calls -o "$TMP/f.txt" -q
 	grep -qE '^main;sleeper [0-9]+$' "$TMP/f.txt"
-	! grep -vE '^[^ ]+ [0-9]+$' "$TMP/f.txt"
+	run grep -vE '^[^ ]+ [0-9]+$' "$TMP/f.txt" # must select nothing
+	[ "$status" -eq 1 ]
 	us=$(sed -n 's/^main;sleeper //p' "$TMP/f.txt")
 	assert_within "$us" "$measured_us" 3 "sleeper self us"
 }
@@ -220,7 +221,8 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	grep -qE '^  ├─ sleeper \(' "$TMP/r.txt"
 	grep -qE '^  └─ ' "$TMP/r.txt"
 	"$PROFANALYZE" "$TMP/c.trace" --depth=1 -o "$TMP/r.txt" -q
-	! grep -q '├─ sleeper' "$TMP/r.txt"
+	run grep -q '├─ sleeper' "$TMP/r.txt" # must select nothing
+	[ "$status" -eq 1 ]
 	grep -q 'below --depth' "$TMP/r.txt"
 }
 
@@ -268,6 +270,18 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 		outer=$(jqr '.time_metrics.threads[0].outermost_ms')
 		assert_within "$self" "$outer" 3 "self sum vs outermost calls ($timing)"
 	done
+}
+
+@test "CPU samples with calls: no sample stack has a shim hook in it (counted instead)" {
+	PROFSHIM_RECORD=cpu,calls PROFSHIM_CPU_HZ=2000 run_shim "$TMP/s.trace" "$PROGS/fi_sampled" 600000 >/dev/null
+	"$PROFANALYZE" -q --format=folded --data=cpu "$TMP/s.trace" >"$TMP/cpu.folded"
+	[ -s "$TMP/cpu.folded" ]
+	if grep "__cyg_profile_func" "$TMP/cpu.folded"; then
+		echo "a hook in CPU sample stacks"
+		return 1
+	fi
+	analyze_json "$TMP/s.trace" -q
+	[ "$(jqr .dropped.samples_in_hooks)" -gt 0 ]
 }
 
 @test "calls off (PROFSHIM_RECORD without calls): no call data" {

@@ -190,7 +190,8 @@ top_self() {
 	grep -q 'id="search"' "$TMP/f.svg"
 	grep -q '<script' "$TMP/f.svg"
 	"$PROFANALYZE" -q "$TMP/t.trace" --format=folded -o "$TMP/f.txt"
-	! grep -vqE '^[^ ].* [0-9]+$' "$TMP/f.txt"
+	run grep -vqE '^[^ ].* [0-9]+$' "$TMP/f.txt" # must select nothing
+	[ "$status" -eq 1 ]
 	total=$(awk '{ s += $NF } END { print s }' "$TMP/f.txt")
 	analyze_json "$TMP/t.trace"
 	assert_eq "$total" "$(jqr .cpu.weight)" "folded total"

@@ -151,7 +151,8 @@ frame_in_function() {
 @test "folded: one line per stack, weighted by bytes" {
 	profile mem_known ""
 	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem -o "$TMP/f.txt"
-	! grep -vE '^[^ ]+ [0-9]+$' "$TMP/f.txt"
+	run grep -vE '^[^ ]+ [0-9]+$' "$TMP/f.txt" # must select nothing
+	[ "$status" -eq 1 ]
 	assert_eq "$(awk '{ s += $NF } END { print s }' "$TMP/f.txt")" "$(jqr .memory_metrics.total_allocation_bytes)"
 }
 

@@ -89,12 +89,12 @@ int main(void)
 		else
 			sleeps++;
 		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-		int r = poll(&p, 1, 1000);
+		int r = poll(&p, 1, 10000); /* long: a busy machine can starve the writer */
 		if (r < 0)
 			fail("poll");
 		else if (r == 1)
 			polls++;
-		r = epoll_wait(ep, &out, 1, 1000);
+		r = epoll_wait(ep, &out, 1, 10000);
 		if (r < 0)
 			fail("epoll_wait");
 		else if (r == 1)

@@ -128,7 +128,14 @@ struct ps_calls_thread {
 	struct call_frame *frames; /* [cap] */
 	uint32_t depth, cap;
 	uint32_t written; /* trace + min duration: frames below have an ENTER */
-	uint32_t mode;	  /* PS_CALLS_TREE / PS_CALLS_TRACE */
+	union {
+		struct {
+			uint32_t mode;	   /* PS_CALLS_TREE (0) / PS_CALLS_TRACE */
+			uint32_t npending; /* held-back hook calls, see pending_call */
+		};
+		/* 0: tree mode and nothing held back, one test for the hooks */
+		uint64_t mode_and_pending;
+	};
 	/* tree: which calls are timed (see tree_timing) */
 	uint64_t exact_calls;	   /* a node's first calls, all timed */
 	uint32_t countdown;	   /* untimed calls left before the next timed one */
@@ -138,7 +145,6 @@ struct ps_calls_thread {
 	uint64_t overflow;	   /* open calls beyond cap */
 	uintptr_t overflow_sp;	   /* stack pointer of the first of them */
 	uint64_t pending_overflow; /* the same, for replayed pending calls */
-	uint32_t npending;	   /* held-back hook calls, see pending_call */
 	struct pending_call pending[PENDING_MAX];
 	size_t frames_bytes;
 	/* per-thread function ids, addr -> id */
@@ -983,8 +989,9 @@ slow:
 static HOT struct ps_calls_thread *tree_fast(struct ps_thread *t)
 {
 	struct ps_calls_thread *c;
-	if (PS_LIKELY(t && (c = t->calls) && !t->busy && ps_recording && c->mode == PS_CALLS_TREE &&
-		      !c->npending && !c->overflow))
+	_Static_assert(PS_CALLS_TREE == 0, "mode_and_pending is 0 in tree mode");
+	if (PS_LIKELY(t && (c = t->calls) && !t->busy && ps_recording && !c->mode_and_pending &&
+		      !c->overflow))
 		return c;
 	return NULL;
 }
@@ -1048,11 +1055,13 @@ PS_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
 	enter_general((uintptr_t)fn, sp, (uintptr_t)call_site);
 }
 
-/* Tree mode's timed exit of the call on top of the stack: the clock was
- * read first thing. */
-static __attribute__((noinline)) void
-tree_exit_timed(struct ps_thread *t, struct ps_calls_thread *c, uint32_t d, uint64_t now)
+/* Tree mode's timed exit of the call on top of the stack: the clock is
+ * read first thing. (A tail call from the hook, which then needs no saved
+ * registers for its usual, untimed case.) */
+static __attribute__((noinline)) void tree_exit_timed(struct ps_thread *t,
+						      struct ps_calls_thread *c, uint32_t d)
 {
+	uint64_t now = ps_now();
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	cct_account(c, &c->frames[d - 1], now);
@@ -1075,7 +1084,7 @@ PS_EXPORT void __cyg_profile_func_exit(void *fn, void *call_site)
 			if (PS_LIKELY(!c->frames[d - 1].weight))
 				c->depth = d - 1;
 			else
-				tree_exit_timed(t, c, d, ps_now());
+				tree_exit_timed(t, c, d);
 			return;
 		}
 	}

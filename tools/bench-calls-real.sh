@@ -31,10 +31,11 @@ fetch() {
 	name=${package%@*}
 	version=${package##*@}
 	if command -v npm >/dev/null &&
-		timeout 120 npm pack --silent --pack-destination "$tmp" "$package" >/dev/null 2>&1; then
+		timeout 120 npm pack --silent --fetch-retries=1 --fetch-retry-maxtimeout=5000 \
+			--pack-destination "$tmp" "$package" >/dev/null 2>&1; then
 		:
 	elif command -v curl >/dev/null &&
-		timeout 120 curl -fsSL -o "$tmp/p.tgz" \
+		timeout 120 curl -fsSL --connect-timeout 20 -o "$tmp/p.tgz" \
 			"https://registry.npmjs.org/$name/-/$name-$version.tgz" 2>/dev/null; then
 		:
 	else
@@ -59,24 +60,25 @@ if [ ! -f "$src/sqlite3.c" ]; then
 fi
 version=$(sed -n 's/^#define SQLITE_VERSION  *"\(.*\)"/\1/p' "$src/sqlite3.h")
 
-# Build: sqlite3.c takes about a minute per variant at -O2; rebuilt only
-# when missing or older than its source. Both variants in parallel.
+# Build: sqlite3.c takes about a minute per variant at -O2, so its objects
+# are kept next to the source (one directory per package version) and
+# rebuilt only when missing. Both variants in parallel.
 t0=$(date +%s)
 compile() { # FLAGS... OUTPUT
 	local out=${*: -1}
-	if [ ! -f "$out" ] || [ "$src/sqlite3.c" -nt "$out" ]; then
+	if [ ! -f "$out" ]; then
 		cc -O2 -g "${@:1:$#-1}" -c -o "$out.tmp" "$src/sqlite3.c" && mv "$out.tmp" "$out"
 	fi
 }
-compile "$dir/sqlite3_plain.o" &
+compile "$src/sqlite3_plain.o" &
 plain_pid=$!
-compile -finstrument-functions "$dir/sqlite3_fi.o" &
+compile -finstrument-functions "$src/sqlite3_fi.o" &
 fi_pid=$!
 wait $plain_pid && wait $fi_pid
 libs=(-lpthread -ldl -lm)
-cc -O2 -g -I"$src" -o "$dir/sqlite_plain" tools/bench/sqlite_workload.c "$dir/sqlite3_plain.o" "${libs[@]}"
+cc -O2 -g -I"$src" -o "$dir/sqlite_plain" tools/bench/sqlite_workload.c "$src/sqlite3_plain.o" "${libs[@]}"
 cc -O2 -g -finstrument-functions -I"$src" -o "$dir/sqlite_fi" tools/bench/sqlite_workload.c \
-	"$dir/sqlite3_fi.o" "${libs[@]}"
+	"$src/sqlite3_fi.o" "${libs[@]}"
 echo "calls-real: SQLite $version built in $(($(date +%s) - t0)) s"
 
 command -v uftrace >/dev/null || echo "(uftrace not installed: apt-get install uftrace)"

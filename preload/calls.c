@@ -331,6 +331,17 @@ static inline uint32_t index_home(const struct ps_calls_thread *c, uint32_t pare
 	return (uint32_t)mix(fn, parent + 1) & c->index_mask;
 }
 
+/* The node of (parent, fn) if the tree has it, else 0. */
+static inline uint32_t index_find(const struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
+{
+	uint32_t j = index_home(c, parent, fn);
+	for (uint32_t id; (id = c->index[j]) != 0; j = (j + 1) & c->index_mask) {
+		if (c->nodes[id].fn == fn && c->nodes[id].parent == parent)
+			return id;
+	}
+	return 0;
+}
+
 static int index_grow(struct ps_calls_thread *c)
 {
 	uint32_t ncap = c->index ? (c->index_mask + 1) * 2 : 1024;
@@ -357,11 +368,12 @@ static int index_grow(struct ps_calls_thread *c)
 
 static COLD uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
 {
+	uint32_t found = index_find(c, parent, fn);
+	if (found)
+		return c->nodes[parent].kid[kid_slot(fn)] = found;
 	uint32_t j = index_home(c, parent, fn);
-	for (uint32_t id; (id = c->index[j]) != 0; j = (j + 1) & c->index_mask) {
-		if (c->nodes[id].fn == fn && c->nodes[id].parent == parent)
-			return c->nodes[parent].kid[kid_slot(fn)] = id;
-	}
+	while (c->index[j])
+		j = (j + 1) & c->index_mask;
 	if (c->nnodes >= c->node_cap && nodes_grow(c))
 		return CCT_UNTRACKED;
 	if ((c->nnodes + 1) * 2 > c->index_mask + 1) {
@@ -1014,9 +1026,20 @@ static HOT bool tree_enter_fast(struct ps_thread *t, struct ps_calls_thread *c, 
 		return false;
 	if (PS_UNLIKELY(top->sp <= sp) && frame_dead(top, fn, sp, site))
 		return false;
-	uint32_t kid = c->nodes[top->node].kid[kid_slot(fn)];
+	uint32_t parent = top->node;
+	uint32_t *slot = &c->nodes[parent].kid[kid_slot(fn)];
+	uint32_t kid = *slot;
 	struct cct_node *n = &c->nodes[kid];
-	if (PS_UNLIKELY(!kid || n->fn != fn || n->calls <= n->exact_until))
+	if (PS_UNLIKELY(!kid || n->fn != fn)) {
+		/* a parent with more callees than cache slots (an interpreter's
+		 * dispatch loop): the index, without leaving the fast path */
+		kid = index_find(c, parent, fn);
+		if (!kid)
+			return false;
+		*slot = kid;
+		n = &c->nodes[kid];
+	}
+	if (PS_UNLIKELY(n->calls <= n->exact_until))
 		return false;
 	n->calls++;
 	uint32_t weight = 0;

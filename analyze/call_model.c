@@ -1,6 +1,11 @@
 /*
- * The call model (see call_model.h): one pass over the merged events for
- * trace mode, the threads' calling-context trees for tree mode.
+ * The call model (see call_model.h): one pass over each thread's call
+ * records for trace mode, the threads' calling-context trees for tree mode.
+ *
+ * Trace mode keeps per call only what the tree and the percentiles need:
+ * the node's calls, inclusive and exclusive time, and the function's min,
+ * max and duration sample. Per-function calls, total and self and the
+ * caller -> callee edges are sums over the nodes, made once at the end.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -11,7 +16,9 @@
 #include "models.h"
 #include "symbols.h"
 
-/* A call open on a thread's stack while reading trace-mode events. */
+/* A call open on a thread's stack while reading trace-mode events. Slot
+ * 0 of a stack stands for the thread outside any call (node 0): its child
+ * time is the thread's time in outermost calls. */
 struct open_call {
 	uint64_t start;
 	uint64_t child; /* ticks in completed children */
@@ -131,26 +138,20 @@ static inline struct call_thread_total *thread_total(struct call_model *m, size_
 	return (struct call_thread_total *)m->threads.items + t;
 }
 
-static inline struct pa_vec *thread_stack(struct call_model *m, size_t t)
+/* Thread t's open calls, with room for `more` pushes. */
+static inline struct pa_vec *thread_stack(struct call_model *m, size_t t, size_t more)
 {
-	while (__builtin_expect(m->stacks.len <= t, 0))
-		pa_vec_init(pa_vec_push(&m->stacks), sizeof(struct open_call));
-	return STACK_AT(m, t);
-}
-
-/* A new slot on top of a thread's open-call stack (not zeroed). */
-static inline struct open_call *stack_push(struct pa_vec *st)
-{
-	if (__builtin_expect(st->len == st->cap, 0)) {
-		st->cap = st->cap ? st->cap * 2 : 64;
+	while (__builtin_expect(m->stacks.len <= t, 0)) {
+		struct pa_vec *st = pa_vec_push(&m->stacks);
+		pa_vec_init(st, sizeof(struct open_call));
+		pa_vec_push(st); /* slot 0: outside any call */
+	}
+	struct pa_vec *st = STACK_AT(m, t);
+	if (__builtin_expect(st->len + more > st->cap, 0)) {
+		st->cap = (st->len + more) * 2;
 		st->items = pa_xrealloc(st->items, st->cap * sizeof(struct open_call));
 	}
-	return (struct open_call *)st->items + st->len++;
-}
-
-static inline struct open_call *stack_top(struct pa_vec *st)
-{
-	return (struct open_call *)st->items + st->len - 1;
+	return st;
 }
 
 static uint64_t next_random(struct call_model *m)
@@ -227,92 +228,128 @@ static bool span_wanted(const struct call_model *m, const struct pa_thread *t, u
 	return true;
 }
 
-static void on_enter(struct call_model *m, const struct pa_event *ev)
+/* A call closes at `now`: its node and function take its times, its
+ * caller (or the thread's outside, slot 0) its duration as child time. */
+static inline __attribute__((always_inline)) void
+close_top(struct call_model *m, struct open_call *top, uint64_t now, uint64_t *self_sum)
 {
-	struct pa_vec *st = thread_stack(m, ev->thread->index);
-	uint32_t func = ev->u.enter.func;
-	struct call_func *f = call_model_func(m, func);
-	uint32_t parent = st->len ? stack_top(st)->node : 0;
-	uint32_t node = child_node(m, parent, func);
-	if (parent) {
-		/* the tree node knows its caller -> callee edge; the edge's
-		 * count is the sum of its nodes' calls (edge_counts) */
-		struct call_node *n = NODE_AT(m, node);
-		if (__builtin_expect(!n->edge, 0))
-			n->edge = add_edge(m, NODE_AT(m, parent)->func, func, 0);
-	}
-	struct open_call *oc = stack_push(st);
-	oc->start = ev->ticks;
-	oc->child = 0;
-	oc->func = func;
-	oc->node = node;
-	f->active++;
-	/* calls are counted as they close: every call opened is closed,
-	 * at the latest by close_open_calls */
-}
-
-static void close_call(struct call_model *m, struct pa_vec *st, struct pa_thread *t, uint64_t now)
-{
-	struct open_call oc = *stack_top(st);
-	st->len--;
-	uint64_t dur = now > oc.start ? now - oc.start : 0;
-	uint64_t self = dur > oc.child ? dur - oc.child : 0;
-	struct call_func *f = call_model_func(m, oc.func);
-	f->calls++;
-	f->self += self;
-	if (--f->active == 0)
-		f->total += dur; /* outermost activation of a recursion */
+	uint64_t dur = now > top->start ? now - top->start : 0;
+	uint64_t self = dur > top->child ? dur - top->child : 0;
+	struct call_node *n = NODE_AT(m, top->node);
+	n->calls++;
+	n->incl += dur;
+	n->excl += self;
+	struct call_func *f = FUNC_AT(m, top->func);
 	if (dur < f->min)
 		f->min = dur;
 	if (dur > f->max)
 		f->max = dur;
 	keep_duration(m, f, dur);
-	struct call_node *n = node_at(m, oc.node);
-	n->calls++;
-	n->incl += dur;
-	n->excl += self;
-	struct call_thread_total *tt = thread_total(m, t->index);
-	tt->calls++;
-	m->calls++;
-	tt->self += self;
-	if (st->len)
-		stack_top(st)->child += dur;
-	else
-		tt->outer += dur;
-	if (m->keep_spans && span_wanted(m, t, oc.start, dur, (uint32_t)st->len)) {
-		struct call_span *sp = pa_vec_push(&m->spans);
-		sp->start = oc.start;
-		sp->dur = dur;
-		sp->func = oc.func;
-		sp->depth = (uint32_t)st->len;
-		sp->thread = (uint32_t)t->index;
+	top[-1].child += dur;
+	*self_sum += self;
+}
+
+static void add_span(struct call_model *m, const struct pa_thread *t, const struct open_call *top,
+		     uint64_t now, uint32_t depth)
+{
+	uint64_t dur = now > top->start ? now - top->start : 0;
+	if (!span_wanted(m, t, top->start, dur, depth))
+		return;
+	struct call_span *sp = pa_vec_push(&m->spans);
+	sp->start = top->start;
+	sp->dur = dur;
+	sp->func = top->func;
+	sp->depth = depth;
+	sp->thread = (uint32_t)t->index;
+}
+
+/* The loop over a run of call records; `spans` (a constant at each call)
+ * also keeps the calls for a timeline. */
+static inline __attribute__((always_inline)) void
+run_calls(struct call_model *m, const struct pa_call_run *run, bool spans)
+{
+	struct pa_thread *t = run->thread;
+	struct pa_vec *st = thread_stack(m, t->index, run->enters);
+	struct open_call *base = st->items, *top = base + st->len - 1;
+	uint64_t closed = 0, self_sum = 0, unmatched = 0;
+	const struct pa_call_rec *r = run->recs, *end = r + run->n;
+	for (; r < end; r++) {
+		if (r->func != PA_CALL_EXIT) {
+			uint32_t node = child_node(m, top->node, r->func);
+			top++;
+			top->start = r->ticks;
+			top->child = 0;
+			top->func = r->func;
+			top->node = node;
+		} else if (__builtin_expect(top != base, 1)) {
+			if (spans)
+				add_span(m, t, top, r->ticks, (uint32_t)(top - base - 1));
+			close_top(m, top, r->ticks, &self_sum);
+			top--;
+			closed++;
+		} else {
+			unmatched++;
+		}
 	}
+	st->len = (size_t)(top - base) + 1;
+	struct call_thread_total *tt = thread_total(m, t->index);
+	tt->calls += closed;
+	tt->self += self_sum;
+	tt->outer += base->child;
+	base->child = 0;
+	m->calls += closed;
+	m->unmatched_exits += unmatched;
+}
+
+void call_model_calls(struct call_model *m, const struct pa_call_run *run)
+{
+	if (run->enters)
+		m->from_trace = true;
+	/* every function of the run is defined by now: room for all */
+	if (m->funcs.len < m->s->funcs.len)
+		grow_funcs(m, (uint32_t)m->s->funcs.len - 1);
+	for (size_t i = 0; i < run->n; i++)
+		if (run->recs[i].func != PA_CALL_EXIT && run->recs[i].func >= m->funcs.len)
+			grow_funcs(m, run->recs[i].func);
+	if (m->keep_spans)
+		run_calls(m, run, true);
+	else
+		run_calls(m, run, false);
+}
+
+/* Close the calls still open on thread t at its end. */
+static void close_thread_calls(struct call_model *m, struct pa_thread *t)
+{
+	if (m->stacks.len <= t->index)
+		return;
+	size_t open = STACK_AT(m, t->index)->len - 1;
+	if (!open)
+		return;
+	struct pa_call_rec *exits = pa_xmalloc(open * sizeof(*exits));
+	for (size_t i = 0; i < open; i++)
+		exits[i] = (struct pa_call_rec){t->end_ticks, PA_CALL_EXIT};
+	struct pa_call_run run = {t, exits, open, 0};
+	call_model_calls(m, &run);
+	free(exits);
 }
 
 void call_model_event(struct call_model *m, const struct pa_event *ev)
 {
 	switch (ev->kind) {
 	case PA_EV_ENTER:
-		m->from_trace = true;
-		on_enter(m, ev);
-		break;
 	case PA_EV_EXIT: {
-		struct pa_vec *st = thread_stack(m, ev->thread->index);
-		if (__builtin_expect(st->len != 0, 1))
-			close_call(m, st, ev->thread, ev->ticks);
-		else
-			m->unmatched_exits++;
+		struct pa_call_rec r = {ev->ticks,
+					ev->kind == PA_EV_ENTER ? ev->u.enter.func : PA_CALL_EXIT};
+		struct pa_call_run run = {ev->thread, &r, 1, ev->kind == PA_EV_ENTER};
+		call_model_calls(m, &run);
 		break;
 	}
-	case PA_EV_THREAD_END: {
+	case PA_EV_THREAD_END:
 		/* The shim closes every call at the thread's end; a thread
 		 * that did not end cleanly leaves calls open: close them at
 		 * its last event. */
-		struct pa_vec *st = thread_stack(m, ev->thread->index);
-		while (st->len)
-			close_call(m, st, ev->thread, ev->thread->end_ticks);
+		close_thread_calls(m, ev->thread);
 		break;
-	}
 	default:
 		break;
 	}
@@ -486,30 +523,57 @@ static void percentiles(struct call_func *f)
  * a killed process) end with the thread. */
 static void close_open_calls(struct call_model *m)
 {
-	for (size_t i = 0; i < m->stacks.len && i < m->s->threads.len; i++) {
-		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
-		while (STACK_AT(m, i)->len)
-			close_call(m, STACK_AT(m, i), t, t->end_ticks);
-	}
+	for (size_t i = 0; i < m->stacks.len && i < m->s->threads.len; i++)
+		close_thread_calls(m, *(struct pa_thread **)pa_vec_at(&m->s->threads, i));
 }
 
-/* Trace mode: every call entered on a node was closed on it (open ones by
- * close_open_calls), so an edge's count is the sum of its nodes' calls;
- * summing here spares a counter update per call. */
-static void edge_counts(struct call_model *m)
+/* Trace mode, after the run: every call entered on a node was closed on
+ * it (open ones by close_open_calls), so a function's calls and self time
+ * and an edge's count are sums over the nodes, and its total the sum over
+ * the nodes with no node of the same function above them (the outermost
+ * activations of a recursion: nested time is not counted twice). Summing
+ * here spares those updates per call. */
+static void trace_sums(struct call_model *m)
 {
-	for (size_t i = 1; i < m->nodes.len; i++) {
+	/* edges in the order their first node was made (= first call) */
+	for (uint32_t i = 1; i < m->nodes.len; i++) {
 		const struct call_node *n = NODE_AT(m, i);
-		if (n->edge)
-			((struct call_edge *)m->edges.items)[n->edge - 1].count += n->calls;
+		if (n->parent)
+			add_edge(m, NODE_AT(m, n->parent)->func, n->func, n->calls);
 	}
+	/* depth first, counting per function the nodes open on the path */
+	uint32_t *on_path = pa_xcalloc(m->funcs.len + 1, sizeof(uint32_t));
+	uint32_t i = NODE_AT(m, 0)->first_child;
+	while (i) {
+		const struct call_node *n = NODE_AT(m, i);
+		struct call_func *f = FUNC_AT(m, n->func);
+		f->calls += n->calls;
+		f->self += n->excl;
+		if (!on_path[n->func])
+			f->total += n->incl;
+		if (n->first_child) {
+			on_path[n->func]++;
+			i = n->first_child;
+			continue;
+		}
+		/* the next sibling of this node or of the nearest ancestor
+		 * that has one, leaving the ancestors passed */
+		while (i && !NODE_AT(m, i)->next_sibling) {
+			i = NODE_AT(m, i)->parent;
+			if (i)
+				on_path[NODE_AT(m, i)->func]--;
+		}
+		if (i)
+			i = NODE_AT(m, i)->next_sibling;
+	}
+	free(on_path);
 }
 
 void call_model_finish(struct call_model *m, const struct pa_models *pm)
 {
 	close_open_calls(m);
 	if (m->from_trace)
-		edge_counts(m);
+		trace_sums(m);
 	if (!m->from_trace)
 		load_trees(m);
 	else if (m->s->threads.len)

@@ -27,15 +27,16 @@
 
 #define CALL_MAX_DURATIONS (1u << 16)
 
-/* The fields every call updates come first: they share cache lines. */
+/* The fields every call updates come first: they share cache lines.
+ * Trace mode: calls, total and self are summed from the tree's nodes
+ * after the run (call_model_finish); min, max and the sample per call. */
 struct call_func {
+	uint64_t min, max; /* ticks */
+	uint64_t seen;	   /* durations offered to the sample */
+	uint64_t res_next; /* the next of them kept (1-based) */
 	uint64_t calls;
 	uint64_t total, self; /* ticks */
-	uint64_t min, max;    /* ticks */
-	uint64_t seen;	      /* durations offered to the sample */
-	uint64_t res_next;    /* the next of them kept (1-based) */
-	uint32_t active;      /* trace mode: activations open (recursion) */
-	struct pa_vec durs;   /* trace mode: uint64_t durations (reservoir) */
+	struct pa_vec durs;   /* trace mode: uint64_t durations (sample) */
 	uint64_t stride;      /* calls per kept duration (block of the sample) */
 	uint64_t hist[64];    /* tree mode: bucket i = [2^(i-1), 2^i) ticks */
 	double p50, p95, p99; /* ticks, after call_model_finish */
@@ -50,7 +51,6 @@ struct call_node {
 	uint32_t parent;
 	uint32_t first_child, next_sibling; /* 0 = none */
 	uint32_t last_child;		    /* lookup cache */
-	uint32_t edge;			    /* caller -> callee edge + 1, 0 = none */
 	uint64_t calls, incl, excl;	    /* ticks */
 };
 
@@ -96,7 +96,8 @@ struct call_model {
 	struct pa_vec edges;	      /* struct call_edge */
 	struct pa_pairmap edge_index; /* (caller, callee) -> edge + 1 */
 	struct pa_vec threads;	      /* struct call_thread_total, by thread */
-	struct pa_vec stacks;	      /* struct pa_vec of open calls, by thread */
+	struct pa_vec stacks;	      /* struct pa_vec of open calls, by thread
+				       * ([0]: the thread's outside, node 0) */
 	bool keep_spans;
 	struct pa_vec spans; /* struct call_span */
 	uint64_t rng;
@@ -104,6 +105,11 @@ struct call_model {
 };
 
 struct call_model *call_model_new(struct pa_session *s, const struct pa_options *o);
+/* Trace mode: a thread's ENTER and EXIT records, in that thread's order
+ * (pa_session_run_calls); the bulk of the work. */
+void call_model_calls(struct call_model *m, const struct pa_call_run *run);
+/* THREAD_END closes the thread's open calls; ENTER and EXIT events (when
+ * not given as runs) go to call_model_calls. */
 void call_model_event(struct call_model *m, const struct pa_event *ev);
 /* After the run: tree-mode trees, percentiles, names. */
 void call_model_finish(struct call_model *m, const struct pa_models *pm);

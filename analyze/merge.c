@@ -5,6 +5,10 @@
  * next event's time picks the thread whose event comes first. Definitions
  * (STACK, FUNC, names, CCT nodes) are applied while decoding, so they are
  * in place before any event that uses them is delivered.
+ *
+ * With a call sink (pa_session_run_calls), ENTER and EXIT records do not
+ * take part in the merge: a tight loop decodes them into a per-thread
+ * batch that goes to the sink whole, before the thread's next merged event.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -18,6 +22,9 @@
 #include "session.h"
 
 #define MAX_LOCAL_ID (1u << 26) /* bound on ids, so bad input cannot ask for huge tables */
+#define CALL_BATCH 4096		/* call records per run handed to the sink */
+
+struct progress;
 
 struct decoder {
 	struct pa_session *s;
@@ -25,6 +32,12 @@ struct decoder {
 	struct pa_cursor c;
 	struct pa_error *err;
 	size_t rec_off; /* file offset of the record being decoded */
+	/* call sink: decoded call records not yet handed over */
+	pa_calls_fn calls_fn;
+	void *ctx;
+	struct pa_call_rec *batch; /* [CALL_BATCH] */
+	size_t nbatch, enters;
+	struct progress *prog;
 };
 
 static int bad(struct decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -296,11 +309,95 @@ static inline int next_call_event(struct decoder *d, struct pa_event *ev)
 	return 1;
 }
 
+static void count_progress(struct progress *p, uint64_t n);
+
+/* Hand the batched call records to the sink. */
+static void flush_calls(struct decoder *d)
+{
+	if (!d->nbatch)
+		return;
+	struct pa_thread *t = d->t;
+	if (t->now > t->end_ticks && !t->ended)
+		t->end_ticks = t->now;
+	struct pa_call_run run = {t, d->batch, d->nbatch, d->enters};
+	d->calls_fn(&run, d->ctx);
+	count_progress(d->prog, d->nbatch);
+	d->nbatch = d->enters = 0;
+}
+
+/* One call record (from the checked decoder) into the batch. */
+static void batch_call(struct decoder *d, uint32_t func)
+{
+	if (d->nbatch == CALL_BATCH)
+		flush_calls(d);
+	d->batch[d->nbatch++] = (struct pa_call_rec){d->t->now, func};
+	d->enters += func != PA_CALL_EXIT;
+}
+
+/* With a call sink: decode the ENTER and EXIT records ahead into the
+ * batch, up to the first record the fast path does not take (another
+ * kind, a long varint, an unknown function, the last bytes of the data),
+ * which the checked decoder then takes. Same results as that. */
+static void decode_calls(struct decoder *d)
+{
+	const uint8_t *p = d->c.p;
+	if (d->c.end - p < 8)
+		return;
+	const uint8_t *safe = d->c.end - 8;
+	struct pa_thread *t = d->t;
+	const uint32_t *map = t->func_map.items;
+	uint64_t nmap = t->func_map.len, now = t->now;
+	struct pa_call_rec *b = d->batch;
+	size_t n = d->nbatch, enters = d->enters, decoded = 0;
+	while (p < safe) {
+		uint64_t tag, dt;
+		unsigned k = short_varint(p, &tag);
+		if (__builtin_expect(!k, 0))
+			break;
+		unsigned kind = (unsigned)(tag & PST_KIND_MASK);
+		uint64_t value = tag >> PST_KIND_BITS;
+		uint32_t f = PA_CALL_EXIT;
+		if (kind == PST_K_EXIT) {
+			dt = value;
+		} else if (kind == PST_K_ENTER) {
+			unsigned k2 = short_varint(p + k, &dt);
+			if (__builtin_expect(!k2 || value >= nmap, 0))
+				break;
+			f = map[value];
+			if (__builtin_expect(!f && value, 0))
+				break;
+			k += k2;
+			enters++;
+		} else {
+			break;
+		}
+		p += k;
+		now += dt;
+		b[n].ticks = now;
+		b[n].func = f;
+		decoded++;
+		if (__builtin_expect(++n == CALL_BATCH, 0)) {
+			t->now = now;
+			d->nbatch = n;
+			d->enters = enters;
+			flush_calls(d);
+			n = enters = 0;
+		}
+	}
+	d->c.p = p;
+	t->now = now;
+	t->events += decoded;
+	d->nbatch = n;
+	d->enters = enters;
+}
+
 /* Decode records up to the next event: 1 = *ev filled, 0 = end, -1 = error. */
 static int next_event(struct decoder *d, struct pa_event *ev)
 {
 	struct pa_thread *t = d->t;
-	if (__builtin_expect(next_call_event(d, ev), 1))
+	if (d->calls_fn)
+		decode_calls(d);
+	else if (__builtin_expect(next_call_event(d, ev), 1))
 		return 1;
 	while (d->c.p < d->c.end) {
 		d->rec_off = PST_DATA_OFFSET + pa_cursor_off(&d->c);
@@ -317,12 +414,20 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 		switch (kind) {
 		case PST_K_EXIT:
 			t->now += value;
+			if (d->calls_fn) {
+				batch_call(d, PA_CALL_EXIT);
+				rc = 2;
+			}
 			break;
 		case PST_K_ENTER:
 			GET(&v);
 			t->now += v;
 			rc = lookup_local(d, &t->func_map, value, &ev->u.enter.func, "function");
 			rc = rc ? rc : 1;
+			if (rc == 1 && d->calls_fn) {
+				batch_call(d, ev->u.enter.func);
+				rc = 2;
+			}
 			break;
 		case PST_K_ALLOC:
 			rc = decode_alloc(d, value, ev);
@@ -362,7 +467,13 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 		}
 		if (rc < 0)
 			return -1;
+		if (rc == 2) { /* batched: on with the fast path */
+			decode_calls(d);
+			continue;
+		}
 		if (rc == 1) {
+			/* the thread's calls before its event (before its end) */
+			flush_calls(d);
 			if (ev->kind != PA_EV_THREAD_END)
 				ev->ticks = t->now;
 			if (ev->ticks > t->end_ticks && !t->ended)
@@ -370,6 +481,7 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 			return 1;
 		}
 	}
+	flush_calls(d);
 	return 0;
 }
 
@@ -408,7 +520,9 @@ struct progress {
 	bool on;
 	size_t total, done;
 	uint64_t events;
-	time_t last;
+	time_t last, started;
+	const struct source *src;
+	size_t nsrc;
 };
 
 static void show_progress(struct progress *p, bool final)
@@ -422,6 +536,21 @@ static void show_progress(struct progress *p, bool final)
 	fprintf(stderr, "\rprofanalyze: reading %3.0f%% (%llu events)%s",
 		p->total ? 100.0 * (double)p->done / (double)p->total : 100.0,
 		(unsigned long long)p->events, final ? "\n" : "");
+}
+
+/* n more events delivered: show progress about once a second (after the
+ * first second) */
+static void count_progress(struct progress *p, uint64_t n)
+{
+	uint64_t before = p->events;
+	p->events += n;
+	if ((before >> 20) == (p->events >> 20))
+		return;
+	p->done = 0;
+	for (size_t i = 0; i < p->nsrc; i++)
+		p->done += pa_cursor_off(&p->src[i].d.c);
+	if (time(NULL) - p->started >= 1)
+		show_progress(p, false);
 }
 
 static int marker_cmp(const void *a, const void *b)
@@ -442,16 +571,34 @@ static void sort_markers(struct pa_session *s)
 
 int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_error *err)
 {
+	return pa_session_run_calls(s, fn, NULL, ctx, err);
+}
+
+int pa_session_run_calls(struct pa_session *s, pa_event_fn fn, pa_calls_fn calls_fn, void *ctx,
+			 struct pa_error *err)
+{
 	size_t n = 0, nthreads = s->threads.len;
 	struct source *src = pa_xcalloc(nthreads + 1, sizeof(*src));
 	struct source **heap = pa_xcalloc(nthreads + 1, sizeof(*heap));
-	struct progress prog = {.on = s->progress && isatty(STDERR_FILENO), .last = time(NULL)};
+	struct progress prog = {.on = s->progress && isatty(STDERR_FILENO),
+				.last = time(NULL),
+				.started = time(NULL),
+				.src = src,
+				.nsrc = nthreads};
+	/* one batch at a time: a thread's batch is handed over before any
+	 * other thread decodes (each decoder flushes before it returns) */
+	struct pa_call_rec *batch =
+	    calls_fn ? pa_xmalloc(CALL_BATCH * sizeof(struct pa_call_rec)) : NULL;
 	int rc = 0;
 	for (size_t i = 0; i < nthreads; i++) {
 		struct source *so = &src[i];
 		so->d.s = s;
 		so->d.t = *(struct pa_thread **)pa_vec_at(&s->threads, i);
 		so->d.err = err;
+		so->d.calls_fn = calls_fn;
+		so->d.ctx = ctx;
+		so->d.batch = batch;
+		so->d.prog = &prog;
 		pa_cursor_init(&so->d.c, so->d.t->data, so->d.t->data_len);
 		prog.total += so->d.t->data_len;
 		int r = next_event(&so->d, &so->ev);
@@ -464,17 +611,10 @@ int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_er
 	}
 	for (size_t i = n / 2; i-- > 0;)
 		sift_down(heap, n, i);
-	time_t started = time(NULL);
 	while (n) {
 		struct source *top = heap[0];
 		fn(&top->ev, ctx);
-		if ((++prog.events & 0xfffff) == 0) {
-			prog.done = 0;
-			for (size_t i = 0; i < nthreads; i++)
-				prog.done += pa_cursor_off(&src[i].d.c);
-			if (time(NULL) - started >= 1)
-				show_progress(&prog, false);
-		}
+		count_progress(&prog, 1);
 		int r = next_event(&top->d, &top->ev);
 		if (r < 0) {
 			rc = -1;
@@ -485,7 +625,7 @@ int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_er
 		if (n > 1) /* one thread left (or one at all): nothing to order */
 			sift_down(heap, n, 0);
 	}
-	if (prog.events > 0xfffff && time(NULL) - started >= 1) {
+	if (prog.events > 0xfffff && time(NULL) - prog.started >= 1) {
 		prog.done = prog.total;
 		show_progress(&prog, true);
 	}
@@ -502,6 +642,7 @@ int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_er
 	}
 	sort_markers(s);
 out:
+	free(batch);
 	free(src);
 	free(heap);
 	return rc;

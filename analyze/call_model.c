@@ -47,7 +47,6 @@ struct call_model *call_model_new(struct pa_session *s, const struct pa_options 
 	pa_vec_push(&m->nodes); /* root */
 	m->child_cache = pa_xcalloc(CALL_CHILD_CACHE, sizeof(*m->child_cache));
 	m->keep_spans = o && (o->format == PA_FMT_TRACE || o->format == PA_FMT_SPEEDSCOPE);
-	m->rng = 0x853c49e6748fea9bull;
 	return m;
 }
 
@@ -61,8 +60,6 @@ static __attribute__((noinline)) void grow_funcs(struct call_model *m, uint32_t 
 	while (m->funcs.len <= func) {
 		struct call_func *f = pa_vec_push(&m->funcs);
 		f->min = UINT64_MAX;
-		f->stride = 1;
-		f->res_next = 1;
 		pa_vec_init(&f->durs, sizeof(uint64_t));
 	}
 }
@@ -154,57 +151,60 @@ static inline struct pa_vec *thread_stack(struct call_model *m, size_t t, size_t
 	return st;
 }
 
-static uint64_t next_random(struct call_model *m)
+/* The fine histogram's bucket of a duration: the value itself under
+ * 2^(SUB_BITS+1); above, the power of two and the next SUB_BITS bits. */
+static inline unsigned fine_bucket(uint64_t v)
 {
-	m->rng ^= m->rng << 13;
-	m->rng ^= m->rng >> 7;
-	m->rng ^= m->rng << 17;
-	return m->rng;
+	if (v < (2u << CALL_FINE_SUB_BITS))
+		return (unsigned)v;
+	unsigned e = 63u - (unsigned)__builtin_clzll(v); /* > SUB_BITS */
+	unsigned shift = e - CALL_FINE_SUB_BITS;
+	return (shift << CALL_FINE_SUB_BITS) + (unsigned)(v >> shift);
 }
 
-/* A uniform integer in [0, n). */
-static inline uint64_t random_below(struct call_model *m, uint64_t n)
+/* The lowest duration of bucket b and the bucket's width. */
+static void fine_bucket_range(unsigned b, uint64_t *lo, uint64_t *width)
 {
-	return (uint64_t)(((unsigned __int128)next_random(m) * n) >> 64);
-}
-
-/* The sample is full: merge neighbouring blocks in pairs, keeping one of
- * the two values at random, so each value again stands for one block of
- * calls, now twice as long. */
-static __attribute__((noinline)) void halve_sample(struct call_model *m, struct call_func *f)
-{
-	uint64_t *v = f->durs.items;
-	uint64_t bits = 0;
-	for (size_t i = 0; i < f->durs.len / 2; i++) {
-		if (!(i & 63))
-			bits = next_random(m);
-		v[i] = v[2 * i + ((bits >> (i & 63)) & 1)];
-	}
-	f->durs.len /= 2;
-	f->stride *= 2;
-}
-
-/* Keep a duration for percentiles: every one up to CALL_MAX_DURATIONS
- * calls, then a stratified sample: the calls are cut into blocks of
- * `stride` calls and one call drawn at random from each is kept. The
- * draw is made when a block starts, so a call not kept costs one
- * comparison, and a kept one a random number, not logarithms. */
-static inline void keep_duration(struct call_model *m, struct call_func *f, uint64_t dur)
-{
-	if (__builtin_expect(++f->seen != f->res_next, 1))
+	if (b < (2u << CALL_FINE_SUB_BITS)) {
+		*lo = b;
+		*width = 1;
 		return;
+	}
+	unsigned shift = (b >> CALL_FINE_SUB_BITS) - 1;
+	uint64_t top = (b & ((1u << CALL_FINE_SUB_BITS) - 1)) | (1u << CALL_FINE_SUB_BITS);
+	*lo = top << shift;
+	*width = (uint64_t)1 << shift;
+}
+
+/* The function's durations outgrow the exact list: into the histogram,
+ * which takes every later call. */
+static __attribute__((noinline)) void go_fine(struct call_func *f)
+{
+	f->fine = pa_xcalloc(CALL_FINE_BUCKETS, sizeof(uint64_t));
+	const uint64_t *v = f->durs.items;
+	for (size_t i = 0; i < f->durs.len; i++)
+		f->fine[fine_bucket(v[i])]++;
+	pa_vec_free(&f->durs);
+}
+
+/* Keep a call's duration for the percentiles. */
+static inline void keep_duration(struct call_func *f, uint64_t dur)
+{
+	if (__builtin_expect(f->fine != NULL, 1)) {
+		f->fine[fine_bucket(dur)]++;
+		return;
+	}
 	struct pa_vec *d = &f->durs;
 	if (__builtin_expect(d->len == d->cap, 0)) {
+		if (d->len == CALL_MAX_DURATIONS) {
+			go_fine(f);
+			f->fine[fine_bucket(dur)]++;
+			return;
+		}
 		d->cap = d->cap ? d->cap * 2 : 16;
 		d->items = pa_xrealloc(d->items, d->cap * sizeof(uint64_t));
 	}
 	((uint64_t *)d->items)[d->len++] = dur;
-	if (__builtin_expect(d->len == CALL_MAX_DURATIONS, 0))
-		halve_sample(m, f);
-	/* the next block starts after the calls the sample covers */
-	f->res_next = d->len * f->stride + 1;
-	if (f->stride > 1)
-		f->res_next += random_below(m, f->stride);
 }
 
 static bool span_wanted(const struct call_model *m, const struct pa_thread *t, uint64_t start,
@@ -244,7 +244,7 @@ close_top(struct call_model *m, struct open_call *top, uint64_t now, uint64_t *s
 		f->min = dur;
 	if (dur > f->max)
 		f->max = dur;
-	keep_duration(m, f, dur);
+	keep_duration(f, dur);
 	top[-1].child += dur;
 	*self_sum += self;
 }
@@ -502,9 +502,45 @@ static double hist_percentile(const struct call_func *f, double p)
 	return (double)f->max;
 }
 
+/* Nearest-rank percentile from the fine histogram: the rank's value
+ * interpolated inside its bucket, clamped to [min, max]. */
+static double fine_percentile(const struct call_func *f, double p)
+{
+	uint64_t n = 0;
+	for (unsigned b = 0; b < CALL_FINE_BUCKETS; b++)
+		n += f->fine[b];
+	if (!n)
+		return 0;
+	uint64_t k = (uint64_t)ceil(p / 100.0 * (double)n);
+	k = k < 1 ? 1 : k;
+	uint64_t seen = 0;
+	for (unsigned b = 0; b < CALL_FINE_BUCKETS; b++) {
+		uint64_t c = f->fine[b];
+		if (seen + c < k) {
+			seen += c;
+			continue;
+		}
+		uint64_t lo, width;
+		fine_bucket_range(b, &lo, &width);
+		/* the j-th of c values spread evenly over [lo, lo + width - 1] */
+		double v =
+		    (double)lo + (double)(width - 1) * ((double)(k - seen) - 0.5) / (double)c;
+		if (v < (double)f->min)
+			v = (double)f->min;
+		if (v > (double)f->max)
+			v = (double)f->max;
+		return v;
+	}
+	return (double)f->max;
+}
+
 static void percentiles(struct call_func *f)
 {
-	if (f->durs.len) {
+	if (f->fine) {
+		f->p50 = fine_percentile(f, 50);
+		f->p95 = fine_percentile(f, 95);
+		f->p99 = fine_percentile(f, 99);
+	} else if (f->durs.len) {
 		uint64_t *v = f->durs.items;
 		size_t from = 0;
 		f->p50 = exact_percentile(v, f->durs.len, &from, 50);
@@ -607,8 +643,11 @@ void call_model_free(struct call_model *m)
 	if (!m)
 		return;
 	free(m->child_cache);
-	for (size_t i = 0; i < m->funcs.len; i++)
-		pa_vec_free(&((struct call_func *)pa_vec_at(&m->funcs, i))->durs);
+	for (size_t i = 0; i < m->funcs.len; i++) {
+		struct call_func *f = pa_vec_at(&m->funcs, i);
+		pa_vec_free(&f->durs);
+		free(f->fine);
+	}
 	for (size_t i = 0; i < m->stacks.len; i++)
 		pa_vec_free(pa_vec_at(&m->stacks, i));
 	pa_vec_free(&m->funcs);

@@ -5,12 +5,13 @@
  *
  * Per function: calls, total (inclusive; a recursive function's nested
  * activations are not counted twice), self, min, max and percentiles
- * (trace mode: exact from the durations of the first CALL_MAX_DURATIONS
- * calls of a function, beyond that from a stratified sample of between
- * half and all of that many: one call drawn at random from each block of
- * consecutive calls (rank error under ~0.06% at p99, at most that of a
- * uniform sample of the same size, and the sample stays in cache where
- * every duration would not); tree mode: from the log2 histograms).
+ * (trace mode: exact from the durations while a function has at most
+ * CALL_MAX_DURATIONS calls; beyond that from a log-linear histogram of
+ * every call's duration: exact under 128 ticks, above that 64 buckets per
+ * power of two (a bucket spans under 1.6% of its values; the rank's value
+ * is interpolated inside it) -- an increment per call, where keeping or
+ * sampling durations cost cache misses and random draws; tree mode: from
+ * the log2 histograms).
  * A call tree merged over all threads, caller -> callee edges, per-thread
  * totals and, when a timeline is wanted, the calls themselves (spans),
  * already filtered by the options.
@@ -26,18 +27,20 @@
 #include "session.h"
 
 #define CALL_MAX_DURATIONS (1u << 16)
+#define CALL_FINE_SUB_BITS 6 /* log2 of the histogram's buckets per power of two */
+/* values under 2^(SUB_BITS+1), then SUB_BITS bits below each higher top bit */
+#define CALL_FINE_BUCKETS ((65 - CALL_FINE_SUB_BITS) << CALL_FINE_SUB_BITS)
 
 /* The fields every call updates come first: they share cache lines.
  * Trace mode: calls, total and self are summed from the tree's nodes
  * after the run (call_model_finish); min, max and the sample per call. */
 struct call_func {
-	uint64_t min, max; /* ticks */
-	uint64_t seen;	   /* durations offered to the sample */
-	uint64_t res_next; /* the next of them kept (1-based) */
+	uint64_t min, max;  /* ticks */
+	uint64_t *fine;	    /* trace mode, past CALL_MAX_DURATIONS calls:
+			     * [CALL_FINE_BUCKETS] counts (call_fine_bucket) */
+	struct pa_vec durs; /* trace mode, until then: uint64_t durations */
 	uint64_t calls;
 	uint64_t total, self; /* ticks */
-	struct pa_vec durs;   /* trace mode: uint64_t durations (sample) */
-	uint64_t stride;      /* calls per kept duration (block of the sample) */
 	uint64_t hist[64];    /* tree mode: bucket i = [2^(i-1), 2^i) ticks */
 	double p50, p95, p99; /* ticks, after call_model_finish */
 	/* names, after call_model_finish */
@@ -99,8 +102,7 @@ struct call_model {
 	struct pa_vec stacks;	      /* struct pa_vec of open calls, by thread
 				       * ([0]: the thread's outside, node 0) */
 	bool keep_spans;
-	struct pa_vec spans; /* struct call_span */
-	uint64_t rng;
+	struct pa_vec spans;		     /* struct call_span */
 	struct call_child_slot *child_cache; /* [CALL_CHILD_CACHE] */
 };
 

@@ -84,15 +84,13 @@ static inline struct call_child_slot *child_slot(struct call_model *m, uint32_t 
 }
 
 /* The merged tree's child of parent for func, created when new. The
- * parent's last child is the usual hit; a direct-mapped cache the next
- * (a parser alternates between many children of one node); the index
- * is the authority. */
-static uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
+ * parent's last child is the usual hit (child_node); a direct-mapped
+ * cache the next (a parser alternates between many children of one
+ * node); the index is the authority. */
+static __attribute__((noinline)) uint32_t child_node_slow(struct call_model *m, uint32_t parent,
+							  uint32_t func)
 {
 	struct call_node *pn = NODE_AT(m, parent);
-	uint32_t last = pn->last_child;
-	if (last && NODE_AT(m, last)->func == func)
-		return last;
 	struct call_child_slot *cs = child_slot(m, parent, func);
 	if (cs->node && cs->parent == parent && cs->func == func)
 		return pn->last_child = cs->node;
@@ -111,6 +109,14 @@ static uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
 	pa_pairmap_put(&m->node_index, parent, func, id);
 	*child_slot(m, parent, func) = (struct call_child_slot){parent, func, id};
 	return p->last_child = id;
+}
+
+static inline uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
+{
+	uint32_t last = NODE_AT(m, parent)->last_child;
+	if (__builtin_expect(last && NODE_AT(m, last)->func == func, 1))
+		return last;
+	return child_node_slow(m, parent, func);
 }
 
 /* Count calls on the caller -> callee edge; returns its index + 1. */
@@ -135,20 +141,15 @@ static inline struct call_thread_total *thread_total(struct call_model *m, size_
 	return (struct call_thread_total *)m->threads.items + t;
 }
 
-/* Thread t's open calls, with room for `more` pushes. */
-static inline struct pa_vec *thread_stack(struct call_model *m, size_t t, size_t more)
+/* Thread t's open calls. */
+static inline struct pa_vec *thread_stack(struct call_model *m, size_t t)
 {
 	while (__builtin_expect(m->stacks.len <= t, 0)) {
 		struct pa_vec *st = pa_vec_push(&m->stacks);
 		pa_vec_init(st, sizeof(struct open_call));
 		pa_vec_push(st); /* slot 0: outside any call */
 	}
-	struct pa_vec *st = STACK_AT(m, t);
-	if (__builtin_expect(st->len + more > st->cap, 0)) {
-		st->cap = (st->len + more) * 2;
-		st->items = pa_xrealloc(st->items, st->cap * sizeof(struct open_call));
-	}
-	return st;
+	return STACK_AT(m, t);
 }
 
 /* The fine histogram's bucket of a duration: the value itself under
@@ -228,25 +229,63 @@ static bool span_wanted(const struct call_model *m, const struct pa_thread *t, u
 	return true;
 }
 
-/* A call closes at `now`: its node and function take its times, its
- * caller (or the thread's outside, slot 0) its duration as child time. */
-static inline __attribute__((always_inline)) void
-close_top(struct call_model *m, struct open_call *top, uint64_t now, uint64_t *self_sum)
+/* One thread's calls while a run of its records is read: its stack of
+ * open calls in local pointers, and sums added to the model at the end. */
+struct run_state {
+	struct pa_thread *t;
+	struct pa_vec *st;
+	struct open_call *base, *top, *limit; /* stack: [0] = outside, top = innermost */
+	uint64_t closed, self_sum, unmatched;
+};
+
+static inline void run_begin(struct call_model *m, struct pa_thread *t, struct run_state *rs)
 {
-	uint64_t dur = now > top->start ? now - top->start : 0;
-	uint64_t self = dur > top->child ? dur - top->child : 0;
-	struct call_node *n = NODE_AT(m, top->node);
-	n->calls++;
-	n->incl += dur;
-	n->excl += self;
-	struct call_func *f = FUNC_AT(m, top->func);
-	if (dur < f->min)
-		f->min = dur;
-	if (dur > f->max)
-		f->max = dur;
-	keep_duration(f, dur);
-	top[-1].child += dur;
-	*self_sum += self;
+	/* every function the run can name is defined by now */
+	if (m->funcs.len < m->s->funcs.len)
+		grow_funcs(m, (uint32_t)m->s->funcs.len - 1);
+	rs->t = t;
+	rs->st = thread_stack(m, t->index);
+	rs->base = rs->st->items;
+	rs->top = rs->base + rs->st->len - 1;
+	rs->limit = rs->base + rs->st->cap;
+	rs->closed = rs->self_sum = rs->unmatched = 0;
+}
+
+static void run_end(struct call_model *m, struct run_state *rs)
+{
+	rs->st->len = (size_t)(rs->top - rs->base) + 1;
+	struct call_thread_total *tt = thread_total(m, rs->t->index);
+	tt->calls += rs->closed;
+	tt->self += rs->self_sum;
+	tt->outer += rs->base->child;
+	rs->base->child = 0;
+	m->calls += rs->closed;
+	m->unmatched_exits += rs->unmatched;
+}
+
+static __attribute__((noinline)) void grow_stack(struct run_state *rs)
+{
+	size_t len = (size_t)(rs->top - rs->base) + 1;
+	rs->st->cap = rs->st->cap * 2 + 64;
+	rs->st->items = pa_xrealloc(rs->st->items, rs->st->cap * sizeof(struct open_call));
+	rs->base = rs->st->items;
+	rs->top = rs->base + len - 1;
+	rs->limit = rs->base + rs->st->cap;
+}
+
+static inline __attribute__((always_inline)) void
+enter_call(struct call_model *m, struct run_state *rs, uint64_t now, uint32_t func)
+{
+	if (__builtin_expect(rs->top + 1 == rs->limit, 0))
+		grow_stack(rs);
+	if (__builtin_expect(func >= m->funcs.len, 0))
+		grow_funcs(m, func);
+	uint32_t node = child_node(m, rs->top->node, func);
+	struct open_call *top = ++rs->top;
+	top->start = now;
+	top->child = 0;
+	top->func = func;
+	top->node = node;
 }
 
 static void add_span(struct call_model *m, const struct pa_thread *t, const struct open_call *top,
@@ -263,58 +302,73 @@ static void add_span(struct call_model *m, const struct pa_thread *t, const stru
 	sp->thread = (uint32_t)t->index;
 }
 
-/* The loop over a run of call records; `spans` (a constant at each call)
- * also keeps the calls for a timeline. */
+/* The innermost call closes at `now`: its node and function take its
+ * times, its caller (or the thread's outside, slot 0) its duration as
+ * child time. `spans` (a constant where inlined) also keeps it for a
+ * timeline. */
 static inline __attribute__((always_inline)) void
-run_calls(struct call_model *m, const struct pa_call_run *run, bool spans)
+exit_call(struct call_model *m, struct run_state *rs, uint64_t now, bool spans)
 {
-	struct pa_thread *t = run->thread;
-	struct pa_vec *st = thread_stack(m, t->index, run->enters);
-	struct open_call *base = st->items, *top = base + st->len - 1;
-	uint64_t closed = 0, self_sum = 0, unmatched = 0;
-	const struct pa_call_rec *r = run->recs, *end = r + run->n;
-	for (; r < end; r++) {
-		if (r->func != PA_CALL_EXIT) {
-			uint32_t node = child_node(m, top->node, r->func);
-			top++;
-			top->start = r->ticks;
-			top->child = 0;
-			top->func = r->func;
-			top->node = node;
-		} else if (__builtin_expect(top != base, 1)) {
-			if (spans)
-				add_span(m, t, top, r->ticks, (uint32_t)(top - base - 1));
-			close_top(m, top, r->ticks, &self_sum);
-			top--;
-			closed++;
-		} else {
-			unmatched++;
-		}
+	struct open_call *top = rs->top;
+	if (__builtin_expect(top == rs->base, 0)) {
+		rs->unmatched++;
+		return;
 	}
-	st->len = (size_t)(top - base) + 1;
-	struct call_thread_total *tt = thread_total(m, t->index);
-	tt->calls += closed;
-	tt->self += self_sum;
-	tt->outer += base->child;
-	base->child = 0;
-	m->calls += closed;
-	m->unmatched_exits += unmatched;
+	if (spans)
+		add_span(m, rs->t, top, now, (uint32_t)(top - rs->base - 1));
+	uint64_t dur = now > top->start ? now - top->start : 0;
+	uint64_t self = dur > top->child ? dur - top->child : 0;
+	struct call_node *n = NODE_AT(m, top->node);
+	n->calls++;
+	n->incl += dur;
+	n->excl += self;
+	struct call_func *f = FUNC_AT(m, top->func);
+	if (dur < f->min)
+		f->min = dur;
+	if (dur > f->max)
+		f->max = dur;
+	keep_duration(f, dur);
+	top[-1].child += dur;
+	rs->top = top - 1;
+	rs->self_sum += self;
+	rs->closed++;
 }
 
-void call_model_calls(struct call_model *m, const struct pa_call_run *run)
+/* Decode and count in one loop (the bulk of a call trace's analysis). */
+static inline __attribute__((always_inline)) void run_loop(struct call_model *m,
+							   struct pa_call_run *run, bool spans)
 {
-	if (run->enters)
+	struct run_state rs;
+	run_begin(m, run->thread, &rs);
+	struct pa_call_cursor cur = run->cur;
+	size_t n = 0, enters = 0;
+	for (;;) {
+		uint32_t func;
+		int k = pa_next_call(&cur, &func);
+		if (k > 0) {
+			enter_call(m, &rs, cur.now, func);
+			enters++;
+		} else if (k == 0) {
+			exit_call(m, &rs, cur.now, spans);
+		} else {
+			break;
+		}
+		n++;
+	}
+	run_end(m, &rs);
+	run->cur = cur;
+	run->n = n;
+	run->enters = enters;
+	if (enters)
 		m->from_trace = true;
-	/* every function of the run is defined by now: room for all */
-	if (m->funcs.len < m->s->funcs.len)
-		grow_funcs(m, (uint32_t)m->s->funcs.len - 1);
-	for (size_t i = 0; i < run->n; i++)
-		if (run->recs[i].func != PA_CALL_EXIT && run->recs[i].func >= m->funcs.len)
-			grow_funcs(m, run->recs[i].func);
+}
+
+void call_model_calls(struct call_model *m, struct pa_call_run *run)
+{
 	if (m->keep_spans)
-		run_calls(m, run, true);
+		run_loop(m, run, true);
 	else
-		run_calls(m, run, false);
+		run_loop(m, run, false);
 }
 
 /* Close the calls still open on thread t at its end. */
@@ -322,28 +376,28 @@ static void close_thread_calls(struct call_model *m, struct pa_thread *t)
 {
 	if (m->stacks.len <= t->index)
 		return;
-	size_t open = STACK_AT(m, t->index)->len - 1;
-	if (!open)
-		return;
-	struct pa_call_rec *exits = pa_xmalloc(open * sizeof(*exits));
-	for (size_t i = 0; i < open; i++)
-		exits[i] = (struct pa_call_rec){t->end_ticks, PA_CALL_EXIT};
-	struct pa_call_run run = {t, exits, open, 0};
-	call_model_calls(m, &run);
-	free(exits);
+	struct run_state rs;
+	run_begin(m, t, &rs);
+	while (rs.top != rs.base)
+		exit_call(m, &rs, t->end_ticks, m->keep_spans);
+	run_end(m, &rs);
 }
 
 void call_model_event(struct call_model *m, const struct pa_event *ev)
 {
+	struct run_state rs;
 	switch (ev->kind) {
 	case PA_EV_ENTER:
-	case PA_EV_EXIT: {
-		struct pa_call_rec r = {ev->ticks,
-					ev->kind == PA_EV_ENTER ? ev->u.enter.func : PA_CALL_EXIT};
-		struct pa_call_run run = {ev->thread, &r, 1, ev->kind == PA_EV_ENTER};
-		call_model_calls(m, &run);
+		m->from_trace = true;
+		run_begin(m, ev->thread, &rs);
+		enter_call(m, &rs, ev->ticks, ev->u.enter.func);
+		run_end(m, &rs);
 		break;
-	}
+	case PA_EV_EXIT:
+		run_begin(m, ev->thread, &rs);
+		exit_call(m, &rs, ev->ticks, m->keep_spans);
+		run_end(m, &rs);
+		break;
 	case PA_EV_THREAD_END:
 		/* The shim closes every call at the thread's end; a thread
 		 * that did not end cleanly leaves calls open: close them at

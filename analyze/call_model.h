@@ -109,7 +109,7 @@ struct call_model {
 struct call_model *call_model_new(struct pa_session *s, const struct pa_options *o);
 /* Trace mode: a thread's ENTER and EXIT records, in that thread's order
  * (pa_session_run_calls); the bulk of the work. */
-void call_model_calls(struct call_model *m, const struct pa_call_run *run);
+void call_model_calls(struct call_model *m, struct pa_call_run *run);
 /* THREAD_END closes the thread's open calls; ENTER and EXIT events (when
  * not given as runs) go to call_model_calls. */
 void call_model_event(struct call_model *m, const struct pa_event *ev);

@@ -245,11 +245,11 @@ static void on_event(const struct pa_event *ev, void *ctx)
 
 /* The bulk of a call trace, a thread's ENTER and EXIT records in runs:
  * only the call model and the counts of the summary take them. */
-static void on_calls(const struct pa_call_run *run, void *ctx)
+static void on_calls(struct pa_call_run *run, void *ctx)
 {
 	struct pa_models *pm = ctx;
-	summary_model_calls(pm->summary, run);
 	call_model_calls(pm->calls, run);
+	summary_model_calls(pm->summary, run);
 }
 
 static int write_json(const struct pa_models *pm, FILE *out)

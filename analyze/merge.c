@@ -7,8 +7,8 @@
  * in place before any event that uses them is delivered.
  *
  * With a call sink (pa_session_run_calls), ENTER and EXIT records do not
- * take part in the merge: a tight loop decodes them into a per-thread
- * batch that goes to the sink whole, before the thread's next merged event.
+ * take part in the merge: the sink decodes and uses them in one loop, in
+ * each thread's order, before the thread's next merged event.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -22,7 +22,7 @@
 #include "session.h"
 
 #define MAX_LOCAL_ID (1u << 26) /* bound on ids, so bad input cannot ask for huge tables */
-#define CALL_BATCH 4096		/* call records per run handed to the sink */
+#define CALL_CHUNK (4u << 20)	/* bytes of call records per sink call (progress) */
 
 struct progress;
 
@@ -31,12 +31,9 @@ struct decoder {
 	struct pa_thread *t;
 	struct pa_cursor c;
 	struct pa_error *err;
-	size_t rec_off; /* file offset of the record being decoded */
-	/* call sink: decoded call records not yet handed over */
-	pa_calls_fn calls_fn;
+	size_t rec_off;	      /* file offset of the record being decoded */
+	pa_calls_fn calls_fn; /* call sink, NULL = none */
 	void *ctx;
-	struct pa_call_rec *batch; /* [CALL_BATCH] */
-	size_t nbatch, enters;
 	struct progress *prog;
 };
 
@@ -241,28 +238,6 @@ static int decode_mark(struct decoder *d, uint64_t dt, struct pa_event *ev)
 	return 0;
 }
 
-/* A varint of at most three bytes at p (the caller has checked that they
- * are there); 0 when it is longer (the checked decoder takes it). */
-static inline unsigned short_varint(const uint8_t *p, uint64_t *out)
-{
-	uint64_t v = p[0] & 0x7f;
-	if (!(p[0] & 0x80)) {
-		*out = v;
-		return 1;
-	}
-	v |= (uint64_t)(p[1] & 0x7f) << 7;
-	if (!(p[1] & 0x80)) {
-		*out = v;
-		return 2;
-	}
-	v |= (uint64_t)(p[2] & 0x7f) << 14;
-	if (!(p[2] & 0x80)) {
-		*out = v;
-		return 3;
-	}
-	return 0;
-}
-
 /* The fast path for the records of a call trace (nearly all of it): an
  * ENTER or EXIT with short varints, away from the end of the data, and a
  * known function. Returns 1 with *ev filled, 0 to leave the record to the
@@ -274,7 +249,7 @@ static inline int next_call_event(struct decoder *d, struct pa_event *ev)
 		return 0;
 	struct pa_thread *t = d->t;
 	uint64_t tag, dt;
-	unsigned n = short_varint(p, &tag);
+	unsigned n = pa_short_varint(p, &tag);
 	if (!n)
 		return 0;
 	switch (tag & PST_KIND_MASK) {
@@ -283,7 +258,7 @@ static inline int next_call_event(struct decoder *d, struct pa_event *ev)
 		ev->kind = PA_EV_EXIT;
 		break;
 	case PST_K_ENTER: {
-		unsigned n2 = short_varint(p + n, &dt);
+		unsigned n2 = pa_short_varint(p + n, &dt);
 		uint64_t id = tag >> PST_KIND_BITS;
 		const struct pa_vec *map = &t->func_map;
 		if (!n2 || id >= map->len)
@@ -311,84 +286,67 @@ static inline int next_call_event(struct decoder *d, struct pa_event *ev)
 
 static void count_progress(struct progress *p, uint64_t n);
 
-/* Hand the batched call records to the sink. */
-static void flush_calls(struct decoder *d)
+/* The call sink's path for what the unchecked one leaves: the last
+ * bytes of the data, long varints; anything else (another kind, a
+ * malformed record, an unknown function, the stop) stays for the checked
+ * decoder, which reports the errors. */
+int pa_next_call_checked(struct pa_call_cursor *c, uint32_t *func)
 {
-	if (!d->nbatch)
-		return;
-	struct pa_thread *t = d->t;
-	if (t->now > t->end_ticks && !t->ended)
-		t->end_ticks = t->now;
-	struct pa_call_run run = {t, d->batch, d->nbatch, d->enters};
-	d->calls_fn(&run, d->ctx);
-	count_progress(d->prog, d->nbatch);
-	d->nbatch = d->enters = 0;
-}
-
-/* One call record (from the checked decoder) into the batch. */
-static void batch_call(struct decoder *d, uint32_t func)
-{
-	if (d->nbatch == CALL_BATCH)
-		flush_calls(d);
-	d->batch[d->nbatch++] = (struct pa_call_rec){d->t->now, func};
-	d->enters += func != PA_CALL_EXIT;
-}
-
-/* With a call sink: decode the ENTER and EXIT records ahead into the
- * batch, up to the first record the fast path does not take (another
- * kind, a long varint, an unknown function, the last bytes of the data),
- * which the checked decoder then takes. Same results as that. */
-static void decode_calls(struct decoder *d)
-{
-	const uint8_t *p = d->c.p;
-	if (d->c.end - p < 8)
-		return;
-	const uint8_t *safe = d->c.end - 8;
-	struct pa_thread *t = d->t;
-	const uint32_t *map = t->func_map.items;
-	uint64_t nmap = t->func_map.len, now = t->now;
-	struct pa_call_rec *b = d->batch;
-	size_t n = d->nbatch, enters = d->enters, decoded = 0;
-	while (p < safe) {
-		uint64_t tag, dt;
-		unsigned k = short_varint(p, &tag);
-		if (__builtin_expect(!k, 0))
-			break;
-		unsigned kind = (unsigned)(tag & PST_KIND_MASK);
-		uint64_t value = tag >> PST_KIND_BITS;
-		uint32_t f = PA_CALL_EXIT;
-		if (kind == PST_K_EXIT) {
-			dt = value;
-		} else if (kind == PST_K_ENTER) {
-			unsigned k2 = short_varint(p + k, &dt);
-			if (__builtin_expect(!k2 || value >= nmap, 0))
-				break;
-			f = map[value];
-			if (__builtin_expect(!f && value, 0))
-				break;
-			k += k2;
-			enters++;
-		} else {
-			break;
-		}
-		p += k;
-		now += dt;
-		b[n].ticks = now;
-		b[n].func = f;
-		decoded++;
-		if (__builtin_expect(++n == CALL_BATCH, 0)) {
-			t->now = now;
-			d->nbatch = n;
-			d->enters = enters;
-			flush_calls(d);
-			n = enters = 0;
-		}
+	if (c->p >= c->stop)
+		return -1;
+	struct pa_cursor in = {c->p, c->p, c->end};
+	uint64_t tag, dt;
+	if (pa_get_varint(&in, &tag))
+		return -1;
+	uint64_t value = tag >> PST_KIND_BITS;
+	switch (tag & PST_KIND_MASK) {
+	case PST_K_EXIT:
+		c->now += value;
+		c->p = in.p;
+		return 0;
+	case PST_K_ENTER:
+		if (pa_get_varint(&in, &dt) || value >= c->nfuncs)
+			return -1;
+		if (!c->func_map[value] && value)
+			return -1;
+		*func = c->func_map[value];
+		c->now += dt;
+		c->p = in.p;
+		return 1;
+	default:
+		return -1;
 	}
-	d->c.p = p;
-	t->now = now;
-	t->events += decoded;
-	d->nbatch = n;
-	d->enters = enters;
+}
+
+/* Let the call sink take the call records ahead, a chunk at a time. */
+static void sink_calls(struct decoder *d)
+{
+	struct pa_thread *t = d->t;
+	for (;;) {
+		const uint8_t *p = d->c.p, *end = d->c.end;
+		const uint8_t *stop = (size_t)(end - p) > CALL_CHUNK ? p + CALL_CHUNK : end;
+		struct pa_call_run run = {.thread = t,
+					  .cur = {.p = p,
+						  .fast_end = end - p > 8 ? end - 8 : p,
+						  .stop = stop,
+						  .end = end,
+						  .func_map = t->func_map.items,
+						  .nfuncs = t->func_map.len,
+						  .now = t->now}};
+		if (run.cur.fast_end > stop)
+			run.cur.fast_end = stop;
+		d->calls_fn(&run, d->ctx);
+		if (!run.n)
+			return;
+		d->c.p = run.cur.p;
+		t->now = run.cur.now;
+		t->events += run.n;
+		if (t->now > t->end_ticks && !t->ended)
+			t->end_ticks = t->now;
+		count_progress(d->prog, run.n);
+		if (run.cur.p < stop)
+			return; /* on a record it does not take */
+	}
 }
 
 /* Decode records up to the next event: 1 = *ev filled, 0 = end, -1 = error. */
@@ -396,7 +354,7 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 {
 	struct pa_thread *t = d->t;
 	if (d->calls_fn)
-		decode_calls(d);
+		sink_calls(d);
 	else if (__builtin_expect(next_call_event(d, ev), 1))
 		return 1;
 	while (d->c.p < d->c.end) {
@@ -414,20 +372,12 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 		switch (kind) {
 		case PST_K_EXIT:
 			t->now += value;
-			if (d->calls_fn) {
-				batch_call(d, PA_CALL_EXIT);
-				rc = 2;
-			}
 			break;
 		case PST_K_ENTER:
 			GET(&v);
 			t->now += v;
 			rc = lookup_local(d, &t->func_map, value, &ev->u.enter.func, "function");
 			rc = rc ? rc : 1;
-			if (rc == 1 && d->calls_fn) {
-				batch_call(d, ev->u.enter.func);
-				rc = 2;
-			}
 			break;
 		case PST_K_ALLOC:
 			rc = decode_alloc(d, value, ev);
@@ -467,21 +417,16 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 		}
 		if (rc < 0)
 			return -1;
-		if (rc == 2) { /* batched: on with the fast path */
-			decode_calls(d);
-			continue;
-		}
 		if (rc == 1) {
-			/* the thread's calls before its event (before its end) */
-			flush_calls(d);
 			if (ev->kind != PA_EV_THREAD_END)
 				ev->ticks = t->now;
 			if (ev->ticks > t->end_ticks && !t->ended)
 				t->end_ticks = ev->ticks;
 			return 1;
 		}
+		if (d->calls_fn)
+			sink_calls(d);
 	}
-	flush_calls(d);
 	return 0;
 }
 
@@ -585,10 +530,6 @@ int pa_session_run_calls(struct pa_session *s, pa_event_fn fn, pa_calls_fn calls
 				.started = time(NULL),
 				.src = src,
 				.nsrc = nthreads};
-	/* one batch at a time: a thread's batch is handed over before any
-	 * other thread decodes (each decoder flushes before it returns) */
-	struct pa_call_rec *batch =
-	    calls_fn ? pa_xmalloc(CALL_BATCH * sizeof(struct pa_call_rec)) : NULL;
 	int rc = 0;
 	for (size_t i = 0; i < nthreads; i++) {
 		struct source *so = &src[i];
@@ -597,7 +538,6 @@ int pa_session_run_calls(struct pa_session *s, pa_event_fn fn, pa_calls_fn calls
 		so->d.err = err;
 		so->d.calls_fn = calls_fn;
 		so->d.ctx = ctx;
-		so->d.batch = batch;
 		so->d.prog = &prog;
 		pa_cursor_init(&so->d.c, so->d.t->data, so->d.t->data_len);
 		prog.total += so->d.t->data_len;
@@ -642,7 +582,6 @@ int pa_session_run_calls(struct pa_session *s, pa_event_fn fn, pa_calls_fn calls
 	}
 	sort_markers(s);
 out:
-	free(batch);
 	free(src);
 	free(heap);
 	return rc;

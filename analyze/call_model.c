@@ -83,39 +83,36 @@ static inline struct call_child_slot *child_slot(struct call_model *m, uint32_t 
 	return &m->child_cache[(h ^ (h >> 15)) & (CALL_CHILD_CACHE - 1)];
 }
 
-/* The merged tree's child of parent for func, created when new. The
- * parent's last child is the usual hit (child_node); a direct-mapped
- * cache the next (a parser alternates between many children of one
- * node); the index is the authority. */
+/* The merged tree's child of parent for func, created when new: the
+ * index is the authority, a direct-mapped cache in front of it
+ * (child_node) the usual hit. */
 static __attribute__((noinline)) uint32_t child_node_slow(struct call_model *m, uint32_t parent,
 							  uint32_t func)
 {
-	struct call_node *pn = NODE_AT(m, parent);
 	struct call_child_slot *cs = child_slot(m, parent, func);
-	if (cs->node && cs->parent == parent && cs->func == func)
-		return pn->last_child = cs->node;
 	uint32_t id = pa_pairmap_get(&m->node_index, parent, func);
-	if (id) {
-		*cs = (struct call_child_slot){parent, func, id};
-		return NODE_AT(m, parent)->last_child = id;
+	if (!id) {
+		struct call_node *n = pa_vec_push(&m->nodes);
+		id = (uint32_t)(m->nodes.len - 1);
+		n->func = func;
+		n->parent = parent;
+		struct call_node *p = NODE_AT(m, parent);
+		n->next_sibling = p->first_child;
+		p->first_child = id;
+		pa_pairmap_put(&m->node_index, parent, func, id);
 	}
-	struct call_node *n = pa_vec_push(&m->nodes);
-	id = (uint32_t)(m->nodes.len - 1);
-	n->func = func;
-	n->parent = parent;
-	struct call_node *p = node_at(m, parent);
-	n->next_sibling = p->first_child;
-	p->first_child = id;
-	pa_pairmap_put(&m->node_index, parent, func, id);
-	*child_slot(m, parent, func) = (struct call_child_slot){parent, func, id};
-	return p->last_child = id;
+	*cs = (struct call_child_slot){parent, func, id};
+	return id;
 }
 
+/* A cache hit costs a hash and one compare that is nearly always true,
+ * where checking the parent's last child first mispredicted whenever a
+ * node alternates between children (a parser does all the time). */
 static inline uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
 {
-	uint32_t last = NODE_AT(m, parent)->last_child;
-	if (__builtin_expect(last && NODE_AT(m, last)->func == func, 1))
-		return last;
+	const struct call_child_slot *cs = child_slot(m, parent, func);
+	if (__builtin_expect((cs->parent == parent) & (cs->func == func) & (cs->node != 0), 1))
+		return cs->node;
 	return child_node_slow(m, parent, func);
 }
 

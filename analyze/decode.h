@@ -94,12 +94,23 @@ struct pa_call_cursor {
  * cursor is left on it for the checked decoder. */
 int pa_next_call_checked(struct pa_call_cursor *c, uint32_t *func);
 
+/* The checked path on a copy, so that the caller's cursor can live in
+ * registers (its address never escapes). */
+static inline int pa_next_call_slow(struct pa_call_cursor *c, uint32_t *func)
+{
+	struct pa_call_cursor tmp = *c;
+	int r = pa_next_call_checked(&tmp, func);
+	c->p = tmp.p;
+	c->now = tmp.now;
+	return r;
+}
+
 static inline __attribute__((always_inline)) int pa_next_call(struct pa_call_cursor *c,
 							      uint32_t *func)
 {
 	const uint8_t *p = c->p;
 	if (__builtin_expect(p >= c->fast_end, 0))
-		return pa_next_call_checked(c, func);
+		return pa_next_call_slow(c, func);
 	uint64_t tag, dt;
 	unsigned n = pa_short_varint(p, &tag);
 	uint64_t value = tag >> PST_KIND_BITS;
@@ -109,13 +120,13 @@ static inline __attribute__((always_inline)) int pa_next_call(struct pa_call_cur
 		return 0;
 	}
 	if (__builtin_expect(!n || (tag & PST_KIND_MASK) != PST_K_ENTER, 0))
-		return pa_next_call_checked(c, func);
+		return pa_next_call_slow(c, func);
 	unsigned n2 = pa_short_varint(p + n, &dt);
 	if (__builtin_expect(!n2 || value >= c->nfuncs, 0))
-		return pa_next_call_checked(c, func);
+		return pa_next_call_slow(c, func);
 	uint32_t f = c->func_map[value];
 	if (__builtin_expect(!f && value, 0))
-		return pa_next_call_checked(c, func);
+		return pa_next_call_slow(c, func);
 	c->p = p + n + n2;
 	c->now += dt;
 	*func = f;

@@ -85,12 +85,15 @@ static inline struct call_child_slot *child_slot(struct call_model *m, uint32_t 
 
 /* The merged tree's child of parent for func, created when new: the
  * index is the authority, a direct-mapped cache in front of it
- * (child_node) the usual hit. */
+ * (child_node) the usual hit; when a big tree crowds the cache, the
+ * parent's last child is the next. */
 static __attribute__((noinline)) uint32_t child_node_slow(struct call_model *m, uint32_t parent,
 							  uint32_t func)
 {
 	struct call_child_slot *cs = child_slot(m, parent, func);
-	uint32_t id = pa_pairmap_get(&m->node_index, parent, func);
+	uint32_t id = NODE_AT(m, parent)->last_child;
+	if (!id || NODE_AT(m, id)->func != func)
+		id = pa_pairmap_get(&m->node_index, parent, func);
 	if (!id) {
 		struct call_node *n = pa_vec_push(&m->nodes);
 		id = (uint32_t)(m->nodes.len - 1);
@@ -102,7 +105,7 @@ static __attribute__((noinline)) uint32_t child_node_slow(struct call_model *m, 
 		pa_pairmap_put(&m->node_index, parent, func, id);
 	}
 	*cs = (struct call_child_slot){parent, func, id};
-	return id;
+	return NODE_AT(m, parent)->last_child = id;
 }
 
 /* A cache hit costs a hash and one compare that is nearly always true,

@@ -53,6 +53,7 @@ struct call_node {
 	uint32_t func; /* session function; the root has 0 */
 	uint32_t parent;
 	uint32_t first_child, next_sibling; /* 0 = none */
+	uint32_t last_child;		    /* lookup cache behind the model's */
 	uint64_t calls, incl, excl;	    /* ticks */
 };
 

@@ -202,7 +202,10 @@ static inline void keep_duration(struct call_func *f, uint64_t dur)
 			f->fine[fine_bucket(dur)]++;
 			return;
 		}
-		d->cap = d->cap ? d->cap * 2 : 16;
+		/* doubling up to 1024, then the whole list at once: the
+		 * allocator maps it and only the pages used get touched,
+		 * where every doubling would copy into fresh pages */
+		d->cap = !d->cap ? 16 : d->cap < 1024 ? d->cap * 2 : CALL_MAX_DURATIONS;
 		d->items = pa_xrealloc(d->items, d->cap * sizeof(uint64_t));
 	}
 	((uint64_t *)d->items)[d->len++] = dur;

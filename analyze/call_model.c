@@ -4,8 +4,9 @@
  *
  * Trace mode keeps per call only what the tree and the percentiles need:
  * the node's calls, inclusive and exclusive time, and the function's min,
- * max and duration sample. Per-function calls, total and self and the
- * caller -> callee edges are sums over the nodes, made once at the end.
+ * max and duration (exact list or histogram). Per-function calls, total
+ * and self and the caller -> callee edges are sums over the nodes, made
+ * once at the end.
  */
 #define _GNU_SOURCE
 #include <math.h>

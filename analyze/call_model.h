@@ -33,7 +33,7 @@
 
 /* The fields every call updates come first: they share cache lines.
  * Trace mode: calls, total and self are summed from the tree's nodes
- * after the run (call_model_finish); min, max and the sample per call. */
+ * after the run (call_model_finish); min, max and the duration per call. */
 struct call_func {
 	uint64_t min, max;  /* ticks */
 	uint64_t *fine;	    /* trace mode, past CALL_MAX_DURATIONS calls:

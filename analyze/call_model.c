@@ -1,6 +1,12 @@
 /*
- * The call model (see call_model.h): one pass over the merged events for
- * trace mode, the threads' calling-context trees for tree mode.
+ * The call model (see call_model.h): one pass over each thread's call
+ * records for trace mode, the threads' calling-context trees for tree mode.
+ *
+ * Trace mode keeps per call only what the tree and the percentiles need:
+ * the node's calls, inclusive and exclusive time, and the function's min,
+ * max and duration (exact list or histogram). Per-function calls, total
+ * and self and the caller -> callee edges are sums over the nodes, made
+ * once at the end.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -11,7 +17,9 @@
 #include "models.h"
 #include "symbols.h"
 
-/* A call open on a thread's stack while reading trace-mode events. */
+/* A call open on a thread's stack while reading trace-mode events. Slot
+ * 0 of a stack stands for the thread outside any call (node 0): its child
+ * time is the thread's time in outermost calls. */
 struct open_call {
 	uint64_t start;
 	uint64_t child; /* ticks in completed children */
@@ -40,7 +48,6 @@ struct call_model *call_model_new(struct pa_session *s, const struct pa_options 
 	pa_vec_push(&m->nodes); /* root */
 	m->child_cache = pa_xcalloc(CALL_CHILD_CACHE, sizeof(*m->child_cache));
 	m->keep_spans = o && (o->format == PA_FMT_TRACE || o->format == PA_FMT_SPEEDSCOPE);
-	m->rng = 0x853c49e6748fea9bull;
 	return m;
 }
 
@@ -54,8 +61,6 @@ static __attribute__((noinline)) void grow_funcs(struct call_model *m, uint32_t 
 	while (m->funcs.len <= func) {
 		struct call_func *f = pa_vec_push(&m->funcs);
 		f->min = UINT64_MAX;
-		f->stride = 1;
-		f->res_next = 1;
 		pa_vec_init(&f->durs, sizeof(uint64_t));
 	}
 }
@@ -79,34 +84,40 @@ static inline struct call_child_slot *child_slot(struct call_model *m, uint32_t 
 	return &m->child_cache[(h ^ (h >> 15)) & (CALL_CHILD_CACHE - 1)];
 }
 
-/* The merged tree's child of parent for func, created when new. The
- * parent's last child is the usual hit; a direct-mapped cache the next
- * (a parser alternates between many children of one node); the index
- * is the authority. */
-static uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
+/* The merged tree's child of parent for func, created when new: the
+ * index is the authority, a direct-mapped cache in front of it
+ * (child_node) the usual hit; when a big tree crowds the cache, the
+ * parent's last child is the next. */
+static __attribute__((noinline)) uint32_t child_node_slow(struct call_model *m, uint32_t parent,
+							  uint32_t func)
 {
-	struct call_node *pn = NODE_AT(m, parent);
-	uint32_t last = pn->last_child;
-	if (last && NODE_AT(m, last)->func == func)
-		return last;
 	struct call_child_slot *cs = child_slot(m, parent, func);
-	if (cs->node && cs->parent == parent && cs->func == func)
-		return pn->last_child = cs->node;
-	uint32_t id = pa_pairmap_get(&m->node_index, parent, func);
-	if (id) {
-		*cs = (struct call_child_slot){parent, func, id};
-		return NODE_AT(m, parent)->last_child = id;
+	uint32_t id = NODE_AT(m, parent)->last_child;
+	if (!id || NODE_AT(m, id)->func != func)
+		id = pa_pairmap_get(&m->node_index, parent, func);
+	if (!id) {
+		struct call_node *n = pa_vec_push(&m->nodes);
+		id = (uint32_t)(m->nodes.len - 1);
+		n->func = func;
+		n->parent = parent;
+		struct call_node *p = NODE_AT(m, parent);
+		n->next_sibling = p->first_child;
+		p->first_child = id;
+		pa_pairmap_put(&m->node_index, parent, func, id);
 	}
-	struct call_node *n = pa_vec_push(&m->nodes);
-	id = (uint32_t)(m->nodes.len - 1);
-	n->func = func;
-	n->parent = parent;
-	struct call_node *p = node_at(m, parent);
-	n->next_sibling = p->first_child;
-	p->first_child = id;
-	pa_pairmap_put(&m->node_index, parent, func, id);
-	*child_slot(m, parent, func) = (struct call_child_slot){parent, func, id};
-	return p->last_child = id;
+	*cs = (struct call_child_slot){parent, func, id};
+	return NODE_AT(m, parent)->last_child = id;
+}
+
+/* A cache hit costs a hash and one compare that is nearly always true,
+ * where checking the parent's last child first mispredicted whenever a
+ * node alternates between children (a parser does all the time). */
+static inline uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
+{
+	const struct call_child_slot *cs = child_slot(m, parent, func);
+	if (__builtin_expect((cs->parent == parent) & (cs->func == func) & (cs->node != 0), 1))
+		return cs->node;
+	return child_node_slow(m, parent, func);
 }
 
 /* Count calls on the caller -> callee edge; returns its index + 1. */
@@ -131,79 +142,74 @@ static inline struct call_thread_total *thread_total(struct call_model *m, size_
 	return (struct call_thread_total *)m->threads.items + t;
 }
 
+/* Thread t's open calls. */
 static inline struct pa_vec *thread_stack(struct call_model *m, size_t t)
 {
-	while (__builtin_expect(m->stacks.len <= t, 0))
-		pa_vec_init(pa_vec_push(&m->stacks), sizeof(struct open_call));
+	while (__builtin_expect(m->stacks.len <= t, 0)) {
+		struct pa_vec *st = pa_vec_push(&m->stacks);
+		pa_vec_init(st, sizeof(struct open_call));
+		pa_vec_push(st); /* slot 0: outside any call */
+	}
 	return STACK_AT(m, t);
 }
 
-/* A new slot on top of a thread's open-call stack (not zeroed). */
-static inline struct open_call *stack_push(struct pa_vec *st)
+/* The fine histogram's bucket of a duration: the value itself under
+ * 2^(SUB_BITS+1); above, the power of two and the next SUB_BITS bits. */
+static inline unsigned fine_bucket(uint64_t v)
 {
-	if (__builtin_expect(st->len == st->cap, 0)) {
-		st->cap = st->cap ? st->cap * 2 : 64;
-		st->items = pa_xrealloc(st->items, st->cap * sizeof(struct open_call));
-	}
-	return (struct open_call *)st->items + st->len++;
+	if (v < (2u << CALL_FINE_SUB_BITS))
+		return (unsigned)v;
+	unsigned e = 63u - (unsigned)__builtin_clzll(v); /* > SUB_BITS */
+	unsigned shift = e - CALL_FINE_SUB_BITS;
+	return (shift << CALL_FINE_SUB_BITS) + (unsigned)(v >> shift);
 }
 
-static inline struct open_call *stack_top(struct pa_vec *st)
+/* The lowest duration of bucket b and the bucket's width. */
+static void fine_bucket_range(unsigned b, uint64_t *lo, uint64_t *width)
 {
-	return (struct open_call *)st->items + st->len - 1;
-}
-
-static uint64_t next_random(struct call_model *m)
-{
-	m->rng ^= m->rng << 13;
-	m->rng ^= m->rng >> 7;
-	m->rng ^= m->rng << 17;
-	return m->rng;
-}
-
-/* A uniform integer in [0, n). */
-static inline uint64_t random_below(struct call_model *m, uint64_t n)
-{
-	return (uint64_t)(((unsigned __int128)next_random(m) * n) >> 64);
-}
-
-/* The sample is full: merge neighbouring blocks in pairs, keeping one of
- * the two values at random, so each value again stands for one block of
- * calls, now twice as long. */
-static __attribute__((noinline)) void halve_sample(struct call_model *m, struct call_func *f)
-{
-	uint64_t *v = f->durs.items;
-	uint64_t bits = 0;
-	for (size_t i = 0; i < f->durs.len / 2; i++) {
-		if (!(i & 63))
-			bits = next_random(m);
-		v[i] = v[2 * i + ((bits >> (i & 63)) & 1)];
-	}
-	f->durs.len /= 2;
-	f->stride *= 2;
-}
-
-/* Keep a duration for percentiles: every one up to CALL_MAX_DURATIONS
- * calls, then a stratified sample: the calls are cut into blocks of
- * `stride` calls and one call drawn at random from each is kept. The
- * draw is made when a block starts, so a call not kept costs one
- * comparison, and a kept one a random number, not logarithms. */
-static inline void keep_duration(struct call_model *m, struct call_func *f, uint64_t dur)
-{
-	if (__builtin_expect(++f->seen != f->res_next, 1))
+	if (b < (2u << CALL_FINE_SUB_BITS)) {
+		*lo = b;
+		*width = 1;
 		return;
+	}
+	unsigned shift = (b >> CALL_FINE_SUB_BITS) - 1;
+	uint64_t top = (b & ((1u << CALL_FINE_SUB_BITS) - 1)) | (1u << CALL_FINE_SUB_BITS);
+	*lo = top << shift;
+	*width = (uint64_t)1 << shift;
+}
+
+/* The function's durations outgrow the exact list: into the histogram,
+ * which takes every later call. */
+static __attribute__((noinline)) void go_fine(struct call_func *f)
+{
+	f->fine = pa_xcalloc(CALL_FINE_BUCKETS, sizeof(uint64_t));
+	const uint64_t *v = f->durs.items;
+	for (size_t i = 0; i < f->durs.len; i++)
+		f->fine[fine_bucket(v[i])]++;
+	pa_vec_free(&f->durs);
+}
+
+/* Keep a call's duration for the percentiles. */
+static inline void keep_duration(struct call_func *f, uint64_t dur)
+{
+	if (__builtin_expect(f->fine != NULL, 1)) {
+		f->fine[fine_bucket(dur)]++;
+		return;
+	}
 	struct pa_vec *d = &f->durs;
 	if (__builtin_expect(d->len == d->cap, 0)) {
-		d->cap = d->cap ? d->cap * 2 : 16;
+		if (d->len == CALL_MAX_DURATIONS) {
+			go_fine(f);
+			f->fine[fine_bucket(dur)]++;
+			return;
+		}
+		/* doubling up to 1024, then the whole list at once: the
+		 * allocator maps it and only the pages used get touched,
+		 * where every doubling would copy into fresh pages */
+		d->cap = !d->cap ? 16 : d->cap < 1024 ? d->cap * 2 : CALL_MAX_DURATIONS;
 		d->items = pa_xrealloc(d->items, d->cap * sizeof(uint64_t));
 	}
 	((uint64_t *)d->items)[d->len++] = dur;
-	if (__builtin_expect(d->len == CALL_MAX_DURATIONS, 0))
-		halve_sample(m, f);
-	/* the next block starts after the calls the sample covers */
-	f->res_next = d->len * f->stride + 1;
-	if (f->stride > 1)
-		f->res_next += random_below(m, f->stride);
 }
 
 static bool span_wanted(const struct call_model *m, const struct pa_thread *t, uint64_t start,
@@ -227,92 +233,181 @@ static bool span_wanted(const struct call_model *m, const struct pa_thread *t, u
 	return true;
 }
 
-static void on_enter(struct call_model *m, const struct pa_event *ev)
+/* One thread's calls while a run of its records is read: its stack of
+ * open calls in local pointers, and sums added to the model at the end. */
+struct run_state {
+	struct pa_thread *t;
+	struct pa_vec *st;
+	struct open_call *base, *top, *limit; /* stack: [0] = outside, top = innermost */
+	uint64_t closed, self_sum, unmatched;
+};
+
+static inline void run_begin(struct call_model *m, struct pa_thread *t, struct run_state *rs)
 {
-	struct pa_vec *st = thread_stack(m, ev->thread->index);
-	uint32_t func = ev->u.enter.func;
-	struct call_func *f = call_model_func(m, func);
-	uint32_t parent = st->len ? stack_top(st)->node : 0;
-	uint32_t node = child_node(m, parent, func);
-	if (parent) {
-		/* the tree node knows its caller -> callee edge; the edge's
-		 * count is the sum of its nodes' calls (edge_counts) */
-		struct call_node *n = NODE_AT(m, node);
-		if (__builtin_expect(!n->edge, 0))
-			n->edge = add_edge(m, NODE_AT(m, parent)->func, func, 0);
-	}
-	struct open_call *oc = stack_push(st);
-	oc->start = ev->ticks;
-	oc->child = 0;
-	oc->func = func;
-	oc->node = node;
-	f->active++;
-	/* calls are counted as they close: every call opened is closed,
-	 * at the latest by close_open_calls */
+	/* every function the run can name is defined by now */
+	if (m->funcs.len < m->s->funcs.len)
+		grow_funcs(m, (uint32_t)m->s->funcs.len - 1);
+	rs->t = t;
+	rs->st = thread_stack(m, t->index);
+	rs->base = rs->st->items;
+	rs->top = rs->base + rs->st->len - 1;
+	rs->limit = rs->base + rs->st->cap;
+	rs->closed = rs->self_sum = rs->unmatched = 0;
 }
 
-static void close_call(struct call_model *m, struct pa_vec *st, struct pa_thread *t, uint64_t now)
+static void run_end(struct call_model *m, struct run_state *rs)
 {
-	struct open_call oc = *stack_top(st);
-	st->len--;
-	uint64_t dur = now > oc.start ? now - oc.start : 0;
-	uint64_t self = dur > oc.child ? dur - oc.child : 0;
-	struct call_func *f = call_model_func(m, oc.func);
-	f->calls++;
-	f->self += self;
-	if (--f->active == 0)
-		f->total += dur; /* outermost activation of a recursion */
+	rs->st->len = (size_t)(rs->top - rs->base) + 1;
+	struct call_thread_total *tt = thread_total(m, rs->t->index);
+	tt->calls += rs->closed;
+	tt->self += rs->self_sum;
+	tt->outer += rs->base->child;
+	rs->base->child = 0;
+	m->calls += rs->closed;
+	m->unmatched_exits += rs->unmatched;
+}
+
+static __attribute__((noinline)) void grow_stack(struct run_state *rs)
+{
+	size_t len = (size_t)(rs->top - rs->base) + 1;
+	rs->st->cap = rs->st->cap * 2 + 64;
+	rs->st->items = pa_xrealloc(rs->st->items, rs->st->cap * sizeof(struct open_call));
+	rs->base = rs->st->items;
+	rs->top = rs->base + len - 1;
+	rs->limit = rs->base + rs->st->cap;
+}
+
+static inline __attribute__((always_inline)) void
+enter_call(struct call_model *m, struct run_state *rs, uint64_t now, uint32_t func)
+{
+	if (__builtin_expect(rs->top + 1 == rs->limit, 0))
+		grow_stack(rs);
+	if (__builtin_expect(func >= m->funcs.len, 0))
+		grow_funcs(m, func);
+	uint32_t node = child_node(m, rs->top->node, func);
+	struct open_call *top = ++rs->top;
+	top->start = now;
+	top->child = 0;
+	top->func = func;
+	top->node = node;
+}
+
+static void add_span(struct call_model *m, const struct pa_thread *t, const struct open_call *top,
+		     uint64_t now, uint32_t depth)
+{
+	uint64_t dur = now > top->start ? now - top->start : 0;
+	if (!span_wanted(m, t, top->start, dur, depth))
+		return;
+	struct call_span *sp = pa_vec_push(&m->spans);
+	sp->start = top->start;
+	sp->dur = dur;
+	sp->func = top->func;
+	sp->depth = depth;
+	sp->thread = (uint32_t)t->index;
+}
+
+/* The innermost call closes at `now`: its node and function take its
+ * times, its caller (or the thread's outside, slot 0) its duration as
+ * child time. `spans` (a constant where inlined) also keeps it for a
+ * timeline. */
+static inline __attribute__((always_inline)) void
+exit_call(struct call_model *m, struct run_state *rs, uint64_t now, bool spans)
+{
+	struct open_call *top = rs->top;
+	if (__builtin_expect(top == rs->base, 0)) {
+		rs->unmatched++;
+		return;
+	}
+	if (spans)
+		add_span(m, rs->t, top, now, (uint32_t)(top - rs->base - 1));
+	uint64_t dur = now > top->start ? now - top->start : 0;
+	uint64_t self = dur > top->child ? dur - top->child : 0;
+	struct call_node *n = NODE_AT(m, top->node);
+	n->calls++;
+	n->incl += dur;
+	n->excl += self;
+	struct call_func *f = FUNC_AT(m, top->func);
 	if (dur < f->min)
 		f->min = dur;
 	if (dur > f->max)
 		f->max = dur;
-	keep_duration(m, f, dur);
-	struct call_node *n = node_at(m, oc.node);
-	n->calls++;
-	n->incl += dur;
-	n->excl += self;
-	struct call_thread_total *tt = thread_total(m, t->index);
-	tt->calls++;
-	m->calls++;
-	tt->self += self;
-	if (st->len)
-		stack_top(st)->child += dur;
-	else
-		tt->outer += dur;
-	if (m->keep_spans && span_wanted(m, t, oc.start, dur, (uint32_t)st->len)) {
-		struct call_span *sp = pa_vec_push(&m->spans);
-		sp->start = oc.start;
-		sp->dur = dur;
-		sp->func = oc.func;
-		sp->depth = (uint32_t)st->len;
-		sp->thread = (uint32_t)t->index;
+	keep_duration(f, dur);
+	top[-1].child += dur;
+	rs->top = top - 1;
+	rs->self_sum += self;
+	rs->closed++;
+}
+
+/* Decode and count in one loop (the bulk of a call trace's analysis). */
+static inline __attribute__((always_inline)) void run_loop(struct call_model *m,
+							   struct pa_call_run *run, bool spans)
+{
+	struct run_state rs;
+	run_begin(m, run->thread, &rs);
+	struct pa_call_cursor cur = run->cur;
+	size_t n = 0, enters = 0;
+	for (;;) {
+		uint32_t func;
+		int k = pa_next_call(&cur, &func);
+		if (k > 0) {
+			enter_call(m, &rs, cur.now, func);
+			enters++;
+		} else if (k == 0) {
+			exit_call(m, &rs, cur.now, spans);
+		} else {
+			break;
+		}
+		n++;
 	}
+	run_end(m, &rs);
+	run->cur = cur;
+	run->n = n;
+	run->enters = enters;
+	if (enters)
+		m->from_trace = true;
+}
+
+void call_model_calls(struct call_model *m, struct pa_call_run *run)
+{
+	if (m->keep_spans)
+		run_loop(m, run, true);
+	else
+		run_loop(m, run, false);
+}
+
+/* Close the calls still open on thread t at its end. */
+static void close_thread_calls(struct call_model *m, struct pa_thread *t)
+{
+	if (m->stacks.len <= t->index)
+		return;
+	struct run_state rs;
+	run_begin(m, t, &rs);
+	while (rs.top != rs.base)
+		exit_call(m, &rs, t->end_ticks, m->keep_spans);
+	run_end(m, &rs);
 }
 
 void call_model_event(struct call_model *m, const struct pa_event *ev)
 {
+	struct run_state rs;
 	switch (ev->kind) {
 	case PA_EV_ENTER:
 		m->from_trace = true;
-		on_enter(m, ev);
+		run_begin(m, ev->thread, &rs);
+		enter_call(m, &rs, ev->ticks, ev->u.enter.func);
+		run_end(m, &rs);
 		break;
-	case PA_EV_EXIT: {
-		struct pa_vec *st = thread_stack(m, ev->thread->index);
-		if (__builtin_expect(st->len != 0, 1))
-			close_call(m, st, ev->thread, ev->ticks);
-		else
-			m->unmatched_exits++;
+	case PA_EV_EXIT:
+		run_begin(m, ev->thread, &rs);
+		exit_call(m, &rs, ev->ticks, m->keep_spans);
+		run_end(m, &rs);
 		break;
-	}
-	case PA_EV_THREAD_END: {
+	case PA_EV_THREAD_END:
 		/* The shim closes every call at the thread's end; a thread
 		 * that did not end cleanly leaves calls open: close them at
 		 * its last event. */
-		struct pa_vec *st = thread_stack(m, ev->thread->index);
-		while (st->len)
-			close_call(m, st, ev->thread, ev->thread->end_ticks);
+		close_thread_calls(m, ev->thread);
 		break;
-	}
 	default:
 		break;
 	}
@@ -465,9 +560,45 @@ static double hist_percentile(const struct call_func *f, double p)
 	return (double)f->max;
 }
 
+/* Nearest-rank percentile from the fine histogram: the rank's value
+ * interpolated inside its bucket, clamped to [min, max]. */
+static double fine_percentile(const struct call_func *f, double p)
+{
+	uint64_t n = 0;
+	for (unsigned b = 0; b < CALL_FINE_BUCKETS; b++)
+		n += f->fine[b];
+	if (!n)
+		return 0;
+	uint64_t k = (uint64_t)ceil(p / 100.0 * (double)n);
+	k = k < 1 ? 1 : k;
+	uint64_t seen = 0;
+	for (unsigned b = 0; b < CALL_FINE_BUCKETS; b++) {
+		uint64_t c = f->fine[b];
+		if (seen + c < k) {
+			seen += c;
+			continue;
+		}
+		uint64_t lo, width;
+		fine_bucket_range(b, &lo, &width);
+		/* the j-th of c values spread evenly over [lo, lo + width - 1] */
+		double v =
+		    (double)lo + (double)(width - 1) * ((double)(k - seen) - 0.5) / (double)c;
+		if (v < (double)f->min)
+			v = (double)f->min;
+		if (v > (double)f->max)
+			v = (double)f->max;
+		return v;
+	}
+	return (double)f->max;
+}
+
 static void percentiles(struct call_func *f)
 {
-	if (f->durs.len) {
+	if (f->fine) {
+		f->p50 = fine_percentile(f, 50);
+		f->p95 = fine_percentile(f, 95);
+		f->p99 = fine_percentile(f, 99);
+	} else if (f->durs.len) {
 		uint64_t *v = f->durs.items;
 		size_t from = 0;
 		f->p50 = exact_percentile(v, f->durs.len, &from, 50);
@@ -486,30 +617,57 @@ static void percentiles(struct call_func *f)
  * a killed process) end with the thread. */
 static void close_open_calls(struct call_model *m)
 {
-	for (size_t i = 0; i < m->stacks.len && i < m->s->threads.len; i++) {
-		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
-		while (STACK_AT(m, i)->len)
-			close_call(m, STACK_AT(m, i), t, t->end_ticks);
-	}
+	for (size_t i = 0; i < m->stacks.len && i < m->s->threads.len; i++)
+		close_thread_calls(m, *(struct pa_thread **)pa_vec_at(&m->s->threads, i));
 }
 
-/* Trace mode: every call entered on a node was closed on it (open ones by
- * close_open_calls), so an edge's count is the sum of its nodes' calls;
- * summing here spares a counter update per call. */
-static void edge_counts(struct call_model *m)
+/* Trace mode, after the run: every call entered on a node was closed on
+ * it (open ones by close_open_calls), so a function's calls and self time
+ * and an edge's count are sums over the nodes, and its total the sum over
+ * the nodes with no node of the same function above them (the outermost
+ * activations of a recursion: nested time is not counted twice). Summing
+ * here spares those updates per call. */
+static void trace_sums(struct call_model *m)
 {
-	for (size_t i = 1; i < m->nodes.len; i++) {
+	/* edges in the order their first node was made (= first call) */
+	for (uint32_t i = 1; i < m->nodes.len; i++) {
 		const struct call_node *n = NODE_AT(m, i);
-		if (n->edge)
-			((struct call_edge *)m->edges.items)[n->edge - 1].count += n->calls;
+		if (n->parent)
+			add_edge(m, NODE_AT(m, n->parent)->func, n->func, n->calls);
 	}
+	/* depth first, counting per function the nodes open on the path */
+	uint32_t *on_path = pa_xcalloc(m->funcs.len + 1, sizeof(uint32_t));
+	uint32_t i = NODE_AT(m, 0)->first_child;
+	while (i) {
+		const struct call_node *n = NODE_AT(m, i);
+		struct call_func *f = FUNC_AT(m, n->func);
+		f->calls += n->calls;
+		f->self += n->excl;
+		if (!on_path[n->func])
+			f->total += n->incl;
+		if (n->first_child) {
+			on_path[n->func]++;
+			i = n->first_child;
+			continue;
+		}
+		/* the next sibling of this node or of the nearest ancestor
+		 * that has one, leaving the ancestors passed */
+		while (i && !NODE_AT(m, i)->next_sibling) {
+			i = NODE_AT(m, i)->parent;
+			if (i)
+				on_path[NODE_AT(m, i)->func]--;
+		}
+		if (i)
+			i = NODE_AT(m, i)->next_sibling;
+	}
+	free(on_path);
 }
 
 void call_model_finish(struct call_model *m, const struct pa_models *pm)
 {
 	close_open_calls(m);
 	if (m->from_trace)
-		edge_counts(m);
+		trace_sums(m);
 	if (!m->from_trace)
 		load_trees(m);
 	else if (m->s->threads.len)
@@ -543,8 +701,11 @@ void call_model_free(struct call_model *m)
 	if (!m)
 		return;
 	free(m->child_cache);
-	for (size_t i = 0; i < m->funcs.len; i++)
-		pa_vec_free(&((struct call_func *)pa_vec_at(&m->funcs, i))->durs);
+	for (size_t i = 0; i < m->funcs.len; i++) {
+		struct call_func *f = pa_vec_at(&m->funcs, i);
+		pa_vec_free(&f->durs);
+		free(f->fine);
+	}
 	for (size_t i = 0; i < m->stacks.len; i++)
 		pa_vec_free(pa_vec_at(&m->stacks, i));
 	pa_vec_free(&m->funcs);

@@ -5,12 +5,13 @@
  *
  * Per function: calls, total (inclusive; a recursive function's nested
  * activations are not counted twice), self, min, max and percentiles
- * (trace mode: exact from the durations of the first CALL_MAX_DURATIONS
- * calls of a function, beyond that from a stratified sample of between
- * half and all of that many: one call drawn at random from each block of
- * consecutive calls (rank error under ~0.06% at p99, at most that of a
- * uniform sample of the same size, and the sample stays in cache where
- * every duration would not); tree mode: from the log2 histograms).
+ * (trace mode: exact from the durations while a function has at most
+ * CALL_MAX_DURATIONS calls; beyond that from a log-linear histogram of
+ * every call's duration: exact under 128 ticks, above that 64 buckets per
+ * power of two (a bucket spans under 1.6% of its values; the rank's value
+ * is interpolated inside it) -- an increment per call, where keeping or
+ * sampling durations cost cache misses and random draws; tree mode: from
+ * the log2 histograms).
  * A call tree merged over all threads, caller -> callee edges, per-thread
  * totals and, when a timeline is wanted, the calls themselves (spans),
  * already filtered by the options.
@@ -26,17 +27,20 @@
 #include "session.h"
 
 #define CALL_MAX_DURATIONS (1u << 16)
+#define CALL_FINE_SUB_BITS 6 /* log2 of the histogram's buckets per power of two */
+/* values under 2^(SUB_BITS+1), then SUB_BITS bits below each higher top bit */
+#define CALL_FINE_BUCKETS ((65 - CALL_FINE_SUB_BITS) << CALL_FINE_SUB_BITS)
 
-/* The fields every call updates come first: they share cache lines. */
+/* The fields every call updates come first: they share cache lines.
+ * Trace mode: calls, total and self are summed from the tree's nodes
+ * after the run (call_model_finish); min, max and the duration per call. */
 struct call_func {
+	uint64_t min, max;  /* ticks */
+	uint64_t *fine;	    /* trace mode, past CALL_MAX_DURATIONS calls:
+			     * [CALL_FINE_BUCKETS] counts (call_fine_bucket) */
+	struct pa_vec durs; /* trace mode, until then: uint64_t durations */
 	uint64_t calls;
 	uint64_t total, self; /* ticks */
-	uint64_t min, max;    /* ticks */
-	uint64_t seen;	      /* durations offered to the sample */
-	uint64_t res_next;    /* the next of them kept (1-based) */
-	uint32_t active;      /* trace mode: activations open (recursion) */
-	struct pa_vec durs;   /* trace mode: uint64_t durations (reservoir) */
-	uint64_t stride;      /* calls per kept duration (block of the sample) */
 	uint64_t hist[64];    /* tree mode: bucket i = [2^(i-1), 2^i) ticks */
 	double p50, p95, p99; /* ticks, after call_model_finish */
 	/* names, after call_model_finish */
@@ -49,8 +53,7 @@ struct call_node {
 	uint32_t func; /* session function; the root has 0 */
 	uint32_t parent;
 	uint32_t first_child, next_sibling; /* 0 = none */
-	uint32_t last_child;		    /* lookup cache */
-	uint32_t edge;			    /* caller -> callee edge + 1, 0 = none */
+	uint32_t last_child;		    /* lookup cache behind the model's */
 	uint64_t calls, incl, excl;	    /* ticks */
 };
 
@@ -96,14 +99,19 @@ struct call_model {
 	struct pa_vec edges;	      /* struct call_edge */
 	struct pa_pairmap edge_index; /* (caller, callee) -> edge + 1 */
 	struct pa_vec threads;	      /* struct call_thread_total, by thread */
-	struct pa_vec stacks;	      /* struct pa_vec of open calls, by thread */
+	struct pa_vec stacks;	      /* struct pa_vec of open calls, by thread
+				       * ([0]: the thread's outside, node 0) */
 	bool keep_spans;
-	struct pa_vec spans; /* struct call_span */
-	uint64_t rng;
+	struct pa_vec spans;		     /* struct call_span */
 	struct call_child_slot *child_cache; /* [CALL_CHILD_CACHE] */
 };
 
 struct call_model *call_model_new(struct pa_session *s, const struct pa_options *o);
+/* Trace mode: a thread's ENTER and EXIT records, in that thread's order
+ * (pa_session_run_calls); the bulk of the work. */
+void call_model_calls(struct call_model *m, struct pa_call_run *run);
+/* THREAD_END closes the thread's open calls; ENTER and EXIT events (when
+ * not given as runs) go to call_model_calls. */
 void call_model_event(struct call_model *m, const struct pa_event *ev);
 /* After the run: tree-mode trees, percentiles, names. */
 void call_model_finish(struct call_model *m, const struct pa_models *pm);

@@ -238,12 +238,18 @@ static void on_event(const struct pa_event *ev, void *ctx)
 	struct pa_models *pm = ctx;
 	summary_model_event(pm->summary, ev);
 	call_model_event(pm->calls, ev);
-	/* the bulk of a call trace: the other models take no call events */
-	if (ev->kind == PA_EV_ENTER || ev->kind == PA_EV_EXIT)
-		return;
 	heap_model_event(pm->heap, ev);
 	if (pm->cpu)
 		cpu_model_event(pm->cpu, ev);
+}
+
+/* The bulk of a call trace, a thread's ENTER and EXIT records in runs:
+ * only the call model and the counts of the summary take them. */
+static void on_calls(struct pa_call_run *run, void *ctx)
+{
+	struct pa_models *pm = ctx;
+	call_model_calls(pm->calls, run);
+	summary_model_calls(pm->summary, run);
 }
 
 static int write_json(const struct pa_models *pm, FILE *out)
@@ -382,7 +388,7 @@ int main(int argc, char **argv)
 	pm.heap = heap_model_new(&s, &o);
 	if (s.record_mask & PST_REC_CPU)
 		pm.cpu = cpu_model_new(&s);
-	int rc = pa_session_run(&s, on_event, &pm, &err);
+	int rc = pa_session_run_calls(&s, on_event, on_calls, &pm, &err);
 	if (!rc)
 		rc = heap_model_finish(pm.heap, &err);
 	if (rc) {

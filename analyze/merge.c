@@ -5,6 +5,10 @@
  * next event's time picks the thread whose event comes first. Definitions
  * (STACK, FUNC, names, CCT nodes) are applied while decoding, so they are
  * in place before any event that uses them is delivered.
+ *
+ * With a call sink (pa_session_run_calls), ENTER and EXIT records do not
+ * take part in the merge: the sink decodes and uses them in one loop, in
+ * each thread's order, before the thread's next merged event.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -18,13 +22,19 @@
 #include "session.h"
 
 #define MAX_LOCAL_ID (1u << 26) /* bound on ids, so bad input cannot ask for huge tables */
+#define CALL_CHUNK (4u << 20)	/* bytes of call records per sink call (progress) */
+
+struct progress;
 
 struct decoder {
 	struct pa_session *s;
 	struct pa_thread *t;
 	struct pa_cursor c;
 	struct pa_error *err;
-	size_t rec_off; /* file offset of the record being decoded */
+	size_t rec_off;	      /* file offset of the record being decoded */
+	pa_calls_fn calls_fn; /* call sink, NULL = none */
+	void *ctx;
+	struct progress *prog;
 };
 
 static int bad(struct decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -228,28 +238,6 @@ static int decode_mark(struct decoder *d, uint64_t dt, struct pa_event *ev)
 	return 0;
 }
 
-/* A varint of at most three bytes at p (the caller has checked that they
- * are there); 0 when it is longer (the checked decoder takes it). */
-static inline unsigned short_varint(const uint8_t *p, uint64_t *out)
-{
-	uint64_t v = p[0] & 0x7f;
-	if (!(p[0] & 0x80)) {
-		*out = v;
-		return 1;
-	}
-	v |= (uint64_t)(p[1] & 0x7f) << 7;
-	if (!(p[1] & 0x80)) {
-		*out = v;
-		return 2;
-	}
-	v |= (uint64_t)(p[2] & 0x7f) << 14;
-	if (!(p[2] & 0x80)) {
-		*out = v;
-		return 3;
-	}
-	return 0;
-}
-
 /* The fast path for the records of a call trace (nearly all of it): an
  * ENTER or EXIT with short varints, away from the end of the data, and a
  * known function. Returns 1 with *ev filled, 0 to leave the record to the
@@ -261,7 +249,7 @@ static inline int next_call_event(struct decoder *d, struct pa_event *ev)
 		return 0;
 	struct pa_thread *t = d->t;
 	uint64_t tag, dt;
-	unsigned n = short_varint(p, &tag);
+	unsigned n = pa_short_varint(p, &tag);
 	if (!n)
 		return 0;
 	switch (tag & PST_KIND_MASK) {
@@ -270,7 +258,7 @@ static inline int next_call_event(struct decoder *d, struct pa_event *ev)
 		ev->kind = PA_EV_EXIT;
 		break;
 	case PST_K_ENTER: {
-		unsigned n2 = short_varint(p + n, &dt);
+		unsigned n2 = pa_short_varint(p + n, &dt);
 		uint64_t id = tag >> PST_KIND_BITS;
 		const struct pa_vec *map = &t->func_map;
 		if (!n2 || id >= map->len)
@@ -296,11 +284,78 @@ static inline int next_call_event(struct decoder *d, struct pa_event *ev)
 	return 1;
 }
 
+static void count_progress(struct progress *p, uint64_t n);
+
+/* The call sink's path for what the unchecked one leaves: the last
+ * bytes of the data, long varints; anything else (another kind, a
+ * malformed record, an unknown function, the stop) stays for the checked
+ * decoder, which reports the errors. */
+int pa_next_call_checked(struct pa_call_cursor *c, uint32_t *func)
+{
+	if (c->p >= c->stop)
+		return -1;
+	struct pa_cursor in = {c->p, c->p, c->end};
+	uint64_t tag, dt;
+	if (pa_get_varint(&in, &tag))
+		return -1;
+	uint64_t value = tag >> PST_KIND_BITS;
+	switch (tag & PST_KIND_MASK) {
+	case PST_K_EXIT:
+		c->now += value;
+		c->p = in.p;
+		return 0;
+	case PST_K_ENTER:
+		if (pa_get_varint(&in, &dt) || value >= c->nfuncs)
+			return -1;
+		if (!c->func_map[value] && value)
+			return -1;
+		*func = c->func_map[value];
+		c->now += dt;
+		c->p = in.p;
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+/* Let the call sink take the call records ahead, a chunk at a time. */
+static void sink_calls(struct decoder *d)
+{
+	struct pa_thread *t = d->t;
+	for (;;) {
+		const uint8_t *p = d->c.p, *end = d->c.end;
+		const uint8_t *stop = (size_t)(end - p) > CALL_CHUNK ? p + CALL_CHUNK : end;
+		struct pa_call_run run = {.thread = t,
+					  .cur = {.p = p,
+						  .fast_end = end - p > 8 ? end - 8 : p,
+						  .stop = stop,
+						  .end = end,
+						  .func_map = t->func_map.items,
+						  .nfuncs = t->func_map.len,
+						  .now = t->now}};
+		if (run.cur.fast_end > stop)
+			run.cur.fast_end = stop;
+		d->calls_fn(&run, d->ctx);
+		if (!run.n)
+			return;
+		d->c.p = run.cur.p;
+		t->now = run.cur.now;
+		t->events += run.n;
+		if (t->now > t->end_ticks && !t->ended)
+			t->end_ticks = t->now;
+		count_progress(d->prog, run.n);
+		if (run.cur.p < stop)
+			return; /* on a record it does not take */
+	}
+}
+
 /* Decode records up to the next event: 1 = *ev filled, 0 = end, -1 = error. */
 static int next_event(struct decoder *d, struct pa_event *ev)
 {
 	struct pa_thread *t = d->t;
-	if (__builtin_expect(next_call_event(d, ev), 1))
+	if (d->calls_fn)
+		sink_calls(d);
+	else if (__builtin_expect(next_call_event(d, ev), 1))
 		return 1;
 	while (d->c.p < d->c.end) {
 		d->rec_off = PST_DATA_OFFSET + pa_cursor_off(&d->c);
@@ -369,6 +424,8 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 				t->end_ticks = ev->ticks;
 			return 1;
 		}
+		if (d->calls_fn)
+			sink_calls(d);
 	}
 	return 0;
 }
@@ -408,7 +465,9 @@ struct progress {
 	bool on;
 	size_t total, done;
 	uint64_t events;
-	time_t last;
+	time_t last, started;
+	const struct source *src;
+	size_t nsrc;
 };
 
 static void show_progress(struct progress *p, bool final)
@@ -422,6 +481,21 @@ static void show_progress(struct progress *p, bool final)
 	fprintf(stderr, "\rprofanalyze: reading %3.0f%% (%llu events)%s",
 		p->total ? 100.0 * (double)p->done / (double)p->total : 100.0,
 		(unsigned long long)p->events, final ? "\n" : "");
+}
+
+/* n more events delivered: show progress about once a second (after the
+ * first second) */
+static void count_progress(struct progress *p, uint64_t n)
+{
+	uint64_t before = p->events;
+	p->events += n;
+	if ((before >> 20) == (p->events >> 20))
+		return;
+	p->done = 0;
+	for (size_t i = 0; i < p->nsrc; i++)
+		p->done += pa_cursor_off(&p->src[i].d.c);
+	if (time(NULL) - p->started >= 1)
+		show_progress(p, false);
 }
 
 static int marker_cmp(const void *a, const void *b)
@@ -442,16 +516,29 @@ static void sort_markers(struct pa_session *s)
 
 int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_error *err)
 {
+	return pa_session_run_calls(s, fn, NULL, ctx, err);
+}
+
+int pa_session_run_calls(struct pa_session *s, pa_event_fn fn, pa_calls_fn calls_fn, void *ctx,
+			 struct pa_error *err)
+{
 	size_t n = 0, nthreads = s->threads.len;
 	struct source *src = pa_xcalloc(nthreads + 1, sizeof(*src));
 	struct source **heap = pa_xcalloc(nthreads + 1, sizeof(*heap));
-	struct progress prog = {.on = s->progress && isatty(STDERR_FILENO), .last = time(NULL)};
+	struct progress prog = {.on = s->progress && isatty(STDERR_FILENO),
+				.last = time(NULL),
+				.started = time(NULL),
+				.src = src,
+				.nsrc = nthreads};
 	int rc = 0;
 	for (size_t i = 0; i < nthreads; i++) {
 		struct source *so = &src[i];
 		so->d.s = s;
 		so->d.t = *(struct pa_thread **)pa_vec_at(&s->threads, i);
 		so->d.err = err;
+		so->d.calls_fn = calls_fn;
+		so->d.ctx = ctx;
+		so->d.prog = &prog;
 		pa_cursor_init(&so->d.c, so->d.t->data, so->d.t->data_len);
 		prog.total += so->d.t->data_len;
 		int r = next_event(&so->d, &so->ev);
@@ -464,17 +551,10 @@ int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_er
 	}
 	for (size_t i = n / 2; i-- > 0;)
 		sift_down(heap, n, i);
-	time_t started = time(NULL);
 	while (n) {
 		struct source *top = heap[0];
 		fn(&top->ev, ctx);
-		if ((++prog.events & 0xfffff) == 0) {
-			prog.done = 0;
-			for (size_t i = 0; i < nthreads; i++)
-				prog.done += pa_cursor_off(&src[i].d.c);
-			if (time(NULL) - started >= 1)
-				show_progress(&prog, false);
-		}
+		count_progress(&prog, 1);
 		int r = next_event(&top->d, &top->ev);
 		if (r < 0) {
 			rc = -1;
@@ -485,7 +565,7 @@ int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_er
 		if (n > 1) /* one thread left (or one at all): nothing to order */
 			sift_down(heap, n, 0);
 	}
-	if (prog.events > 0xfffff && time(NULL) - started >= 1) {
+	if (prog.events > 0xfffff && time(NULL) - prog.started >= 1) {
 		prog.done = prog.total;
 		show_progress(&prog, true);
 	}

@@ -30,6 +30,7 @@ struct pa_models {
 /* --- the session summary (report_summary.c) --- */
 struct summary_model *summary_model_new(struct pa_session *s);
 void summary_model_event(struct summary_model *m, const struct pa_event *ev);
+void summary_model_calls(struct summary_model *m, const struct pa_call_run *run);
 void summary_model_free(struct summary_model *m);
 struct cJSON;
 void summary_report_json(const struct pa_models *pm, struct cJSON *root);

@@ -417,7 +417,13 @@ static int span_order(const void *a, const void *b)
 		return x->thread < y->thread ? -1 : 1;
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
-	return x->depth < y->depth ? -1 : x->depth > y->depth;
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	/* calls of no duration at one tick: whatever order the threads'
+	 * events came in, the same output */
+	if (x->dur != y->dur)
+		return x->dur < y->dur ? -1 : 1;
+	return x->func < y->func ? -1 : x->func > y->func;
 }
 
 static void sort_spans(struct call_model *m)

@@ -41,6 +41,13 @@ void summary_model_event(struct summary_model *m, const struct pa_event *ev)
 		((uint64_t *)m->thread_events.items)[ev->thread->index]++;
 }
 
+void summary_model_calls(struct summary_model *m, const struct pa_call_run *run)
+{
+	m->by_kind[PA_EV_ENTER] += run->enters;
+	m->by_kind[PA_EV_EXIT] += run->n - run->enters;
+	((uint64_t *)m->thread_events.items)[run->thread->index] += run->n;
+}
+
 void summary_model_free(struct summary_model *m)
 {
 	if (!m)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "decode.h"
 #include "profshim_trace.h"
 
 /* A growable array of fixed-size items. */
@@ -204,6 +205,24 @@ typedef void (*pa_event_fn)(const struct pa_event *ev, void *ctx);
  * the events that use them; CCT nodes land in thread->cct. Returns 0, or
  * -1 with *err (a malformed record; a torn tail is only a warning). */
 int pa_session_run(struct pa_session *s, pa_event_fn fn, void *ctx, struct pa_error *err);
+
+/* Call records (ENTER/EXIT: the bulk of a call trace) decoded where they
+ * are used. A call model needs them in each thread's own order only, so
+ * with a call sink they skip the merge and its per-event callback: the
+ * sink gets a cursor on a thread's data and takes the records it can
+ * (pa_next_call, decode.h) in one tight loop, before that thread's next
+ * merged event (so before its THREAD_END). */
+struct pa_call_run {
+	struct pa_thread *thread;
+	struct pa_call_cursor cur; /* in: the first record; out: after the last taken */
+	size_t n, enters;	   /* out: records taken, ENTERs among them */
+};
+typedef void (*pa_calls_fn)(struct pa_call_run *run, void *ctx);
+/* pa_session_run, with ENTER and EXIT records going to calls_fn (events
+ * that the sink did not take still go to fn); calls_fn NULL: the same as
+ * pa_session_run. */
+int pa_session_run_calls(struct pa_session *s, pa_event_fn fn, pa_calls_fn calls_fn, void *ctx,
+			 struct pa_error *err);
 
 /* A call tree snapshot ends: its nodes, after the first *done ones, replace
  * those. */

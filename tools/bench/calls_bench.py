@@ -17,6 +17,7 @@ from measure import run_once  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHIM = os.path.join(ROOT, "build", "libprofshim.so")
 ANALYZE = os.path.join(ROOT, "build", "profanalyze")
+ANALYSIS_ROUNDS = 5  # median of this many runs of each analysis
 
 
 def files_size(prefix):
@@ -74,8 +75,17 @@ def main():
         calls = rep["time_metrics"]["calls"]
         trace_bytes = files_size(f"{tmp}/trace.trace")
         tree_bytes = files_size(f"{tmp}/tree.trace")
-        t_an = statistics.median(timed(f"{ANALYZE} {tmp}/trace.trace -q") for _ in range(3))
-        t_an_tree = statistics.median(timed(f"{ANALYZE} {tmp}/tree.trace -q") for _ in range(3))
+        # analysis times: the tools interleaved, so that a burst of load
+        # on this (shared, noisy) machine hits both alike
+        an_cmds = {"trace": f"{ANALYZE} {tmp}/trace.trace -q", "tree": f"{ANALYZE} {tmp}/tree.trace -q"}
+        if have_uftrace:
+            an_cmds["uftrace"] = f"uftrace report -d {tmp}/uft"
+        an = {k: [] for k in an_cmds}
+        for _ in range(ANALYSIS_ROUNDS):
+            for k, c in an_cmds.items():
+                an[k].append(timed(c))
+        t_an = statistics.median(an["trace"])
+        t_an_tree = statistics.median(an["tree"])
 
         print(f"== calls: {a.label}: {calls / 1e6:.2f} M calls, median of {a.runs} interleaved runs")
         print(f"{'run':<26} {'wall s':>8} {'x instr':>8} {'ns/call extra':>14}")
@@ -92,7 +102,7 @@ def main():
         print(f"analysis per million calls: profanalyze (trace mode, text report) "
               f"{t_an / calls * 1e6 * 1e3:.1f} ms, (tree mode) {t_an_tree / calls * 1e6 * 1e3:.2f} ms", end="")
         if have_uftrace:
-            t_u = statistics.median(timed(f"uftrace report -d {tmp}/uft") for _ in range(3))
+            t_u = statistics.median(an["uftrace"])
             print(f", uftrace report {t_u / calls * 1e6 * 1e3:.1f} ms (profanalyze {t_u / t_an:.1f}x faster)")
         else:
             print()

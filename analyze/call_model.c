@@ -440,6 +440,7 @@ static void add_cct_node(struct call_model *m, size_t tindex, struct pa_pairmap 
 	n->excl += c->excl_ticks;
 	struct call_func *f = call_model_func(m, c->func);
 	f->calls += c->calls;
+	f->timed += c->timed < c->calls ? c->timed : c->calls;
 	f->self += c->excl_ticks;
 	if (!recursive)
 		f->total += c->incl_ticks;
@@ -457,6 +458,7 @@ static void add_cct_node(struct call_model *m, size_t tindex, struct pa_pairmap 
 	if (!c->parent)
 		tt->outer += c->incl_ticks;
 	m->calls += c->calls;
+	m->timed += c->timed < c->calls ? c->timed : c->calls;
 }
 
 static void load_trees(struct call_model *m)
@@ -679,12 +681,16 @@ void call_model_finish(struct call_model *m, const struct pa_models *pm)
 					"the tree is ignored",
 					t->tid);
 		}
+	if (m->from_trace)
+		m->timed = m->calls;
 	if (m->unmatched_exits)
 		pa_warn(m->s, "%llu call exits without an open call were ignored",
 			(unsigned long long)m->unmatched_exits);
 	static const struct pa_frame unknown = {.function = "(unknown function)"};
 	for (size_t i = 0; i < m->funcs.len; i++) {
 		struct call_func *f = pa_vec_at(&m->funcs, i);
+		if (m->from_trace)
+			f->timed = f->calls; /* a trace times every call */
 		percentiles(f);
 		const struct pa_func *pf = i < m->s->funcs.len ? pa_vec_at(&m->s->funcs, i) : NULL;
 		f->frame = i && pf && pm->syms

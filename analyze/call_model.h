@@ -40,6 +40,7 @@ struct call_func {
 			     * [CALL_FINE_BUCKETS] counts (call_fine_bucket) */
 	struct pa_vec durs; /* trace mode, until then: uint64_t durations */
 	uint64_t calls;
+	uint64_t timed;	      /* calls with a measured duration (trace: all) */
 	uint64_t total, self; /* ticks */
 	uint64_t hist[64];    /* tree mode: bucket i = [2^(i-1), 2^i) ticks */
 	double p50, p95, p99; /* ticks, after call_model_finish */
@@ -92,6 +93,8 @@ struct call_model {
 	const struct pa_options *o;
 	bool from_trace, from_tree;
 	uint64_t calls;
+	uint64_t timed;		      /* calls with a measured duration: below calls, tree
+				       * mode sampled the timing and times are estimates */
 	uint64_t unmatched_exits;     /* EXIT with no open call */
 	struct pa_vec funcs;	      /* struct call_func, by session function */
 	struct pa_vec nodes;	      /* struct call_node; [0] = root */

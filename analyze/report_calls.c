@@ -123,6 +123,12 @@ static void fmt_duration(char *buf, size_t cap, double nsv)
 		snprintf(buf, cap, "%.0fns", nsv);
 }
 
+/* Tree mode timed only some of f's calls: its times are estimates. */
+static bool estimated(const struct call_func *f)
+{
+	return f->timed < f->calls;
+}
+
 static void text_table(const struct call_model *m, FILE *out, const char *title,
 		       int (*cmp)(const void *, const void *), int top)
 {
@@ -136,12 +142,12 @@ static void text_table(const struct call_model *m, FILE *out, const char *title,
 		const struct call_func *f = func_at(m, ids[i]);
 		fprintf(out,
 			"  %10" PRIu64
-			" %11.3f %11.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %6.2f  %s",
+			" %11.3f %11.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %6.2f  %s%s",
 			f->calls, ns(s, (double)f->total) / 1e6, ns(s, (double)f->self) / 1e6,
 			ns(s, (double)f->total / (double)f->calls) / 1e3,
 			ns(s, (double)f->min) / 1e3, ns(s, (double)f->max) / 1e3,
 			ns(s, f->p50) / 1e3, ns(s, f->p95) / 1e3, ns(s, f->p99) / 1e3,
-			100.0 * (double)f->total / run_ticks(m), f->name);
+			100.0 * (double)f->total / run_ticks(m), estimated(f) ? "~ " : "", f->name);
 		if (f->file[0])
 			fprintf(out, " (%s:%d)", f->file, f->line);
 		fputc('\n', out);
@@ -237,6 +243,13 @@ void calls_report_text(const struct pa_models *pm, FILE *out)
 	free(sorted_funcs(m, by_total, &nf));
 	fprintf(out, "\nFunction calls (%s mode): %" PRIu64 " calls of %zu functions\n",
 		m->from_trace ? "trace" : "tree", m->calls, nf);
+	if (m->timed < m->calls)
+		fprintf(out,
+			"  counts are exact; %" PRIu64
+			" calls (%.1f%%) were timed: times marked ~ are "
+			"estimated from a sample of the calls (PROFSHIM_CALLS_TIMING=exact times "
+			"all)\n",
+			m->timed, 100.0 * (double)m->timed / (double)m->calls);
 	int top = pm->o->top > 0 ? pm->o->top : 20;
 	text_table(m, out, "Top functions by total (inclusive) time", by_total, top);
 	text_table(m, out, "Top functions by self time", by_self, top);
@@ -261,6 +274,8 @@ static cJSON *function_json(const struct call_model *m, const struct call_func *
 	cJSON_AddStringToObject(j, "file", f->file);
 	cJSON_AddNumberToObject(j, "line", f->line);
 	cJSON_AddNumberToObject(j, "calls", (double)f->calls);
+	cJSON_AddNumberToObject(j, "timed_calls", (double)f->timed);
+	cJSON_AddBoolToObject(j, "estimated", estimated(f));
 	cJSON_AddNumberToObject(j, "total_ms", ns(s, (double)f->total) / 1e6);
 	cJSON_AddNumberToObject(j, "self_ms", ns(s, (double)f->self) / 1e6);
 	cJSON_AddNumberToObject(j, "avg_us", ns(s, (double)f->total / (double)f->calls) / 1e3);
@@ -312,6 +327,8 @@ void calls_report_json(const struct pa_models *pm, cJSON *root)
 	cJSON *tm = cJSON_AddObjectToObject(root, "time_metrics");
 	cJSON_AddStringToObject(tm, "mode", m->from_trace ? "trace" : "tree");
 	cJSON_AddNumberToObject(tm, "calls", (double)m->calls);
+	cJSON_AddNumberToObject(tm, "timed_calls", (double)m->timed);
+	cJSON_AddStringToObject(tm, "timing", m->timed < m->calls ? "sampled" : "exact");
 	cJSON *funcs = cJSON_AddArrayToObject(tm, "functions");
 	size_t n;
 	uint32_t *ids = sorted_funcs(m, by_total, &n);

@@ -78,6 +78,8 @@ struct pa_cct_node {
 	uint64_t incl_ticks, excl_ticks, min_ticks, max_ticks;
 	uint32_t nbuckets;
 	uint64_t buckets[64]; /* bucket i: duration in [2^(i-1), 2^i) ticks */
+	uint64_t timed;	      /* calls whose duration was measured (the rest
+			       * are estimated: see CCT_NODE) */
 };
 
 struct pa_thread {

@@ -254,6 +254,21 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 		long=$(sed -n 's/^long_ms=//p' "$TMP/stdout")
 		# long calls are timed exactly whatever the setting
 		assert_within "$(ffield long_work total_ms)" "$long" 2 "long_work vs its own clock ($timing)"
+		assert_eq "$(ffield long_work timed_calls)" 50 "long_work timed ($timing)"
+		# short ones: every call, or the first 256 and then 1 in N
+		timed=$(ffield short_work timed_calls)
+		case "$timing" in
+		exact)
+			assert_eq "$timed" 300000 "short_work timed (exact)"
+			assert_eq "$(jqr .time_metrics.timing)" exact "timing (exact)"
+			assert_eq "$(jqr '.time_metrics.functions[] | select(.name == "short_work") | .estimated')" false "short_work estimated (exact)" ;;
+		*)
+			every=${timing:-64}
+			assert_within "$timed" $((256 + 300000 / every)) 10 "short_work timed (1 in $every)"
+			assert_eq "$(jqr .time_metrics.timing)" sampled "timing ($timing)"
+			assert_eq "$(jqr '.time_metrics.functions[] | select(.name == "short_work") | .estimated')" true "short_work estimated ($timing)"
+			"$PROFANALYZE" -q "$TMP/c$RUNS.trace" | grep -q "~ short_work" ;;
+		esac
 		# short_work's total (estimated unless exact) is most of run_short's
 		# CPU time (the loop and the hooks are the rest) and at most its wall
 		# time (on a busy machine that also holds preemption, which sampled

@@ -10,12 +10,18 @@
 # one-line helpers the compiler inlines (a call every ~4 ns: the worst case);
 # "typical" leaves those helpers out, as a project would with
 # -finstrument-functions-exclude-function-list.
+# Rows: profshim tree (default timing: each call path's first calls, then 1
+# in 64), tree with PROFSHIM_CALLS_TIMING=exact, trace, and "clock floor":
+# hooks that read the TSC at every enter and exit and nothing else, the
+# least any recorder that times every call costs on this machine.
 # BENCH_RUNS (default 5) rounds; BENCH_CALLS_ROUNDS workload size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build/bench
 src=tools/bench/calls_workload.c
 cc -O2 -g -o build/bench/calls_plain $src
+# hooks that only read the TSC: the floor of timing every call
+cc -O2 -fPIC -shared -o build/bench/clock_floor_hooks.so tools/bench/clock_floor_hooks.c
 cc -O2 -g -finstrument-functions -o build/bench/calls_dense $src
 cc -O2 -g -finstrument-functions \
 	-finstrument-functions-exclude-function-list=is_space,is_digit,is_alpha,skip_space,peek,apply \

@@ -17,6 +17,7 @@ from measure import run_once  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHIM = os.path.join(ROOT, "build", "libprofshim.so")
 ANALYZE = os.path.join(ROOT, "build", "profanalyze")
+FLOOR = os.path.join(ROOT, "build", "bench", "clock_floor_hooks.so")
 ANALYSIS_ROUNDS = 5  # median of this many runs of each analysis
 
 
@@ -47,16 +48,21 @@ def main():
     args = " ".join(a.args)
     have_uftrace = shutil.which("uftrace") is not None
 
-    def shim(mode, out):
+    def shim(mode, out, timing="64"):
         return (f"rm -rf {tmp}/{out}*; PROFSHIM_RECORD=calls PROFSHIM_CALLS={mode} PROFSHIM_QUIET=1 "
+                f"PROFSHIM_CALLS_TIMING={timing} "
                 f"PROFSHIM_OUTPUT={tmp}/{out} LD_PRELOAD={SHIM} {a.instrumented} {args}")
 
     cmds = [
         ("instrumented (baseline)", f"{a.instrumented} {args}"),
         ("plain build", f"{a.plain} {args}"),
         ("profshim tree", shim("tree", "tree.trace")),
+        ("profshim tree, exact", shim("tree", "exact.trace", "exact")),
         ("profshim trace", shim("trace", "trace.trace")),
     ]
+    if os.path.exists(FLOOR):
+        # what any recorder that times every call costs here at the least
+        cmds.append(("clock floor (2 TSC reads)", f"LD_PRELOAD={FLOOR} {a.instrumented} {args}"))
     if have_uftrace:
         cmds.append(("uftrace record", f"rm -rf {tmp}/uft; uftrace record -d {tmp}/uft {a.instrumented} {args}"))
     try:

@@ -120,6 +120,10 @@ def main():
                                       "exact.trace"), f"{tmp}/exact.trace"),
         ("profshim trace", shim("PROFSHIM_CALLS=trace", "trace.trace"), f"{tmp}/trace.trace"),
     ]
+    floor = os.path.join(ROOT, "build", "bench", "clock_floor_hooks.so")
+    if os.path.exists(floor):
+        # what any recorder that times every call costs here at the least
+        cmds.append(("clock floor (2 TSC reads)", f"LD_PRELOAD={floor} {a.instrumented} {args}", None))
     if have_uftrace:
         cmds.append(("uftrace record", f"uftrace record -d {tmp}/uft {a.instrumented} {args}",
                      f"{tmp}/uft"))

@@ -1009,12 +1009,11 @@ static HOT struct ps_calls_thread *tree_fast(struct ps_thread *t)
 }
 
 /* Tree mode's usual enter: a call of a function the parent's node already
- * knows, past its exact calls (sampling), from a deeper stack frame.
- * Anything else (a node's exact calls, a new child, longjmp repair, the
- * depth limit) returns false having changed nothing, and the general path
- * runs. A timed call reads the clock last, so that little of the hook is
- * inside the call's time: timed calls must cost what untimed ones do, as
- * they stand for them. */
+ * knows, from a deeper stack frame. Anything else (a new child, the end
+ * of a node's exact calls, longjmp repair, the depth limit) returns false
+ * having changed nothing, and the general path runs. A timed call reads the clock last, so that
+ * little of the hook is inside the call's time: timed calls must cost what untimed ones do, as they
+ * stand for them. */
 static HOT bool tree_enter_fast(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
 				uintptr_t sp, uintptr_t site)
 {
@@ -1039,14 +1038,19 @@ static HOT bool tree_enter_fast(struct ps_thread *t, struct ps_calls_thread *c, 
 		*slot = kid;
 		n = &c->nodes[kid];
 	}
-	if (PS_UNLIKELY(n->calls <= n->exact_until))
-		return false;
-	n->calls++;
+	/* as tree_timing: the node's exact calls are timed; the one after
+	 * them decides between exact and sampling (the general path) */
+	uint64_t calls = n->calls;
 	uint32_t weight = 0;
-	if (PS_UNLIKELY(!--c->countdown)) {
+	if (calls < n->exact_until) {
+		weight = 1;
+	} else if (PS_UNLIKELY(n->exact_until)) {
+		return false;
+	} else if (PS_UNLIKELY(!--c->countdown)) {
 		c->countdown = next_gap(c);
 		weight = c->sample_every;
 	}
+	n->calls = calls + 1;
 	struct call_frame *f = &c->frames[d];
 	f->fn = fn;
 	f->sp = sp;

@@ -9,10 +9,10 @@ analyze (profanalyze text report vs `uftrace report`) per million calls.
 
 usage: calls_bench.py --runs N --label NAME --plain BIN --instrumented BIN ARGS...
 """
-import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
+import json, os, shutil, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from measure import run_once  # noqa: E402
+from measure import calls_bench_args, dir_size, files_size, run_once, timed  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHIM = os.path.join(ROOT, "build", "libprofshim.so")
@@ -21,29 +21,8 @@ FLOOR = os.path.join(ROOT, "build", "bench", "clock_floor_hooks.so")
 ANALYSIS_ROUNDS = 5  # median of this many runs of each analysis
 
 
-def files_size(prefix):
-    d, base = os.path.split(prefix)
-    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.startswith(base))
-
-
-def dir_size(d):
-    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(d) for f in fs)
-
-
-def timed(cmd):
-    t0 = time.perf_counter()
-    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--label", required=True)
-    ap.add_argument("--plain", required=True)
-    ap.add_argument("--instrumented", required=True)
-    ap.add_argument("args", nargs="*")
-    a = ap.parse_args()
+    a = calls_bench_args()
     tmp = tempfile.mkdtemp(prefix="profshim-bench-calls.")
     args = " ".join(a.args)
     have_uftrace = shutil.which("uftrace") is not None

@@ -15,23 +15,14 @@ every profshim mode (the program is deterministic) and from uftrace.
 
 usage: calls_real.py --runs N --label NAME --plain BIN --instrumented BIN ARGS...
 """
-import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
+import json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from measure import run_once  # noqa: E402
+from measure import calls_bench_args, dir_size, files_size, run_once, timed  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHIM = os.path.join(ROOT, "build", "libprofshim.so")
 ANALYZE = os.path.join(ROOT, "build", "profanalyze")
-
-
-def files_size(prefix):
-    d, base = os.path.split(prefix)
-    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.startswith(base))
-
-
-def dir_size(d):
-    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(d) for f in fs)
 
 
 def remove_prefix(prefix):
@@ -40,14 +31,6 @@ def remove_prefix(prefix):
         if f.startswith(base):
             p = os.path.join(d, f)
             shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
-
-
-def timed(cmd, out=None):
-    """Wall time of one command; its stdout goes to the file OUT if given."""
-    t0 = time.perf_counter()
-    with open(out or os.devnull, "w") as f:
-        subprocess.run(cmd, shell=True, check=True, stdout=f, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
 
 
 def profshim_counts(trace):
@@ -96,13 +79,7 @@ def compare_counts(name, counts, ref, only_ref=False):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--label", required=True)
-    ap.add_argument("--plain", required=True)
-    ap.add_argument("--instrumented", required=True)
-    ap.add_argument("args", nargs="*")
-    a = ap.parse_args()
+    a = calls_bench_args()
     tmp = tempfile.mkdtemp(prefix="profshim-bench-real.")
     args = " ".join(a.args)
     have_uftrace = shutil.which("uftrace") is not None

@@ -19,6 +19,38 @@ def run_once(cmd):
     return wall, cpu
 
 
+def timed(cmd, out=None):
+    """Wall time of one command; its stdout goes to the file OUT if given."""
+    t0 = time.perf_counter()
+    with open(out or os.devnull, "w") as f:
+        subprocess.run(cmd, shell=True, check=True, stdout=f, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def files_size(prefix):
+    """Bytes in the files whose path starts with PREFIX (a trace and its
+    thread files)."""
+    d, base = os.path.split(prefix)
+    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.startswith(base))
+
+
+def dir_size(d):
+    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(d) for f in fs)
+
+
+def calls_bench_args():
+    """The command line of the calls benchmarks (calls_bench.py,
+    calls_real.py): one workload, plain and -finstrument-functions builds."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--plain", required=True)
+    ap.add_argument("--instrumented", required=True)
+    ap.add_argument("args", nargs="*")
+    return ap.parse_args()
+
+
 def main():
     args = sys.argv[1:]
     runs = 5

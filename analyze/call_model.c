@@ -436,6 +436,7 @@ static void add_cct_node(struct call_model *m, size_t tindex, struct pa_pairmap 
 	pa_pairmap_put(ids, c->id, 0, id);
 	struct call_node *n = node_at(m, id);
 	n->calls += c->calls;
+	n->timed += c->timed < c->calls ? c->timed : c->calls;
 	n->incl += c->incl_ticks;
 	n->excl += c->excl_ticks;
 	struct call_func *f = call_model_func(m, c->func);

@@ -56,6 +56,7 @@ struct call_node {
 	uint32_t first_child, next_sibling; /* 0 = none */
 	uint32_t last_child;		    /* lookup cache behind the model's */
 	uint64_t calls, incl, excl;	    /* ticks */
+	uint64_t timed;			    /* tree mode: calls with a measured time */
 };
 
 struct call_edge {

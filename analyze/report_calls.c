@@ -123,6 +123,12 @@ static void fmt_duration(char *buf, size_t cap, double nsv)
 		snprintf(buf, cap, "%.0fns", nsv);
 }
 
+/* The same for one call path (trace mode times every call). */
+static bool node_estimated(const struct call_model *m, const struct call_node *n)
+{
+	return !m->from_trace && n->timed < n->calls;
+}
+
 /* Tree mode timed only some of f's calls: its times are estimates. */
 static bool estimated(const struct call_func *f)
 {
@@ -218,8 +224,9 @@ static void text_node(const struct call_model *m, FILE *out, uint32_t id, char *
 		char dur[32];
 		fmt_duration(dur, sizeof(dur), ns(m->s, (double)c->incl));
 		const char *branch = id == 0 ? "" : last ? "└─ " : "├─ ";
-		fprintf(out, "%s%s%s (%s, %" PRIu64 " call%s)\n", prefix, branch,
-			func_at(m, c->func)->name, dur, c->calls, c->calls == 1 ? "" : "s");
+		fprintf(out, "%s%s%s (%s%s, %" PRIu64 " call%s)\n", prefix, branch,
+			func_at(m, c->func)->name, node_estimated(m, c) ? "~" : "", dur, c->calls,
+			c->calls == 1 ? "" : "s");
 		size_t add = id == 0 ? 2 : strlen(last ? "    " : "│   ");
 		if (plen + add + 1 < 4096) {
 			memcpy(prefix + plen, id == 0 ? "  " : last ? "    " : "│   ", add);
@@ -298,6 +305,8 @@ static cJSON *graph_json(const struct call_model *m, uint32_t id, int depth,
 		cJSON_AddNumberToObject(j, "calls", (double)n->calls);
 		cJSON_AddNumberToObject(j, "duration_ms", ns(m->s, (double)n->incl) / 1e6);
 		cJSON_AddNumberToObject(j, "self_ms", ns(m->s, (double)n->excl) / 1e6);
+		if (node_estimated(m, n))
+			cJSON_AddBoolToObject(j, "estimated", true);
 	} else {
 		cJSON_AddStringToObject(j, "name", "(all threads)");
 		cJSON_AddNumberToObject(j, "calls", (double)m->calls);

@@ -267,7 +267,10 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 			assert_within "$timed" $((256 + 300000 / every)) 10 "short_work timed (1 in $every)"
 			assert_eq "$(jqr .time_metrics.timing)" sampled "timing ($timing)"
 			assert_eq "$(jqr '.time_metrics.functions[] | select(.name == "short_work") | .estimated')" true "short_work estimated ($timing)"
-			"$PROFANALYZE" -q "$TMP/c$RUNS.trace" | grep -q "~ short_work" ;;
+			"$PROFANALYZE" -q "$TMP/c$RUNS.trace" >"$TMP/r.txt"
+			grep -q "~ short_work" "$TMP/r.txt"   # the tables
+			grep -q "short_work (~" "$TMP/r.txt"  # the call tree
+			assert_eq "$(jqr '[.. | objects | select(.name? == "short_work" and .estimated? == true)] | length')" 2 "estimated in functions and call_graph" ;;
 		esac
 		# short_work's total (estimated unless exact) is most of run_short's
 		# CPU time (the loop and the hooks are the rest) and at most its wall

@@ -56,8 +56,10 @@ struct ps_cpu_thread;
 struct ps_thread {
 	struct pw_stream out;	    /* this thread's trace file */
 	volatile sig_atomic_t busy; /* inside a hook: re-entry takes plain path */
-	volatile int state;	    /* enum ps_thread_state */
-	volatile int adopt;	    /* made for a running thread, not yet taken */
+	/* next to busy: the calls hooks read both on every call */
+	struct ps_calls_thread *calls; /* calls.c */
+	volatile int state;	       /* enum ps_thread_state */
+	volatile int adopt;	       /* made for a running thread, not yet taken */
 	pid_t tid;
 	uint32_t seq;
 	uint64_t last_ticks; /* time of the previous timed record */
@@ -65,7 +67,6 @@ struct ps_thread {
 	int64_t live_bytes;	       /* usable bytes allocated - freed by this thread */
 	struct ps_stack_table *stacks; /* STACK trie (stacks.c) */
 	struct ps_mem_thread *mem;     /* mem.c */
-	struct ps_calls_thread *calls; /* calls.c */
 	struct ps_cpu_thread *cpu;     /* sampler.c */
 	struct ps_thread *next_all;    /* registry list, never unlinked */
 };

@@ -1008,78 +1008,119 @@ static HOT struct ps_calls_thread *tree_fast(struct ps_thread *t)
 	return NULL;
 }
 
-/* Tree mode's usual enter: a call of a function the parent's node already
- * knows, from a deeper stack frame. Anything else (a new child, the end
- * of a node's exact calls, longjmp repair, the depth limit) returns false
- * having changed nothing, and the general path runs. A timed call reads the clock last, so that
- * little of the hook is inside the call's time: timed calls must cost what untimed ones do, as they
- * stand for them. */
-static HOT bool tree_enter_fast(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn,
-				uintptr_t sp, uintptr_t site)
+/* The end of a timed enter on the fast path (frame d written but for its
+ * weight and start): a tail call, so that the untimed path makes no call
+ * and saves no registers. The clock is read last, so that little of the
+ * hook is inside the call's time: timed calls must cost what the untimed
+ * ones they stand for do. */
+static __attribute__((noinline)) void tree_enter_timed(struct ps_thread *t,
+						       struct ps_calls_thread *c, uint32_t d,
+						       struct cct_node *n, bool exact)
 {
-	uint32_t d = c->depth;
-	if (PS_UNLIKELY(d - 1 >= c->cap - 1)) /* d == 0 or d >= cap */
-		return false;
-	const struct call_frame *top = &c->frames[d - 1];
-	if (PS_UNLIKELY(top->node == CCT_UNTRACKED))
-		return false;
-	if (PS_UNLIKELY(top->sp <= sp) && frame_dead(top, fn, sp, site))
-		return false;
-	uint32_t parent = top->node;
-	uint32_t *slot = &c->nodes[parent].kid[kid_slot(fn)];
-	uint32_t kid = *slot;
-	struct cct_node *n = &c->nodes[kid];
-	if (PS_UNLIKELY(!kid || n->fn != fn)) {
-		/* a parent with more callees than cache slots (an interpreter's
-		 * dispatch loop): the index, without leaving the fast path */
-		kid = index_find(c, parent, fn);
-		if (!kid)
-			return false;
-		*slot = kid;
-		n = &c->nodes[kid];
-	}
-	/* as tree_timing: the node's exact calls are timed; the one after
-	 * them decides between exact and sampling (the general path) */
-	uint64_t calls = n->calls;
-	uint32_t weight = 0;
-	if (calls < n->exact_until) {
-		weight = 1;
-	} else if (PS_UNLIKELY(n->exact_until)) {
-		return false;
-	} else if (PS_UNLIKELY(!--c->countdown)) {
+	n->calls++;
+	uint32_t weight = 1;
+	if (!exact) {
 		c->countdown = next_gap(c);
 		weight = c->sample_every;
 	}
-	n->calls = calls + 1;
+	struct call_frame *f = &c->frames[d];
+	f->weight = weight;
+	f->start = ps_now();
+	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
+	c->depth = d + 1;
+	t->counters[PST_C_CALLS]++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+}
+
+/* The fast enter of a child missing from its parent's cache (a parent
+ * with more callees than cache slots, like an interpreter's dispatch
+ * loop): found in the index, it is entered here; else the general path
+ * creates it. Frame d has its function, stack pointer and call site. */
+static __attribute__((noinline)) void
+tree_enter_indexed(struct ps_thread *t, struct ps_calls_thread *c, uint32_t d, uint32_t parent)
+{
+	struct call_frame *f = &c->frames[d];
+	uint32_t kid = index_find(c, parent, f->fn);
+	struct cct_node *n = &c->nodes[kid];
+	if (!kid || (n->calls >= n->exact_until && n->exact_until)) {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->busy = 0;
+		enter_general(f->fn, f->sp, f->site);
+		return;
+	}
+	c->nodes[parent].kid[kid_slot(f->fn)] = kid;
+	f->node = kid;
+	if (n->calls < n->exact_until || c->countdown == 1) {
+		tree_enter_timed(t, c, d, n, n->calls < n->exact_until);
+		return;
+	}
+	c->countdown--;
+	n->calls++;
+	f->weight = 0;
+	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
+	c->depth = d + 1;
+	t->counters[PST_C_CALLS]++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+}
+
+/* Tree mode's usual enter: a call of a function the parent's node already
+ * knows, from a deeper stack frame. Anything else (a new child, the end of
+ * a node's exact calls, longjmp repair, the depth limit) goes to the
+ * general path with nothing changed but frame d above the stack. */
+PS_EXPORT void __cyg_profile_func_enter(void *fn_, void *call_site)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t fn = (uintptr_t)fn_, site = (uintptr_t)call_site;
+	struct ps_thread *t = ps_self;
+	struct ps_calls_thread *c = tree_fast(t);
+	if (PS_UNLIKELY(c == NULL))
+		goto general;
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	uint32_t d = c->depth;
+	if (PS_UNLIKELY(d - 1 >= c->cap - 1)) /* d == 0 or d >= cap */
+		goto leave;
+	const struct call_frame *top = &c->frames[d - 1];
+	uint32_t parent = top->node;
+	if (PS_UNLIKELY(parent == CCT_UNTRACKED))
+		goto leave;
+	if (PS_UNLIKELY(top->sp <= sp) && frame_dead(top, fn, sp, site))
+		goto leave;
 	struct call_frame *f = &c->frames[d];
 	f->fn = fn;
 	f->sp = sp;
 	f->site = site;
+	uint32_t *slot = &c->nodes[parent].kid[kid_slot(fn)];
+	uint32_t kid = *slot;
+	struct cct_node *n = &c->nodes[kid];
+	if (PS_UNLIKELY(!kid || n->fn != fn))
+		return tree_enter_indexed(t, c, d, parent);
 	f->node = kid;
-	f->weight = weight;
-	if (weight)
-		f->start = ps_now();
+	/* as tree_timing: a node's exact calls are timed; the one after them
+	 * decides between exact and sampling (the general path) */
+	uint64_t calls = n->calls;
+	if (calls < n->exact_until)
+		return tree_enter_timed(t, c, d, n, true);
+	if (PS_UNLIKELY(n->exact_until))
+		goto leave;
+	if (PS_UNLIKELY(c->countdown == 1))
+		return tree_enter_timed(t, c, d, n, false);
+	c->countdown--;
+	n->calls = calls + 1;
+	f->weight = 0;
 	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
 	c->depth = d + 1;
 	t->counters[PST_C_CALLS]++;
-	return true;
-}
-
-PS_EXPORT void __cyg_profile_func_enter(void *fn, void *call_site)
-{
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	struct ps_thread *t = ps_self;
-	struct ps_calls_thread *c = tree_fast(t);
-	if (PS_LIKELY(c != NULL)) {
-		t->busy = 1;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		bool done = tree_enter_fast(t, c, (uintptr_t)fn, sp, (uintptr_t)call_site);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		t->busy = 0;
-		if (PS_LIKELY(done))
-			return;
-	}
-	enter_general((uintptr_t)fn, sp, (uintptr_t)call_site);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+	return;
+leave:
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+general:
+	enter_general(fn, sp, site);
 }
 
 /* Tree mode's timed exit of the call on top of the stack: the clock is

@@ -462,6 +462,46 @@ static void add_cct_node(struct call_model *m, size_t tindex, struct pa_pairmap 
 	m->timed += c->timed < c->calls ? c->timed : c->calls;
 }
 
+/* Tree mode with sampled timing (see CCT_NODE in profshim_trace.h): a
+ * node's time is the average of its timed calls times its exact count, and
+ * its exclusive time that less its children's. Trees whose calls were all
+ * timed are used as written. */
+static void scale_estimates(struct pa_vec *cct)
+{
+	bool any = false;
+	for (size_t k = 0; k < cct->len; k++) {
+		struct pa_cct_node *n = pa_vec_at(cct, k);
+		if (n->timed < n->calls && n->stood_for) {
+			double v = (double)n->incl_ticks * (double)n->calls / (double)n->stood_for;
+			/* rounding must not take the average out of [min, max] */
+			double lo = (double)n->min_ticks * (double)n->calls;
+			double hi = (double)n->max_ticks * (double)n->calls;
+			n->incl_ticks = (uint64_t)(v < lo ? lo : v > hi ? hi : v + 0.5);
+			any = true;
+		}
+	}
+	if (!any)
+		return;
+	struct pa_pairmap index;
+	pa_pairmap_init(&index);
+	for (size_t k = 0; k < cct->len; k++)
+		pa_pairmap_put(&index, ((struct pa_cct_node *)pa_vec_at(cct, k))->id, 0,
+			       (uint32_t)k + 1);
+	uint64_t *kids = pa_xcalloc(cct->len + 1, sizeof(uint64_t));
+	for (size_t k = 0; k < cct->len; k++) {
+		const struct pa_cct_node *n = pa_vec_at(cct, k);
+		uint32_t p = n->parent ? pa_pairmap_get(&index, n->parent, 0) : 0;
+		if (p)
+			kids[p - 1] += n->incl_ticks;
+	}
+	for (size_t k = 0; k < cct->len; k++) {
+		struct pa_cct_node *n = pa_vec_at(cct, k);
+		n->excl_ticks = n->incl_ticks > kids[k] ? n->incl_ticks - kids[k] : 0;
+	}
+	free(kids);
+	pa_pairmap_free(&index);
+}
+
 static void load_trees(struct call_model *m)
 {
 	for (size_t i = 0; i < m->s->threads.len; i++) {
@@ -469,6 +509,7 @@ static void load_trees(struct call_model *m)
 		if (!t->cct.len)
 			continue;
 		m->from_tree = true;
+		scale_estimates(&t->cct);
 		struct pa_pairmap ids;
 		pa_pairmap_init(&ids);
 		for (size_t k = 0; k < t->cct.len; k++)

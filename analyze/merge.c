@@ -137,9 +137,11 @@ static int decode_cct_node(struct decoder *d)
 	n.nbuckets = (uint32_t)nb;
 	for (unsigned i = 0; i < nb; i++)
 		GET(&n.buckets[i]);
-	n.timed = n.calls; /* absent from older writers: all timed */
+	n.timed = n.stood_for = n.calls; /* absent from older writers: all timed */
 	if (d->c.p < d->c.end)
 		GET(&n.timed);
+	if (d->c.p < d->c.end)
+		GET(&n.stood_for);
 	if (lookup_local(d, &d->t->func_map, func, &n.func, "function"))
 		return -1;
 	*(struct pa_cct_node *)pa_vec_push(&d->t->cct) = n;

@@ -329,9 +329,11 @@ static int parse_cct_live(struct proc_parse *pp, struct pa_cursor *c)
 	n.nbuckets = (uint32_t)nb;
 	for (unsigned i = 0; i < nb; i++)
 		GET(c, &n.buckets[i]);
-	n.timed = n.calls; /* absent from older writers: all timed */
+	n.timed = n.stood_for = n.calls; /* absent from older writers: all timed */
 	if (c->p < c->end)
 		GET(c, &n.timed);
+	if (c->p < c->end)
+		GET(c, &n.stood_for);
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
 	if (!t)
 		return fail(pp->err, pp->path, pp->base,

@@ -80,6 +80,7 @@ struct pa_cct_node {
 	uint64_t buckets[64]; /* bucket i: duration in [2^(i-1), 2^i) ticks */
 	uint64_t timed;	      /* calls whose duration was measured (the rest
 			       * are estimated: see CCT_NODE) */
+	uint64_t stood_for;   /* the calls the timed ones stand for */
 };
 
 struct pa_thread {

@@ -74,16 +74,21 @@
  *                   enum pst_counter. Written at thread end.
  *     CCT_NODE      node id, parent id, func id, calls, incl ticks,
  *                   excl ticks, min ticks, max ticks, nbuckets, buckets...,
- *                   timed   (calling-context tree of PROFSHIM_CALLS=tree;
- *                   bucket i counts calls of duration in [2^(i-1), 2^i)
- *                   ticks). `calls` is exact. `timed` (added later: absent
- *                   means every call was timed) is how many of the calls
- *                   had their duration measured; when it is below calls,
- *                   incl and the buckets are estimates for all calls (each
- *                   timed call weighed by the calls it stands for, see
- *                   PROFSHIM_CALLS_TIMING), excl is incl less the
- *                   children's incl (clamped at 0), and min and max are
- *                   those of the timed calls.
+ *                   timed, stood_for   (calling-context tree of
+ *                   PROFSHIM_CALLS=tree; bucket i counts calls of duration
+ *                   in [2^(i-1), 2^i) ticks). `calls` is exact. `timed`
+ *                   and `stood_for` were added later (absent: every call
+ *                   was timed). `timed` is how many calls had their
+ *                   duration measured; each stands for some calls (its
+ *                   weight, see PROFSHIM_CALLS_TIMING), `stood_for` is the
+ *                   sum of those weights. When timed < calls, incl and the
+ *                   buckets are sums over the timed calls times their
+ *                   weights: readers scale incl by calls / stood_for (an
+ *                   average of the timed calls times the exact count) and
+ *                   take a node's exclusive time as its scaled incl less
+ *                   its children's (the excl field is then only the
+ *                   writer's unscaled difference). min and max are those
+ *                   of the timed calls.
  *     CCT_END       node count   (ends a complete snapshot of the tree)
  *   Process file:
  *     PROCESS_INFO  pid, ppid, clock kind (enum pst_clock), ticks per

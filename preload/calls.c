@@ -57,7 +57,7 @@
 #define HOT inline __attribute__((always_inline))
 #define COLD __attribute__((noinline, cold))
 
-#define CCT_BUCKETS 36		 /* log2 duration buckets per node (2^36 ticks: minutes) */
+#define CCT_BUCKETS 34		 /* log2 duration buckets per node (2^34 ticks: a minute) */
 #define CCT_MAX_NODES (1u << 20) /* bound of a thread's tree */
 #define CCT_UNTRACKED UINT32_MAX /* frame in a context the tree had no room for */
 #define PENDING_MAX 256		 /* hook calls of signal handlers held back */
@@ -105,6 +105,7 @@ struct cct_node {
 	uint32_t unused;
 	/* touched by timed calls only */
 	uint64_t timed, incl, kids, min, max;
+	uint64_t stood_for;	    /* sum of the timed calls' weights */
 	uint64_t cap;		    /* sampled calls: longer than this is an interruption */
 	uint32_t hist[CCT_BUCKETS]; /* weighted, saturating counts */
 } __attribute__((aligned(64)));
@@ -440,6 +441,7 @@ static HOT uint64_t node_account(struct cct_node *n, uint64_t dur, uint32_t weig
 		wdur = account_stall(n, dur, weight);
 	}
 	n->timed++;
+	n->stood_for += weight;
 	n->incl += wdur;
 	if (dur < n->min)
 		n->min = dur;
@@ -1178,10 +1180,11 @@ static uint8_t *put_node_counts(uint8_t *p, const struct cct_node *n)
 	for (unsigned i = 0; i < nb; i++)
 		p = pst_put_varint(p, n->hist[i]);
 	p = pst_put_varint(p, n->timed);
+	p = pst_put_varint(p, n->stood_for);
 	return p;
 }
 
-#define NODE_RECORD_MAX (17 * PST_VARINT_MAX + CCT_BUCKETS * 5)
+#define NODE_RECORD_MAX (18 * PST_VARINT_MAX + CCT_BUCKETS * 5)
 
 /* Where a snapshot goes: the thread's own file (function ids), or the
  * process file for a thread still running (function addresses). */

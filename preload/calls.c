@@ -1010,11 +1010,20 @@ static HOT struct ps_calls_thread *tree_fast(struct ps_thread *t)
 	return NULL;
 }
 
-/* The end of a timed enter on the fast path (frame d written but for its
- * weight and start): a tail call, so that the untimed path makes no call
- * and saves no registers. The clock is read last, so that little of the
- * hook is inside the call's time: timed calls must cost what the untimed
- * ones they stand for do. */
+/* The end of every fast enter: frame d is complete, push it. */
+static HOT void tree_push_frame(struct ps_thread *t, struct ps_calls_thread *c, uint32_t d)
+{
+	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
+	c->depth = d + 1;
+	t->counters[PST_C_CALLS]++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+}
+
+/* The end of a timed enter on the fast path: a tail call, so that the
+ * untimed path makes no call and saves few registers. The clock is read
+ * last, so that little of the hook is inside the call's time: timed calls
+ * must cost what the untimed ones they stand for do. */
 static __attribute__((noinline)) void tree_enter_timed(struct ps_thread *t,
 						       struct ps_calls_thread *c, uint32_t d,
 						       struct cct_node *n, bool exact)
@@ -1028,11 +1037,32 @@ static __attribute__((noinline)) void tree_enter_timed(struct ps_thread *t,
 	struct call_frame *f = &c->frames[d];
 	f->weight = weight;
 	f->start = ps_now();
-	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
-	c->depth = d + 1;
-	t->counters[PST_C_CALLS]++;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->busy = 0;
+	tree_push_frame(t, c, d);
+}
+
+/* Frame d (function, stack pointer, call site and node written) opens a
+ * call of node n: timed or not as tree_timing decides, and pushed. False
+ * for the call after the node's exact ones, which leaves the choice
+ * between exact and sampling to the general path; nothing has changed. */
+static HOT bool tree_enter_node(struct ps_thread *t, struct ps_calls_thread *c, uint32_t d,
+				struct cct_node *n)
+{
+	uint64_t calls = n->calls;
+	if (calls < n->exact_until) {
+		tree_enter_timed(t, c, d, n, true);
+		return true;
+	}
+	if (PS_UNLIKELY(n->exact_until))
+		return false;
+	if (PS_UNLIKELY(c->countdown == 1)) {
+		tree_enter_timed(t, c, d, n, false);
+		return true;
+	}
+	c->countdown--;
+	n->calls = calls + 1;
+	c->frames[d].weight = 0;
+	tree_push_frame(t, c, d);
+	return true;
 }
 
 /* The fast enter of a child missing from its parent's cache (a parent
@@ -1044,27 +1074,15 @@ tree_enter_indexed(struct ps_thread *t, struct ps_calls_thread *c, uint32_t d, u
 {
 	struct call_frame *f = &c->frames[d];
 	uint32_t kid = index_find(c, parent, f->fn);
-	struct cct_node *n = &c->nodes[kid];
-	if (!kid || (n->calls >= n->exact_until && n->exact_until)) {
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		t->busy = 0;
-		enter_general(f->fn, f->sp, f->site);
-		return;
+	if (kid) {
+		c->nodes[parent].kid[kid_slot(f->fn)] = kid;
+		f->node = kid;
+		if (tree_enter_node(t, c, d, &c->nodes[kid]))
+			return;
 	}
-	c->nodes[parent].kid[kid_slot(f->fn)] = kid;
-	f->node = kid;
-	if (n->calls < n->exact_until || c->countdown == 1) {
-		tree_enter_timed(t, c, d, n, n->calls < n->exact_until);
-		return;
-	}
-	c->countdown--;
-	n->calls++;
-	f->weight = 0;
-	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
-	c->depth = d + 1;
-	t->counters[PST_C_CALLS]++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
+	enter_general(f->fn, f->sp, f->site);
 }
 
 /* Tree mode's usual enter: a call of a function the parent's node already
@@ -1094,30 +1112,13 @@ PS_EXPORT void __cyg_profile_func_enter(void *fn_, void *call_site)
 	f->fn = fn;
 	f->sp = sp;
 	f->site = site;
-	uint32_t *slot = &c->nodes[parent].kid[kid_slot(fn)];
-	uint32_t kid = *slot;
+	uint32_t kid = c->nodes[parent].kid[kid_slot(fn)];
 	struct cct_node *n = &c->nodes[kid];
 	if (PS_UNLIKELY(!kid || n->fn != fn))
 		return tree_enter_indexed(t, c, d, parent);
 	f->node = kid;
-	/* as tree_timing: a node's exact calls are timed; the one after them
-	 * decides between exact and sampling (the general path) */
-	uint64_t calls = n->calls;
-	if (calls < n->exact_until)
-		return tree_enter_timed(t, c, d, n, true);
-	if (PS_UNLIKELY(n->exact_until))
-		goto leave;
-	if (PS_UNLIKELY(c->countdown == 1))
-		return tree_enter_timed(t, c, d, n, false);
-	c->countdown--;
-	n->calls = calls + 1;
-	f->weight = 0;
-	__atomic_signal_fence(__ATOMIC_RELEASE); /* frame before depth */
-	c->depth = d + 1;
-	t->counters[PST_C_CALLS]++;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->busy = 0;
-	return;
+	if (PS_LIKELY(tree_enter_node(t, c, d, n)))
+		return;
 leave:
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;

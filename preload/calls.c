@@ -431,11 +431,23 @@ static COLD uint64_t account_stall(struct cct_node *n, uint64_t dur, uint32_t we
 	return n->cap * (weight - 1) + dur;
 }
 
+/* The time a sampled call stands for: its duration less the clock read
+ * that untimed calls do not make, times its weight. (Exact calls keep
+ * their read: their callers' times hold it too.) */
+static inline uint64_t sampled_time(uint64_t dur, uint32_t weight)
+{
+	uint64_t read = (uint64_t)ps_clock_read_x16 * weight / 16;
+	return dur * weight > read ? dur * weight - read : 0;
+}
+
 static HOT uint64_t node_account(struct cct_node *n, uint64_t dur, uint32_t weight)
 {
 	uint64_t wdur;
-	if (PS_LIKELY(weight == 1 || dur <= n->cap)) {
-		wdur = dur * weight;
+	if (PS_LIKELY(weight == 1)) {
+		wdur = dur;
+		hist_add(n, dur, 1);
+	} else if (PS_LIKELY(dur <= n->cap)) {
+		wdur = sampled_time(dur, weight);
 		hist_add(n, dur, weight);
 	} else {
 		wdur = account_stall(n, dur, weight);
@@ -476,12 +488,14 @@ static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *
  * were timed. PROFSHIM_CALLS_TIMING=exact times every call. */
 #define TREE_EXACT_CALLS 256
 #define TREE_LONG_CALL_NS 1000
-/* A sampled call over this many times the longest exact one (and over
- * TREE_STALL_MIN_NS) is a stall, see account_stall. Weighed like the
- * others, one preemption of a millisecond in a path of 100 ns calls would
- * add 64 ms; counted once, the error is never more than the time itself
- * (a short function that really waits that long now and then is then
- * undercounted, and the time shows as its caller's own). */
+/* A sampled call over this many times the average of the node's exact
+ * calls (and over TREE_STALL_MIN_NS) is a stall, see account_stall.
+ * Weighed like the others, one preemption of a millisecond in a path of
+ * 100 ns calls would add 64 ms; counted once, the error is never more than
+ * the time itself (a short function that really waits that long now and
+ * then is then undercounted, and the time shows as its caller's own). The
+ * average, not the longest: one page fault among the first calls must not
+ * raise the cap a hundredfold. */
 #define TREE_STALL_FACTOR 8
 #define TREE_STALL_MIN_NS 20000
 
@@ -502,7 +516,8 @@ static COLD bool node_leaves_exact(struct cct_node *n)
 	}
 	n->exact_until = 0; /* sampling from now on */
 	uint64_t floor = ns_to_ticks(TREE_STALL_MIN_NS);
-	n->cap = n->max * TREE_STALL_FACTOR > floor ? n->max * TREE_STALL_FACTOR : floor;
+	uint64_t typical = n->incl / n->timed * TREE_STALL_FACTOR;
+	n->cap = typical > floor ? typical : floor;
 	return false;
 }
 

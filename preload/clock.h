@@ -18,6 +18,7 @@
 
 extern int ps_clock_kind; /* enum pst_clock */
 extern uint64_t ps_ticks_per_sec_x1000;
+extern uint32_t ps_clock_read_x16; /* one clock read, in ticks x 16 */
 
 static inline uint64_t ps_mono_ns(void)
 {

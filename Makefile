@@ -12,13 +12,17 @@ BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude
 SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
 	-fno-omit-frame-pointer -pthread
 SHIM_LIBS := -lunwind -ldl -lpthread -lrt
-ANALYZE_CFLAGS := $(BASE_CFLAGS) -Ianalyze
+# analyze/ is grouped by pipeline stage: read/ (sessions, decoding, merge,
+# symbols), model/ (one model per recorder), analysis/ (analyses over the
+# models), output/ (one writer per format). main.c sits on top.
+ANALYZE_DIRS := analyze analyze/read analyze/model analyze/analysis analyze/output
+ANALYZE_CFLAGS := $(BASE_CFLAGS) $(addprefix -I,$(ANALYZE_DIRS))
 ANALYZE_LIBS := -ldw -lelf -lcjson -lz -lm -lstdc++
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SHIM_SRC := $(wildcard preload/*.c)
-ANALYZE_SRC := $(filter-out analyze/main.c,$(wildcard analyze/*.c))
-HEADERS := $(wildcard include/*.h preload/*.h analyze/*.h)
+ANALYZE_SRC := $(filter-out analyze/main.c,$(wildcard $(addsuffix /*.c,$(ANALYZE_DIRS))))
+HEADERS := $(wildcard include/*.h preload/*.h $(addsuffix /*.h,$(ANALYZE_DIRS)))
 
 SHIM := $(BUILD)/libprofshim.so
 ANALYZE := $(BUILD)/profanalyze
@@ -49,6 +53,7 @@ $(SHIM): $(patsubst preload/%.c,$(BUILD)/preload/%.o,$(SHIM_SRC))
 	$(CC) -shared -o $@ $^ $(SHIM_LIBS) -Wl,-z,defs -Wl,--version-script=preload/exports.map
 
 $(BUILD)/analyze/%.o: analyze/%.c $(HEADERS) | $(BUILD)/analyze
+	@mkdir -p $(@D)
 	$(CC) $(ANALYZE_CFLAGS) -c $< -o $@
 
 $(ANALYZE): $(patsubst analyze/%.c,$(BUILD)/analyze/%.o,$(ANALYZE_SRC) analyze/main.c)
@@ -115,7 +120,7 @@ install: all
 	sed 's|@PREFIX@|$(PREFIX)|' tools/profshim.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/profshim.pc
 
 format:
-	clang-format -i preload/*.[ch] analyze/*.[ch] include/*.h tools/*.c tests/progs/*.c tests/unit/*.c
+	clang-format -i preload/*.[ch] $(addsuffix /*.[ch],$(ANALYZE_DIRS)) include/*.h tools/*.c tests/progs/*.c tests/unit/*.c
 
 clean:
 	rm -rf build build-asan demo-out

@@ -277,7 +277,9 @@ enum pst_counter {
 				       (sampled-address set full) */
 	PST_C_DROP_CALL_UNMATCHED = 25, /* exits matching no open call */
 	PST_C_DROP_CALL_CONTEXT = 26,	/* calls outside the full call tree */
-	PST_C_COUNTER_MAX = 32
+	/* Ids still free: 6-15 (plain counts), 27-63. Readers skip ids they
+	 * do not know; a new counter takes the next free id. */
+	PST_C_COUNTER_MAX = 64
 };
 
 /* --- varints (shared encoder; the reader decodes with bounds checks) --- */

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Memory recording on a real interpreter: the binary-trees benchmark in Lua
+# (tools/bench/binary_trees.lua, Debian lua5.4), where every tree node is an
+# allocation. In one interleaved run (BENCH_RUNS rounds, medians):
+#   - plain, profshim full (PROFSHIM_RECORD=mem), profshim sampled and
+#     heaptrack: wall and CPU ratios to the plain run;
+#   - bytes on disk per allocation call, profshim against heaptrack;
+#   - analysis time and peak memory: profanalyze against heaptrack_print;
+#   - start-up: ms per process of /bin/true under the shim (every recorder).
+# Environment: BENCH_LUA_DEPTH (default 15), BENCH_RUNS (default 3),
+# BENCH_MEM_SAMPLE (bytes, default 524288).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${BUILD:-$ROOT/build}"
+DEPTH="${BENCH_LUA_DEPTH:-15}"
+RUNS="${BENCH_RUNS:-3}"
+SAMPLE="${BENCH_MEM_SAMPLE:-524288}"
+SHIM="$BUILD/libprofshim.so"
+ANALYZE="$BUILD/profanalyze"
+LUA=$(command -v lua5.4 || true)
+if [ -z "$LUA" ]; then
+	echo "bench-mem-lua: lua5.4 is not installed (tools/install-bench-deps.sh installs it); skipped"
+	exit 0
+fi
+make -s -C "$ROOT" all >/dev/null
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/bench-lua.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+SCRIPT="$ROOT/tools/bench/binary_trees.lua"
+HT=""
+command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null && HT=1
+
+args=(plain="$LUA $SCRIPT $DEPTH"
+	full="rm -rf $TMP/full.d; mkdir -p $TMP/full.d; PROFSHIM_QUIET=1 PROFSHIM_OUTPUT=$TMP/full.d/t PROFSHIM_RECORD=mem LD_PRELOAD=$SHIM $LUA $SCRIPT $DEPTH"
+	sampled="rm -rf $TMP/s.d; mkdir -p $TMP/s.d; PROFSHIM_QUIET=1 PROFSHIM_OUTPUT=$TMP/s.d/t PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=$SAMPLE LD_PRELOAD=$SHIM $LUA $SCRIPT $DEPTH")
+[ -n "$HT" ] && args+=(heaptrack="rm -f $TMP/ht.*; heaptrack -o $TMP/ht $LUA $SCRIPT $DEPTH")
+echo "bench-mem-lua: binary trees, depth $DEPTH, lua5.4 ($RUNS interleaved rounds)"
+python3 "$ROOT/tools/bench/measure.py" --runs "$RUNS" "${args[@]}"
+
+# The last rounds' files are still there: sizes and analysis.
+calls=$("$ANALYZE" "$TMP/full.d/t" -q --format=json | python3 -c '
+import json, sys
+m = json.load(sys.stdin)["memory_metrics"]
+print(m["total_allocations"])')
+pbytes=$(cat "$TMP"/full.d/t* | wc -c)
+echo
+printf "  allocation calls: %s\n" "$calls"
+awk -v b="$pbytes" -v n="$calls" 'BEGIN { printf "  profshim trace on disk: %d bytes, %.2f bytes per allocation call\n", b, b / n }'
+if [ -n "$HT" ]; then
+	hbytes=$(cat "$TMP"/ht.* | wc -c)
+	awk -v b="$hbytes" -v n="$calls" 'BEGIN { printf "  heaptrack file on disk: %d bytes, %.2f bytes per allocation call\n", b, b / n }'
+fi
+
+# analysis: wall s and peak RSS (KiB), median of 3
+analyse() { # LABEL CMD...
+	local label=$1
+	shift
+	for _ in 1 2 3; do
+		/usr/bin/time -f "%e %M" -o "$TMP/at" "$@" >/dev/null 2>&1
+		cat "$TMP/at"
+	done | sort -n | sed -n 2p | awk -v l="$label" '{ printf "  %-16s %7.2f s, peak %7.1f MB\n", l, $1, $2 / 1024 }'
+}
+echo "  analysis (median of 3):"
+analyse profanalyze "$ANALYZE" "$TMP/full.d/t" -q --format=json
+[ -n "$HT" ] && analyse heaptrack_print heaptrack_print "$TMP"/ht.*
+
+# Start-up: /bin/true 200 times with and without the shim, every recorder.
+startup() { # prints ms per process
+	local t0 t1
+	t0=$(date +%s%N)
+	for _ in $(seq 200); do "$@" /bin/true; done
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 200000))
+}
+mkdir -p "$TMP/st"
+plain_us=$(startup env)
+shim_us=$(startup env PROFSHIM_QUIET=1 PROFSHIM_OUTPUT="$TMP/st/t.%p" LD_PRELOAD="$SHIM")
+awk -v p="$plain_us" -v s="$shim_us" 'BEGIN { printf "  start-up: /bin/true %.2f ms plain, %.2f ms under the shim (every recorder): +%.2f ms per process\n", p / 1000, s / 1000, (s - p) / 1000 }'

@@ -79,10 +79,7 @@ const struct ps_recorder ps_recorder_calls = {
 /* --- the table --- */
 
 const struct ps_recorder *const ps_recorders[] = {
-    &ps_recorder_cpu,
-    &ps_recorder_mem,
-    &ps_recorder_calls,
-    NULL,
+    &ps_recorder_cpu, &ps_recorder_mem, &ps_recorder_calls, &ps_recorder_io, NULL,
 };
 
 #define NREC (sizeof(ps_recorders) / sizeof(ps_recorders[0]) - 1)

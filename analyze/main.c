@@ -13,6 +13,7 @@
 
 #include "call_model.h"
 #include "heap_model.h"
+#include "io_model.h"
 #include "models.h"
 #include "out_speedscope.h"
 #include "out_trace.h"
@@ -49,6 +50,7 @@ static void usage(FILE *out)
 	      "  --depth=N           trees and trace events: at most N levels\n"
 	      "  --hide=PCT          call tree: hide nodes under PCT% of the run\n"
 	      "  --top=N             rows in text tables (default 20)\n"
+	      "  --slow=MS           I/O and waits: list calls of at least MS (default 10)\n"
 	      "  -q, --quiet         no warnings or progress on stderr\n"
 	      "  -h, --help          this help\n",
 	      out);
@@ -138,7 +140,8 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 		O_MINDUR,
 		O_DEPTH,
 		O_HIDE,
-		O_TOP
+		O_TOP,
+		O_SLOW
 	};
 	static const struct option opts[] = {
 	    {"format", required_argument, 0, O_FORMAT},
@@ -153,6 +156,7 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 	    {"depth", required_argument, 0, O_DEPTH},
 	    {"hide", required_argument, 0, O_HIDE},
 	    {"top", required_argument, 0, O_TOP},
+	    {"slow", required_argument, 0, O_SLOW},
 	    {"quiet", no_argument, 0, 'q'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
@@ -208,6 +212,9 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 			rc = parse_long("--top", optarg, 1, &l);
 			o->top = (int)l;
 			break;
+		case O_SLOW:
+			rc = parse_double("--slow", optarg, 0, &o->slow_ms);
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -241,6 +248,8 @@ static void on_event(const struct pa_event *ev, void *ctx)
 	heap_model_event(pm->heap, ev);
 	if (pm->cpu)
 		cpu_model_event(pm->cpu, ev);
+	if (pm->io)
+		io_model_event(pm->io, ev);
 }
 
 /* The bulk of a call trace, a thread's ENTER and EXIT records in runs:
@@ -259,6 +268,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 	calls_report_json(pm, root);
 	heap_report_json(pm, root);
 	cpu_report_json(pm, root);
+	io_report_json(pm, root);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -275,6 +285,7 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	calls_report_text(pm, out);
 	heap_report_text(pm, out);
 	cpu_report_text(pm, out);
+	io_report_text(pm, out);
 	return 0;
 }
 
@@ -388,6 +399,7 @@ int main(int argc, char **argv)
 	pm.heap = heap_model_new(&s, &o);
 	if (s.record_mask & PST_REC_CPU)
 		pm.cpu = cpu_model_new(&s);
+	pm.io = io_model_new(&s, &o); /* spans and counters need no recorder */
 	int rc = pa_session_run_calls(&s, on_event, on_calls, &pm, &err);
 	if (!rc)
 		rc = heap_model_finish(pm.heap, &err);
@@ -397,6 +409,7 @@ int main(int argc, char **argv)
 		call_model_finish(pm.calls, &pm);
 		if (pm.cpu)
 			cpu_model_finish(pm.cpu, pm.syms);
+		io_model_finish(pm.io);
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
 		if (!out) {
 			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output,
@@ -422,6 +435,7 @@ int main(int argc, char **argv)
 	call_model_free(pm.calls);
 	heap_model_free(pm.heap);
 	cpu_model_free(pm.cpu);
+	io_model_free(pm.io);
 	pa_symbols_free(pm.syms);
 	pa_session_close(&s);
 	return rc ? 1 : 0;

@@ -38,6 +38,7 @@ struct pa_options {
 	double hide_pct;	/* --hide=PCT: hide tree nodes under PCT% */
 	int top;		/* --top=N rows in text tables, default 20 */
 	bool quiet;		/* --quiet: no warnings, no progress */
+	double slow_ms;		/* --slow=MS: slow I/O calls, default 10 */
 };
 
 #endif

@@ -42,6 +42,15 @@ void profshim_mark(const char *name) PROFSHIM_WEAK;
 /* Fill *out with the counters so far; returns 0, or -1 when not recording. */
 int profshim_get_counters(struct profshim_counters *out) PROFSHIM_WEAK;
 
+/* Spans: a named, nested stretch of one thread's time (a request, a
+ * phase). profshim_span_end closes the thread's innermost open span;
+ * error != 0 marks it failed (counted under the span's errors). */
+void profshim_span_begin(const char *name) PROFSHIM_WEAK;
+void profshim_span_end(int error) PROFSHIM_WEAK;
+/* A named value over time (a queue depth, a cache size): a counter track
+ * in the timeline. */
+void profshim_counter(const char *name, int64_t value) PROFSHIM_WEAK;
+
 #ifndef PROFSHIM_BUILDING_SHIM
 /* Non-zero when the program runs under the shim. */
 static inline int profshim_active(void)
@@ -64,10 +73,71 @@ static inline int profshim_active(void)
 		if (profshim_mark)                                                                 \
 			profshim_mark(name);                                                       \
 	} while (0)
+#define PROFSHIM_SPAN_BEGIN(name)                                                                  \
+	do {                                                                                       \
+		if (profshim_span_begin)                                                           \
+			profshim_span_begin(name);                                                 \
+	} while (0)
+#define PROFSHIM_SPAN_END()                                                                        \
+	do {                                                                                       \
+		if (profshim_span_end)                                                             \
+			profshim_span_end(0);                                                      \
+	} while (0)
+#define PROFSHIM_SPAN_END_ERROR()                                                                  \
+	do {                                                                                       \
+		if (profshim_span_end)                                                             \
+			profshim_span_end(1);                                                      \
+	} while (0)
+#define PROFSHIM_COUNTER(name, value)                                                              \
+	do {                                                                                       \
+		if (profshim_counter)                                                              \
+			profshim_counter(name, value);                                             \
+	} while (0)
+
+/* Scope guard (C, GCC/Clang): the span ends when the enclosing block is
+ * left, by any path:   { PROFSHIM_SPAN_SCOPE("parse"); ... }           */
+static inline int profshim_span_enter_(const char *name)
+{
+	if (profshim_span_begin)
+		profshim_span_begin(name);
+	return 0;
+}
+static inline void profshim_span_leave_(int *unused)
+{
+	(void)unused;
+	if (profshim_span_end)
+		profshim_span_end(0);
+}
+#define PROFSHIM_CAT2_(a, b) a##b
+#define PROFSHIM_CAT_(a, b) PROFSHIM_CAT2_(a, b)
+#define PROFSHIM_SPAN_SCOPE(name)                                                                  \
+	int PROFSHIM_CAT_(profshim_span_, __LINE__)                                                \
+	    __attribute__((cleanup(profshim_span_leave_), unused)) = profshim_span_enter_(name)
 #endif
 
 #ifdef __cplusplus
 }
+#endif
+
+#if defined(__cplusplus) && !defined(PROFSHIM_BUILDING_SHIM)
+/* Scope guard (C++): profshim::Span s("request"); */
+namespace profshim
+{
+class Span
+{
+      public:
+	explicit Span(const char *name)
+	{
+		profshim_span_enter_(name);
+	}
+	~Span()
+	{
+		profshim_span_leave_(nullptr);
+	}
+	Span(const Span &) = delete;
+	Span &operator=(const Span &) = delete;
+};
+} // namespace profshim
 #endif
 
 #endif

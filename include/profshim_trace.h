@@ -142,6 +142,48 @@
  *   starts with their path, one call each, timed from the child's start.
  *   Exits of those calls in the child are then matched, not unmatched.
  *
+ * I/O AND WAITING (record kinds 9, 10; PROFSHIM_RECORD=io)
+ *   9   IO      dt        op, desc, obj, asked, result, dur, site, stack
+ *   10  FD      dt        desc, kind, fd, port, str name, str note
+ *   IO: one call of a wrapped libc function, timed at its END (dt);
+ *   it started dur ticks earlier. op is enum pst_io_op; desc is the
+ *   descriptor's description id (FD record; 0 = none: waits, locks);
+ *   obj is what the call was on: the fd (+1, 0 = none) for descriptor
+ *   calls, the address of the mutex/rwlock/spinlock/condvar/semaphore,
+ *   the pid for waitpid/wait4, nfds for poll/select/epoll_wait, the
+ *   input fd (+1) for sendfile/copy_file_range/splice; asked is the byte
+ *   count asked for (timeout in ms for poll/epoll_wait, the requested
+ *   sleep in ns for sleeps; for sendmmsg/recvmmsg the bytes moved, as
+ *   the result there counts messages); result is the return value as the
+ *   program saw it, zigzag-encoded (v >= 0: 2v, v < 0: -2v-1), with
+ *   -errno for a failed call (so EINTR reads -4, a short write its
+ *   count); site is the return address into the caller of the wrapped
+ *   function (exact for every call); stack is a STACK node id or 0 (see
+ *   IO_CONFIG for which calls carry one). Locks are recorded only when
+ *   contended (a try-lock failed); dur is then the time blocked.
+ *   FD: describes a descriptor from then on (until a close, or a new FD
+ *   record for the same fd). desc ids are unique per process (never
+ *   reused); dup/dup2/dup3/F_DUPFD make no new description (the new fd
+ *   refers to the same desc). kind is enum pst_fd_kind; port the local
+ *   (listening) port of an accepted socket, else 0; name the path
+ *   (resolved against dirfd/cwd as the call did), the peer "ip:port",
+ *   "[ip6]:port" or "unix:path", or "pipe:[inode]"; note what
+ *   /proc/self/fd said (inherited and unknown descriptors).
+ *
+ * SPANS AND COUNTERS (record kind 11; the public API of profshim.h)
+ *   11  SPAN    dt        what, then: BEGIN str name | END - | END_ERROR -
+ *                         | COUNTER str name, value (zigzag)
+ *   what is enum pst_span_what. Spans nest per thread: an END closes the
+ *   innermost open span of its thread (an END with none open is counted
+ *   under DROP_SPAN_UNMATCHED, not written).
+ *
+ *   I/O EXT payloads:
+ *     IO_CONFIG (process file) stack ns, sample every, enabled
+ *                   (calls of at least `stack ns` carry a stack, and one in
+ *                   `sample every` of the shorter ones; 0 = none)
+ *     IO_DNS    (thread file)  end ticks (absolute), dur, result (gai
+ *                   code, zigzag), site, stack, str host (a getaddrinfo)
+ *
  * MEMORY SAMPLING (MEM_CONFIG sample bytes = M > 0)
  *   Only sampled allocations are written (a Poisson process over bytes with
  *   mean distance M) and only the frees of sampled blocks. A sampled block
@@ -194,6 +236,9 @@ enum pst_kind {
 	PST_K_FUNC = 6,
 	PST_K_MARK = 7,
 	PST_K_RSS = 8,
+	PST_K_IO = 9,	 /* I/O, network, waits, contended locks */
+	PST_K_FD = 10,	 /* a descriptor's description */
+	PST_K_SPAN = 11, /* spans and counters of the public API */
 	PST_K_EXT = 15,
 };
 #define PST_KIND_BITS 4
@@ -216,7 +261,91 @@ enum pst_ext {
 	PST_X_MEM_CONFIG = 24,
 	PST_X_CCT_LIVE = 25,
 	PST_X_CCT_LIVE_END = 26,
+	PST_X_IO_CONFIG = 48, /* process file: io recorder settings */
+	PST_X_IO_DNS = 49,    /* thread file: a getaddrinfo call */
 };
+
+/* Operations of IO records: 1-63 descriptor I/O (file or network by the
+ * descriptor's kind; 32-47 only on sockets), 64-95 waiting, 96-127 locks. */
+enum pst_io_op {
+	PST_IO_OPEN = 1,
+	PST_IO_CLOSE = 2,
+	PST_IO_READ = 3,
+	PST_IO_WRITE = 4,
+	PST_IO_PREAD = 5,
+	PST_IO_PWRITE = 6,
+	PST_IO_READV = 7,
+	PST_IO_WRITEV = 8,
+	PST_IO_PREADV = 9,
+	PST_IO_PWRITEV = 10,
+	PST_IO_FSYNC = 11,
+	PST_IO_FDATASYNC = 12,
+	PST_IO_SYNC_RANGE = 13,
+	PST_IO_FTRUNCATE = 14,
+	PST_IO_FALLOCATE = 15,
+	PST_IO_SENDFILE = 16, /* desc: out fd; obj: in fd + 1 */
+	PST_IO_COPY_RANGE = 17,
+	PST_IO_SPLICE = 18,
+	PST_IO_STDIO_READ = 24, /* fread, fgets, getline, getdelim */
+	PST_IO_STDIO_WRITE = 25, /* fwrite, fputs, puts, fprintf, printf, ... */
+	PST_IO_STDIO_FLUSH = 26,
+	PST_IO_FOPEN = 27,
+	PST_IO_FCLOSE = 28,
+	PST_IO_SOCKET = 32,
+	PST_IO_CONNECT = 33,
+	PST_IO_ACCEPT = 34,
+	PST_IO_SEND = 35,
+	PST_IO_SENDTO = 36,
+	PST_IO_SENDMSG = 37,
+	PST_IO_SENDMMSG = 38,
+	PST_IO_RECV = 39,
+	PST_IO_RECVFROM = 40,
+	PST_IO_RECVMSG = 41,
+	PST_IO_RECVMMSG = 42,
+	PST_IO_SHUTDOWN = 43,
+	PST_IO_POLL = 64, /* poll, ppoll */
+	PST_IO_SELECT = 65, /* select, pselect */
+	PST_IO_EPOLL_WAIT = 66, /* epoll_wait, epoll_pwait */
+	PST_IO_SLEEP = 67, /* nanosleep, clock_nanosleep, usleep, sleep */
+	PST_IO_COND_WAIT = 68, /* pthread_cond_wait, _timedwait */
+	PST_IO_JOIN = 69,
+	PST_IO_SEM_WAIT = 70, /* sem_wait, sem_timedwait */
+	PST_IO_WAITPID = 71, /* wait, waitpid, wait4 */
+	PST_IO_MUTEX = 96,
+	PST_IO_RDLOCK = 97,
+	PST_IO_WRLOCK = 98,
+	PST_IO_SPIN = 99,
+	PST_IO_OP_MAX = 128
+};
+
+enum pst_fd_kind {
+	PST_FD_FILE = 1,
+	PST_FD_PIPE = 2,
+	PST_FD_TCP = 3,
+	PST_FD_UDP = 4,
+	PST_FD_UNIX = 5,
+	PST_FD_SOCKET = 6,    /* another socket family */
+	PST_FD_INHERITED = 7, /* open when the shim started: see note */
+	PST_FD_UNKNOWN = 8,   /* first seen in use: see note */
+	PST_FD_OTHER = 9,     /* eventfd, epoll, timerfd, ... */
+	PST_FD_KIND_MAX
+};
+
+enum pst_span_what {
+	PST_SPAN_BEGIN = 0,
+	PST_SPAN_END = 1,
+	PST_SPAN_END_ERROR = 2,
+	PST_SPAN_COUNTER = 3,
+};
+
+static inline uint64_t pst_zigzag(int64_t v)
+{
+	return v >= 0 ? (uint64_t)v << 1 : (((uint64_t)(-(v + 1))) << 1) | 1;
+}
+static inline int64_t pst_unzigzag(uint64_t v)
+{
+	return (v & 1) ? -(int64_t)(v >> 1) - 1 : (int64_t)(v >> 1);
+}
 
 enum pst_alloc_fn {
 	PST_FN_MALLOC = 0,
@@ -245,6 +374,7 @@ enum pst_record {
 	PST_REC_CPU = 1u << 0,
 	PST_REC_MEM = 1u << 1,
 	PST_REC_CALLS = 1u << 2,
+	PST_REC_IO = 1u << 3,
 };
 
 enum pst_end_reason {
@@ -265,6 +395,10 @@ enum pst_counter {
 	PST_C_FREES = 3,
 	PST_C_SAMPLES = 4,
 	PST_C_CALLS = 5,
+	PST_C_IO_CALLS = 10,	/* I/O, wait and contended lock calls recorded */
+	PST_C_IO_STACKS = 11,	/* of which carry a stack */
+	PST_C_SPANS = 12,	/* spans begun */
+	PST_C_SPAN_COUNTERS = 13, /* counter values recorded */
 	PST_C_DROP_NO_SPACE = 16,	/* events lost: trace could not grow */
 	PST_C_DROP_AFTER_END = 17,	/* events after the thread's end */
 	PST_C_DROP_SAMPLE_BUSY = 18,	/* samples landing inside a shim hook */
@@ -277,6 +411,10 @@ enum pst_counter {
 				       (sampled-address set full) */
 	PST_C_DROP_CALL_UNMATCHED = 25, /* exits matching no open call */
 	PST_C_DROP_CALL_CONTEXT = 26,	/* calls outside the full call tree */
+	PST_C_DROP_IO_NESTED = 44,	/* I/O calls made inside another recorded
+					   one (e.g. by getaddrinfo): not recorded */
+	PST_C_DROP_IO_FD_RANGE = 45,	/* descriptors past the fd table: unnamed */
+	PST_C_DROP_SPAN_UNMATCHED = 46, /* span ends with no open span */
 	/* Ids still free: 6-15 (plain counts), 27-63. Readers skip ids they
 	 * do not know; a new counter takes the next free id. */
 	PST_C_COUNTER_MAX = 64

@@ -38,6 +38,67 @@ PS_EXPORT __attribute__((noinline)) void profshim_mark(const char *name)
 	errno = saved;
 }
 
+/* --- spans and counters (kind 11 SPAN records) --- */
+
+static __thread uint32_t span_depth PS_TLS; /* spans open on this thread */
+
+static void write_span(struct ps_thread *t, unsigned what, const char *name, bool has_value,
+		       int64_t value)
+{
+	size_t len = name ? strnlen(name, 256) : 0;
+	uint8_t *p = ps_reserve(t, len + 5 * PST_VARINT_MAX);
+	if (!p)
+		return;
+	p = pst_put_tag(p, ps_dt(t, ps_now()), PST_K_SPAN);
+	p = pst_put_varint(p, what);
+	if (what == PST_SPAN_BEGIN || what == PST_SPAN_COUNTER)
+		p = pst_put_str(p, name ? name : "", len);
+	if (has_value)
+		p = pst_put_varint(p, pst_zigzag(value));
+	ps_commit(t, p);
+}
+
+PS_EXPORT void profshim_span_begin(const char *name)
+{
+	int saved = errno;
+	struct ps_thread *t = ps_recording ? ps_thread_get() : NULL;
+	if (t && ps_enter(t)) {
+		write_span(t, PST_SPAN_BEGIN, name, false, 0);
+		t->counters[PST_C_SPANS]++;
+		span_depth++;
+		ps_leave(t);
+	}
+	errno = saved;
+}
+
+PS_EXPORT void profshim_span_end(int error)
+{
+	int saved = errno;
+	struct ps_thread *t = ps_recording ? ps_thread_get() : NULL;
+	if (t && ps_enter(t)) {
+		if (span_depth == 0) {
+			t->counters[PST_C_DROP_SPAN_UNMATCHED]++;
+		} else {
+			span_depth--;
+			write_span(t, error ? PST_SPAN_END_ERROR : PST_SPAN_END, NULL, false, 0);
+		}
+		ps_leave(t);
+	}
+	errno = saved;
+}
+
+PS_EXPORT void profshim_counter(const char *name, int64_t value)
+{
+	int saved = errno;
+	struct ps_thread *t = ps_recording ? ps_thread_get() : NULL;
+	if (t && ps_enter(t)) {
+		write_span(t, PST_SPAN_COUNTER, name, true, value);
+		t->counters[PST_C_SPAN_COUNTERS]++;
+		ps_leave(t);
+	}
+	errno = saved;
+}
+
 PS_EXPORT int profshim_get_counters(struct profshim_counters *out)
 {
 	if (!out)

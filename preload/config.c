@@ -48,10 +48,12 @@ static void load_record(void)
 			mask |= PST_REC_MEM;
 		else if (n == 5 && !strncmp(p, "calls", 5))
 			mask |= PST_REC_CALLS;
+		else if (n == 2 && !strncmp(p, "io", 2))
+			mask |= PST_REC_IO;
 		else if (n == 4 && !strncmp(p, "none", 4))
 			mask |= 0;
 		else if (n != 0) {
-			bad("PROFSHIM_RECORD", v, "a comma list of cpu,mem,calls (or none)");
+			bad("PROFSHIM_RECORD", v, "a comma list of cpu,mem,calls,io (or none)");
 			return;
 		}
 		p += n;

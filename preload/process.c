@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "recorder.h"
 #include "shim.h"
 
 pid_t ps_pid;
@@ -247,11 +248,11 @@ void ps_init(void)
 		ps_disabled = 1;
 	} else {
 		pthread_atfork(at_fork_prepare, at_fork_parent, at_fork_child);
-		ps_mem_init();
+		ps_recorders_init();
 		ps_recording = !ps_cfg.start_paused;
 		__atomic_store_n(&ps_initialized, 1, __ATOMIC_RELEASE);
 		ps_thread_start(); /* the thread that starts us */
-		ps_cpu_init();
+		ps_recorders_start();
 	}
 	__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	errno = saved;
@@ -271,7 +272,7 @@ static void write_thread_counters(void)
 			continue;
 		/* and their call trees, which would be lost with them */
 		if (t != ps_self)
-			ps_calls_write_live(t);
+			ps_recorders_flush_other(t);
 		/* Threads still running: their counters go to the process file
 		 * (never write into another thread's stream). */
 		uint8_t buf[PST_C_COUNTER_MAX * 2 * PST_VARINT_MAX + 16], *p = buf;
@@ -295,11 +296,11 @@ void ps_process_finish(unsigned reason, int status)
 		return;
 	struct ps_thread *self = ps_self;
 	if (reason != PST_END_EXEC)
-		ps_rss_finish();
+		ps_recorders_finish();
 	if (reason != PST_END_EXEC && self)
 		ps_thread_end(self);
 	else if (self && ps_enter(self)) {
-		ps_calls_flush(self);
+		ps_recorders_flush(self);
 		ps_thread_write_counters(self);
 		ps_leave(self);
 	}
@@ -331,32 +332,29 @@ __attribute__((destructor(101))) static void ps_destructor(void)
 
 static void at_fork_prepare(void)
 {
-	ps_cpu_before_fork();
-	ps_rss_before_fork();
+	ps_recorders_before_fork();
 	lock_process();
 }
 
 static void at_fork_parent(void)
 {
 	unlock_process();
-	ps_rss_after_fork(0);
-	ps_cpu_after_fork(0);
+	ps_recorders_after_fork(PS_FORK_PARENT);
 }
 
 static void at_fork_child(void)
 {
 	proc_lock = 0;
 	pw_abandon(&proc_out);
-	struct ps_calls_thread *calls = ps_calls_fork_child_take(ps_self);
+	ps_recorders_fork_child_early(ps_self);
 	ps_threads_after_fork_child();
 	if (start_process() != 0) {
 		ps_disabled = 1;
-		ps_rss_after_fork(-1);
+		ps_recorders_after_fork(PS_FORK_CHILD_OFF);
 		return;
 	}
-	ps_calls_fork_child_adopt(ps_thread_start(), calls);
-	ps_rss_after_fork(1);
-	ps_cpu_after_fork(1);
+	ps_thread_start();
+	ps_recorders_after_fork(PS_FORK_CHILD);
 }
 
 /* --- exec: close this image's trace, keep the new image profiled --- */
@@ -398,15 +396,13 @@ typedef int (*execvpe_fn)(const char *, char *const[], char *const[]);
 
 static void before_exec(void)
 {
-	ps_cpu_before_exec();
-	ps_rss_before_exec();
+	ps_recorders_before_exec();
 	ps_process_finish(PST_END_EXEC, 0);
 }
 
 static void after_failed_exec(void)
 {
-	ps_rss_after_failed_exec();
-	ps_cpu_after_fork(0);
+	ps_recorders_after_failed_exec();
 }
 
 /* Run `call` with envp extended by the saved variables it lacks. */

@@ -84,6 +84,7 @@ static void find_texts(void)
  * therefore moved to high numbers the moment libunwind creates it.
  */
 typedef int (*pipe2_fn)(int[2], int);
+void ps_io_pipe_made(int fds[2], uintptr_t from); /* io_files.c */
 
 PS_EXPORT int pipe2(int fds[2], int flags)
 {
@@ -98,6 +99,8 @@ PS_EXPORT int pipe2(int fds[2], int flags)
 		fds[0] = ps_fd_move_high(fds[0]);
 		fds[1] = ps_fd_move_high(fds[1]);
 		errno = saved;
+	} else if (rc == 0) {
+		ps_io_pipe_made(fds, from); /* the program's pipe: named by the io recorder */
 	}
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "recorder.h"
 #include "shim.h"
 
 __thread struct ps_thread *ps_self PS_TLS;
@@ -149,7 +150,7 @@ struct ps_thread *ps_thread_start(void)
 	ps_self = t;
 	if (end_key_ok)
 		pthread_setspecific(end_key, t);
-	ps_cpu_thread_start(t);
+	ps_recorders_thread_start(t);
 	t->busy = 0;
 	return t;
 fail:
@@ -267,8 +268,8 @@ void ps_thread_end(struct ps_thread *t)
 	if (!t || t->state != PS_T_ACTIVE)
 		return;
 	t->busy = 1;
-	ps_cpu_thread_end(t); /* timer deleted before the state goes away */
-	ps_calls_thread_end(t);
+	/* in table order: the CPU timer is deleted before the state goes away */
+	ps_recorders_thread_end(t);
 	uint64_t end = ps_now();
 	uint8_t buf[16], *p = pst_put_varint(buf, end);
 	ps_write_ext(t, PST_X_THREAD_END, buf, (size_t)(p - buf));

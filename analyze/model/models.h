@@ -16,6 +16,8 @@ struct summary_model;
 struct cpu_model;
 struct call_model;
 struct heap_model;
+struct io_model;
+struct cJSON;
 
 struct pa_models {
 	struct pa_session *s;
@@ -25,7 +27,12 @@ struct pa_models {
 	struct cpu_model *cpu;	  /* CPU samples (sample_model.h), NULL if none */
 	struct call_model *calls; /* call_model.h */
 	struct heap_model *heap;  /* heap_model.h */
+	struct io_model *io;	  /* I/O, waits, locks, spans (io_model.h), NULL if none */
 };
+
+/* --- I/O, waits, locks, spans and counters (report_io.c) --- */
+void io_report_text(const struct pa_models *pm, FILE *out);
+void io_report_json(const struct pa_models *pm, struct cJSON *root);
 
 /* --- the session summary (report_summary.c) --- */
 struct summary_model *summary_model_new(struct pa_session *s);

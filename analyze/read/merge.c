@@ -160,7 +160,91 @@ static int decode_thread_counters(struct decoder *d)
 	return 0;
 }
 
-/* An EXT record; returns 1 when it produced an event (THREAD_END). */
+/* --- io recorder records (kinds 9-11, EXT IO_DNS) --- */
+
+static int decode_io(struct decoder *d, uint64_t dt, struct pa_event *ev)
+{
+	uint64_t op, desc, res, stack;
+	d->t->now += dt;
+	GET(&op);
+	GET(&desc);
+	GET(&ev->u.io.obj);
+	GET(&ev->u.io.asked);
+	GET(&res);
+	GET(&ev->u.io.dur);
+	GET(&ev->u.io.site);
+	GET(&stack);
+	if (op == 0 || op >= PST_IO_OP_MAX)
+		return bad(d, "unknown I/O operation %llu", (unsigned long long)op);
+	if (desc > UINT32_MAX)
+		return bad(d, "I/O descriptor id %llu out of range", (unsigned long long)desc);
+	ev->u.io.op = (unsigned)op;
+	ev->u.io.desc = (uint32_t)desc;
+	ev->u.io.result = pst_unzigzag(res);
+	return lookup_local(d, &d->t->stack_map, stack, &ev->u.io.stack, "stack node");
+}
+
+static int decode_fd(struct decoder *d, uint64_t dt, struct pa_event *ev)
+{
+	uint64_t desc, kind, fd, port;
+	d->t->now += dt;
+	GET(&desc);
+	GET(&kind);
+	GET(&fd);
+	GET(&port);
+	if (desc == 0 || desc > UINT32_MAX || kind == 0 || kind >= PST_FD_KIND_MAX ||
+	    fd > INT32_MAX || port > 65535)
+		return bad(d, "bad descriptor record (id %llu, kind %llu, fd %llu, port %llu)",
+			   (unsigned long long)desc, (unsigned long long)kind,
+			   (unsigned long long)fd, (unsigned long long)port);
+	if (pa_get_str(&d->c, &ev->u.fd.name, &ev->u.fd.name_len, PST_MAX_STR) ||
+	    pa_get_str(&d->c, &ev->u.fd.note, &ev->u.fd.note_len, PST_MAX_STR))
+		return bad(d, "malformed descriptor name");
+	ev->u.fd.desc = (uint32_t)desc;
+	ev->u.fd.kind = (unsigned)kind;
+	ev->u.fd.fd = (uint32_t)fd;
+	ev->u.fd.port = (uint32_t)port;
+	return 0;
+}
+
+static int decode_span(struct decoder *d, uint64_t dt, struct pa_event *ev)
+{
+	uint64_t what, v = 0;
+	d->t->now += dt;
+	GET(&what);
+	if (what > PST_SPAN_COUNTER)
+		return bad(d, "unknown span record %llu", (unsigned long long)what);
+	ev->u.span.what = (unsigned)what;
+	ev->u.span.name = "";
+	ev->u.span.name_len = 0;
+	if ((what == PST_SPAN_BEGIN || what == PST_SPAN_COUNTER) &&
+	    pa_get_str(&d->c, &ev->u.span.name, &ev->u.span.name_len, PST_MAX_STR))
+		return bad(d, "malformed span name");
+	if (what == PST_SPAN_COUNTER)
+		GET(&v);
+	ev->u.span.value = pst_unzigzag(v);
+	return 0;
+}
+
+static int decode_dns(struct decoder *d, struct pa_event *ev)
+{
+	uint64_t end, res, stack;
+	GET(&end);
+	GET(&ev->u.dns.dur);
+	GET(&res);
+	GET(&ev->u.dns.site);
+	GET(&stack);
+	if (pa_get_str(&d->c, &ev->u.dns.host, &ev->u.dns.host_len, PST_MAX_STR))
+		return bad(d, "malformed DNS record");
+	ev->u.dns.result = pst_unzigzag(res);
+	ev->kind = PA_EV_DNS;
+	ev->ticks = end;
+	if (lookup_local(d, &d->t->stack_map, stack, &ev->u.dns.stack, "stack node"))
+		return -1;
+	return 1;
+}
+
+/* An EXT record; returns 1 when it produced an event (THREAD_END, DNS). */
 static int decode_ext(struct decoder *d, uint64_t ext, struct pa_event *ev)
 {
 	uint64_t len;
@@ -199,6 +283,9 @@ static int decode_ext(struct decoder *d, uint64_t ext, struct pa_event *ev)
 	case PST_X_CCT_END:
 		pa_cct_commit(&d->t->cct, &d->t->cct_done);
 		d->t->cct_marked = true;
+		break;
+	case PST_X_IO_DNS:
+		rc = decode_dns(d, ev);
 		break;
 	default:
 		break; /* newer kinds: skipped by length */
@@ -414,6 +501,18 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 			t->now += value;
 			GET(&ev->u.rss.bytes);
 			break;
+		case PST_K_IO:
+			rc = decode_io(d, value, ev);
+			rc = rc ? rc : 1;
+			break;
+		case PST_K_FD:
+			rc = decode_fd(d, value, ev);
+			rc = rc ? rc : 1;
+			break;
+		case PST_K_SPAN:
+			rc = decode_span(d, value, ev);
+			rc = rc ? rc : 1;
+			break;
 		case PST_K_EXT:
 			rc = decode_ext(d, value, ev);
 			break;
@@ -423,7 +522,7 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 		if (rc < 0)
 			return -1;
 		if (rc == 1) {
-			if (ev->kind != PA_EV_THREAD_END)
+			if (ev->kind != PA_EV_THREAD_END && ev->kind != PA_EV_DNS)
 				ev->ticks = t->now;
 			if (ev->ticks > t->end_ticks && !t->ended)
 				t->end_ticks = ev->ticks;

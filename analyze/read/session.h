@@ -157,7 +157,11 @@ enum pa_event_kind {
 	PA_EV_SAMPLE = PST_K_SAMPLE,
 	PA_EV_MARK = PST_K_MARK,
 	PA_EV_RSS = PST_K_RSS,
+	PA_EV_IO = PST_K_IO,	 /* an I/O, wait or contended lock call (io recorder) */
+	PA_EV_FD = PST_K_FD,	 /* a descriptor's description */
+	PA_EV_SPAN = PST_K_SPAN, /* span begin/end, counter value */
 	PA_EV_THREAD_END = 32,
+	PA_EV_DNS = 33, /* a getaddrinfo call (IO_DNS) */
 };
 
 struct pa_event {
@@ -189,6 +193,37 @@ struct pa_event {
 		struct {
 			uint64_t bytes;
 		} rss;
+		/* io recorder: ticks is the call's end; it began dur earlier.
+		 * Strings point into the mapped trace (valid while the session
+		 * is open), not NUL-ended. */
+		struct {
+			unsigned op; /* enum pst_io_op */
+			uint32_t desc;
+			uint64_t obj, asked;
+			int64_t result; /* -errno on failure */
+			uint64_t dur, site;
+			uint32_t stack;
+		} io;
+		struct {
+			uint32_t desc;
+			unsigned kind; /* enum pst_fd_kind */
+			uint32_t fd, port;
+			const char *name, *note;
+			size_t name_len, note_len;
+		} fd;
+		struct {
+			unsigned what; /* enum pst_span_what */
+			const char *name;
+			size_t name_len;
+			int64_t value;
+		} span;
+		struct {
+			uint64_t dur, site;
+			int64_t result;
+			uint32_t stack;
+			const char *host;
+			size_t host_len;
+		} dns;
 	} u;
 };
 

@@ -294,18 +294,26 @@ uint64_t ps_ct_weight(struct ps_cpu_thread *c, const siginfo_t *si)
 	return w;
 }
 
-uint64_t ps_ct_uncharged(struct ps_cpu_thread *c)
+uint64_t ps_ct_used_ns(struct ps_cpu_thread *c)
 {
 	uint64_t used = 0;
 	if (c->fd >= 0) {
+		/* cpu-clock counts kernel time too: exclude_kernel only keeps
+		 * overflows in kernel mode from signalling. */
 		if (read(c->fd, &used, sizeof(used)) != (ssize_t)sizeof(used))
 			return 0;
 	} else if (c->has_timer) {
 		uint64_t now = clock_ns(thread_clock(c->tid));
 		used = now > c->start_cpu_ns ? now - c->start_cpu_ns : 0;
-	} else {
-		return 0;
 	}
+	return used;
+}
+
+uint64_t ps_ct_uncharged(struct ps_cpu_thread *c)
+{
+	uint64_t used = ps_ct_used_ns(c);
+	if (!used)
+		return 0;
 	uint64_t due = periods_due(c, used);
 	return due > c->charged ? due - c->charged : 0;
 }

@@ -272,6 +272,7 @@ static void write_thread_counters(void)
 		/* and their call trees, which would be lost with them */
 		if (t != ps_self)
 			ps_calls_write_live(t);
+		ps_cpu_account_live(t); /* its CPU time and what samples did not carry */
 		/* Threads still running: their counters go to the process file
 		 * (never write into another thread's stream). */
 		uint8_t buf[PST_C_COUNTER_MAX * 2 * PST_VARINT_MAX + 16], *p = buf;

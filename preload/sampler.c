@@ -403,13 +403,8 @@ void ps_cpu_thread_start(struct ps_thread *t)
 	/* A thread created with every signal blocked (sigmask.c keeps the
 	 * program from blocking ours, but not a mask set before the shim
 	 * started or by a raw system call in the creator). */
-	int sig = cpu_sig;
-	if (t->cpu && sig) {
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, sig);
-		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	}
+	if (t->cpu)
+		ps_sigmask_thread_start(cpu_sig);
 }
 
 void ps_cpu_thread_end(struct ps_thread *t)
@@ -450,6 +445,24 @@ void ps_cpu_thread_end(struct ps_thread *t)
 		c->used = 0;
 	}
 	unlock_slots();
+}
+
+/* At the process's end, for a thread still running (from the exiting
+ * thread; nothing is written into t's stream): its CPU accounting, with
+ * the periods its samples did not reach as unsampled, and samples still
+ * waiting in its queue as dropped. */
+void ps_cpu_account_live(struct ps_thread *t)
+{
+	struct ps_cpu_thread *c = t->cpu;
+	if (!c || cpu_pid != ps_pid || t == ps_self)
+		return;
+	uint64_t rest = ps_ct_uncharged(c);
+	uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n && i < PS_CPU_PENDING_MAX; i++)
+		t->counters[PST_C_DROP_SAMPLE_WEIGHT] += c->pending[i].weight;
+	t->counters[PST_C_CPU_UNSAMPLED] += rest;
+	t->counters[PST_C_CPU_PERIODS] = c->charged + rest;
+	t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);
 }
 
 /* Threads that were running before us: states and timers made here. */

@@ -181,6 +181,7 @@ void ps_calls_fork_child_adopt(struct ps_thread *t, struct ps_calls_thread *c);
 void ps_cpu_init(void);
 void ps_cpu_thread_start(struct ps_thread *t);
 void ps_cpu_thread_end(struct ps_thread *t);
+void ps_cpu_account_live(struct ps_thread *t); /* process end, thread t still running */
 void ps_cpu_before_fork(void);
 void ps_cpu_after_fork(int child);
 void ps_cpu_before_exec(void);

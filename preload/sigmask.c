@@ -101,3 +101,31 @@ PS_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 	}
 	return rc;
 }
+
+/* Every catchable standard signal but sig is in set: the thread was made
+ * with everything blocked (the creator's sigfillset, of which the shim
+ * kept sig out). */
+static bool all_others_blocked(const sigset_t *set, int sig)
+{
+	for (int s = 1; s < 32; s++)
+		if (s != sig && s != SIGKILL && s != SIGSTOP && sigismember(set, s) != 1)
+			return false;
+	return true;
+}
+
+void ps_sigmask_thread_start(int sig)
+{
+	static sigmask_fn real;
+	sigmask_fn fn = real_fn(&real, "pthread_sigmask");
+	sigset_t cur, one;
+	if (!fn || !sig || fn(SIG_BLOCK, NULL, &cur))
+		return;
+	if (sigismember(&cur, sig) == 1) {
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		fn(SIG_UNBLOCK, &one, NULL);
+		program_blocked = 1;
+	} else if (all_others_blocked(&cur, sig)) {
+		program_blocked = 1;
+	}
+}

@@ -73,6 +73,8 @@
  *   glibc's malloc under the shim's malloc) keeps the interrupted frames,
  *   with the shim's frames cut out. Such samples are written when the hook
  *   ends, so their time may be a little later than the interrupt.
+ *   A SAMPLE whose stack is PST_PC_KERNEL alone carries system time the
+ *   perf_event timer could not interrupt (its stack is unknown).
  *   Per thread: sum of SAMPLE weights + DROP_SAMPLE_WEIGHT + CPU_UNSAMPLED
  *   + CPU_PAUSED == CPU_PERIODS (see enum pst_counter).
  *
@@ -310,6 +312,10 @@ enum pst_counter {
 /* Pseudo-pc of frame 0 of a SAMPLE charged to the profiler itself
  * ("[profshim]"); never a code address. */
 #define PST_PC_PROFSHIM 1
+/* Pseudo-pc of a SAMPLE stack made of it alone ("[kernel]"): CPU time the
+ * thread spent in the kernel while the perf_event timer (which cannot
+ * interrupt kernel mode) could not sample it; its stack is unknown. */
+#define PST_PC_KERNEL 2
 
 /* --- varints (shared encoder; the reader decodes with bounds checks) --- */
 

@@ -44,12 +44,13 @@ struct ps_cpu_thread {
 	int first_done; /* PERF: period switched from the first one */
 	int warmed;	/* the thread's unwinder caches exist */
 	uint64_t period_ns;
-	uint64_t first_ns;	    /* first expiry */
-	uint64_t charged;	    /* periods charged to samples (taken or dropped) */
-	uint64_t start_cpu_ns;	    /* POSIX: the thread's CPU clock when armed */
-	uint64_t last_stack;	    /* stack id of the thread's last sample */
-	struct ps_cpu_thread *next; /* registry, push-only */
-	volatile uint32_t npending; /* pending[0..npending): appended by the handler */
+	uint64_t first_ns;		 /* first expiry */
+	uint64_t charged;		 /* periods charged to samples (taken or dropped) */
+	uint64_t start_cpu_ns;		 /* POSIX: the thread's CPU clock when armed */
+	uint64_t last_stack;		 /* stack id of the thread's last sample */
+	struct ps_cpu_thread *next;	 /* registry, push-only */
+	volatile uint64_t kernel_weight; /* PERF: periods in the kernel, to write */
+	volatile uint32_t npending;	 /* pending[0..npending): appended by the handler */
 	struct ps_cpu_pending pending[PS_CPU_PENDING_MAX];
 };
 

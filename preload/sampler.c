@@ -250,6 +250,14 @@ static void write_pending(struct ps_thread *t, struct ps_cpu_pending *p)
 	write_record(t, p->weight, stack, p->depth);
 }
 
+/* CPU time in the kernel (perf timer): under [kernel] at the thread's
+ * root, as its stack is unknown. */
+static void write_kernel(struct ps_thread *t, uint64_t weight)
+{
+	uintptr_t pc = PST_PC_KERNEL;
+	write_record(t, weight, ps_stack_intern(t, &pc, 1), 0);
+}
+
 /* Runs with t busy (a hook's end, or the handler outside a hook). A
  * sample that comes in meanwhile appends; the final compare-and-swap
  * sees it. */
@@ -265,6 +273,12 @@ void ps_cpu_flush(struct ps_thread *t)
 		uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
 		if (i < n) {
 			write_pending(t, &c->pending[i++]);
+			continue;
+		}
+		/* one instruction: a signal cannot split the read and the clear */
+		uint64_t kw = __atomic_exchange_n(&c->kernel_weight, 0, __ATOMIC_ACQ_REL);
+		if (kw) {
+			write_kernel(t, kw);
 			continue;
 		}
 		t->cpu_pending = 0;
@@ -294,6 +308,14 @@ static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
 	if (!ps_recording) {
 		t->counters[PST_C_CPU_PAUSED] += weight;
 		goto out;
+	}
+	if (c->mech == PST_TIMER_PERF && weight > 1) {
+		/* perf_attr_note (cputimer.c): periods that passed without a
+		 * signal were spent in the kernel; the interrupted stack is not
+		 * theirs. */
+		c->kernel_weight += weight - 1;
+		weight = 1;
+		t->cpu_pending = 1;
 	}
 	if (t->busy) {
 		defer_sample(t, c, uc, weight);
@@ -416,8 +438,7 @@ void ps_cpu_thread_end(struct ps_thread *t)
 	 * counted but not signalled yet: charged to where the thread was
 	 * last seen, so the thread's samples add up to its CPU time. */
 	if (cpu_pid == ps_pid && c->tid == t->tid && ps_gettid() == t->tid) {
-		if (t->cpu_pending)
-			ps_cpu_flush(t);
+		ps_cpu_flush(t);
 		uint64_t rest = ps_ct_uncharged(c);
 		c->charged += rest;
 		if (!rest)
@@ -460,7 +481,7 @@ void ps_cpu_account_live(struct ps_thread *t)
 	uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
 	for (uint32_t i = 0; i < n && i < PS_CPU_PENDING_MAX; i++)
 		t->counters[PST_C_DROP_SAMPLE_WEIGHT] += c->pending[i].weight;
-	t->counters[PST_C_CPU_UNSAMPLED] += rest;
+	t->counters[PST_C_CPU_UNSAMPLED] += rest + c->kernel_weight;
 	t->counters[PST_C_CPU_PERIODS] = c->charged + rest;
 	t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);
 }

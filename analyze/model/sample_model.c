@@ -79,8 +79,8 @@ static int32_t func_raw(struct cpu_model *m, uint64_t pc, uint64_t ticks)
 {
 	char buf[512];
 	struct pa_frame f = {0};
-	if (pc == PST_PC_PROFSHIM) {
-		f.function = CPU_PROFSHIM_FRAME;
+	if (pc == PST_PC_PROFSHIM || pc == PST_PC_KERNEL) {
+		f.function = pc == PST_PC_KERNEL ? CPU_KERNEL_FRAME : CPU_PROFSHIM_FRAME;
 		return func_for(m, &f);
 	}
 	const struct pa_module *mod = pa_module_for(m->s, pc, ticks);
@@ -119,7 +119,7 @@ static uint32_t child_of(struct cpu_model *m, uint32_t parent, int32_t func)
 static uint32_t append_pc(struct cpu_model *m, struct pa_symbols *syms, uint32_t node, uint64_t pc,
 			  bool ret_addr, uint64_t ticks)
 {
-	if (!syms || pc == PST_PC_PROFSHIM)
+	if (!syms || pc == PST_PC_PROFSHIM || pc == PST_PC_KERNEL)
 		return child_of(m, node, func_raw(m, pc, ticks));
 	const struct pa_frame *fr;
 	int n = pa_symbols_resolve(syms, pc, ret_addr, ticks, &fr);

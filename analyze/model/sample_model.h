@@ -121,6 +121,8 @@ struct pa_models;
 int cpu_selected_thread(const struct pa_models *pm, long *thread);
 /* Name of the pseudo-frame of the profiler's own time. */
 #define CPU_PROFSHIM_FRAME "[profshim]"
+/* Name of the pseudo-frame of system time with no stack (perf timer). */
+#define CPU_KERNEL_FRAME "[kernel]"
 /* Name of the timer mechanism. */
 const char *cpu_timer_name(unsigned timer);
 

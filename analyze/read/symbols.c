@@ -754,6 +754,11 @@ int pa_symbols_resolve(struct pa_symbols *sy, uint64_t pc, bool ret_addr, uint64
 		*frames = &profshim;
 		return 1;
 	}
+	if (pc == PST_PC_KERNEL) { /* system time the perf timer could not sample */
+		static const struct pa_frame kernel = {.function = "[kernel]"};
+		*frames = &kernel;
+		return 1;
+	}
 	/* a return address points after the call; pc - 1 is inside it */
 	if (ret_addr && pc > 0)
 		pc--;

@@ -25,8 +25,9 @@ conservation() {
 }
 
 # alloc_run TRACE RECORD : cpu_alloc at 4000 Hz (enough samples for a
-# 2-point comparison); prints "ALLOC_NS BURN_NS ALLOC_W BURN_W PROFSHIM_W" (weights of alloc_phase without [profshim],
-# of burn_phase, and of [profshim] under alloc_phase)
+# 2-point comparison); prints "ALLOC_NS BURN_NS ALLOC_W BURN_W PROFSHIM_W":
+# the program's clock of each phase, the weights of alloc_phase (without
+# [profshim]) and burn_phase, and of [profshim] under alloc_phase
 alloc_run() {
 	local out
 	out=$(PROFSHIM_RECORD="$2" PROFSHIM_CPU_HZ=4000 run_shim "$1" "$PROGS/cpu_alloc")

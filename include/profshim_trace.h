@@ -65,6 +65,18 @@
  *
  *   SAMPLE: weight = 1 + timer overruns; shadow_depth = depth of the calls
  *   recorder's shadow stack when the sample fired (0 without calls).
+ *   weight x period is CPU time, user + system (the thread's CPU clock).
+ *   Frame 0 may be the pseudo-pc PST_PC_PROFSHIM: the sample landed in the
+ *   profiler's own work (a hook's bookkeeping, unwinding, the calls hooks);
+ *   the frames below it are the program's stack that entered the hook. A
+ *   sample that lands while a hook runs the real function it wraps (e.g.
+ *   glibc's malloc under the shim's malloc) keeps the interrupted frames,
+ *   with the shim's frames cut out. Such samples are written when the hook
+ *   ends, so their time may be a little later than the interrupt.
+ *   A SAMPLE whose stack is PST_PC_KERNEL alone carries system time the
+ *   perf_event timer could not interrupt (its stack is unknown).
+ *   Per thread: sum of SAMPLE weights + DROP_SAMPLE_WEIGHT + CPU_UNSAMPLED
+ *   + CPU_PAUSED == CPU_PERIODS (see enum pst_counter).
  *
  * EXT payloads
  *   Thread file:
@@ -415,10 +427,33 @@ enum pst_counter {
 					   one (e.g. by getaddrinfo): not recorded */
 	PST_C_DROP_IO_FD_RANGE = 45,	/* descriptors past the fd table: unnamed */
 	PST_C_DROP_SPAN_UNMATCHED = 46, /* span ends with no open span */
-	/* Ids still free: 6-15 (plain counts), 27-63. Readers skip ids they
+	/* CPU sampler accounting (issue 9), per thread at its end. Weights
+	 * are timer periods (1 / hz s of CPU time, user + system). */
+	PST_C_DROP_SAMPLE_WEIGHT = 6, /* periods in dropped samples (loader,
+					 no room in the trace or the queue) */
+	PST_C_SAMPLES_DEFERRED = 7,   /* samples landing inside a hook, written
+					 when the hook ended */
+	PST_C_CPU_PERIODS = 27,	      /* periods the thread's timer counted */
+	PST_C_CPU_NS = 28,	      /* the thread's CPU time (ns, user + system)
+					 while its timer was armed */
+	PST_C_CPU_UNSAMPLED = 29,     /* periods no sample could carry: at the
+					 thread's end, with no sample taken yet
+					 (it blocked the sampling signal, or ran
+					 less than a period) */
+	PST_C_CPU_PAUSED = 30,	      /* periods while recording was paused */
+	PST_C_SAMPLES_PROFSHIM = 31,  /* weight of samples at [profshim] */
+	/* Ids still free: 8-9 (plain counts), 32-43, 47-63. Readers skip ids they
 	 * do not know; a new counter takes the next free id. */
 	PST_C_COUNTER_MAX = 64
 };
+
+/* Pseudo-pc of frame 0 of a SAMPLE charged to the profiler itself
+ * ("[profshim]"); never a code address. */
+#define PST_PC_PROFSHIM 1
+/* Pseudo-pc of a SAMPLE stack made of it alone ("[kernel]"): CPU time the
+ * thread spent in the kernel while the perf_event timer (which cannot
+ * interrupt kernel mode) could not sample it; its stack is unknown. */
+#define PST_PC_KERNEL 2
 
 /* --- varints (shared encoder; the reader decodes with bounds checks) --- */
 

@@ -17,8 +17,12 @@
  * the thread is in the kernel then raises no signal, so the signal only
  * ever interrupts user code: it can never be pending while the thread
  * enters a blocking call, which would make poll, epoll_wait or nanosleep
- * fail with EINTR. The CPU time is not lost: the sample's weight comes
- * from the counter (ps_ct_weight), so the next sample carries it.
+ * fail with EINTR. The CPU time is not lost: the count includes kernel
+ * time, and the next sample's weight comes from it (ps_ct_weight); the
+ * periods beyond its own are the thread's time in the kernel, which the
+ * sampler charges to a [kernel] frame rather than to the stack the next
+ * sample happens to interrupt. So CPU time is user + system with both
+ * timers (the POSIX timer's clock is the thread's CPU clock).
  * Excluding the kernel is also what perf_event_paranoid=2 allows.
  */
 
@@ -156,6 +160,8 @@ int ps_ct_arm(struct ps_cpu_thread *c, int sig)
 	c->warmed = 0;
 	c->charged = 0;
 	c->last_stack = 0;
+	c->kernel_weight = 0;
+	c->npending = 0;
 	c->first_ns = random_first(c->period_ns, c->tid);
 	int rc = c->mech == PST_TIMER_PERF ? perf_arm(c, sig) : posix_arm(c, sig);
 	c->armed = rc == 0;
@@ -294,18 +300,26 @@ uint64_t ps_ct_weight(struct ps_cpu_thread *c, const siginfo_t *si)
 	return w;
 }
 
-uint64_t ps_ct_uncharged(struct ps_cpu_thread *c)
+uint64_t ps_ct_used_ns(struct ps_cpu_thread *c)
 {
 	uint64_t used = 0;
 	if (c->fd >= 0) {
+		/* cpu-clock counts kernel time too: exclude_kernel only keeps
+		 * overflows in kernel mode from signalling. */
 		if (read(c->fd, &used, sizeof(used)) != (ssize_t)sizeof(used))
 			return 0;
 	} else if (c->has_timer) {
 		uint64_t now = clock_ns(thread_clock(c->tid));
 		used = now > c->start_cpu_ns ? now - c->start_cpu_ns : 0;
-	} else {
-		return 0;
 	}
+	return used;
+}
+
+uint64_t ps_ct_uncharged(struct ps_cpu_thread *c)
+{
+	uint64_t used = ps_ct_used_ns(c);
+	if (!used)
+		return 0;
 	uint64_t due = periods_due(c, used);
 	return due > c->charged ? due - c->charged : 0;
 }

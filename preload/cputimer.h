@@ -21,6 +21,18 @@
 #include <sys/types.h>
 #include <time.h>
 
+/* A sample that landed inside a hook, held until the hook ends (the
+ * hook may be in the middle of writing a record). */
+#define PS_CPU_PENDING_MAX 4
+#define PS_CPU_PENDING_DEPTH 256
+struct ps_cpu_pending {
+	uint64_t weight;
+	int n;		/* frames in pcs */
+	int need_stack; /* [profshim] under the hook's stack, not yet known */
+	int depth;	/* shadow depth */
+	uintptr_t pcs[PS_CPU_PENDING_DEPTH];
+};
+
 struct ps_cpu_thread {
 	volatile int used; /* slot in use */
 	pid_t tid;	   /* thread the timer measures and signals */
@@ -32,11 +44,14 @@ struct ps_cpu_thread {
 	int first_done; /* PERF: period switched from the first one */
 	int warmed;	/* the thread's unwinder caches exist */
 	uint64_t period_ns;
-	uint64_t first_ns;	    /* first expiry */
-	uint64_t charged;	    /* periods charged to samples (taken or dropped) */
-	uint64_t start_cpu_ns;	    /* POSIX: the thread's CPU clock when armed */
-	uint64_t last_stack;	    /* stack id of the thread's last sample */
-	struct ps_cpu_thread *next; /* registry, push-only */
+	uint64_t first_ns;		 /* first expiry */
+	uint64_t charged;		 /* periods charged to samples (taken or dropped) */
+	uint64_t start_cpu_ns;		 /* POSIX: the thread's CPU clock when armed */
+	uint64_t last_stack;		 /* stack id of the thread's last sample */
+	struct ps_cpu_thread *next;	 /* registry, push-only */
+	volatile uint64_t kernel_weight; /* PERF: periods in the kernel, to write */
+	volatile uint32_t npending;	 /* pending[0..npending): appended by the handler */
+	struct ps_cpu_pending pending[PS_CPU_PENDING_MAX];
 };
 
 /* Which mechanism works here: tries perf_event_open on the calling thread
@@ -57,6 +72,9 @@ int ps_ct_destroy(struct ps_cpu_thread *c, int sig);
  * (the expiries the kernel had not delivered when the thread ended);
  * call in the thread, before ps_ct_destroy. */
 uint64_t ps_ct_uncharged(struct ps_cpu_thread *c);
+/* CPU time (ns, user + system) thread c->tid used since its timer was
+ * armed; 0 when unknown. Call in the thread. */
+uint64_t ps_ct_used_ns(struct ps_cpu_thread *c);
 /* In a forked child: drop the parent's timer without touching its event. */
 void ps_ct_forget(struct ps_cpu_thread *c);
 /* Signal handler: is si from c's timer? If so, the sample's weight

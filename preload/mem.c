@@ -168,6 +168,29 @@ static inline size_t usable(void *p)
 	return p && real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
 }
 
+/* --- the real call inside a hook --- */
+
+/* A CPU sample landing in the real allocator while a hook runs it is the
+ * program's time, charged to the interrupted frames (sampler.c); the rest
+ * of the hook is the profiler's. Two stores per recorded call. */
+#define REAL_CALL(t, expr)                                                                         \
+	({                                                                                         \
+		(t)->in_real = 1;                                                                  \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
+		__typeof__(expr) r_ = (expr);                                                      \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
+		(t)->in_real = 0;                                                                  \
+		r_;                                                                                \
+	})
+#define REAL_FREE(t, p)                                                                            \
+	do {                                                                                       \
+		(t)->in_real = 1;                                                                  \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
+		real.free(p);                                                                      \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
+		(t)->in_real = 0;                                                                  \
+	} while (0)
+
 /* --- entering a hook --- */
 
 static __thread int thread_starting PS_TLS;
@@ -262,8 +285,16 @@ static PS_INLINE uint64_t capture_stack(struct ps_thread *t)
 	uintptr_t pcs[256];
 	int truncated = 0;
 	int n = t->calls ? shadow_stack(t, pcs, (int)ps_cfg.stack_depth, &truncated) : -1;
-	if (n < 0)
+	if (n < 0) {
+		/* A CPU sample cannot walk the stack while libunwind does. */
+		t->unwinding = 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		n = ps_unwind_here(pcs, (int)ps_cfg.stack_depth, &truncated);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->unwinding = 0;
+	}
+	if (PS_UNLIKELY(t->cpu_pending))
+		ps_cpu_hook_stack(t, pcs, n);
 	if (truncated)
 		t->counters[PST_C_DROP_STACK_TRUNC]++;
 	return ps_stack_intern(t, pcs, n);
@@ -363,7 +394,7 @@ static inline struct ps_thread *sample_thread(void)
 			if (PS_LIKELY(!ps_memsample_take(size)))                                   \
 				return call;                                                       \
 			ps_enter(s_);                                                              \
-			void *p_ = call;                                                           \
+			void *p_ = REAL_CALL(s_, call);                                            \
 			int e_ = errno;                                                            \
 			note_sampled(s_, fn, size, p_);                                            \
 			ps_leave(s_);                                                              \
@@ -380,7 +411,7 @@ static inline struct ps_thread *sample_thread(void)
 		struct ps_thread *t_ = mem_enter();                                                \
 		if (!t_)                                                                           \
 			return call;                                                               \
-		void *p_ = call;                                                                   \
+		void *p_ = REAL_CALL(t_, call);                                                    \
 		if (ps_memsample_mean) {                                                           \
 			t_->counters[PST_C_ALLOCS]++;                                              \
 			if (PS_LIKELY(!ps_memsample_take(size))) {                                 \
@@ -415,7 +446,7 @@ static __attribute__((noinline)) void *malloc_sample(struct ps_thread *t, size_t
 	if (!ps_memsample_passed())
 		return real.malloc(n);
 	ps_enter(t);
-	void *p = real.malloc(n);
+	void *p = REAL_CALL(t, real.malloc(n));
 	int e = errno;
 	note_sampled(t, PST_FN_MALLOC, n, p);
 	ps_leave(t);
@@ -471,7 +502,7 @@ static __attribute__((noinline)) void free_maybe_sampled(struct ps_thread *t, vo
 {
 	ps_enter(t);
 	free_sampled(t, p);
-	real.free(p);
+	REAL_FREE(t, p);
 	ps_leave(t);
 }
 
@@ -517,14 +548,14 @@ static __attribute__((noinline)) void free_recorded(void *p)
 		 * (the real free leaves errno as it would without us). */
 		if (PS_UNLIKELY(ps_memsample_maybe((uintptr_t)p)))
 			free_sampled(t, p);
-		real.free(p);
+		REAL_FREE(t, p);
 		ps_leave(t);
 		return;
 	}
 	int saved = errno;
 	t->live_bytes -= (int64_t)usable(p);
 	write_free(t, (uintptr_t)p);
-	real.free(p);
+	REAL_FREE(t, p);
 	ps_leave(t);
 	errno = saved;
 }
@@ -548,7 +579,7 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	if (!t)
 		return real.realloc(p, n);
 	size_t old_usable = ps_memsample_mean ? 0 : usable(p);
-	void *q = real.realloc(p, n);
+	void *q = REAL_CALL(t, real.realloc(p, n));
 	int e = errno;
 	t->counters[PST_C_ALLOCS]++;
 	/* p is gone unless the call failed (NULL result for a non-zero size). */
@@ -615,6 +646,9 @@ PS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	struct ps_thread *t = mem_enter();
 	int rc;
 	void *p = NULL;
+	if (t)
+		t->in_real = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (real.posix_memalign) {
 		rc = real.posix_memalign(&p, align, n);
 	} else {
@@ -624,6 +658,9 @@ PS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		else
 			rc = (p = real_memalign(align, n)) ? 0 : ENOMEM;
 	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (t)
+		t->in_real = 0;
 	if (rc == 0)
 		*out = p;
 	if (t) {

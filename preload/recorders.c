@@ -32,6 +32,7 @@ const struct ps_recorder ps_recorder_cpu = {
     .after_fork = cpu_after_fork,
     .before_exec = ps_cpu_before_exec,
     .after_failed_exec = cpu_after_failed_exec,
+    .flush_other = ps_cpu_account_live,
 };
 
 /* --- mem (mem.c) and its RSS timer (rss.c) --- */

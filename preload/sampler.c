@@ -43,6 +43,7 @@
 #include "sampler.h"
 #include "shim.h"
 #include "sigunwind.h"
+#include "unwind.h"
 
 /* The calls recorder's shadow-stack depth of thread t (calls.c). Weak:
  * until that recorder provides it, samples carry depth 0. */
@@ -75,44 +76,217 @@ static void unlock_slots(void)
 
 /* --- the signal handler --- */
 
-static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack);
+static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack, int depth);
+
+static int shadow_depth(struct ps_thread *t)
+{
+	int d = ps_calls_depth ? ps_calls_depth(t) : 0;
+	return d > 0 ? d : 0;
+}
+
+/* Weight that no sample carries: counted, never silent. */
+static void drop_weight(struct ps_thread *t, uint64_t weight)
+{
+	t->counters[PST_C_DROP_SAMPLE_WEIGHT] += weight;
+}
+
+/*
+ * The shim's own frames in a sample's stack (pcs[0] the interrupted pc).
+ * The innermost run of shim frames is the hook the thread is in, the
+ * frames below it the program's stack that called the hook:
+ *   - a hook that runs the function it wraps (in_real: the real malloc,
+ *     free, ...): the frames above the hook are the program's time, kept,
+ *     with the hook's frames cut out (the stack malloc would have without
+ *     the shim);
+ *   - the shim's own code, or code the shim called for its bookkeeping:
+ *     the profiler's time, one PST_PC_PROFSHIM frame under the program's
+ *     stack.
+ * Outside any hook (not busy, pc not in the shim) the stack is left as is:
+ * shim frames deeper down are wrappers the program went through (the
+ * thread start routine).
+ */
+static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n)
+{
+	bool in_shim = n > 0 && ps_in_shim(pcs[0]);
+	if (!in_shim && !t->busy)
+		return n;
+	int i = 0;
+	while (i < n && !ps_in_shim(pcs[i]))
+		i++;
+	if (i == n)
+		return n; /* no hook frame found: leave it */
+	int j = i;
+	while (j < n && ps_in_shim(pcs[j]))
+		j++;
+	if (i > 0 && t->in_real) {
+		memmove(pcs + i, pcs + j, (size_t)(n - j) * sizeof(*pcs));
+		return n - (j - i);
+	}
+	pcs[0] = PST_PC_PROFSHIM;
+	memmove(pcs + 1, pcs + j, (size_t)(n - j) * sizeof(*pcs));
+	return 1 + n - j;
+}
+
+/* The interrupted stack into pcs; PS_UNWIND_IN_LOADER when it cannot be
+ * walked. */
+static int capture(struct ps_thread *t, void *uc, uintptr_t *pcs, int max)
+{
+	int n = ps_sigunwind_capture(uc, pcs, max, t->cpu && t->cpu->warmed);
+	if (n < 0)
+		return n;
+	if (n >= max)
+		t->counters[PST_C_DROP_STACK_TRUNC]++;
+	return attribute_shim_frames(t, pcs, n);
+}
+
+static int max_frames(void)
+{
+	int max = (int)ps_cfg.stack_depth;
+	return max > MAX_DEPTH ? MAX_DEPTH : max;
+}
 
 static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 {
 	uintptr_t pcs[MAX_DEPTH];
-	int max = (int)ps_cfg.stack_depth;
-	if (max > MAX_DEPTH)
-		max = MAX_DEPTH;
-	int n = ps_sigunwind_capture(uc, pcs, max, t->cpu && t->cpu->warmed);
+	int n = capture(t, uc, pcs, max_frames());
 	if (n == PS_UNWIND_IN_LOADER) {
 		t->counters[PST_C_DROP_SAMPLE_LOADER]++;
+		drop_weight(t, weight);
 		return;
 	}
-	if (n == PS_UNWIND_IN_SHIM) { /* a hook that runs without the busy flag */
-		t->counters[PST_C_DROP_SAMPLE_BUSY]++;
-		return;
-	}
-	if (n >= max)
-		t->counters[PST_C_DROP_STACK_TRUNC]++;
 	uint64_t stack = ps_stack_intern(t, pcs, n);
 	if (t->cpu)
 		t->cpu->last_stack = stack;
-	write_record(t, weight, stack);
+	if (n > 0 && pcs[0] == PST_PC_PROFSHIM)
+		t->counters[PST_C_SAMPLES_PROFSHIM] += weight;
+	write_record(t, weight, stack, shadow_depth(t));
 }
 
 /* A SAMPLE record of `weight` at `stack` (an id already interned). */
-static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack)
+static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack, int depth)
 {
-	int d = ps_calls_depth ? ps_calls_depth(t) : 0;
 	uint8_t *p = ps_reserve(t, 4 * PST_VARINT_MAX);
-	if (!p)
+	if (!p) {
+		drop_weight(t, weight);
 		return;
+	}
 	p = pst_put_tag(p, ps_dt(t, ps_now()), PST_K_SAMPLE);
 	p = pst_put_varint(p, weight);
 	p = pst_put_varint(p, stack);
-	p = pst_put_varint(p, d > 0 ? (uint64_t)d : 0);
+	p = pst_put_varint(p, (uint64_t)depth);
 	ps_commit(t, p);
 	t->counters[PST_C_SAMPLES]++;
+}
+
+/*
+ * A sample landing inside a hook (t->busy): the hook may be in the middle
+ * of a record or of the stack trie, so nothing is written now. The stack
+ * is captured into the thread's queue and written by ps_cpu_flush when the
+ * hook ends (or by the next sample outside a hook). Inside libunwind the
+ * stack cannot be walked again: the sample waits for the stack the hook is
+ * capturing (ps_cpu_hook_stack), as [profshim] under it.
+ */
+static void defer_sample(struct ps_thread *t, struct ps_cpu_thread *c, void *uc, uint64_t weight)
+{
+	uint32_t i = c->npending;
+	if (i >= PS_CPU_PENDING_MAX) {
+		t->counters[PST_C_DROP_SAMPLE_BUSY]++;
+		drop_weight(t, weight);
+		return;
+	}
+	struct ps_cpu_pending *p = &c->pending[i];
+	p->weight = weight;
+	p->depth = shadow_depth(t);
+	p->need_stack = t->unwinding != 0;
+	p->n = 0;
+	if (!p->need_stack) {
+		int max = max_frames();
+		if (max > PS_CPU_PENDING_DEPTH)
+			max = PS_CPU_PENDING_DEPTH;
+		int n = capture(t, uc, p->pcs, max);
+		if (n == PS_UNWIND_IN_LOADER) {
+			t->counters[PST_C_DROP_SAMPLE_LOADER]++;
+			drop_weight(t, weight);
+			return;
+		}
+		p->n = n;
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	c->npending = i + 1;
+	t->cpu_pending = 1;
+	t->counters[PST_C_SAMPLES_DEFERRED]++;
+}
+
+void ps_cpu_hook_stack(struct ps_thread *t, const uintptr_t *pcs, int n)
+{
+	struct ps_cpu_thread *c = t->cpu;
+	if (!c)
+		return;
+	uint32_t k = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < k; i++) {
+		struct ps_cpu_pending *p = &c->pending[i];
+		if (!p->need_stack)
+			continue;
+		int m = n < PS_CPU_PENDING_DEPTH - 1 ? n : PS_CPU_PENDING_DEPTH - 1;
+		p->pcs[0] = PST_PC_PROFSHIM;
+		memcpy(p->pcs + 1, pcs, (size_t)m * sizeof(*pcs));
+		p->n = m + 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		p->need_stack = 0;
+	}
+}
+
+static void write_pending(struct ps_thread *t, struct ps_cpu_pending *p)
+{
+	if (p->need_stack) { /* the hook never gave its stack */
+		p->pcs[0] = PST_PC_PROFSHIM;
+		p->n = 1;
+	}
+	uint64_t stack = ps_stack_intern(t, p->pcs, p->n);
+	if (t->cpu)
+		t->cpu->last_stack = stack;
+	if (p->n > 0 && p->pcs[0] == PST_PC_PROFSHIM)
+		t->counters[PST_C_SAMPLES_PROFSHIM] += p->weight;
+	write_record(t, p->weight, stack, p->depth);
+}
+
+/* CPU time in the kernel (perf timer): under [kernel] at the thread's
+ * root, as its stack is unknown. */
+static void write_kernel(struct ps_thread *t, uint64_t weight)
+{
+	uintptr_t pc = PST_PC_KERNEL;
+	write_record(t, weight, ps_stack_intern(t, &pc, 1), 0);
+}
+
+/* Runs with t busy (a hook's end, or the handler outside a hook). A
+ * sample that comes in meanwhile appends; the final compare-and-swap
+ * sees it. */
+void ps_cpu_flush(struct ps_thread *t)
+{
+	struct ps_cpu_thread *c = t->cpu;
+	if (!c) {
+		t->cpu_pending = 0;
+		return;
+	}
+	uint32_t i = 0;
+	for (;;) {
+		uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
+		if (i < n) {
+			write_pending(t, &c->pending[i++]);
+			continue;
+		}
+		/* one instruction: a signal cannot split the read and the clear */
+		uint64_t kw = __atomic_exchange_n(&c->kernel_weight, 0, __ATOMIC_ACQ_REL);
+		if (kw) {
+			write_kernel(t, kw);
+			continue;
+		}
+		t->cpu_pending = 0;
+		if (__atomic_compare_exchange_n(&c->npending, &n, 0, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return;
+		t->cpu_pending = 1;
+	}
 }
 
 static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
@@ -129,14 +303,28 @@ static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
 	if (!c)
 		goto out;
 	uint64_t weight = ps_ct_weight(c, si);
-	if (!weight || !ps_recording)
+	if (!weight)
 		goto out;
+	if (!ps_recording) {
+		t->counters[PST_C_CPU_PAUSED] += weight;
+		goto out;
+	}
+	if (c->mech == PST_TIMER_PERF && weight > 1) {
+		/* perf_attr_note (cputimer.c): periods that passed without a
+		 * signal were spent in the kernel; the interrupted stack is not
+		 * theirs. */
+		c->kernel_weight += weight - 1;
+		weight = 1;
+		t->cpu_pending = 1;
+	}
 	if (t->busy) {
-		t->counters[PST_C_DROP_SAMPLE_BUSY]++;
+		defer_sample(t, c, uc, weight);
 		goto out;
 	}
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (t->cpu_pending)
+		ps_cpu_flush(t);
 	write_sample(t, uc, weight);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
@@ -234,6 +422,11 @@ void ps_cpu_thread_start(struct ps_thread *t)
 	arm_thread(t, t->tid);
 	if (t->cpu)
 		t->cpu->warmed = 1;
+	/* A thread created with every signal blocked (sigmask.c keeps the
+	 * program from blocking ours, but not a mask set before the shim
+	 * started or by a raw system call in the creator). */
+	if (t->cpu)
+		ps_sigmask_thread_start(cpu_sig);
 }
 
 void ps_cpu_thread_end(struct ps_thread *t)
@@ -244,12 +437,20 @@ void ps_cpu_thread_end(struct ps_thread *t)
 	/* CPU time since the last delivered expiry that the kernel had
 	 * counted but not signalled yet: charged to where the thread was
 	 * last seen, so the thread's samples add up to its CPU time. */
-	if (cpu_pid == ps_pid && ps_recording && c->tid == t->tid && ps_gettid() == t->tid) {
+	if (cpu_pid == ps_pid && c->tid == t->tid && ps_gettid() == t->tid) {
+		ps_cpu_flush(t);
 		uint64_t rest = ps_ct_uncharged(c);
-		if (rest && c->last_stack) {
-			c->charged += rest;
-			write_record(t, rest, c->last_stack);
-		}
+		c->charged += rest;
+		if (!rest)
+			;
+		else if (!ps_recording)
+			t->counters[PST_C_CPU_PAUSED] += rest;
+		else if (c->last_stack)
+			write_record(t, rest, c->last_stack, 0);
+		else
+			t->counters[PST_C_CPU_UNSAMPLED] += rest;
+		t->counters[PST_C_CPU_PERIODS] = c->charged;
+		t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);
 	}
 	/* Unhook first: a signal from here on finds no timer. */
 	t->cpu = NULL;
@@ -265,6 +466,24 @@ void ps_cpu_thread_end(struct ps_thread *t)
 		c->used = 0;
 	}
 	unlock_slots();
+}
+
+/* At the process's end, for a thread still running (from the exiting
+ * thread; nothing is written into t's stream): its CPU accounting, with
+ * the periods its samples did not reach as unsampled, and samples still
+ * waiting in its queue as dropped. */
+void ps_cpu_account_live(struct ps_thread *t)
+{
+	struct ps_cpu_thread *c = t->cpu;
+	if (!c || cpu_pid != ps_pid || t == ps_self)
+		return;
+	uint64_t rest = ps_ct_uncharged(c);
+	uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n && i < PS_CPU_PENDING_MAX; i++)
+		t->counters[PST_C_DROP_SAMPLE_WEIGHT] += c->pending[i].weight;
+	t->counters[PST_C_CPU_UNSAMPLED] += rest + c->kernel_weight;
+	t->counters[PST_C_CPU_PERIODS] = c->charged + rest;
+	t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);
 }
 
 /* Threads that were running before us: states and timers made here. */

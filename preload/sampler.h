@@ -26,4 +26,8 @@ int ps_free_rt_signal(void);
  * image after exec), and restore the mask. */
 void ps_signal_quiesce(int sig, void (*stop)(void));
 
+/* In a new thread (sigmask.c): make sig deliverable, and remember whether
+ * the program meant it blocked there (its mask came with it blocked). */
+void ps_sigmask_thread_start(int sig);
+
 #endif

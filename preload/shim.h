@@ -69,6 +69,10 @@ struct ps_thread {
 	struct ps_mem_thread *mem;     /* mem.c */
 	struct ps_cpu_thread *cpu;     /* sampler.c */
 	struct ps_thread *next_all;    /* registry list, never unlinked */
+	/* CPU sampler (sampler.c): where a hook is, for a sample landing in it */
+	volatile sig_atomic_t in_real;	   /* a hook runs the function it wraps */
+	volatile sig_atomic_t unwinding;   /* a hook is inside libunwind */
+	volatile sig_atomic_t cpu_pending; /* samples wait for the hook's end */
 };
 
 extern __thread struct ps_thread *ps_self PS_TLS;
@@ -110,8 +114,15 @@ static inline bool ps_enter(struct ps_thread *t)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return true;
 }
+/* Write the samples that landed inside the hook (sampler.c); t busy. */
+void ps_cpu_flush(struct ps_thread *t);
+/* A hook's program stack (pcs innermost first, as captured for its
+ * record): samples that landed while it was being unwound go under it. */
+void ps_cpu_hook_stack(struct ps_thread *t, const uintptr_t *pcs, int n);
 static inline void ps_leave(struct ps_thread *t)
 {
+	if (PS_UNLIKELY(t->cpu_pending))
+		ps_cpu_flush(t);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
 }
@@ -170,6 +181,7 @@ void ps_calls_fork_child_adopt(struct ps_thread *t, struct ps_calls_thread *c);
 void ps_cpu_init(void);
 void ps_cpu_thread_start(struct ps_thread *t);
 void ps_cpu_thread_end(struct ps_thread *t);
+void ps_cpu_account_live(struct ps_thread *t); /* process end, thread t still running */
 void ps_cpu_before_fork(void);
 void ps_cpu_after_fork(int child);
 void ps_cpu_before_exec(void);

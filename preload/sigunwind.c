@@ -22,12 +22,9 @@ struct text_range {
 	uintptr_t addr;	  /* without a name: an address inside the module */
 	uintptr_t lo, hi;
 };
-/* The dynamic loader's and libunwind's code, and the shim's own (hooks
- * that run without the busy flag, such as the calls recorder's fast
- * exit). */
+/* The dynamic loader's and libunwind's code. */
 static struct text_range loader = {"/ld-linux", 0, 0, 0};
 static struct text_range unwinder = {"/libunwind", 0, 0, 0};
-static struct text_range shim_text = {NULL, (uintptr_t)ps_sigunwind_capture, 0, 0};
 
 static bool module_holds(const struct dl_phdr_info *info, uintptr_t addr)
 {
@@ -72,7 +69,6 @@ static void find_texts(void)
 		return;
 	dl_iterate_phdr(find_text, &loader);
 	dl_iterate_phdr(find_text, &unwinder);
-	dl_iterate_phdr(find_text, &shim_text);
 	__atomic_store_n(&texts_found, 1, __ATOMIC_RELEASE);
 }
 
@@ -193,8 +189,6 @@ int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max, bool warmed)
 	uintptr_t pc = interrupted_pc(uc);
 	if (pc >= loader.lo && pc < loader.hi)
 		return PS_UNWIND_IN_LOADER;
-	if (pc >= shim_text.lo && pc < shim_text.hi)
-		return PS_UNWIND_IN_SHIM;
 	if (max > MAX_FRAMES)
 		max = MAX_FRAMES;
 	int n = warmed && max > 1 ? walk_fast(pc, pcs, max) : 0;

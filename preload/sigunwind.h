@@ -24,10 +24,10 @@ void ps_sigunwind_init(void);
 /* Outside a handler, in the thread itself: a first walk. */
 void ps_sigunwind_warm(void);
 
-enum { PS_UNWIND_OK = 0, PS_UNWIND_IN_LOADER = -1, PS_UNWIND_IN_SHIM = -2 };
+enum { PS_UNWIND_OK = 0, PS_UNWIND_IN_LOADER = -1 };
 
 /* Fill pcs[0..max) from the signal's ucontext, innermost first; returns
- * the number of frames (>= 1), PS_UNWIND_IN_LOADER or PS_UNWIND_IN_SHIM. Signal-safe once
+ * the number of frames (>= 1) or PS_UNWIND_IN_LOADER. Signal-safe once
  * warmed; `warmed`: this thread ran ps_sigunwind_warm (then the fast,
  * cached walk is used; else the general one). */
 int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max, bool warmed);

@@ -290,7 +290,7 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	done
 }
 
-@test "CPU samples with calls: no sample stack has a shim hook in it (counted instead)" {
+@test "CPU samples with calls: hook time is [profshim] under the instrumented stack, none dropped" {
 	PROFSHIM_RECORD=cpu,calls PROFSHIM_CPU_HZ=2000 run_shim "$TMP/s.trace" "$PROGS/fi_sampled" 600000 >/dev/null
 	"$PROFANALYZE" -q --format=folded --data=cpu "$TMP/s.trace" >"$TMP/cpu.folded"
 	[ -s "$TMP/cpu.folded" ]
@@ -298,8 +298,14 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 		echo "a hook in CPU sample stacks"
 		return 1
 	fi
+	# the hooks' time: under the instrumented function that called them
+	grep -q ';short_work;\[profshim\] [0-9]*$' "$TMP/cpu.folded"
 	analyze_json "$TMP/s.trace" -q
-	[ "$(jqr .dropped.samples_in_hooks)" -gt 0 ]
+	assert_eq "$(jqr .dropped.samples_in_hooks)" 0 "samples dropped in hooks"
+	assert_eq "$(jqr .cpu.dropped_weight)" 0 "dropped weight"
+	[ "$(jqr .cpu.profshim_weight)" -gt 0 ]
+	# weight conservation
+	assert_eq "$(jqr '[.cpu.threads[] | .weight + .dropped_weight + .unsampled_weight + .paused_weight == .periods] | all')" true "conservation"
 }
 
 @test "calls off (PROFSHIM_RECORD without calls): no call data" {

@@ -79,6 +79,10 @@ static int32_t func_raw(struct cpu_model *m, uint64_t pc, uint64_t ticks)
 {
 	char buf[512];
 	struct pa_frame f = {0};
+	if (pc == PST_PC_PROFSHIM || pc == PST_PC_KERNEL) {
+		f.function = pc == PST_PC_KERNEL ? CPU_KERNEL_FRAME : CPU_PROFSHIM_FRAME;
+		return func_for(m, &f);
+	}
 	const struct pa_module *mod = pa_module_for(m->s, pc, ticks);
 	if (mod) {
 		const char *base = strrchr(mod->path, '/');
@@ -115,7 +119,7 @@ static uint32_t child_of(struct cpu_model *m, uint32_t parent, int32_t func)
 static uint32_t append_pc(struct cpu_model *m, struct pa_symbols *syms, uint32_t node, uint64_t pc,
 			  bool ret_addr, uint64_t ticks)
 {
-	if (!syms)
+	if (!syms || pc == PST_PC_PROFSHIM || pc == PST_PC_KERNEL)
 		return child_of(m, node, func_raw(m, pc, ticks));
 	const struct pa_frame *fr;
 	int n = pa_symbols_resolve(syms, pc, ret_addr, ticks, &fr);
@@ -187,10 +191,31 @@ static void charge(struct cpu_model *m, uint32_t leaf, uint64_t w, uint32_t stam
 	}
 }
 
+/* Each thread's CPU accounting from its counters (written at its end). */
+static void account_threads(struct cpu_model *m)
+{
+	for (size_t i = 0; i < m->threads.len; i++) {
+		struct cpu_thread_stats *ts = pa_vec_at(&m->threads, i);
+		const struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
+		const uint64_t *c = t->counters;
+		ts->periods = c[PST_C_CPU_PERIODS];
+		ts->dropped = c[PST_C_DROP_SAMPLE_WEIGHT];
+		ts->unsampled = c[PST_C_CPU_UNSAMPLED];
+		ts->paused = c[PST_C_CPU_PAUSED];
+		ts->cpu_ns = c[PST_C_CPU_NS];
+		ts->profshim = c[PST_C_SAMPLES_PROFSHIM];
+		ts->accounted = ts->periods || ts->cpu_ns;
+	}
+}
+
 void cpu_model_finish(struct cpu_model *m, struct pa_symbols *syms)
 {
 	m->dropped =
 	    m->s->counters[PST_C_DROP_SAMPLE_BUSY] + m->s->counters[PST_C_DROP_SAMPLE_LOADER];
+	m->dropped_weight = m->s->counters[PST_C_DROP_SAMPLE_WEIGHT];
+	m->unsampled_weight = m->s->counters[PST_C_CPU_UNSAMPLED];
+	m->profshim_weight = m->s->counters[PST_C_SAMPLES_PROFSHIM];
+	account_threads(m);
 	for (size_t i = 0; i < m->samples_v.len; i++) {
 		struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
 		cs->node = leaf_node(m, syms, cs);

@@ -54,7 +54,14 @@ struct cpu_sample {
 
 struct cpu_thread_stats {
 	uint64_t samples, weight;
-	uint32_t node; /* the thread's top-level tree node, 0 = none */
+	/* From the thread's counters at its end (0 while it runs at the
+	 * trace's end): periods its timer counted, and those no sample
+	 * carries. weight + dropped + unsampled + paused == periods. */
+	uint64_t periods, dropped, unsampled, paused;
+	uint64_t cpu_ns;   /* its CPU time (user + system) by its own clock */
+	uint64_t profshim; /* weight of its samples at [profshim] */
+	bool accounted;	   /* the counters above were written */
+	uint32_t node;	   /* the thread's top-level tree node, 0 = none */
 	uint64_t first_ticks, last_ticks;
 };
 
@@ -64,10 +71,13 @@ struct cpu_model {
 	unsigned timer;	 /* enum pst_cpu_timer */
 	double period_s; /* seconds of CPU per unit of weight */
 	uint64_t samples, weight, dropped;
-	struct pa_vec samples_v; /* struct cpu_sample */
-	struct pa_vec funcs;	 /* struct cpu_func */
-	struct pa_vec nodes;	 /* struct cpu_node */
-	struct pa_vec threads;	 /* struct cpu_thread_stats, per thread index */
+	uint64_t dropped_weight;   /* periods of the dropped samples */
+	uint64_t unsampled_weight; /* periods of threads' CPU no sample carries */
+	uint64_t profshim_weight;  /* weight of samples at [profshim] */
+	struct pa_vec samples_v;   /* struct cpu_sample */
+	struct pa_vec funcs;	   /* struct cpu_func */
+	struct pa_vec nodes;	   /* struct cpu_node */
+	struct pa_vec threads;	   /* struct cpu_thread_stats, per thread index */
 	/* funcs as symbolizer frames, for writers that take struct pa_frame
 	 * (speedscope, folded); valid until cpu_model_free */
 	struct pa_frame *frames;
@@ -109,6 +119,10 @@ long cpu_thread_by_tid(const struct cpu_model *m, long tid);
  * the trace has no such thread. */
 struct pa_models;
 int cpu_selected_thread(const struct pa_models *pm, long *thread);
+/* Name of the pseudo-frame of the profiler's own time. */
+#define CPU_PROFSHIM_FRAME "[profshim]"
+/* Name of the pseudo-frame of system time with no stack (perf timer). */
+#define CPU_KERNEL_FRAME "[kernel]"
 /* Name of the timer mechanism. */
 const char *cpu_timer_name(unsigned timer);
 

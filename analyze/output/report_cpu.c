@@ -96,7 +96,34 @@ static size_t chain_of(const struct cpu_model *m, uint32_t node, uint32_t *out, 
 	return n;
 }
 
+/* A thread whose CPU time the samples do not carry: it used at least two
+ * periods, and more than a quarter of them went unsampled (the thread
+ * blocked the sampling signal in a way the shim could not undo). */
+static bool thread_unsampled(const struct cpu_thread_stats *ts)
+{
+	return ts->accounted && ts->unsampled >= 2 && ts->unsampled * 4 > ts->periods;
+}
+
 /* --- text --- */
+
+static void text_unsampled(const struct pa_models *pm, FILE *out)
+{
+	const struct cpu_model *m = pm->cpu;
+	bool head = false;
+	for (size_t i = 0; i < pm->s->threads.len; i++) {
+		const struct cpu_thread_stats *ts = pa_vec_at(&m->threads, i);
+		if (!thread_unsampled(ts))
+			continue;
+		const struct pa_thread *t = thread_at(pm->s, i);
+		if (!head)
+			fprintf(
+			    out,
+			    "  threads the sampler could not sample (CPU time by their clock):\n");
+		head = true;
+		fprintf(out, "    thread %u %s: %.3f s of CPU, %.3f s unsampled\n", t->tid, t->name,
+			(double)ts->cpu_ns / 1e9, (double)ts->unsampled * m->period_s);
+	}
+}
 
 static void text_hot(const struct cpu_model *m, uint32_t node, uint64_t whole, void *ctx)
 {
@@ -139,11 +166,17 @@ void cpu_report_text(const struct pa_models *pm, FILE *out)
 		return;
 	const struct pa_session *s = pm->s;
 	long th = selected_thread(pm);
-	fprintf(out,
-		"\nCPU samples: %" PRIu64 " (weight %" PRIu64 ", %.3f s of CPU) at %u Hz, "
-		"timer: %s, signal %u; dropped %" PRIu64 "\n",
-		m->samples, m->weight, (double)m->weight * m->period_s, m->hz,
-		cpu_timer_name(m->timer), s->cpu_signal, m->dropped);
+	fprintf(
+	    out,
+	    "\nCPU samples: %" PRIu64 " (weight %" PRIu64 ", %.3f s of CPU time, user + system) "
+	    "at %u Hz, timer: %s, signal %u; dropped %" PRIu64 " (weight %" PRIu64 ", %.3f s)\n",
+	    m->samples, m->weight, (double)m->weight * m->period_s, m->hz, cpu_timer_name(m->timer),
+	    s->cpu_signal, m->dropped, m->dropped_weight, (double)m->dropped_weight * m->period_s);
+	if (m->profshim_weight)
+		fprintf(out, "  the profiler's own time (%s frame): %.3f s, %.1f%% of the weight\n",
+			CPU_PROFSHIM_FRAME, (double)m->profshim_weight * m->period_s,
+			pct(m->profshim_weight, m->weight));
+	text_unsampled(pm, out);
 	if (pm->o->thread >= 0 && th < 0) {
 		fprintf(out, "  no thread with tid %ld\n", pm->o->thread);
 		return;
@@ -154,15 +187,21 @@ void cpu_report_text(const struct pa_models *pm, FILE *out)
 	text_table(pm, out, true, th);
 	fprintf(out, "\nHot paths (>= %.0f%% of samples)\n", HOT_PATH_PCT);
 	hot_paths(pm, text_hot, out);
-	fprintf(out, "\nCPU by thread\n  %8s  %-16s %9s %9s %10s %10s\n", "tid", "name", "samples",
-		"weight", "cpu s", "share");
+	fprintf(
+	    out,
+	    "\nCPU by thread (cpu s: samples' weight x period; clock s: the thread's CPU clock)\n"
+	    "  %8s  %-16s %9s %9s %10s %10s %10s\n",
+	    "tid", "name", "samples", "weight", "cpu s", "clock s", "share");
 	for (size_t i = 0; i < s->threads.len; i++) {
 		const struct cpu_thread_stats *ts = pa_vec_at(&m->threads, i);
 		const struct pa_thread *t = thread_at(s, i);
 		if (th >= 0 && (long)i != th)
 			continue;
-		fprintf(out, "  %8u  %-16s %9" PRIu64 " %9" PRIu64 " %10.3f %9.1f%%\n", t->tid,
-			t->name, ts->samples, ts->weight, (double)ts->weight * m->period_s,
+		char clock[32] = "-";
+		if (ts->accounted)
+			snprintf(clock, sizeof(clock), "%.3f", (double)ts->cpu_ns / 1e9);
+		fprintf(out, "  %8u  %-16s %9" PRIu64 " %9" PRIu64 " %10.3f %10s %9.1f%%\n", t->tid,
+			t->name, ts->samples, ts->weight, (double)ts->weight * m->period_s, clock,
 			pct(ts->weight, m->weight));
 	}
 }
@@ -231,6 +270,16 @@ static cJSON *threads_json(const struct pa_models *pm)
 		cJSON_AddNumberToObject(j, "weight", (double)ts->weight);
 		cJSON_AddNumberToObject(j, "cpu_seconds", (double)ts->weight * m->period_s);
 		cJSON_AddNumberToObject(j, "pct", pct(ts->weight, m->weight));
+		if (ts->accounted) {
+			/* weight + dropped + unsampled + paused == periods */
+			cJSON_AddNumberToObject(j, "periods", (double)ts->periods);
+			cJSON_AddNumberToObject(j, "dropped_weight", (double)ts->dropped);
+			cJSON_AddNumberToObject(j, "unsampled_weight", (double)ts->unsampled);
+			cJSON_AddNumberToObject(j, "paused_weight", (double)ts->paused);
+			cJSON_AddNumberToObject(j, "clock_cpu_seconds", (double)ts->cpu_ns / 1e9);
+		}
+		cJSON_AddNumberToObject(j, "profshim_weight", (double)ts->profshim);
+		cJSON_AddBoolToObject(j, "unsampled", thread_unsampled(ts));
 		size_t n;
 		int32_t *top = cpu_top_funcs(m, false, (long)i, &n, NULL, NULL);
 		if (n)
@@ -274,7 +323,13 @@ void cpu_report_json(const struct pa_models *pm, cJSON *root)
 	cJSON_AddNumberToObject(o, "samples", (double)m->samples);
 	cJSON_AddNumberToObject(o, "weight", (double)m->weight);
 	cJSON_AddNumberToObject(o, "cpu_seconds", (double)m->weight * m->period_s);
+	cJSON_AddStringToObject(o, "cpu_time", "user+system");
 	cJSON_AddNumberToObject(o, "dropped", (double)m->dropped);
+	cJSON_AddNumberToObject(o, "dropped_weight", (double)m->dropped_weight);
+	cJSON_AddNumberToObject(o, "dropped_seconds", (double)m->dropped_weight * m->period_s);
+	cJSON_AddNumberToObject(o, "unsampled_weight", (double)m->unsampled_weight);
+	cJSON_AddNumberToObject(o, "profshim_weight", (double)m->profshim_weight);
+	cJSON_AddNumberToObject(o, "profshim_pct", pct(m->profshim_weight, m->weight));
 	cJSON_AddNumberToObject(o, "dropped_in_hooks",
 				(double)pm->s->counters[PST_C_DROP_SAMPLE_BUSY]);
 	cJSON_AddNumberToObject(o, "dropped_in_loader",

@@ -99,6 +99,8 @@ static const char *counter_name(unsigned c)
 		return "samples_in_hooks";
 	case PST_C_DROP_SAMPLE_LOADER:
 		return "samples_in_loader";
+	case PST_C_DROP_SAMPLE_WEIGHT:
+		return "sample_weight";
 	case PST_C_DROP_CALL_DEPTH:
 		return "calls_too_deep";
 	case PST_C_DROP_CALL_SHORT:

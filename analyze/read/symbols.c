@@ -749,6 +749,16 @@ static const struct cache_entry *lookup(struct pa_symbols *sy, uint64_t pc, long
 int pa_symbols_resolve(struct pa_symbols *sy, uint64_t pc, bool ret_addr, uint64_t ticks,
 		       const struct pa_frame **frames)
 {
+	if (pc == PST_PC_PROFSHIM) { /* the profiler's own time */
+		static const struct pa_frame profshim = {.function = "[profshim]"};
+		*frames = &profshim;
+		return 1;
+	}
+	if (pc == PST_PC_KERNEL) { /* system time the perf timer could not sample */
+		static const struct pa_frame kernel = {.function = "[kernel]"};
+		*frames = &kernel;
+		return 1;
+	}
 	/* a return address points after the call; pc - 1 is inside it */
 	if (ret_addr && pc > 0)
 		pc--;

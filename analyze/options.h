@@ -38,6 +38,10 @@ struct pa_options {
 	double hide_pct;	/* --hide=PCT: hide tree nodes under PCT% */
 	int top;		/* --top=N rows in text tables, default 20 */
 	bool quiet;		/* --quiet: no warnings, no progress */
+	/* run directories (run_main.c) */
+	long pid;	  /* --pid=N, -1 = every process */
+	const char *comm; /* --comm=NAME, NULL = every command */
+	bool run_line;	  /* --run-summary: one line for tools/profshim */
 };
 
 #endif

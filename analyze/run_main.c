@@ -106,7 +106,7 @@ int pa_run_main(struct pa_options *o, int (*analyze_one)(struct pa_options *o))
 		return rc;
 	}
 	struct pa_run_cpu rc;
-	pa_run_analyze(&r, &rc);
+	pa_run_analyze(&r, &rc, !o->run_line);
 	int status = 0;
 	if (o->run_line) {
 		pa_run_write_line(&r, stdout);

@@ -116,7 +116,8 @@ static void copy_warnings(struct pa_run *r, struct pa_session *s, const char *fi
 	}
 }
 
-static void analyze_process(struct pa_run *r, struct pa_run_proc *p, struct pa_run_cpu *rc)
+static void analyze_process(struct pa_run *r, struct pa_run_proc *p, struct pa_run_cpu *rc,
+			    bool with_functions)
 {
 	struct pa_session s;
 	struct pa_error err;
@@ -139,9 +140,11 @@ static void analyze_process(struct pa_run *r, struct pa_run_proc *p, struct pa_r
 		p->calls = s.counters[PST_C_CALLS];
 		p->dropped = s.counters[PST_C_DROP_NO_SPACE];
 		if (cm) {
-			struct pa_symbols *sy = pa_symbols_new(&s);
-			cpu_model_finish(cm, sy);
-			pa_symbols_free(sy);
+			if (with_functions) {
+				struct pa_symbols *sy = pa_symbols_new(&s);
+				cpu_model_finish(cm, sy);
+				pa_symbols_free(sy);
+			}
 			p->has_cpu = true;
 			p->cpu_ms = (double)cm->weight * cm->period_s * 1e3;
 			if (!rc->m->period_s) {
@@ -151,7 +154,8 @@ static void analyze_process(struct pa_run *r, struct pa_run_proc *p, struct pa_r
 			} else if (cm->weight && rc->m->period_s != cm->period_s) {
 				rc->mixed_rates = true;
 			}
-			merge_tree(rc, cm, p->command);
+			if (with_functions)
+				merge_tree(rc, cm, p->command);
 		}
 	}
 	copy_warnings(r, &s, p->file);
@@ -159,7 +163,7 @@ static void analyze_process(struct pa_run *r, struct pa_run_proc *p, struct pa_r
 	pa_session_close(&s);
 }
 
-void pa_run_analyze(struct pa_run *r, struct pa_run_cpu *rc)
+void pa_run_analyze(struct pa_run *r, struct pa_run_cpu *rc, bool with_functions)
 {
 	memset(rc, 0, sizeof(*rc));
 	pa_vec_init(&rc->s.threads, sizeof(struct pa_thread *));
@@ -173,7 +177,7 @@ void pa_run_analyze(struct pa_run *r, struct pa_run_cpu *rc)
 	for (size_t k = 0; k < r->order.len; k++) {
 		struct pa_run_proc *p = pa_run_at(r, *(size_t *)pa_vec_at(&r->order, k));
 		if (p->selected)
-			analyze_process(r, p, rc);
+			analyze_process(r, p, rc, with_functions);
 	}
 	finish_totals(rc->m);
 	if (rc->mixed_rates)

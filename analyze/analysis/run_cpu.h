@@ -22,7 +22,7 @@ struct pa_run_cpu {
 
 /* Read every selected process of r: fills each one's figures and the
  * merged tree. Processes that cannot be read are warned about in r. */
-void pa_run_analyze(struct pa_run *r, struct pa_run_cpu *rc);
+void pa_run_analyze(struct pa_run *r, struct pa_run_cpu *rc, bool with_functions);
 void pa_run_cpu_free(struct pa_run_cpu *rc);
 
 #endif

@@ -145,3 +145,24 @@ any_untrimmed() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no profshim process file"* ]]
 }
+
+@test "make -j2 building C files with gcc under tools/profshim: every cc1 in the tree, cc1 has most CPU" {
+	command -v gcc >/dev/null || skip "gcc is not installed"
+	mkdir "$TMP/src"
+	for i in 1 2 3 4; do
+		printf 'static int t[4096];\nint f%d(int n) {\n\tint s = 0;\n\tfor (int i = 0; i < n; i++)\n\t\ts += t[i %% 4096] * %d;\n\treturn s;\n}\n' "$i" "$i" > "$TMP/src/f$i.c"
+	done
+	printf 'int main(void) { return 0; }\n' > "$TMP/src/main.c"
+	printf 'prog: f1.o f2.o f3.o f4.o main.o\n\tgcc -o $@ $^\n%%.o: %%.c\n\tgcc -O2 -c $<\n' > "$TMP/src/Makefile"
+	PROFSHIM_CPU_HZ=1000 run "$ROOT/tools/profshim" -o "$TMP/run.d" -- make -s -j2 -C "$TMP/src"
+	[ "$status" -eq 0 ]
+	[ -x "$TMP/src/prog" ]
+	# the last line names the one path to pass, and the process that did the work
+	[[ "${lines[-1]}" == *"most CPU: cc1 "*"Next: profanalyze $TMP/run.d" ]]
+	analyze_json "$TMP/run.d" -q
+	assert_eq "$(jqr '[.run.processes[] | select(.command == "cc1")] | length')" 5 "cc1 processes"
+	# every cc1 hangs below a gcc, below make
+	assert_eq "$(jqr '[.run.processes[] | select(.command == "cc1") | .depth] | unique | join(",")')" 2 "cc1 depth"
+	assert_eq "$(jqr '.run.by_command[0].command')" cc1 "command with most CPU"
+	assert_eq "$(jqr '.run.processes[0].command')" make
+}

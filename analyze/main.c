@@ -17,15 +17,20 @@
 #include "models.h"
 #include "out_speedscope.h"
 #include "out_trace.h"
+#include "run.h"
+#include "run_main.h"
 #include "sample_model.h"
 #include "symbols.h"
 
 static void usage(FILE *out)
 {
 	fputs("usage: profanalyze TRACE [options]\n"
+	      "       profanalyze RUN_DIR [--pid=N | --comm=NAME] [options]\n"
 	      "\n"
 	      "Reads the process file TRACE written by libprofshim.so (PROFSHIM_OUTPUT) and\n"
 	      "its thread files (TRACE.t1, TRACE.t2, ...) and writes a report.\n"
+	      "Given a run directory (PROFSHIM_OUTPUT=DIR/, tools/profshim's default), it\n"
+	      "lists the process tree and reports over every process of the run.\n"
 	      "\n"
 	      "Output:\n"
 	      "  --format=FMT        text (default)   summary in the terminal\n"
@@ -51,6 +56,9 @@ static void usage(FILE *out)
 	      "  --hide=PCT          call tree: hide nodes under PCT% of the run\n"
 	      "  --top=N             rows in text tables (default 20)\n"
 	      "  --slow=MS           I/O and waits: list calls of at least MS (default 10)\n"
+	      "  --pid=N             run directory: only process N (every image of that pid)\n"
+	      "  --comm=NAME         run directory: only the processes of command NAME\n"
+	      "  --run-summary       run directory: one summary line (used by tools/profshim)\n"
 	      "  -q, --quiet         no warnings or progress on stderr\n"
 	      "  -h, --help          this help\n",
 	      out);
@@ -141,7 +149,10 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 		O_DEPTH,
 		O_HIDE,
 		O_TOP,
-		O_SLOW
+		O_SLOW,
+		O_PID,
+		O_COMM,
+		O_RUN_LINE
 	};
 	static const struct option opts[] = {
 	    {"format", required_argument, 0, O_FORMAT},
@@ -157,6 +168,9 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 	    {"hide", required_argument, 0, O_HIDE},
 	    {"top", required_argument, 0, O_TOP},
 	    {"slow", required_argument, 0, O_SLOW},
+	    {"pid", required_argument, 0, O_PID},
+	    {"comm", required_argument, 0, O_COMM},
+	    {"run-summary", no_argument, 0, O_RUN_LINE},
 	    {"quiet", no_argument, 0, 'q'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
@@ -165,6 +179,7 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 	o->thread = -1;
 	o->time_to_ms = -1;
 	o->top = 20;
+	o->pid = -1;
 	int c, e;
 	long l;
 	opterr = 0;
@@ -214,6 +229,17 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 			break;
 		case O_SLOW:
 			rc = parse_double("--slow", optarg, 0, &o->slow_ms);
+			break;
+		case O_PID:
+			rc = parse_long("--pid", optarg, 1, &o->pid);
+			break;
+		case O_COMM:
+			o->comm = optarg;
+			if (!*optarg)
+				rc = bad_option("--comm", optarg, "a command name");
+			break;
+		case O_RUN_LINE:
+			o->run_line = true;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -377,13 +403,10 @@ static int write_report(const struct pa_models *pm, FILE *out)
 	return 1;
 }
 
-int main(int argc, char **argv)
+/* The report of one process file. */
+static int analyze_one(struct pa_options *op)
 {
-	struct pa_options o;
-	/* Symbols come from the files on this machine; never from the network. */
-	unsetenv("DEBUGINFOD_URLS");
-	if (parse_options(argc, argv, &o))
-		return 2;
+	struct pa_options o = *op;
 	struct pa_session s;
 	struct pa_error err;
 	if (pa_session_open(&s, o.trace, &err)) {
@@ -439,4 +462,23 @@ int main(int argc, char **argv)
 	pa_symbols_free(pm.syms);
 	pa_session_close(&s);
 	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pa_options o;
+	/* Symbols come from the files on this machine; never from the network. */
+	unsetenv("DEBUGINFOD_URLS");
+	if (parse_options(argc, argv, &o))
+		return 2;
+	if (pa_is_run_dir(o.trace))
+		return pa_run_main(&o, analyze_one);
+	if (o.pid >= 0 || o.comm || o.run_line) {
+		fprintf(stderr,
+			"profanalyze: --pid, --comm and --run-summary take a run "
+			"directory, not the process file %s\n",
+			o.trace);
+		return 2;
+	}
+	return analyze_one(&o);
 }

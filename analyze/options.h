@@ -39,6 +39,10 @@ struct pa_options {
 	int top;		/* --top=N rows in text tables, default 20 */
 	bool quiet;		/* --quiet: no warnings, no progress */
 	double slow_ms;		/* --slow=MS: slow I/O calls, default 10 */
+	/* run directories (run_main.c) */
+	long pid;	  /* --pid=N, -1 = every process */
+	const char *comm; /* --comm=NAME, NULL = every command */
+	bool run_line;	  /* --run-summary: one line for tools/profshim */
 };
 
 #endif

@@ -126,6 +126,17 @@
  *                   tree of thread `seq`, still running when the process
  *                   ended or exec'd (see CALL TREE SNAPSHOTS)
  *     CCT_LIVE_END  seq, node count   (ends a complete CCT_LIVE snapshot)
+ *     RUN_LINK      str parent file, str previous image file, exec index
+ *                   (right after PROCESS_INFO: the process file of the
+ *                   parent that forked this process, "" when the parent
+ *                   was not seen fork (posix_spawn, a parent outside the
+ *                   shim); the process file of the image this one replaced
+ *                   by exec, ""; and this image's place in its pid's exec
+ *                   chain, 0 = first. File names are without directory:
+ *                   they are in the same directory as this file.)
+ *     PROCESS_CMDLINE argc, argc x str arg   (the command line as the
+ *                   process shows it at its end or exec, which replaces
+ *                   PROCESS_INFO's: programs rename themselves)
  *
  * CALL TREE SNAPSHOTS (PROFSHIM_CALLS=tree)
  *   A thread's tree is written as a full snapshot: CCT_NODE records (ids in
@@ -146,6 +157,13 @@
  *   read is safe, but a call being counted at that instant may be missing
  *   or half counted (e.g. counted in calls, not yet in incl). Readers use a
  *   CCT_LIVE tree only when the thread's own file has no tree.
+ *
+ * RUN DIRECTORIES
+ *   When PROFSHIM_OUTPUT names a directory (ends in '/' or exists), every
+ *   process of the run writes "<dir>/<program>.<pid>.trace" (then
+ *   "<program>.<pid>.<n>.trace" if taken) and its thread files next to it.
+ *   A reader finds the run's processes by their magic and builds the tree
+ *   from RUN_LINK, falling back to pid, ppid and start/end times.
  *
  * FORK
  *   A forked child's thread starts a new thread file but keeps the calls
@@ -275,6 +293,9 @@ enum pst_ext {
 	PST_X_CCT_LIVE_END = 26,
 	PST_X_IO_CONFIG = 48, /* process file: io recorder settings */
 	PST_X_IO_DNS = 49,    /* thread file: a getaddrinfo call */
+	/* run directories (see RUN DIRECTORIES) */
+	PST_X_RUN_LINK = 40,
+	PST_X_PROCESS_CMDLINE = 41,
 };
 
 /* Operations of IO records: 1-63 descriptor I/O (file or network by the

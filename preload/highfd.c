@@ -15,10 +15,9 @@ int ps_fd_move_high(int fd)
 {
 	struct rlimit rl;
 	long base = 512;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 64)
-		base = (long)(rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur) * 3 / 4;
-	else if (rl.rlim_cur == RLIM_INFINITY)
-		base = 49152;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		base = pw_high_fd_base(rl.rlim_cur == RLIM_INFINITY ? 0 : (long)rl.rlim_cur,
+				       rl.rlim_cur == RLIM_INFINITY);
 	if (fd < 0 || fd >= base)
 		return fd;
 	int hi = fcntl(fd, F_DUPFD_CLOEXEC, base);

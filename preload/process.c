@@ -121,8 +121,16 @@ static int open_process_file(uint64_t start)
 	char base[PATH_MAX], cand[PATH_MAX], num[24], num2[24];
 	expand_output(base, sizeof(base) - 64);
 	ps_u64_to_str(num, (uint64_t)ps_pid);
+	bool run_dir = ps_run_is_dir(base);
 	int rc = -EEXIST;
 	for (unsigned i = 0; i < 100 && rc == -EEXIST; i++) {
+		if (run_dir) {
+			ps_run_candidate(base, i, cand, sizeof(cand) - 64);
+			if (!path_taken(cand))
+				rc = pw_open(&proc_out, cand, PST_MAGIC_PROCESS, (uint32_t)ps_pid,
+					     (uint32_t)ps_pid, 0, start, 256 * 1024);
+			continue;
+		}
 		size_t n = append(cand, 0, sizeof(cand), base);
 		if (i > 0) {
 			n = append(cand, n, sizeof(cand), ".");
@@ -219,6 +227,7 @@ static int start_process(void)
 	if (open_process_file(start))
 		return -1;
 	write_process_info(start);
+	ps_run_record_link();
 	write_clock_sync();
 	ps_modules_record();
 	return 0;
@@ -244,6 +253,8 @@ void ps_init(void)
 	ps_clock_init();
 	ps_threads_init();
 	save_env_for_exec();
+	ps_pid = getpid();
+	ps_run_at_start();
 	if (start_process() != 0) {
 		ps_disabled = 1;
 	} else {
@@ -253,6 +264,7 @@ void ps_init(void)
 		__atomic_store_n(&ps_initialized, 1, __ATOMIC_RELEASE);
 		ps_thread_start(); /* the thread that starts us */
 		ps_recorders_start();
+		ps_run_after_start();
 	}
 	__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	errno = saved;
@@ -306,6 +318,7 @@ void ps_process_finish(unsigned reason, int status)
 	}
 	write_thread_counters();
 	write_clock_sync();
+	ps_run_record_cmdline();
 	uint8_t buf[64], *p = buf;
 	p = pst_put_varint(p, ps_now());
 	p = pst_put_varint(p, ps_mono_ns());
@@ -313,6 +326,18 @@ void ps_process_finish(unsigned reason, int status)
 	p = pst_put_varint(p, reason);
 	p = pst_put_varint(p, (uint64_t)(int64_t)status);
 	ps_process_ext(PST_X_PROCESS_END, buf, (size_t)(p - buf));
+	if (reason == PST_END_EXEC) {
+		/* The new image may never come back (the usual case): leave
+		 * files the size of their data. Other threads' streams may be
+		 * written right now: the next image trims those. */
+		if (self && ps_enter(self)) {
+			pw_trim(&self->out);
+			ps_leave(self);
+		}
+		lock_process();
+		pw_trim(&proc_out);
+		unlock_process();
+	}
 	if (reason != PST_END_EXEC) {
 		ps_recording = 0;
 		lock_process();
@@ -346,6 +371,7 @@ static void at_fork_child(void)
 {
 	proc_lock = 0;
 	pw_abandon(&proc_out);
+	ps_run_fork_child(ps_process_path);
 	ps_recorders_fork_child_early(ps_self);
 	ps_threads_after_fork_child();
 	if (start_process() != 0) {
@@ -373,6 +399,8 @@ static void save_env_for_exec(void)
 	for (char **e = environ; e && *e && env_nsaved < MAX_SAVED_ENV; e++) {
 		if (strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "PROFSHIM_", 9))
 			continue;
+		if (ps_run_is_exec_env(*e))
+			continue; /* made anew for each exec */
 		size_t len = strlen(*e) + 1;
 		if (used + len > sizeof(env_store))
 			break;
@@ -411,10 +439,13 @@ static void after_failed_exec(void)
 		size_t n_ = 0;                                                                     \
 		while ((envp) && (envp)[n_])                                                       \
 			n_++;                                                                      \
-		char *newenv[n_ + MAX_SAVED_ENV + 1];                                              \
+		char *newenv[n_ + MAX_SAVED_ENV + 2];                                              \
 		size_t k_ = 0;                                                                     \
 		for (size_t i_ = 0; i_ < n_; i_++)                                                 \
-			newenv[k_++] = (envp)[i_];                                                 \
+			if (!ps_run_is_exec_env((envp)[i_]))                                       \
+				newenv[k_++] = (envp)[i_];                                         \
+		if (!ps_disabled)                                                                  \
+			newenv[k_++] = (char *)ps_run_exec_env();                                  \
 		for (unsigned i_ = 0; i_ < env_nsaved; i_++)                                       \
 			if (!env_has((envp), env_saved[i_]))                                       \
 				newenv[k_++] = env_saved[i_];                                      \

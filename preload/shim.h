@@ -160,6 +160,17 @@ void ps_process_ext(unsigned ext, const uint8_t *payload, size_t len);
 /* Close the process: called at exit and before exec. */
 void ps_process_finish(unsigned reason, int status);
 
+/* --- run directory, process links, final command line (run.c) --- */
+bool ps_run_is_dir(const char *pattern);
+void ps_run_candidate(const char *dir, unsigned i, char *out, size_t cap);
+void ps_run_at_start(void);    /* takes the exec link (ps_pid set) */
+void ps_run_after_start(void); /* trims the files the replaced image left */
+void ps_run_fork_child(const char *parent_path);
+void ps_run_record_link(void);
+void ps_run_record_cmdline(void);
+const char *ps_run_exec_env(void); /* "PROFSHIM_EXEC_FROM=..." for an exec */
+bool ps_run_is_exec_env(const char *entry);
+
 /* --- modules (modules.c) --- */
 void ps_modules_record(void);
 

@@ -258,7 +258,15 @@ static size_t encode_counters(const struct ps_thread *t, uint8_t *buf)
 
 void ps_thread_write_counters(struct ps_thread *t)
 {
-	uint8_t buf[PST_C_COUNTER_MAX * 2 * PST_VARINT_MAX];
+	uint8_t buf[PST_C_COUNTER_MAX * 2 * PST_VARINT_MAX + PST_VARINT_MAX];
+	if (t->out.failed) {
+		/* The thread's own file cannot take them: what it dropped is
+		 * told in the process file (seq first, as for live threads). */
+		uint8_t *p = pst_put_varint(buf, t->seq);
+		size_t n = encode_counters(t, p);
+		ps_process_ext(PST_X_COUNTERS, buf, (size_t)(p - buf) + n);
+		return;
+	}
 	size_t n = encode_counters(t, buf);
 	ps_write_ext(t, PST_X_COUNTERS, buf, n);
 }

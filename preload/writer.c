@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,18 +33,84 @@ static int grow_file(int fd, uint64_t len)
 	return -rc;
 }
 
-/* Reopen our file by path and check it is still ours (same inode). */
-static int reopen(struct pw_stream *s)
+/* Writers keep at most this many descriptors, and never more than half the
+ * band above the high base, so a program with thousands of threads keeps
+ * its own descriptors (streams past the cap reopen by path instead). */
+#define MAX_KEPT_FDS 1024
+static int kept_fds;
+
+static long kept_fd_cap(long *base)
 {
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	int unlimited = rl.rlim_cur == RLIM_INFINITY;
+	long soft = unlimited ? 65536 : (long)rl.rlim_cur;
+	*base = pw_high_fd_base(soft, unlimited);
+	long cap = (soft - *base) / 2;
+	return cap > MAX_KEPT_FDS ? MAX_KEPT_FDS : cap;
+}
+
+/* Keep a copy of fd at a high number for the stream's life; -1 when the
+ * cap is reached or no high number is free. fd itself stays the caller's. */
+static int keep_fd(int fd)
+{
+	long base = 0, cap = kept_fd_cap(&base);
+	if (__atomic_add_fetch(&kept_fds, 1, __ATOMIC_RELAXED) > cap) {
+		__atomic_sub_fetch(&kept_fds, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
+	if (hi < 0)
+		__atomic_sub_fetch(&kept_fds, 1, __ATOMIC_RELAXED);
+	return hi;
+}
+
+/* Is fd still a descriptor of our file (not closed, not dup2'd over)? */
+static int fd_is_ours(const struct pw_stream *s, int fd)
+{
+	struct stat st;
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino;
+}
+
+/* The kept descriptor was taken by the program: the number is theirs now. */
+static void forget_kept(struct pw_stream *s)
+{
+	s->fd = -1;
+	__atomic_sub_fetch(&kept_fds, 1, __ATOMIC_RELAXED);
+}
+
+/* A descriptor of our file for one use: the kept one when it is still
+ * ours, else the file reopened by path (same inode); -errno on failure.
+ * A file that was deleted gives -ENOENT: what it would hold is lost. */
+static int stream_fd(struct pw_stream *s)
+{
+	struct stat st;
+	if (s->fd >= 0) {
+		if (fstat(s->fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+			return st.st_nlink ? s->fd : -ENOENT;
+		forget_kept(s);
+	}
 	int fd = open(s->path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	struct stat st;
 	if (fstat(fd, &st) != 0 || st.st_dev != s->dev || st.st_ino != s->ino) {
 		close(fd);
 		return -ESTALE;
 	}
+	/* Keep the reopened one, so a later privilege drop does not lose it. */
+	s->fd = keep_fd(fd);
+	if (s->fd >= 0) {
+		close(fd);
+		return s->fd;
+	}
 	return fd;
+}
+
+static void release_fd(struct pw_stream *s, int fd)
+{
+	if (fd >= 0 && fd != s->fd)
+		close(fd);
 }
 
 /* Map the window that starts at the page holding data position `pos`. */
@@ -85,6 +152,7 @@ int pw_open(struct pw_stream *s, const char *path, const char *magic, uint32_t p
 	    uint32_t seq, uint64_t start_ticks, size_t window_bytes)
 {
 	memset(s, 0, sizeof(*s));
+	s->fd = -1;
 	size_t plen = strlen(path);
 	if (plen >= sizeof(s->path))
 		return -ENAMETOOLONG;
@@ -126,6 +194,8 @@ int pw_open(struct pw_stream *s, const char *path, const char *magic, uint32_t p
 		__atomic_store_n(&h->committed, 0, __ATOMIC_RELEASE);
 		rc = map_window(s, fd, PST_DATA_OFFSET, PST_MAX_RECORD);
 	}
+	if (!rc)
+		s->fd = keep_fd(fd);
 	close(fd);
 	if (rc) {
 		if (s->hdr)
@@ -140,11 +210,10 @@ uint8_t *pw_reserve_slow(struct pw_stream *s, size_t max)
 {
 	if (s->failed || !s->hdr || max > PST_MAX_RECORD)
 		return NULL;
-	uint64_t pos = s->win_off + (uint64_t)(s->cur - s->win);
-	int fd = reopen(s);
+	uint64_t pos = s->win ? s->win_off + (uint64_t)(s->cur - s->win) : s->win_off;
+	int fd = stream_fd(s);
 	int rc = fd < 0 ? fd : map_window(s, fd, pos, max);
-	if (fd >= 0)
-		close(fd);
+	release_fd(s, fd);
 	if (rc) {
 		s->failed = 1;
 		return NULL;
@@ -152,18 +221,45 @@ uint8_t *pw_reserve_slow(struct pw_stream *s, size_t max)
 	return s->cur;
 }
 
+/* Shrink the file to its data (the mapping past it is unmapped first: a
+ * store there would fault). */
+static void trim_to_data(struct pw_stream *s, int fd)
+{
+	uint64_t end = PST_DATA_OFFSET + __atomic_load_n(&s->hdr->committed, __ATOMIC_ACQUIRE);
+	if (ftruncate(fd, (off_t)end) == 0)
+		s->file_len = end;
+	/* else the zero tail stays; readers stop at `committed` */
+}
+
+void pw_trim(struct pw_stream *s)
+{
+	if (!s->hdr || s->failed)
+		return;
+	int fd = stream_fd(s);
+	if (fd < 0)
+		return;
+	if (s->win) {
+		s->win_off += (uint64_t)(s->cur - s->win); /* where the next record goes */
+		munmap(s->win, s->win_len);
+	}
+	s->win = s->cur = s->limit = NULL; /* the next reserve maps again */
+	s->win_len = 0;
+	trim_to_data(s, fd);
+	release_fd(s, fd);
+}
+
 void pw_close(struct pw_stream *s)
 {
 	if (!s->hdr)
 		return;
-	uint64_t end = PST_DATA_OFFSET + __atomic_load_n(&s->hdr->committed, __ATOMIC_ACQUIRE);
 	__atomic_or_fetch(&s->hdr->flags, PST_FLAG_CLOSED, __ATOMIC_RELEASE);
-	int fd = reopen(s);
+	if (s->win)
+		munmap(s->win, s->win_len);
+	s->win = s->cur = s->limit = NULL;
+	int fd = stream_fd(s);
 	if (fd >= 0) {
-		if (ftruncate(fd, (off_t)end) != 0) {
-			/* The zero tail stays; readers stop at `committed`. */
-		}
-		close(fd);
+		trim_to_data(s, fd);
+		release_fd(s, fd);
 	}
 	pw_abandon(s);
 }
@@ -176,4 +272,11 @@ void pw_abandon(struct pw_stream *s)
 		munmap(s->hdr, PST_DATA_OFFSET);
 	s->win = s->cur = s->limit = NULL;
 	s->hdr = NULL;
+	/* Close the kept descriptor only while it is still ours: in a forked
+	 * child it is a copy, and the program may have reused the number. */
+	if (s->fd >= 0) {
+		if (fd_is_ours(s, s->fd))
+			close(s->fd);
+		forget_kept(s);
+	}
 }

@@ -2,8 +2,15 @@
  * Per-thread trace writer: an append-only stream of records into a file
  * through a sliding shared mapping (see include/profshim_trace.h, "CRASH
  * SAFETY"). No lock and no syscall per record; a few syscalls each time the
- * window slides (once per buffer size). Holds no file descriptor between
- * slides, so a program that closes or reuses descriptors cannot redirect it.
+ * window slides (once per buffer size).
+ *
+ * The stream keeps its file's descriptor open at a high number with
+ * close-on-exec: after setuid, chroot or unshare the process may no longer
+ * open its own file by path, and every later window would be lost. A
+ * program can still close that number or dup2 over it, so before each use
+ * the descriptor is checked (same device and inode); when it is no longer
+ * ours, the stream forgets it (the number is the program's now) and
+ * reopens the file by path, checking it is the same inode.
  */
 #ifndef PS_WRITER_H
 #define PS_WRITER_H
@@ -26,6 +33,7 @@ struct pw_stream {
 	size_t window_bytes; /* configured window size */
 	dev_t dev;
 	ino_t ino;
+	int fd;	    /* kept descriptor (high, close-on-exec), -1 = none */
 	int failed; /* cannot grow: every reserve fails */
 	char path[PATH_MAX];
 };
@@ -55,5 +63,20 @@ static inline void pw_commit(struct pw_stream *s, uint8_t *end)
 void pw_close(struct pw_stream *s);
 /* Forget the stream without touching the file (a forked child). */
 void pw_abandon(struct pw_stream *s);
+/* Cut the preallocated space past the data (before exec: the new image
+ * may never come back to it). Only for a stream no other thread writes
+ * now; the next reserve grows the file again. */
+void pw_trim(struct pw_stream *s);
+
+/* Lowest descriptor number for the shim's long-lived descriptors: 3/4 of
+ * the soft limit, out of the range programs close in bulk or dup2 onto. */
+static inline long pw_high_fd_base(long soft_limit, int unlimited)
+{
+	if (unlimited)
+		return 49152;
+	if (soft_limit > 64)
+		return (soft_limit > 65536 ? 65536 : soft_limit) * 3 / 4;
+	return 512;
+}
 
 #endif

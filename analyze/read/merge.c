@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -684,6 +685,11 @@ int pa_session_run_calls(struct pa_session *s, pa_event_fn fn, pa_calls_fn calls
 			s->counters[c] += t->counters[c];
 		pa_cct_settle(s, t);
 	}
+	if (s->counters[PST_C_DROP_NO_SPACE])
+		pa_warn(s,
+			"%" PRIu64 " events could not be written (a trace file could not grow "
+			"or be reopened) and are missing from this report",
+			s->counters[PST_C_DROP_NO_SPACE]);
 	sort_markers(s);
 out:
 	free(src);

@@ -100,6 +100,9 @@ static int map_file(const char *path, const char *magic, struct mapped *m, struc
 			"%s: offset %zu: torn record at the end (%zu bytes) ignored; "
 			"the %zu bytes before it are intact",
 			path, PST_DATA_OFFSET + m->data_len, torn, m->data_len);
+	/* Space a killed writer preallocated: nothing reads past data + torn. */
+	if (tail > torn + 4096)
+		pa_trim_file(path, m->hdr->pid, PST_DATA_OFFSET + m->data_len + torn);
 	return 0;
 }
 
@@ -132,6 +135,22 @@ struct proc_parse {
 				    "malformed field");                                            \
 	} while (0)
 
+/* argc strings into a new s->argv. */
+static int read_argv(struct proc_parse *pp, struct pa_cursor *c, uint64_t argc)
+{
+	struct pa_session *s = pp->s;
+	s->argv = pa_xcalloc(argc + 1, sizeof(char *));
+	for (uint64_t i = 0; i < argc; i++) {
+		const char *a;
+		size_t alen;
+		if (pa_get_str(c, &a, &alen, PST_MAX_RECORD))
+			return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
+				    "malformed argument %llu", (unsigned long long)i);
+		s->argv[s->argc++] = pa_xstrndup(a, alen);
+	}
+	return 0;
+}
+
 static int parse_process_info(struct proc_parse *pp, struct pa_cursor *c)
 {
 	struct pa_session *s = pp->s;
@@ -163,16 +182,57 @@ static int parse_process_info(struct proc_parse *pp, struct pa_cursor *c)
 	s->record_mask = (unsigned)mask;
 	free(s->exe);
 	s->exe = pa_xstrndup(exe, elen);
-	s->argv = pa_xcalloc(argc + 1, sizeof(char *));
-	for (uint64_t i = 0; i < argc; i++) {
-		const char *a;
-		size_t alen;
-		if (pa_get_str(c, &a, &alen, PST_MAX_RECORD))
-			return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
-				    "malformed argument %llu", (unsigned long long)i);
-		s->argv[s->argc++] = pa_xstrndup(a, alen);
+	for (int i = 0; i < s->argc; i++) /* a second PROCESS_INFO: no leak */
+		free(s->argv[i]);
+	free(s->argv);
+	s->argv = NULL;
+	s->argc = 0;
+	if (read_argv(pp, c, argc))
+		return -1;
+	const char *a0 = s->argc ? s->argv[0] : s->exe;
+	const char *slash = strrchr(a0, '/');
+	free(s->command);
+	s->command = pa_xstrdup(slash && slash[1] ? slash + 1 : a0);
+	if (!s->command[0]) {
+		free(s->command);
+		s->command = pa_xstrdup("?");
 	}
 	return 0;
+}
+
+/* RUN_LINK: str parent file, str previous image file, exec index. */
+static int parse_run_link(struct proc_parse *pp, struct pa_cursor *c)
+{
+	struct pa_session *s = pp->s;
+	const char *par, *prev;
+	size_t plen, prlen;
+	uint64_t idx;
+	if (pa_get_str(c, &par, &plen, PST_MAX_STR) || pa_get_str(c, &prev, &prlen, PST_MAX_STR))
+		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c), "malformed run link");
+	GET(c, &idx);
+	free(s->parent_file);
+	free(s->previous_file);
+	s->parent_file = plen ? pa_xstrndup(par, plen) : NULL;
+	s->previous_file = prlen ? pa_xstrndup(prev, prlen) : NULL;
+	s->exec_index = idx > 1000000 ? 1000000 : (unsigned)idx;
+	return 0;
+}
+
+/* PROCESS_CMDLINE: the command line at the end replaces the first one. */
+static int parse_cmdline(struct proc_parse *pp, struct pa_cursor *c)
+{
+	struct pa_session *s = pp->s;
+	uint64_t argc;
+	GET(c, &argc);
+	if (argc > 100000)
+		return fail(pp->err, pp->path, pp->base, "implausible argc %llu",
+			    (unsigned long long)argc);
+	for (int i = 0; i < s->argc; i++)
+		free(s->argv[i]);
+	free(s->argv);
+	s->argv = NULL;
+	s->argc = 0;
+	return read_argv(pp, c, argc);
 }
 
 static int parse_clock_sync(struct proc_parse *pp, struct pa_cursor *c)
@@ -425,6 +485,8 @@ static int parse_process_end(struct proc_parse *pp, struct pa_cursor *c)
 	pp->s->ended = true;
 	pp->s->end_ticks = ticks;
 	pp->s->end_reason = (unsigned)reason;
+	pp->s->end_mono_ns = mono;
+	pp->s->end_status = (unsigned)status;
 	return 0;
 }
 
@@ -481,6 +543,10 @@ static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_curs
 		return parse_cct_live(pp, c);
 	case PST_X_CCT_LIVE_END:
 		return parse_cct_live_end(pp, c);
+	case PST_X_RUN_LINK:
+		return parse_run_link(pp, c);
+	case PST_X_PROCESS_CMDLINE:
+		return parse_cmdline(pp, c);
 	default:
 		return 0; /* newer record kinds are skippable */
 	}
@@ -625,6 +691,9 @@ void pa_session_close(struct pa_session *s)
 	free(s->argv);
 	free(s->exe);
 	free(s->path);
+	free(s->command);
+	free(s->parent_file);
+	free(s->previous_file);
 	pa_vec_free(&s->modules);
 	pa_vec_free(&s->threads);
 	pa_vec_free(&s->stacks);

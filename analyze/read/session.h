@@ -146,6 +146,13 @@ struct pa_session {
 	struct pa_pairmap stack_index;		/* (parent, pc) -> node */
 	struct pa_pairmap func_index;		/* (addr, 0) -> func */
 	bool progress;				/* show progress on stderr */
+	/* run directories (RUN_LINK, PROCESS_CMDLINE, PROCESS_END) */
+	char *command;	      /* program name: file name of the first argv[0] */
+	char *parent_file;    /* process file of the forking parent, NULL */
+	char *previous_file;  /* process file of the image exec replaced, NULL */
+	unsigned exec_index;  /* place in its pid's exec chain, 0 = first */
+	uint64_t end_mono_ns; /* PROCESS_END, 0 when it did not end */
+	unsigned end_status;  /* PROCESS_END status */
 };
 
 /* Kinds of merged events: the record kinds, plus the thread's end. */
@@ -286,6 +293,11 @@ void pa_session_related(const struct pa_session *s, struct pa_vec *out);
 
 /* The module covering pc at time ticks (NULL if none). */
 const struct pa_module *pa_module_for(const struct pa_session *s, uint64_t pc, uint64_t ticks);
+
+/* Cut the trace file at path to keep bytes when its writer (process pid)
+ * is gone: space a killed process had preallocated (trim.c). Quietly does
+ * nothing when the file is still mapped by pid or cannot be written. */
+void pa_trim_file(const char *path, uint32_t pid, size_t keep);
 
 void pa_warn(struct pa_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

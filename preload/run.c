@@ -1,0 +1,215 @@
+/*
+ * One run, one place: where a process's files go when PROFSHIM_OUTPUT names
+ * a directory, how each process is linked to its parent and to the image
+ * it replaced (RUN_LINK), its final command line (PROCESS_CMDLINE), and
+ * trimming the files an exec'd image left behind.
+ *
+ * The exec link travels in the environment of the exec (PROFSHIM_EXEC_FROM
+ * = "<pid>:<exec index>:<process file>"): the new image takes it only when
+ * the pid is its own, so a child that inherits the variable ignores it.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define EXEC_FROM "PROFSHIM_EXEC_FROM="
+
+static char parent_file[PATH_MAX];   /* process file of the forking parent */
+static char previous_file[PATH_MAX]; /* process file of the image exec replaced */
+static unsigned exec_index;	     /* 0 = first image of this pid in the run */
+static char exec_env[PATH_MAX + 64]; /* PROFSHIM_EXEC_FROM=... for the next exec */
+
+/* --- run directories --- */
+
+bool ps_run_is_dir(const char *pattern)
+{
+	size_t n = strlen(pattern);
+	if (n && pattern[n - 1] == '/')
+		return true;
+	struct stat st;
+	return n && !strchr(pattern, '%') && stat(pattern, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static size_t put(char *dst, size_t n, size_t cap, const char *src)
+{
+	size_t len = strlen(src);
+	if (n + len >= cap)
+		len = n < cap ? cap - n - 1 : 0;
+	memcpy(dst + n, src, len);
+	dst[n + len] = 0;
+	return n + len;
+}
+
+/* Candidate i for this process's file in run directory dir (absolute):
+ * "<dir>/<program>.<pid>.trace", then "<program>.<pid>.<i>.trace". The
+ * directory is made when missing (one level, as `mkdir`). */
+void ps_run_candidate(const char *dir, unsigned i, char *out, size_t cap)
+{
+	char num[24];
+	if (i == 0)
+		mkdir(dir, 0755); /* EEXIST is the usual answer */
+	size_t n = put(out, 0, cap, dir);
+	if (n && out[n - 1] != '/')
+		n = put(out, n, cap, "/");
+	const char *prog = program_invocation_short_name;
+	n = put(out, n, cap, prog && *prog ? prog : "process");
+	n = put(out, n, cap, ".");
+	ps_u64_to_str(num, (uint64_t)ps_pid);
+	n = put(out, n, cap, num);
+	if (i) {
+		ps_u64_to_str(num, i);
+		n = put(out, n, cap, ".");
+		n = put(out, n, cap, num);
+	}
+	put(out, n, cap, ".trace");
+}
+
+/* --- links between the processes of a run --- */
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* Take the exec link from the environment when it is ours (same pid). */
+static void take_exec_link(void)
+{
+	const char *v = getenv("PROFSHIM_EXEC_FROM");
+	previous_file[0] = 0;
+	exec_index = 0;
+	if (!v)
+		return;
+	char *end;
+	unsigned long pid = strtoul(v, &end, 10);
+	if (*end != ':' || pid != (unsigned long)ps_pid)
+		return;
+	unsigned long idx = strtoul(end + 1, &end, 10);
+	if (*end != ':' || strlen(end + 1) >= sizeof(previous_file))
+		return;
+	strcpy(previous_file, end + 1);
+	exec_index = (unsigned)idx + 1;
+}
+
+void ps_run_at_start(void)
+{
+	take_exec_link();
+}
+
+void ps_run_fork_child(const char *parent_path)
+{
+	size_t n = strlen(parent_path);
+	if (n >= sizeof(parent_file))
+		n = 0;
+	memcpy(parent_file, parent_path, n);
+	parent_file[n] = 0;
+	previous_file[0] = 0;
+	exec_index = 0;
+}
+
+void ps_run_record_link(void)
+{
+	uint8_t buf[2 * PATH_MAX + 32], *p = buf;
+	const char *par = parent_file[0] ? base_name(parent_file) : "";
+	const char *prev = previous_file[0] ? base_name(previous_file) : "";
+	p = pst_put_str(p, par, strlen(par));
+	p = pst_put_str(p, prev, strlen(prev));
+	p = pst_put_varint(p, exec_index);
+	ps_process_ext(PST_X_RUN_LINK, buf, (size_t)(p - buf));
+}
+
+/* The thread files an exec'd image left: nothing writes them any more (the
+ * old image is gone), so cut each to its data. The exec'ing thread's own
+ * file and the process file were cut before the exec; files of threads
+ * that were still running were not. */
+static void trim_previous_image(void)
+{
+	char path[PATH_MAX + 32], num[24];
+	size_t n = strlen(previous_file);
+	if (!n || n + 24 >= sizeof(path))
+		return;
+	for (unsigned seq = 1; seq < 100000; seq++) {
+		memcpy(path, previous_file, n);
+		memcpy(path + n, ".t", 2);
+		ps_u64_to_str(num, seq);
+		strcpy(path + n + 2, num);
+		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				break;
+			continue;
+		}
+		struct pst_file_header h;
+		struct stat st;
+		if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+		    !memcmp(h.magic, PST_MAGIC_THREAD, PST_MAGIC_LEN) && fstat(fd, &st) == 0 &&
+		    h.committed < (uint64_t)st.st_size &&
+		    (uint64_t)st.st_size > PST_DATA_OFFSET + h.committed)
+			if (ftruncate(fd, (off_t)(PST_DATA_OFFSET + h.committed)) != 0) {
+				/* readers stop at committed; profanalyze tries again */
+			}
+		close(fd);
+	}
+}
+
+void ps_run_after_start(void)
+{
+	trim_previous_image();
+}
+
+const char *ps_run_exec_env(void)
+{
+	char num[24];
+	size_t n = put(exec_env, 0, sizeof(exec_env), EXEC_FROM);
+	ps_u64_to_str(num, (uint64_t)ps_pid);
+	n = put(exec_env, n, sizeof(exec_env), num);
+	n = put(exec_env, n, sizeof(exec_env), ":");
+	ps_u64_to_str(num, exec_index);
+	n = put(exec_env, n, sizeof(exec_env), num);
+	n = put(exec_env, n, sizeof(exec_env), ":");
+	put(exec_env, n, sizeof(exec_env), ps_process_path);
+	return exec_env;
+}
+
+bool ps_run_is_exec_env(const char *entry)
+{
+	return !strncmp(entry, EXEC_FROM, sizeof(EXEC_FROM) - 1);
+}
+
+/* --- the final command line --- */
+
+/* argv as the process shows it now (nginx workers, postgres backends and
+ * others rewrite theirs after fork): written at the process's end, read
+ * from /proc/self/cmdline (readable after a privilege drop too). */
+void ps_run_record_cmdline(void)
+{
+	static uint8_t buf[PST_MAX_RECORD - 64];
+	static char args[8192]; /* at most 4 bytes of record per byte: fits buf */
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return; /* no /proc (a chroot): the start-up command line stays */
+	size_t alen = 0;
+	ssize_t r;
+	while (alen < sizeof(args) && (r = read(fd, args + alen, sizeof(args) - alen)) > 0)
+		alen += (size_t)r;
+	close(fd);
+	while (alen && args[alen - 1] == 0) /* padding after a shortened title */
+		alen--;
+	if (!alen)
+		return;
+	unsigned argc = 1;
+	for (size_t i = 0; i < alen; i++)
+		argc += args[i] == 0;
+	uint8_t *p = pst_put_varint(buf, argc);
+	for (size_t i = 0; argc--;) {
+		size_t len = strnlen(args + i, alen - i);
+		p = pst_put_str(p, args + i, len);
+		i += len + 1;
+	}
+	ps_process_ext(PST_X_PROCESS_CMDLINE, buf, (size_t)(p - buf));
+}

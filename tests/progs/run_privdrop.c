@@ -1,0 +1,44 @@
+/*
+ * Known answer for recording across a privilege drop. Run as root: fills
+ * several trace windows (markers with long names), then drops to the uid
+ * and gid given on the command line (setgroups, setgid, setuid), changes
+ * directory to / and allocates AFTER_DROP blocks of 4321 bytes from
+ * after_drop(). Every one of them must be in the trace.
+ *
+ *   run_privdrop UID GID [MARKS]    exit 0 when the drop succeeded
+ */
+#define _GNU_SOURCE
+#include <grp.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "profshim.h"
+
+#define AFTER_DROP 5000
+
+void *volatile keep;
+
+__attribute__((noinline)) void after_drop(void)
+{
+	for (int i = 0; i < AFTER_DROP; i++) {
+		keep = malloc(4321);
+		free(keep);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3)
+		return 2;
+	uid_t uid = (uid_t)atoi(argv[1]);
+	gid_t gid = (gid_t)atoi(argv[2]);
+	int marks = argc > 3 ? atoi(argv[3]) : 40000;
+	for (int i = 0; i < marks; i++)
+		PROFSHIM_MARK("a marker with a long name to fill several trace windows quickly");
+	if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+		return 3;
+	if (chdir("/") != 0)
+		return 4;
+	after_drop();
+	return 0;
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# One run, one place: privilege drops, disk use in every ending, run
+# directories and the process tree (issue 10).
+
+load helpers
+
+setup() { setup_tmp; chmod 755 "$TMP"; }
+teardown() { teardown_tmp; }
+
+# allocations whose stack passes through function $1, from the last report
+allocs_in() {
+	jqr "[.memory_metrics.top_sites[] | select(any(.stack[]; test(\"$1\"))) | .allocations] | add // 0"
+}
+
+@test "setuid after filling several windows: every allocation is recorded, no warning" {
+	[ "$(id -u)" = 0 ] || skip "needs root to drop privileges"
+	PROFSHIM_BUFFER_KB=256 run_shim "$TMP/t" "$PROGS/run_privdrop" "$(id -u nobody)" "$(id -g nobody)"
+	# several windows were filled before the drop
+	[ "$(stat -c %s "$TMP/t.t1")" -gt $((4 * 256 * 1024)) ]
+	run "$PROFANALYZE" "$TMP/t" --format=json -o "$TMP/report.json" --top=1000
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"could not be written"* ]]
+	assert_eq "$(allocs_in after_drop)" 5000 "allocations after the drop"
+	assert_eq "$(jqr .dropped.no_space)" 0 "dropped"
+}
+
+@test "events that cannot be written are counted and warned about" {
+	(
+		trap '' XFSZ
+		ulimit -f 1000
+		PROFSHIM_BUFFER_KB=256 run_shim "$TMP/t" "$PROGS/run_privdrop" "$(id -u)" "$(id -g)"
+	)
+	run "$PROFANALYZE" "$TMP/t" --format=json -o "$TMP/report.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"events could not be written"* ]]
+	[ "$(jqr .dropped.no_space)" -gt 1000 ]
+}
+
+# Every trace file under DIR holds little more than its data (the header
+# says how much): no preallocated window left behind.
+assert_trimmed() {
+	local f size committed
+	for f in "$1"/*.trace*; do
+		size=$(stat -c %s "$f")
+		committed=$(od -An -t u8 -j16 -N8 "$f" | tr -d ' ')
+		if [ "$size" -gt $((4096 + committed + 8192)) ]; then
+			echo "$f: $size bytes on disk for $committed bytes of data" >&2
+			return 1
+		fi
+	done
+}
+
+# Is at least one file under DIR still at its preallocated size?
+any_untrimmed() {
+	! assert_trimmed "$1" 2>/dev/null
+}
+
+@test "disk use is the data written: exit, exec, privilege drop" {
+	run_shim "$TMP/exit/" "$PROGS/core_crash" exit 20000
+	assert_trimmed "$TMP/exit"
+	run_shim "$TMP/exec/" "$PROGS/core_exec"
+	[ "$(ls "$TMP"/exec/*.trace | wc -l)" -eq 2 ]
+	assert_trimmed "$TMP/exec"
+	if [ "$(id -u)" = 0 ]; then
+		PROFSHIM_BUFFER_KB=256 run_shim "$TMP/drop/" "$PROGS/run_privdrop" "$(id -u nobody)" "$(id -g nobody)" 20000
+		assert_trimmed "$TMP/drop"
+	fi
+}
+
+@test "disk use is the data written: SIGKILL and abort, once profanalyze has read the run" {
+	for how in kill abort; do
+		run run_shim "$TMP/$how/" "$PROGS/core_crash" "$how" 20000
+		[ "$status" -ne 0 ]
+		any_untrimmed "$TMP/$how" # the dying process could not trim
+		"$PROFANALYZE" "$TMP/$how" -q >/dev/null
+		assert_trimmed "$TMP/$how"
+	done
+}
+
+@test "a 3-generation tree (fork, exec, fork+exec, a pipeline): each process once, parents and exec order" {
+	mkdir "$TMP/own"
+	PROFSHIM_CPU_HZ=1000 run_shim "$TMP/run/" "$PROGS/run_tree" "$TMP/own"
+	analyze_json "$TMP/run" -q
+	files=$(ls "$TMP"/run/*.trace | wc -l)
+	assert_eq "$(jqr '.run.processes | length')" "$files" "processes listed"
+	assert_eq "$(jqr '[.run.processes[].file] | unique | length')" "$files" "distinct processes"
+	p=$(ls "$TMP"/own/cpu.*.main | sed 's/.*cpu\.\([0-9]*\)\.main/\1/')
+	a=$(ls "$TMP"/own/cpu.*.stage2 | sed 's/.*cpu\.\([0-9]*\)\.stage2/\1/')
+	# generation 1 is the root
+	assert_eq "$(jqr ".run.processes[0].pid") $(jqr ".run.processes[0].depth")" "$p 0" "root"
+	# A: a fork of the root, then an exec of itself, in that order
+	assert_eq "$(jqr "[.run.processes[] | select(.pid == $a) | \"\(.exec_index):\(.parent_pid):\(.depth)\"] | join(\" \")")" \
+		"0:$p:1 1:$p:1" "A's images"
+	assert_eq "$(jqr "[.run.processes[] | select(.pid == $a)][1].command_line")" "run_tree stage2 $TMP/own"
+	# the shell: forked by stage2, exec'd into sh; its pipeline's processes below it
+	s=$(jqr '[.run.processes[] | select(.command == "sh" and .exec_index == 1)][0].pid')
+	assert_eq "$(jqr "[.run.processes[] | select(.pid == $s) | \"\(.command):\(.parent_pid):\(.depth)\"] | join(\" \")")" \
+		"run_tree:$a:2 sh:$a:2" "the shell's images"
+	for cmd in tr cat; do
+		assert_eq "$(jqr "[.run.processes[] | select(.command == \"$cmd\") | \"\(.parent_pid):\(.depth)\"] | join(\" \")")" \
+			"$s:3" "$cmd"
+	done
+	# processes appear in the order they ran: each below the image that started it
+	pos() { jqr ".run.processes | map(.file) | to_entries[] | select(.value == \"$1\") | .key"; }
+	[ "$(pos "sh.$s.trace")" -gt "$(pos "run_tree.$a.trace")" ]
+	[ "$(pos "tr.$(jqr '[.run.processes[] | select(.command == "tr")][0].pid').trace")" -gt "$(pos "sh.$s.trace")" ]
+	# CPU over all processes: the sum of the processes, which the programs measured
+	assert_within "$(jqr .run.cpu_ms)" "$(jqr '[.run.processes[].cpu_ms // 0] | add')" 0.1 "run CPU = sum of processes"
+	measured=$(cat "$TMP"/own/cpu.* | awk '{ s += $1 } END { print s }')
+	assert_within "$(jqr '[.run.processes[] | select(.command == "run_tree") | .cpu_ms] | add')" "$measured" 25 "run_tree CPU"
+	assert_within "$(jqr '.run.by_command[] | select(.command == "run_tree") | .cpu_ms')" "$measured" 25 "by command"
+}
+
+@test "profanalyze RUN_DIR: text tree, --pid, --comm, folded and flame graph per command; bad selections" {
+	mkdir "$TMP/own"
+	PROFSHIM_CPU_HZ=1000 run_shim "$TMP/run/" "$PROGS/run_tree" "$TMP/own"
+	run "$PROFANALYZE" "$TMP/run" -q
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "profshim run: $TMP/run (10 processes)" ]]
+	[[ "$output" == *"> run_tree stage2 $TMP/own"* ]]
+	[[ "$output" == *"> tr x y"* ]]
+	[[ "$output" == *"CPU by command and function"*"run_tree"*"burn"* ]]
+	# one command of one process: the full single-process report
+	run "$PROFANALYZE" "$TMP/run" --comm=tr -q
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "profshim report: tr x y" ]]
+	a=$(ls "$TMP"/own/cpu.*.stage2 | sed 's/.*cpu\.\([0-9]*\)\.stage2/\1/')
+	analyze_json "$TMP/run" --pid="$a" -q
+	assert_eq "$(jqr '[.run.processes[] | select(.selected)] | length')" 2 "images of pid A"
+	assert_eq "$(jqr '.run.by_command | map(.command) | join(",")')" run_tree
+	"$PROFANALYZE" "$TMP/run" --format=folded -q > "$TMP/f.txt"
+	grep -q '^run_tree;.*burn [0-9]*$' "$TMP/f.txt"
+	! grep -qv '^[a-z_]*;\|^[a-z_]* [0-9]*$' "$TMP/f.txt"
+	"$PROFANALYZE" "$TMP/run" --format=flamegraph -q > "$TMP/f.svg"
+	grep -q 'data-n="run_tree"' "$TMP/f.svg"
+	run "$PROFANALYZE" "$TMP/run" --comm=nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no process of command 'nosuch'"* ]]
+	run "$PROFANALYZE" "$TMP/run" --format=chrome
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--pid=N"* ]]
+	run "$PROFANALYZE" "$(ls "$TMP"/run/tr.*.trace)" --pid=1
+	[ "$status" -eq 2 ]
+	run "$PROFANALYZE" "$TMP/own"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no profshim process file"* ]]
+}
+
+@test "make -j2 building C files with gcc under tools/profshim: every cc1 in the tree, cc1 has most CPU" {
+	command -v gcc >/dev/null || skip "gcc is not installed"
+	mkdir "$TMP/src"
+	for i in 1 2 3 4; do
+		printf 'static int t[4096];\nint f%d(int n) {\n\tint s = 0;\n\tfor (int i = 0; i < n; i++)\n\t\ts += t[i %% 4096] * %d;\n\treturn s;\n}\n' "$i" "$i" > "$TMP/src/f$i.c"
+	done
+	printf 'int main(void) { return 0; }\n' > "$TMP/src/main.c"
+	printf 'prog: f1.o f2.o f3.o f4.o main.o\n\tgcc -o $@ $^\n%%.o: %%.c\n\tgcc -O2 -c $<\n' > "$TMP/src/Makefile"
+	PROFSHIM_CPU_HZ=1000 run "$ROOT/tools/profshim" -o "$TMP/run.d" -- make -s -j2 -C "$TMP/src"
+	[ "$status" -eq 0 ]
+	[ -x "$TMP/src/prog" ]
+	# the last line names the one path to pass, and the process that did the work
+	[[ "${lines[-1]}" == *"most CPU: cc1 "*"Next: profanalyze $TMP/run.d" ]]
+	analyze_json "$TMP/run.d" -q
+	assert_eq "$(jqr '[.run.processes[] | select(.command == "cc1")] | length')" 5 "cc1 processes"
+	# every cc1 hangs below a gcc, below make
+	assert_eq "$(jqr '[.run.processes[] | select(.command == "cc1") | .depth] | unique | join(",")')" 2 "cc1 depth"
+	assert_eq "$(jqr '.run.by_command[0].command')" cc1 "command with most CPU"
+	assert_eq "$(jqr '.run.processes[0].command')" make
+}

@@ -86,23 +86,29 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	done
 }
 
-@test "known sleep and busy times: inclusive times within 5%, self times add up" {
+@test "known sleep and busy times: inclusive times as the program measured them, self times add up" {
 	for mode in trace tree; do
 		calls_run $mode "$PROGS/fi_timed" 200 100 1000
-		# as asked, within 5% (10 ms over for a sleep on a busy machine)...
-		assert_within "$(ffield sleeper total_ms)" 200 5 "sleeper ms ($mode)"
-		# ...and as the functions measured themselves, within 2%
+		# every time is compared with what the program measured itself from
+		# the same first statement: a loaded machine stretches both alike
 		slept=$(sed -n 's/^sleeper_ms=//p' "$TMP/stdout")
 		spun=$(sed -n 's/^spinner_ms=//p' "$TMP/stdout")
-		assert_within "$(ffield sleeper total_ms)" "$slept" 2 "sleeper vs its own clock ($mode)"
-		assert_within "$(ffield spinner total_ms)" "$spun" 2 "spinner vs its own clock ($mode)"
+		main_ms=$(sed -n 's/^main_ms=//p' "$TMP/stdout")
+		# a sleep never ends early
+		awk -v s="$slept" 'BEGIN { exit !(s >= 199.9) }'
+		assert_span "$(ffield sleeper total_ms)" "$slept" 2 "sleeper vs its own clock ($mode)"
+		assert_span "$(ffield spinner total_ms)" "$spun" 2 "spinner vs its own clock ($mode)"
+		assert_span "$(ffield main total_ms)" "$main_ms" 2 "main vs its own clock ($mode)"
 		assert_eq "$(fcalls tiny)" 1000 "tiny ($mode)"
-		# the thread's self times add up to its recorded duration
+		# the thread's self times add up to its outermost calls (main)...
 		self=$(jqr '.time_metrics.threads[0].self_ms')
-		dur=$(jqr '.time_metrics.threads[0].duration_ms')
-		assert_within "$self" "$dur" 3 "main thread self sum vs duration ($mode)"
 		outer=$(jqr '.time_metrics.threads[0].outermost_ms')
 		assert_within "$self" "$outer" 0.01 "self sum vs outermost calls ($mode)"
+		assert_within "$outer" "$(ffield main total_ms)" 0.01 "outermost calls vs main ($mode)"
+		# ...which fit in the thread's recorded life (that also holds the
+		# start-up before main and the exit after it)
+		dur=$(jqr '.time_metrics.threads[0].duration_ms')
+		awk -v s="$self" -v d="$dur" 'BEGIN { exit !(s <= d + 0.01) }'
 	done
 }
 
@@ -201,13 +207,13 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	run run_shim "$TMP/c.trace" "$PROGS/fi_timed" 100 20 10
 	[ "$status" -eq 0 ]
 	# what the program measured itself (the machine may be loaded)
-	measured_us=$(echo "$output" | sed -n 's/^sleeper_ms=//p' | awk '{printf "%d", $1 * 1000}')
+	measured_ms=$(echo "$output" | sed -n 's/^sleeper_ms=//p')
 	"$PROFANALYZE" "$TMP/c.trace" --format=folded --data=calls -o "$TMP/f.txt" -q
 	grep -qE '^main;sleeper [0-9]+$' "$TMP/f.txt"
 	run grep -vE '^[^ ]+ [0-9]+$' "$TMP/f.txt" # must select nothing
 	[ "$status" -eq 1 ]
 	us=$(sed -n 's/^main;sleeper //p' "$TMP/f.txt")
-	assert_within "$us" "$measured_us" 3 "sleeper self us"
+	assert_span "$(awk -v u="$us" 'BEGIN { print u / 1000 }')" "$measured_ms" 2 "sleeper self ms"
 }
 
 @test "text report: tables, callers and callees, the call tree" {
@@ -253,7 +259,7 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 		short=$(sed -n 's/^short_ms=//p' "$TMP/stdout")
 		long=$(sed -n 's/^long_ms=//p' "$TMP/stdout")
 		# long calls are timed exactly whatever the setting
-		assert_within "$(ffield long_work total_ms)" "$long" 2 "long_work vs its own clock ($timing)"
+		assert_span "$(ffield long_work total_ms)" "$long" 2 "long_work vs its own clock ($timing)"
 		assert_eq "$(ffield long_work timed_calls)" 50 "long_work timed ($timing)"
 		# short ones: every call, or the first 256 and then 1 in N
 		timed=$(ffield short_work timed_calls)
@@ -282,7 +288,7 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 			if (e < 0.6 * c || e > 1.1 * w) {
 				printf "short_work %s ms vs run_short %s ms, %s ms of CPU (%s)\n", e, w, c, t
 				exit 1 } }'
-		assert_within "$(ffield run_short total_ms)" "$short" 2 "run_short vs its own clock ($timing)"
+		assert_span "$(ffield run_short total_ms)" "$short" 2 "run_short vs its own clock ($timing)"
 		# exclusive times still add up to the outermost calls
 		self=$(jqr '.time_metrics.threads[0].self_ms')
 		outer=$(jqr '.time_metrics.threads[0].outermost_ms')

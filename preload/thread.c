@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "mem.h"
 #include "shim.h"
 
 __thread struct ps_thread *ps_self PS_TLS;
@@ -258,6 +259,8 @@ static size_t encode_counters(const struct ps_thread *t, uint8_t *buf)
 void ps_thread_write_counters(struct ps_thread *t)
 {
 	uint8_t buf[PST_C_COUNTER_MAX * 2 * PST_VARINT_MAX];
+	if (t == ps_self)
+		ps_memsample_settle(t); /* issue 11: exact bytes when sampling */
 	size_t n = encode_counters(t, buf);
 	ps_write_ext(t, PST_X_COUNTERS, buf, n);
 }

@@ -395,6 +395,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
 		call_model_finish(pm.calls, &pm);
+		heap_model_merge_sites(pm.heap, &pm); /* issue 11: one site per stack */
 		if (pm.cpu)
 			cpu_model_finish(pm.cpu, pm.syms);
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;

@@ -348,3 +348,35 @@ fi_leak_stack() { jqr "[.memory_metrics.leaks[] | select(.leaked_bytes == $1) | 
 	analyze_json "$TMP/t" -q
 	[ "$(jqr .memory_metrics.peak_rss_bytes)" -gt 0 ]
 }
+
+# mem_site_threads: make() reached from two threads and from two return
+# addresses on one line; 2 x 2 x 1000 allocations of 64 bytes, 20 leaked.
+@test "one site reached from two threads and two return addresses: one site in every report, summed" {
+	PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_site_threads" >"$TMP/out"
+	analyze_json "$TMP/t" -q --top=1000
+	local make='select(.stack[0] | startswith("make ("))'
+	assert_eq "$(jqr "[.memory_metrics.top_sites[] | $make] | length")" 1 "JSON sites"
+	assert_eq "$(jqr "[.memory_metrics.top_sites[] | $make | .allocations, .bytes, .leaked_blocks] | join(\" \")")" \
+		"4000 256000 20" "JSON site figures"
+	assert_eq "$(jqr "[.memory_metrics.leaks[] | $make] | length")" 1 "JSON leaks"
+	"$PROFANALYZE" "$TMP/t" -q --top=1000 >"$TMP/r.txt"
+	# a row in the tables by bytes, by count and by leaks (and by peak
+	# when the peak came while the workers ran)
+	[ "$(grep -c '  #[0-9]*  4000 allocations, 250.00 KiB' "$TMP/r.txt")" -ge 3 ]
+	if grep -q '  #[0-9]*  2000 allocations' "$TMP/r.txt"; then
+		echo "a per-thread row in the text report"
+		return 1
+	fi
+	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem -o "$TMP/f.txt"
+	assert_eq "$(grep -c ';make ' "$TMP/f.txt")" 1 "folded lines"
+	grep -qE ';worker;make 256000$' "$TMP/f.txt"
+	"$PROFANALYZE" "$TMP/t" -q --format=heapprofile -o "$TMP/h.json"
+	assert_eq "$(jq '[.head | .. | objects | select(.callFrame?.functionName == "make" and .selfSize > 0) | .selfSize] | join(",")' -r "$TMP/h.json")" \
+		256000 "heapprofile make nodes"
+	# a thread's own view: half of it
+	local tid
+	tid=$(sed -n '1s/^tid=//p' "$TMP/out")
+	analyze_json "$TMP/t" -q --top=1000 --thread="$tid"
+	assert_eq "$(jqr "[.memory_metrics.top_sites[] | $make | .allocations, .bytes, .leaked_blocks] | join(\" \")")" \
+		"2000 128000 10" "one thread's site"
+}

@@ -299,13 +299,24 @@ static void on_rss(struct heap_model *m, const struct pa_event *ev)
 	}
 }
 
+/* --thread=TID: only that thread's allocations (and the frees of them,
+ * from any thread); RSS and markers stay the process's. */
+static bool other_thread(const struct heap_model *m, const struct pa_event *ev)
+{
+	return m->o && m->o->thread >= 0 && ev->thread && (long)ev->thread->tid != m->o->thread;
+}
+
 void heap_model_event(struct heap_model *m, const struct pa_event *ev)
 {
 	switch (ev->kind) {
 	case PA_EV_ALLOC:
+		if (other_thread(m, ev))
+			return;
 		on_alloc(m, ev);
 		break;
 	case PA_EV_FREE:
+		if (other_thread(m, ev) && !block_find(m, ev->u.free.addr))
+			return;
 		on_free(m, ev);
 		break;
 	case PA_EV_RSS:
@@ -365,6 +376,13 @@ static void settle_estimates(struct heap_model *m)
 	if (!m->estimated)
 		return;
 	const uint64_t *c = m->s->counters;
+	if (m->o && m->o->thread >= 0) /* --thread: that thread's counts */
+		for (size_t i = 0; i < m->s->threads.len; i++) {
+			const struct pa_thread *t =
+			    *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
+			if ((long)t->tid == m->o->thread)
+				c = t->counters;
+		}
 	if (c[PST_C_ALLOCS])
 		m->allocs = (double)c[PST_C_ALLOCS];
 	if (c[PST_C_FREES] || c[PST_C_ALLOCS])

@@ -99,6 +99,10 @@ void heap_model_event(struct heap_model *m, const struct pa_event *ev);
  * a message in err (e.g. a --between marker that never came). */
 int heap_model_finish(struct heap_model *m, struct pa_error *err);
 void heap_model_free(struct heap_model *m);
+/* After heap_model_finish: merge the sites whose symbolized stacks are the
+ * same (heap_merge.c): one row per place in the code, whatever the thread
+ * or the return addresses. */
+void heap_model_merge_sites(struct heap_model *m, const struct pa_models *pm);
 
 /* The weight of a value per --heap (allocated, leaked, peak) or, with
  * --between, the bytes allocated between the markers and live at the

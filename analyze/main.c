@@ -16,6 +16,7 @@
 #include "models.h"
 #include "out_speedscope.h"
 #include "out_trace.h"
+#include "report_empty.h"
 #include "sample_model.h"
 #include "symbols.h"
 
@@ -259,6 +260,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 	calls_report_json(pm, root);
 	heap_report_json(pm, root);
 	cpu_report_json(pm, root);
+	empty_sections_json(pm, root); /* issue 11: why a part is missing */
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -275,6 +277,7 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	calls_report_text(pm, out);
 	heap_report_text(pm, out);
 	cpu_report_text(pm, out);
+	empty_sections_text(pm, out); /* issue 11: why a part is missing */
 	return 0;
 }
 
@@ -324,6 +327,22 @@ static int write_speedscope(const struct pa_models *pm, FILE *out)
 	return rc;
 }
 
+/* The parts (PST_REC_*) a format can show, for its "no data" error. */
+static unsigned format_parts(enum pa_format f)
+{
+	switch (f) {
+	case PA_FMT_CHROME:
+	case PA_FMT_FLAMEGRAPH:
+		return PST_REC_CPU;
+	case PA_FMT_SPEEDSCOPE:
+		return PST_REC_CPU | PST_REC_CALLS;
+	case PA_FMT_HEAPPROFILE:
+		return PST_REC_MEM;
+	default:
+		return PST_REC_CPU | PST_REC_CALLS | PST_REC_MEM;
+	}
+}
+
 static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
@@ -361,8 +380,8 @@ static int write_report(const struct pa_models *pm, FILE *out)
 	no_data:
 		break;
 	}
-	fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
-		format_names[pm->o->format]);
+	/* issue 11: why, naming only the options the user gave */
+	pa_no_data_error(pm, format_names[pm->o->format], format_parts(pm->o->format));
 	return 1;
 }
 

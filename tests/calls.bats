@@ -389,3 +389,57 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	[ $((end - warm)) -lt 8192 ] || { echo "VmRSS grew from $warm kB to $end kB"; false; }
 	assert_eq "$(fcalls work)" 100000 "work calls"
 }
+
+# mem_site_threads has no instrumented function; every recorder is on, and
+# the CPU sampler lists the running threads at start (it once did so with
+# opendir, whose 32 KiB showed as the program's allocation).
+@test "no instrumented code, every recorder on: no shim frame or allocation anywhere; empty parts say why" {
+	PROFSHIM_RECORD=cpu,mem,calls PROFSHIM_CPU_HZ=2000 run_shim "$TMP/t" "$PROGS/mem_site_threads" 20000 >/dev/null
+	local shim='libprofshim|preload/|cover_running_threads|opendir|__alloc_dir|ps_[a-z_]+ \('
+	analyze_json "$TMP/t" -q --top=1000
+	assert_eq "$(jq --arg re "$shim" '[.. | objects | .stack? // empty | .[] | select(test($re))] | length' "$TMP/report.json")" 0 "shim frames in JSON stacks"
+	[ "$(jqr '[.memory_metrics.top_sites[]] | length')" -gt 0 ]
+	assert_eq "$(jqr '.empty_sections.calls')" \
+		"no function in this program was built with -finstrument-functions; rebuild with it to get call counts" "JSON: why no calls"
+	assert_eq "$(jqr '.time_metrics // "none"')" none "no time_metrics"
+	"$PROFANALYZE" "$TMP/t" -q --top=1000 >"$TMP/r.txt"
+	grep -qF "Function calls: no function in this program was built with -finstrument-functions; rebuild with it to get call counts." "$TMP/r.txt"
+	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem -o "$TMP/m.folded"
+	"$PROFANALYZE" "$TMP/t" -q --format=heapprofile -o "$TMP/h.json"
+	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=cpu -o "$TMP/c.folded" 2>/dev/null || true
+	for f in r.txt m.folded h.json c.folded; do
+		[ -e "$TMP/$f" ] || continue
+		if grep -E "$shim" "$TMP/$f"; then
+			echo "the shim in $f"
+			return 1
+		fi
+	done
+}
+
+@test "calls-only run of uninstrumented code: every part says why it is empty; errors name only the options given" {
+	PROFSHIM_RECORD=calls run_shim "$TMP/t" "$PROGS/mem_site_threads" 10 >/dev/null
+	"$PROFANALYZE" "$TMP/t" -q >"$TMP/r.txt"
+	# never an empty header
+	grep -A1 '^Events$' "$TMP/r.txt" | grep -q 'none recorded'
+	grep -qF "Function calls: no function in this program was built with -finstrument-functions" "$TMP/r.txt"
+	grep -qF "Memory: the memory recorder was off" "$TMP/r.txt"
+	grep -qF "CPU samples: the CPU recorder was off" "$TMP/r.txt"
+	analyze_json "$TMP/t" -q
+	assert_eq "$(jqr '.empty_sections.memory')" "the memory recorder was off (PROFSHIM_RECORD without mem)" "JSON memory"
+	# folded without --data: no --data in the error, and why each part is empty
+	run "$PROFANALYZE" "$TMP/t" -q --format=folded
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"--data"* ]]
+	[[ "$output" == *"--format=folded: this trace has no data for it"* ]]
+	[[ "$output" == *"rebuild with it to get call counts"* ]]
+	[[ "$output" == *"memory recorder was off"* ]]
+	# with --data given, it is named, and only its part explained
+	run "$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--format=folded --data=mem: this trace has no data for it"* ]]
+	[[ "$output" != *"call counts"* ]]
+	run "$PROFANALYZE" "$TMP/t" -q --format=chrome
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"--data"* ]]
+	[[ "$output" == *"CPU recorder was off"* ]]
+}

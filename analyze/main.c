@@ -19,6 +19,7 @@
 #include "out_trace.h"
 #include "run.h"
 #include "run_main.h"
+#include "report_empty.h"
 #include "sample_model.h"
 #include "symbols.h"
 
@@ -295,6 +296,7 @@ static int write_json(const struct pa_models *pm, FILE *out)
 	heap_report_json(pm, root);
 	cpu_report_json(pm, root);
 	io_report_json(pm, root);
+	empty_sections_json(pm, root); /* issue 11: why a part is missing */
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -312,6 +314,7 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	heap_report_text(pm, out);
 	cpu_report_text(pm, out);
 	io_report_text(pm, out);
+	empty_sections_text(pm, out); /* issue 11: why a part is missing */
 	return 0;
 }
 
@@ -361,6 +364,22 @@ static int write_speedscope(const struct pa_models *pm, FILE *out)
 	return rc;
 }
 
+/* The parts (PST_REC_*) a format can show, for its "no data" error. */
+static unsigned format_parts(enum pa_format f)
+{
+	switch (f) {
+	case PA_FMT_CHROME:
+	case PA_FMT_FLAMEGRAPH:
+		return PST_REC_CPU;
+	case PA_FMT_SPEEDSCOPE:
+		return PST_REC_CPU | PST_REC_CALLS;
+	case PA_FMT_HEAPPROFILE:
+		return PST_REC_MEM;
+	default:
+		return PST_REC_CPU | PST_REC_CALLS | PST_REC_MEM;
+	}
+}
+
 static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
@@ -398,8 +417,8 @@ static int write_report(const struct pa_models *pm, FILE *out)
 	no_data:
 		break;
 	}
-	fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
-		format_names[pm->o->format]);
+	/* issue 11: why, naming only the options the user gave */
+	pa_no_data_error(pm, format_names[pm->o->format], format_parts(pm->o->format));
 	return 1;
 }
 
@@ -430,6 +449,7 @@ static int analyze_one(struct pa_options *op)
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
 		call_model_finish(pm.calls, &pm);
+		heap_model_merge_sites(pm.heap, &pm); /* issue 11: one site per stack */
 		if (pm.cpu)
 			cpu_model_finish(pm.cpu, pm.syms);
 		io_model_finish(pm.io);

@@ -463,7 +463,11 @@ enum pst_counter {
 					 less than a period) */
 	PST_C_CPU_PAUSED = 30,	      /* periods while recording was paused */
 	PST_C_SAMPLES_PROFSHIM = 31,  /* weight of samples at [profshim] */
-	/* Ids still free: 8-9 (plain counts), 32-43, 47-63. Readers skip ids they
+	/* Sampling mode (PROFSHIM_MEM_SAMPLE) counts the
+	 * requested bytes of every allocation call exactly (a size of 0
+	 * counts 1), as the sampler's byte clock runs anyway. */
+	PST_C_MEM_SAMPLE_BYTES = 40,
+	/* Ids still free: 8-9 (plain counts), 32-39, 41-43, 47-63. Readers skip ids they
 	 * do not know; a new counter takes the next free id. */
 	PST_C_COUNTER_MAX = 64
 };

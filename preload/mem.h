@@ -19,12 +19,18 @@ extern uint64_t ps_memsample_mean;
 void ps_memsample_init(void);
 struct ps_sample_tls {
 	int64_t until; /* bytes to the next sample point */
+	int64_t drawn; /* `until` when last drawn (or settled): drawn - until
+			* bytes were charged since, not yet counted */
 	uint64_t rng;  /* xorshift64* state, 0 = not seeded */
 };
 extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
 /* The sample point was passed: draw the next one; true when this
  * allocation is a sample. */
 bool ps_memsample_passed(void);
+/* Count the bytes charged to this thread's sampling clock and not yet
+ * counted into t->counters[PST_C_MEM_SAMPLE_BYTES] (t is this thread's
+ * state; called before its counters are written). */
+void ps_memsample_settle(struct ps_thread *t);
 /* Charge `size` bytes to this thread's sampling clock; true when this
  * allocation is a sample. Inline: it runs on every allocation. */
 /* The charge alone: true when the sample point was passed (then call

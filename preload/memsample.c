@@ -97,17 +97,35 @@ static int64_t draw_distance(void)
 	return (int64_t)d;
 }
 
+/* The bytes charged since the last draw go to the thread's exact count of
+ * requested bytes: counting them here, once per sample, keeps the
+ * per-allocation path at one subtraction. */
+static void count_charged(struct ps_thread *t)
+{
+	if (t)
+		t->counters[PST_C_MEM_SAMPLE_BYTES] += (uint64_t)(tls.drawn - tls.until);
+	tls.drawn = tls.until;
+}
+
+void ps_memsample_settle(struct ps_thread *t)
+{
+	if (ps_memsample_mean && tls.rng)
+		count_charged(t);
+}
+
 bool ps_memsample_passed(void)
 {
 	if (PS_UNLIKELY(tls.rng == 0)) {
 		/* First use in this thread: start with a random distance (the
-		 * charge just made is forgiven). */
-		tls.until = draw_distance();
+		 * charge just made is forgiven as a sample, but counted). */
+		count_charged(ps_self);
+		tls.until = tls.drawn = draw_distance();
 		return false;
 	}
 	/* One sample, however many sample points the block spans: the
 	 * reader's weight 1 / (1 - exp(-s/mean)) accounts for that. */
-	tls.until = draw_distance();
+	count_charged(ps_self);
+	tls.until = tls.drawn = draw_distance();
 	return true;
 }
 

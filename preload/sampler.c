@@ -36,6 +36,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -486,23 +487,40 @@ void ps_cpu_account_live(struct ps_thread *t)
 	t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);
 }
 
-/* Threads that were running before us: states and timers made here. */
+/* A thread id from a /proc/self/task entry's name; 0 for "." and "..". */
+static pid_t task_tid(const char *name)
+{
+	long v = 0;
+	for (; *name >= '0' && *name <= '9'; name++)
+		v = v * 10 + (*name - '0');
+	return *name ? 0 : (pid_t)v;
+}
+
+/* Threads that were running before us: states and timers made here. The
+ * directory is read with getdents64 into a buffer on the stack: opendir
+ * would malloc 32 KiB, which the memory recorder would report as the
+ * program's (issue 11). */
 static void cover_running_threads(void)
 {
-	DIR *d = opendir("/proc/self/task");
-	if (!d)
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return;
 	pid_t self = ps_gettid();
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		pid_t tid = (pid_t)atoi(e->d_name);
-		if (tid <= 0 || tid == self)
-			continue;
-		struct ps_thread *t = ps_thread_start_for(tid);
-		if (t)
-			arm_thread(t, tid);
+	char buf[4096] __attribute__((aligned(8)));
+	long n;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			const struct dirent64 *e = (const struct dirent64 *)(buf + off);
+			off += e->d_reclen;
+			pid_t tid = task_tid(e->d_name);
+			if (tid <= 0 || tid == self)
+				continue;
+			struct ps_thread *t = ps_thread_start_for(tid);
+			if (t)
+				arm_thread(t, tid);
+		}
 	}
-	closedir(d);
+	close(fd);
 }
 
 static int want_mechanism(void)

@@ -43,12 +43,20 @@ static inline __attribute__((always_inline)) int ps_unwind_here(uintptr_t *pcs, 
 	int skip = 0;
 	while (skip < n && skip < PS_MAX_SHIM_FRAMES && ps_in_shim((uintptr_t)buf[skip]))
 		skip++;
-	int k = n - skip;
-	*truncated = k > max;
-	if (k > max)
-		k = max;
-	for (int i = 0; i < k; i++)
-		pcs[i] = (uintptr_t)buf[skip + i];
+	/* Below the top, the shim's wrappers of calls the program made
+	 * (pthread_create, a thread's start) are not the program's frames
+	 * either: dropped too, so no stack shows the shim (issue 11). */
+	int k = 0;
+	*truncated = 0;
+	for (int i = skip; i < n; i++) {
+		if (ps_in_shim((uintptr_t)buf[i]))
+			continue;
+		if (k == max) {
+			*truncated = 1;
+			break;
+		}
+		pcs[k++] = (uintptr_t)buf[i];
+	}
 	return k;
 }
 

@@ -86,23 +86,29 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	done
 }
 
-@test "known sleep and busy times: inclusive times within 5%, self times add up" {
+@test "known sleep and busy times: inclusive times as the program measured them, self times add up" {
 	for mode in trace tree; do
 		calls_run $mode "$PROGS/fi_timed" 200 100 1000
-		# as asked, within 5% (10 ms over for a sleep on a busy machine)...
-		assert_within "$(ffield sleeper total_ms)" 200 5 "sleeper ms ($mode)"
-		# ...and as the functions measured themselves, within 2%
+		# every time is compared with what the program measured itself from
+		# the same first statement: a loaded machine stretches both alike
 		slept=$(sed -n 's/^sleeper_ms=//p' "$TMP/stdout")
 		spun=$(sed -n 's/^spinner_ms=//p' "$TMP/stdout")
-		assert_within "$(ffield sleeper total_ms)" "$slept" 2 "sleeper vs its own clock ($mode)"
-		assert_within "$(ffield spinner total_ms)" "$spun" 2 "spinner vs its own clock ($mode)"
+		main_ms=$(sed -n 's/^main_ms=//p' "$TMP/stdout")
+		# a sleep never ends early
+		awk -v s="$slept" 'BEGIN { exit !(s >= 199.9) }'
+		assert_span "$(ffield sleeper total_ms)" "$slept" 2 "sleeper vs its own clock ($mode)"
+		assert_span "$(ffield spinner total_ms)" "$spun" 2 "spinner vs its own clock ($mode)"
+		assert_span "$(ffield main total_ms)" "$main_ms" 2 "main vs its own clock ($mode)"
 		assert_eq "$(fcalls tiny)" 1000 "tiny ($mode)"
-		# the thread's self times add up to its recorded duration
+		# the thread's self times add up to its outermost calls (main)...
 		self=$(jqr '.time_metrics.threads[0].self_ms')
-		dur=$(jqr '.time_metrics.threads[0].duration_ms')
-		assert_within "$self" "$dur" 3 "main thread self sum vs duration ($mode)"
 		outer=$(jqr '.time_metrics.threads[0].outermost_ms')
 		assert_within "$self" "$outer" 0.01 "self sum vs outermost calls ($mode)"
+		assert_within "$outer" "$(ffield main total_ms)" 0.01 "outermost calls vs main ($mode)"
+		# ...which fit in the thread's recorded life (that also holds the
+		# start-up before main and the exit after it)
+		dur=$(jqr '.time_metrics.threads[0].duration_ms')
+		awk -v s="$self" -v d="$dur" 'BEGIN { exit !(s <= d + 0.01) }'
 	done
 }
 
@@ -201,13 +207,13 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	run run_shim "$TMP/c.trace" "$PROGS/fi_timed" 100 20 10
 	[ "$status" -eq 0 ]
 	# what the program measured itself (the machine may be loaded)
-	measured_us=$(echo "$output" | sed -n 's/^sleeper_ms=//p' | awk '{printf "%d", $1 * 1000}')
+	measured_ms=$(echo "$output" | sed -n 's/^sleeper_ms=//p')
 	"$PROFANALYZE" "$TMP/c.trace" --format=folded --data=calls -o "$TMP/f.txt" -q
 	grep -qE '^main;sleeper [0-9]+$' "$TMP/f.txt"
 	run grep -vE '^[^ ]+ [0-9]+$' "$TMP/f.txt" # must select nothing
 	[ "$status" -eq 1 ]
 	us=$(sed -n 's/^main;sleeper //p' "$TMP/f.txt")
-	assert_within "$us" "$measured_us" 3 "sleeper self us"
+	assert_span "$(awk -v u="$us" 'BEGIN { print u / 1000 }')" "$measured_ms" 2 "sleeper self ms"
 }
 
 @test "text report: tables, callers and callees, the call tree" {
@@ -253,7 +259,7 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 		short=$(sed -n 's/^short_ms=//p' "$TMP/stdout")
 		long=$(sed -n 's/^long_ms=//p' "$TMP/stdout")
 		# long calls are timed exactly whatever the setting
-		assert_within "$(ffield long_work total_ms)" "$long" 2 "long_work vs its own clock ($timing)"
+		assert_span "$(ffield long_work total_ms)" "$long" 2 "long_work vs its own clock ($timing)"
 		assert_eq "$(ffield long_work timed_calls)" 50 "long_work timed ($timing)"
 		# short ones: every call, or the first 256 and then 1 in N
 		timed=$(ffield short_work timed_calls)
@@ -282,11 +288,12 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 			if (e < 0.6 * c || e > 1.1 * w) {
 				printf "short_work %s ms vs run_short %s ms, %s ms of CPU (%s)\n", e, w, c, t
 				exit 1 } }'
-		assert_within "$(ffield run_short total_ms)" "$short" 2 "run_short vs its own clock ($timing)"
-		# exclusive times still add up to the outermost calls
+		assert_span "$(ffield run_short total_ms)" "$short" 2 "run_short vs its own clock ($timing)"
+		# exclusive times still add up to the outermost calls (estimates
+		# are reconciled: see calls_identities.bats)
 		self=$(jqr '.time_metrics.threads[0].self_ms')
 		outer=$(jqr '.time_metrics.threads[0].outermost_ms')
-		assert_within "$self" "$outer" 3 "self sum vs outermost calls ($timing)"
+		assert_within "$self" "$outer" 0.01 "self sum vs outermost calls ($timing)"
 	done
 }
 
@@ -387,4 +394,58 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	[ "$warm" -gt 0 ]
 	[ $((end - warm)) -lt 8192 ] || { echo "VmRSS grew from $warm kB to $end kB"; false; }
 	assert_eq "$(fcalls work)" 100000 "work calls"
+}
+
+# mem_site_threads has no instrumented function; every recorder is on, and
+# the CPU sampler lists the running threads at start (it once did so with
+# opendir, whose 32 KiB showed as the program's allocation).
+@test "no instrumented code, every recorder on: no shim frame or allocation anywhere; empty parts say why" {
+	PROFSHIM_RECORD=cpu,mem,calls PROFSHIM_CPU_HZ=2000 run_shim "$TMP/t" "$PROGS/mem_site_threads" 20000 >/dev/null
+	local shim='libprofshim|preload/|cover_running_threads|opendir|__alloc_dir|ps_[a-z_]+ \('
+	analyze_json "$TMP/t" -q --top=1000
+	assert_eq "$(jq --arg re "$shim" '[.. | objects | .stack? // empty | .[] | select(test($re))] | length' "$TMP/report.json")" 0 "shim frames in JSON stacks"
+	[ "$(jqr '[.memory_metrics.top_sites[]] | length')" -gt 0 ]
+	assert_eq "$(jqr '.empty_sections.calls')" \
+		"no function in this program was built with -finstrument-functions; rebuild with it to get call counts" "JSON: why no calls"
+	assert_eq "$(jqr '.time_metrics // "none"')" none "no time_metrics"
+	"$PROFANALYZE" "$TMP/t" -q --top=1000 >"$TMP/r.txt"
+	grep -qF "Function calls: no function in this program was built with -finstrument-functions; rebuild with it to get call counts." "$TMP/r.txt"
+	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem -o "$TMP/m.folded"
+	"$PROFANALYZE" "$TMP/t" -q --format=heapprofile -o "$TMP/h.json"
+	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=cpu -o "$TMP/c.folded" 2>/dev/null || true
+	for f in r.txt m.folded h.json c.folded; do
+		[ -e "$TMP/$f" ] || continue
+		if grep -E "$shim" "$TMP/$f"; then
+			echo "the shim in $f"
+			return 1
+		fi
+	done
+}
+
+@test "calls-only run of uninstrumented code: every part says why it is empty; errors name only the options given" {
+	PROFSHIM_RECORD=calls run_shim "$TMP/t" "$PROGS/mem_site_threads" 10 >/dev/null
+	"$PROFANALYZE" "$TMP/t" -q >"$TMP/r.txt"
+	# never an empty header
+	grep -A1 '^Events$' "$TMP/r.txt" | grep -q 'none recorded'
+	grep -qF "Function calls: no function in this program was built with -finstrument-functions" "$TMP/r.txt"
+	grep -qF "Memory: the memory recorder was off" "$TMP/r.txt"
+	grep -qF "CPU samples: the CPU recorder was off" "$TMP/r.txt"
+	analyze_json "$TMP/t" -q
+	assert_eq "$(jqr '.empty_sections.memory')" "the memory recorder was off (PROFSHIM_RECORD without mem)" "JSON memory"
+	# folded without --data: no --data in the error, and why each part is empty
+	run "$PROFANALYZE" "$TMP/t" -q --format=folded
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"--data"* ]]
+	[[ "$output" == *"--format=folded: this trace has no data for it"* ]]
+	[[ "$output" == *"rebuild with it to get call counts"* ]]
+	[[ "$output" == *"memory recorder was off"* ]]
+	# with --data given, it is named, and only its part explained
+	run "$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--format=folded --data=mem: this trace has no data for it"* ]]
+	[[ "$output" != *"call counts"* ]]
+	run "$PROFANALYZE" "$TMP/t" -q --format=chrome
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"--data"* ]]
+	[[ "$output" == *"CPU recorder was off"* ]]
 }

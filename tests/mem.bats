@@ -214,6 +214,47 @@ frame_in_function() {
 	"$PROFANALYZE" "$TMP/t" -q | grep -q "estimates from sampling"
 }
 
+# mem_sampled: the same 302,000 allocations on every run (fixed seed), a
+# leak of about 3% of the bytes and a peak halfway: exact and sampled runs
+# of it must agree within the stated bounds, with no impossible figure.
+@test "sampling mode vs exact on a known program: within bounds, nothing impossible" {
+	PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/e" LD_PRELOAD="$SHIM" "$PROGS/mem_sampled" >/dev/null
+	analyze_json "$TMP/e" -q
+	cp "$TMP/report.json" "$TMP/exact.json"
+	ex() { jq -r ".memory_metrics.$1" "$TMP/exact.json"; }
+	[ "$(ex total_allocations)" -ge 302000 ]
+	[ "$(ex temporary_allocations)" -ge 100000 ]
+	for mean in 4096 16384; do
+		PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=$mean PROFSHIM_OUTPUT="$TMP/s$mean" LD_PRELOAD="$SHIM" \
+			"$PROGS/mem_sampled" >/dev/null
+		analyze_json "$TMP/s$mean" -q --top=1000
+		assert_eq "$(jqr .memory_metrics.estimated)" true "estimated ($mean)"
+		# no figure negative, anywhere in the memory report
+		assert_eq "$(jqr '[.memory_metrics | .. | numbers | select(. < 0)] | length')" 0 "negative figures ($mean)"
+		# no count above its total
+		assert_eq "$(jqr '.memory_metrics | .leaked_bytes <= .total_allocation_bytes
+			and .leaked_blocks <= .total_allocations and .total_frees <= .total_allocations
+			and .peak_memory_bytes >= .leaked_bytes and .peak_memory_bytes <= .total_allocation_bytes')" true "bounds ($mean)"
+		# temporary allocations need every call: said, not guessed
+		assert_eq "$(jqr .memory_metrics.temporary_allocations)" "not estimable in sampled mode" "temporary ($mean)"
+		assert_eq "$(jqr '[.memory_metrics.top_sites[].temporary_allocations] | unique | join(",")')" \
+			"not estimable in sampled mode" "temporary per site ($mean)"
+		# close to exact mode: calls and bytes within 5%, peak and the
+		# leak (here 3% of the bytes) within 10%
+		for f in total_allocations total_allocation_bytes total_frees; do
+			assert_within "$(jqr .memory_metrics.$f)" "$(ex $f)" 5 "$f ($mean)"
+		done
+		assert_within "$(jqr .memory_metrics.peak_memory_bytes)" "$(ex peak_memory_bytes)" 10 "peak ($mean)"
+		assert_within "$(jqr .memory_metrics.leaked_bytes)" "$(ex leaked_bytes)" 10 "leaked bytes ($mean)"
+		"$PROFANALYZE" "$TMP/s$mean" -q >"$TMP/r.txt"
+		grep -qE '^  temporary +- +\(not estimable in sampled mode' "$TMP/r.txt"
+		if grep -E -- ' -[0-9]' "$TMP/r.txt"; then
+			echo "a negative figure in the text report ($mean)"
+			return 1
+		fi
+	done
+}
+
 @test "full tracking of the benchmark workload: exact totals" {
 	local out
 	out=$(PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_bench" 100000)
@@ -306,4 +347,36 @@ fi_leak_stack() { jqr "[.memory_metrics.leaks[] | select(.leaked_bytes == $1) | 
 	assert_eq "$(grep -c "RSS is read at allocations only" <<<"$output")" 1 "one message"
 	analyze_json "$TMP/t" -q
 	[ "$(jqr .memory_metrics.peak_rss_bytes)" -gt 0 ]
+}
+
+# mem_site_threads: make() reached from two threads and from two return
+# addresses on one line; 2 x 2 x 1000 allocations of 64 bytes, 20 leaked.
+@test "one site reached from two threads and two return addresses: one site in every report, summed" {
+	PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_site_threads" >"$TMP/out"
+	analyze_json "$TMP/t" -q --top=1000
+	local make='select(.stack[0] | startswith("make ("))'
+	assert_eq "$(jqr "[.memory_metrics.top_sites[] | $make] | length")" 1 "JSON sites"
+	assert_eq "$(jqr "[.memory_metrics.top_sites[] | $make | .allocations, .bytes, .leaked_blocks] | join(\" \")")" \
+		"4000 256000 20" "JSON site figures"
+	assert_eq "$(jqr "[.memory_metrics.leaks[] | $make] | length")" 1 "JSON leaks"
+	"$PROFANALYZE" "$TMP/t" -q --top=1000 >"$TMP/r.txt"
+	# a row in the tables by bytes, by count and by leaks (and by peak
+	# when the peak came while the workers ran)
+	[ "$(grep -c '  #[0-9]*  4000 allocations, 250.00 KiB' "$TMP/r.txt")" -ge 3 ]
+	if grep -q '  #[0-9]*  2000 allocations' "$TMP/r.txt"; then
+		echo "a per-thread row in the text report"
+		return 1
+	fi
+	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem -o "$TMP/f.txt"
+	assert_eq "$(grep -c ';make ' "$TMP/f.txt")" 1 "folded lines"
+	grep -qE ';worker;make 256000$' "$TMP/f.txt"
+	"$PROFANALYZE" "$TMP/t" -q --format=heapprofile -o "$TMP/h.json"
+	assert_eq "$(jq '[.head | .. | objects | select(.callFrame?.functionName == "make" and .selfSize > 0) | .selfSize] | join(",")' -r "$TMP/h.json")" \
+		256000 "heapprofile make nodes"
+	# a thread's own view: half of it
+	local tid
+	tid=$(sed -n '1s/^tid=//p' "$TMP/out")
+	analyze_json "$TMP/t" -q --top=1000 --thread="$tid"
+	assert_eq "$(jqr "[.memory_metrics.top_sites[] | $make | .allocations, .bytes, .leaked_blocks] | join(\" \")")" \
+		"2000 128000 10" "one thread's site"
 }

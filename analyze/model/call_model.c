@@ -463,43 +463,102 @@ static void add_cct_node(struct call_model *m, size_t tindex, struct pa_pairmap 
 }
 
 /* Tree mode with sampled timing (see CCT_NODE in profshim_trace.h): a
- * node's time is the average of its timed calls times its exact count, and
- * its exclusive time that less its children's. Trees whose calls were all
- * timed are used as written. */
-static void scale_estimates(struct pa_vec *cct)
+ * node's time is the average of its timed calls times its exact count.
+ * Returns whether any node was estimated. */
+static bool estimate_nodes(struct pa_vec *cct, bool *exact)
 {
 	bool any = false;
 	for (size_t k = 0; k < cct->len; k++) {
 		struct pa_cct_node *n = pa_vec_at(cct, k);
-		if (n->timed < n->calls && n->stood_for) {
-			double v = (double)n->incl_ticks * (double)n->calls / (double)n->stood_for;
-			/* rounding must not take the average out of [min, max] */
-			double lo = (double)n->min_ticks * (double)n->calls;
-			double hi = (double)n->max_ticks * (double)n->calls;
-			n->incl_ticks = (uint64_t)(v < lo ? lo : v > hi ? hi : v + 0.5);
-			any = true;
-		}
+		exact[k] = !(n->timed < n->calls && n->stood_for);
+		if (exact[k])
+			continue;
+		double v = (double)n->incl_ticks * (double)n->calls / (double)n->stood_for;
+		/* rounding must not take the average out of [min, max] */
+		double lo = (double)n->min_ticks * (double)n->calls;
+		double hi = (double)n->max_ticks * (double)n->calls;
+		n->incl_ticks = (uint64_t)(v < lo ? lo : v > hi ? hi : v + 0.5);
+		any = true;
 	}
-	if (!any)
-		return;
+	return any;
+}
+
+/* Estimates made node by node can contradict each other (children
+ * estimated above their parent: a sample of a recursion's calls is not a
+ * sample of its time). Reconcile them so the identities of exact timing
+ * hold: measured times stay as they are; an estimated node holds at least
+ * the measured time below it (its floor); then, from the top, the estimated
+ * part of a node's children is scaled down to fit in the parent. The
+ * nodes stay estimated (timed < calls): the reports keep marking them ~.
+ * A node's exclusive time is then its time less its children's, never
+ * negative, so the self times of a thread add up to its outermost calls.
+ * The shim writes parents before children (the reader checks). */
+static void reconcile_estimates(struct pa_vec *cct, const bool *exact)
+{
+	size_t n = cct->len;
 	struct pa_pairmap index;
 	pa_pairmap_init(&index);
-	for (size_t k = 0; k < cct->len; k++)
-		pa_pairmap_put(&index, ((struct pa_cct_node *)pa_vec_at(cct, k))->id, 0,
-			       (uint32_t)k + 1);
-	uint64_t *kids = pa_xcalloc(cct->len + 1, sizeof(uint64_t));
-	for (size_t k = 0; k < cct->len; k++) {
-		const struct pa_cct_node *n = pa_vec_at(cct, k);
-		uint32_t p = n->parent ? pa_pairmap_get(&index, n->parent, 0) : 0;
-		if (p)
-			kids[p - 1] += n->incl_ticks;
+	uint32_t *parent = pa_xcalloc(n + 1, sizeof(uint32_t)); /* k + 1, 0 = none */
+	for (size_t k = 0; k < n; k++) {
+		const struct pa_cct_node *c = pa_vec_at(cct, k);
+		pa_pairmap_put(&index, c->id, 0, (uint32_t)k + 1);
+		parent[k] = c->parent ? pa_pairmap_get(&index, c->parent, 0) : 0;
 	}
-	for (size_t k = 0; k < cct->len; k++) {
-		struct pa_cct_node *n = pa_vec_at(cct, k);
-		n->excl_ticks = n->incl_ticks > kids[k] ? n->incl_ticks - kids[k] : 0;
+	pa_pairmap_free(&index);
+	/* bottom-up: the measured time each node must hold */
+	uint64_t *floor = pa_xcalloc(n + 1, sizeof(uint64_t));
+	uint64_t *kid_floor = pa_xcalloc(n + 1, sizeof(uint64_t));
+	for (size_t k = n; k-- > 0;) {
+		struct pa_cct_node *c = pa_vec_at(cct, k);
+		/* a measured node under its measured children is a clock-read
+		 * correction's rounding: raised too */
+		if (c->incl_ticks < kid_floor[k])
+			c->incl_ticks = kid_floor[k];
+		floor[k] = exact[k] ? c->incl_ticks : kid_floor[k];
+		if (parent[k])
+			kid_floor[parent[k] - 1] += floor[k];
+	}
+	/* the children's estimated part (above their floors), per parent */
+	uint64_t *kid_extra = pa_xcalloc(n + 1, sizeof(uint64_t));
+	for (size_t k = 0; k < n; k++) {
+		const struct pa_cct_node *c = pa_vec_at(cct, k);
+		if (parent[k])
+			kid_extra[parent[k] - 1] += c->incl_ticks - floor[k];
+	}
+	/* top-down: scale each node's estimated part to fit its parent (whose
+	 * time is final when its children come) */
+	double *scale = pa_xcalloc(n + 1, sizeof(double));
+	uint64_t *kids = pa_xcalloc(n + 1, sizeof(uint64_t));
+	for (size_t k = 0; k < n; k++) {
+		struct pa_cct_node *c = pa_vec_at(cct, k);
+		if (parent[k] && scale[parent[k] - 1] < 1.0) {
+			double extra = (double)(c->incl_ticks - floor[k]) * scale[parent[k] - 1];
+			c->incl_ticks = floor[k] + (uint64_t)extra;
+		}
+		uint64_t room = c->incl_ticks > kid_floor[k] ? c->incl_ticks - kid_floor[k] : 0;
+		scale[k] = kid_extra[k] > room ? (double)room / (double)kid_extra[k] : 1.0;
+		if (parent[k])
+			kids[parent[k] - 1] += c->incl_ticks;
+	}
+	/* kids[] was summed as children were finalized: all are now */
+	for (size_t k = 0; k < n; k++) {
+		struct pa_cct_node *c = pa_vec_at(cct, k);
+		c->excl_ticks = c->incl_ticks > kids[k] ? c->incl_ticks - kids[k] : 0;
 	}
 	free(kids);
-	pa_pairmap_free(&index);
+	free(scale);
+	free(kid_extra);
+	free(kid_floor);
+	free(floor);
+	free(parent);
+}
+
+static void scale_estimates(struct pa_vec *cct)
+{
+	bool *exact = pa_xcalloc(cct->len + 1, sizeof(bool));
+	if (estimate_nodes(cct, exact))
+		reconcile_estimates(cct, exact);
+	free(exact);
 }
 
 static void load_trees(struct call_model *m)

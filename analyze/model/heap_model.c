@@ -12,7 +12,9 @@ struct heap_block {
 	uint64_t size;
 	uint64_t ticks;
 	uint32_t site;
-	float weight;
+	/* double, as the sums it was added to: a float weight subtracted
+	 * at the free left the sums off by its rounding (negative leaks) */
+	double weight;
 };
 
 /* --- live blocks: linear probing with backward-shift deletion --- */
@@ -176,6 +178,8 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 	uint64_t *last = last_alloc_of(m, ev->thread);
 	if (is_free)
 		site->frees += w;
+	if (is_free && m->estimated)
+		m->frees += w;
 	if (is_free && *last == b->addr) {
 		m->temporary += w;
 		site->temporary += w;
@@ -243,7 +247,10 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 
 static void on_free(struct heap_model *m, const struct pa_event *ev)
 {
-	m->frees += 1;
+	/* sampling mode: only sampled blocks' frees come, each standing for
+	 * its block's weight (release); exact counts come from COUNTERS */
+	if (!m->estimated)
+		m->frees += 1;
 	struct heap_block *b = block_find(m, ev->u.free.addr);
 	if (!b) {
 		m->unknown_frees++;
@@ -292,13 +299,24 @@ static void on_rss(struct heap_model *m, const struct pa_event *ev)
 	}
 }
 
+/* --thread=TID: only that thread's allocations (and the frees of them,
+ * from any thread); RSS and markers stay the process's. */
+static bool other_thread(const struct heap_model *m, const struct pa_event *ev)
+{
+	return m->o && m->o->thread >= 0 && ev->thread && (long)ev->thread->tid != m->o->thread;
+}
+
 void heap_model_event(struct heap_model *m, const struct pa_event *ev)
 {
 	switch (ev->kind) {
 	case PA_EV_ALLOC:
+		if (other_thread(m, ev))
+			return;
 		on_alloc(m, ev);
 		break;
 	case PA_EV_FREE:
+		if (other_thread(m, ev) && !block_find(m, ev->u.free.addr))
+			return;
 		on_free(m, ev);
 		break;
 	case PA_EV_RSS:
@@ -334,10 +352,59 @@ struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options 
 	return m;
 }
 
+/* Sums of weights added and taken away leave rounding dust: a figure
+ * under half a unit is none (never a negative leak). */
+static double settled(double v)
+{
+	return v < 0.5 ? 0 : v;
+}
+
+/* Sampling mode: what the shim counted exactly replaces the estimates,
+ * and no estimate exceeds what it is part of (leaked <= allocated; a
+ * site's share of a total can still be estimated above the exact
+ * total, so the totals are the bounds). */
+static void settle_estimates(struct heap_model *m)
+{
+	for (size_t i = 0; i < m->sites.len; i++) {
+		struct heap_site *site = site_at(m, (uint32_t)i);
+		site->live_blocks = settled(site->live_blocks);
+		site->live_bytes = settled(site->live_bytes);
+		site->peak_bytes = settled(site->peak_bytes);
+	}
+	m->live_blocks = settled(m->live_blocks);
+	m->live_bytes = settled(m->live_bytes);
+	if (!m->estimated)
+		return;
+	const uint64_t *c = m->s->counters;
+	if (m->o && m->o->thread >= 0) /* --thread: that thread's counts */
+		for (size_t i = 0; i < m->s->threads.len; i++) {
+			const struct pa_thread *t =
+			    *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
+			if ((long)t->tid == m->o->thread)
+				c = t->counters;
+		}
+	if (c[PST_C_ALLOCS])
+		m->allocs = (double)c[PST_C_ALLOCS];
+	if (c[PST_C_FREES] || c[PST_C_ALLOCS])
+		m->frees = (double)c[PST_C_FREES];
+	m->bytes_exact = c[PST_C_MEM_SAMPLE_BYTES] != 0;
+	if (m->bytes_exact)
+		m->alloc_bytes = (double)c[PST_C_MEM_SAMPLE_BYTES];
+	if (m->live_bytes > m->alloc_bytes)
+		m->live_bytes = m->alloc_bytes;
+	if (m->live_blocks > m->allocs)
+		m->live_blocks = m->allocs;
+	if (m->peak_bytes < m->live_bytes)
+		m->peak_bytes = m->live_bytes;
+	if (m->peak_bytes > m->alloc_bytes)
+		m->peak_bytes = m->alloc_bytes;
+}
+
 int heap_model_finish(struct heap_model *m, struct pa_error *err)
 {
 	for (size_t i = 0; i < m->sites.len; i++)
 		site_touch(m, site_at(m, (uint32_t)i));
+	settle_estimates(m);
 	if (m->series_max_ticks)
 		series_push(&m->heap_series, m->series_max_ticks, m->series_max);
 	if (m->has_data)

@@ -9,8 +9,12 @@
  *
  * Sampling mode (PROFSHIM_MEM_SAMPLE=M): every sampled allocation of s bytes
  * stands for 1 / (1 - exp(-s/M)) allocations; every figure becomes an
- * estimate (heap_model.estimated), except the exact call counts the shim
- * counted (COUNTERS).
+ * estimate (heap_model.estimated), except what the shim counted exactly
+ * (COUNTERS: allocation and free calls, requested bytes), which replaces
+ * the estimates at heap_model_finish. Temporary allocations (freed with
+ * no other allocation in between) need every call: not estimable, the
+ * reports say so. Estimates are kept possible: none negative, leaked at
+ * most allocated, peak between leaked and allocated.
  */
 #ifndef PA_HEAP_MODEL_H
 #define PA_HEAP_MODEL_H
@@ -52,6 +56,7 @@ struct heap_model {
 	const struct pa_options *o;
 	bool has_data;	     /* any ALLOC, FREE or RSS event */
 	bool estimated;	     /* sampling mode: figures are estimates */
+	bool bytes_exact;    /* sampling mode: alloc_bytes counted by the shim */
 	double sample_bytes; /* sampling mean M, 0 = every allocation */
 
 	/* totals (weighted) */
@@ -94,6 +99,10 @@ void heap_model_event(struct heap_model *m, const struct pa_event *ev);
  * a message in err (e.g. a --between marker that never came). */
 int heap_model_finish(struct heap_model *m, struct pa_error *err);
 void heap_model_free(struct heap_model *m);
+/* After heap_model_finish: merge the sites whose symbolized stacks are the
+ * same (heap_merge.c): one row per place in the code, whatever the thread
+ * or the return addresses. */
+void heap_model_merge_sites(struct heap_model *m, const struct pa_models *pm);
 
 /* The weight of a value per --heap (allocated, leaked, peak) or, with
  * --between, the bytes allocated between the markers and live at the

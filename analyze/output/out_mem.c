@@ -12,14 +12,15 @@
 #include "models.h"
 #include "out_folded.h"
 #include "out_trace.h"
+#include "report_empty.h"
 #include "symbols.h"
 
 int heap_write_folded(const struct pa_models *pm, FILE *out)
 {
 	const struct heap_model *m = pm->heap;
 	if (!m || !m->has_data) {
-		fprintf(stderr, "profanalyze: --data=mem: this trace has no memory data "
-				"(record with PROFSHIM_RECORD=mem)\n");
+		/* folded falls back to memory last: every part is empty */
+		pa_no_data_error(pm, "folded", PST_REC_CPU | PST_REC_CALLS | PST_REC_MEM);
 		return 1;
 	}
 	struct pa_vec frames;

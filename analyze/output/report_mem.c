@@ -26,19 +26,27 @@ static double run_seconds(const struct pa_session *s)
 	return pa_ticks_to_ns(s, pa_session_duration_ticks(s)) / 1e9;
 }
 
-/* Exact call counts from the shim's counters when sampling. */
+/* Exact call counts (from the shim's counters when sampling: the model
+ * put them in). */
 static double total_allocs(const struct heap_model *m)
 {
-	if (m->estimated && m->s->counters[PST_C_ALLOCS])
-		return (double)m->s->counters[PST_C_ALLOCS];
 	return m->allocs;
 }
 
 static double total_frees(const struct heap_model *m)
 {
-	if (m->estimated && m->s->counters[PST_C_FREES])
-		return (double)m->s->counters[PST_C_FREES];
 	return m->frees;
+}
+
+/* Temporary allocations need every call: sampling cannot estimate them. */
+#define NOT_ESTIMABLE "not estimable in sampled mode"
+
+static void add_temporary(const struct heap_model *m, cJSON *o, double v)
+{
+	if (m->estimated)
+		cJSON_AddStringToObject(o, "temporary_allocations", NOT_ESTIMABLE);
+	else
+		cJSON_AddNumberToObject(o, "temporary_allocations", round(v));
 }
 
 /* Visit a site's frames, innermost first, as "function (file:line)". */
@@ -82,6 +90,7 @@ static void add_num(cJSON *o, const char *key, double v)
 
 static cJSON *site_json(const struct pa_models *pm, const struct heap_site *site)
 {
+	const struct heap_model *m = pm->heap;
 	cJSON *o = cJSON_CreateObject();
 	add_num(o, "allocations", site->allocs);
 	add_num(o, "bytes", site->bytes);
@@ -89,7 +98,7 @@ static cJSON *site_json(const struct pa_models *pm, const struct heap_site *site
 	add_num(o, "peak_bytes", site->peak_bytes);
 	add_num(o, "leaked_bytes", site->live_bytes);
 	add_num(o, "leaked_blocks", site->live_blocks);
-	add_num(o, "temporary_allocations", site->temporary);
+	add_temporary(m, o, site->temporary);
 	site_frames(pm, site, add_json_frame, cJSON_AddArrayToObject(o, "stack"));
 	return o;
 }
@@ -173,6 +182,8 @@ void heap_report_json(const struct pa_models *pm, cJSON *root)
 	cJSON *o = cJSON_AddObjectToObject(root, "memory_metrics");
 	cJSON_AddBoolToObject(o, "estimated", m->estimated);
 	cJSON_AddNumberToObject(o, "sample_bytes", m->sample_bytes);
+	if (m->estimated)
+		cJSON_AddBoolToObject(o, "bytes_exact", m->bytes_exact);
 	add_num(o, "total_allocations", total_allocs(m));
 	add_num(o, "total_allocation_bytes", m->alloc_bytes);
 	add_num(o, "total_frees", total_frees(m));
@@ -181,7 +192,7 @@ void heap_report_json(const struct pa_models *pm, cJSON *root)
 	cJSON_AddNumberToObject(o, "peak_time_ms", ms_since_start(s, m->peak_ticks));
 	add_num(o, "leaked_bytes", m->live_bytes);
 	add_num(o, "leaked_blocks", m->live_blocks);
-	add_num(o, "temporary_allocations", m->temporary);
+	add_temporary(m, o, m->temporary);
 	cJSON_AddNumberToObject(o, "allocations_per_second", secs > 0 ? total_allocs(m) / secs : 0);
 	cJSON_AddNumberToObject(o, "bytes_per_second", secs > 0 ? m->alloc_bytes / secs : 0);
 	add_num(o, "peak_rss_bytes", m->rss_peak);
@@ -283,11 +294,10 @@ void heap_report_text(const struct pa_models *pm, FILE *out)
 	double secs = run_seconds(s);
 	fprintf(out, "\nMemory%s\n", m->estimated ? " (estimates from sampling)" : "");
 	if (m->estimated)
-		fprintf(
-		    out,
-		    "  sampled one allocation per %.0f bytes on average; call counts are exact,\n"
-		    "  bytes, peak, leaks and sites are estimates\n",
-		    m->sample_bytes);
+		fprintf(out,
+			"  sampled one allocation per %.0f bytes on average; call counts%s are\n"
+			"  exact, peak, leaks and sites are estimates\n",
+			m->sample_bytes, m->bytes_exact ? " and bytes requested" : "");
 	human_bytes(m->alloc_bytes, b1, sizeof(b1));
 	fprintf(out, "  allocation calls     %14.0f  (%s requested", total_allocs(m), b1);
 	if (m->failed > 0)
@@ -304,8 +314,13 @@ void heap_report_text(const struct pa_models *pm, FILE *out)
 	}
 	human_bytes(m->live_bytes, b1, sizeof(b1));
 	fprintf(out, "  leaked (live at end) %14s  in %.0f blocks\n", b1, m->live_blocks);
-	fprintf(out, "  temporary            %14.0f  (freed with no allocation in between)\n",
-		m->temporary);
+	if (m->estimated)
+		fprintf(out, "  temporary            %14s  (%s: it needs every call)\n", "-",
+			NOT_ESTIMABLE);
+	else
+		fprintf(out,
+			"  temporary            %14.0f  (freed with no allocation in between)\n",
+			m->temporary);
 	human_bytes(secs > 0 ? m->alloc_bytes / secs : 0, b2, sizeof(b2));
 	fprintf(out, "  allocation rate      %14.0f /s  (%s/s)\n",
 		secs > 0 ? total_allocs(m) / secs : 0, b2);

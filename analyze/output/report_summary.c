@@ -268,10 +268,15 @@ void summary_report_text(const struct pa_models *pm, FILE *out)
 				s->markers.len - shown);
 	}
 	fprintf(out, "\nEvents\n");
+	bool events = false;
 	for (size_t k = 0; k < NKINDS; k++)
-		if (kind_names[k] && pm->summary->by_kind[k])
+		if (kind_names[k] && pm->summary->by_kind[k]) {
+			events = true;
 			fprintf(out, "  %-14s %12" PRIu64 "\n", kind_names[k],
 				pm->summary->by_kind[k]);
+		}
+	if (!events) /* never an empty header: "Not in this report" says why */
+		fprintf(out, "  none recorded\n");
 	bool any = false;
 	for (unsigned c = 0; c < PST_C_COUNTER_MAX; c++) {
 		if (counter_name(c) && s->counters[c]) {

@@ -38,6 +38,10 @@ struct pa_options {
 	double hide_pct;	/* --hide=PCT: hide tree nodes under PCT% */
 	int top;		/* --top=N rows in text tables, default 20 */
 	bool quiet;		/* --quiet: no warnings, no progress */
+	/* issue 13: findings, diff, budgets */
+	int findings;		 /* --findings=N: at most N findings, 0 = off (default 10) */
+	const char *budget;	 /* --budget=FILE (check, diff) */
+	const char *normalize;	 /* --normalize=MARKER|SPAN (diff) */
 };
 
 #endif

@@ -25,6 +25,7 @@ struct pa_models {
 	struct cpu_model *cpu;	  /* CPU samples (sample_model.h), NULL if none */
 	struct call_model *calls; /* call_model.h */
 	struct heap_model *heap;  /* heap_model.h */
+	struct findings *findings; /* findings.h, NULL when --findings=0 */
 };
 
 /* --- the session summary (report_summary.c) --- */

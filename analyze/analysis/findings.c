@@ -14,7 +14,9 @@ const struct finding_detector pa_finding_detectors[] = {
     {"hot_path", "cpu",
      "a function with >= 10% of the CPU in it and its callees, none of which is hot itself",
      findings_hot_paths},
-    {"calloc_zeroing", "cpu", "calloc spends >= 5% of the CPU clearing memory",
+    {"calloc_zeroing", "cpu",
+     "calloc spends >= 5% of the CPU clearing memory (samples, or large calloc bytes confirmed by "
+     "samples inside the allocator)",
      findings_calloc_zeroing},
     {"thread_imbalance", "cpu",
      "in a pool of >= 3 threads with one name and entry, one does >= 2x the average",

@@ -106,6 +106,7 @@ void findings_leaks(const struct pa_models *pm, struct findings *out);
 void findings_churn(const struct pa_models *pm, struct findings *out);
 void findings_realloc_chains(const struct pa_models *pm, struct findings *out);
 void findings_peak_contributors(const struct pa_models *pm, struct findings *out);
+void findings_calloc_heap(const struct pa_models *pm, struct findings *out);
 
 /* Writers (report_findings.c). */
 struct cJSON;

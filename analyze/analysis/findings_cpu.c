@@ -209,6 +209,7 @@ void findings_calloc_zeroing(const struct pa_models *pm, struct findings *out)
 		if (!node_of[caller])
 			node_of[caller] = (uint32_t)i;
 	}
+	size_t before = out->items.len;
 	for (size_t g = 0; g < m->funcs.len; g++) {
 		if (by_caller[g] < CPU_MIN_SAMPLES ||
 		    (double)by_caller[g] < CALLOC_SHARE * (double)m->weight)
@@ -227,6 +228,10 @@ void findings_calloc_zeroing(const struct pa_models *pm, struct findings *out)
 	}
 	free(by_caller);
 	free(node_of);
+	/* Samples inside the allocator's hooks are dropped by the shim: then
+	 * the heap's calloc bytes and that dropped time are the evidence. */
+	if (out->items.len == before)
+		findings_calloc_heap(pm, out);
 }
 
 /* --- thread imbalance --- */

@@ -13,6 +13,7 @@
 #include "findings.h"
 #include "heap_model.h"
 #include "models.h"
+#include "sample_model.h"
 #include "symbols.h"
 
 #define LEAK_MIN_BYTES (64.0 * 1024)
@@ -235,5 +236,54 @@ void findings_peak_contributors(const struct pa_models *pm, struct findings *out
 		finding_recommend(f, "To lower the peak, free these blocks earlier, process the "
 				     "data in pieces (streaming) instead of all at once, or use a "
 				     "smaller representation.");
+	}
+}
+
+/* calloc clearing large blocks, seen from the heap: the bytes a site asked
+ * of calloc, confirmed by CPU samples that landed inside the allocator's
+ * hooks (the shim drops and counts those; they are where calloc's memset
+ * runs). Without CPU samples there is no clear evidence: no finding. */
+#define CALLOC_MIN_BYTES (64.0 * 1024 * 1024)
+#define CALLOC_MIN_BLOCK (64.0 * 1024)
+#define CLEAR_BYTES_PER_S 50e9 /* fast: the estimate is a lower bound */
+#define CALLOC_MIN_SHARE 0.05
+
+void findings_calloc_heap(const struct pa_models *pm, struct findings *out)
+{
+	const struct heap_model *m = pm->heap;
+	const struct cpu_model *cpu = pm->cpu;
+	if (!m || !m->has_data || !cpu || !cpu->period_s)
+		return;
+	double hooks_s = (double)pm->s->counters[PST_C_DROP_SAMPLE_BUSY] * cpu->period_s;
+	double cpu_s = (double)cpu->weight * cpu->period_s + hooks_s;
+	for (size_t i = 0; i < m->sites.len; i++) {
+		const struct heap_site *s = site_at(m, i);
+		if (s->calloc_bytes < CALLOC_MIN_BYTES || s->allocs <= 0 ||
+		    s->calloc_bytes / s->allocs < CALLOC_MIN_BLOCK)
+			continue;
+		double est = s->calloc_bytes / CLEAR_BYTES_PER_S;
+		if (est < CALLOC_MIN_SHARE * cpu_s || hooks_s < 0.5 * est ||
+		    !site_is_programs(pm, s))
+			continue;
+		double saved = est < hooks_s ? est : hooks_s;
+		char sec[32], b[32];
+		struct finding *f = finding_add(out, "calloc_zeroing", saved / cpu_s);
+		finding_impact(f, saved, "cpu_seconds", 100 * saved / cpu_s,
+			       "about %s of CPU (%.1f%% of the run) clearing memory in calloc",
+			       finding_seconds(saved, sec, sizeof(sec)), 100 * saved / cpu_s);
+		site_where(pm, s, f);
+		finding_summary(
+		    f,
+		    "%s asks calloc for %s in blocks of %s on average; %s of CPU samples "
+		    "fell inside the allocator",
+		    where_name(f), finding_bytes(s->calloc_bytes, b, sizeof(b)),
+		    finding_bytes(s->calloc_bytes / s->allocs, sec, sizeof(sec)),
+		    finding_seconds(hooks_s, (char[32]){0}, 32));
+		finding_count(f, "calloc_bytes", s->calloc_bytes);
+		finding_count(f, "allocations", s->allocs);
+		finding_count(f, "cpu_seconds_in_allocator", hooks_s);
+		finding_recommend(f, "If the block is overwritten before it is read, allocate it "
+				     "with malloc instead of calloc; if it is large and "
+				     "short-lived, keep and reuse one buffer.");
 	}
 }

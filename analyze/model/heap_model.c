@@ -240,6 +240,8 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 		site->ticks = ev->ticks;
 	site->allocs += w;
 	site->bytes += bytes;
+	if (ev->u.alloc.fn == PST_FN_CALLOC)
+		site->calloc_bytes += bytes;
 	site->live_blocks += w;
 	site->live_bytes += bytes;
 	m->alloc_bytes += bytes;

@@ -43,6 +43,7 @@ struct heap_site {
 	double realloc_moved_bytes; /* bytes of blocks realloc moved (copied) */
 	uint32_t chain_max;	    /* longest chain that ended at this site */
 	double long_chains;	    /* chains of HEAP_LONG_CHAIN reallocs or more */
+	double calloc_bytes;	    /* bytes asked of calloc (cleared by it) */
 	/* leaks over time: allocation times of the blocks live at the end */
 	uint64_t live_first, live_last;
 };

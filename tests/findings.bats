@@ -108,11 +108,13 @@ within_factor() {
 	assert_eq "$(kind_count tail_latency)" 0
 }
 
-@test "findings: leak trigger names remember_request, its exact bytes and its growth" {
+@test "findings: leak trigger names handle_request, its exact bytes and its growth" {
 	findings find_leak trigger
-	assert_eq "$(kind_field leak .evidence.function)" remember_request
-	assert_eq "$(kind_field leak .impact.value)" 409600
-	assert_eq "$(kind_field leak .evidence.counts.leaked_blocks)" 400
+	assert_eq "$(kind_count leak)" 1
+	assert_eq "$(kind_field leak .evidence.function)" handle_request
+	assert_eq "$(kind_field leak .impact.value)" 1024000
+	assert_eq "$(kind_field leak .evidence.counts.leaked_blocks)" 1000
+	assert_eq "$(kind_field leak .evidence.counts.frees)" 3000
 	kind_field leak .evidence.summary | grep -q 'per minute'
 	findings find_leak control
 	assert_eq "$(kind_count leak)" 0

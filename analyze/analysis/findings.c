@@ -25,7 +25,9 @@ const struct finding_detector pa_finding_detectors[] = {
      findings_tiny_calls},
     {"tail_latency", "calls", "a function called >= 100 times whose p99 is >= 10x its p50",
      findings_tail_latency},
-    {"leak", "mem", "a site whose blocks live at exit hold >= 64 KiB, or grow over the run",
+    {"leak", "mem",
+     "a site that frees some blocks and leaves >= 256 KiB in >= 16 blocks live at exit (growing: "
+     ">= 100 blocks allocated over half the run)",
      findings_leaks},
     {"allocation_churn", "mem",
      "a site with >= 100000 temporary allocations at >= 10000 per second", findings_churn},

@@ -99,19 +99,33 @@ void findings_hot_functions(const struct pa_models *pm, struct findings *out)
 	}
 }
 
+/* A function the symbolizer could not name ("module+0xoff", "0x..."):
+ * each of its addresses is a "function" of its own, so its weight is
+ * split and its calls cannot be told apart. */
+static bool unresolved(const struct cpu_func *fn)
+{
+	return !strncmp(fn->name, "0x", 2) || strstr(fn->name, "+0x");
+}
+
 /* The largest total, over all callees of func (other functions), of the
- * weight they hold under func's nodes. */
+ * weight they hold under func's nodes; unnamed callees count as one (they
+ * may well be pieces of one function). */
 static uint64_t largest_callee(const struct cpu_model *m, int32_t func, int32_t *callee)
 {
 	uint64_t *sum = pa_xcalloc(m->funcs.len, sizeof(*sum));
+	uint64_t unnamed = 0;
 	for (size_t i = 1; i < m->nodes.len; i++) {
 		const struct cpu_node *n = cpu_node_at(m, (uint32_t)i);
 		if (n->func != func)
 			continue;
 		for (uint32_t c = n->first_child; c; c = cpu_node_at(m, c)->next_sibling) {
 			const struct cpu_node *cn = cpu_node_at(m, c);
-			if (cn->func >= 0 && cn->func != func)
-				sum[cn->func] += cn->total;
+			if (cn->func >= 0 && cn->func != func) {
+				if (unresolved(cpu_func_at(m, cn->func)))
+					unnamed += cn->total;
+				else
+					sum[cn->func] += cn->total;
+			}
 		}
 	}
 	uint64_t best = 0;
@@ -122,7 +136,7 @@ static uint64_t largest_callee(const struct cpu_model *m, int32_t func, int32_t 
 			*callee = (int32_t)g;
 		}
 	free(sum);
-	return best;
+	return best > unnamed ? best : unnamed;
 }
 
 void findings_hot_paths(const struct pa_models *pm, struct findings *out)
@@ -139,7 +153,7 @@ void findings_hot_paths(const struct pa_models *pm, struct findings *out)
 		 * (main, start_thread) hold everything and say nothing. */
 		if (fn->total < CPU_MIN_SAMPLES || (double)fn->total < HOT_SHARE * all ||
 		    (double)fn->total > HOT_PATH_MAX_SHARE * all ||
-		    (double)fn->self >= HOT_SHARE * all ||
+		    (double)fn->self >= HOT_SHARE * all || unresolved(fn) ||
 		    finding_frame_is_plumbing(fn->name, fn->module))
 			continue;
 		int32_t callee;

@@ -16,7 +16,8 @@
 #include "sample_model.h"
 #include "symbols.h"
 
-#define LEAK_MIN_BYTES (64.0 * 1024)
+#define LEAK_MIN_BYTES (256.0 * 1024)
+#define LEAK_STATIC_MIN_BLOCKS 16 /* one big block live at exit is a global, not a leak */
 #define LEAK_GROW_MIN_BLOCKS 100
 #define LEAK_GROW_SPAN 0.5     /* leaked blocks allocated over half the run or more */
 #define LEAK_STATIC_WEIGHT 0.2 /* a leak that does not grow ranks lower */
@@ -35,6 +36,14 @@ static double run_wall_s(const struct pa_models *pm)
 	return pa_ticks_to_ns(pm->s, pa_session_duration_ticks(pm->s)) / 1e9;
 }
 
+/* The program's own malloc wrappers (xmalloc, Perl_safesysmalloc,
+ * sqlite3Malloc, PyMem_Realloc ...): the site is their caller. */
+static bool alloc_wrapper(const char *fn)
+{
+	return fn &&
+	       (strcasestr(fn, "malloc") || strcasestr(fn, "calloc") || strcasestr(fn, "realloc"));
+}
+
 /* The site's frames into the finding (innermost first) and its place:
  * the innermost frame of the program's own. Returns false (nothing
  * pushed) when the site is the profiler's own or has no such frame. */
@@ -45,7 +54,7 @@ static bool site_where(const struct pa_models *pm, const struct heap_site *site,
 	struct pa_vec frames;
 	pa_vec_init(&frames, sizeof(const struct pa_frame *));
 	int n = pa_stack_frames(pm, site->stack, false, site->ticks, &frames);
-	const struct pa_frame *own = NULL;
+	const struct pa_frame *own = NULL, *fallback = NULL;
 	bool shim = false;
 	char buf[1024];
 	for (int i = n - 1; i >= 0; i--) {
@@ -56,7 +65,12 @@ static bool site_where(const struct pa_models *pm, const struct heap_site *site,
 		if (fr->module && strstr(fr->module, "libprofshim") && fr->function &&
 		    !strcmp(fr->function, "ps_init"))
 			shim = true;
-		if (!own && !finding_frame_is_plumbing(fr->function, fr->module))
+		bool plumbing = finding_frame_is_plumbing(fr->function, fr->module);
+		if (!fallback && !plumbing)
+			fallback = fr;
+		/* an unnamed frame ("module+0xoff") may be a wrapper too */
+		if (!own && !plumbing && !alloc_wrapper(fr->function) &&
+		    !strstr(fr->function, "+0x"))
 			own = fr;
 		if (f) {
 			if (fr->file && fr->line)
@@ -67,6 +81,8 @@ static bool site_where(const struct pa_models *pm, const struct heap_site *site,
 			finding_stack_push(f, buf);
 		}
 	}
+	if (!own)
+		own = fallback;
 	if (f && own)
 		finding_where(f, own->function, own->file, own->line);
 	pa_vec_free(&frames);
@@ -100,8 +116,17 @@ void findings_leaks(const struct pa_models *pm, struct findings *out)
 		double span_ticks =
 		    s->live_last > s->live_first ? (double)(s->live_last - s->live_first) : 0;
 		bool grows = s->live_blocks >= LEAK_GROW_MIN_BLOCKS && run &&
-			     span_ticks >= LEAK_GROW_SPAN * (double)run;
-		if ((s->live_bytes < LEAK_MIN_BYTES && !grows) || !site_is_programs(pm, s))
+			     span_ticks >= LEAK_GROW_SPAN * (double)run &&
+			     s->live_bytes >= LEAK_MIN_BYTES && s->frees > 0;
+		/* Live at exit and never freed anywhere is how arenas, caches,
+		 * garbage-collected heaps and globals look (perl, python and
+		 * gcc do not free at exit; gcc's and as's sites grow all
+		 * through the run): a leak needs a site whose blocks are freed
+		 * otherwise, so the ones left are the forgotten ones. A cache
+		 * that never frees is missed: conservative on purpose. */
+		bool big = s->live_bytes >= LEAK_MIN_BYTES &&
+			   s->live_blocks >= LEAK_STATIC_MIN_BLOCKS && s->frees > 0;
+		if ((!big && !grows) || !site_is_programs(pm, s))
 			continue;
 		double share = s->live_bytes / m->peak_bytes;
 		struct finding *f =

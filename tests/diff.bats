@@ -196,3 +196,19 @@ B
 	[ "$status" -eq 3 ]
 	grep -q '^BREACH max_p99_ms.handle_request (line 1): limit 5 ms, value [0-9.]* ms, in handle_request' <<<"$output"
 }
+
+@test "diff: calls recorded on both sides compare per function (exact counts, latency)" {
+	run_v base fi_find_tail control
+	run_v new fi_find_tail trigger
+	diff_json "$TMP/base.trace" "$TMP/new.trace"
+	assert_eq "$(jqr '.calls.compared')" true
+	assert_eq "$(jqr '.calls.rows[0].name')" handle_request
+	assert_eq "$(jqr '.calls.rows[0].status')" regressed
+	assert_eq "$(jqr '.calls.rows[0].metrics.calls | [.base, .new] | join(" ")')" "300 300"
+	# the trigger's six 60 ms calls: p99 near 60 ms against about 1 ms
+	awk -v p="$(jqr '.calls.rows[0].metrics.p99_s.new')" 'BEGIN { exit !(p > 0.03 && p < 0.2) }'
+	# per call of handle_request: self time per call is the average
+	diff_json "$TMP/base.trace" "$TMP/new.trace" --normalize=handle_request
+	assert_eq "$(jqr '.normalize | [.base, .new] | join(" ")')" "300 300"
+	assert_within "$(jqr '.calls.rows[0].metrics.self_s.new')" "$(jqr '.calls.rows[0].metrics.avg_s.new')" 1
+}

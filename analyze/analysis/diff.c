@@ -194,14 +194,14 @@ static void calls_side(struct pa_diff *d, struct row_index *ix, const struct pa_
 			snprintf(where, sizeof(where), "%s:%d", f->file, f->line);
 		struct diff_row *r =
 		    row_for(&d->calls, ix, f->name, f->file && *f->file ? where : NULL);
-		metric(r, 0, "total_s", "s");
-		metric(r, 1, "self_s", "s");
+		metric(r, 0, "self_s", "s");
+		metric(r, 1, "total_s", "s");
 		metric(r, 2, "calls", "calls");
 		metric(r, 3, "avg_s", "s");
 		metric(r, 4, "p95_s", "s");
 		metric(r, 5, "p99_s", "s");
-		set_side(r, 0, new_side, ticks_s(pm, (double)f->total) / norm);
-		set_side(r, 1, new_side, ticks_s(pm, (double)f->self) / norm);
+		set_side(r, 0, new_side, ticks_s(pm, (double)f->self) / norm);
+		set_side(r, 1, new_side, ticks_s(pm, (double)f->total) / norm);
 		set_side(r, 2, new_side, (double)f->calls / norm);
 		/* latency is per call: never normalized (last one wins on a
 		 * name two functions share) */
@@ -222,7 +222,7 @@ static void calls_side(struct pa_diff *d, struct row_index *ix, const struct pa_
 static void diff_calls(struct pa_diff *d)
 {
 	d->calls.key = "calls";
-	d->calls.title = "Calls by function (total time; calls and latency)";
+	d->calls.title = "Calls by function (self time; total, calls and latency)";
 	pa_vec_init(&d->calls.rows, sizeof(struct diff_row));
 	bool b = call_model_has_data(d->base->calls), n = call_model_has_data(d->new->calls);
 	if (!b || !n) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "call_model.h"
+#include "findings.h"
 #include "heap_model.h"
 #include "io_model.h"
 #include "models.h"
@@ -21,12 +22,15 @@
 #include "run_main.h"
 #include "report_empty.h"
 #include "sample_model.h"
+#include "subcommands.h"
 #include "symbols.h"
 
 static void usage(FILE *out)
 {
 	fputs("usage: profanalyze TRACE [options]\n"
 	      "       profanalyze RUN_DIR [--pid=N | --comm=NAME] [options]\n"
+	      "       profanalyze diff BASE NEW [options]   compare two runs\n"
+	      "       profanalyze check TRACE --budget=FILE  fail on a budget breach\n"
 	      "\n"
 	      "Reads the process file TRACE written by libprofshim.so (PROFSHIM_OUTPUT) and\n"
 	      "its thread files (TRACE.t1, TRACE.t2, ...) and writes a report.\n"
@@ -60,6 +64,11 @@ static void usage(FILE *out)
 	      "  --pid=N             run directory: only process N (every image of that pid)\n"
 	      "  --comm=NAME         run directory: only the processes of command NAME\n"
 	      "  --run-summary       run directory: one summary line (used by tools/profshim)\n"
+	      "  --findings=N        text/json: at most N findings ranked by impact\n"
+	      "                      (default 10, 0 = none)\n"
+	      "  --budget=FILE       check, diff: limits to enforce (see README)\n"
+	      "  --normalize=NAME    diff: per occurrence of marker NAME, or per call of\n"
+	      "                      function NAME (runs of different lengths)\n"
 	      "  -q, --quiet         no warnings or progress on stderr\n"
 	      "  -h, --help          this help\n",
 	      out);
@@ -153,7 +162,10 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 		O_SLOW,
 		O_PID,
 		O_COMM,
-		O_RUN_LINE
+		O_RUN_LINE,
+		O_FINDINGS,
+		O_BUDGET,
+		O_NORMALIZE
 	};
 	static const struct option opts[] = {
 	    {"format", required_argument, 0, O_FORMAT},
@@ -172,6 +184,9 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 	    {"pid", required_argument, 0, O_PID},
 	    {"comm", required_argument, 0, O_COMM},
 	    {"run-summary", no_argument, 0, O_RUN_LINE},
+	    {"findings", required_argument, 0, O_FINDINGS},
+	    {"budget", required_argument, 0, O_BUDGET},
+	    {"normalize", required_argument, 0, O_NORMALIZE},
 	    {"quiet", no_argument, 0, 'q'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
@@ -181,6 +196,7 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 	o->time_to_ms = -1;
 	o->top = 20;
 	o->pid = -1;
+	o->findings = 10;
 	int c, e;
 	long l;
 	opterr = 0;
@@ -242,6 +258,16 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 		case O_RUN_LINE:
 			o->run_line = true;
 			break;
+		case O_FINDINGS:
+			rc = parse_long("--findings", optarg, 0, &l);
+			o->findings = (int)(l > 100000 ? 100000 : l);
+			break;
+		case O_BUDGET:
+			o->budget = optarg;
+			break;
+		case O_NORMALIZE:
+			o->normalize = optarg;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -291,6 +317,8 @@ static void on_calls(struct pa_call_run *run, void *ctx)
 static int write_json(const struct pa_models *pm, FILE *out)
 {
 	cJSON *root = cJSON_CreateObject();
+	if (pm->findings)
+		findings_report_json(pm->findings, root);
 	summary_report_json(pm, root);
 	calls_report_json(pm, root);
 	heap_report_json(pm, root);
@@ -309,6 +337,8 @@ static int write_json(const struct pa_models *pm, FILE *out)
 
 static int write_text(const struct pa_models *pm, FILE *out)
 {
+	if (pm->findings)
+		findings_report_text(pm->findings, out);
 	summary_report_text(pm, out);
 	calls_report_text(pm, out);
 	heap_report_text(pm, out);
@@ -453,6 +483,11 @@ static int analyze_one(struct pa_options *op)
 		if (pm.cpu)
 			cpu_model_finish(pm.cpu, pm.syms);
 		io_model_finish(pm.io);
+		struct findings found = {0};
+		if (o.findings > 0 && (o.format == PA_FMT_TEXT || o.format == PA_FMT_JSON)) {
+			findings_run(&pm, o.findings, &found);
+			pm.findings = &found;
+		}
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
 		if (!out) {
 			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output,
@@ -468,6 +503,8 @@ static int analyze_one(struct pa_options *op)
 			if (out != stdout)
 				fclose(out);
 		}
+		if (pm.findings)
+			findings_free(pm.findings);
 		/* After the report: symbolizing may have added warnings. */
 		if (!o.quiet)
 			for (size_t i = 0; i < s.warnings.len; i++)
@@ -489,6 +526,8 @@ int main(int argc, char **argv)
 	struct pa_options o;
 	/* Symbols come from the files on this machine; never from the network. */
 	unsetenv("DEBUGINFOD_URLS");
+	if (argc > 1 && pa_is_subcommand(argv[1]))
+		return pa_subcommand_main(argc, argv, parse_options);
 	if (parse_options(argc, argv, &o))
 		return 2;
 	if (pa_is_run_dir(o.trace))

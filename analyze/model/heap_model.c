@@ -15,6 +15,7 @@ struct heap_block {
 	/* double, as the sums it was added to: a float weight subtracted
 	 * at the free left the sums off by its rounding (negative leaks) */
 	double weight;
+	uint32_t chain; /* reallocs this block went through */
 };
 
 /* --- live blocks: linear probing with backward-shift deletion --- */
@@ -189,12 +190,27 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 	block_remove(m, b);
 }
 
+/* A block's realloc chain ends (freed, or live at the end): charged to
+ * the site of its last realloc. */
+static void chain_end(struct heap_model *m, const struct heap_block *b)
+{
+	if (!b->chain)
+		return;
+	struct heap_site *site = site_at(m, b->site);
+	if (b->chain > site->chain_max)
+		site->chain_max = b->chain;
+	if (b->chain >= HEAP_LONG_CHAIN)
+		site->long_chains += b->weight;
+}
+
 static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 {
 	uint64_t size = ev->u.alloc.size, addr = ev->u.alloc.addr, old = ev->u.alloc.old_addr;
 	bool is_realloc = ev->u.alloc.fn == PST_FN_REALLOC || ev->u.alloc.fn == PST_FN_REALLOCARRAY;
 	double w = sample_weight(m, size);
 	m->allocs += w;
+	uint32_t chain = 0;
+	uint64_t moved = 0;
 	if (is_realloc && old) {
 		/* realloc(p, 0) that returned NULL freed p (glibc): that is a
 		 * free of p; a move to a new block is not. */
@@ -202,8 +218,13 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 		if (freed)
 			m->frees += w;
 		struct heap_block *b = block_find(m, old);
-		if (b)
+		if (b) {
+			chain = b->chain + 1;
+			moved = addr && addr != old ? b->size : 0;
+			if (freed)
+				chain_end(m, b);
 			release(m, b, ev, freed);
+		}
 	}
 	if (!addr) {
 		if (!(is_realloc && old && size == 0)) /* realloc(p, 0) freed p */
@@ -223,6 +244,8 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 		site->ticks = ev->ticks;
 	site->allocs += w;
 	site->bytes += bytes;
+	if (ev->u.alloc.fn == PST_FN_CALLOC)
+		site->calloc_bytes += bytes;
 	site->live_blocks += w;
 	site->live_bytes += bytes;
 	m->alloc_bytes += bytes;
@@ -231,11 +254,16 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	unsigned k = hist_bucket(size);
 	m->hist_count[k] += w;
 	m->hist_bytes[k] += bytes;
+	if (chain) {
+		site->reallocs += w;
+		site->realloc_moved_bytes += (double)moved * w;
+	}
 	b = block_insert(m, addr);
 	b->size = size;
 	b->ticks = ev->ticks;
 	b->site = si;
 	b->weight = (float)w;
+	b->chain = chain;
 	*last_alloc_of(m, ev->thread) = addr;
 	if (m->live_bytes > m->peak_bytes) {
 		m->peak_bytes = m->live_bytes;
@@ -256,6 +284,7 @@ static void on_free(struct heap_model *m, const struct pa_event *ev)
 		m->unknown_frees++;
 		return;
 	}
+	chain_end(m, b);
 	release(m, b, ev, true);
 	series_note(m, ev->ticks);
 }
@@ -400,8 +429,26 @@ static void settle_estimates(struct heap_model *m)
 		m->peak_bytes = m->alloc_bytes;
 }
 
+/* Blocks live at the end: their chains end, and their allocation times
+ * tell whether a site's leak grew over the run. */
+static void settle_live_blocks(struct heap_model *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct heap_block *b = &m->blocks[i];
+		if (!b->addr)
+			continue;
+		chain_end(m, b);
+		struct heap_site *site = site_at(m, b->site);
+		if (!site->live_first || b->ticks < site->live_first)
+			site->live_first = b->ticks;
+		if (b->ticks > site->live_last)
+			site->live_last = b->ticks;
+	}
+}
+
 int heap_model_finish(struct heap_model *m, struct pa_error *err)
 {
+	settle_live_blocks(m);
 	for (size_t i = 0; i < m->sites.len; i++)
 		site_touch(m, site_at(m, (uint32_t)i));
 	settle_estimates(m);

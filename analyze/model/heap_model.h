@@ -41,7 +41,18 @@ struct heap_site {
 	double temporary;		      /* temporary allocations */
 	double between_blocks, between_bytes; /* --between snapshot */
 	uint64_t peak_epoch;		      /* private: peak generation peak_bytes is from */
+	/* realloc growth chains (findings): a chain is one block followed
+	 * through realloc; its length is the reallocs it went through */
+	double reallocs;	    /* realloc calls of this site on a live block */
+	double realloc_moved_bytes; /* bytes of blocks realloc moved (copied) */
+	uint32_t chain_max;	    /* longest chain that ended at this site */
+	double long_chains;	    /* chains of HEAP_LONG_CHAIN reallocs or more */
+	double calloc_bytes;	    /* bytes asked of calloc (cleared by it) */
+	/* leaks over time: allocation times of the blocks live at the end */
+	uint64_t live_first, live_last;
 };
+
+#define HEAP_LONG_CHAIN 16 /* reallocs of one block that make a long chain */
 
 /* A point of a time series (heap size or RSS). */
 struct heap_point {

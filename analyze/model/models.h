@@ -28,6 +28,7 @@ struct pa_models {
 	struct call_model *calls; /* call_model.h */
 	struct heap_model *heap;  /* heap_model.h */
 	struct io_model *io;	  /* I/O, waits, locks, spans (io_model.h), NULL if none */
+	struct findings *findings; /* findings.h, NULL when --findings=0 */
 };
 
 /* --- I/O, waits, locks, spans and counters (report_io.c) --- */

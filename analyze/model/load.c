@@ -1,0 +1,68 @@
+/* One run read into its models (load.h). */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "call_model.h"
+#include "heap_model.h"
+#include "load.h"
+#include "sample_model.h"
+#include "symbols.h"
+
+static void on_event(const struct pa_event *ev, void *ctx)
+{
+	struct pa_models *pm = ctx;
+	summary_model_event(pm->summary, ev);
+	call_model_event(pm->calls, ev);
+	heap_model_event(pm->heap, ev);
+	if (pm->cpu)
+		cpu_model_event(pm->cpu, ev);
+}
+
+static void on_calls(struct pa_call_run *run, void *ctx)
+{
+	struct pa_models *pm = ctx;
+	call_model_calls(pm->calls, run);
+	summary_model_calls(pm->summary, run);
+}
+
+int pa_load(struct pa_loaded *l, const char *path, const struct pa_options *o, struct pa_error *err)
+{
+	memset(l, 0, sizeof(*l));
+	l->path = path;
+	if (pa_session_open(&l->s, path, err)) {
+		pa_session_close(&l->s);
+		return -1;
+	}
+	l->s.progress = !o->quiet;
+	struct pa_models *pm = &l->pm;
+	pm->s = &l->s;
+	pm->o = o;
+	pm->summary = summary_model_new(&l->s);
+	pm->syms = pa_symbols_new(&l->s);
+	pm->calls = call_model_new(&l->s, o);
+	pm->heap = heap_model_new(&l->s, o);
+	if (l->s.record_mask & PST_REC_CPU)
+		pm->cpu = cpu_model_new(&l->s);
+	int rc = pa_session_run_calls(&l->s, on_event, on_calls, pm, err);
+	if (!rc)
+		rc = heap_model_finish(pm->heap, err);
+	if (rc) {
+		pa_unload(l);
+		return -1;
+	}
+	call_model_finish(pm->calls, pm);
+	if (pm->cpu)
+		cpu_model_finish(pm->cpu, pm->syms);
+	return 0;
+}
+
+void pa_unload(struct pa_loaded *l)
+{
+	summary_model_free(l->pm.summary);
+	call_model_free(l->pm.calls);
+	heap_model_free(l->pm.heap);
+	cpu_model_free(l->pm.cpu);
+	pa_symbols_free(l->pm.syms);
+	pa_session_close(&l->s);
+	memset(&l->pm, 0, sizeof(l->pm));
+}

@@ -1,0 +1,220 @@
+/*
+ * profanalyze diff and check (subcommands.h): read each run into its
+ * models (load.h), compare (diff.h), enforce a budget (budget.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "budget.h"
+#include "diff.h"
+#include "load.h"
+#include "subcommands.h"
+
+bool pa_is_subcommand(const char *arg)
+{
+	return !strcmp(arg, "diff") || !strcmp(arg, "check");
+}
+
+/* Split the arguments after the subcommand into positionals and options;
+ * parse the options (with the first positional as the trace) through
+ * main.c's parser. Returns the positional count, -1 on a bad option. */
+static int split_args(int argc, char **argv, pa_parse_fn parse, struct pa_options *o,
+		      const char **pos, int max_pos)
+{
+	char **opts = calloc((size_t)argc + 2, sizeof(char *));
+	int nopt = 0, npos = 0;
+	opts[nopt++] = argv[0];
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] == '-' && a[1]) {
+			opts[nopt++] = argv[i];
+			if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
+				opts[nopt++] = argv[++i];
+		} else if (npos < max_pos) {
+			pos[npos++] = a;
+		} else {
+			npos++;
+		}
+	}
+	int rc = -1;
+	if (npos >= 1 && npos <= max_pos) {
+		opts[nopt++] = (char *)pos[0];
+		rc = parse(nopt, opts, o) ? -1 : npos;
+	} else {
+		rc = -2;
+	}
+	free(opts);
+	return rc;
+}
+
+static FILE *open_output(const struct pa_options *o)
+{
+	FILE *out = o->output ? fopen(o->output, "w") : stdout;
+	if (!out)
+		fprintf(stderr, "profanalyze: cannot write %s: %s\n", o->output, strerror(errno));
+	return out;
+}
+
+static int close_output(const struct pa_options *o, FILE *out)
+{
+	int rc = 0;
+	if (fflush(out) != 0 || ferror(out)) {
+		fprintf(stderr, "profanalyze: error writing %s: %s\n",
+			o->output ? o->output : "stdout", strerror(errno));
+		rc = 1;
+	}
+	if (out != stdout)
+		fclose(out);
+	return rc;
+}
+
+static int load_budget(const struct pa_options *o, struct pa_budget *b)
+{
+	char err[600];
+	if (pa_budget_load(b, o->budget, err, sizeof(err))) {
+		fprintf(stderr, "profanalyze: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_run(struct pa_loaded *l, const char *path, const struct pa_options *o)
+{
+	struct pa_error err;
+	if (pa_load(l, path, o, &err)) {
+		fprintf(stderr, "profanalyze: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_warnings(const struct pa_options *o, const struct pa_loaded *l)
+{
+	if (o->quiet)
+		return;
+	for (size_t i = 0; i < l->s.warnings.len; i++)
+		fprintf(stderr, "profanalyze: warning: %s: %s\n", l->path,
+			*(char **)pa_vec_at(&l->s.warnings, i));
+}
+
+/* Breaches: one line each; returns the exit status (0 or PA_EXIT_BREACH). */
+static int enforce(const struct pa_budget *b, const struct pa_models *run, const struct pa_diff *d,
+		   FILE *out)
+{
+	int n = pa_budget_check(b, run, d, out, stderr);
+	if (n)
+		fprintf(out, "budget %s: %d breach%s\n", b->path, n, n == 1 ? "" : "es");
+	else
+		fprintf(out, "budget %s: within budget (%d limit%s)\n", b->path, b->n,
+			b->n == 1 ? "" : "s");
+	return n ? PA_EXIT_BREACH : 0;
+}
+
+static int cmd_check(const struct pa_options *o, const char *trace)
+{
+	if (!o->budget) {
+		fprintf(stderr, "profanalyze check: give --budget=FILE\n");
+		return 2;
+	}
+	struct pa_budget b;
+	if (load_budget(o, &b))
+		return PA_EXIT_BAD_BUDGET;
+	struct pa_loaded run;
+	if (load_run(&run, trace, o)) {
+		pa_budget_free(&b);
+		return 1;
+	}
+	FILE *out = open_output(o);
+	int rc = 1;
+	if (out) {
+		rc = enforce(&b, &run.pm, NULL, out);
+		if (close_output(o, out))
+			rc = 1;
+	}
+	print_warnings(o, &run);
+	pa_unload(&run);
+	pa_budget_free(&b);
+	return rc;
+}
+
+static int write_diff(const struct pa_options *o, const struct pa_diff *d, FILE *out)
+{
+	switch (o->format) {
+	case PA_FMT_TEXT:
+		diff_report_text(d, o->top, out);
+		return 0;
+	case PA_FMT_JSON:
+		return diff_report_json(d, out) ? 1 : 0;
+	default:
+		return diff_write_flamegraph(d, out) ? 1 : 0;
+	}
+}
+
+static int cmd_diff(const struct pa_options *o, const char *base_path, const char *new_path)
+{
+	if (o->format != PA_FMT_TEXT && o->format != PA_FMT_JSON &&
+	    o->format != PA_FMT_FLAMEGRAPH) {
+		fprintf(stderr, "profanalyze diff: --format takes text, json or flamegraph\n");
+		return 2;
+	}
+	struct pa_budget b = {0};
+	if (o->budget && load_budget(o, &b))
+		return PA_EXIT_BAD_BUDGET;
+	struct pa_loaded base, new;
+	if (load_run(&base, base_path, o)) {
+		pa_budget_free(&b);
+		return 1;
+	}
+	if (load_run(&new, new_path, o)) {
+		pa_unload(&base);
+		pa_budget_free(&b);
+		return 1;
+	}
+	struct pa_diff d;
+	struct pa_error err;
+	int rc = 1;
+	if (pa_diff_build(&d, &base.pm, &new.pm, o->normalize, &err)) {
+		fprintf(stderr, "profanalyze: %s\n", err.msg);
+	} else {
+		d.base_path = base_path;
+		d.new_path = new_path;
+		FILE *out = open_output(o);
+		if (out) {
+			rc = write_diff(o, &d, out);
+			if (close_output(o, out))
+				rc = 1;
+			/* The report goes to stdout or -o; breaches to stderr so
+			 * they stay one line each beside any format. */
+			if (!rc && o->budget)
+				rc = enforce(&b, &new.pm, &d, stderr);
+		}
+		pa_diff_free(&d);
+	}
+	print_warnings(o, &base);
+	print_warnings(o, &new);
+	pa_unload(&new);
+	pa_unload(&base);
+	pa_budget_free(&b);
+	return rc;
+}
+
+int pa_subcommand_main(int argc, char **argv, pa_parse_fn parse)
+{
+	bool diff = !strcmp(argv[1], "diff");
+	struct pa_options o;
+	const char *pos[2] = {0};
+	int n = split_args(argc, argv, parse, &o, pos, diff ? 2 : 1);
+	if (n == -1)
+		return 2;
+	if (n != (diff ? 2 : 1)) {
+		fprintf(stderr,
+			diff ? "usage: profanalyze diff BASE NEW [--format=text|json|flamegraph] "
+			       "[--normalize=NAME] [--budget=FILE]\n"
+			     : "usage: profanalyze check TRACE --budget=FILE\n");
+		return 2;
+	}
+	return diff ? cmd_diff(&o, pos[0], pos[1]) : cmd_check(&o, pos[0]);
+}

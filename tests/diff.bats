@@ -1,0 +1,214 @@
+#!/usr/bin/env bats
+# profanalyze diff and check --budget: two builds of one program (diff_v2
+# makes changed_work twice as slow and make_records allocate twice as
+# much), the same build twice, runs without data in common, budgets.
+
+load helpers
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+# run_v NAME PROG [ENV...]: PROG under the shim into $TMP/NAME.trace, its
+# stdout into $TMP/NAME.out
+# (an extra word without '=' is the program's argument)
+run_v() {
+	local name="$1" prog="$2" envs=() args=()
+	shift 2
+	for a in "$@"; do [[ "$a" == *=* ]] && envs+=("$a") || args+=("$a"); done
+	env PROFSHIM_CPU_HZ=1000 "${envs[@]}" PROFSHIM_OUTPUT="$TMP/$name.trace" LD_PRELOAD="$SHIM" \
+		"$PROGS/$prog" "${args[@]}" > "$TMP/$name.out"
+}
+
+measured() { awk -v n="$2" '$1 == n { print $2 }' "$TMP/$1.out"; }
+
+diff_json() { "$PROFANALYZE" diff "$@" --format=json -q -o "$TMP/report.json"; }
+
+@test "diff: a slower function and a larger site rank first, within 10% of the truth" {
+	run_v base diff_v1
+	run_v new diff_v2
+	diff_json "$TMP/base.trace" "$TMP/new.trace"
+	assert_eq "$(jqr '.cpu_functions.rows[0].name')" changed_work
+	assert_eq "$(jqr '.cpu_functions.rows[0].status')" regressed
+	assert_eq "$(jqr '[.cpu_functions.rows[] | select(.status == "regressed")] | length')" 1
+	# the ratio of self times against what the program measured itself
+	local truth got
+	truth=$(awk -v b="$(measured base changed_work_s)" -v n="$(measured new changed_work_s)" 'BEGIN { print n / b }')
+	got=$(jqr '.cpu_functions.rows[0].metrics.self_s | .new / .base')
+	assert_within "$got" "$truth" 10 "changed_work self-time ratio"
+	# the allocation site: exact bytes, twice as many
+	jqr '.allocation_sites.rows[0].name' | grep -q '^make_records'
+	assert_eq "$(jqr '.allocation_sites.rows[0].status')" regressed
+	assert_eq "$(jqr '.allocation_sites.rows[0].metrics.bytes | .new / .base')" 2
+	assert_eq "$(jqr '.allocation_sites.rows[0].metrics.allocations | .new == .base')" true
+	assert_eq "$(jqr '[.allocation_sites.rows[] | select(.status == "regressed")] | length')" 1
+	# summary figures before -> after
+	assert_eq "$(jqr '.summary[] | select(.name == "allocations") | .change_pct')" 0
+	assert_eq "$(jqr '.summary[] | select(.name == "io_bytes") | .compared')" false
+	assert_eq "$(jqr '.calls.compared')" false
+}
+
+@test "diff: the same binary twice has no change above noise" {
+	run_v a diff_v1
+	run_v b diff_v1
+	diff_json "$TMP/a.trace" "$TMP/b.trace"
+	assert_eq "$(jqr '[.cpu_functions.rows[] | select(.status != "same")] | length')" 0
+	assert_eq "$(jqr '[.allocation_sites.rows[] | select(.status != "same")] | length')" 0
+}
+
+@test "diff: text report lists regressions first, the flame graph is NEW's shape in colour" {
+	run_v base diff_v1
+	run_v new diff_v2
+	"$PROFANALYZE" diff "$TMP/base.trace" "$TMP/new.trace" -q > "$TMP/diff.txt"
+	grep -A1 '^CPU by function' "$TMP/diff.txt" | grep -q 'regressed changed_work'
+	grep -q '^Summary' "$TMP/diff.txt"
+	"$PROFANALYZE" diff "$TMP/base.trace" "$TMP/new.trace" -q --format=flamegraph -o "$TMP/d.svg"
+	xmllint --noout "$TMP/d.svg"
+	# changed_work grew: red, with its change on hover and its name as text
+	grep '<title>changed_work:' "$TMP/d.svg" | grep -q 'fill="rgb(255,'
+	grep -q '<text[^>]*>changed_work</text>' "$TMP/d.svg"
+	# steady_work stayed: neutral
+	grep '<title>steady_work:' "$TMP/d.svg" | grep -q 'fill="rgb(240,240,240)"'
+}
+
+@test "diff: --normalize per marker compares runs of different lengths" {
+	run_v short mem_known
+	run_v long mem_known
+	diff_json "$TMP/short.trace" "$TMP/long.trace" --normalize=begin
+	assert_eq "$(jqr '.normalize.base')" 1
+	run "$PROFANALYZE" diff "$TMP/short.trace" "$TMP/long.trace" --normalize=nosuchmarker
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"nosuchmarker"* ]]
+}
+
+@test "diff: runs without data in common say what cannot be compared and compare the rest" {
+	run_v cpu diff_v1 PROFSHIM_RECORD=cpu
+	run_v mem diff_v1 PROFSHIM_RECORD=mem
+	diff_json "$TMP/cpu.trace" "$TMP/mem.trace"
+	assert_eq "$(jqr '.cpu_functions.compared')" false
+	jqr '.cpu_functions.why' | grep -q 'BASE only'
+	assert_eq "$(jqr '.allocation_sites.compared')" false
+	jqr '.allocation_sites.why' | grep -q 'NEW only'
+	assert_eq "$(jqr '.summary[] | select(.name == "wall_seconds") | .compared')" true
+	"$PROFANALYZE" diff "$TMP/cpu.trace" "$TMP/mem.trace" -q | grep -q 'cannot compare: CPU samples recorded in BASE only'
+}
+
+@test "diff: bad arguments are refused" {
+	run_v a diff_v1
+	run "$PROFANALYZE" diff "$TMP/a.trace"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *usage* ]]
+	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/missing.trace"
+	[ "$status" -eq 1 ]
+	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" --format=chrome
+	[ "$status" -eq 2 ]
+	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" --bogus
+	[ "$status" -eq 2 ]
+}
+
+@test "budget: check passes within budget (0) and fails on a breach (3), one line each" {
+	run_v a diff_v1
+	cat > "$TMP/ok.budget" <<'B'
+# generous limits: the run uses about 0.2 s of CPU and 1000 KiB of heap
+max_cpu_seconds = 30
+max_peak_heap = 64M
+max_leaked_bytes = 1MiB
+max_allocations = 100000
+max_self_seconds.changed_work = 10
+B
+	run "$PROFANALYZE" check "$TMP/a.trace" --budget="$TMP/ok.budget" -q
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"within budget (5 limits)"* ]]
+	cat > "$TMP/tight.budget" <<'B'
+max_cpu_seconds = 0.01
+max_peak_heap = 100K
+max_allocations = 100000
+max_self_seconds.no_such_function = 1
+max_p99_ms.changed_work = 5
+B
+	run "$PROFANALYZE" check "$TMP/a.trace" --budget="$TMP/tight.budget" -q
+	[ "$status" -eq 3 ]
+	[ "$(grep -c '^BREACH' <<<"$output")" -eq 4 ]
+	grep '^BREACH max_cpu_seconds (line 1): limit 0.01 s, value' <<<"$output"
+	grep '^BREACH max_peak_heap (line 2): limit 100.00 KiB, value 1000' <<<"$output"
+	grep "^BREACH max_self_seconds.no_such_function (line 4): no function named 'no_such_function'" <<<"$output"
+	grep '^BREACH max_p99_ms.changed_work (line 5): no calls recorded' <<<"$output"
+	[[ "$output" == *"4 breaches"* ]]
+}
+
+@test "budget: relative limits against a baseline in diff" {
+	run_v base diff_v1
+	run_v new diff_v2
+	printf 'max_self_growth_pct = 20\nmax_peak_heap_growth_pct = 50\nmax_allocations_growth_pct = 5\n' > "$TMP/rel.budget"
+	run "$PROFANALYZE" diff "$TMP/base.trace" "$TMP/new.trace" --budget="$TMP/rel.budget" -q -o "$TMP/d.txt"
+	[ "$status" -eq 3 ]
+	grep -q '^BREACH max_self_growth_pct (line 1): limit +20%, value +[0-9.]*%, in changed_work' <<<"$output"
+	grep -q '^BREACH max_peak_heap_growth_pct (line 2): limit +50%, value +100.0%' <<<"$output"
+	[ "$(grep -c '^BREACH' <<<"$output")" -eq 2 ]
+	# the same build twice stays within it
+	run_v again diff_v1
+	run "$PROFANALYZE" diff "$TMP/base.trace" "$TMP/again.trace" --budget="$TMP/rel.budget" -q -o "$TMP/d.txt"
+	[ "$status" -eq 0 ]
+	# check has no baseline: relative limits are skipped with a note
+	run "$PROFANALYZE" check "$TMP/new.trace" --budget="$TMP/rel.budget"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"needs a baseline"* ]]
+}
+
+@test "budget: a malformed budget file is a clear error naming the line (status 4)" {
+	run_v a diff_v1
+	printf 'max_cpu_seconds = 1\nmax_peak_heap = lots\n' > "$TMP/bad.budget"
+	run "$PROFANALYZE" check "$TMP/a.trace" --budget="$TMP/bad.budget"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"line 2"*"lots"* ]]
+	printf '# no equals sign\nmax_cpu_seconds 1\n' > "$TMP/bad.budget"
+	run "$PROFANALYZE" check "$TMP/a.trace" --budget="$TMP/bad.budget"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"line 2: expected key = value"* ]]
+	printf 'max_cpu_secnds = 1\n' > "$TMP/bad.budget"
+	run "$PROFANALYZE" check "$TMP/a.trace" --budget="$TMP/bad.budget"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"line 1: unknown key"* ]]
+	printf 'max_p99_ms = 3\n' > "$TMP/bad.budget"
+	run "$PROFANALYZE" check "$TMP/a.trace" --budget="$TMP/bad.budget"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"needs a name"* ]]
+	: > "$TMP/empty.budget"
+	run "$PROFANALYZE" check "$TMP/a.trace" --budget="$TMP/empty.budget"
+	[ "$status" -eq 4 ]
+	run "$PROFANALYZE" check "$TMP/a.trace" --budget="$TMP/missing.budget"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"cannot read"* ]]
+	run "$PROFANALYZE" check "$TMP/a.trace"
+	[ "$status" -eq 2 ]
+	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" --budget="$TMP/bad.budget"
+	[ "$status" -eq 4 ]
+}
+
+@test "budget: io limits and p99 of a span that is there" {
+	run_v t fi_find_tail trigger
+	printf 'max_p99_ms.handle_request = 1000\nmax_io_bytes = 1M\n' > "$TMP/b.budget"
+	run "$PROFANALYZE" check "$TMP/t.trace" --budget="$TMP/b.budget" -q
+	[ "$status" -eq 3 ]
+	[ "$(grep -c '^BREACH' <<<"$output")" -eq 1 ]
+	grep -q '^BREACH max_io_bytes (line 2): no io recorded' <<<"$output"
+	printf 'max_p99_ms.handle_request = 5\n' > "$TMP/b.budget"
+	run "$PROFANALYZE" check "$TMP/t.trace" --budget="$TMP/b.budget" -q
+	[ "$status" -eq 3 ]
+	grep -q '^BREACH max_p99_ms.handle_request (line 1): limit 5 ms, value [0-9.]* ms, in handle_request' <<<"$output"
+}
+
+@test "diff: calls recorded on both sides compare per function (exact counts, latency)" {
+	run_v base fi_find_tail control
+	run_v new fi_find_tail trigger
+	diff_json "$TMP/base.trace" "$TMP/new.trace"
+	assert_eq "$(jqr '.calls.compared')" true
+	assert_eq "$(jqr '.calls.rows[0].name')" handle_request
+	assert_eq "$(jqr '.calls.rows[0].status')" regressed
+	assert_eq "$(jqr '.calls.rows[0].metrics.calls | [.base, .new] | join(" ")')" "300 300"
+	# the trigger's six 60 ms calls: p99 near 60 ms against about 1 ms
+	awk -v p="$(jqr '.calls.rows[0].metrics.p99_s.new')" 'BEGIN { exit !(p > 0.03 && p < 0.2) }'
+	# per call of handle_request: self time per call is the average
+	diff_json "$TMP/base.trace" "$TMP/new.trace" --normalize=handle_request
+	assert_eq "$(jqr '.normalize | [.base, .new] | join(" ")')" "300 300"
+	assert_within "$(jqr '.calls.rows[0].metrics.self_s.new')" "$(jqr '.calls.rows[0].metrics.avg_s.new')" 1
+}

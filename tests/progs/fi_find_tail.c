@@ -1,0 +1,23 @@
+/*
+ * Findings known answers: tail_latency (built with -finstrument-functions).
+ * handle_request sleeps: it is wall time that matters, and sleeping keeps
+ * the test's CPU use low on a loaded machine.
+ *   trigger: 300 calls; every 50th (6 calls, 2%) sleeps 60 ms, the rest
+ *            1 ms: p50 about 1 ms, p99 about 60 ms.
+ *   control: 300 calls of 1 ms.
+ */
+#include "find_common.h"
+
+__attribute__((noinline)) void handle_request(int slow)
+{
+	struct timespec ts = {0, slow ? 60000000 : 1000000};
+	nanosleep(&ts, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	int trigger = trigger_mode(argc, argv);
+	for (int i = 0; i < 300; i++)
+		handle_request(trigger && i % 50 == 25);
+	return 0;
+}

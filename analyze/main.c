@@ -16,6 +16,8 @@
 #include "models.h"
 #include "out_speedscope.h"
 #include "out_trace.h"
+#include "out_util.h"
+#include "stack_tree.h"
 #include "sample_model.h"
 #include "symbols.h"
 
@@ -49,6 +51,10 @@ static void usage(FILE *out)
 	      "  --depth=N           trees and trace events: at most N levels\n"
 	      "  --hide=PCT          call tree: hide nodes under PCT% of the run\n"
 	      "  --top=N             rows in text tables (default 20)\n"
+	      "  --max-size=MB       cap of an output's size (default: 100 for trace, 50 for\n"
+	      "                      stacks); past it the least significant part is cut\n"
+	      "                      (shortest calls, smallest stacks) and stderr says what\n"
+	      "  --full              no size cap: everything (viewers may not open it)\n"
 	      "  -q, --quiet         no warnings or progress on stderr\n"
 	      "  -h, --help          this help\n",
 	      out);
@@ -107,6 +113,11 @@ static const char *const format_names[] = {
     [PA_FMT_FLAMEGRAPH] = "flamegraph",
     [PA_FMT_SPEEDSCOPE] = "speedscope",
 };
+const char *pa_format_name(enum pa_format f)
+{
+	return format_names[f];
+}
+
 static const char *const data_names[] = {[PA_DATA_AUTO] = "auto",
 					 [PA_DATA_CPU] = "cpu",
 					 [PA_DATA_MEM] = "mem",
@@ -138,7 +149,9 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 		O_MINDUR,
 		O_DEPTH,
 		O_HIDE,
-		O_TOP
+		O_TOP,
+		O_MAXSIZE,
+		O_FULL
 	};
 	static const struct option opts[] = {
 	    {"format", required_argument, 0, O_FORMAT},
@@ -153,6 +166,8 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 	    {"depth", required_argument, 0, O_DEPTH},
 	    {"hide", required_argument, 0, O_HIDE},
 	    {"top", required_argument, 0, O_TOP},
+	    {"max-size", required_argument, 0, O_MAXSIZE},
+	    {"full", no_argument, 0, O_FULL},
 	    {"quiet", no_argument, 0, 'q'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
@@ -161,6 +176,7 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 	o->thread = -1;
 	o->time_to_ms = -1;
 	o->top = 20;
+	o->max_size_mb = -1;
 	int c, e;
 	long l;
 	opterr = 0;
@@ -207,6 +223,12 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 		case O_TOP:
 			rc = parse_long("--top", optarg, 1, &l);
 			o->top = (int)l;
+			break;
+		case O_MAXSIZE:
+			rc = parse_double("--max-size", optarg, 0, &o->max_size_mb);
+			break;
+		case O_FULL:
+			o->max_size_mb = 0;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -291,35 +313,57 @@ static int write_trace(const struct pa_models *pm, FILE *out)
 	return rc;
 }
 
-/* Whether --data (or its default) selects the CPU samples for folded,
- * flamegraph and speedscope output. */
-static bool cpu_selected(const struct pa_models *pm)
+/* Checks of the selection every format shares, so every format answers a
+ * bad selection with the same error. */
+static int validate_selection(const struct pa_session *s, const struct pa_options *o)
 {
-	if (!pm->cpu || !pm->cpu->samples)
-		return false;
-	return pm->o->data == PA_DATA_CPU || pm->o->data == PA_DATA_AUTO;
+	if (o->thread >= 0) {
+		bool found = false;
+		for (size_t i = 0; i < s->threads.len && !found; i++)
+			found = (*(struct pa_thread **)pa_vec_at(&s->threads, i))->tid ==
+				(uint32_t)o->thread;
+		if (!found) {
+			fprintf(stderr, "profanalyze: --thread=%ld: no such thread in this trace\n",
+				o->thread);
+			return -1;
+		}
+	}
+	if (o->time_to_ms >= 0 && o->time_to_ms < o->time_from_ms) {
+		fprintf(stderr, "profanalyze: --to=%g is before --from=%g\n", o->time_to_ms,
+			o->time_from_ms);
+		return -1;
+	}
+	return 0;
 }
 
-/* Whether --data selects the calls; auto: cpu first, then calls, then mem
- * (speedscope carries both cpu and calls under auto). */
-static bool calls_selected(const struct pa_models *pm, bool alongside_cpu)
-{
-	if (!call_model_has_data(pm->calls))
-		return false;
-	if (pm->o->data == PA_DATA_CALLS)
-		return true;
-	return pm->o->data == PA_DATA_AUTO && (alongside_cpu || !cpu_selected(pm));
-}
-
+/* speedscope: every recorded kind under --data=auto (the file holds
+ * several profiles), else the one selected. */
 static int write_speedscope(const struct pa_models *pm, FILE *out)
 {
+	enum pa_data d = pm->o->data;
+	bool any = false;
+	for (int k = PA_DATA_CPU; k <= PA_DATA_CALLS; k++)
+		any |= (d == PA_DATA_AUTO || d == (enum pa_data)k) && pa_has_data(pm, k);
+	if (!any) {
+		fprintf(stderr,
+			"profanalyze: --format=speedscope: this trace has no %s data "
+			"(recorded: %s)\n",
+			d == PA_DATA_CPU     ? "cpu"
+			: d == PA_DATA_MEM   ? "mem"
+			: d == PA_DATA_CALLS ? "calls"
+					     : "CPU, calls or memory",
+			pa_recorded_names(pm));
+		return 1;
+	}
 	const char *exe = pm->s->argc ? pm->s->argv[0] : "profshim";
 	struct pa_speedscope *ss = pa_ss_begin(out, exe);
 	int rc = 0;
-	if (cpu_selected(pm))
+	if ((d == PA_DATA_AUTO || d == PA_DATA_CPU) && pa_has_data(pm, PA_DATA_CPU))
 		rc = cpu_report_speedscope(pm, ss);
-	if (!rc && calls_selected(pm, true))
+	if (!rc && (d == PA_DATA_AUTO || d == PA_DATA_CALLS) && pa_has_data(pm, PA_DATA_CALLS))
 		calls_report_speedscope(pm, ss);
+	if (!rc && (d == PA_DATA_AUTO || d == PA_DATA_MEM) && pa_has_data(pm, PA_DATA_MEM))
+		rc = heap_report_speedscope(pm, ss);
 	pa_ss_end(ss);
 	return rc;
 }
@@ -328,18 +372,10 @@ static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
 	case PA_FMT_FOLDED:
-		if (cpu_selected(pm))
-			return cpu_write_folded(pm, out);
-		if (calls_selected(pm, false)) {
-			calls_report_folded(pm, out);
-			return 0;
-		}
-		if (pm->o->data == PA_DATA_MEM || pm->o->data == PA_DATA_AUTO)
-			return heap_write_folded(pm, out);
-		break;
+		return pa_write_folded(pm, out);
+	case PA_FMT_FLAMEGRAPH:
+		return pa_write_flamegraph(pm, out);
 	case PA_FMT_SPEEDSCOPE:
-		if (!cpu_selected(pm) && !calls_selected(pm, true))
-			goto no_data;
 		return write_speedscope(pm, out);
 	case PA_FMT_TRACE:
 		return write_trace(pm, out);
@@ -350,19 +386,14 @@ static int write_report(const struct pa_models *pm, FILE *out)
 	case PA_FMT_HEAPPROFILE:
 		return heap_write_heapprofile(pm, out);
 	case PA_FMT_CHROME:
-		if (pm->cpu && pm->cpu->samples)
+		if (pa_has_data(pm, PA_DATA_CPU))
 			return cpu_write_cpuprofile(pm, out);
 		break;
-	case PA_FMT_FLAMEGRAPH:
-		if (cpu_selected(pm))
-			return cpu_write_flamegraph(pm, out);
-		break;
 	default:
-	no_data:
 		break;
 	}
-	fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it\n",
-		format_names[pm->o->format]);
+	fprintf(stderr, "profanalyze: --format=%s: this trace has no data for it (recorded: %s)\n",
+		format_names[pm->o->format], pa_recorded_names(pm));
 	return 1;
 }
 
@@ -381,6 +412,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s.progress = !o.quiet;
+	if (validate_selection(&s, &o)) {
+		pa_session_close(&s);
+		return 1;
+	}
 	struct pa_models pm = {.s = &s, .o = &o};
 	pm.summary = summary_model_new(&s);
 	pm.syms = pa_symbols_new(&s);
@@ -397,20 +432,13 @@ int main(int argc, char **argv)
 		call_model_finish(pm.calls, &pm);
 		if (pm.cpu)
 			cpu_model_finish(pm.cpu, pm.syms);
-		FILE *out = o.output ? fopen(o.output, "w") : stdout;
-		if (!out) {
-			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output,
-				strerror(errno));
+		struct pa_output out;
+		if (pa_output_open(&out, o.output)) {
 			rc = 1;
 		} else {
-			rc = write_report(&pm, out);
-			if (fflush(out) != 0 || ferror(out)) {
-				fprintf(stderr, "profanalyze: error writing %s: %s\n",
-					o.output ? o.output : "stdout", strerror(errno));
+			rc = write_report(&pm, out.f);
+			if (pa_output_close(&out, rc == 0))
 				rc = 1;
-			}
-			if (out != stdout)
-				fclose(out);
 		}
 		/* After the report: symbolizing may have added warnings. */
 		if (!o.quiet)

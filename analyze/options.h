@@ -38,6 +38,11 @@ struct pa_options {
 	double hide_pct;	/* --hide=PCT: hide tree nodes under PCT% */
 	int top;		/* --top=N rows in text tables, default 20 */
 	bool quiet;		/* --quiet: no warnings, no progress */
+	/* output size caps (out_caps.c) */
+	double max_size_mb; /* --max-size=MB; < 0: the format's default; 0: no cap */
 };
+
+/* The --format name of a format (main.c). */
+const char *pa_format_name(enum pa_format f);
 
 #endif

@@ -300,19 +300,6 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	return 0;
 }
 
-/* Timeline: names and markers from the session, events from each model. */
-static int write_trace(const struct pa_models *pm, FILE *out)
-{
-	struct pa_trace_out t;
-	pa_trace_begin(&t, out, pm);
-	heap_trace_counters(pm, &t);
-	int rc = 0;
-	if (call_model_has_data(pm->calls))
-		rc = call_model_trace_events(pm, &t);
-	pa_trace_end(&t);
-	return rc;
-}
-
 /* Checks of the selection every format shares, so every format answers a
  * bad selection with the same error. */
 static int validate_selection(const struct pa_session *s, const struct pa_options *o)
@@ -378,7 +365,7 @@ static int write_report(const struct pa_models *pm, FILE *out)
 	case PA_FMT_SPEEDSCOPE:
 		return write_speedscope(pm, out);
 	case PA_FMT_TRACE:
-		return write_trace(pm, out);
+		return pa_write_timeline(pm, out);
 	case PA_FMT_TEXT:
 		return write_text(pm, out);
 	case PA_FMT_JSON:

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call_model.h"
+#include "heap_model.h"
 #include "out_util.h"
+#include "sample_model.h"
 #include "stack_tree.h"
 
 #define MB (1024.0 * 1024.0)
@@ -82,4 +85,55 @@ void pa_cap_stack_tree(const struct pa_models *pm, struct stack_tree *t)
 			"cap %.0f MB); --max-size=MB or --full keeps more",
 			pa_format_name(pm->o->format), before / MB, (unsigned long long)merged,
 			100.0 * threshold / whole, t->unit, size / MB, cap / MB);
+}
+
+static int u64_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* What the rest of the output (samples, counters, markers) takes. */
+static double other_bytes(const struct pa_models *pm)
+{
+	double b = 4096 + 200.0 * (double)pm->s->markers.len;
+	if (pm->o->format == PA_FMT_TRACE) {
+		if (pm->cpu)
+			b += 24.0 * (double)pm->cpu->samples_v.len +
+			     200.0 * (double)pm->cpu->nodes.len;
+		if (pm->heap)
+			b += 95.0 * (double)(pm->heap->heap_series.len + pm->heap->rss_series.len);
+	}
+	return b;
+}
+
+uint64_t pa_call_span_floor(const struct pa_models *pm, const struct pa_vec *spans,
+			    double bytes_per_call)
+{
+	double cap = pa_size_cap(pm);
+	if (cap <= 0)
+		return 0;
+	double budget = cap - other_bytes(pm);
+	size_t keep = budget > 0 ? (size_t)(budget / bytes_per_call) : 0;
+	if (spans->len <= keep)
+		return 0;
+	uint64_t *durs = pa_xmalloc((spans->len + 1) * sizeof(uint64_t));
+	for (size_t i = 0; i < spans->len; i++)
+		durs[i] = ((const struct call_span *)pa_vec_at(spans, i))->dur;
+	qsort(durs, spans->len, sizeof(uint64_t), u64_desc);
+	/* keep calls strictly longer than the first one left out: ties go
+	 * together, so the nesting stays whole */
+	uint64_t floor = keep ? durs[keep] + 1 : UINT64_MAX;
+	size_t kept = 0;
+	while (kept < spans->len && durs[kept] >= floor)
+		kept++;
+	free(durs);
+	pa_note_missing("--format=%s: %zu calls would make about %.0f MB; left out the %zu "
+			"shortest (under %.3f us) to stay under %.0f MB; --min-duration, "
+			"--from/--to or --thread select what to see, --max-size=MB or --full "
+			"keeps more",
+			pa_format_name(pm->o->format), spans->len,
+			((double)spans->len * bytes_per_call + other_bytes(pm)) / MB,
+			spans->len - kept, pa_ticks_to_ns(pm->s, floor) / 1e3, cap / MB);
+	return floor;
 }

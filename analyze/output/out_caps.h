@@ -20,7 +20,10 @@ double pa_size_cap(const struct pa_models *pm);
  * its size is under the cap; never merges a stack of >= 0.1% of the
  * whole. */
 void pa_cap_stack_tree(const struct pa_models *pm, struct stack_tree *t);
-/* Bytes a timeline event of a call costs, about. */
-#define PA_TRACE_CALL_BYTES 110.0
+/* The shortest call (ticks) kept so the calls (struct call_span in
+ * spans, bytes_per_call each in the output) stay under the cap: 0 keeps
+ * all; otherwise says on stderr what is left out. */
+uint64_t pa_call_span_floor(const struct pa_models *pm, const struct pa_vec *spans,
+			    double bytes_per_call);
 
 #endif

@@ -27,6 +27,12 @@ static void begin_object(struct pa_trace_out *t)
 	fputs(t->events++ ? ",\n{" : "\n{", t->f);
 }
 
+FILE *pa_trace_open_event(struct pa_trace_out *t)
+{
+	begin_object(t);
+	return t->f;
+}
+
 void pa_trace_event(struct pa_trace_out *t, const char *fmt, ...)
 {
 	begin_object(t);

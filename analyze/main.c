@@ -38,11 +38,15 @@ static void usage(FILE *out)
 	      "                      folded           folded stacks for flame graph tools\n"
 	      "                      flamegraph       interactive SVG flame graph\n"
 	      "                      speedscope       speedscope JSON\n"
+	      "                      pprof            gzipped profile.proto (go tool pprof,\n"
+	      "                                       Grafana Pyroscope, Parca)\n"
+	      "                      html             one self-contained HTML report\n"
 	      "  -o, --output=FILE   write the report to FILE instead of stdout\n"
 	      "\n"
 	      "Selection:\n"
-	      "  --data=KIND         what folded/flamegraph/speedscope weigh: cpu, mem, calls\n"
-	      "                      (default: cpu, else calls, else mem)\n"
+	      "  --data=KIND         what folded, flamegraph, speedscope and pprof weigh:\n"
+	      "                      cpu, mem, calls (default: cpu, else calls, else mem;\n"
+	      "                      speedscope: every kind recorded)\n"
 	      "  --heap=WHAT         heap sizes mean: allocated (default), leaked, peak\n"
 	      "  --between=M1,M2     heap: allocated after marker M1 and still live at M2\n"
 	      "  --thread=TID        only this thread\n"
@@ -112,6 +116,8 @@ static const char *const format_names[] = {
     [PA_FMT_FOLDED] = "folded",
     [PA_FMT_FLAMEGRAPH] = "flamegraph",
     [PA_FMT_SPEEDSCOPE] = "speedscope",
+    [PA_FMT_PPROF] = "pprof",
+    [PA_FMT_HTML] = "html",
 };
 const char *pa_format_name(enum pa_format f)
 {
@@ -184,7 +190,8 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 		int rc = 0;
 		switch (c) {
 		case O_FORMAT:
-			rc = parse_enum("--format", optarg, format_names, 8, &e);
+			rc = parse_enum("--format", optarg, format_names,
+					(int)(sizeof(format_names) / sizeof(format_names[0])), &e);
 			o->format = (enum pa_format)e;
 			break;
 		case 'o':
@@ -364,6 +371,8 @@ static int write_report(const struct pa_models *pm, FILE *out)
 		return pa_write_flamegraph(pm, out);
 	case PA_FMT_SPEEDSCOPE:
 		return write_speedscope(pm, out);
+	case PA_FMT_PPROF:
+		return pa_write_pprof(pm, out);
 	case PA_FMT_TRACE:
 		return pa_write_timeline(pm, out);
 	case PA_FMT_TEXT:

@@ -14,6 +14,8 @@ enum pa_format {
 	PA_FMT_FOLDED,	    /* folded stacks */
 	PA_FMT_FLAMEGRAPH,  /* interactive SVG */
 	PA_FMT_SPEEDSCOPE,  /* speedscope JSON */
+	PA_FMT_PPROF,	    /* gzipped profile.proto */
+	PA_FMT_HTML,	    /* one self-contained HTML report */
 };
 
 /* What --format=folded / flamegraph weigh: CPU samples, heap bytes or

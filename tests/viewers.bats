@@ -116,3 +116,47 @@ PY
 	run "$PROFANALYZE" -q "$TMP/t" --format=trace --thread=99999 -o "$TMP/keep"
 	assert_eq "$(cat "$TMP/keep")" keep
 }
+
+# pprof_top FILE [ARGS...] : "NAME FLAT" per function from go tool pprof -top
+pprof_top() {
+	local f="$1"
+	shift
+	HOME="$TMP" GOTOOLCHAIN=local go tool pprof -top -nodecount=100000 -nodefraction=0 -edgefraction=0 "$@" "$f" 2>/dev/null |
+		awk 'found && NF >= 6 { print $6, $1 + 0 } /flat%/ { found = 1 }'
+}
+
+@test "pprof: go tool pprof reads CPU, memory and calls profiles; its top functions and totals equal profanalyze's" {
+	command -v go >/dev/null || skip "go (Debian golang-go) is not installed: tools/install-deps.sh"
+	PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/cpu_burn" 2 100 >/dev/null
+	"$PROFANALYZE" -q "$TMP/t" --format=pprof -o "$TMP/cpu.pb.gz"
+	# gzip, and string_table[0] is "" (go tool pprof refuses it otherwise)
+	gzip -t "$TMP/cpu.pb.gz"
+	analyze_json "$TMP/t" -q
+	HOME="$TMP" go tool pprof -raw "$TMP/cpu.pb.gz" >"$TMP/raw" 2>&1
+	grep -q '^samples/count cpu/nanoseconds' "$TMP/raw"
+	grep -q 'thread_id:\[' "$TMP/raw"
+	grep -q '^Mappings' "$TMP/raw"
+	pprof_top "$TMP/cpu.pb.gz" -sample_index=samples -unit=samples >"$TMP/top"
+	for fn in burn_worker burn_main; do
+		assert_eq "$(awk -v f=$fn '$1 == f { print $2 }' "$TMP/top")" "$(jqr ".cpu.functions[] | select(.name == \"$fn\") | .self_samples")" "$fn flat"
+	done
+	assert_eq "$(awk '{ s += $2 } END { print s }' "$TMP/top")" "$(jqr .cpu.weight)" "total samples"
+	# memory: the four Go sample types, totals as the report's
+	PROFSHIM_RECORD=mem run_shim "$TMP/m" "$PROGS/mem_known" >/dev/null
+	"$PROFANALYZE" -q "$TMP/m" --format=pprof -o "$TMP/mem.pb.gz"
+	analyze_json "$TMP/m" -q
+	HOME="$TMP" go tool pprof -raw "$TMP/mem.pb.gz" 2>&1 | grep -qE '^alloc_objects/count alloc_space/bytes(\[dflt\])? inuse_objects/count inuse_space/bytes'
+	# (the report's allocation count includes failed calls, which no site holds)
+	for t in alloc_space:.total_allocation_bytes alloc_objects:'.total_allocations - .failed_allocations' \
+		inuse_space:.leaked_bytes inuse_objects:.leaked_blocks; do
+		got=$(pprof_top "$TMP/mem.pb.gz" -sample_index=${t%%:*} -unit=bytes | awk '{ s += $2 } END { print s + 0 }')
+		assert_eq "$got" "$(jqr ".memory_metrics | ${t#*:}")" "${t%%:*}"
+	done
+	# calls: calls/count per function as the report counts them
+	PROFSHIM_RECORD=calls run_shim "$TMP/c" "$PROGS/fi_threads" 2 500 >/dev/null
+	"$PROFANALYZE" -q "$TMP/c" --format=pprof --data=calls -o "$TMP/calls.pb.gz"
+	analyze_json "$TMP/c" -q
+	pprof_top "$TMP/calls.pb.gz" -sample_index=calls >"$TMP/top"
+	assert_eq "$(awk '$1 == "work" { print $2 }' "$TMP/top")" 1000 "work calls"
+	assert_eq "$(awk '$1 == "step" { print $2 }' "$TMP/top")" 2000 "step calls"
+}

@@ -373,6 +373,8 @@ static int write_report(const struct pa_models *pm, FILE *out)
 		return write_speedscope(pm, out);
 	case PA_FMT_PPROF:
 		return pa_write_pprof(pm, out);
+	case PA_FMT_HTML:
+		return pa_write_html(pm, out);
 	case PA_FMT_TRACE:
 		return pa_write_timeline(pm, out);
 	case PA_FMT_TEXT:

@@ -58,6 +58,8 @@ int pa_stack_frames(const struct pa_models *pm, uint32_t node, bool leaf_is_pc, 
 /* SVG flame graph (out_flamegraph.c) and folded stacks (out_folded.c). */
 int pa_write_flamegraph(const struct pa_models *pm, FILE *out);
 int pa_write_folded(const struct pa_models *pm, FILE *out);
+/* One self-contained HTML report (out_html.c). */
+int pa_write_html(const struct pa_models *pm, FILE *out);
 /* pprof profile.proto, gzipped (out_pprof.c). */
 int pa_write_pprof(const struct pa_models *pm, FILE *out);
 /* speedscope's heap profile (out_speedscope_mem.c). */

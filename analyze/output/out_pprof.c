@@ -185,7 +185,8 @@ static void cpu_samples(struct pp *p)
 	pa_vec_init(&weights, sizeof(uint64_t));
 	for (size_t i = 0; i < m->samples_v.len; i++) {
 		const struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
-		const struct pa_thread *th = *(struct pa_thread **)pa_vec_at(&s->threads, cs->thread);
+		const struct pa_thread *th =
+		    *(struct pa_thread **)pa_vec_at(&s->threads, cs->thread);
 		if (p->pm->o->thread >= 0 && th->tid != (uint32_t)p->pm->o->thread)
 			continue;
 		uint32_t k = pa_pairmap_get(&agg, cs->thread, cs->stack);
@@ -234,8 +235,7 @@ static void mem_samples(struct pp *p)
 	}
 }
 
-static void call_node_samples(struct pp *p, struct call_model *m, uint32_t id,
-			      struct pa_vec *path)
+static void call_node_samples(struct pp *p, struct call_model *m, uint32_t id, struct pa_vec *path)
 {
 	const struct call_node *n = pa_vec_at(&m->nodes, id);
 	if (id) {
@@ -251,7 +251,8 @@ static void call_node_samples(struct pp *p, struct call_model *m, uint32_t id,
 			/* leaf first */
 			p->ids.len = 0;
 			for (size_t i = path->len; i > 0; i--)
-				*(uint64_t *)pa_vec_push(&p->ids) = *(uint64_t *)pa_vec_at(path, i - 1);
+				*(uint64_t *)pa_vec_push(&p->ids) =
+				    *(uint64_t *)pa_vec_at(path, i - 1);
 			uint64_t v[2] = {n->calls,
 					 (uint64_t)llround(pa_ticks_to_ns(m->s, n->excl))};
 			sample(p, v, 2, NULL);
@@ -305,9 +306,9 @@ static void mappings(struct pp *p)
 			snprintf(hex + 2 * k, 3, "%02x", m->build_id[k]);
 		hex[2 * n] = 0;
 		pb_int(&p->msg, 6, pb_string(&p->st, hex));
-		pb_uint(&p->msg, 7, 1); /* has_functions */
-		pb_uint(&p->msg, 8, 1); /* has_filenames */
-		pb_uint(&p->msg, 9, 1); /* has_line_numbers */
+		pb_uint(&p->msg, 7, 1);	 /* has_functions */
+		pb_uint(&p->msg, 8, 1);	 /* has_filenames */
+		pb_uint(&p->msg, 9, 1);	 /* has_line_numbers */
 		pb_uint(&p->msg, 10, 1); /* has_inline_frames */
 		pb_msg(&p->prof, P_MAPPING, &p->msg);
 	}
@@ -317,9 +318,12 @@ int pa_write_pprof(const struct pa_models *pm, FILE *out)
 {
 	enum pa_data kind = pm->o->data == PA_DATA_AUTO ? pa_default_data(pm) : pm->o->data;
 	if (kind == PA_DATA_AUTO || !pa_has_data(pm, kind)) {
-		fprintf(stderr, "profanalyze: --format=pprof: this trace has no %s data (recorded: %s)\n",
-			kind == PA_DATA_CPU ? "CPU" : kind == PA_DATA_MEM ? "memory"
-					  : kind == PA_DATA_CALLS ? "calls" : "CPU, calls or memory",
+		fprintf(stderr,
+			"profanalyze: --format=pprof: this trace has no %s data (recorded: %s)\n",
+			kind == PA_DATA_CPU	? "CPU"
+			: kind == PA_DATA_MEM	? "memory"
+			: kind == PA_DATA_CALLS ? "calls"
+						: "CPU, calls or memory",
 			pa_recorded_names(pm));
 		return 1;
 	}

@@ -21,6 +21,8 @@
 #include "run.h"
 #include "run_main.h"
 #include "report_empty.h"
+#include "out_util.h"
+#include "stack_tree.h"
 #include "sample_model.h"
 #include "subcommands.h"
 #include "symbols.h"
@@ -47,11 +49,15 @@ static void usage(FILE *out)
 	      "                      folded           folded stacks for flame graph tools\n"
 	      "                      flamegraph       interactive SVG flame graph\n"
 	      "                      speedscope       speedscope JSON\n"
+	      "                      pprof            gzipped profile.proto (go tool pprof,\n"
+	      "                                       Grafana Pyroscope, Parca)\n"
+	      "                      html             one self-contained HTML report\n"
 	      "  -o, --output=FILE   write the report to FILE instead of stdout\n"
 	      "\n"
 	      "Selection:\n"
-	      "  --data=KIND         what folded/flamegraph/speedscope weigh: cpu, mem, calls\n"
-	      "                      (default: cpu, else calls, else mem)\n"
+	      "  --data=KIND         what folded, flamegraph, speedscope and pprof weigh:\n"
+	      "                      cpu, mem, calls (default: cpu, else calls, else mem;\n"
+	      "                      speedscope: every kind recorded)\n"
 	      "  --heap=WHAT         heap sizes mean: allocated (default), leaked, peak\n"
 	      "  --between=M1,M2     heap: allocated after marker M1 and still live at M2\n"
 	      "  --thread=TID        only this thread\n"
@@ -69,6 +75,10 @@ static void usage(FILE *out)
 	      "  --budget=FILE       check, diff: limits to enforce (see README)\n"
 	      "  --normalize=NAME    diff: per occurrence of marker NAME, or per call of\n"
 	      "                      function NAME (runs of different lengths)\n"
+	      "  --max-size=MB       cap of an output's size (default: 100 for trace, 50 for\n"
+	      "                      stacks); past it the least significant part is cut\n"
+	      "                      (shortest calls, smallest stacks) and stderr says what\n"
+	      "  --full              no size cap: everything (viewers may not open it)\n"
 	      "  -q, --quiet         no warnings or progress on stderr\n"
 	      "  -h, --help          this help\n",
 	      out);
@@ -126,7 +136,14 @@ static const char *const format_names[] = {
     [PA_FMT_FOLDED] = "folded",
     [PA_FMT_FLAMEGRAPH] = "flamegraph",
     [PA_FMT_SPEEDSCOPE] = "speedscope",
+    [PA_FMT_PPROF] = "pprof",
+    [PA_FMT_HTML] = "html",
 };
+const char *pa_format_name(enum pa_format f)
+{
+	return format_names[f];
+}
+
 static const char *const data_names[] = {[PA_DATA_AUTO] = "auto",
 					 [PA_DATA_CPU] = "cpu",
 					 [PA_DATA_MEM] = "mem",
@@ -165,7 +182,9 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 		O_RUN_LINE,
 		O_FINDINGS,
 		O_BUDGET,
-		O_NORMALIZE
+		O_NORMALIZE,
+		O_MAXSIZE,
+		O_FULL
 	};
 	static const struct option opts[] = {
 	    {"format", required_argument, 0, O_FORMAT},
@@ -187,6 +206,8 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 	    {"findings", required_argument, 0, O_FINDINGS},
 	    {"budget", required_argument, 0, O_BUDGET},
 	    {"normalize", required_argument, 0, O_NORMALIZE},
+	    {"max-size", required_argument, 0, O_MAXSIZE},
+	    {"full", no_argument, 0, O_FULL},
 	    {"quiet", no_argument, 0, 'q'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
@@ -197,6 +218,7 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 	o->top = 20;
 	o->pid = -1;
 	o->findings = 10;
+	o->max_size_mb = -1;
 	int c, e;
 	long l;
 	opterr = 0;
@@ -204,7 +226,8 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 		int rc = 0;
 		switch (c) {
 		case O_FORMAT:
-			rc = parse_enum("--format", optarg, format_names, 8, &e);
+			rc = parse_enum("--format", optarg, format_names,
+					(int)(sizeof(format_names) / sizeof(format_names[0])), &e);
 			o->format = (enum pa_format)e;
 			break;
 		case 'o':
@@ -267,6 +290,12 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 			break;
 		case O_NORMALIZE:
 			o->normalize = optarg;
+			break;
+		case O_MAXSIZE:
+			rc = parse_double("--max-size", optarg, 0, &o->max_size_mb);
+			break;
+		case O_FULL:
+			o->max_size_mb = 0;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -348,48 +377,57 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	return 0;
 }
 
-/* Timeline: names and markers from the session, events from each model. */
-static int write_trace(const struct pa_models *pm, FILE *out)
+/* Checks of the selection every format shares, so every format answers a
+ * bad selection with the same error. */
+static int validate_selection(const struct pa_session *s, const struct pa_options *o)
 {
-	struct pa_trace_out t;
-	pa_trace_begin(&t, out, pm);
-	heap_trace_counters(pm, &t);
-	int rc = 0;
-	if (call_model_has_data(pm->calls))
-		rc = call_model_trace_events(pm, &t);
-	pa_trace_end(&t);
-	return rc;
+	if (o->thread >= 0) {
+		bool found = false;
+		for (size_t i = 0; i < s->threads.len && !found; i++)
+			found = (*(struct pa_thread **)pa_vec_at(&s->threads, i))->tid ==
+				(uint32_t)o->thread;
+		if (!found) {
+			fprintf(stderr, "profanalyze: --thread=%ld: no such thread in this trace\n",
+				o->thread);
+			return -1;
+		}
+	}
+	if (o->time_to_ms >= 0 && o->time_to_ms < o->time_from_ms) {
+		fprintf(stderr, "profanalyze: --to=%g is before --from=%g\n", o->time_to_ms,
+			o->time_from_ms);
+		return -1;
+	}
+	return 0;
 }
 
-/* Whether --data (or its default) selects the CPU samples for folded,
- * flamegraph and speedscope output. */
-static bool cpu_selected(const struct pa_models *pm)
-{
-	if (!pm->cpu || !pm->cpu->samples)
-		return false;
-	return pm->o->data == PA_DATA_CPU || pm->o->data == PA_DATA_AUTO;
-}
-
-/* Whether --data selects the calls; auto: cpu first, then calls, then mem
- * (speedscope carries both cpu and calls under auto). */
-static bool calls_selected(const struct pa_models *pm, bool alongside_cpu)
-{
-	if (!call_model_has_data(pm->calls))
-		return false;
-	if (pm->o->data == PA_DATA_CALLS)
-		return true;
-	return pm->o->data == PA_DATA_AUTO && (alongside_cpu || !cpu_selected(pm));
-}
-
+/* speedscope: every recorded kind under --data=auto (the file holds
+ * several profiles), else the one selected. */
 static int write_speedscope(const struct pa_models *pm, FILE *out)
 {
+	enum pa_data d = pm->o->data;
+	bool any = false;
+	for (int k = PA_DATA_CPU; k <= PA_DATA_CALLS; k++)
+		any |= (d == PA_DATA_AUTO || d == (enum pa_data)k) && pa_has_data(pm, k);
+	if (!any) {
+		fprintf(stderr,
+			"profanalyze: --format=speedscope: this trace has no %s data "
+			"(recorded: %s)\n",
+			d == PA_DATA_CPU     ? "cpu"
+			: d == PA_DATA_MEM   ? "mem"
+			: d == PA_DATA_CALLS ? "calls"
+					     : "CPU, calls or memory",
+			pa_recorded_names(pm));
+		return 1;
+	}
 	const char *exe = pm->s->argc ? pm->s->argv[0] : "profshim";
 	struct pa_speedscope *ss = pa_ss_begin(out, exe);
 	int rc = 0;
-	if (cpu_selected(pm))
+	if ((d == PA_DATA_AUTO || d == PA_DATA_CPU) && pa_has_data(pm, PA_DATA_CPU))
 		rc = cpu_report_speedscope(pm, ss);
-	if (!rc && calls_selected(pm, true))
+	if (!rc && (d == PA_DATA_AUTO || d == PA_DATA_CALLS) && pa_has_data(pm, PA_DATA_CALLS))
 		calls_report_speedscope(pm, ss);
+	if (!rc && (d == PA_DATA_AUTO || d == PA_DATA_MEM) && pa_has_data(pm, PA_DATA_MEM))
+		rc = heap_report_speedscope(pm, ss);
 	pa_ss_end(ss);
 	return rc;
 }
@@ -414,21 +452,17 @@ static int write_report(const struct pa_models *pm, FILE *out)
 {
 	switch (pm->o->format) {
 	case PA_FMT_FOLDED:
-		if (cpu_selected(pm))
-			return cpu_write_folded(pm, out);
-		if (calls_selected(pm, false)) {
-			calls_report_folded(pm, out);
-			return 0;
-		}
-		if (pm->o->data == PA_DATA_MEM || pm->o->data == PA_DATA_AUTO)
-			return heap_write_folded(pm, out);
-		break;
+		return pa_write_folded(pm, out);
+	case PA_FMT_FLAMEGRAPH:
+		return pa_write_flamegraph(pm, out);
 	case PA_FMT_SPEEDSCOPE:
-		if (!cpu_selected(pm) && !calls_selected(pm, true))
-			goto no_data;
 		return write_speedscope(pm, out);
+	case PA_FMT_PPROF:
+		return pa_write_pprof(pm, out);
+	case PA_FMT_HTML:
+		return pa_write_html(pm, out);
 	case PA_FMT_TRACE:
-		return write_trace(pm, out);
+		return pa_write_timeline(pm, out);
 	case PA_FMT_TEXT:
 		return write_text(pm, out);
 	case PA_FMT_JSON:
@@ -436,15 +470,10 @@ static int write_report(const struct pa_models *pm, FILE *out)
 	case PA_FMT_HEAPPROFILE:
 		return heap_write_heapprofile(pm, out);
 	case PA_FMT_CHROME:
-		if (pm->cpu && pm->cpu->samples)
+		if (pa_has_data(pm, PA_DATA_CPU))
 			return cpu_write_cpuprofile(pm, out);
 		break;
-	case PA_FMT_FLAMEGRAPH:
-		if (cpu_selected(pm))
-			return cpu_write_flamegraph(pm, out);
-		break;
 	default:
-	no_data:
 		break;
 	}
 	/* issue 11: why, naming only the options the user gave */
@@ -464,6 +493,10 @@ static int analyze_one(struct pa_options *op)
 		return 1;
 	}
 	s.progress = !o.quiet;
+	if (validate_selection(&s, &o)) {
+		pa_session_close(&s);
+		return 1;
+	}
 	struct pa_models pm = {.s = &s, .o = &o};
 	pm.summary = summary_model_new(&s);
 	pm.syms = pa_symbols_new(&s);
@@ -488,20 +521,13 @@ static int analyze_one(struct pa_options *op)
 			findings_run(&pm, o.findings, &found);
 			pm.findings = &found;
 		}
-		FILE *out = o.output ? fopen(o.output, "w") : stdout;
-		if (!out) {
-			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output,
-				strerror(errno));
+		struct pa_output out;
+		if (pa_output_open(&out, o.output)) {
 			rc = 1;
 		} else {
-			rc = write_report(&pm, out);
-			if (fflush(out) != 0 || ferror(out)) {
-				fprintf(stderr, "profanalyze: error writing %s: %s\n",
-					o.output ? o.output : "stdout", strerror(errno));
+			rc = write_report(&pm, out.f);
+			if (pa_output_close(&out, rc == 0))
 				rc = 1;
-			}
-			if (out != stdout)
-				fclose(out);
 		}
 		if (pm.findings)
 			findings_free(pm.findings);

@@ -14,6 +14,8 @@ enum pa_format {
 	PA_FMT_FOLDED,	    /* folded stacks */
 	PA_FMT_FLAMEGRAPH,  /* interactive SVG */
 	PA_FMT_SPEEDSCOPE,  /* speedscope JSON */
+	PA_FMT_PPROF,	    /* gzipped profile.proto */
+	PA_FMT_HTML,	    /* one self-contained HTML report */
 };
 
 /* What --format=folded / flamegraph weigh: CPU samples, heap bytes or
@@ -47,6 +49,11 @@ struct pa_options {
 	int findings;		 /* --findings=N: at most N findings, 0 = off (default 10) */
 	const char *budget;	 /* --budget=FILE (check, diff) */
 	const char *normalize;	 /* --normalize=MARKER|SPAN (diff) */
+	/* output size caps (out_caps.c) */
+	double max_size_mb; /* --max-size=MB; < 0: the format's default; 0: no cap */
 };
+
+/* The --format name of a format (main.c). */
+const char *pa_format_name(enum pa_format f);
 
 #endif

@@ -41,7 +41,7 @@ static int write_run(const struct pa_run *r, const struct pa_run_cpu *rc,
 			pa_run_write_folded(rc, out);
 			return 0;
 		}
-		return cpu_write_flamegraph(&pm, out);
+		return pa_write_flamegraph(&pm, out);
 	default:
 		fprintf(stderr,
 			"profanalyze: this format covers one process; a run of several takes %s "

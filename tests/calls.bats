@@ -167,7 +167,7 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	"$PROFANALYZE" "$TMP/c.trace" --format=trace --depth=1 -o "$TMP/t.json" -q
 	assert_eq "$(jq -r '[.traceEvents[] | select(.ph == "X") | .name] | sort | join(",")' "$TMP/t.json")" "main,worker,worker" "depth 1"
 	# one thread
-	tid=$(jq -r '[.traceEvents[] | select(.ph == "M" and (.args.name | startswith("worker-0")))][0].tid' "$TMP/t.json")
+	tid=$(jq -r '[.traceEvents[] | select(.ph == "M" and .name == "thread_name" and (.args.name | startswith("worker-0")))][0].tid' "$TMP/t.json")
 	"$PROFANALYZE" "$TMP/c.trace" --format=trace --thread="$tid" -o "$TMP/t.json" -q
 	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X") | .tid] | unique | length' "$TMP/t.json")" 1 "one thread"
 	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X")] | length' "$TMP/t.json")" 301 "its calls"

@@ -171,8 +171,11 @@ top_self() {
 	assert_eq "$(jq '[.nodes[] | .callFrame.scriptId | type] | unique' -c "$p")" '["string"]'
 	line=$(grep -n '^__attribute__((noinline)) static void burn_worker' "$ROOT/tests/progs/cpu_burn.c" | cut -d: -f1)
 	assert_eq "$(jq -r "[.nodes[] | select(.callFrame.functionName == \"burn_worker\")][0].callFrame | \"\(.url | endswith(\"cpu_burn.c\")) \(.lineNumber)\"" "$p")" "true $((line - 1))"
-	# CPU time axis: the deltas add up to the samples' CPU time (10 ms each)
-	assert_eq "$(jq '.timeDeltas | add' "$p")" "$(( $(analyze_json "$TMP/t.trace"; jqr .cpu.weight) * 10000 ))"
+	# CPU time axis: startTime to endTime is the samples' CPU time (10 ms
+	# each); a sample is charged with the interval after it, so the first
+	# delta is 0 and endTime closes the last sample
+	assert_eq "$(jq '.endTime - .startTime' "$p")" "$(( $(analyze_json "$TMP/t.trace"; jqr .cpu.weight) * 10000 ))"
+	assert_eq "$(jq '.timeDeltas[0]' "$p")" 0
 	tid=$(grep '^tid ' <<<"$out" | head -1 | awk '{print $2}')
 	"$PROFANALYZE" -q "$TMP/t.trace" --format=chrome --thread="$tid" -o "$TMP/one.cpuprofile"
 	assert_eq "$(jq '.nodes[0].children | length' "$TMP/one.cpuprofile")" 1
@@ -197,16 +200,16 @@ top_self() {
 	assert_eq "$total" "$(jqr .cpu.weight)" "folded total"
 	grep -q ';burn_worker [0-9]*$' "$TMP/f.txt"
 	"$PROFANALYZE" -q "$TMP/t.trace" --format=speedscope -o "$TMP/s.json"
-	assert_eq "$(jq '.profiles | length' "$TMP/s.json")" 3
+	assert_eq "$(jq '.profiles | length' "$TMP/s.json")" 4 "3 threads and the heap"
 	assert_eq "$(jq '[.profiles[] | (.samples | length) == (.weights | length)] | all' "$TMP/s.json")" true
 	assert_eq "$(jq '[.profiles[].samples[][]] | max < ($f | length)' --argjson f "$(jq '.shared.frames' "$TMP/s.json")" "$TMP/s.json")" true
 }
 
 @test "CPU outputs on a trace without CPU samples: a clear error" {
 	PROFSHIM_RECORD=mem run_shim "$TMP/t.trace" "$PROGS/cpu_burn" 1 20 >/dev/null
-	for f in chrome flamegraph; do
+	for f in chrome "flamegraph --data=cpu" "folded --data=cpu" "speedscope --data=cpu"; do
 		run "$PROFANALYZE" -q "$TMP/t.trace" --format=$f
 		[ "$status" -ne 0 ]
-		[[ "$output" == *"no data"* ]]
+		[[ "$output" == *"no "*"data"*"(recorded: mem)"* ]]
 	done
 }

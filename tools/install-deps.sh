@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential libunwind-dev libjemalloc-dev libcjson-dev bats libdw-dev libelf-dev
       zlib1g-dev libgoogle-perftools-dev python3 jq clang libclang-rt-14-dev
-      xz-utils nginx curl sqlite3 perl libxml2-utils)
+      xz-utils nginx curl sqlite3 perl libxml2-utils golang-go chromium nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -129,8 +129,6 @@ void heap_report_text(const struct pa_models *pm, FILE *out);
 void heap_report_json(const struct pa_models *pm, struct cJSON *root);
 /* DevTools sampling heap profile (.heapprofile); sizes per --heap. */
 int heap_write_heapprofile(const struct pa_models *pm, FILE *out);
-/* Folded stacks "outer;...;inner BYTES" per site; sizes per --heap. */
-int heap_write_folded(const struct pa_models *pm, FILE *out);
 /* Chrome trace counter events ("C") for heap size and RSS over time,
  * through the trace writer (out_trace.h; its time and thread filters
  * apply). */

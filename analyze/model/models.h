@@ -48,8 +48,6 @@ void summary_report_text(const struct pa_models *pm, FILE *out);
 void cpu_report_json(const struct pa_models *pm, struct cJSON *root);
 void cpu_report_text(const struct pa_models *pm, FILE *out);
 int cpu_write_cpuprofile(const struct pa_models *pm, FILE *out);
-int cpu_write_flamegraph(const struct pa_models *pm, FILE *out);
-int cpu_write_folded(const struct pa_models *pm, FILE *out);
 struct pa_speedscope;
 int cpu_report_speedscope(const struct pa_models *pm, struct pa_speedscope *ss);
 
@@ -63,5 +61,16 @@ const char *pa_describe_pc(const struct pa_models *pm, uint64_t pc, bool ret_add
  * return address (allocation stacks). */
 int pa_stack_frames(const struct pa_models *pm, uint32_t node, bool leaf_is_pc, uint64_t ticks,
 		    struct pa_vec *out);
+
+/* --- stack outputs of any kind of data (--data), output/ --- */
+/* SVG flame graph (out_flamegraph.c) and folded stacks (out_folded.c). */
+int pa_write_flamegraph(const struct pa_models *pm, FILE *out);
+int pa_write_folded(const struct pa_models *pm, FILE *out);
+/* One self-contained HTML report (out_html.c). */
+int pa_write_html(const struct pa_models *pm, FILE *out);
+/* pprof profile.proto, gzipped (out_pprof.c). */
+int pa_write_pprof(const struct pa_models *pm, FILE *out);
+/* speedscope's heap profile (out_speedscope_mem.c). */
+int heap_report_speedscope(const struct pa_models *pm, struct pa_speedscope *ss);
 
 #endif

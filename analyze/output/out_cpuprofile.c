@@ -6,10 +6,14 @@
  * the thread's call tree. --thread=TID keeps one thread.
  *
  * Time axis: a .cpuprofile has no sample weights, only the time between
- * samples. Each sample's delta is the CPU time it stands for (weight x
- * period), and the threads' samples come one thread after another, each
- * thread's in time order. So every view's times are CPU times, per thread
- * and in total, and the flame chart shows one block per thread.
+ * samples, and DevTools and speedscope charge each sample with the interval
+ * AFTER it (up to the next sample, the last one up to endTime). So the
+ * first delta is 0 and delta i + 1 is the CPU time sample i stands for
+ * (weight x period); a last sample of the root, at endTime, closes the
+ * last real sample. The threads' samples
+ * come one thread after another, each thread's in time order. So every
+ * view's times are CPU times, per thread and in total, and the flame chart
+ * shows one block per thread.
  * Keys: "nodes" first (some loaders need it); samples and timeDeltas of
  * equal length; deltas are integer microseconds (rounded cumulatively so
  * no time is lost).
@@ -22,6 +26,7 @@
 
 #include "jsonw.h"
 #include "models.h"
+#include "out_util.h"
 #include "sample_model.h"
 
 /* Is node i in the output (its thread selected)? keep[] per node. */
@@ -110,20 +115,30 @@ int cpu_write_cpuprofile(const struct pa_models *pm, FILE *out)
 	}
 	fputs("\"samples\":[", out);
 	first = true;
-	for (size_t t = 0; t < m->threads.len; t++) {
-		if (th >= 0 && (long)t != th)
+	uint64_t pending_us = 0; /* the previous sample's interval, charged to it */
+	for (size_t k = 0; k < pm->s->threads.len; k++) {
+		size_t t = pa_thread_order(pm->s, k);
+		if (t >= m->threads.len || (th >= 0 && (long)t != th))
 			continue;
 		for (size_t i = 0; i < m->samples_v.len; i++) {
 			const struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
 			if (cs->thread != t)
 				continue;
+			fprintf(out, "%s%" PRIu32, first ? "" : ",", cs->node + 1);
+			fprintf(deltas, "%s%" PRIu64, first ? "" : ",", pending_us);
 			cum += (double)cs->weight * period_us;
 			uint64_t now = (uint64_t)llround(cum);
-			fprintf(out, "%s%" PRIu32, first ? "" : ",", cs->node + 1);
-			fprintf(deltas, "%s%" PRIu64, first ? "" : ",", now - written_us);
+			pending_us = now - written_us;
 			written_us = now;
 			first = false;
 		}
+	}
+	/* speedscope closes the last sample at its own timestamp: a final
+	 * sample of the root (no function, no time after it) carries the
+	 * last real sample's interval. */
+	if (!first) {
+		fprintf(out, ",1");
+		fprintf(deltas, ",%" PRIu64, pending_us);
 	}
 	fputs("],\"timeDeltas\":[", out);
 	rewind(deltas);

@@ -1,13 +1,15 @@
 /*
  * --format=flamegraph: a self-contained interactive SVG flame graph of the
- * CPU samples (root at the bottom, callers below callees, width = samples).
- * Embedded script: hover shows the full name, samples and share in the
+ * stacks --data selects (CPU samples, heap bytes or call self time; root at
+ * the bottom, callers below callees, width = weight). Every frame carries
+ * its label as <text>, fitted to its width, so the SVG reads as a static
+ * picture (<img>, code hosts, image viewers).
+ * Embedded script: hover shows the full name, weight and share in the
  * status line (and a tooltip); click zooms into a frame (its callers stay
  * as full-width bars, click one or "Reset zoom" to zoom out); the search
  * box highlights matching frames (substring or regular expression) and
- * says what share of the samples they cover. "file.svg#q=TEXT&zoom=NAME"
- * opens with a search and a zoom. Without script it is still a static
- * flame graph with tooltips.
+ * says what share of the weight they cover. "file.svg#q=TEXT&zoom=NAME"
+ * opens with a search and a zoom.
  *
  * Threads: all threads under "all", one frame per thread above it;
  * --thread=TID draws one thread.
@@ -18,7 +20,8 @@
 #include <string.h>
 
 #include "models.h"
-#include "sample_model.h"
+#include "out_caps.h"
+#include "stack_tree.h"
 
 #define WIDTH 1200.0
 #define FRAME_H 17
@@ -65,45 +68,78 @@ static void colour(const char *name, bool thread, char *buf, size_t cap)
 }
 
 struct fg {
-	const struct cpu_model *m;
+	const struct stack_tree *t;
 	FILE *out;
-	uint64_t whole;
+	double whole;
 	uint32_t max_depth;
 	int height;
-	double period_s;
 };
 
-static uint32_t deepest(const struct cpu_model *m, uint32_t node, uint64_t whole)
+static uint32_t deepest(const struct stack_tree *t, uint32_t node, double whole)
 {
-	uint32_t d = cpu_node_at(m, node)->depth;
-	for (uint32_t c = cpu_node_at(m, node)->first_child; c; c = cpu_node_at(m, c)->next_sibling)
-		if ((double)cpu_node_at(m, c)->total >= MIN_FRACTION * (double)whole) {
-			uint32_t x = deepest(m, c, whole);
+	uint32_t d = st_node_at(t, node)->depth;
+	for (uint32_t c = st_node_at(t, node)->first_child; c; c = st_node_at(t, c)->next_sibling)
+		if (st_node_at(t, c)->total >= MIN_FRACTION * whole) {
+			uint32_t x = deepest(t, c, whole);
 			if (x > d)
 				d = x;
 		}
 	return d;
 }
 
+/* The label as it fits in w pixels (7 px a character), as the script
+ * would fit it, so the picture reads without the script. */
+static void fitted_label(FILE *out, const char *label, double w)
+{
+	int chars = (int)((w - 6) / 7);
+	if (chars < 3)
+		return;
+	size_t len = strlen(label);
+	if ((int)len <= chars) {
+		xml_text(out, label);
+		return;
+	}
+	char buf[512];
+	size_t keep = (size_t)chars - 2 < sizeof(buf) - 3 ? (size_t)chars - 2 : sizeof(buf) - 3;
+	/* do not cut a UTF-8 sequence */
+	while (keep > 0 && ((unsigned char)label[keep] & 0xC0) == 0x80)
+		keep--;
+	memcpy(buf, label, keep);
+	strcpy(buf + keep, "..");
+	xml_text(out, buf);
+}
+
+static void weight_text(char *buf, size_t cap, const struct stack_tree *t, double v)
+{
+	if (!strcmp(t->unit, "bytes"))
+		snprintf(buf, cap, "%.0f bytes", v);
+	else if (!strcmp(t->unit, "microseconds"))
+		snprintf(buf, cap, "%.0f us", v);
+	else
+		snprintf(buf, cap, "%.0f samples", v);
+}
+
 /* A frame: <g> with its geometry as fractions for the script. */
 static void frame(struct fg *g, uint32_t node, double left, int level, const char *label)
 {
-	const struct cpu_node *n = cpu_node_at(g->m, node);
-	double frac = (double)n->total / (double)g->whole;
+	const struct st_node *n = st_node_at(g->t, node);
+	double frac = n->total / g->whole;
 	double x = PAD_SIDE + left * (WIDTH - 2 * PAD_SIDE), w = frac * (WIDTH - 2 * PAD_SIDE);
 	int y = g->height - PAD_BOTTOM - (level + 1) * FRAME_H;
-	char col[32], where[64] = "";
-	bool is_thread = n->func < 0;
-	colour(label, is_thread || node == 0, col, sizeof(col));
-	if (n->func >= 0) {
-		const struct cpu_func *f = cpu_func_at(g->m, n->func);
-		const char *file = f->file ? strrchr(f->file, '/') : NULL;
-		if (file && f->line)
-			snprintf(where, sizeof(where), "%s:%d", file + 1, f->line);
+	char col[32], where[64] = "", weight[64];
+	const struct pa_frame *f = n->func >= 0 ? st_func(g->t, n->func) : NULL;
+	bool pseudo = !f || !f->module; /* root, threads, merged stacks */
+	colour(label, pseudo && (!f || !f->file), col, sizeof(col));
+	if (f && f->file) {
+		const char *file = strrchr(f->file, '/');
+		int line = f->func_line ? f->func_line : f->line;
+		if (line)
+			snprintf(where, sizeof(where), "%s:%d", file ? file + 1 : f->file, line);
 	}
+	weight_text(weight, sizeof(weight), g->t, n->total);
 	fprintf(g->out,
-		"<g class=\"f\" data-l=\"%.9f\" data-w=\"%.9f\" data-d=\"%d\" data-s=\"%" PRIu64
-		"\" data-n=\"",
+		"<g class=\"f\" data-l=\"%.9f\" data-w=\"%.9f\" data-d=\"%d\" data-s=\"%.0f\" "
+		"data-n=\"",
 		left, frac, level, n->total);
 	xml_text(g->out, label);
 	fputs("\" data-at=\"", g->out);
@@ -111,37 +147,27 @@ static void frame(struct fg *g, uint32_t node, double left, int level, const cha
 	fputs("\"><title>", g->out);
 	xml_text(g->out, label);
 	fprintf(g->out,
-		" (%" PRIu64 " samples, %.2f%%)</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
-		"height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%d\"></text></g>\n",
-		n->total, 100.0 * frac, x, y, w, FRAME_H - 1, col, x + 3, y + FRAME_H - 5);
+		" (%s, %.2f%%)</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
+		"height=\"%d\" fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%d\">",
+		weight, 100.0 * frac, x, y, w, FRAME_H - 1, col, x + 3, y + FRAME_H - 5);
+	fitted_label(g->out, label, w);
+	fputs("</text></g>\n", g->out);
 }
 
 static void frames(struct fg *g, uint32_t node, double left, int level)
 {
-	char buf[256];
-	const struct cpu_node *n = cpu_node_at(g->m, node);
-	const char *label = node == 0 ? "all" : cpu_node_label(g->m, n, buf, sizeof(buf));
-	frame(g, node, left, level, label);
-	/* Children side by side, heaviest first (left). */
-	size_t k = 0, cap = 0;
-	for (uint32_t c = n->first_child; c; c = cpu_node_at(g->m, c)->next_sibling)
-		cap++;
-	uint32_t *kids = pa_xcalloc(cap + 1, sizeof(uint32_t));
-	for (uint32_t c = n->first_child; c; c = cpu_node_at(g->m, c)->next_sibling)
-		if ((double)cpu_node_at(g->m, c)->total >= MIN_FRACTION * (double)g->whole)
-			kids[k++] = c;
-	for (size_t a = 1; a < k; a++)
-		for (size_t b = a; b > 0 && cpu_node_at(g->m, kids[b])->total >
-						cpu_node_at(g->m, kids[b - 1])->total;
-		     b--) {
-			uint32_t t = kids[b];
-			kids[b] = kids[b - 1];
-			kids[b - 1] = t;
-		}
+	const struct st_node *n = st_node_at(g->t, node);
+	const char *label = node == 0 ? "all" : st_func(g->t, n->func)->function;
+	frame(g, node, left, level, label ? label : "??");
+	size_t k;
+	uint32_t *kids = st_children_sorted(g->t, node, &k);
 	double x = left;
 	for (size_t i = 0; i < k; i++) {
+		double tot = st_node_at(g->t, kids[i])->total;
+		if (tot < MIN_FRACTION * g->whole)
+			break; /* sorted: the rest are smaller */
 		frames(g, kids[i], x, level + 1);
-		x += (double)cpu_node_at(g->m, kids[i])->total / (double)g->whole;
+		x += tot / g->whole;
 	}
 	free(kids);
 }
@@ -149,7 +175,7 @@ static void frames(struct fg *g, uint32_t node, double left, int level)
 static const char script[] =
     "<script type=\"text/ecmascript\"><![CDATA[\n"
     "'use strict';\n"
-    "var W=%.1f, PAD=%.1f, FH=%d, frames=[], zoomed=null, statusEl, matchEl;\n"
+    "var W=%.1f, PAD=%.1f, FH=%d, UNIT='%s', frames=[], zoomed=null, statusEl, matchEl;\n"
     "function init(){\n"
     "  statusEl=document.getElementById('status'); matchEl=document.getElementById('matched');\n"
     "  var gs=document.querySelectorAll('g.f');\n"
@@ -178,7 +204,7 @@ static const char script[] =
     "function byG(g){for(var i=0;i<frames.length;i++)if(frames[i].g===g)return frames[i];return "
     "null;}\n"
     "function describe(f){var pct=100*f.s/frames[0].s;return f.n+(f.at?'  ['+f.at+']':'')+'  "
-    "\\u2014  '+f.s+' samples, '+pct.toFixed(2)+'%%';}\n"
+    "\\u2014  '+f.s+' '+UNIT+', '+pct.toFixed(2)+'%%';}\n"
     "function hover(e){var f=byG(e.currentTarget);if(f)statusEl.textContent=describe(f);}\n"
     "function unhover(){statusEl.textContent=zoomed?'Zoomed into '+zoomed.n+' \\u2014 click a "
     "frame below it or Reset zoom to go back':'Hover a frame to see its name; click to zoom; "
@@ -213,36 +239,37 @@ static const char script[] =
     "k=0;k<taken.length;k++)if(c.l>=taken[k].l-1e-12&&c.l+c.w<=taken[k].l+taken[k].w+1e-12){inside="
     "true;break;}\n"
     "    if(!inside){taken.push(c);sum+=c.s;}}\n"
-    "  matchEl.textContent=q?('Matched: '+(100*sum/frames[0].s).toFixed(2)+'%% of samples in "
+    "  matchEl.textContent=q?('Matched: '+(100*sum/frames[0].s).toFixed(2)+'%% of '+UNIT+' in "
     "'+covered.length+' frames'):'';\n"
     "}\n"
     "window.addEventListener('load',init);\n"
     "]]></script>\n";
 
-int cpu_write_flamegraph(const struct pa_models *pm, FILE *out)
+int pa_write_flamegraph(const struct pa_models *pm, FILE *out)
 {
-	const struct cpu_model *m = pm->cpu;
-	long th;
-	if (cpu_selected_thread(pm, &th))
-		return 1;
-	uint32_t top = 0;
-	if (th >= 0)
-		top = ((struct cpu_thread_stats *)pa_vec_at(&m->threads, (size_t)th))->node;
-	struct fg g = {.m = m, .out = out, .period_s = m->period_s};
-	g.whole = top || th < 0 ? cpu_node_at(m, top)->total : 0;
-	if (!g.whole) {
-		fprintf(stderr, "profanalyze: --format=flamegraph: no CPU samples%s\n",
-			th >= 0 ? " in this thread" : "");
+	struct stack_tree t;
+	if (pa_stack_tree_build(pm, pm->o->data, &t)) {
+		st_free(&t);
 		return 1;
 	}
-	g.max_depth = deepest(m, top, g.whole) - cpu_node_at(m, top)->depth;
+	pa_cap_stack_tree(pm, &t);
+	struct fg g = {.t = &t, .out = out, .whole = st_node_at(&t, 0)->total};
+	if (g.whole <= 0) {
+		fprintf(stderr, "profanalyze: --format=flamegraph: no %s data%s\n", t.what,
+			pm->o->thread >= 0 ? " in this thread" : "");
+		st_free(&t);
+		return 1;
+	}
+	g.max_depth = deepest(&t, 0, g.whole);
 	g.height = PAD_TOP + PAD_BOTTOM + (int)(g.max_depth + 1) * FRAME_H;
 	const char *exe = pm->s->exe ? strrchr(pm->s->exe, '/') : NULL;
-	char title[512];
-	snprintf(title, sizeof(title),
-		 "CPU flame graph: %s \xe2\x80\x94 %" PRIu64 " samples, %.3f s CPU, %u Hz (%s)",
-		 exe ? exe + 1 : "program", g.whole, (double)g.whole * m->period_s, m->hz,
-		 m->timer == PST_TIMER_PERF ? "perf_event" : "posix timer");
+	char title[512], weight[64];
+	weight_text(weight, sizeof(weight), &t, g.whole);
+	if (t.unit_scale > 0)
+		snprintf(weight + strlen(weight), sizeof(weight) - strlen(weight), ", %.3f s",
+			 g.whole * t.unit_scale);
+	snprintf(title, sizeof(title), "%s flame graph: %s \xe2\x80\x94 %s: %s", t.what,
+		 exe ? exe + 1 : "program", t.title, weight);
 	fprintf(
 	    out,
 	    "<?xml version=\"1.0\" standalone=\"no\"?>\n"
@@ -274,10 +301,11 @@ int cpu_write_flamegraph(const struct pa_models *pm, FILE *out)
 		"name; "
 		"click to zoom; search above.</text>\n",
 		PAD_SIDE, WIDTH - 340, WIDTH - PAD_SIDE, g.height - 12, PAD_SIDE, g.height - 12);
-	fprintf(out, script, WIDTH, PAD_SIDE, FRAME_H);
+	fprintf(out, script, WIDTH, PAD_SIDE, FRAME_H, t.unit);
 	/* Frames: level 0 is `top` ("all", or the thread). */
 	fputs("<g id=\"frames\">\n", out);
-	frames(&g, top, 0, 0);
+	frames(&g, 0, 0, 0);
 	fputs("</g>\n</svg>\n", out);
+	st_free(&t);
 	return 0;
 }

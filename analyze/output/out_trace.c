@@ -4,7 +4,10 @@
 
 #include <stdarg.h>
 
+#include <string.h>
+
 #include "jsonw.h"
+#include "out_util.h"
 
 double pa_trace_us(const struct pa_trace_out *t, uint64_t ticks)
 {
@@ -22,6 +25,12 @@ bool pa_trace_keep(const struct pa_trace_out *t, const struct pa_thread *th, uin
 static void begin_object(struct pa_trace_out *t)
 {
 	fputs(t->events++ ? ",\n{" : "\n{", t->f);
+}
+
+FILE *pa_trace_open_event(struct pa_trace_out *t)
+{
+	begin_object(t);
+	return t->f;
 }
 
 void pa_trace_event(struct pa_trace_out *t, const char *fmt, ...)
@@ -59,18 +68,25 @@ static void name_event(struct pa_trace_out *t, const char *what, uint32_t pid, u
 	fputs("}}", t->f);
 }
 
+/* Viewers add "(pid N)" and "(tid N)" to these names themselves, so the
+ * names carry no ids; sort_index lists the threads by tid. */
 static void names(struct pa_trace_out *t)
 {
 	const struct pa_session *s = t->pm->s;
-	char buf[600];
 	const char *exe = s->argc ? s->argv[0] : (s->exe ? s->exe : "process");
-	snprintf(buf, sizeof(buf), "%s (pid %u)", exe, s->pid);
-	name_event(t, "process_name", s->pid, s->pid, buf);
-	for (size_t i = 0; i < s->threads.len; i++) {
-		const struct pa_thread *th = *(struct pa_thread **)pa_vec_at(&s->threads, i);
-		snprintf(buf, sizeof(buf), "%s (tid %u)", th->name[0] ? th->name : "thread",
-			 th->tid);
-		name_event(t, "thread_name", s->pid, th->tid, buf);
+	const char *base = strrchr(exe, '/');
+	name_event(t, "process_name", s->pid, s->pid, base && base[1] ? base + 1 : exe);
+	for (size_t k = 0; k < s->threads.len; k++) {
+		const struct pa_thread *th =
+		    *(struct pa_thread **)pa_vec_at(&s->threads, pa_thread_order(s, k));
+		if (t->pm->o->thread >= 0 && th->tid != (uint32_t)t->pm->o->thread)
+			continue;
+		name_event(t, "thread_name", s->pid, th->tid, th->name[0] ? th->name : "thread");
+		begin_object(t);
+		fprintf(t->f,
+			"\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+			"\"args\":{\"sort_index\":%zu}}",
+			s->pid, th->tid, k);
 	}
 }
 

@@ -35,6 +35,16 @@ void pa_trace_event(struct pa_trace_out *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pa_trace_event_named(struct pa_trace_out *t, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Start an event object (separator and "{"): the caller writes its
+ * members and the closing "}" to the returned stream. */
+FILE *pa_trace_open_event(struct pa_trace_out *t);
 void pa_trace_end(struct pa_trace_out *t);
+
+/* The whole timeline (out_timeline.c): names, then each recorder's
+ * section, then markers; a section that cannot be there says why on
+ * stderr (even with -q). */
+int pa_write_timeline(const struct pa_models *pm, FILE *out);
+/* CPU samples as Profile/ProfileChunk events (out_trace_cpu.c). */
+int cpu_trace_samples(const struct pa_models *pm, struct pa_trace_out *t);
 
 #endif

@@ -12,6 +12,7 @@
 #include "call_model.h"
 #include "models.h"
 #include "out_folded.h"
+#include "out_caps.h"
 #include "out_speedscope.h"
 #include "out_trace.h"
 #include "symbols.h"
@@ -460,7 +461,7 @@ static void sort_spans(struct call_model *m)
 
 /* One evented profile per thread: open/close events in time order. */
 static void ss_thread(const struct call_model *m, struct ss_ctx *c, const struct pa_thread *t,
-		      size_t from, size_t to)
+		      size_t from, size_t to, uint64_t floor)
 {
 	const struct pa_session *s = m->s;
 	char name[128];
@@ -472,6 +473,8 @@ static void ss_thread(const struct call_model *m, struct ss_ctx *c, const struct
 	int frames[4096], depth = 0;
 	for (size_t i = from; i < to; i++) {
 		const struct call_span *sp = pa_vec_at(&m->spans, i);
+		if (sp->dur < floor)
+			continue; /* size cap */
 		while (depth && ends[depth - 1] <= sp->start) {
 			depth--;
 			pa_ss_event(c->ss, 'C', pa_ns_since_start(s, ends[depth]) / 1e3,
@@ -503,13 +506,15 @@ void calls_report_speedscope(const struct pa_models *pm, struct pa_speedscope *s
 		c->frame_of[i] = -1;
 	if (m->from_trace) {
 		sort_spans(m);
+		uint64_t floor = pa_call_span_floor(pm, &m->spans, 50.0); /* size cap */
 		for (size_t i = 0; i < m->spans.len;) {
 			uint32_t th = ((const struct call_span *)pa_vec_at(&m->spans, i))->thread;
 			size_t j = i;
 			while (j < m->spans.len &&
 			       ((const struct call_span *)pa_vec_at(&m->spans, j))->thread == th)
 				j++;
-			ss_thread(m, c, *(struct pa_thread **)pa_vec_at(&m->s->threads, th), i, j);
+			ss_thread(m, c, *(struct pa_thread **)pa_vec_at(&m->s->threads, th), i, j,
+				  floor);
 			i = j;
 		}
 	} else {
@@ -532,21 +537,21 @@ int call_model_trace_events(const struct pa_models *pm, struct pa_trace_out *t)
 {
 	struct call_model *m = pm->calls;
 	if (!m->from_trace) {
-		/* The rest of the timeline (markers, heap) is still worth having. */
-		if (!pm->o->quiet)
-			fprintf(stderr,
-				"profanalyze: warning: the calls were recorded as a call tree "
+		/* The rest of the timeline (markers, heap) is still worth having;
+		 * said even with -q: a missing section must not look quiet. */
+		fprintf(stderr, "profanalyze: warning: the calls were recorded as a call tree "
 				"(PROFSHIM_CALLS=tree) and are left out of the timeline; "
 				"record with PROFSHIM_CALLS=trace to see them\n");
 		return 0;
 	}
 	sort_spans(m);
 	const struct pa_session *s = m->s;
+	uint64_t floor = pa_call_span_floor(pm, &m->spans, 95.0); /* size cap */
 	for (size_t i = 0; i < m->spans.len; i++) {
 		const struct call_span *sp = pa_vec_at(&m->spans, i);
 		const struct pa_thread *th =
 		    *(struct pa_thread **)pa_vec_at(&s->threads, sp->thread);
-		if (!pa_trace_keep(t, th, sp->start, sp->start + sp->dur))
+		if (sp->dur < floor || !pa_trace_keep(t, th, sp->start, sp->start + sp->dur))
 			continue;
 		pa_trace_event_named(
 		    t, func_at(m, sp->func)->name,

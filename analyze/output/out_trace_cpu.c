@@ -1,0 +1,157 @@
+/*
+ * CPU samples on the timeline (--format=trace): per thread, a "Profile"
+ * event and "ProfileChunk" events holding a V8-style CPU profile (nodes
+ * with parent ids, samples, timeDeltas), the form the DevTools Performance
+ * panel, catapult (chrome://tracing) and speedscope all read as samples of
+ * that thread.
+ *
+ * Placement: a sample is taken at the end of the CPU time it stands for
+ * (weight x period), and viewers charge a sample with the interval after
+ * it. So each sample is placed weight x period before its time, and a
+ * sample of the root follows at its time: the thread shows busy exactly
+ * for its CPU time, idle (nothing drawn) in between.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "jsonw.h"
+#include "out_trace.h"
+#include "out_util.h"
+#include "sample_model.h"
+
+#define CHUNK_SAMPLES 20000
+
+/* The nodes of thread th's subtree, as ProfileChunk nodes with parent ids;
+ * the thread's node itself becomes the root (id 1). top[i]: the depth-1
+ * (thread) node above node i. */
+static void write_nodes(const struct cpu_model *m, FILE *f, size_t th, const uint32_t *top)
+{
+	const struct cpu_thread_stats *ts = pa_vec_at(&m->threads, th);
+	fputs("\"nodes\":[{\"id\":1,\"callFrame\":{\"functionName\":\"(root)\",\"scriptId\":\"0\","
+	      "\"url\":\"\",\"lineNumber\":-1,\"columnNumber\":-1}}",
+	      f);
+	for (uint32_t i = 1; i < m->nodes.len; i++) {
+		const struct cpu_node *n = cpu_node_at(m, i);
+		if (n->func < 0 || top[i] != ts->node)
+			continue;
+		const struct cpu_func *fn = cpu_func_at(m, n->func);
+		uint32_t parent = n->parent == ts->node ? 1 : n->parent + 1;
+		fprintf(f,
+			",\n{\"id\":%" PRIu32 ",\"parent\":%" PRIu32
+			",\"callFrame\":{\"functionName\":",
+			i + 1, parent);
+		pa_json_string(f, fn->name);
+		fprintf(f, ",\"scriptId\":\"%d\",\"url\":", n->func + 1);
+		pa_json_string(f, fn->file ? fn->file : (fn->module ? fn->module : ""));
+		fprintf(f, ",\"lineNumber\":%d,\"columnNumber\":0}}",
+			fn->line > 0 ? fn->line - 1 : 0);
+	}
+	fputc(']', f);
+}
+
+struct chunk {
+	struct pa_trace_out *t;
+	uint32_t pid, tid;
+	int n;
+	double last_us; /* time of the last sample written */
+	char *samples, *deltas;
+	size_t slen, dlen;
+	FILE *sf, *df;
+};
+
+static void chunk_open(struct chunk *c)
+{
+	c->n = 0;
+	c->sf = open_memstream(&c->samples, &c->slen);
+	c->df = open_memstream(&c->deltas, &c->dlen);
+}
+
+static void chunk_flush(struct chunk *c)
+{
+	fclose(c->sf);
+	fclose(c->df);
+	if (c->n)
+		pa_trace_event(
+		    c->t,
+		    "\"name\":\"ProfileChunk\",\"cat\":\"disabled-by-default-v8.cpu_profiler\","
+		    "\"ph\":\"P\",\"id\":\"0x%x\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
+		    "\"args\":{\"data\":{\"cpuProfile\":{\"samples\":[%s]},\"timeDeltas\":[%s]}}",
+		    c->tid, c->pid, c->tid, c->last_us, c->samples, c->deltas);
+	free(c->samples);
+	free(c->deltas);
+	c->samples = c->deltas = NULL;
+}
+
+static void chunk_sample(struct chunk *c, uint32_t node_id, double at_us)
+{
+	if (at_us < c->last_us)
+		at_us = c->last_us; /* deltas never negative */
+	fprintf(c->sf, "%s%" PRIu32, c->n ? "," : "", node_id);
+	fprintf(c->df, "%s%.3f", c->n ? "," : "", at_us - c->last_us);
+	c->last_us = at_us;
+	if (++c->n == CHUNK_SAMPLES) {
+		chunk_flush(c);
+		chunk_open(c);
+	}
+}
+
+static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, size_t th,
+			   const uint32_t *top)
+{
+	const struct pa_session *s = t->pm->s;
+	const struct pa_thread *pt = *(struct pa_thread **)pa_vec_at(&s->threads, th);
+	const struct cpu_thread_stats *ts = pa_vec_at(&m->threads, th);
+	double start_us = pa_trace_us(t, pt->start_ticks);
+	double period_us = m->period_s * 1e6;
+	pa_trace_event(t,
+		       "\"name\":\"Profile\",\"cat\":\"disabled-by-default-v8.cpu_profiler\","
+		       "\"ph\":\"P\",\"id\":\"0x%x\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
+		       "\"args\":{\"data\":{\"startTime\":%.3f}}",
+		       pt->tid, s->pid, pt->tid, start_us, start_us);
+	/* All nodes go with the first chunk. */
+	struct chunk c = {.t = t, .pid = s->pid, .tid = pt->tid, .last_us = start_us};
+	FILE *f = pa_trace_open_event(t);
+	fprintf(f,
+		"\"name\":\"ProfileChunk\",\"cat\":\"disabled-by-default-v8.cpu_profiler\","
+		"\"ph\":\"P\",\"id\":\"0x%x\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
+		"\"args\":{\"data\":{\"cpuProfile\":{",
+		pt->tid, s->pid, pt->tid, start_us);
+	write_nodes(m, f, th, top);
+	fputs(",\"samples\":[]},\"timeDeltas\":[]}}}", f);
+	chunk_open(&c);
+	for (size_t i = 0; i < m->samples_v.len; i++) {
+		const struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
+		if (cs->thread != th || !pa_trace_keep(t, pt, cs->ticks, cs->ticks))
+			continue;
+		double end_us = pa_trace_us(t, cs->ticks);
+		double from_us = end_us - (double)cs->weight * period_us;
+		chunk_sample(&c, cs->node == ts->node ? 1 : cs->node + 1, from_us);
+		chunk_sample(&c, 1, end_us); /* idle after its CPU time */
+	}
+	chunk_flush(&c);
+}
+
+int cpu_trace_samples(const struct pa_models *pm, struct pa_trace_out *t)
+{
+	const struct cpu_model *m = pm->cpu;
+	const struct pa_session *s = pm->s;
+	uint32_t *top = pa_xcalloc(m->nodes.len + 1, sizeof(uint32_t));
+	for (uint32_t i = 1; i < m->nodes.len; i++) {
+		const struct cpu_node *n = cpu_node_at(m, i);
+		top[i] = n->depth <= 1 ? i : top[n->parent]; /* parents come first */
+	}
+	for (size_t k = 0; k < s->threads.len; k++) {
+		size_t th = pa_thread_order(s, k);
+		if (th >= m->threads.len)
+			continue;
+		const struct pa_thread *pt = *(struct pa_thread **)pa_vec_at(&s->threads, th);
+		const struct cpu_thread_stats *ts = pa_vec_at(&m->threads, th);
+		if (!ts->samples || (pm->o->thread >= 0 && pt->tid != (uint32_t)pm->o->thread))
+			continue;
+		thread_samples(t, m, th, top);
+	}
+	free(top);
+	return 0;
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# The outputs as viewers read them: DevTools' sample-weight rule, --data for
+# every stack format, heap stacks rooted one way, SVG labels without script,
+# timeline sections, names, errors and -o, size caps.
+
+load helpers
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+@test "cpuprofile replayed with the viewers' rule (interval after each sample) equals the text report within 1%" {
+	PROFSHIM_CPU_TIMER=posix PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/cpu_burn" 2 150 >/dev/null
+	"$PROFANALYZE" -q "$TMP/t" --format=chrome -o "$TMP/p.cpuprofile"
+	analyze_json "$TMP/t" -q
+	python3 "$ROOT/tests/tools/cpuprofile_replay.py" "$TMP/p.cpuprofile" >"$TMP/replay"
+	period_us=$(jqr '1e6 / .cpu.hz')
+	for fn in burn_worker burn_main; do
+		want=$(jqr ".cpu.functions[] | select(.name == \"$fn\") | .self_samples * $period_us")
+		got=$(awk -v f="$fn" '$1 == f { print $2 }' "$TMP/replay")
+		[ -n "$want" ] && [ -n "$got" ]
+		assert_within "$got" "$want" 1 "$fn self us"
+	done
+	total=$(awk '{ s += $2 } END { print s }' "$TMP/replay")
+	assert_within "$total" "$(jqr ".cpu.weight * $period_us")" 1 "total us"
+}
+
+@test "--data=mem and --data=calls for flamegraph, folded and speedscope; a memory-only run gets them by default" {
+	PROFSHIM_RECORD=mem run_shim "$TMP/m" "$PROGS/fi_memleak" 10 >/dev/null
+	"$PROFANALYZE" -q "$TMP/m" --format=flamegraph -o "$TMP/m.svg"
+	grep -q 'data-n="leak_deep"' "$TMP/m.svg"
+	grep -q '<title>leak_deep (300 bytes' "$TMP/m.svg"
+	"$PROFANALYZE" -q "$TMP/m" --format=speedscope -o "$TMP/m.json"
+	assert_eq "$(jq -r '.profiles[0].unit' "$TMP/m.json")" bytes
+	assert_eq "$(jq '.profiles[0].weights | add' "$TMP/m.json")" "$(("$PROFANALYZE" -q "$TMP/m" --format=folded) | awk '{ s += $NF } END { print s }')"
+	PROFSHIM_RECORD=mem,calls run_shim "$TMP/c" "$PROGS/fi_memleak" 10 >/dev/null
+	for d in mem calls; do
+		"$PROFANALYZE" -q "$TMP/c" --format=flamegraph --data=$d -o "$TMP/$d.svg"
+		"$PROFANALYZE" -q "$TMP/c" --format=speedscope --data=$d -o "$TMP/$d.json"
+		"$PROFANALYZE" -q "$TMP/c" --format=folded --data=$d -o "$TMP/$d.folded"
+		grep -q 'data-n="leak_deep"' "$TMP/$d.svg"
+		assert_eq "$(jq '.profiles | length' "$TMP/$d.json")" 1 "$d speedscope profiles"
+	done
+	grep -q '^main;outer;middle;leak_deep 300$' "$TMP/mem.folded"
+	grep -q 'bytes' <(grep -o '<text class="title"[^<]*' "$TMP/mem.svg")
+	grep -q ' us' <(grep -o '<text class="title"[^<]*' "$TMP/calls.svg")
+}
+
+@test "heap stacks start at main whether unwound or from the shadow stack; one node per function per context" {
+	PROFSHIM_RECORD=mem,calls run_shim "$TMP/c" "$PROGS/fi_memleak" 10 >/dev/null
+	"$PROFANALYZE" -q "$TMP/c" --format=folded --data=mem -o "$TMP/f"
+	# the shadow-stack sites and the unwound strdup site share one main
+	run grep -v '^main;' "$TMP/f"
+	[ "$status" -eq 1 ]
+	grep -q '^main;leak_strdup;' "$TMP/f"
+	"$PROFANALYZE" -q "$TMP/c" --format=heapprofile -o "$TMP/h"
+	assert_eq "$(jq '[.head.children[].callFrame.functionName]' -c "$TMP/h")" '["main"]'
+	# no function twice among one node's children, no main > main
+	assert_eq "$(jq '[.. | objects | select(has("children")) | [.children[].callFrame.functionName] | (length - (unique | length))] | add' "$TMP/h")" 0
+	assert_eq "$(jq '[.head.children[0].children[].callFrame.functionName | select(. == "main")] | length' "$TMP/h")" 0
+	assert_eq "$(jq '[.samples[].size] | add' "$TMP/h")" "$(awk '{ s += $NF } END { print s }' "$TMP/f")"
+}
+
+@test "flame graph SVG: labels are text (reads without script), title names the unit" {
+	run_shim "$TMP/t" "$PROGS/cpu_burn" 1 200 >/dev/null
+	"$PROFANALYZE" -q "$TMP/t" --format=flamegraph -o "$TMP/f.svg"
+	# strip the script: the picture still names the hot function
+	python3 - "$TMP/f.svg" <<'PY'
+import sys, xml.dom.minidom
+d = xml.dom.minidom.parse(sys.argv[1])
+texts = [t.firstChild.data for t in d.getElementsByTagName("text") if t.firstChild]
+assert any(t.startswith("burn_worker") or t.startswith("burn_w") for t in texts), texts
+title = [t for t in d.getElementsByTagName("text") if t.getAttribute("class") == "title"][0]
+assert "CPU samples" in title.firstChild.data, title.firstChild.data
+PY
+}
+
+@test "trace: names not doubled, threads sorted by tid, every section there or a note on stderr with -q" {
+	PROFSHIM_CALLS=trace run_shim "$TMP/t" "$PROGS/fi_threads" 3 2000 >/dev/null
+	run "$PROFANALYZE" -q "$TMP/t" --format=trace -o "$TMP/t.json"
+	[ "$status" -eq 0 ]
+	j="$TMP/t.json"
+	assert_eq "$(jq '[.traceEvents[] | select(.name == "thread_name") | .args.name | select(test("tid"))] | length' "$j")" 0 "ids in names"
+	assert_eq "$(jq -r '[.traceEvents[] | select(.name == "thread_name")] | map(.args.name) | map(select(startswith("worker"))) | join(",")' "$j")" "worker-0,worker-1,worker-2"
+	assert_eq "$(jq '[.traceEvents[] | select(.name == "thread_sort_index")] | (map(.tid) == (map(.tid) | sort))' "$j")" true
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X" and .name == "work")] | length' "$j")" 6000
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "C" and .name == "heap")] | length > 0' "$j")" true
+	# a CPU-only run: samples per thread, and notes for what is not there
+	PROFSHIM_RECORD=cpu run_shim "$TMP/p" "$PROGS/cpu_burn" 2 100 >/dev/null
+	run "$PROFANALYZE" -q "$TMP/p" --format=trace -o "$TMP/p.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"no calls: the recorder was off"* ]]
+	[[ "$output" == *"no heap or RSS counters: the recorder was off"* ]]
+	assert_eq "$(jq '[.traceEvents[] | select(.name == "Profile")] | length' "$TMP/p.json")" 3
+	# samples in the chunks: two per sample record (the sample, then idle)
+	analyze_json "$TMP/p" -q
+	assert_eq "$(jq '[.traceEvents[] | select(.name == "ProfileChunk") | .args.data.cpuProfile.samples | length] | add' "$TMP/p.json")" "$(( $(jqr .cpu.samples) * 2 ))"
+	# every sample's node is defined in its thread's chunk
+	assert_eq "$(jq '[.traceEvents[] | select(.name == "ProfileChunk")] | group_by(.tid) | map((map(.args.data.cpuProfile.nodes // [] | .[].id)) as $ids | [.[].args.data.cpuProfile.samples[] | select(($ids | index(.)) == null)] | length) | add' "$TMP/p.json")" 0
+}
+
+@test "errors are the same in every format; a failed -o leaves no file" {
+	PROFSHIM_RECORD=mem run_shim "$TMP/t" "$PROGS/mem_known" >/dev/null
+	for f in text json chrome heapprofile trace folded flamegraph speedscope; do
+		run "$PROFANALYZE" -q "$TMP/t" --format=$f --thread=99999 -o "$TMP/out.$f"
+		[ "$status" -eq 1 ]
+		assert_eq "$output" "profanalyze: --thread=99999: no such thread in this trace" "$f"
+		[ ! -e "$TMP/out.$f" ]
+	done
+	# a report that fails half-way leaves nothing either
+	run "$PROFANALYZE" -q "$TMP/t" --format=chrome -o "$TMP/x.cpuprofile"
+	[ "$status" -ne 0 ]
+	[ ! -e "$TMP/x.cpuprofile" ]
+	[ -z "$(ls "$TMP" | grep tmp)" ]
+	# an existing file survives a failed run
+	echo keep >"$TMP/keep"
+	run "$PROFANALYZE" -q "$TMP/t" --format=trace --thread=99999 -o "$TMP/keep"
+	assert_eq "$(cat "$TMP/keep")" keep
+}
+
+# pprof_top FILE [ARGS...] : "NAME FLAT" per function from go tool pprof -top
+pprof_top() {
+	local f="$1"
+	shift
+	HOME="$TMP" GOTOOLCHAIN=local go tool pprof -top -nodecount=100000 -nodefraction=0 -edgefraction=0 "$@" "$f" 2>/dev/null |
+		awk 'found && NF >= 6 { print $6, $1 + 0 } /flat%/ { found = 1 }'
+}
+
+@test "pprof: go tool pprof reads CPU, memory and calls profiles; its top functions and totals equal profanalyze's" {
+	command -v go >/dev/null || skip "go (Debian golang-go) is not installed: tools/install-deps.sh"
+	PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/cpu_burn" 2 100 >/dev/null
+	"$PROFANALYZE" -q "$TMP/t" --format=pprof -o "$TMP/cpu.pb.gz"
+	# gzip, and string_table[0] is "" (go tool pprof refuses it otherwise)
+	gzip -t "$TMP/cpu.pb.gz"
+	analyze_json "$TMP/t" -q
+	HOME="$TMP" go tool pprof -raw "$TMP/cpu.pb.gz" >"$TMP/raw" 2>&1
+	grep -q '^samples/count cpu/nanoseconds' "$TMP/raw"
+	grep -q 'thread_id:\[' "$TMP/raw"
+	grep -q '^Mappings' "$TMP/raw"
+	pprof_top "$TMP/cpu.pb.gz" -sample_index=samples -unit=samples >"$TMP/top"
+	for fn in burn_worker burn_main; do
+		assert_eq "$(awk -v f=$fn '$1 == f { print $2 }' "$TMP/top")" "$(jqr ".cpu.functions[] | select(.name == \"$fn\") | .self_samples")" "$fn flat"
+	done
+	assert_eq "$(awk '{ s += $2 } END { print s }' "$TMP/top")" "$(jqr .cpu.weight)" "total samples"
+	# memory: the four Go sample types, totals as the report's
+	PROFSHIM_RECORD=mem run_shim "$TMP/m" "$PROGS/mem_known" >/dev/null
+	"$PROFANALYZE" -q "$TMP/m" --format=pprof -o "$TMP/mem.pb.gz"
+	analyze_json "$TMP/m" -q
+	HOME="$TMP" go tool pprof -raw "$TMP/mem.pb.gz" 2>&1 | grep -qE '^alloc_objects/count alloc_space/bytes(\[dflt\])? inuse_objects/count inuse_space/bytes'
+	# (the report's allocation count includes failed calls, which no site holds)
+	for t in alloc_space:.total_allocation_bytes alloc_objects:'.total_allocations - .failed_allocations' \
+		inuse_space:.leaked_bytes inuse_objects:.leaked_blocks; do
+		got=$(pprof_top "$TMP/mem.pb.gz" -sample_index=${t%%:*} -unit=bytes | awk '{ s += $2 } END { print s + 0 }')
+		assert_eq "$got" "$(jqr ".memory_metrics | ${t#*:}")" "${t%%:*}"
+	done
+	# calls: calls/count per function as the report counts them
+	PROFSHIM_RECORD=calls run_shim "$TMP/c" "$PROGS/fi_threads" 2 500 >/dev/null
+	"$PROFANALYZE" -q "$TMP/c" --format=pprof --data=calls -o "$TMP/calls.pb.gz"
+	analyze_json "$TMP/c" -q
+	pprof_top "$TMP/calls.pb.gz" -sample_index=calls >"$TMP/top"
+	assert_eq "$(awk '$1 == "work" { print $2 }' "$TMP/top")" 1000 "work calls"
+	assert_eq "$(awk '$1 == "step" { print $2 }' "$TMP/top")" 2000 "step calls"
+}

@@ -3,7 +3,12 @@
 set -euo pipefail
 pkgs=(build-essential libunwind-dev libjemalloc-dev libcjson-dev bats libdw-dev libelf-dev
       zlib1g-dev libgoogle-perftools-dev python3 jq clang libclang-rt-14-dev
-      xz-utils nginx curl sqlite3 perl libxml2-utils golang-go chromium nodejs npm)
+      xz-utils nginx curl sqlite3 perl libxml2-utils golang-go chromium)
+# Node.js and npm (browser tests) may come from outside Debian (NodeSource
+# ships npm inside its nodejs package): only a machine without them gets
+# Debian's.
+command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -210,10 +210,10 @@ static void locks_text(const struct pa_models *pm, FILE *out)
 	char where[1024];
 	for (size_t i = 0; i < m->locks.len && i < (size_t)pm->o->top; i++) {
 		const struct io_lock *l = pa_vec_at(&m->locks, i);
+		char addr[32];
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, l->addr);
 		fprintf(out, "  %11" PRIu64 " %12.3f %11.4f  %-18s %s %s\n", l->st.count,
-			ms(l->st.total_ns), ms(l->st.max_ns),
-			(snprintf(where, sizeof(where), "0x%" PRIx64, l->addr), where),
-			io_op_name(l->op),
+			ms(l->st.total_ns), ms(l->st.max_ns), addr, io_op_name(l->op),
 			pa_describe_pc(pm, l->site, true, 0, where, sizeof(where)));
 	}
 }
@@ -563,7 +563,9 @@ static void spans_json(const struct pa_models *pm, cJSON *io)
 		cJSON_AddNumberToObject(o, "unclosed", sp->unclosed);
 		cJSON_AddItemToArray(spans, o);
 	}
-	cJSON_AddNumberToObject(io, "span_ends_unmatched", m->span_unmatched);
+	cJSON_AddNumberToObject(io, "span_ends_unmatched",
+				(double)(m->span_unmatched +
+					 pm->s->counters[PST_C_DROP_SPAN_UNMATCHED]));
 	cJSON *counters = cJSON_AddArrayToObject(io, "counters");
 	for (size_t i = 0; i < m->counter_names.len; i++) {
 		const struct io_counter_name *c = pa_vec_at(&m->counter_names, i);

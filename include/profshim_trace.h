@@ -266,7 +266,7 @@ enum pst_ext {
 };
 
 /* Operations of IO records: 1-63 descriptor I/O (file or network by the
- * descriptor's kind; 32-47 only on sockets), 64-95 waiting, 96-127 locks. */
+ * descriptor's kind; 32-47 only on sockets), 64-95 waiting, 96-99 locks. */
 enum pst_io_op {
 	PST_IO_OPEN = 1,
 	PST_IO_CLOSE = 2,
@@ -315,7 +315,7 @@ enum pst_io_op {
 	PST_IO_RDLOCK = 97,
 	PST_IO_WRLOCK = 98,
 	PST_IO_SPIN = 99,
-	PST_IO_OP_MAX = 128
+	PST_IO_OP_MAX = 100 /* readers reject ops from here on */
 };
 
 enum pst_fd_kind {

@@ -458,6 +458,8 @@ static void desc_name(struct io_desc *d, char *buf, size_t cap)
 	else if (d->calls.unknown)
 		snprintf(buf, cap, "fd %u (unknown%s%s)", d->fd, d->note ? ": " : "",
 			 d->note ? d->note + (strncmp(d->note, "unknown: ", 9) ? 0 : 9) : "");
+	else if (d->note && !strncmp(d->note, "inherited: ", 11) && !is_net_kind(d->calls.kind))
+		snprintf(buf, cap, "fd %u (%s)", d->fd, d->note);
 	else if (d->calls.kind == PST_FD_TCP && d->calls.port)
 		snprintf(buf, cap, "%s (accepted on port %u)", d->calls.name, d->calls.port);
 	else

@@ -59,6 +59,7 @@ static void unix_io(const char *dir)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s/sock", dir);
+	unlink(a.sun_path);
 	int l = socket(AF_UNIX, SOCK_STREAM, 0);
 	must(l >= 0 && bind(l, (void *)&a, sizeof(a)) == 0 && listen(l, 1) == 0, "unix listen");
 	int c = socket(AF_UNIX, SOCK_STREAM, 0);

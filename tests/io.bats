@@ -1,0 +1,222 @@
+#!/usr/bin/env bats
+# The io recorder (PROFSHIM_RECORD=io): I/O by file and peer with exact
+# counts and bytes, waits and contended locks timed against the program's
+# own clock, spans and counters, bad settings and damaged records.
+
+load helpers
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+io_run() { # TRACE PROG ARGS... : run with the io recorder (and CPU samples)
+	local trace="$1"
+	shift
+	PROFSHIM_RECORD=cpu,io PROFSHIM_OUTPUT="$trace" LD_PRELOAD="$SHIM" "$@"
+}
+
+file_q() { # PATH FIELD : a field of io_metrics.file_system.files[] for PATH
+	jqr ".io_metrics.file_system.files[] | select(.path == \"$1\") | .$2"
+}
+
+peer_q() { # PEER FIELD
+	jqr ".io_metrics.network.peers[] | select(.peer == \"$1\") | .$2"
+}
+
+@test "files, pipes, UNIX and TCP sockets, stdio: exact counts and bytes" {
+	run io_run "$TMP/k.trace" "$PROGS/io_known" "$TMP"
+	[ "$status" -eq 0 ]
+	port=$(echo "$output" | sed -n 's/^tcp_port=//p')
+	analyze_json "$TMP/k.trace"
+	# a file: 10 writes and 10 reads of 100 bytes
+	assert_eq "$(file_q "$TMP/data.bin" writes)" 10 "file writes"
+	assert_eq "$(file_q "$TMP/data.bin" reads)" 10 "file reads"
+	assert_eq "$(file_q "$TMP/data.bin" bytes_written)" 1000
+	assert_eq "$(file_q "$TMP/data.bin" bytes_read)" 1000
+	assert_eq "$(file_q "$TMP/data.bin" errors)" 0
+	# a failed open is charged to its path, by errno
+	assert_eq "$(file_q "$TMP/missing/none" errors_by_errno.ENOENT)" 1
+	# a pipe: 7 x 50 each way
+	assert_eq "$(jqr '[.io_metrics.file_system.files[] | select(.path | startswith("pipe:")) | select(.bytes_read == 350 and .bytes_written == 350 and .reads == 7 and .writes == 7)] | length')" 1 "pipe"
+	# a UNIX socket: 5 x 64 sent by the client, received by the server
+	assert_eq "$(peer_q "unix:$TMP/sock" sends)" 5
+	assert_eq "$(peer_q "unix:$TMP/sock" bytes_sent)" 320
+	assert_eq "$(jqr '[.io_metrics.network.peers[] | select(.peer | startswith("unix:")) | .bytes_received] | add')" 320
+	# TCP on 127.0.0.1: 6 x 128 from the client, 3 x 200 back
+	assert_eq "$(peer_q "127.0.0.1:$port" sends)" 6
+	assert_eq "$(peer_q "127.0.0.1:$port" bytes_sent)" 768
+	assert_eq "$(peer_q "127.0.0.1:$port" receives)" 3
+	assert_eq "$(peer_q "127.0.0.1:$port" bytes_received)" 600
+	# the accepted side knows its listening port
+	assert_eq "$(jqr "[.io_metrics.network.peers[] | select(.local_port == $port) | .bytes_received] | add")" 768
+	assert_eq "$(jqr "[.io_metrics.network.peers[] | select(.local_port == $port) | .bytes_sent] | add")" 600
+	# stdio: 8 fprintf lines of 19 bytes + fflush, read back with fgets
+	assert_eq "$(file_q "$TMP/lines.txt" bytes_written)" 152
+	assert_eq "$(file_q "$TMP/lines.txt" bytes_read)" 152
+	assert_eq "$(file_q "$TMP/lines.txt" ops_by_kind.stdio_write)" 8
+	assert_eq "$(file_q "$TMP/lines.txt" ops_by_kind.fflush)" 1
+	assert_eq "$(file_q "$TMP/lines.txt" ops_by_kind.stdio_read)" 9 "8 lines + EOF"
+	# dup2 onto stdout: write(1) charged to the file
+	assert_eq "$(file_q "$TMP/stdout.txt" writes)" 3
+	assert_eq "$(file_q "$TMP/stdout.txt" bytes_written)" 30
+	[ "$(cat "$TMP/stdout.txt")" = "012345678901234567890123456789" ]
+}
+
+@test "EINTR and a short write: recorded as the program saw them, results unchanged" {
+	run io_run "$TMP/k.trace" "$PROGS/io_known" "$TMP"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"eintr_read=-1 errno=4"* ]]
+	[[ "$output" == *"short_write=4096"* ]]
+	analyze_json "$TMP/k.trace"
+	assert_eq "$(jqr '[.io_metrics.file_system.files[] | select(.errors_by_errno.EINTR == 1)] | length')" 1 "EINTR read"
+	assert_eq "$(jqr '[.io_metrics.file_system.files[] | select(.errors_by_errno.EINTR == 1) | .bytes_written] | .[0]')" 4096 "short write bytes"
+}
+
+@test "the same program without the shim prints the same" {
+	a=$("$PROGS/io_known" "$TMP" | grep -v tcp_port)
+	b=$(io_run "$TMP/k.trace" "$PROGS/io_known" "$TMP" | grep -v tcp_port)
+	[ "$a" = "$b" ]
+}
+
+@test "waits: poll and a timed condvar wait within 5% of the program's own clock" {
+	run io_run "$TMP/w.trace" "$PROGS/io_wait"
+	[ "$status" -eq 0 ]
+	poll=$(echo "$output" | sed -n 's/.*poll_ms=\([0-9.]*\).*/\1/p')
+	cond=$(echo "$output" | sed -n 's/.*cond_ms=\([0-9.]*\).*/\1/p')
+	analyze_json "$TMP/w.trace"
+	assert_within "$(jqr '.io_metrics.waits[] | select(.kind == "poll") | .total_ms')" "$poll" 5 poll
+	assert_within "$(jqr '.io_metrics.waits[] | select(.kind == "cond_wait") | .total_ms')" "$cond" 5 cond_wait
+	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "cond_wait") | .errors')" 1 "ETIMEDOUT"
+	# main: nanosleep + usleep + 10 usleep in spans; the holder: 4 sleeps
+	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "sleep") | .calls')" 16
+	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "pthread_join") | .calls')" 1
+}
+
+@test "wall time split: a sleeping thread's time is accounted for, every split sums to wall" {
+	io_run "$TMP/w.trace" "$PROGS/io_wait"
+	analyze_json "$TMP/w.trace"
+	# the holder thread sleeps (30 ms x 4) and yields: its sleep time is most of its wall time
+	assert_eq "$(jqr '[.io_metrics.threads[] | (.cpu_ms + .io_ms + .network_ms + .locks_ms + .sleep_poll_ms + .unaccounted_ms) - .wall_ms | fabs < 0.01] | all')" true "sums"
+	holder=$(jqr '.io_metrics.threads[1].sleep_poll_ms')
+	[ "$(echo "$holder >= 119" | bc)" -eq 1 ]
+}
+
+@test "mutex contention: count exact, wait within 10%; an uncontended lock records nothing" {
+	run io_run "$TMP/w.trace" "$PROGS/io_wait"
+	waited=$(echo "$output" | sed -n 's/.*waited_ms=\([0-9.]*\).*/\1/p')
+	analyze_json "$TMP/w.trace"
+	assert_eq "$(jqr '.io_metrics.locks | length')" 1 "only the contended mutex"
+	assert_eq "$(jqr '.io_metrics.locks[0].contentions')" 4
+	assert_within "$(jqr '.io_metrics.locks[0].total_wait_ms')" "$waited" 10 "wait"
+	[[ "$(jqr '.io_metrics.locks[0].site')" == contend* ]]
+}
+
+@test "spans and counters: exact counts, nesting, errors, percentiles" {
+	io_run "$TMP/w.trace" "$PROGS/io_wait"
+	analyze_json "$TMP/w.trace"
+	span() { jqr ".io_metrics.spans[] | select(.name == \"$1\" and .tid == \"all\") | .$2"; }
+	assert_eq "$(span outer count)" 5
+	assert_eq "$(span inner count)" 10
+	assert_eq "$(span outer errors)" 1
+	assert_eq "$(span inner errors)" 0
+	# inner spans sleep 2 ms; an outer span holds two of them
+	[ "$(echo "$(span inner min_ms) >= 2" | bc)" -eq 1 ]
+	[ "$(echo "$(span outer min_ms) >= 4" | bc)" -eq 1 ]
+	[ "$(echo "$(span inner p50_ms) <= $(span inner p95_ms)" | bc)" -eq 1 ]
+	[ "$(echo "$(span inner p95_ms) <= $(span inner max_ms)" | bc)" -eq 1 ]
+	# per thread too
+	assert_eq "$(jqr '[.io_metrics.spans[] | select(.name == "inner" and .tid != "all") | .count] | add')" 10
+	assert_eq "$(jqr '.io_metrics.span_ends_unmatched')" 1
+	assert_eq "$(jqr '.io_metrics.counters[] | select(.name == "queue_depth") | "\(.values) \(.min) \(.max) \(.last)"')" "5 0 40 40"
+}
+
+@test "text report: I/O sections with sites and stacks" {
+	io_run "$TMP/k.trace" "$PROGS/io_known" "$TMP" > /dev/null
+	run "$PROFANALYZE" "$TMP/k.trace" --slow=5
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"I/O by file"*"$TMP/data.bin"* ]]
+	[[ "$output" == *"Network by peer"*"127.0.0.1:"* ]]
+	[[ "$output" == *"Top I/O and wait call sites by time"* ]]
+	[[ "$output" == *"eintr_and_short (tests/progs/io_known.c"* ]]
+	[[ "$output" == *"Slow calls (at least 5.000 ms)"* ]]
+	[[ "$output" == *"Wall time per thread"* ]]
+	[[ "$output" == *"ENOENT x1"* ]]
+}
+
+@test "io off (default): no io_metrics, the wrappers pass through" {
+	PROFSHIM_OUTPUT="$TMP/o.trace" LD_PRELOAD="$SHIM" "$PROGS/io_known" "$TMP" > /dev/null
+	analyze_json "$TMP/o.trace"
+	assert_eq "$(jqr '.io_metrics.file_system')" null
+}
+
+@test "bad io settings: one line each, the program runs on" {
+	run env PROFSHIM_RECORD=io PROFSHIM_IO_STACK_US=abc PROFSHIM_IO_SAMPLE=-3 \
+		PROFSHIM_OUTPUT="$TMP/b.trace" LD_PRELOAD="$SHIM" "$PROGS/io_known" "$TMP"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"profshim: ignoring PROFSHIM_IO_STACK_US=abc: expected microseconds"* ]]
+	[[ "$output" == *"profshim: ignoring PROFSHIM_IO_SAMPLE=-3: expected a number"* ]]
+	[[ "$output" == *"done"* ]]
+	run env PROFSHIM_RECORD=io,disk PROFSHIM_OUTPUT="$TMP/c.trace" LD_PRELOAD="$SHIM" "$PROGS/io_known" "$TMP"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ignoring PROFSHIM_RECORD=io,disk: expected a comma list of cpu,mem,calls,io"* ]]
+}
+
+@test "stacks: every call of at least PROFSHIM_IO_STACK_US has one" {
+	PROFSHIM_IO_STACK_US=0 PROFSHIM_IO_SAMPLE=0 io_run "$TMP/s.trace" "$PROGS/io_known" "$TMP" > /dev/null
+	analyze_json "$TMP/s.trace"
+	assert_eq "$(jqr '[.io_metrics.sites[].has_stack] | all')" true
+	PROFSHIM_IO_STACK_US=60000000 PROFSHIM_IO_SAMPLE=0 io_run "$TMP/n.trace" "$PROGS/io_known" "$TMP" > /dev/null
+	analyze_json "$TMP/n.trace"
+	assert_eq "$(jqr '[.io_metrics.sites[] | select(.has_stack)] | length')" 0
+}
+
+# patch FILE OFFSET HEXBYTES
+patch() {
+	printf "$(echo "$3" | sed 's/\(..\)/\\x\1/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+@test "damaged io records: a clear error naming file and offset" {
+	PROFSHIM_RECORD=io PROFSHIM_OUTPUT="$TMP/d.trace" LD_PRELOAD="$SHIM" "$PROGS/io_known" "$TMP" > /dev/null
+	# find the first IO record (kind 9) and give it an unknown operation
+	off=$(python3 - "$TMP/d.trace.t1" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+end = 4096 + int.from_bytes(d[16:24], 'little')
+def varint(p):
+    v = s = 0
+    while True:
+        b = d[p]; p += 1; v |= (b & 0x7f) << s; s += 7
+        if b < 0x80: return v, p
+p = 4096
+while p < end:
+    tag, q = varint(p)
+    kind = tag & 15
+    if kind == 9:
+        print(p, q); break
+    if kind == 15:
+        n, q = varint(q); p = q + n; continue
+    # kinds here: 5 STACK (2 fields), 10 FD (4 + 2 strings), 11 SPAN, 7 MARK...
+    if kind == 5:
+        _, q = varint(q); _, q = varint(q); p = q; continue
+    if kind == 10:
+        for _ in range(4): _, q = varint(q)
+        for _ in range(2):
+            n, q = varint(q); q += n
+        p = q; continue
+    raise SystemExit("unexpected kind %d" % kind)
+PY
+)
+	rec=${off% *}
+	opf=${off#* }
+	patch "$TMP/d.trace.t1" "$opf" 7f
+	run "$PROFANALYZE" "$TMP/d.trace"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$TMP/d.trace.t1: offset $rec: unknown I/O operation 127"* ]]
+}
+
+@test "a descriptor open before the shim started: named from /proc/self/fd" {
+	printf 'hello world\n' > "$TMP/in.txt"
+	PROFSHIM_RECORD=io PROFSHIM_OUTPUT="$TMP/h.trace" LD_PRELOAD="$SHIM" head -c 5 < "$TMP/in.txt" > /dev/null
+	analyze_json "$TMP/h.trace"
+	assert_eq "$(jqr ".io_metrics.file_system.files[] | select(.path == \"fd 0 (inherited: $TMP/in.txt)\") | .bytes_read")" 5
+}

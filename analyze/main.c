@@ -41,7 +41,9 @@ static void usage(FILE *out)
 	      "\n"
 	      "Selection:\n"
 	      "  --data=KIND         what folded/flamegraph/speedscope weigh: cpu, mem, calls\n"
-	      "                      (default: cpu, else calls, else mem)\n"
+	      "                      (default: cpu, else calls, else mem); offcpu: blocked\n"
+	      "                      time by stack, wall: on-CPU plus blocked (io recorder;\n"
+	      "                      also for chrome)\n"
 	      "  --heap=WHAT         heap sizes mean: allocated (default), leaked, peak\n"
 	      "  --between=M1,M2     heap: allocated after marker M1 and still live at M2\n"
 	      "  --thread=TID        only this thread\n"
@@ -109,10 +111,9 @@ static const char *const format_names[] = {
     [PA_FMT_FLAMEGRAPH] = "flamegraph",
     [PA_FMT_SPEEDSCOPE] = "speedscope",
 };
-static const char *const data_names[] = {[PA_DATA_AUTO] = "auto",
-					 [PA_DATA_CPU] = "cpu",
-					 [PA_DATA_MEM] = "mem",
-					 [PA_DATA_CALLS] = "calls"};
+static const char *const data_names[] = {
+    [PA_DATA_AUTO] = "auto",   [PA_DATA_CPU] = "cpu",	    [PA_DATA_MEM] = "mem",
+    [PA_DATA_CALLS] = "calls", [PA_DATA_OFFCPU] = "offcpu", [PA_DATA_WALL] = "wall"};
 static const char *const heap_names[] = {
     [PA_HEAP_ALLOCATED] = "allocated", [PA_HEAP_LEAKED] = "leaked", [PA_HEAP_PEAK] = "peak"};
 
@@ -179,7 +180,7 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 			o->output = optarg;
 			break;
 		case O_DATA:
-			rc = parse_enum("--data", optarg, data_names, 4, &e);
+			rc = parse_enum("--data", optarg, data_names, 6, &e);
 			o->data = (enum pa_data)e;
 			break;
 		case O_HEAP:
@@ -308,7 +309,8 @@ static bool cpu_selected(const struct pa_models *pm)
 {
 	if (!pm->cpu || !pm->cpu->samples)
 		return false;
-	return pm->o->data == PA_DATA_CPU || pm->o->data == PA_DATA_AUTO;
+	return pm->o->data == PA_DATA_CPU || pm->o->data == PA_DATA_AUTO ||
+	       pm->o->data == PA_DATA_OFFCPU || pm->o->data == PA_DATA_WALL;
 }
 
 /* Whether --data selects the calls; auto: cpu first, then calls, then mem
@@ -393,6 +395,7 @@ int main(int argc, char **argv)
 	}
 	s.progress = !o.quiet;
 	struct pa_models pm = {.s = &s, .o = &o};
+	struct cpu_model *cpu_samples = NULL; /* the samples, when pm.cpu is a time profile */
 	pm.summary = summary_model_new(&s);
 	pm.syms = pa_symbols_new(&s);
 	pm.calls = call_model_new(&s, &o);
@@ -410,6 +413,12 @@ int main(int argc, char **argv)
 		if (pm.cpu)
 			cpu_model_finish(pm.cpu, pm.syms);
 		io_model_finish(pm.io);
+		/* --data=offcpu/wall: the sample writers draw blocked time */
+		if (o.data == PA_DATA_OFFCPU || o.data == PA_DATA_WALL) {
+			cpu_samples = pm.cpu;
+			pm.cpu =
+			    io_time_profile(pm.io, cpu_samples, o.data == PA_DATA_WALL, pm.syms);
+		}
 		FILE *out = o.output ? fopen(o.output, "w") : stdout;
 		if (!out) {
 			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o.output,
@@ -435,6 +444,7 @@ int main(int argc, char **argv)
 	call_model_free(pm.calls);
 	heap_model_free(pm.heap);
 	cpu_model_free(pm.cpu);
+	cpu_model_free(cpu_samples);
 	io_model_free(pm.io);
 	pa_symbols_free(pm.syms);
 	pa_session_close(&s);

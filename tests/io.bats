@@ -220,3 +220,27 @@ PY
 	analyze_json "$TMP/h.trace"
 	assert_eq "$(jqr ".io_metrics.file_system.files[] | select(.path == \"fd 0 (inherited: $TMP/in.txt)\") | .bytes_read")" 5
 }
+
+@test "--data=offcpu and --data=wall: blocked time by stack in every sample format" {
+	io_run "$TMP/w.trace" "$PROGS/io_wait" > /dev/null
+	analyze_json "$TMP/w.trace"
+	blocked=$(jqr '[.io_metrics.threads[] | .io_ms + .network_ms + .locks_ms + .sleep_poll_ms] | add')
+	cpu=$(jqr '[.io_metrics.threads[].cpu_ms] | add')
+	"$PROFANALYZE" "$TMP/w.trace" --format=folded --data=offcpu > "$TMP/off.folded"
+	off=$(awk '{ s += $NF } END { printf "%.3f", s / 1e6 }' "$TMP/off.folded")
+	assert_within "$off" "$blocked" 1 "off-CPU total"
+	grep -q ';holder ' "$TMP/off.folded"
+	grep -q ';waits ' "$TMP/off.folded"
+	"$PROFANALYZE" "$TMP/w.trace" --format=folded --data=wall > "$TMP/wall.folded"
+	wall=$(awk '{ s += $NF } END { printf "%.3f", s / 1e6 }' "$TMP/wall.folded")
+	assert_within "$wall" "$(echo "$blocked + $cpu" | bc)" 1 "wall total"
+	for f in speedscope chrome flamegraph; do
+		"$PROFANALYZE" "$TMP/w.trace" --format=$f --data=wall -o "$TMP/x.$f"
+	done
+	jq -e '.profiles | length > 0' "$TMP/x.speedscope" > /dev/null
+	jq -e '(.samples | length) == (.timeDeltas | length)' "$TMP/x.chrome" > /dev/null
+	grep -q '<svg' "$TMP/x.flamegraph"
+	run "$PROFANALYZE" "$TMP/w.trace" --data=bogus
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"offcpu wall"* ]]
+}

@@ -203,6 +203,7 @@ struct io_model *io_model_new(struct pa_session *s, const struct pa_options *o)
 	pa_vec_init(&m->spans, sizeof(struct io_span_stat));
 	pa_vec_init(&m->counters, sizeof(struct io_counter));
 	pa_vec_init(&m->counter_names, sizeof(struct io_counter_name));
+	pa_vec_init(&m->blocks, sizeof(struct io_block));
 	for (size_t i = 0; i < s->threads.len; i++) {
 		struct io_thread *t = pa_vec_push(&m->threads);
 		pa_vec_init(&t->open, sizeof(uint64_t) * 2);
@@ -247,6 +248,17 @@ static void on_fd(struct io_model *m, const struct pa_event *ev)
 		d->note = pa_xstrndup(ev->u.fd.note, ev->u.fd.note_len);
 	d->calls.unknown = ev->u.fd.kind == PST_FD_UNKNOWN ||
 			   (ev->u.fd.note_len >= 8 && !memcmp(ev->u.fd.note, "unknown:", 8));
+}
+
+static void add_block(struct io_model *m, const struct pa_event *ev, uint64_t dur, uint32_t stack,
+		      const struct io_site *site, double ns)
+{
+	struct io_block *b = pa_vec_push(&m->blocks);
+	b->ticks = ev->ticks > dur ? ev->ticks - dur : 0;
+	b->thread = (uint32_t)ev->thread->index;
+	b->stack = stack;
+	b->site = (uint32_t)(site - (const struct io_site *)m->sites.items);
+	b->ns = ns;
 }
 
 static struct io_site *site_get(struct io_model *m, uint64_t pc, enum io_class cls, unsigned op)
@@ -314,6 +326,7 @@ static void on_io(struct io_model *m, const struct pa_event *ev)
 		site->stack_ticks = ev->ticks;
 		site->stack_dur = ns;
 	}
+	add_block(m, ev, ev->u.io.dur, ev->u.io.stack, site, ns);
 	struct io_thread *th = pa_vec_at(&m->threads, ev->thread->index);
 	th->ns[cls] += ns;
 	if (ns >= m->slow_ns) {
@@ -349,6 +362,7 @@ static void on_dns(struct io_model *m, const struct pa_event *ev)
 	th->ns[IO_CLASS_NET] += ns;
 	struct io_site *site = site_get(m, ev->u.dns.site, IO_CLASS_NET, 0);
 	stat_add(&site->st, ns, ev->u.dns.result != 0);
+	add_block(m, ev, ev->u.dns.dur, ev->u.dns.stack, site, ns);
 	if (ev->u.dns.stack && ns >= site->stack_dur) {
 		site->stack = ev->u.dns.stack;
 		site->stack_ticks = ev->ticks;
@@ -599,6 +613,7 @@ void io_model_free(struct io_model *m)
 	pa_vec_free(&m->spans);
 	pa_vec_free(&m->counters);
 	pa_vec_free(&m->counter_names);
+	pa_vec_free(&m->blocks);
 	pa_pairmap_free(&m->desc_index);
 	pa_pairmap_free(&m->group_index);
 	pa_pairmap_free(&m->site_index);

@@ -299,6 +299,7 @@ static int write_trace(const struct pa_models *pm, FILE *out)
 	int rc = 0;
 	if (call_model_has_data(pm->calls))
 		rc = call_model_trace_events(pm, &t);
+	io_trace_events(pm, &t);
 	pa_trace_end(&t);
 	return rc;
 }

@@ -244,3 +244,20 @@ PY
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"offcpu wall"* ]]
 }
+
+@test "--format=trace: I/O, waits, locks and spans as slices, counters as C events" {
+	io_run "$TMP/w.trace" "$PROGS/io_wait" > /dev/null
+	"$PROFANALYZE" "$TMP/w.trace" --format=trace -o "$TMP/t.json"
+	assert_eq "$(jq '[.traceEvents[] | select(.cat == "span" and .name == "inner")] | length' "$TMP/t.json")" 10
+	assert_eq "$(jq '[.traceEvents[] | select(.cat == "span" and .name == "outer" and .args.error)] | length' "$TMP/t.json")" 1
+	assert_eq "$(jq '[.traceEvents[] | select(.cat == "locks")] | length' "$TMP/t.json")" 4
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "C" and .name == "queue_depth") | .args.queue_depth] | join(",")' -r "$TMP/t.json")" "0,10,20,30,40"
+	assert_eq "$(jq '[.traceEvents[] | select(.cat == "waiting" and .name == "poll")] | length' "$TMP/t.json")" 1
+	# --min-duration: only the long waits stay
+	"$PROFANALYZE" "$TMP/w.trace" --format=trace --min-duration=25000 -o "$TMP/t2.json"
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X" and .dur < 25000)] | length' "$TMP/t2.json")" 0
+	assert_eq "$(jq '[.traceEvents[] | select(.cat == "waiting" and .name == "poll")] | length' "$TMP/t2.json")" 1
+	io_run "$TMP/k.trace" "$PROGS/io_known" "$TMP" > /dev/null
+	"$PROFANALYZE" "$TMP/k.trace" --format=trace -o "$TMP/t3.json"
+	assert_eq "$(jq "[.traceEvents[] | select(.name == \"write\" and .args.target == \"$TMP/data.bin\") | .args.bytes] | add" "$TMP/t3.json")" 1000
+}

@@ -105,6 +105,20 @@ struct io_block {
 	uint32_t stack; /* 0: take the site's */
 	uint32_t site;	/* index into sites */
 	double ns;
+	unsigned op;	/* 0 = getaddrinfo */
+	uint32_t desc;	/* resolved to a group at report time */
+	uint64_t bytes; /* moved */
+	int64_t result;
+	uint64_t obj; /* as in the IO record (lock address, pid, ...) */
+};
+
+/* A closed span, for the timeline. */
+struct io_span_rec {
+	uint64_t start, end;
+	uint32_t thread;
+	uint32_t stat; /* index into spans (the totals entry: its name) */
+	uint32_t depth;
+	bool error;
 };
 
 struct io_counter {
@@ -135,6 +149,7 @@ struct io_model {
 	struct pa_vec counters;	     /* struct io_counter, time order */
 	struct pa_vec counter_names; /* struct io_counter_name */
 	struct pa_vec blocks;	     /* struct io_block, every IO and DNS call */
+	struct pa_vec span_recs;     /* struct io_span_rec, in end order */
 	struct io_stat by_op[PST_IO_OP_MAX];
 	struct io_stat fs_all, net_all; /* every file-system / network call */
 	uint64_t span_unmatched;
@@ -168,6 +183,11 @@ const struct io_group *io_desc_group(const struct io_model *m, uint32_t desc);
  * site alone. With CPU samples (wall) each sample weighs its period. */
 struct cpu_model;
 struct pa_symbols;
+struct pa_models;
+struct pa_trace_out;
+/* The timeline (out_trace_io.c): I/O calls, waits and spans as X slices,
+ * counters as C events. */
+void io_trace_events(const struct pa_models *pm, struct pa_trace_out *t);
 struct cpu_model *io_time_profile(const struct io_model *io, const struct cpu_model *cpu,
 				  bool with_cpu, struct pa_symbols *syms);
 

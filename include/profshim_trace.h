@@ -157,8 +157,9 @@
  *   the result there counts messages); result is the return value as the
  *   program saw it, zigzag-encoded (v >= 0: 2v, v < 0: -2v-1), with
  *   -errno for a failed call (so EINTR reads -4, a short write its
- *   count); site is the return address into the caller of the wrapped
- *   function (exact for every call); stack is a STACK node id or 0 (see
+ *   count); site is a STACK node id whose node is the one-frame stack of
+ *   the return address into the caller of the wrapped function (exact
+ *   for every call; 0 = unknown); stack is a STACK node id or 0 (see
  *   IO_CONFIG for which calls carry one). Locks are recorded only when
  *   contended (a try-lock failed); dur is then the time blocked.
  *   FD: describes a descriptor from then on (until a close, or a new FD
@@ -182,7 +183,8 @@
  *                   (calls of at least `stack ns` carry a stack, and one in
  *                   `sample every` of the shorter ones; 0 = none)
  *     IO_DNS    (thread file)  end ticks (absolute), dur, result (gai
- *                   code, zigzag), site, stack, str host (a getaddrinfo)
+ *                   code, zigzag), site, stack (both as in IO), str host
+ *                   (a getaddrinfo)
  *
  * MEMORY SAMPLING (MEM_CONFIG sample bytes = M > 0)
  *   Only sampled allocations are written (a Poisson process over bytes with

@@ -2,7 +2,8 @@
 # Install the Debian packages profshim needs to build and test, when missing.
 set -euo pipefail
 pkgs=(build-essential libunwind-dev libjemalloc-dev libcjson-dev bats libdw-dev libelf-dev
-      zlib1g-dev libgoogle-perftools-dev python3 jq clang libclang-rt-14-dev)
+      zlib1g-dev libgoogle-perftools-dev python3 jq clang libclang-rt-14-dev
+      redis-server redis-tools nginx curl bc)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -261,3 +261,48 @@ PY
 	"$PROFANALYZE" "$TMP/k.trace" --format=trace -o "$TMP/t3.json"
 	assert_eq "$(jq "[.traceEvents[] | select(.name == \"write\" and .args.target == \"$TMP/data.bin\") | .args.bytes] | add" "$TMP/t3.json")" 1000
 }
+
+@test "fork and exec: the child and the new image name their inherited descriptors" {
+	cat > "$TMP/fk.c" <<'C'
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int fd = open(argv[1], O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	if (write(fd, "parent\n", 7) != 7)
+		return 1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < 4; i++)
+			if (write(fd, "child\n", 6) != 6)
+				_exit(1);
+		dup2(fd, 1);
+		execlp("echo", "echo", "from-exec", (char *)0);
+		_exit(1);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	printf("child=%d\n", (int)pid);
+	return WEXITSTATUS(st);
+}
+C
+	cc -O1 -o "$TMP/fk" "$TMP/fk.c"
+	run io_run "$TMP/f.trace" "$TMP/fk" "$TMP/out.txt"
+	[ "$status" -eq 0 ]
+	child=$(echo "$output" | sed -n 's/^child=//p')
+	[ "$(cat "$TMP/out.txt")" = "$(printf 'parent\nchild\nchild\nchild\nchild\nfrom-exec')" ]
+	analyze_json "$TMP/f.trace"
+	assert_eq "$(jqr ".io_metrics.file_system.files[] | select(.path == \"$TMP/out.txt\") | .bytes_written")" 7 parent
+	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "waitpid") | .calls')" 1
+	analyze_json "$TMP/f.trace.$child"
+	assert_eq "$(jqr ".io_metrics.file_system.files[] | select(.path | endswith(\"(inherited: $TMP/out.txt)\")) | .bytes_written")" 24 child
+	exec_trace=$(ls "$TMP" | grep -E "^f\.trace\.$child\.[0-9]+$" | head -1)
+	[ -n "$exec_trace" ]
+	analyze_json "$TMP/$exec_trace"
+	# echo writes "from-exec" with fputs_unlocked (recorded) and the
+	# newline with putchar_unlocked (single characters are not wrapped)
+	assert_eq "$(jqr ".io_metrics.file_system.files[] | select(.path == \"fd 1 (inherited: $TMP/out.txt)\") | .bytes_written")" 9 "exec'd echo"
+}

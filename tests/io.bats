@@ -306,3 +306,25 @@ C
 	# newline with putchar_unlocked (single characters are not wrapped)
 	assert_eq "$(jqr ".io_metrics.file_system.files[] | select(.path == \"fd 1 (inherited: $TMP/out.txt)\") | .bytes_written")" 9 "exec'd echo"
 }
+
+@test "a descriptor passed over a socket: fd N (unknown) with what /proc/self/fd said" {
+	printf 'secret' > "$TMP/secret.txt"
+	cat > "$TMP/pass.py" <<'PY'
+import os, socket, sys
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+fd = os.open(sys.argv[1], os.O_RDONLY)
+socket.send_fds(a, [b"x"], [fd])
+msg, fds, flags, addr = socket.recv_fds(b, 1, 1)
+os.close(fd)
+print("fd=%d" % fds[0])
+print(os.read(fds[0], 100).decode())
+PY
+	[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
+	# the interpreter itself, not a wrapper script that execs it
+	run env PROFSHIM_RECORD=io PROFSHIM_OUTPUT="$TMP/p.trace" LD_PRELOAD="$SHIM" /usr/bin/python3 "$TMP/pass.py" "$TMP/secret.txt"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *secret* ]]
+	fd=$(echo "$output" | sed -n 's/^fd=//p')
+	analyze_json "$TMP/p.trace"
+	assert_eq "$(jqr ".io_metrics.file_system.files[] | select(.path == \"fd $fd (unknown: $TMP/secret.txt)\") | \"\(.bytes_read) \(.unknown)\"")" "6 true"
+}

@@ -140,6 +140,12 @@ peer_q() { # PEER FIELD
 	[[ "$output" == *"Slow calls (at least 5.000 ms)"* ]]
 	[[ "$output" == *"Wall time per thread"* ]]
 	[[ "$output" == *"ENOENT x1"* ]]
+	io_run "$TMP/w.trace" "$PROGS/io_wait" > /dev/null
+	run "$PROFANALYZE" "$TMP/w.trace"
+	[[ "$output" == *"Waiting by site"*"poll waits (tests/progs/io_wait.c"* ]]
+	[[ "$output" == *"Lock contention by acquiring site"*"mutex contend (tests/progs/io_wait.c"* ]]
+	[[ "$output" == *"Spans"*"inner"* ]]
+	[[ "$output" == *"Counters"*"queue_depth"* ]]
 }
 
 @test "io off (default): no io_metrics, the wrappers pass through" {

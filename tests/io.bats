@@ -334,3 +334,33 @@ PY
 	analyze_json "$TMP/p.trace"
 	assert_eq "$(jqr ".io_metrics.file_system.files[] | select(.path == \"fd $fd (unknown: $TMP/secret.txt)\") | \"\(.bytes_read) \(.unknown)\"")" "6 true"
 }
+
+@test "DNS: getaddrinfo calls by name, with their time and errors" {
+	cat > "$TMP/dns.c" <<'C'
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+int main(void)
+{
+	struct addrinfo hints, *res;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	for (int i = 0; i < 3; i++)
+		if (getaddrinfo("localhost", "80", &hints, &res) == 0)
+			freeaddrinfo(res);
+	/* a name that cannot resolve without the network: an error */
+	int rc = getaddrinfo("no-such-host.invalid", NULL, &hints, &res);
+	printf("bad=%d\n", rc != 0);
+	return 0;
+}
+C
+	cc -O1 -o "$TMP/dns" "$TMP/dns.c"
+	run io_run "$TMP/d.trace" "$TMP/dns"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"bad=1"* ]]
+	analyze_json "$TMP/d.trace"
+	assert_eq "$(jqr '.io_metrics.network.dns[] | select(.name == "localhost") | "\(.lookups) \(.errors)"')" "3 0"
+	assert_eq "$(jqr '.io_metrics.network.dns[] | select(.name == "no-such-host.invalid") | "\(.lookups) \(.errors)"')" "1 1"
+	run "$PROFANALYZE" "$TMP/d.trace"
+	[[ "$output" == *"DNS lookups"*"localhost"* ]]
+}

@@ -85,7 +85,7 @@ void ps_io_write(struct ps_thread *t, const struct io_call *c, uint64_t end, uns
 	uint64_t stack = wants_stack(dur) ? capture_stack(t) : 0;
 	/* the site as a one-frame STACK node: a table lookup here, a byte or
 	 * two in the record instead of a full address */
-	uint64_t site = ps_stack_intern(t, &c->site, 1);
+	uint64_t site = ps_stack_intern_site(t, c->site);
 	uint8_t *p = ps_reserve(t, 9 * PST_VARINT_MAX);
 	if (!p)
 		return;

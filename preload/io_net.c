@@ -220,7 +220,7 @@ PS_EXPORT int getaddrinfo(const char *__restrict node, const char *__restrict se
 		p = pst_put_varint(p, end);
 		p = pst_put_varint(p, dur);
 		p = pst_put_varint(p, pst_zigzag(rc));
-		p = pst_put_varint(p, ps_stack_intern(t, &c.site, 1));
+		p = pst_put_varint(p, ps_stack_intern_site(t, c.site));
 		p = pst_put_varint(p, stack);
 		p = pst_put_str(p, host, strnlen(host, 255));
 		ps_write_ext(t, PST_X_IO_DNS, buf, (size_t)(p - buf));

@@ -57,7 +57,9 @@ static void usage(FILE *out)
 	      "Selection:\n"
 	      "  --data=KIND         what folded, flamegraph, speedscope and pprof weigh:\n"
 	      "                      cpu, mem, calls (default: cpu, else calls, else mem;\n"
-	      "                      speedscope: every kind recorded)\n"
+	      "                      speedscope: every kind recorded); offcpu: blocked\n"
+	      "                      time by stack, wall: on-CPU plus blocked (io\n"
+	      "                      recorder; also for chrome)\n"
 	      "  --heap=WHAT         heap sizes mean: allocated (default), leaked, peak\n"
 	      "  --between=M1,M2     heap: allocated after marker M1 and still live at M2\n"
 	      "  --thread=TID        only this thread\n"
@@ -144,10 +146,9 @@ const char *pa_format_name(enum pa_format f)
 	return format_names[f];
 }
 
-static const char *const data_names[] = {[PA_DATA_AUTO] = "auto",
-					 [PA_DATA_CPU] = "cpu",
-					 [PA_DATA_MEM] = "mem",
-					 [PA_DATA_CALLS] = "calls"};
+static const char *const data_names[] = {
+    [PA_DATA_AUTO] = "auto",   [PA_DATA_CPU] = "cpu",	    [PA_DATA_MEM] = "mem",
+    [PA_DATA_CALLS] = "calls", [PA_DATA_OFFCPU] = "offcpu", [PA_DATA_WALL] = "wall"};
 static const char *const heap_names[] = {
     [PA_HEAP_ALLOCATED] = "allocated", [PA_HEAP_LEAKED] = "leaked", [PA_HEAP_PEAK] = "peak"};
 
@@ -234,7 +235,7 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 			o->output = optarg;
 			break;
 		case O_DATA:
-			rc = parse_enum("--data", optarg, data_names, 4, &e);
+			rc = parse_enum("--data", optarg, data_names, 6, &e);
 			o->data = (enum pa_data)e;
 			break;
 		case O_HEAP:
@@ -498,6 +499,7 @@ static int analyze_one(struct pa_options *op)
 		return 1;
 	}
 	struct pa_models pm = {.s = &s, .o = &o};
+	struct cpu_model *cpu_samples = NULL; /* the samples, when pm.cpu is a time profile */
 	pm.summary = summary_model_new(&s);
 	pm.syms = pa_symbols_new(&s);
 	pm.calls = call_model_new(&s, &o);
@@ -521,6 +523,12 @@ static int analyze_one(struct pa_options *op)
 			findings_run(&pm, o.findings, &found);
 			pm.findings = &found;
 		}
+		/* --data=offcpu/wall: the sample writers draw blocked time */
+		if (o.data == PA_DATA_OFFCPU || o.data == PA_DATA_WALL) {
+			cpu_samples = pm.cpu;
+			pm.cpu =
+			    io_time_profile(pm.io, cpu_samples, o.data == PA_DATA_WALL, pm.syms);
+		}
 		struct pa_output out;
 		if (pa_output_open(&out, o.output)) {
 			rc = 1;
@@ -541,6 +549,7 @@ static int analyze_one(struct pa_options *op)
 	call_model_free(pm.calls);
 	heap_model_free(pm.heap);
 	cpu_model_free(pm.cpu);
+	cpu_model_free(cpu_samples);
 	io_model_free(pm.io);
 	pa_symbols_free(pm.syms);
 	pa_session_close(&s);

@@ -20,7 +20,14 @@ enum pa_format {
 
 /* What --format=folded / flamegraph weigh: CPU samples, heap bytes or
  * call self time. PA_DATA_AUTO picks cpu, then calls, then mem. */
-enum pa_data { PA_DATA_AUTO, PA_DATA_CPU, PA_DATA_MEM, PA_DATA_CALLS };
+enum pa_data {
+	PA_DATA_AUTO,
+	PA_DATA_CPU,
+	PA_DATA_MEM,
+	PA_DATA_CALLS,
+	PA_DATA_OFFCPU, /* blocked time by stack (io recorder) */
+	PA_DATA_WALL,	/* on-CPU samples plus blocked time */
+};
 
 /* What the sizes of --format=heapprofile (and mem folded) mean. */
 enum pa_heap { PA_HEAP_ALLOCATED, PA_HEAP_LEAKED, PA_HEAP_PEAK };

@@ -187,8 +187,9 @@
  *   the result there counts messages); result is the return value as the
  *   program saw it, zigzag-encoded (v >= 0: 2v, v < 0: -2v-1), with
  *   -errno for a failed call (so EINTR reads -4, a short write its
- *   count); site is the return address into the caller of the wrapped
- *   function (exact for every call); stack is a STACK node id or 0 (see
+ *   count); site is a STACK node id whose node is the one-frame stack of
+ *   the return address into the caller of the wrapped function (exact
+ *   for every call; 0 = unknown); stack is a STACK node id or 0 (see
  *   IO_CONFIG for which calls carry one). Locks are recorded only when
  *   contended (a try-lock failed); dur is then the time blocked.
  *   FD: describes a descriptor from then on (until a close, or a new FD
@@ -212,7 +213,8 @@
  *                   (calls of at least `stack ns` carry a stack, and one in
  *                   `sample every` of the shorter ones; 0 = none)
  *     IO_DNS    (thread file)  end ticks (absolute), dur, result (gai
- *                   code, zigzag), site, stack, str host (a getaddrinfo)
+ *                   code, zigzag), site, stack (both as in IO), str host
+ *                   (a getaddrinfo)
  *
  * MEMORY SAMPLING (MEM_CONFIG sample bytes = M > 0)
  *   Only sampled allocations are written (a Poisson process over bytes with
@@ -299,7 +301,7 @@ enum pst_ext {
 };
 
 /* Operations of IO records: 1-63 descriptor I/O (file or network by the
- * descriptor's kind; 32-47 only on sockets), 64-95 waiting, 96-127 locks. */
+ * descriptor's kind; 32-47 only on sockets), 64-95 waiting, 96-99 locks. */
 enum pst_io_op {
 	PST_IO_OPEN = 1,
 	PST_IO_CLOSE = 2,
@@ -348,7 +350,7 @@ enum pst_io_op {
 	PST_IO_RDLOCK = 97,
 	PST_IO_WRLOCK = 98,
 	PST_IO_SPIN = 99,
-	PST_IO_OP_MAX = 128
+	PST_IO_OP_MAX = 100 /* readers reject ops from here on */
 };
 
 enum pst_fd_kind {

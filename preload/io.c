@@ -83,6 +83,9 @@ void ps_io_write(struct ps_thread *t, const struct io_call *c, uint64_t end, uns
 {
 	uint64_t dur = end > c->start ? end - c->start : 0;
 	uint64_t stack = wants_stack(dur) ? capture_stack(t) : 0;
+	/* the site as a one-frame STACK node: a table lookup here, a byte or
+	 * two in the record instead of a full address */
+	uint64_t site = ps_stack_intern_site(t, c->site);
 	uint8_t *p = ps_reserve(t, 9 * PST_VARINT_MAX);
 	if (!p)
 		return;
@@ -93,7 +96,7 @@ void ps_io_write(struct ps_thread *t, const struct io_call *c, uint64_t end, uns
 	p = pst_put_varint(p, asked);
 	p = pst_put_varint(p, pst_zigzag(result));
 	p = pst_put_varint(p, dur);
-	p = pst_put_varint(p, c->site);
+	p = pst_put_varint(p, site);
 	p = pst_put_varint(p, stack);
 	ps_commit(t, p);
 	t->counters[PST_C_IO_CALLS]++;

@@ -51,7 +51,27 @@ PS_EXPORT int socket(int domain, int type, int proto)
 	if (!IO_BEGIN(&c))
 		return real_socket(domain, type, proto);
 	int rc = real_socket(domain, type, proto);
-	end_new_fd(&c, PST_IO_SOCKET, rc, rc, false);
+	/* described from the arguments: no system call until it connects */
+	uint64_t end = ps_now();
+	int saved = errno;
+	struct ps_thread *t = io_enter(&c);
+	if (t) {
+		int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+		bool inet = domain == AF_INET || domain == AF_INET6;
+		unsigned kind = domain == AF_UNIX	      ? PST_FD_UNIX
+				: inet && base == SOCK_STREAM ? PST_FD_TCP
+				: inet && base == SOCK_DGRAM  ? PST_FD_UDP
+							      : PST_FD_SOCKET;
+		const char *name = kind == PST_FD_UNIX	? "unix:(not connected)"
+				   : kind == PST_FD_TCP ? "tcp:(not connected)"
+				   : kind == PST_FD_UDP ? "udp:(not connected)"
+							: "socket:(not connected)";
+		uint32_t desc = rc >= 0 ? ps_io_desc_new(t, kind, rc, 0, name, NULL) : 0;
+		ps_io_write(t, &c, end, PST_IO_SOCKET, desc, rc >= 0 ? (uint64_t)rc + 1 : 0, 0,
+			    rc < 0 ? -(int64_t)saved : rc);
+		ps_leave(t);
+	}
+	errno = saved;
 	return rc;
 }
 
@@ -200,7 +220,7 @@ PS_EXPORT int getaddrinfo(const char *__restrict node, const char *__restrict se
 		p = pst_put_varint(p, end);
 		p = pst_put_varint(p, dur);
 		p = pst_put_varint(p, pst_zigzag(rc));
-		p = pst_put_varint(p, c.site);
+		p = pst_put_varint(p, ps_stack_intern_site(t, c.site));
 		p = pst_put_varint(p, stack);
 		p = pst_put_str(p, host, strnlen(host, 255));
 		ps_write_ext(t, PST_X_IO_DNS, buf, (size_t)(p - buf));

@@ -3,7 +3,8 @@
  * calls a preload cannot see, so the stdio calls that can block are
  * wrapped themselves and charged to their stream's descriptor (fileno):
  * fopen/fdopen/fclose, fread/fwrite, fgets/fputs/puts, getline/getdelim,
- * fprintf/printf/vfprintf/vprintf (and the _FORTIFY_SOURCE forms), fflush.
+ * fprintf/printf/vfprintf/vprintf (and the _FORTIFY_SOURCE forms), fflush,
+ * and the _unlocked forms of fread, fwrite, fgets, fputs and fflush.
  * Bytes are those the call moved between the program and the stream
  * (STDIO_READ/STDIO_WRITE records), the time is the call's, including any
  * kernel read or write it made. Streams without a descriptor (fmemopen,
@@ -17,6 +18,13 @@
 #include <string.h>
 
 #include "io.h"
+
+/* stdio.h may define these as macros when optimizing */
+#undef fread_unlocked
+#undef fwrite_unlocked
+#undef fgets_unlocked
+#undef fputs_unlocked
+#undef fflush_unlocked
 
 /* Record a stdio call on stream f (result: bytes moved, or -errno). */
 static void end_stdio(struct io_call *c, unsigned op, FILE *f, uint64_t asked, int64_t result)
@@ -194,6 +202,75 @@ PS_EXPORT int fflush(FILE *f)
 	if (!f || !IO_BEGIN(&c))
 		return real_fflush(f); /* fflush(NULL): every stream, not one file */
 	int rc = real_fflush(f);
+	end_stdio(&c, PST_IO_STDIO_FLUSH, f, 0, rc ? io_result(-1) : 0);
+	return rc;
+}
+
+/* The _unlocked forms (coreutils and others write through them). */
+
+PS_EXPORT size_t fread_unlocked(void *__restrict buf, size_t size, size_t n, FILE *__restrict f)
+{
+	IO_REAL(fread_unlocked);
+	struct io_call c;
+	if (!IO_BEGIN(&c))
+		return real_fread_unlocked(buf, size, n, f);
+	size_t rc = real_fread_unlocked(buf, size, n, f);
+	int saved = errno;
+	int64_t res = rc ? (int64_t)(rc * size) : stdio_err(f, saved);
+	errno = saved;
+	end_stdio(&c, PST_IO_STDIO_READ, f, (uint64_t)size * n, res);
+	return rc;
+}
+
+PS_EXPORT size_t fwrite_unlocked(const void *__restrict buf, size_t size, size_t n,
+				 FILE *__restrict f)
+{
+	IO_REAL(fwrite_unlocked);
+	struct io_call c;
+	if (!IO_BEGIN(&c))
+		return real_fwrite_unlocked(buf, size, n, f);
+	size_t rc = real_fwrite_unlocked(buf, size, n, f);
+	int saved = errno;
+	int64_t res = rc == n || !ferror_unlocked(f) ? (int64_t)(rc * size) : -(int64_t)saved;
+	errno = saved;
+	end_stdio(&c, PST_IO_STDIO_WRITE, f, (uint64_t)size * n, res);
+	return rc;
+}
+
+PS_EXPORT char *fgets_unlocked(char *__restrict s, int n, FILE *__restrict f)
+{
+	IO_REAL(fgets_unlocked);
+	struct io_call c;
+	if (!IO_BEGIN(&c))
+		return real_fgets_unlocked(s, n, f);
+	char *rc = real_fgets_unlocked(s, n, f);
+	int saved = errno;
+	int64_t res = rc ? (int64_t)strlen(rc) : stdio_err(f, saved);
+	errno = saved;
+	end_stdio(&c, PST_IO_STDIO_READ, f, n > 0 ? (uint64_t)n - 1 : 0, res);
+	return rc;
+}
+
+PS_EXPORT int fputs_unlocked(const char *__restrict s, FILE *__restrict f)
+{
+	IO_REAL(fputs_unlocked);
+	struct io_call c;
+	if (!IO_BEGIN(&c))
+		return real_fputs_unlocked(s, f);
+	int rc = real_fputs_unlocked(s, f);
+	size_t len = strlen(s);
+	end_stdio(&c, PST_IO_STDIO_WRITE, f, len, rc >= 0 ? (int64_t)len : io_result(-1));
+	return rc;
+}
+
+PS_EXPORT int fflush_unlocked(FILE *f)
+{
+	IO_REAL(fflush_unlocked);
+	struct io_call c;
+	if (!f || !IO_BEGIN(&c))
+		return real_fflush_unlocked(
+		    f); /* fflush_unlocked(NULL): every stream, not one file */
+	int rc = real_fflush_unlocked(f);
 	end_stdio(&c, PST_IO_STDIO_FLUSH, f, 0, rc ? io_result(-1) : 0);
 	return rc;
 }

@@ -178,6 +178,9 @@ void ps_modules_record(void);
 /* Intern a stack of n pcs (innermost first) into t's trie, writing STACK
  * records for new nodes; returns the leaf id (0 for an empty stack). */
 uint64_t ps_stack_intern(struct ps_thread *t, const uintptr_t *pcs, int n);
+/* The one-frame stack of pc (a call site), leaving the cache of the last
+ * full stack alone. */
+uint64_t ps_stack_intern_site(struct ps_thread *t, uintptr_t pc);
 void ps_stacks_free(struct ps_thread *t);
 
 /* --- recorder hooks called by the core (each recorder's file) --- */

@@ -112,6 +112,13 @@ uint64_t ps_stack_intern(struct ps_thread *t, const uintptr_t *pcs, int n)
 	return node;
 }
 
+uint64_t ps_stack_intern_site(struct ps_thread *t, uintptr_t pc)
+{
+	struct ps_stack_table *st = table_of(t);
+	/* not through the last-stack cache: that stays the last full stack's */
+	return st && pc ? child_node(t, st, 0, pc) : 0;
+}
+
 void ps_stacks_free(struct ps_thread *t)
 {
 	ps_free_pages(t->stacks, sizeof(struct ps_stack_table));

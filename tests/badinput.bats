@@ -76,8 +76,8 @@ expect_error() {
 }
 
 @test "flipped bytes: an unknown record kind" {
-	patch "$TMP/ok.trace.t1" 4096 0b
-	expect_error "$TMP/ok.trace.t1: offset 4096: unknown record kind 11" "$TMP/ok.trace"
+	patch "$TMP/ok.trace.t1" 4096 0d
+	expect_error "$TMP/ok.trace.t1: offset 4096: unknown record kind 13" "$TMP/ok.trace"
 }
 
 @test "flipped bytes: an overlong varint" {

@@ -5,7 +5,7 @@
  * to a private directory and read with the same code profanalyze uses: with
  * the top bit clear through the plain reader, with it set the way the
  * report reads them (call records in runs into the call model, which then
- * builds its figures).
+ * builds its figures); the plain reader feeds the io model.
  * Any crash, leak or sanitizer report is a bug. Run with: make fuzz
  * (tools/fuzz.sh).
  */
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "call_model.h"
+#include "io_model.h"
 #include "models.h"
 #include "options.h"
 #include "session.h"
@@ -35,10 +36,18 @@ static void write_file(const char *path, const uint8_t *p, size_t n)
 	fclose(f);
 }
 
-static void ignore_event(const struct pa_event *ev, void *ctx)
+static void io_event(const struct pa_event *ev, void *ctx)
 {
-	(void)ev;
-	(void)ctx;
+	io_model_event(ctx, ev);
+}
+
+/* The io model over the session (I/O, descriptors, spans, DNS). */
+static void run_io_model(struct pa_session *s, struct pa_error *err)
+{
+	struct io_model *m = io_model_new(s, NULL);
+	if (pa_session_run(s, io_event, m, err) == 0)
+		io_model_finish(m);
+	io_model_free(m);
 }
 
 static void model_event(const struct pa_event *ev, void *ctx)
@@ -90,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (call_model)
 			run_call_model(&s, &err);
 		else
-			pa_session_run(&s, ignore_event, NULL, &err);
+			run_io_model(&s, &err);
 	}
 	pa_session_close(&s);
 	return 0;

@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential libunwind-dev libjemalloc-dev libcjson-dev bats libdw-dev libelf-dev
       zlib1g-dev libgoogle-perftools-dev python3 jq clang libclang-rt-14-dev
-      xz-utils nginx curl sqlite3 perl libxml2-utils golang-go chromium)
+      xz-utils nginx curl sqlite3 perl libxml2-utils golang-go chromium redis-server redis-tools bc)
 # Node.js and npm (browser tests) may come from outside Debian (NodeSource
 # ships npm inside its nodejs package): only a machine without them gets
 # Debian's.

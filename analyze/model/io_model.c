@@ -203,6 +203,8 @@ struct io_model *io_model_new(struct pa_session *s, const struct pa_options *o)
 	pa_vec_init(&m->spans, sizeof(struct io_span_stat));
 	pa_vec_init(&m->counters, sizeof(struct io_counter));
 	pa_vec_init(&m->counter_names, sizeof(struct io_counter_name));
+	pa_vec_init(&m->blocks, sizeof(struct io_block));
+	pa_vec_init(&m->span_recs, sizeof(struct io_span_rec));
 	for (size_t i = 0; i < s->threads.len; i++) {
 		struct io_thread *t = pa_vec_push(&m->threads);
 		pa_vec_init(&t->open, sizeof(uint64_t) * 2);
@@ -247,6 +249,18 @@ static void on_fd(struct io_model *m, const struct pa_event *ev)
 		d->note = pa_xstrndup(ev->u.fd.note, ev->u.fd.note_len);
 	d->calls.unknown = ev->u.fd.kind == PST_FD_UNKNOWN ||
 			   (ev->u.fd.note_len >= 8 && !memcmp(ev->u.fd.note, "unknown:", 8));
+}
+
+static struct io_block *add_block(struct io_model *m, const struct pa_event *ev, uint64_t dur,
+				  uint32_t stack, const struct io_site *site, double ns)
+{
+	struct io_block *b = pa_vec_push(&m->blocks);
+	b->ticks = ev->ticks > dur ? ev->ticks - dur : 0;
+	b->thread = (uint32_t)ev->thread->index;
+	b->stack = stack;
+	b->site = (uint32_t)(site - (const struct io_site *)m->sites.items);
+	b->ns = ns;
+	return b;
 }
 
 static struct io_site *site_get(struct io_model *m, uint64_t pc, enum io_class cls, unsigned op)
@@ -314,6 +328,13 @@ static void on_io(struct io_model *m, const struct pa_event *ev)
 		site->stack_ticks = ev->ticks;
 		site->stack_dur = ns;
 	}
+	struct io_block *b = add_block(m, ev, ev->u.io.dur, ev->u.io.stack, site, ns);
+	bool rd, wr;
+	b->op = op;
+	b->desc = ev->u.io.desc;
+	b->bytes = io_call_bytes(op, ev->u.io.asked, ev->u.io.result, &rd, &wr);
+	b->result = ev->u.io.result;
+	b->obj = ev->u.io.obj;
 	struct io_thread *th = pa_vec_at(&m->threads, ev->thread->index);
 	th->ns[cls] += ns;
 	if (ns >= m->slow_ns) {
@@ -349,6 +370,7 @@ static void on_dns(struct io_model *m, const struct pa_event *ev)
 	th->ns[IO_CLASS_NET] += ns;
 	struct io_site *site = site_get(m, ev->u.dns.site, IO_CLASS_NET, 0);
 	stat_add(&site->st, ns, ev->u.dns.result != 0);
+	add_block(m, ev, ev->u.dns.dur, ev->u.dns.stack, site, ns)->result = ev->u.dns.result;
 	if (ev->u.dns.stack && ns >= site->stack_dur) {
 		site->stack = ev->u.dns.stack;
 		site->stack_ticks = ev->ticks;
@@ -402,6 +424,13 @@ static void on_span(struct io_model *m, const struct pa_event *ev)
 		stat_add(&tot->st, ns, err);
 		struct io_span_stat *per = span_stat(m, tot->name, strlen(tot->name), ti);
 		stat_add(&per->st, ns, err);
+		struct io_span_rec *r = pa_vec_push(&m->span_recs);
+		r->start = o[0];
+		r->end = ev->ticks;
+		r->thread = ti;
+		r->stat = (uint32_t)o[1];
+		r->depth = (uint32_t)th->open.len;
+		r->error = err;
 		break;
 	}
 	case PST_SPAN_COUNTER: {
@@ -458,6 +487,8 @@ static void desc_name(struct io_desc *d, char *buf, size_t cap)
 	else if (d->calls.unknown)
 		snprintf(buf, cap, "fd %u (unknown%s%s)", d->fd, d->note ? ": " : "",
 			 d->note ? d->note + (strncmp(d->note, "unknown: ", 9) ? 0 : 9) : "");
+	else if (d->note && !strncmp(d->note, "inherited: ", 11) && !is_net_kind(d->calls.kind))
+		snprintf(buf, cap, "fd %u (%s)", d->fd, d->note);
 	else if (d->calls.kind == PST_FD_TCP && d->calls.port)
 		snprintf(buf, cap, "%s (accepted on port %u)", d->calls.name, d->calls.port);
 	else
@@ -597,6 +628,8 @@ void io_model_free(struct io_model *m)
 	pa_vec_free(&m->spans);
 	pa_vec_free(&m->counters);
 	pa_vec_free(&m->counter_names);
+	pa_vec_free(&m->blocks);
+	pa_vec_free(&m->span_recs);
 	pa_pairmap_free(&m->desc_index);
 	pa_pairmap_free(&m->group_index);
 	pa_pairmap_free(&m->site_index);

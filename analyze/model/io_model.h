@@ -98,6 +98,29 @@ struct io_span_stat {
 	struct io_stat st;
 };
 
+/* A blocked call, for the off-CPU and wall-clock profiles. */
+struct io_block {
+	uint64_t ticks; /* start */
+	uint32_t thread;
+	uint32_t stack; /* 0: take the site's */
+	uint32_t site;	/* index into sites */
+	double ns;
+	unsigned op;	/* 0 = getaddrinfo */
+	uint32_t desc;	/* resolved to a group at report time */
+	uint64_t bytes; /* moved */
+	int64_t result;
+	uint64_t obj; /* as in the IO record (lock address, pid, ...) */
+};
+
+/* A closed span, for the timeline. */
+struct io_span_rec {
+	uint64_t start, end;
+	uint32_t thread;
+	uint32_t stat; /* index into spans (the totals entry: its name) */
+	uint32_t depth;
+	bool error;
+};
+
 struct io_counter {
 	uint64_t ticks;
 	uint32_t thread;
@@ -125,6 +148,8 @@ struct io_model {
 	struct pa_vec spans;	     /* struct io_span_stat: totals and per thread */
 	struct pa_vec counters;	     /* struct io_counter, time order */
 	struct pa_vec counter_names; /* struct io_counter_name */
+	struct pa_vec blocks;	     /* struct io_block, every IO and DNS call */
+	struct pa_vec span_recs;     /* struct io_span_rec, in end order */
 	struct io_stat by_op[PST_IO_OP_MAX];
 	struct io_stat fs_all, net_all; /* every file-system / network call */
 	uint64_t span_unmatched;
@@ -149,5 +174,21 @@ const char *io_class_name(enum io_class c);
 uint64_t io_call_bytes(unsigned op, uint64_t asked, int64_t result, bool *is_read, bool *is_write);
 /* The group a description id belongs to, NULL if unknown. */
 const struct io_group *io_desc_group(const struct io_model *m, uint32_t desc);
+
+/* --data=offcpu (with_cpu false) and --data=wall: a sample model whose
+ * weights are nanoseconds (period 1 ns), for the CPU writers (folded,
+ * flamegraph, speedscope, chrome). Each blocked call weighs its duration
+ * on its stack; a call recorded without a stack takes the stack of its
+ * site's longest call (the same caller; deeper frames may differ), or the
+ * site alone. With CPU samples (wall) each sample weighs its period. */
+struct cpu_model;
+struct pa_symbols;
+struct pa_models;
+struct pa_trace_out;
+/* The timeline (out_trace_io.c): I/O calls, waits and spans as X slices,
+ * counters as C events. */
+void io_trace_events(const struct pa_models *pm, struct pa_trace_out *t);
+struct cpu_model *io_time_profile(const struct io_model *io, const struct cpu_model *cpu,
+				  bool with_cpu, struct pa_symbols *syms);
 
 #endif

@@ -4,6 +4,7 @@
  *   CPU samples  Profile/ProfileChunk events per thread (out_trace_cpu.c)
  *   calls        an X slice per call, trace mode (report_calls.c)
  *   memory       heap size and RSS counters (out_mem.c)
+ *   io, spans    slices and counter tracks (out_trace_io.c)
  *   markers      instant events (out_trace.c, written last)
  * A section that cannot be there says why on stderr, even with -q: an
  * empty timeline must never look like a quiet program.
@@ -12,6 +13,7 @@
 #define _GNU_SOURCE
 #include "call_model.h"
 #include "heap_model.h"
+#include "io_model.h"
 #include "out_trace.h"
 #include "out_util.h"
 #include "stack_tree.h"
@@ -49,7 +51,8 @@ static int write_sections(const struct pa_models *pm, struct pa_trace_out *t)
 		pa_note_missing("timeline: no heap or RSS counters: %s",
 				off_or_empty(pm, PST_REC_MEM, "PROFSHIM_RECORD=mem"));
 	}
-	/* I/O and waits (io recorder): its section goes here. */
+	/* I/O calls, waits, contended locks and spans (io recorder) */
+	io_trace_events(pm, t);
 	return rc;
 }
 

@@ -210,12 +210,38 @@ static void locks_text(const struct pa_models *pm, FILE *out)
 	char where[1024];
 	for (size_t i = 0; i < m->locks.len && i < (size_t)pm->o->top; i++) {
 		const struct io_lock *l = pa_vec_at(&m->locks, i);
+		char addr[32];
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, l->addr);
 		fprintf(out, "  %11" PRIu64 " %12.3f %11.4f  %-18s %s %s\n", l->st.count,
-			ms(l->st.total_ns), ms(l->st.max_ns),
-			(snprintf(where, sizeof(where), "0x%" PRIx64, l->addr), where),
-			io_op_name(l->op),
+			ms(l->st.total_ns), ms(l->st.max_ns), addr, io_op_name(l->op),
 			pa_describe_pc(pm, l->site, true, 0, where, sizeof(where)));
 	}
+}
+
+/* The sites of one class (waits, locks) by time: calls, total, max. */
+static void class_sites_text(const struct pa_models *pm, FILE *out, enum io_class cls,
+			     const char *title)
+{
+	const struct io_model *m = pm->io;
+	struct ranked *r = pa_xcalloc(m->sites.len + 1, sizeof(*r));
+	size_t n = 0;
+	for (size_t i = 0; i < m->sites.len; i++) {
+		const struct io_site *st = pa_vec_at(&m->sites, i);
+		if (st->cls == cls)
+			r[n++] = (struct ranked){i, st->st.total_ns};
+	}
+	qsort(r, n, sizeof(*r), cmp_ranked);
+	if (n)
+		fprintf(out, "\n%s\n  %8s %10s %9s  %s\n", title, "calls", "total ms", "max ms",
+			"site");
+	char where[1024];
+	for (size_t k = 0; k < n && k < (size_t)pm->o->top; k++) {
+		const struct io_site *st = pa_vec_at(&m->sites, r[k].i);
+		fprintf(out, "  %8" PRIu64 " %10.3f %9.4f  %s %s\n", st->st.count,
+			ms(st->st.total_ns), ms(st->st.max_ns), io_op_name(st->op),
+			pa_describe_pc(pm, st->pc, true, 0, where, sizeof(where)));
+	}
+	free(r);
 }
 
 static void dns_text(const struct pa_models *pm, FILE *out)
@@ -330,7 +356,9 @@ void io_report_text(const struct pa_models *pm, FILE *out)
 		sites_text(pm, out);
 		slow_text(pm, out);
 		waits_text(pm, out);
+		class_sites_text(pm, out, IO_CLASS_WAIT, "Waiting by site");
 		locks_text(pm, out);
+		class_sites_text(pm, out, IO_CLASS_LOCK, "Lock contention by acquiring site");
 		dns_text(pm, out);
 		wall_text(pm, out);
 	}
@@ -563,7 +591,9 @@ static void spans_json(const struct pa_models *pm, cJSON *io)
 		cJSON_AddNumberToObject(o, "unclosed", sp->unclosed);
 		cJSON_AddItemToArray(spans, o);
 	}
-	cJSON_AddNumberToObject(io, "span_ends_unmatched", m->span_unmatched);
+	cJSON_AddNumberToObject(
+	    io, "span_ends_unmatched",
+	    (double)(m->span_unmatched + pm->s->counters[PST_C_DROP_SPAN_UNMATCHED]));
 	cJSON *counters = cJSON_AddArrayToObject(io, "counters");
 	for (size_t i = 0; i < m->counter_names.len; i++) {
 		const struct io_counter_name *c = pa_vec_at(&m->counter_names, i);

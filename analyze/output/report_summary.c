@@ -115,6 +115,12 @@ static const char *counter_name(unsigned c)
 		return "call_exits_unmatched";
 	case PST_C_DROP_CALL_CONTEXT:
 		return "calls_outside_call_tree";
+	case PST_C_DROP_IO_NESTED:
+		return "io_calls_inside_recorded_calls";
+	case PST_C_DROP_IO_FD_RANGE:
+		return "io_descriptors_past_table";
+	case PST_C_DROP_SPAN_UNMATCHED:
+		return "span_ends_unmatched";
 	default:
 		return NULL;
 	}

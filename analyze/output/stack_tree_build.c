@@ -13,6 +13,8 @@ bool pa_has_data(const struct pa_models *pm, enum pa_data kind)
 {
 	switch (kind) {
 	case PA_DATA_CPU:
+	case PA_DATA_OFFCPU: /* a time profile in place of the samples */
+	case PA_DATA_WALL:
 		return pm->cpu && pm->cpu->samples;
 	case PA_DATA_CALLS:
 		return pm->calls && call_model_has_data(pm->calls);
@@ -175,6 +177,10 @@ static const char *const kind_names[] = {"auto", "CPU", "memory", "calls"};
 
 int pa_stack_tree_build(const struct pa_models *pm, enum pa_data kind, struct stack_tree *t)
 {
+	/* --data=offcpu and wall: main.c put a time profile (blocked time,
+	 * plus the samples for wall) in place of the CPU samples */
+	if (kind == PA_DATA_OFFCPU || kind == PA_DATA_WALL)
+		kind = PA_DATA_CPU;
 	if (kind == PA_DATA_AUTO)
 		kind = pa_default_data(pm);
 	st_init(t, kind);

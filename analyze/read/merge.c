@@ -163,9 +163,19 @@ static int decode_thread_counters(struct decoder *d)
 
 /* --- io recorder records (kinds 9-11, EXT IO_DNS) --- */
 
+/* A call site: the pc of a one-frame STACK node (0 = unknown). */
+static int site_pc(struct decoder *d, uint64_t local, uint64_t *pc)
+{
+	uint32_t node = 0;
+	if (lookup_local(d, &d->t->stack_map, local, &node, "stack node"))
+		return -1;
+	*pc = node ? ((struct pa_stack_node *)pa_vec_at(&d->s->stacks, node))->pc : 0;
+	return 0;
+}
+
 static int decode_io(struct decoder *d, uint64_t dt, struct pa_event *ev)
 {
-	uint64_t op, desc, res, stack;
+	uint64_t op, desc, res, stack, site;
 	d->t->now += dt;
 	GET(&op);
 	GET(&desc);
@@ -173,7 +183,7 @@ static int decode_io(struct decoder *d, uint64_t dt, struct pa_event *ev)
 	GET(&ev->u.io.asked);
 	GET(&res);
 	GET(&ev->u.io.dur);
-	GET(&ev->u.io.site);
+	GET(&site);
 	GET(&stack);
 	if (op == 0 || op >= PST_IO_OP_MAX)
 		return bad(d, "unknown I/O operation %llu", (unsigned long long)op);
@@ -182,6 +192,8 @@ static int decode_io(struct decoder *d, uint64_t dt, struct pa_event *ev)
 	ev->u.io.op = (unsigned)op;
 	ev->u.io.desc = (uint32_t)desc;
 	ev->u.io.result = pst_unzigzag(res);
+	if (site_pc(d, site, &ev->u.io.site))
+		return -1;
 	return lookup_local(d, &d->t->stack_map, stack, &ev->u.io.stack, "stack node");
 }
 
@@ -229,15 +241,17 @@ static int decode_span(struct decoder *d, uint64_t dt, struct pa_event *ev)
 
 static int decode_dns(struct decoder *d, struct pa_event *ev)
 {
-	uint64_t end, res, stack;
+	uint64_t end, res, stack, site;
 	GET(&end);
 	GET(&ev->u.dns.dur);
 	GET(&res);
-	GET(&ev->u.dns.site);
+	GET(&site);
 	GET(&stack);
 	if (pa_get_str(&d->c, &ev->u.dns.host, &ev->u.dns.host_len, PST_MAX_STR))
 		return bad(d, "malformed DNS record");
 	ev->u.dns.result = pst_unzigzag(res);
+	if (site_pc(d, site, &ev->u.dns.site))
+		return -1;
 	ev->kind = PA_EV_DNS;
 	ev->ticks = end;
 	if (lookup_local(d, &d->t->stack_map, stack, &ev->u.dns.stack, "stack node"))

@@ -32,4 +32,50 @@ size=$(stat -c %s "$here/stack-undefined.trace.t1")
 poke "$here/stack-undefined.trace.t1" 16 "$(printf '%02x' $((size - 4096)))000000"
 mk torn-tail; printf '\x27\x91' >> "$here/torn-tail.trace.t1"
 mk process-event; poke "$here/process-event.trace" 4096 07
+# io recorder sessions (record kinds 9-11): a valid one and damaged records
+PROFSHIM_OUTPUT="$tmp/io.trace" PROFSHIM_RECORD=io LD_PRELOAD="$root/build/libprofshim.so" \
+	"$root/build/tests/io_known" "$tmp" >/dev/null
+mk_io() { # NAME
+	cp "$tmp/io.trace" "$here/$1.trace"
+	cp "$tmp/io.trace.t1" "$here/$1.trace.t1"
+}
+# offsets of the first IO (kind 9) and FD (kind 10) records' first field
+io_offsets=$(python3 - "$tmp/io.trace.t1" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+end = 4096 + int.from_bytes(d[16:24], 'little')
+def varint(p):
+    v = s = 0
+    while True:
+        b = d[p]; p += 1; v |= (b & 0x7f) << s; s += 7
+        if b < 0x80: return v, p
+p, first = 4096, {}
+while p < end and len(first) < 2:
+    tag, q = varint(p)
+    k = tag & 15
+    if k in (9, 10) and k not in first:
+        first[k] = q
+    if k == 15:
+        n, q = varint(q); p = q + n
+    elif k == 5:
+        _, q = varint(q); _, q = varint(q); p = q
+    elif k == 10:
+        for _ in range(4): _, q = varint(q)
+        for _ in range(2):
+            n, q = varint(q); q += n
+        p = q
+    elif k == 9:
+        for _ in range(8): _, q = varint(q)
+        p = q
+    else:
+        break
+print(first.get(9, 0), first.get(10, 0))
+PY
+)
+io_op=${io_offsets% *}
+fd_field=${io_offsets#* }
+mk_io io-valid
+mk_io io-bad-op; poke "$here/io-bad-op.trace.t1" "$io_op" 7f
+mk_io io-bad-fd-kind; poke "$here/io-bad-fd-kind.trace.t1" "$((fd_field + 1))" 7f
+mk_io io-cut; truncate -s $((io_op + 2)) "$here/io-cut.trace.t1"
 echo "corpus: $(ls "$here"/*.trace | wc -l) sessions in $here"

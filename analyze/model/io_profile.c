@@ -1,0 +1,84 @@
+/*
+ * Off-CPU and wall-clock profiles (--data=offcpu, --data=wall): the io
+ * model's blocked calls, and for wall the CPU samples too, as one sample
+ * model weighted in nanoseconds, so every CPU writer draws them.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdlib.h>
+
+#include "io_model.h"
+#include "sample_model.h"
+
+struct timed {
+	uint64_t ticks;
+	uint32_t thread, stack;
+	uint64_t weight_ns;
+};
+
+static int cmp_timed(const void *a, const void *b)
+{
+	const struct timed *x = a, *y = b;
+	if (x->ticks != y->ticks)
+		return x->ticks < y->ticks ? -1 : 1;
+	return x->thread < y->thread ? -1 : x->thread > y->thread;
+}
+
+/* A session stack node for a site alone (root -> pc), made when needed. */
+static uint32_t site_node(struct pa_session *s, uint64_t pc)
+{
+	uint32_t node = pa_pairmap_get(&s->stack_index, 0, pc);
+	if (node)
+		return node;
+	struct pa_stack_node *n = pa_vec_push(&s->stacks);
+	n->parent = 0;
+	n->depth = 1;
+	n->pc = pc;
+	node = (uint32_t)(s->stacks.len - 1);
+	pa_pairmap_put(&s->stack_index, 0, pc, node);
+	return node;
+}
+
+struct cpu_model *io_time_profile(const struct io_model *io, const struct cpu_model *cpu,
+				  bool with_cpu, struct pa_symbols *syms)
+{
+	struct pa_session *s = io->s;
+	struct pa_vec v;
+	pa_vec_init(&v, sizeof(struct timed));
+	for (size_t i = 0; i < io->blocks.len; i++) {
+		const struct io_block *b = pa_vec_at(&io->blocks, i);
+		const struct io_site *site = pa_vec_at(&io->sites, b->site);
+		struct timed *t = pa_vec_push(&v);
+		t->ticks = b->ticks;
+		t->thread = b->thread;
+		t->stack = b->stack ? b->stack : site->stack ? site->stack : site_node(s, site->pc);
+		t->weight_ns = (uint64_t)llround(b->ns);
+	}
+	if (with_cpu && cpu) {
+		for (size_t i = 0; i < cpu->samples_v.len; i++) {
+			const struct cpu_sample *cs = pa_vec_at(&cpu->samples_v, i);
+			struct timed *t = pa_vec_push(&v);
+			t->ticks = cs->ticks;
+			t->thread = cs->thread;
+			t->stack = cs->stack;
+			t->weight_ns = (uint64_t)llround((double)cs->weight * cpu->period_s * 1e9);
+		}
+	}
+	if (v.len > 1)
+		qsort(v.items, v.len, sizeof(struct timed), cmp_timed);
+	struct cpu_model *m = cpu_model_new(s);
+	m->period_s = 1e-9;
+	for (size_t i = 0; i < v.len; i++) {
+		const struct timed *t = pa_vec_at(&v, i);
+		if (!t->weight_ns)
+			continue;
+		struct pa_event ev = {.kind = PA_EV_SAMPLE, .ticks = t->ticks};
+		ev.thread = *(struct pa_thread **)pa_vec_at(&s->threads, t->thread);
+		ev.u.sample.weight = t->weight_ns;
+		ev.u.sample.stack = t->stack;
+		cpu_model_event(m, &ev);
+	}
+	pa_vec_free(&v);
+	cpu_model_finish(m, syms);
+	return m;
+}

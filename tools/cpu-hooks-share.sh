@@ -59,6 +59,10 @@ for hz in 100 1000; do
 		for col in 1 2 3 4; do
 			printf " %9.2f%%" "$(cut -d' ' -f$col "$f" | median)"
 		done
-		printf " %13.0f\n" "$(cut -d' ' -f5 "$f" | median)"
+		if [ "$rec" = cpu ]; then
+			printf " %13.0f\n" "$(cut -d' ' -f5 "$f" | median)"
+		else
+			printf " %13s\n" - # the trace holds memory records too
+		fi
 	done
 done

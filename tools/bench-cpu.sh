@@ -123,3 +123,4 @@ for cfg in "${configs[@]}"; do
 	set -- $cfg
 	report "$([ "$1" = 1 ] && echo cpu-bound || echo "$1-threads")" $cfg
 done
+bash "$ROOT/tools/cpu-hooks-share.sh"

@@ -14,7 +14,7 @@
 
 #include "profshim.h"
 
-#define AFTER_DROP 5000
+#define AFTER_DROP 50000
 
 void *volatile keep;
 

@@ -10,6 +10,26 @@ teardown() {
 	teardown_tmp
 }
 
+# A trace file holds little more than its data (the header says how much):
+# no preallocated window left behind.
+assert_trimmed_file() {
+	local size committed
+	size=$(stat -c %s "$1")
+	committed=$(od -An -t u8 -j16 -N8 "$1" | tr -d ' ')
+	if [ "$size" -gt $((4096 + committed + 8192)) ]; then
+		echo "$1: $size bytes on disk for $committed bytes of data" >&2
+		return 1
+	fi
+}
+
+# Every trace file under DIR is trimmed.
+assert_trimmed() {
+	local f
+	for f in "$1"/*.trace*; do
+		assert_trimmed_file "$f" || return 1
+	done
+}
+
 # allocations whose stack passes through function $1, from the last report
 allocs_in() {
 	jqr "[.memory_metrics.top_sites[] | select(any(.stack[]; test(\"$1\"))) | .allocations] | add // 0"
@@ -27,6 +47,19 @@ allocs_in() {
 	assert_eq "$(jqr .dropped.no_space)" 0 "dropped"
 }
 
+@test "unshare, chroot and setuid: recording goes on where the files' paths do not exist" {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	mkdir "$TMP/jail"
+	PROFSHIM_BUFFER_KB=256 run run_shim "$TMP/t" "$PROGS/run_privdrop" "$(id -u nobody)" "$(id -g nobody)" 40000 "$TMP/jail"
+	[ "$status" -ne 6 ] || skip "unshare(CLONE_NEWNS) is not permitted here"
+	[ "$status" -eq 0 ]
+	run "$PROFANALYZE" "$TMP/t" --format=json -o "$TMP/report.json" --top=1000
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"could not be written"* ]]
+	assert_eq "$(allocs_in after_drop)" 50000 "allocations after the drop"
+	assert_trimmed_file "$TMP/t.t1"
+}
+
 @test "events that cannot be written are counted and warned about" {
 	(
 		trap '' XFSZ
@@ -39,19 +72,6 @@ allocs_in() {
 	[ "$(jqr .dropped.no_space)" -gt 1000 ]
 }
 
-# Every trace file under DIR holds little more than its data (the header
-# says how much): no preallocated window left behind.
-assert_trimmed() {
-	local f size committed
-	for f in "$1"/*.trace*; do
-		size=$(stat -c %s "$f")
-		committed=$(od -An -t u8 -j16 -N8 "$f" | tr -d ' ')
-		if [ "$size" -gt $((4096 + committed + 8192)) ]; then
-			echo "$f: $size bytes on disk for $committed bytes of data" >&2
-			return 1
-		fi
-	done
-}
 
 # Is at least one file under DIR still at its preallocated size?
 any_untrimmed() {

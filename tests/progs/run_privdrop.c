@@ -5,10 +5,15 @@
  * directory to / and allocates AFTER_DROP blocks of 4321 bytes from
  * after_drop(). Every one of them must be in the trace.
  *
- *   run_privdrop UID GID [MARKS]    exit 0 when the drop succeeded
+ *   run_privdrop UID GID [MARKS [JAIL]]    exit 0 when the drop succeeded
+ *
+ * With JAIL it first moves to a mount namespace of its own (unshare; exit 6
+ * when not permitted) and chroots into JAIL, where the trace files' paths
+ * do not exist.
  */
 #define _GNU_SOURCE
 #include <grp.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -35,6 +40,12 @@ int main(int argc, char **argv)
 	int marks = argc > 3 ? atoi(argv[3]) : 40000;
 	for (int i = 0; i < marks; i++)
 		PROFSHIM_MARK("a marker with a long name to fill several trace windows quickly");
+	if (argc > 4) {
+		if (unshare(CLONE_NEWNS) != 0)
+			return 6;
+		if (chroot(argv[4]) != 0 || chdir("/") != 0)
+			return 7;
+	}
 	if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
 		return 3;
 	if (chdir("/") != 0)

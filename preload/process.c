@@ -48,6 +48,9 @@ void ps_process_ext(unsigned ext, const uint8_t *payload, size_t len)
 		p = pst_put_varint(p, len);
 		memcpy(p, payload, len);
 		pw_commit(&proc_out, p + len);
+	} else if (ps_self) {
+		/* never silent: the calling thread's counters tell it */
+		__atomic_add_fetch(&ps_self->counters[PST_C_DROP_NO_SPACE], 1, __ATOMIC_RELAXED);
 	}
 	unlock_process();
 }

@@ -308,6 +308,10 @@ void ps_process_finish(unsigned reason, int status)
 		return;
 	if (reason != PST_END_EXEC && __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
 		return;
+	/* A vfork (or raw clone) child runs on our memory without the fork
+	 * handlers: its exec must not end the parent's trace. */
+	if (reason == PST_END_EXEC && getpid() != ps_pid)
+		return;
 	struct ps_thread *self = ps_self;
 	if (reason != PST_END_EXEC)
 		ps_rss_finish();

@@ -285,3 +285,14 @@ serve() {
 	[ "$(stat -c %s "$worker_file")" -gt $((3 * 256 * 1024)) ]
 	assert_trimmed "$TMP/small"
 }
+
+@test "vfork + exec: the child is in the tree, the parent's trace goes on" {
+	run_shim "$TMP/run/" "$PROGS/run_vfork"
+	analyze_json "$TMP/run" -q
+	parent=$(jqr '.run.processes[0].pid')
+	assert_eq "$(jqr '[.run.processes[] | "\(.command):\(.parent_pid):\(.exec_index)"] | join(" ")')" \
+		"run_vfork:$(jqr '.run.processes[0].ppid'):0 true:$parent:0" "tree"
+	analyze_json "$TMP/run" --comm=run_vfork -q
+	assert_eq "$(jqr '[.markers[].name] | join(",")')" "before,after,after,after" "parent's markers"
+	assert_eq "$(jqr .session.ended_normally)" true
+}

@@ -178,8 +178,11 @@ any_untrimmed() {
 @test "make -j2 building C files with gcc under tools/profshim: every cc1 in the tree, cc1 has most CPU" {
 	command -v gcc >/dev/null || skip "gcc is not installed"
 	mkdir "$TMP/src"
+	# enough code per file that each cc1 outweighs as, collect2 and ld
 	for i in 1 2 3 4; do
-		printf 'static int t[4096];\nint f%d(int n) {\n\tint s = 0;\n\tfor (int i = 0; i < n; i++)\n\t\ts += t[i %% 4096] * %d;\n\treturn s;\n}\n' "$i" "$i" > "$TMP/src/f$i.c"
+		for k in $(seq 1 60); do
+			printf 'int f%d_%d(int *t, int n) {\n\tint s = 0;\n\tfor (int i = 0; i < n; i++)\n\t\ts += t[i] * %d + (s >> 3);\n\treturn s;\n}\n' "$i" "$k" "$k"
+		done > "$TMP/src/f$i.c"
 	done
 	printf 'int main(void) { return 0; }\n' > "$TMP/src/main.c"
 	printf 'prog: f1.o f2.o f3.o f4.o main.o\n\tgcc -o $@ $^\n%%.o: %%.c\n\tgcc -O2 -c $<\n' > "$TMP/src/Makefile"

@@ -325,6 +325,7 @@ void ps_process_finish(unsigned reason, int status)
 	write_thread_counters();
 	write_clock_sync();
 	ps_run_record_cmdline();
+	ps_spares_finish();
 	uint8_t buf[64], *p = buf;
 	p = pst_put_varint(p, ps_now());
 	p = pst_put_varint(p, ps_mono_ns());
@@ -380,6 +381,7 @@ static void at_fork_child(void)
 	proc_lock = 0;
 	pw_abandon(&proc_out);
 	ps_run_fork_child(ps_process_path);
+	ps_spares_after_fork_child();
 	struct ps_calls_thread *calls = ps_calls_fork_child_take(ps_self);
 	ps_threads_after_fork_child();
 	if (start_process() != 0) {

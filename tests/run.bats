@@ -15,6 +15,7 @@ teardown() {
 assert_trimmed_file() {
 	local size committed
 	size=$(stat -c %s "$1")
+	[ "$size" -gt 0 ] || return 0 # an unused spare
 	committed=$(od -An -t u8 -j16 -N8 "$1" | tr -d ' ')
 	if [ "$size" -gt $((4096 + committed + 8192)) ]; then
 		echo "$1: $size bytes on disk for $committed bytes of data" >&2
@@ -58,6 +59,18 @@ allocs_in() {
 	[[ "$output" != *"could not be written"* ]]
 	assert_eq "$(allocs_in after_drop)" 50000 "allocations after the drop"
 	assert_trimmed_file "$TMP/t.t1"
+}
+
+@test "a thread started after setuid is recorded (a spare file made before the drop)" {
+	[ "$(id -u)" = 0 ] || skip "needs root to drop privileges"
+	PROFSHIM_BUFFER_KB=256 run_shim "$TMP/run/" "$PROGS/run_privdrop" "$(id -u nobody)" "$(id -g nobody)" 1000 - thread
+	run "$PROFANALYZE" "$TMP/run" --format=json -o "$TMP/report.json" --comm=run_privdrop --top=1000
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"could not be written"* ]]
+	assert_eq "$(allocs_in after_drop)" 50000 "allocations of the thread started after the drop"
+	# spares nobody took are emptied: 2 files with data, the others empty
+	assert_eq "$(find "$TMP/run" -name '*.trace.t*' -size +0 | wc -l)" 2 "thread files with data"
+	assert_trimmed "$TMP/run"
 }
 
 @test "events that cannot be written are counted and warned about" {

@@ -565,12 +565,13 @@ int main(int argc, char **argv)
 		return pa_subcommand_main(argc, argv, parse_options);
 	if (parse_options(argc, argv, &o))
 		return 2;
-	if (pa_is_run_dir(o.trace))
+	/* --run-summary also reads one process file: a run of one */
+	if (pa_is_run_dir(o.trace) || (o.run_line && o.pid < 0 && !o.comm))
 		return pa_run_main(&o, analyze_one);
-	if (o.pid >= 0 || o.comm || o.run_line) {
+	if (o.pid >= 0 || o.comm) {
 		fprintf(stderr,
-			"profanalyze: --pid, --comm and --run-summary take a run "
-			"directory, not the process file %s\n",
+			"profanalyze: --pid and --comm take a run directory, not the process "
+			"file %s\n",
 			o.trace);
 		return 2;
 	}

@@ -8,6 +8,9 @@
  *   seq = 1, 2, ... in order of thread start within that process.
  *   The process file lists every thread file it created (PST_X_THREAD_FILE),
  *   so a reader finds all of them from the one path and notices a missing one.
+ *   A thread file no process file lists may exist, empty or header only: a
+ *   spare made before a privilege drop that no thread took; readers ignore
+ *   it (thread seq numbers may skip it).
  *
  *   Every file starts with a struct pst_file_header in a 4096-byte header
  *   page; records start at offset PST_DATA_OFFSET. All integers are

@@ -49,6 +49,9 @@ void ps_process_ext(unsigned ext, const uint8_t *payload, size_t len)
 		p = pst_put_varint(p, len);
 		memcpy(p, payload, len);
 		pw_commit(&proc_out, p + len);
+	} else if (ps_self) {
+		/* never silent: the calling thread's counters tell it */
+		__atomic_add_fetch(&ps_self->counters[PST_C_DROP_NO_SPACE], 1, __ATOMIC_RELAXED);
 	}
 	unlock_process();
 }
@@ -306,6 +309,10 @@ void ps_process_finish(unsigned reason, int status)
 		return;
 	if (reason != PST_END_EXEC && __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
 		return;
+	/* A vfork (or raw clone) child runs on our memory without the fork
+	 * handlers: its exec must not end the parent's trace. */
+	if (reason == PST_END_EXEC && getpid() != ps_pid)
+		return;
 	struct ps_thread *self = ps_self;
 	if (reason != PST_END_EXEC)
 		ps_recorders_finish();
@@ -319,6 +326,7 @@ void ps_process_finish(unsigned reason, int status)
 	write_thread_counters();
 	write_clock_sync();
 	ps_run_record_cmdline();
+	ps_spares_finish();
 	uint8_t buf[64], *p = buf;
 	p = pst_put_varint(p, ps_now());
 	p = pst_put_varint(p, ps_mono_ns());
@@ -372,6 +380,7 @@ static void at_fork_child(void)
 	proc_lock = 0;
 	pw_abandon(&proc_out);
 	ps_run_fork_child(ps_process_path);
+	ps_spares_after_fork_child();
 	ps_recorders_fork_child_early(ps_self);
 	ps_threads_after_fork_child();
 	if (start_process() != 0) {

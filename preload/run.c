@@ -23,6 +23,10 @@ static char parent_file[PATH_MAX];   /* process file of the forking parent */
 static char previous_file[PATH_MAX]; /* process file of the image exec replaced */
 static unsigned exec_index;	     /* 0 = first image of this pid in the run */
 static char exec_env[PATH_MAX + 64]; /* PROFSHIM_EXEC_FROM=... for the next exec */
+/* The program's name as it started: programs that retitle themselves
+ * (nginx, postgres) overwrite the argv memory program_invocation_short_name
+ * points into before they fork their workers. */
+static char program[64];
 
 /* --- run directories --- */
 
@@ -56,8 +60,7 @@ void ps_run_candidate(const char *dir, unsigned i, char *out, size_t cap)
 	size_t n = put(out, 0, cap, dir);
 	if (n && out[n - 1] != '/')
 		n = put(out, n, cap, "/");
-	const char *prog = program_invocation_short_name;
-	n = put(out, n, cap, prog && *prog ? prog : "process");
+	n = put(out, n, cap, program[0] ? program : "process");
 	n = put(out, n, cap, ".");
 	ps_u64_to_str(num, (uint64_t)ps_pid);
 	n = put(out, n, cap, num);
@@ -96,8 +99,19 @@ static void take_exec_link(void)
 	exec_index = (unsigned)idx + 1;
 }
 
+/* program_invocation_short_name, usable in a file name. */
+static void save_program_name(void)
+{
+	const char *p = program_invocation_short_name;
+	size_t n = 0;
+	for (; p && p[n] && n < sizeof(program) - 1; n++)
+		program[n] = p[n] == '/' || p[n] == ' ' ? '_' : p[n];
+	program[n] = 0;
+}
+
 void ps_run_at_start(void)
 {
+	save_program_name();
 	take_exec_link();
 }
 

@@ -171,6 +171,13 @@ void ps_run_record_cmdline(void);
 const char *ps_run_exec_env(void); /* "PROFSHIM_EXEC_FROM=..." for an exec */
 bool ps_run_is_exec_env(const char *entry);
 
+/* --- spare thread files for threads started after a privilege drop
+ * (spare.c) --- */
+uint32_t ps_thread_take_seq(void);				    /* thread.c */
+bool ps_spare_take(struct ps_thread *t, pid_t tid, uint64_t start); /* t->out, t->seq */
+void ps_spares_finish(void); /* empty the unused ones (end, exec) */
+void ps_spares_after_fork_child(void);
+
 /* --- modules (modules.c) --- */
 void ps_modules_record(void);
 

@@ -37,6 +37,11 @@ static uint32_t next_seq; /* thread file numbers */
 static pthread_key_t end_key;
 static int end_key_ok;
 
+uint32_t ps_thread_take_seq(void)
+{
+	return __atomic_add_fetch(&next_seq, 1, __ATOMIC_RELAXED);
+}
+
 struct ps_thread *ps_thread_list(void)
 {
 	return __atomic_load_n(&all_threads, __ATOMIC_ACQUIRE);
@@ -129,6 +134,8 @@ static int open_state(struct ps_thread *t, pid_t tid)
 	strcpy(path + plen + 2, num);
 	int rc = pw_open(&t->out, path, PST_MAGIC_THREAD, (uint32_t)ps_pid, (uint32_t)t->tid,
 			 t->seq, start, ps_cfg.buffer_bytes);
+	if (rc && ps_spare_take(t, tid, start))
+		rc = 0; /* after a privilege drop: a file made before it */
 	if (rc) {
 		ps_log("cannot create thread trace ", path, ": ", strerror(-rc),
 		       "; this thread is not recorded", NULL);

@@ -37,8 +37,12 @@ expect_error() {
 	expect_error "$TMP/empty: offset 0: empty file" "$TMP/empty"
 }
 
-@test "a directory" {
-	expect_error "not a regular file" "$TMP"
+@test "a directory without process files, or with only broken ones" {
+	mkdir "$TMP/nothing" "$TMP/broken"
+	expect_error "no profshim process file in this directory" "$TMP/nothing"
+	head -c 100 "$TMP/ok.trace" > "$TMP/broken/x.trace"
+	expect_error "no profshim process file in this directory that could be read" "$TMP/broken"
+	[[ "$output" == *"x.trace: left out of the run"*"truncated"* ]]
 }
 
 @test "a file that does not exist" {

@@ -204,6 +204,19 @@ C
 }
 
 @test "the shim exports only its hooks and its API" {
-	run bash -c "nm -D --defined-only '$SHIM' | awk '{print \$3}' | grep -vE '^(malloc|free|calloc|realloc|reallocarray|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|__cyg_profile_func_enter|__cyg_profile_func_exit|pthread_create|pthread_setname_np|fork|execve|execv|execvp|execvpe|execl|execle|execlp|dlopen|dlclose|sigaction|signal|pipe2|pthread_sigmask|sigprocmask|profshim_start|profshim_stop|profshim_mark|profshim_get_counters|profshim_span_begin|profshim_span_end|profshim_counter|_Z.*|LIBPROFSHIM.*)$' | grep -vE '^(open|open64|openat|openat64|creat|creat64|close|dup|dup2|dup3|fcntl|fcntl64|pipe|read|write|pread|pwrite|pread64|pwrite64|readv|writev|preadv|pwritev|preadv64|pwritev64|preadv2|pwritev2|fsync|fdatasync|sync_file_range|ftruncate|ftruncate64|fallocate|fallocate64|sendfile|sendfile64|copy_file_range|splice|socket|socketpair|connect|accept|accept4|send|sendto|sendmsg|recv|recvfrom|recvmsg|shutdown|sendmmsg|recvmmsg|getaddrinfo|poll|ppoll|select|pselect|epoll_wait|epoll_pwait|nanosleep|usleep|sleep|clock_nanosleep|pthread_join|sem_wait|sem_timedwait|wait|waitpid|wait4|pthread_cond_wait|pthread_cond_timedwait|pthread_mutex_lock|pthread_rwlock_rdlock|pthread_rwlock_wrlock|pthread_spin_lock|fopen|fopen64|fclose|fread|fwrite|fgets|fputs|puts|getline|getdelim|fflush|vfprintf|vprintf|fprintf|printf|__vfprintf_chk|__fprintf_chk|__printf_chk|fread_unlocked|fwrite_unlocked|fgets_unlocked|fputs_unlocked|fflush_unlocked)$'"
+	# Every dynamic symbol the shim defines is one exports.map lists (its
+	# hooks, the C++ operators and its API): nothing
+	# internal leaks into the program's symbol space.
+	run bash -c "nm -D --defined-only '$SHIM' | awk '{print \$3}' | sort -u"
+	[ "$status" -eq 0 ]
+	local allowed sym bad=
+	allowed=" $(sed -e 's|/\*.*\*/||g' "$BATS_TEST_DIRNAME/../preload/exports.map" | tr -s ' ;{}\n\t' ' ') "
+	for sym in $output; do
+		case "$sym" in LIBPROFSHIM*) continue ;; esac
+		[[ "$allowed" == *" $sym "* ]] || bad="$bad $sym"
+	done
+	[ -z "$bad" ] || { echo "exported but not in exports.map:$bad"; false; }
+	# and the version script really hides: no ps_* or pw_* internals
+	run bash -c "nm -D --defined-only '$SHIM' | awk '{print \$3}' | grep -E '^(ps_|pw_|pst_)'"
 	[ -z "$output" ]
 }

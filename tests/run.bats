@@ -5,7 +5,31 @@
 load helpers
 
 setup() { setup_tmp; chmod 755 "$TMP"; }
-teardown() { teardown_tmp; }
+teardown() {
+	stop_nginx
+	teardown_tmp
+}
+
+# A trace file holds little more than its data (the header says how much):
+# no preallocated window left behind.
+assert_trimmed_file() {
+	local size committed
+	size=$(stat -c %s "$1")
+	[ "$size" -gt 0 ] || return 0 # an unused spare
+	committed=$(od -An -t u8 -j16 -N8 "$1" | tr -d ' ')
+	if [ "$size" -gt $((4096 + committed + 8192)) ]; then
+		echo "$1: $size bytes on disk for $committed bytes of data" >&2
+		return 1
+	fi
+}
+
+# Every trace file under DIR is trimmed.
+assert_trimmed() {
+	local f
+	for f in "$1"/*.trace*; do
+		assert_trimmed_file "$f" || return 1
+	done
+}
 
 # allocations whose stack passes through function $1, from the last report
 allocs_in() {
@@ -20,8 +44,33 @@ allocs_in() {
 	run "$PROFANALYZE" "$TMP/t" --format=json -o "$TMP/report.json" --top=1000
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"could not be written"* ]]
-	assert_eq "$(allocs_in after_drop)" 5000 "allocations after the drop"
+	assert_eq "$(allocs_in after_drop)" 50000 "allocations after the drop"
 	assert_eq "$(jqr .dropped.no_space)" 0 "dropped"
+}
+
+@test "unshare, chroot and setuid: recording goes on where the files' paths do not exist" {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	mkdir "$TMP/jail"
+	PROFSHIM_BUFFER_KB=256 run run_shim "$TMP/t" "$PROGS/run_privdrop" "$(id -u nobody)" "$(id -g nobody)" 40000 "$TMP/jail"
+	[ "$status" -ne 6 ] || skip "unshare(CLONE_NEWNS) is not permitted here"
+	[ "$status" -eq 0 ]
+	run "$PROFANALYZE" "$TMP/t" --format=json -o "$TMP/report.json" --top=1000
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"could not be written"* ]]
+	assert_eq "$(allocs_in after_drop)" 50000 "allocations after the drop"
+	assert_trimmed_file "$TMP/t.t1"
+}
+
+@test "a thread started after setuid is recorded (a spare file made before the drop)" {
+	[ "$(id -u)" = 0 ] || skip "needs root to drop privileges"
+	PROFSHIM_BUFFER_KB=256 run_shim "$TMP/run/" "$PROGS/run_privdrop" "$(id -u nobody)" "$(id -g nobody)" 1000 - thread
+	run "$PROFANALYZE" "$TMP/run" --format=json -o "$TMP/report.json" --comm=run_privdrop --top=1000
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"could not be written"* ]]
+	assert_eq "$(allocs_in after_drop)" 50000 "allocations of the thread started after the drop"
+	# spares nobody took are emptied: 2 files with data, the others empty
+	assert_eq "$(find "$TMP/run" -name '*.trace.t*' -size +0 | wc -l)" 2 "thread files with data"
+	assert_trimmed "$TMP/run"
 }
 
 @test "events that cannot be written are counted and warned about" {
@@ -34,21 +83,14 @@ allocs_in() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"events could not be written"* ]]
 	[ "$(jqr .dropped.no_space)" -gt 1000 ]
-}
-
-# Every trace file under DIR holds little more than its data (the header
-# says how much): no preallocated window left behind.
-assert_trimmed() {
-	local f size committed
-	for f in "$1"/*.trace*; do
-		size=$(stat -c %s "$f")
-		committed=$(od -An -t u8 -j16 -N8 "$f" | tr -d ' ')
-		if [ "$size" -gt $((4096 + committed + 8192)) ]; then
-			echo "$f: $size bytes on disk for $committed bytes of data" >&2
-			return 1
-		fi
+	# the wrapper says so too, with the count, for a run directory and a file
+	for out in "$TMP/w.d" "$TMP/w.trace"; do
+		run bash -c "trap '' XFSZ; ulimit -f 1000; PROFSHIM_BUFFER_KB=256 '$ROOT/tools/profshim' -o '$out' -- '$PROGS/run_privdrop' $(id -u) $(id -g)"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"profshim: warning: "[0-9]*" events could not be written"* ]]
 	done
 }
+
 
 # Is at least one file under DIR still at its preallocated size?
 any_untrimmed() {
@@ -149,8 +191,11 @@ any_untrimmed() {
 @test "make -j2 building C files with gcc under tools/profshim: every cc1 in the tree, cc1 has most CPU" {
 	command -v gcc >/dev/null || skip "gcc is not installed"
 	mkdir "$TMP/src"
+	# enough code per file that each cc1 outweighs as, collect2 and ld
 	for i in 1 2 3 4; do
-		printf 'static int t[4096];\nint f%d(int n) {\n\tint s = 0;\n\tfor (int i = 0; i < n; i++)\n\t\ts += t[i %% 4096] * %d;\n\treturn s;\n}\n' "$i" "$i" > "$TMP/src/f$i.c"
+		for k in $(seq 1 60); do
+			printf 'int f%d_%d(int *t, int n) {\n\tint s = 0;\n\tfor (int i = 0; i < n; i++)\n\t\ts += t[i] * %d + (s >> 3);\n\treturn s;\n}\n' "$i" "$k" "$k"
+		done > "$TMP/src/f$i.c"
 	done
 	printf 'int main(void) { return 0; }\n' > "$TMP/src/main.c"
 	printf 'prog: f1.o f2.o f3.o f4.o main.o\n\tgcc -o $@ $^\n%%.o: %%.c\n\tgcc -O2 -c $<\n' > "$TMP/src/Makefile"
@@ -165,4 +210,111 @@ any_untrimmed() {
 	assert_eq "$(jqr '[.run.processes[] | select(.command == "cc1") | .depth] | unique | join(",")')" 2 "cc1 depth"
 	assert_eq "$(jqr '.run.by_command[0].command')" cc1 "command with most CPU"
 	assert_eq "$(jqr '.run.processes[0].command')" make
+}
+
+# --- nginx: a server whose workers drop privileges (user nobody) ---
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_nginx RUN_DIR BUFFER_KB: master + 1 worker under the shim, serving $TMP/www
+start_nginx() {
+	local out="$1" kb="$2" conf="$TMP/nginx.conf"
+	mkdir -p "$TMP/www" "$TMP/ngx/logs" "$TMP/ngx/tmp"
+	head -c 2000 /dev/zero | tr '\0' x > "$TMP/www/index.html"
+	chmod -R a+rX "$TMP/www"
+	PORT=$(free_port)
+	cat > "$conf" <<CONF
+user nobody $(id -gn nobody);
+worker_processes 1;
+daemon on;
+pid $TMP/ngx/nginx.pid;
+error_log $TMP/ngx/logs/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $TMP/ngx/tmp/body;
+	proxy_temp_path $TMP/ngx/tmp/proxy;
+	fastcgi_temp_path $TMP/ngx/tmp/fastcgi;
+	uwsgi_temp_path $TMP/ngx/tmp/uwsgi;
+	scgi_temp_path $TMP/ngx/tmp/scgi;
+	server {
+		listen 127.0.0.1:$PORT;
+		root $TMP/www;
+	}
+}
+CONF
+	PROFSHIM_BUFFER_KB="$kb" PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$out/" LD_PRELOAD="$SHIM" \
+		nginx -p "$TMP/ngx" -c "$conf" -e "$TMP/ngx/logs/error.log" 3>&- </dev/null >/dev/null 2>&1
+	for _ in $(seq 1 300); do
+		curl -sf -o /dev/null "http://127.0.0.1:$PORT/index.html" && return 0
+		sleep 0.1
+	done
+	echo "nginx did not answer on port $PORT" >&2
+	return 1
+}
+
+# stop_nginx: graceful stop (workers exit normally), wait for the master
+stop_nginx() {
+	local pid
+	[ -n "${TMP:-}" ] || return 0
+	pid=$(cat "$TMP/ngx/nginx.pid" 2>/dev/null) || return 0
+	kill -QUIT "$pid" 2>/dev/null || return 0
+	for _ in $(seq 1 600); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	pkill -KILL -P "$pid" 2>/dev/null
+	return 0
+}
+
+# allocations recorded in the worker's trace (events, not the shim's counter)
+worker_allocations() {
+	local pid
+	pid=$("$PROFANALYZE" "$1" --format=json -q | jq -r '.run.processes[] | select(.command_line | startswith("nginx: worker process")) | .pid')
+	[ -n "$pid" ] || return 1
+	"$PROFANALYZE" "$1" --pid="$pid" --format=json -o "$TMP/report.json" 2>"$TMP/warn.txt"
+	jqr .memory_metrics.total_allocations
+}
+
+serve() {
+	# one bounded curl: a keep-alive connection, $1 distinct requests
+	curl -s -o /dev/null --max-time 600 "http://127.0.0.1:$PORT/index.html?r=[1-$1]"
+}
+
+@test "nginx with user nobody: the worker's allocations are all recorded, as with windows that never fill" {
+	[ "$(id -u)" = 0 ] || skip "needs root (nginx drops to nobody)"
+	command -v nginx >/dev/null || skip "nginx is not installed (tools/install-deps.sh)"
+	start_nginx "$TMP/small" 256
+	serve 16000
+	stop_nginx
+	start_nginx "$TMP/big" 65536
+	serve 16000
+	stop_nginx
+	small=$(worker_allocations "$TMP/small")
+	[[ "$(cat "$TMP/warn.txt")" != *"could not be written"* ]]
+	assert_eq "$(jqr .dropped.no_space)" 0 "dropped"
+	# the worker is named by its final command line (nginx retitles it
+	# after fork, and again when it shuts down)
+	[[ "$(jqr .session.command)" == "nginx: worker process"* ]]
+	big=$(worker_allocations "$TMP/big")
+	[ "$small" -gt 16000 ]
+	assert_within "$small" "$big" 1 "worker allocations, windows of 256 KiB vs 64 MiB"
+	# the small-window worker filled several windows, and its files were cut to their data
+	worker_file=$(ls "$TMP"/small/nginx.*.trace.t1 | xargs ls -S | head -1)
+	[ "$(stat -c %s "$worker_file")" -gt $((3 * 256 * 1024)) ]
+	assert_trimmed "$TMP/small"
+}
+
+@test "vfork + exec: the child is in the tree, the parent's trace goes on" {
+	run_shim "$TMP/run/" "$PROGS/run_vfork"
+	analyze_json "$TMP/run" -q
+	parent=$(jqr '.run.processes[0].pid')
+	assert_eq "$(jqr '[.run.processes[] | "\(.command):\(.parent_pid):\(.exec_index)"] | join(" ")')" \
+		"run_vfork:$(jqr '.run.processes[0].ppid'):0 true:$parent:0" "tree"
+	analyze_json "$TMP/run" --comm=run_vfork -q
+	assert_eq "$(jqr '[.markers[].name] | join(",")')" "before,after,after,after" "parent's markers"
+	assert_eq "$(jqr .session.ended_normally)" true
 }

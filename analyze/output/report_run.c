@@ -89,7 +89,8 @@ static struct func_row *function_rows(const struct cpu_model *m, size_t *n)
 		((struct func_row *)pa_vec_at(&rows, k - 1))->self += nd->self;
 	}
 	pa_pairmap_free(&idx);
-	qsort(rows.items, rows.len, sizeof(struct func_row), by_self_desc);
+	if (rows.len)
+		qsort(rows.items, rows.len, sizeof(struct func_row), by_self_desc);
 	*n = rows.len;
 	return rows.items;
 }

@@ -226,6 +226,18 @@ int pa_run_open(struct pa_run *r, const char *dir, struct pa_error *err)
 	pa_vec_init(&r->order, sizeof(size_t));
 	pa_vec_init(&r->warnings, sizeof(char *));
 	pa_vec_init(&r->links, sizeof(char *));
+	if (!pa_is_run_dir(dir)) {
+		/* one process file: a run of one process */
+		const char *slash = strrchr(dir, '/');
+		add_process(r, dir, slash ? slash + 1 : dir);
+		if (!r->procs.len) {
+			snprintf(err->msg, sizeof(err->msg), "%s",
+				 r->warnings.len ? *(char **)pa_vec_at(&r->warnings, 0) : dir);
+			return -1;
+		}
+		build_order(r);
+		return 0;
+	}
 	DIR *d = opendir(dir);
 	if (!d) {
 		snprintf(err->msg, sizeof(err->msg), "%s: cannot read the directory: %s", dir,

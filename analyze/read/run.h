@@ -44,7 +44,8 @@ struct pa_run {
 /* Is path a directory (a run) rather than a process file? */
 bool pa_is_run_dir(const char *path);
 /* Read every process file of dir and build the tree; -1 with *err when
- * the directory cannot be read or holds no process file. */
+ * the directory cannot be read or holds no process file. dir may also be
+ * one process file (a run of one process). */
 int pa_run_open(struct pa_run *r, const char *dir, struct pa_error *err);
 void pa_run_close(struct pa_run *r);
 static inline struct pa_run_proc *pa_run_at(const struct pa_run *r, size_t i)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "run.h"
 #include "session.h"
 
 static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
@@ -215,6 +216,7 @@ static int parse_run_link(struct proc_parse *pp, struct pa_cursor *c)
 	s->parent_file = plen ? pa_xstrndup(par, plen) : NULL;
 	s->previous_file = prlen ? pa_xstrndup(prev, prlen) : NULL;
 	s->exec_index = idx > 1000000 ? 1000000 : (unsigned)idx;
+	s->has_run_link = true;
 	return 0;
 }
 
@@ -775,9 +777,43 @@ static bool all_digits(const char *p)
 	return true;
 }
 
+/* In a run directory: the processes this image started and the image that
+ * replaced it, from the run's tree. false when s is not in a run. */
+static bool related_in_run(const struct pa_session *s, struct pa_vec *out)
+{
+	size_t plen = strlen(s->path);
+	if (!s->has_run_link || plen < 7 || strcmp(s->path + plen - 6, ".trace"))
+		return false;
+	char *dcopy = pa_xstrdup(s->path);
+	const char *base = strrchr(s->path, '/');
+	base = base ? base + 1 : s->path;
+	struct pa_run r;
+	struct pa_error err;
+	bool ok = !pa_run_open(&r, dirname(dcopy), &err);
+	long self = -1;
+	for (size_t i = 0; ok && i < r.procs.len; i++)
+		if (!strcmp(pa_run_at(&r, i)->file, base))
+			self = (long)i;
+	for (size_t k = 0; self >= 0 && k < r.order.len; k++) {
+		size_t i = *(size_t *)pa_vec_at(&r.order, k);
+		const struct pa_run_proc *p = pa_run_at(&r, i);
+		if (p->parent != self && p->prev != self)
+			continue;
+		struct pa_related *rel = pa_vec_push(out);
+		rel->pid = p->pid;
+		rel->exec = p->prev == self;
+		rel->path = pa_xstrdup(p->path);
+	}
+	pa_run_close(&r);
+	free(dcopy);
+	return self >= 0;
+}
+
 void pa_session_related(const struct pa_session *s, struct pa_vec *out)
 {
 	pa_vec_init(out, sizeof(struct pa_related));
+	if (related_in_run(s, out))
+		return;
 	char *dcopy = pa_xstrdup(s->path), *bcopy = pa_xstrdup(s->path);
 	const char *dir = dirname(dcopy), *base = basename(bcopy);
 	size_t blen = strlen(base);

@@ -151,6 +151,7 @@ struct pa_session {
 	char *parent_file;    /* process file of the forking parent, NULL */
 	char *previous_file;  /* process file of the image exec replaced, NULL */
 	unsigned exec_index;  /* place in its pid's exec chain, 0 = first */
+	bool has_run_link;    /* RUN_LINK seen */
 	uint64_t end_mono_ns; /* PROCESS_END, 0 when it did not end */
 	unsigned end_status;  /* PROCESS_END status */
 };

@@ -2,6 +2,7 @@
  * committed length is exact, a closed file is trimmed, nothing is ever
  * overwritten. Reads the result back with profanalyze's cursor. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -106,8 +107,44 @@ int main(void)
 	CHECK(failed);
 	pw_abandon(&s2);
 
+	/* The program dup2s one of its files over the kept descriptor: the
+	 * writer notices (another inode), leaves that file alone and goes on
+	 * through its own file, reopened by path. */
+	char p4[300], theirs[300];
+	snprintf(p4, sizeof(p4), "%s/kept.trace", dir);
+	snprintf(theirs, sizeof(theirs), "%s/theirs.txt", dir);
+	CHECK(pw_open(&s2, p4, PST_MAGIC_THREAD, 1, 2, 3, 4, 256 * 1024) == 0);
+	CHECK(s2.fd >= 3);
+	int other = open(theirs, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(other >= 0 && write(other, "mine", 4) == 4);
+	int kept = s2.fd;
+	CHECK(dup2(other, kept) == kept);
+	CHECK(write_records(&s2) == 0);
+	expect = __atomic_load_n(&s2.hdr->committed, __ATOMIC_ACQUIRE);
+	pw_close(&s2);
+	CHECK(read_back(p4, &committed) == 0);
+	CHECK(committed == expect);
+	struct stat st;
+	CHECK(stat(theirs, &st) == 0 && st.st_size == 4);
+	/* the program's descriptor stays open: the writer did not close it */
+	CHECK(fcntl(kept, F_GETFD) >= 0);
+	close(kept);
+	close(other);
+
+	/* Descriptors kept by closed streams are closed. */
+	CHECK(pw_open(&s2, p4, PST_MAGIC_THREAD, 1, 2, 3, 4, 256 * 1024) == -EEXIST);
+	char p5[300];
+	snprintf(p5, sizeof(p5), "%s/closed.trace", dir);
+	CHECK(pw_open(&s2, p5, PST_MAGIC_THREAD, 1, 2, 3, 4, 256 * 1024) == 0);
+	kept = s2.fd;
+	pw_close(&s2);
+	CHECK(fcntl(kept, F_GETFD) < 0);
+
 	unlink(path);
 	unlink(p2);
+	unlink(p4);
+	unlink(p5);
+	unlink(theirs);
 	rmdir(dir);
 	return UNIT_DONE();
 }

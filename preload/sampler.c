@@ -283,7 +283,10 @@ static pid_t task_tid(const char *name)
  * program's (issue 11). */
 static void cover_running_threads(void)
 {
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* raw syscalls: an I/O recorder's open/close hooks must not see
+	 * the profiler's own descriptor either */
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	pid_t self = ps_gettid();
@@ -301,7 +304,7 @@ static void cover_running_threads(void)
 				arm_thread(t, tid);
 		}
 	}
-	close(fd);
+	syscall(SYS_close, fd);
 }
 
 static int want_mechanism(void)

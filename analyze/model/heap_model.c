@@ -175,6 +175,8 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 	site->live_bytes -= bytes;
 	m->live_blocks -= w;
 	m->live_bytes -= bytes;
+	m->live_var_blocks -= w * (w - 1);
+	m->live_var_bytes -= (double)b->size * bytes * (w - 1);
 	uint64_t *last = last_alloc_of(m, ev->thread);
 	if (is_free)
 		site->frees += w;
@@ -228,6 +230,10 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	m->alloc_bytes += bytes;
 	m->live_blocks += w;
 	m->live_bytes += bytes;
+	/* the estimate's variance (Horvitz-Thompson, estimated from the
+	 * samples): size^2 (1 - p) / p^2 per sampled block; 0 unsampled */
+	m->live_var_blocks += w * (w - 1);
+	m->live_var_bytes += (double)size * bytes * (w - 1);
 	unsigned k = hist_bucket(size);
 	m->hist_count[k] += w;
 	m->hist_bytes[k] += bytes;
@@ -239,6 +245,7 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	*last_alloc_of(m, ev->thread) = addr;
 	if (m->live_bytes > m->peak_bytes) {
 		m->peak_bytes = m->live_bytes;
+		m->peak_var_bytes = m->live_var_bytes;
 		m->peak_ticks = ev->ticks;
 		m->peak_epoch++;
 	}
@@ -373,6 +380,8 @@ static void settle_estimates(struct heap_model *m)
 	}
 	m->live_blocks = settled(m->live_blocks);
 	m->live_bytes = settled(m->live_bytes);
+	m->live_var_blocks = settled(m->live_var_blocks);
+	m->live_var_bytes = settled(m->live_var_bytes);
 	if (!m->estimated)
 		return;
 	const uint64_t *c = m->s->counters;

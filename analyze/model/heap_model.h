@@ -67,6 +67,9 @@ struct heap_model {
 
 	double peak_bytes;
 	uint64_t peak_ticks;
+	/* sampling mode: variances of the estimates of the live bytes and
+	 * blocks (at the end: the leak) and of the peak (0 when exact) */
+	double live_var_bytes, live_var_blocks, peak_var_bytes;
 	uint64_t peak_epoch;
 
 	double rss_peak;

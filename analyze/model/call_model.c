@@ -793,6 +793,10 @@ void call_model_finish(struct call_model *m, const struct pa_models *pm)
 		if (m->from_trace)
 			f->timed = f->calls; /* a trace times every call */
 		percentiles(f);
+		/* Estimated: max is the longest timed call; the calls' average
+		 * (reconciled total / calls) proves some call took that long */
+		if (f->calls && f->timed < f->calls && f->total / f->calls > f->max)
+			f->max = f->total / f->calls;
 		const struct pa_func *pf = i < m->s->funcs.len ? pa_vec_at(&m->s->funcs, i) : NULL;
 		f->frame = i && pf && pm->syms
 			       ? pa_symbols_function(pm->syms, pf->addr, m->s->start_ticks)

@@ -384,6 +384,12 @@ static void settle_estimates(struct heap_model *m)
 	m->live_var_bytes = settled(m->live_var_bytes);
 	if (!m->estimated)
 		return;
+	/* Temporary allocations need every call: the sampled "last
+	 * allocation" is not the thread's last one. Zero, never a guess (the
+	 * reports say "not estimable"). */
+	m->temporary = 0;
+	for (size_t i = 0; i < m->sites.len; i++)
+		site_at(m, (uint32_t)i)->temporary = 0;
 	const uint64_t *c = m->s->counters;
 	if (m->o && m->o->thread >= 0) /* --thread: that thread's counts */
 		for (size_t i = 0; i < m->s->threads.len; i++) {

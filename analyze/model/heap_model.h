@@ -60,7 +60,8 @@ struct heap_model {
 	double sample_bytes; /* sampling mean M, 0 = every allocation */
 
 	/* totals (weighted) */
-	double allocs, alloc_bytes, frees, temporary, failed;
+	double allocs, alloc_bytes, frees, failed;
+	double temporary; /* 0 in sampling mode: not estimable */
 	double live_bytes, live_blocks;
 	uint64_t unknown_frees;		  /* frees of blocks never seen allocated */
 	uint64_t first_ticks, last_ticks; /* first and last memory event */

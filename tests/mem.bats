@@ -224,7 +224,7 @@ frame_in_function() {
 	ex() { jq -r ".memory_metrics.$1" "$TMP/exact.json"; }
 	[ "$(ex total_allocations)" -ge 302000 ]
 	[ "$(ex temporary_allocations)" -ge 100000 ]
-	for mean in 4096 16384; do
+	for mean in 4096 8192; do
 		PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=$mean PROFSHIM_OUTPUT="$TMP/s$mean" LD_PRELOAD="$SHIM" \
 			"$PROGS/mem_sampled" >/dev/null
 		analyze_json "$TMP/s$mean" -q --top=1000

@@ -277,12 +277,12 @@ enum pst_counter {
 				       (sampled-address set full) */
 	PST_C_DROP_CALL_UNMATCHED = 25, /* exits matching no open call */
 	PST_C_DROP_CALL_CONTEXT = 26,	/* calls outside the full call tree */
+	/* Ids still free: 6-15 (plain counts), 27-63. Readers skip ids they
+	 * do not know; a new counter takes the next free id. */
 	/* issue 11 (40-43): sampling mode (PROFSHIM_MEM_SAMPLE) counts the
 	 * requested bytes of every allocation call exactly (a size of 0
 	 * counts 1), as the sampler's byte clock runs anyway. */
 	PST_C_MEM_SAMPLE_BYTES = 40,
-	/* Ids still free: 6-15 (plain counts), 27-63. Readers skip ids they
-	 * do not know; a new counter takes the next free id. */
 	PST_C_COUNTER_MAX = 64
 };
 

@@ -260,7 +260,6 @@ static int write_json(const struct pa_models *pm, FILE *out)
 	calls_report_json(pm, root);
 	heap_report_json(pm, root);
 	cpu_report_json(pm, root);
-	empty_sections_json(pm, root); /* issue 11: why a part is missing */
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -277,7 +276,6 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	calls_report_text(pm, out);
 	heap_report_text(pm, out);
 	cpu_report_text(pm, out);
-	empty_sections_text(pm, out); /* issue 11: why a part is missing */
 	return 0;
 }
 

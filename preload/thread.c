@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "clock.h"
-#include "mem.h"
 #include "shim.h"
+#include "mem.h" /* issue 11: ps_memsample_settle */
 
 __thread struct ps_thread *ps_self PS_TLS;
 __thread int ps_thread_over PS_TLS;
@@ -259,8 +259,6 @@ static size_t encode_counters(const struct ps_thread *t, uint8_t *buf)
 void ps_thread_write_counters(struct ps_thread *t)
 {
 	uint8_t buf[PST_C_COUNTER_MAX * 2 * PST_VARINT_MAX];
-	if (t == ps_self)
-		ps_memsample_settle(t); /* issue 11: exact bytes when sampling */
 	size_t n = encode_counters(t, buf);
 	ps_write_ext(t, PST_X_COUNTERS, buf, n);
 }
@@ -276,6 +274,8 @@ void ps_thread_end(struct ps_thread *t)
 	uint8_t buf[16], *p = pst_put_varint(buf, end);
 	ps_write_ext(t, PST_X_THREAD_END, buf, (size_t)(p - buf));
 	record_thread_exit(t, end);
+	if (t == ps_self)
+		ps_memsample_settle(t); /* issue 11: exact bytes when sampling */
 	ps_thread_write_counters(t);
 	pw_close(&t->out);
 	ps_stacks_free(t);

@@ -16,9 +16,9 @@
 #include "models.h"
 #include "out_speedscope.h"
 #include "out_trace.h"
-#include "report_empty.h"
 #include "sample_model.h"
 #include "symbols.h"
+#include "report_empty.h" /* issue 11 */
 
 static void usage(FILE *out)
 {

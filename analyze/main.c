@@ -20,12 +20,12 @@
 #include "out_trace.h"
 #include "run.h"
 #include "run_main.h"
-#include "report_empty.h"
 #include "out_util.h"
 #include "stack_tree.h"
 #include "sample_model.h"
 #include "subcommands.h"
 #include "symbols.h"
+#include "report_empty.h" /* issue 11 */
 
 static void usage(FILE *out)
 {
@@ -354,7 +354,6 @@ static int write_json(const struct pa_models *pm, FILE *out)
 	heap_report_json(pm, root);
 	cpu_report_json(pm, root);
 	io_report_json(pm, root);
-	empty_sections_json(pm, root); /* issue 11: why a part is missing */
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -374,7 +373,6 @@ static int write_text(const struct pa_models *pm, FILE *out)
 	heap_report_text(pm, out);
 	cpu_report_text(pm, out);
 	io_report_text(pm, out);
-	empty_sections_text(pm, out); /* issue 11: why a part is missing */
 	return 0;
 }
 

@@ -52,8 +52,9 @@ void profshim_span_end(int error) PROFSHIM_WEAK;
 void profshim_counter(const char *name, int64_t value) PROFSHIM_WEAK;
 
 #ifndef PROFSHIM_BUILDING_SHIM
-/* Non-zero when the program runs under the shim. */
-static inline int profshim_active(void)
+/* Non-zero when the program runs under the shim. Not instrumented: with
+ * -finstrument-functions it would show as one of the program's calls. */
+__attribute__((no_instrument_function)) static inline int profshim_active(void)
 {
 	return profshim_mark != 0;
 }

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <stddef.h>
 
+#include "mem.h"
 #include "recorder.h"
 #include "shim.h"
 
@@ -35,11 +36,22 @@ const struct ps_recorder ps_recorder_cpu = {
     .flush_other = ps_cpu_account_live,
 };
 
-/* --- mem (mem.c) and its RSS timer (rss.c) --- */
+/* --- mem (mem.c), its sampler (memsample.c) and RSS timer (rss.c) --- */
+
+/* Sampling mode: the bytes charged since the thread's last sample go to
+ * its exact count before its counters are written (at its end, and
+ * before exec). */
+static void mem_settle(struct ps_thread *t)
+{
+	if (t == ps_self)
+		ps_memsample_settle(t);
+}
 
 const struct ps_recorder ps_recorder_mem = {
     .name = "mem",
     .init = ps_mem_init,
+    .thread_end = mem_settle,
+    .flush = mem_settle,
     .before_fork = ps_rss_before_fork,
     .after_fork = ps_rss_after_fork,
     .before_exec = ps_rss_before_exec,

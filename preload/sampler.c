@@ -487,22 +487,15 @@ void ps_cpu_account_live(struct ps_thread *t)
 	t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);
 }
 
-/* A thread id from a /proc/self/task entry's name; 0 for "." and "..". */
-static pid_t task_tid(const char *name)
-{
-	long v = 0;
-	for (; *name >= '0' && *name <= '9'; name++)
-		v = v * 10 + (*name - '0');
-	return *name ? 0 : (pid_t)v;
-}
-
-/* Threads that were running before us: states and timers made here. The
- * directory is read with getdents64 into a buffer on the stack: opendir
- * would malloc 32 KiB, which the memory recorder would report as the
- * program's (issue 11). */
+/* Threads that were running before us: states and timers made here. */
 static void cover_running_threads(void)
 {
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* /proc/self/task read with raw syscalls into a buffer on
+	 * the stack. opendir would malloc 32 KiB, which the memory recorder
+	 * reported as the program's; an I/O recorder's open/close hooks must
+	 * not see the profiler's own descriptor either. */
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	pid_t self = ps_gettid();
@@ -512,15 +505,19 @@ static void cover_running_threads(void)
 		for (long off = 0; off < n;) {
 			const struct dirent64 *e = (const struct dirent64 *)(buf + off);
 			off += e->d_reclen;
-			pid_t tid = task_tid(e->d_name);
-			if (tid <= 0 || tid == self)
+			/* a thread id, or 0 for "." and ".." */
+			long tid = 0;
+			const char *c = e->d_name;
+			for (; *c >= '0' && *c <= '9'; c++)
+				tid = tid * 10 + (*c - '0');
+			if (*c || tid <= 0 || tid == self)
 				continue;
-			struct ps_thread *t = ps_thread_start_for(tid);
+			struct ps_thread *t = ps_thread_start_for((pid_t)tid);
 			if (t)
-				arm_thread(t, tid);
+				arm_thread(t, (pid_t)tid);
 		}
 	}
-	close(fd);
+	syscall(SYS_close, fd);
 }
 
 static int want_mechanism(void)

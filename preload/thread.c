@@ -16,7 +16,6 @@
 
 #include "clock.h"
 #include "recorder.h"
-#include "mem.h"
 #include "shim.h"
 
 __thread struct ps_thread *ps_self PS_TLS;
@@ -267,8 +266,6 @@ static size_t encode_counters(const struct ps_thread *t, uint8_t *buf)
 void ps_thread_write_counters(struct ps_thread *t)
 {
 	uint8_t buf[PST_C_COUNTER_MAX * 2 * PST_VARINT_MAX + PST_VARINT_MAX];
-	if (t == ps_self)
-		ps_memsample_settle(t); /* exact requested bytes when sampling */
 	if (t->out.failed) {
 		/* The thread's own file cannot take them: what it dropped is
 		 * told in the process file (seq first, as for live threads). */

@@ -28,6 +28,8 @@ identities() {
 	PROFSHIM_RECORD=cpu,mem,calls run_shim "$TMP/d.trace" "$TMP/demo" >/dev/null
 	identities "$TMP/d.trace"
 	assert_eq "$(jqr .time_metrics.timing)" sampled "timing"
+	# the API header's helper (profshim_active) is the profiler's, not a call of the program
+	assert_eq "$(jqr '[.time_metrics.functions[] | select(.name | startswith("profshim"))] | length')" 0 "profshim functions"
 	# fib's 600k calls are estimated, and say so
 	assert_eq "$(jqr '.time_metrics.functions[] | select(.name == "fib") | .estimated')" true "fib estimated"
 	"$PROFANALYZE" -q "$TMP/d.trace" >"$TMP/r.txt"

@@ -11,6 +11,9 @@ def tagged($above): . as $n | {name, duration_ms, outer: (($above | index([$n.na
 (.time_metrics.functions[]
    | select(.self_ms > .total_ms + eps(.total_ms))
    | "function \(.name): self \(.self_ms) > total \(.total_ms)"),
+(.time_metrics.functions[]
+   | select(.avg_us > .max_us + eps(.max_us))
+   | "function \(.name): average \(.avg_us) us > max \(.max_us)"),
 (nodes | select(has("children")) | . as $n
    | ([.children[].duration_ms] | add // 0) as $k
    | (select($k > $n.duration_ms + eps($n.duration_ms))

@@ -224,7 +224,7 @@ frame_in_function() {
 	ex() { jq -r ".memory_metrics.$1" "$TMP/exact.json"; }
 	[ "$(ex total_allocations)" -ge 302000 ]
 	[ "$(ex temporary_allocations)" -ge 100000 ]
-	for mean in 4096 16384; do
+	for mean in 4096 8192; do
 		PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=$mean PROFSHIM_OUTPUT="$TMP/s$mean" LD_PRELOAD="$SHIM" \
 			"$PROGS/mem_sampled" >/dev/null
 		analyze_json "$TMP/s$mean" -q --top=1000
@@ -246,8 +246,13 @@ frame_in_function() {
 		done
 		assert_within "$(jqr .memory_metrics.peak_memory_bytes)" "$(ex peak_memory_bytes)" 10 "peak ($mean)"
 		assert_within "$(jqr .memory_metrics.leaked_bytes)" "$(ex leaked_bytes)" 10 "leaked bytes ($mean)"
+		# the report says how far off its estimates may be (one standard
+		# deviation; here a few %)
+		assert_eq "$(jqr '.memory_metrics.estimate_error_pct | .peak_memory_bytes > 0 and .peak_memory_bytes < 5
+			and .leaked_bytes > 0 and .leaked_bytes < 5')" true "stated errors ($mean)"
 		"$PROFANALYZE" "$TMP/s$mean" -q >"$TMP/r.txt"
 		grep -qE '^  temporary +- +\(not estimable in sampled mode' "$TMP/r.txt"
+		grep -qE '^  peak heap .*\(estimate, \+-[0-9.]+%\)$' "$TMP/r.txt"
 		if grep -E -- ' -[0-9]' "$TMP/r.txt"; then
 			echo "a negative figure in the text report ($mean)"
 			return 1

@@ -492,17 +492,22 @@ static bool estimate_nodes(struct pa_vec *cct, bool *exact)
  * nodes stay estimated (timed < calls): the reports keep marking them ~.
  * A node's exclusive time is then its time less its children's, never
  * negative, so the self times of a thread add up to its outermost calls.
- * The shim writes parents before children (the reader checks). */
-static void reconcile_estimates(struct pa_vec *cct, const bool *exact)
+ * The thread's outermost calls likewise fit in its life (an estimated
+ * outermost node: a callback called from uninstrumented code). The shim
+ * writes parents before children (the reader checks). */
+static void reconcile_estimates(struct pa_vec *cct, const bool *exact, uint64_t thread_ticks)
 {
 	size_t n = cct->len;
 	struct pa_pairmap index;
 	pa_pairmap_init(&index);
-	uint32_t *parent = pa_xcalloc(n + 1, sizeof(uint32_t)); /* k + 1, 0 = none */
+	/* up[k]: the parent's slot; slot n stands for the thread itself,
+	 * whose time (its life) holds its outermost calls */
+	uint32_t *up = pa_xcalloc(n + 1, sizeof(uint32_t));
 	for (size_t k = 0; k < n; k++) {
 		const struct pa_cct_node *c = pa_vec_at(cct, k);
 		pa_pairmap_put(&index, c->id, 0, (uint32_t)k + 1);
-		parent[k] = c->parent ? pa_pairmap_get(&index, c->parent, 0) : 0;
+		uint32_t p = c->parent ? pa_pairmap_get(&index, c->parent, 0) : 0;
+		up[k] = p ? p - 1 : (uint32_t)n;
 	}
 	pa_pairmap_free(&index);
 	/* bottom-up: the measured time each node must hold */
@@ -515,30 +520,31 @@ static void reconcile_estimates(struct pa_vec *cct, const bool *exact)
 		if (c->incl_ticks < kid_floor[k])
 			c->incl_ticks = kid_floor[k];
 		floor[k] = exact[k] ? c->incl_ticks : kid_floor[k];
-		if (parent[k])
-			kid_floor[parent[k] - 1] += floor[k];
+		kid_floor[up[k]] += floor[k];
 	}
 	/* the children's estimated part (above their floors), per parent */
 	uint64_t *kid_extra = pa_xcalloc(n + 1, sizeof(uint64_t));
-	for (size_t k = 0; k < n; k++) {
-		const struct pa_cct_node *c = pa_vec_at(cct, k);
-		if (parent[k])
-			kid_extra[parent[k] - 1] += c->incl_ticks - floor[k];
-	}
+	for (size_t k = 0; k < n; k++)
+		kid_extra[up[k]] +=
+		    ((const struct pa_cct_node *)pa_vec_at(cct, k))->incl_ticks - floor[k];
 	/* top-down: scale each node's estimated part to fit its parent (whose
-	 * time is final when its children come) */
+	 * time is final when its children come); the thread's outermost calls
+	 * fit in its life when that is known */
 	double *scale = pa_xcalloc(n + 1, sizeof(double));
+	uint64_t root_room = thread_ticks > kid_floor[n] ? thread_ticks - kid_floor[n] : 0;
+	scale[n] = thread_ticks && kid_extra[n] > root_room
+		       ? (double)root_room / (double)kid_extra[n]
+		       : 1.0;
 	uint64_t *kids = pa_xcalloc(n + 1, sizeof(uint64_t));
 	for (size_t k = 0; k < n; k++) {
 		struct pa_cct_node *c = pa_vec_at(cct, k);
-		if (parent[k] && scale[parent[k] - 1] < 1.0) {
-			double extra = (double)(c->incl_ticks - floor[k]) * scale[parent[k] - 1];
+		if (scale[up[k]] < 1.0) {
+			double extra = (double)(c->incl_ticks - floor[k]) * scale[up[k]];
 			c->incl_ticks = floor[k] + (uint64_t)extra;
 		}
 		uint64_t room = c->incl_ticks > kid_floor[k] ? c->incl_ticks - kid_floor[k] : 0;
 		scale[k] = kid_extra[k] > room ? (double)room / (double)kid_extra[k] : 1.0;
-		if (parent[k])
-			kids[parent[k] - 1] += c->incl_ticks;
+		kids[up[k]] += c->incl_ticks;
 	}
 	/* kids[] was summed as children were finalized: all are now */
 	for (size_t k = 0; k < n; k++) {
@@ -550,14 +556,16 @@ static void reconcile_estimates(struct pa_vec *cct, const bool *exact)
 	free(kid_extra);
 	free(kid_floor);
 	free(floor);
-	free(parent);
+	free(up);
 }
 
-static void scale_estimates(struct pa_vec *cct)
+/* thread_ticks: the thread's life, which holds its outermost calls (0:
+ * unknown, no bound). */
+static void scale_estimates(struct pa_vec *cct, uint64_t thread_ticks)
 {
 	bool *exact = pa_xcalloc(cct->len + 1, sizeof(bool));
 	if (estimate_nodes(cct, exact))
-		reconcile_estimates(cct, exact);
+		reconcile_estimates(cct, exact, thread_ticks);
 	free(exact);
 }
 
@@ -568,7 +576,8 @@ static void load_trees(struct call_model *m)
 		if (!t->cct.len)
 			continue;
 		m->from_tree = true;
-		scale_estimates(&t->cct);
+		scale_estimates(&t->cct,
+				t->end_ticks > t->start_ticks ? t->end_ticks - t->start_ticks : 0);
 		struct pa_pairmap ids;
 		pa_pairmap_init(&ids);
 		for (size_t k = 0; k < t->cct.len; k++)
@@ -793,6 +802,10 @@ void call_model_finish(struct call_model *m, const struct pa_models *pm)
 		if (m->from_trace)
 			f->timed = f->calls; /* a trace times every call */
 		percentiles(f);
+		/* Estimated: max is the longest timed call; the calls' average
+		 * (reconciled total / calls) proves some call took that long */
+		if (f->calls && f->timed < f->calls && f->total / f->calls > f->max)
+			f->max = f->total / f->calls;
 		const struct pa_func *pf = i < m->s->funcs.len ? pa_vec_at(&m->s->funcs, i) : NULL;
 		f->frame = i && pf && pm->syms
 			       ? pa_symbols_function(pm->syms, pf->addr, m->s->start_ticks)

@@ -176,6 +176,8 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 	site->live_bytes -= bytes;
 	m->live_blocks -= w;
 	m->live_bytes -= bytes;
+	m->live_var_blocks -= w * (w - 1);
+	m->live_var_bytes -= (double)b->size * bytes * (w - 1);
 	uint64_t *last = last_alloc_of(m, ev->thread);
 	if (is_free)
 		site->frees += w;
@@ -251,6 +253,10 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	m->alloc_bytes += bytes;
 	m->live_blocks += w;
 	m->live_bytes += bytes;
+	/* the estimate's variance (Horvitz-Thompson, estimated from the
+	 * samples): size^2 (1 - p) / p^2 per sampled block; 0 unsampled */
+	m->live_var_blocks += w * (w - 1);
+	m->live_var_bytes += (double)size * bytes * (w - 1);
 	unsigned k = hist_bucket(size);
 	m->hist_count[k] += w;
 	m->hist_bytes[k] += bytes;
@@ -267,6 +273,7 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	*last_alloc_of(m, ev->thread) = addr;
 	if (m->live_bytes > m->peak_bytes) {
 		m->peak_bytes = m->live_bytes;
+		m->peak_var_bytes = m->live_var_bytes;
 		m->peak_ticks = ev->ticks;
 		m->peak_epoch++;
 	}
@@ -402,8 +409,16 @@ static void settle_estimates(struct heap_model *m)
 	}
 	m->live_blocks = settled(m->live_blocks);
 	m->live_bytes = settled(m->live_bytes);
+	m->live_var_blocks = settled(m->live_var_blocks);
+	m->live_var_bytes = settled(m->live_var_bytes);
 	if (!m->estimated)
 		return;
+	/* Temporary allocations need every call: the sampled "last
+	 * allocation" is not the thread's last one. Zero, never a guess (the
+	 * reports say "not estimable"). */
+	m->temporary = 0;
+	for (size_t i = 0; i < m->sites.len; i++)
+		site_at(m, (uint32_t)i)->temporary = 0;
 	const uint64_t *c = m->s->counters;
 	if (m->o && m->o->thread >= 0) /* --thread: that thread's counts */
 		for (size_t i = 0; i < m->s->threads.len; i++) {

@@ -71,13 +71,17 @@ struct heap_model {
 	double sample_bytes; /* sampling mean M, 0 = every allocation */
 
 	/* totals (weighted) */
-	double allocs, alloc_bytes, frees, temporary, failed;
+	double allocs, alloc_bytes, frees, failed;
+	double temporary; /* 0 in sampling mode: not estimable */
 	double live_bytes, live_blocks;
 	uint64_t unknown_frees;		  /* frees of blocks never seen allocated */
 	uint64_t first_ticks, last_ticks; /* first and last memory event */
 
 	double peak_bytes;
 	uint64_t peak_ticks;
+	/* sampling mode: variances of the estimates of the live bytes and
+	 * blocks (at the end: the leak) and of the peak (0 when exact) */
+	double live_var_bytes, live_var_blocks, peak_var_bytes;
 	uint64_t peak_epoch;
 
 	double rss_peak;

@@ -51,10 +51,7 @@ const char *pa_why_no_cpu(const struct pa_models *pm)
 
 void empty_sections_text(const struct pa_models *pm, FILE *out)
 {
-	const char *why[3] = {pa_why_no_calls(pm), pa_why_no_memory(pm), NULL};
-	/* the CPU section itself says when it has no samples */
-	if (!pm->cpu)
-		why[2] = pa_why_no_cpu(pm);
+	const char *why[3] = {pa_why_no_calls(pm), pa_why_no_memory(pm), pa_why_no_cpu(pm)};
 	static const char *const part[3] = {"Function calls", "Memory", "CPU samples"};
 	bool any = false;
 	for (int i = 0; i < 3; i++) {

@@ -38,6 +38,12 @@ static double total_frees(const struct heap_model *m)
 	return m->frees;
 }
 
+/* One standard deviation of an estimate, in % of it (0: exact or none). */
+static double error_pct(double value, double variance)
+{
+	return value > 0 && variance > 0 ? 100.0 * sqrt(variance) / value : 0;
+}
+
 /* Temporary allocations need every call: sampling cannot estimate them. */
 #define NOT_ESTIMABLE "not estimable in sampled mode"
 
@@ -182,8 +188,17 @@ void heap_report_json(const struct pa_models *pm, cJSON *root)
 	cJSON *o = cJSON_AddObjectToObject(root, "memory_metrics");
 	cJSON_AddBoolToObject(o, "estimated", m->estimated);
 	cJSON_AddNumberToObject(o, "sample_bytes", m->sample_bytes);
-	if (m->estimated)
+	if (m->estimated) {
 		cJSON_AddBoolToObject(o, "bytes_exact", m->bytes_exact);
+		/* how far the estimates may be off: one standard deviation */
+		cJSON *e = cJSON_AddObjectToObject(o, "estimate_error_pct");
+		cJSON_AddNumberToObject(e, "peak_memory_bytes",
+					error_pct(m->peak_bytes, m->peak_var_bytes));
+		cJSON_AddNumberToObject(e, "leaked_bytes",
+					error_pct(m->live_bytes, m->live_var_bytes));
+		cJSON_AddNumberToObject(e, "leaked_blocks",
+					error_pct(m->live_blocks, m->live_var_blocks));
+	}
 	add_num(o, "total_allocations", total_allocs(m));
 	add_num(o, "total_allocation_bytes", m->alloc_bytes);
 	add_num(o, "total_frees", total_frees(m));
@@ -294,26 +309,38 @@ void heap_report_text(const struct pa_models *pm, FILE *out)
 	double secs = run_seconds(s);
 	fprintf(out, "\nMemory%s\n", m->estimated ? " (estimates from sampling)" : "");
 	if (m->estimated)
-		fprintf(out,
-			"  sampled one allocation per %.0f bytes on average; call counts%s are\n"
-			"  exact, peak, leaks and sites are estimates\n",
-			m->sample_bytes, m->bytes_exact ? " and bytes requested" : "");
+		fprintf(
+		    out,
+		    "  sampled one allocation per %.0f bytes on average; exact: call counts%s;\n"
+		    "  estimates (+-: one standard deviation): peak, leaks and sites\n",
+		    m->sample_bytes, m->bytes_exact ? " and bytes requested" : "");
 	human_bytes(m->alloc_bytes, b1, sizeof(b1));
 	fprintf(out, "  allocation calls     %14.0f  (%s requested", total_allocs(m), b1);
 	if (m->failed > 0)
 		fprintf(out, ", %.0f failed", m->failed);
 	fprintf(out, ")\n");
 	fprintf(out, "  frees                %14.0f\n", total_frees(m));
+	char err[96] = "";
 	human_bytes(m->peak_bytes, b1, sizeof(b1));
-	fprintf(out, "  peak heap            %14s  at %.3f ms\n", b1,
-		ms_since_start(s, m->peak_ticks));
+	if (m->estimated)
+		snprintf(err, sizeof(err), " (estimate, +-%.1f%%)",
+			 error_pct(m->peak_bytes, m->peak_var_bytes));
+	fprintf(out, "  peak heap            %14s  at %.3f ms%s\n", b1,
+		ms_since_start(s, m->peak_ticks), err);
 	if (m->rss_peak > 0) {
 		human_bytes(m->rss_peak, b1, sizeof(b1));
 		fprintf(out, "  peak RSS             %14s  at %.3f ms\n", b1,
 			ms_since_start(s, m->rss_peak_ticks));
 	}
 	human_bytes(m->live_bytes, b1, sizeof(b1));
-	fprintf(out, "  leaked (live at end) %14s  in %.0f blocks\n", b1, m->live_blocks);
+	if (m->estimated && m->live_bytes > 0)
+		snprintf(err, sizeof(err), " (estimates, +-%.1f%% and +-%.1f%%)",
+			 error_pct(m->live_bytes, m->live_var_bytes),
+			 error_pct(m->live_blocks, m->live_var_blocks));
+	else if (m->estimated)
+		snprintf(err, sizeof(err),
+			 " (no sampled block live: a leak of a few blocks is unseen)");
+	fprintf(out, "  leaked (live at end) %14s  in %.0f blocks%s\n", b1, m->live_blocks, err);
 	if (m->estimated)
 		fprintf(out, "  temporary            %14s  (%s: it needs every call)\n", "-",
 			NOT_ESTIMABLE);

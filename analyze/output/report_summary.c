@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "models.h"
+#include "report_empty.h"
 
 static const char *const kind_names[] = {
     [PA_EV_EXIT] = "call_exits",  [PA_EV_ENTER] = "call_enters",  [PA_EV_ALLOC] = "allocations",
@@ -228,6 +229,7 @@ void summary_report_json(const struct pa_models *pm, cJSON *root)
 	for (size_t i = 0; i < s->warnings.len; i++)
 		cJSON_AddItemToArray(warn,
 				     cJSON_CreateString(*(char **)pa_vec_at(&s->warnings, i)));
+	empty_sections_json(pm, root); /* why a part of the report is missing */
 }
 
 void summary_report_text(const struct pa_models *pm, FILE *out)
@@ -292,4 +294,5 @@ void summary_report_text(const struct pa_models *pm, FILE *out)
 			fprintf(out, "  %-26s %12" PRIu64 "\n", counter_name(c), s->counters[c]);
 		}
 	}
+	empty_sections_text(pm, out); /* why a part of the report is missing */
 }

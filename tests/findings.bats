@@ -116,6 +116,8 @@ within_factor() {
 	assert_eq "$(kind_field leak .evidence.counts.leaked_blocks)" 1000
 	assert_eq "$(kind_field leak .evidence.counts.frees)" 3000
 	kind_field leak .evidence.summary | grep -q 'per minute'
+	kind_field leak .evidence.summary | grep -q "1.00 KiB per 'request' marker"
+	assert_eq "$(kind_field leak .evidence.counts.growth_bytes_per_marker)" 1024
 	findings find_leak control
 	assert_eq "$(kind_count leak)" 0
 }

@@ -77,7 +77,8 @@ static struct finding *cpu_finding(const struct pa_models *pm, struct findings *
  * memcpy, strlen ...): what to change is its caller. */
 static bool system_library(const struct cpu_func *fn)
 {
-	return fn->module && (!strncmp(fn->module, "/lib", 4) || !strncmp(fn->module, "/usr/lib", 8)) &&
+	return fn->module &&
+	       (!strncmp(fn->module, "/lib", 4) || !strncmp(fn->module, "/usr/lib", 8)) &&
 	       (strstr(fn->module, "/libc.so") || strstr(fn->module, "/libm.so") ||
 		strstr(fn->module, "/libstdc++") || strstr(fn->module, "/ld-linux"));
 }
@@ -113,7 +114,8 @@ void findings_hot_functions(const struct pa_models *pm, struct findings *out)
 			finding_summary(f,
 					"%s (system library) runs %.1f%% of the CPU samples, most "
 					"of them called from %s",
-					fn->name, 100.0 * (double)fn->self / (double)m->weight, caller);
+					fn->name, 100.0 * (double)fn->self / (double)m->weight,
+					caller);
 		else
 			finding_summary(f, "%s runs %.1f%% of the CPU samples in its own code",
 					fn->name, 100.0 * (double)fn->self / (double)m->weight);

@@ -105,6 +105,27 @@ static const char *where_name(const struct finding *f)
 	return f->function ? f->function : "??";
 }
 
+/* Growth per occurrence of the run's repeated marker (one per request,
+ * per frame): the bytes still live at exit that were allocated between
+ * its first and last occurrence, per interval. */
+static void growth_per_marker(const struct heap_model *m, const struct heap_site *s,
+			      struct finding *f)
+{
+	if (m->growth_marks < 3 || s->live_between_marks <= 0)
+		return;
+	double per = s->live_between_marks / (double)(m->growth_marks - 1);
+	char b[32];
+	char *old = f->summary;
+	if (asprintf(&f->summary, "%s; %s per '%s' marker", old, finding_bytes(per, b, sizeof(b)),
+		     m->growth_marker) < 0)
+		f->summary = NULL;
+	else
+		free(old);
+	if (!f->summary)
+		f->summary = old;
+	finding_count(f, "growth_bytes_per_marker", per);
+}
+
 void findings_leaks(const struct pa_models *pm, struct findings *out)
 {
 	const struct heap_model *m = pm->heap;
@@ -145,6 +166,7 @@ void findings_leaks(const struct pa_models *pm, struct findings *out)
 					where_name(f), s->live_blocks,
 					finding_bytes(per_min, r, sizeof(r)));
 			finding_count(f, "growth_bytes_per_minute", per_min);
+			growth_per_marker(m, s, f);
 		} else {
 			finding_summary(f, "%s leaves %.0f blocks (%s) live at exit", where_name(f),
 					s->live_blocks, b);

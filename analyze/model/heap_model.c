@@ -363,10 +363,56 @@ struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options 
 	return m;
 }
 
+/* The most frequent marker name (markers are sorted by time by now): a
+ * repeated marker (one per request, per frame) is the unit leak growth is
+ * counted in. */
+static void pick_growth_marker(struct heap_model *m)
+{
+	struct name_count {
+		const char *name;
+		size_t n;
+		uint64_t first, last;
+	};
+	const struct pa_vec *mk = &m->s->markers;
+	struct pa_vec counts;
+	struct pa_pairmap index; /* (hash of name, 0) -> count + 1 */
+	pa_vec_init(&counts, sizeof(struct name_count));
+	pa_pairmap_init(&index);
+	for (size_t i = 0; i < mk->len; i++) {
+		const struct pa_marker *a = pa_vec_at(mk, i);
+		uint64_t h = 0xcbf29ce484222325ull;
+		for (const char *c = a->name; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+		uint32_t k = pa_pairmap_get(&index, h, 0);
+		if (!k) {
+			struct name_count *nc = pa_vec_push(&counts);
+			nc->name = a->name;
+			nc->first = a->ticks;
+			k = (uint32_t)counts.len;
+			pa_pairmap_put(&index, h, 0, k);
+		}
+		struct name_count *nc = pa_vec_at(&counts, k - 1);
+		nc->n++;
+		nc->last = a->ticks;
+	}
+	for (size_t i = 0; i < counts.len; i++) {
+		const struct name_count *nc = pa_vec_at(&counts, i);
+		if (nc->n >= 3 && nc->n > m->growth_marks) {
+			m->growth_marker = nc->name;
+			m->growth_marks = nc->n;
+			m->growth_from = nc->first;
+			m->growth_to = nc->last;
+		}
+	}
+	pa_vec_free(&counts);
+	pa_pairmap_free(&index);
+}
+
 /* Blocks live at the end: their chains end, and their allocation times
  * tell whether a site's leak grew over the run. */
 static void settle_live_blocks(struct heap_model *m)
 {
+	pick_growth_marker(m);
 	for (size_t i = 0; i < m->cap; i++) {
 		const struct heap_block *b = &m->blocks[i];
 		if (!b->addr)
@@ -377,6 +423,8 @@ static void settle_live_blocks(struct heap_model *m)
 			site->live_first = b->ticks;
 		if (b->ticks > site->live_last)
 			site->live_last = b->ticks;
+		if (m->growth_marks && b->ticks >= m->growth_from && b->ticks < m->growth_to)
+			site->live_between_marks += (double)b->size * b->weight;
 	}
 }
 

@@ -46,6 +46,9 @@ struct heap_site {
 	double calloc_bytes;	    /* bytes asked of calloc (cleared by it) */
 	/* leaks over time: allocation times of the blocks live at the end */
 	uint64_t live_first, live_last;
+	/* bytes live at the end allocated between the first and the last
+	 * occurrence of heap_model.growth_marker */
+	double live_between_marks;
 };
 
 #define HEAP_LONG_CHAIN 16 /* reallocs of one block that make a long chain */
@@ -88,6 +91,12 @@ struct heap_model {
 	uint64_t series_step, series_next;
 	double series_max;
 	uint64_t series_max_ticks;
+
+	/* Leak growth per marker: the marker name that occurs most often
+	 * (at least 3 times), its count and first and last time. */
+	const char *growth_marker;
+	size_t growth_marks;
+	uint64_t growth_from, growth_to;
 
 	/* --between=M1,M2 */
 	bool between_started, between_done;

@@ -103,6 +103,11 @@ diff_json() { "$PROFANALYZE" diff "$@" --format=json -q -o "$TMP/report.json"; }
 	[ "$status" -eq 2 ]
 	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" --bogus
 	[ "$status" -eq 2 ]
+	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" --thread=1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--thread is not supported"* ]]
+	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" "$TMP/a.trace"
+	[ "$status" -eq 2 ]
 }
 
 @test "budget: check passes within budget (0) and fails on a breach (3), one line each" {

@@ -99,7 +99,8 @@ static int by_rank(const void *a, const void *b)
 
 static void rank(struct diff_section *sec)
 {
-	qsort(sec->rows.items, sec->rows.len, sizeof(struct diff_row), by_rank);
+	if (sec->rows.len)
+		qsort(sec->rows.items, sec->rows.len, sizeof(struct diff_row), by_rank);
 }
 
 static void not_compared(struct diff_section *sec, const char *what, bool in_base, bool in_new)

@@ -214,7 +214,8 @@ void findings_run(const struct pa_models *pm, int cap, struct findings *out)
 		if (d->run)
 			d->run(pm, out);
 	out->total = out->items.len;
-	qsort(out->items.items, out->items.len, sizeof(struct finding), by_score);
+	if (out->items.len)
+		qsort(out->items.items, out->items.len, sizeof(struct finding), by_score);
 	while (out->items.len > (size_t)cap)
 		finding_free(pa_vec_at(&out->items, --out->items.len));
 }

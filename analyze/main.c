@@ -57,7 +57,7 @@ static void usage(FILE *out)
 	      "                      (default 10, 0 = none)\n"
 	      "  --budget=FILE       check, diff: limits to enforce (see README)\n"
 	      "  --normalize=NAME    diff: per occurrence of marker NAME, or per call of\n"
-	      "                      function NAME (runs of different lengths)\n"
+	      "                      function NAME; share: as shares of each run\n"
 	      "  -q, --quiet         no warnings or progress on stderr\n"
 	      "  -h, --help          this help\n",
 	      out);

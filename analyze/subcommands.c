@@ -221,7 +221,7 @@ int pa_subcommand_main(int argc, char **argv, pa_parse_fn parse)
 	if (n != (diff ? 2 : 1)) {
 		fprintf(stderr,
 			diff ? "usage: profanalyze diff BASE NEW [--format=text|json|flamegraph] "
-			       "[--normalize=NAME] [--budget=FILE]\n"
+			       "[--normalize=NAME|share] [--budget=FILE]\n"
 			     : "usage: profanalyze check TRACE --budget=FILE\n");
 		return 2;
 	}

@@ -217,3 +217,19 @@ B
 	assert_eq "$(jqr '.normalize | [.base, .new] | join(" ")')" "300 300"
 	assert_within "$(jqr '.calls.rows[0].metrics.self_s.new')" "$(jqr '.calls.rows[0].metrics.avg_s.new')" 1
 }
+
+@test "diff: --normalize=share compares shares of each run (runs of different lengths)" {
+	run_v base diff_v1
+	run_v new diff_v2
+	diff_json "$TMP/base.trace" "$TMP/new.trace" --normalize=share
+	assert_eq "$(jqr '.normalize')" share
+	assert_eq "$(jqr '.cpu_functions.rows[0].name')" changed_work
+	assert_eq "$(jqr '.cpu_functions.rows[0].status')" regressed
+	# truth from the program's own figures: 100 of 200 ms, then 200 of 300 ms
+	local truth
+	truth=$(awk -v s="$(measured new steady_work_s)" -v c="$(measured new changed_work_s)" 'BEGIN { print 100 * c / (s + c) }')
+	assert_within "$(jqr '.cpu_functions.rows[0].metrics.self_pct.new')" "$truth" 10
+	# make_records: 1000 KiB of 1256 KiB, then 2000 KiB of 2256 KiB
+	assert_eq "$(jqr '.allocation_sites.rows[0].status')" regressed
+	jqr '.allocation_sites.rows[0].name' | grep -q '^make_records'
+}

@@ -9,8 +9,9 @@
  * on its own: a rebuilt binary compares by name, not by address.
  *
  * Values are absolute (seconds, bytes, calls), or per occurrence of a
- * marker or per call of a function with --normalize=NAME, so runs of
- * different lengths compare. A change counts (regressed or improved)
+ * marker or per call of a function with --normalize=NAME, or shares of
+ * each run's total with --normalize=share (CPU time, bytes allocated,
+ * wall time), so runs of different lengths compare. A change counts (regressed or improved)
  * only above noise: for CPU samples three standard deviations of the
  * two sample counts (Poisson), and for every kind at least DIFF_MIN_REL
  * of the base value and DIFF_MIN_RUN of the base run's total; smaller
@@ -73,6 +74,7 @@ struct pa_diff {
 	const struct pa_models *base, *new;
 	const char *base_path, *new_path;
 	const char *normalize;	    /* NULL: absolute values */
+	bool shares;		    /* --normalize=share: % of each run's total */
 	double norm_base, norm_new; /* divisors (1 without --normalize) */
 	struct diff_figure fig[DIFF_FIGURES];
 	struct diff_section cpu, calls, sites;

@@ -30,7 +30,9 @@ const struct finding_detector pa_finding_detectors[] = {
      ">= 100 blocks allocated over half the run)",
      findings_leaks},
     {"allocation_churn", "mem",
-     "a site with >= 100000 temporary allocations at >= 10000 per second", findings_churn},
+     "a site with >= 100000 short-lived allocations (temporary, or freed within 1 ms) at >= 10000 "
+     "per second",
+     findings_churn},
     {"realloc_chain", "mem", "blocks reallocated >= 16 times by one site", findings_realloc_chains},
     {"peak_contributor", "mem", "a site holding >= 25% of a peak heap of >= 1 MiB",
      findings_peak_contributors},

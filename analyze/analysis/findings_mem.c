@@ -194,11 +194,11 @@ void findings_churn(const struct pa_models *pm, struct findings *out)
 		return;
 	for (size_t i = 0; i < m->sites.len; i++) {
 		const struct heap_site *s = site_at(m, i);
-		double rate = s->temporary / wall;
-		if (s->temporary < CHURN_MIN_TEMPORARY || rate < CHURN_MIN_RATE ||
+		double rate = s->churn / wall;
+		if (s->churn < CHURN_MIN_TEMPORARY || rate < CHURN_MIN_RATE ||
 		    !site_is_programs(pm, s))
 			continue;
-		double saved = s->temporary * ALLOC_PAIR_NS / 1e9;
+		double saved = s->churn * ALLOC_PAIR_NS / 1e9;
 		char sec[32];
 		struct finding *f = finding_add(out, "allocation_churn", saved / wall);
 		finding_impact(f, saved, "cpu_seconds", 100 * saved / wall,
@@ -207,9 +207,10 @@ void findings_churn(const struct pa_models *pm, struct findings *out)
 			       finding_seconds(saved, sec, sizeof(sec)), ALLOC_PAIR_NS);
 		site_where(pm, s, f);
 		finding_summary(f,
-				"%s makes %.0f temporary allocations (freed before the next "
-				"allocation), %.0f per second",
-				where_name(f), s->temporary, rate);
+				"%s makes %.0f short-lived allocations (freed before the next "
+				"allocation or within 1 ms), %.0f per second",
+				where_name(f), s->churn, rate);
+		finding_count(f, "short_lived_allocations", s->churn);
 		finding_count(f, "temporary_allocations", s->temporary);
 		finding_count(f, "per_second", rate);
 		finding_count(f, "allocations", s->allocs);

@@ -181,6 +181,9 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 		m->temporary += w;
 		site->temporary += w;
 	}
+	/* churn (findings): temporary, or freed soon after its allocation */
+	if (is_free && (*last == b->addr || ev->ticks - b->ticks < m->short_lived_ticks))
+		site->churn += w;
 	if (*last == b->addr)
 		*last = 0;
 	block_remove(m, b);
@@ -359,6 +362,8 @@ struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options 
 	pa_vec_init(&m->rss_series, sizeof(struct heap_point));
 	/* About 4000 steps over the run for the heap-size counter. */
 	m->series_step = pa_session_duration_ticks(s) / 4000 + 1;
+	double ns_per_tick = pa_ticks_to_ns(s, 1);
+	m->short_lived_ticks = ns_per_tick > 0 ? (uint64_t)(HEAP_SHORT_LIVED_NS / ns_per_tick) : 0;
 	m->series_max = -1;
 	return m;
 }

@@ -108,6 +108,17 @@ diff_json() { "$PROFANALYZE" diff "$@" --format=json -q -o "$TMP/report.json"; }
 	[[ "$output" == *"--thread is not supported"* ]]
 	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" "$TMP/a.trace"
 	[ "$status" -eq 2 ]
+	# a side that is not a trace: a clear error naming it, no crash
+	head -c 5000 /bin/sh > "$TMP/garbage"
+	run "$PROFANALYZE" diff "$TMP/garbage" "$TMP/a.trace"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *garbage* ]]
+	run "$PROFANALYZE" check "$TMP/garbage" --budget=/dev/null
+	[ "$status" -eq 4 ]
+	echo 'max_cpu_seconds = 1' > "$TMP/ok.budget"
+	run "$PROFANALYZE" check "$TMP/garbage" --budget="$TMP/ok.budget"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *garbage* ]]
 }
 
 @test "budget: check passes within budget (0) and fails on a breach (3), one line each" {

@@ -405,6 +405,11 @@ int main(int argc, char **argv)
 		return pa_subcommand_main(argc, argv, parse_options);
 	if (parse_options(argc, argv, &o))
 		return 2;
+	if (o.budget || o.normalize) {
+		fprintf(stderr, "profanalyze: %s goes with check or diff (see --help)\n",
+			o.budget ? "--budget" : "--normalize");
+		return 2;
+	}
 	struct pa_session s;
 	struct pa_error err;
 	if (pa_session_open(&s, o.trace, &err)) {

@@ -196,6 +196,9 @@ B
 	[[ "$output" == *"cannot read"* ]]
 	run "$PROFANALYZE" check "$TMP/a.trace"
 	[ "$status" -eq 2 ]
+	run "$PROFANALYZE" "$TMP/a.trace" --budget="$TMP/bad.budget"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--budget goes with check or diff"* ]]
 	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" --budget="$TMP/bad.budget"
 	[ "$status" -eq 4 ]
 }

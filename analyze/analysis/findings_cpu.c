@@ -237,6 +237,20 @@ static uint32_t calloc_caller(const struct cpu_model *m, uint32_t node)
 	return 0;
 }
 
+/* Weight of samples with a calloc frame on their stack (each counted at
+ * its outermost calloc frame). */
+static uint64_t under_calloc(const struct cpu_model *m)
+{
+	uint64_t w = 0;
+	for (size_t i = 1; i < m->nodes.len; i++) {
+		const struct cpu_node *n = cpu_node_at(m, (uint32_t)i);
+		if (name_has(m, n->func, "calloc") &&
+		    !name_has(m, cpu_node_at(m, n->parent)->func, "calloc"))
+			w += n->total;
+	}
+	return w;
+}
+
 void findings_calloc_zeroing(const struct pa_models *pm, struct findings *out)
 {
 	const struct cpu_model *m = pm->cpu;
@@ -279,7 +293,7 @@ void findings_calloc_zeroing(const struct pa_models *pm, struct findings *out)
 	/* Samples inside the allocator's hooks are dropped by the shim: then
 	 * the heap's calloc bytes and that dropped time are the evidence. */
 	if (out->items.len == before)
-		findings_calloc_heap(pm, out);
+		findings_calloc_heap(pm, out, (double)under_calloc(m) * m->period_s);
 }
 
 /* --- thread imbalance --- */

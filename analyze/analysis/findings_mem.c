@@ -288,22 +288,26 @@ void findings_peak_contributors(const struct pa_models *pm, struct findings *out
 }
 
 /* calloc clearing large blocks, seen from the heap: the bytes a site asked
- * of calloc, confirmed by CPU samples that landed inside the allocator's
- * hooks (the shim drops and counts those; they are where calloc's memset
- * runs). Without CPU samples there is no clear evidence: no finding. */
+ * of calloc, confirmed by CPU samples inside calloc (the shim drops and
+ * counts samples that land in its hooks, where calloc's memset runs; a
+ * sampler that keeps them has calloc on their stacks). Without CPU
+ * samples there is no clear evidence: no finding. */
 #define CALLOC_MIN_BYTES (64.0 * 1024 * 1024)
 #define CALLOC_MIN_BLOCK (64.0 * 1024)
 #define CLEAR_BYTES_PER_S 50e9 /* fast: the estimate is a lower bound */
 #define CALLOC_MIN_SHARE 0.05
 
-void findings_calloc_heap(const struct pa_models *pm, struct findings *out)
+void findings_calloc_heap(const struct pa_models *pm, struct findings *out, double sampled_s)
 {
 	const struct heap_model *m = pm->heap;
 	const struct cpu_model *cpu = pm->cpu;
 	if (!m || !m->has_data || !cpu || !cpu->period_s)
 		return;
-	double hooks_s = (double)pm->s->counters[PST_C_DROP_SAMPLE_BUSY] * cpu->period_s;
-	double cpu_s = (double)cpu->weight * cpu->period_s + hooks_s;
+	/* Samples in calloc: dropped inside the shim's hooks (counted), or
+	 * kept with calloc on their stack, whichever the sampler did. */
+	double dropped_s = (double)pm->s->counters[PST_C_DROP_SAMPLE_BUSY] * cpu->period_s;
+	double hooks_s = dropped_s > sampled_s ? dropped_s : sampled_s;
+	double cpu_s = (double)cpu->weight * cpu->period_s + dropped_s;
 	for (size_t i = 0; i < m->sites.len; i++) {
 		const struct heap_site *s = site_at(m, i);
 		if (s->calloc_bytes < CALLOC_MIN_BYTES || s->allocs <= 0 ||

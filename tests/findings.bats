@@ -14,6 +14,8 @@ teardown() { teardown_tmp; }
 findings() {
 	PROFSHIM_CPU_HZ=1000 run_shim "$TMP/$1.$2.trace" "$PROGS/$1" "$2" > "$TMP/out"
 	analyze_json "$TMP/$1.$2.trace" --findings=100 -q
+	# shown when a test fails
+	jq -c '.findings[] | [.kind, .evidence.function, .impact.text]' "$TMP/report.json" >&2
 }
 
 # kind_count KIND : how many findings of KIND

@@ -22,6 +22,7 @@
 #define PA_DIFF_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "session.h"
 
@@ -91,8 +92,6 @@ const struct diff_row *pa_diff_find(const struct diff_section *sec, const char *
 const char *pa_diff_status_name(enum diff_status st);
 
 /* Writers (out_diff.c, out_diff_flamegraph.c). */
-#include <stdio.h>
-struct cJSON;
 void diff_report_text(const struct pa_diff *d, int top, FILE *out);
 int diff_report_json(const struct pa_diff *d, FILE *out);
 int diff_write_flamegraph(const struct pa_diff *d, FILE *out);

@@ -76,7 +76,7 @@ static void usage(FILE *out)
 	      "                      (default 10, 0 = none)\n"
 	      "  --budget=FILE       check, diff: limits to enforce (see README)\n"
 	      "  --normalize=NAME    diff: per occurrence of marker NAME, or per call of\n"
-	      "                      function NAME (runs of different lengths)\n"
+	      "                      function NAME; share: as shares of each run\n"
 	      "  --max-size=MB       cap of an output's size (default: 100 for trace, 50 for\n"
 	      "                      stacks); past it the least significant part is cut\n"
 	      "                      (shortest calls, smallest stacks) and stderr says what\n"
@@ -484,6 +484,11 @@ static int write_report(const struct pa_models *pm, FILE *out)
 static int analyze_one(struct pa_options *op)
 {
 	struct pa_options o = *op;
+	if (o.budget || o.normalize) {
+		fprintf(stderr, "profanalyze: %s goes with check or diff (see --help)\n",
+			o.budget ? "--budget" : "--normalize");
+		return 2;
+	}
 	struct pa_session s;
 	struct pa_error err;
 	if (pa_session_open(&s, o.trace, &err)) {

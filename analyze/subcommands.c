@@ -209,10 +209,19 @@ int pa_subcommand_main(int argc, char **argv, pa_parse_fn parse)
 	int n = split_args(argc, argv, parse, &o, pos, diff ? 2 : 1);
 	if (n == -1)
 		return 2;
+	/* Threads differ from run to run (tids, counts): comparing one
+	 * thread of each would need a way to pair them. Not silently. */
+	if (n > 0 && o.thread >= 0) {
+		fprintf(stderr,
+			"profanalyze %s: --thread is not supported here: runs are "
+			"compared as whole processes\n",
+			argv[1]);
+		return 2;
+	}
 	if (n != (diff ? 2 : 1)) {
 		fprintf(stderr,
 			diff ? "usage: profanalyze diff BASE NEW [--format=text|json|flamegraph] "
-			       "[--normalize=NAME] [--budget=FILE]\n"
+			       "[--normalize=NAME|share] [--budget=FILE]\n"
 			     : "usage: profanalyze check TRACE --budget=FILE\n");
 		return 2;
 	}

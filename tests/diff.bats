@@ -103,6 +103,22 @@ diff_json() { "$PROFANALYZE" diff "$@" --format=json -q -o "$TMP/report.json"; }
 	[ "$status" -eq 2 ]
 	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" --bogus
 	[ "$status" -eq 2 ]
+	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" --thread=1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--thread is not supported"* ]]
+	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" "$TMP/a.trace"
+	[ "$status" -eq 2 ]
+	# a side that is not a trace: a clear error naming it, no crash
+	head -c 5000 /bin/sh > "$TMP/garbage"
+	run "$PROFANALYZE" diff "$TMP/garbage" "$TMP/a.trace"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *garbage* ]]
+	run "$PROFANALYZE" check "$TMP/garbage" --budget=/dev/null
+	[ "$status" -eq 4 ]
+	echo 'max_cpu_seconds = 1' > "$TMP/ok.budget"
+	run "$PROFANALYZE" check "$TMP/garbage" --budget="$TMP/ok.budget"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *garbage* ]]
 }
 
 @test "budget: check passes within budget (0) and fails on a breach (3), one line each" {
@@ -180,6 +196,9 @@ B
 	[[ "$output" == *"cannot read"* ]]
 	run "$PROFANALYZE" check "$TMP/a.trace"
 	[ "$status" -eq 2 ]
+	run "$PROFANALYZE" "$TMP/a.trace" --budget="$TMP/bad.budget"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--budget goes with check or diff"* ]]
 	run "$PROFANALYZE" diff "$TMP/a.trace" "$TMP/a.trace" --budget="$TMP/bad.budget"
 	[ "$status" -eq 4 ]
 }
@@ -202,13 +221,31 @@ B
 	run_v new fi_find_tail trigger
 	diff_json "$TMP/base.trace" "$TMP/new.trace"
 	assert_eq "$(jqr '.calls.compared')" true
+	# control: 300 calls of 3 ms (0.9 s); trigger: 294 of 1 ms and 6 of
+	# 60 ms (0.65 s): less time in all, a far worse tail
 	assert_eq "$(jqr '.calls.rows[0].name')" handle_request
-	assert_eq "$(jqr '.calls.rows[0].status')" regressed
+	assert_eq "$(jqr '.calls.rows[0].status')" improved
 	assert_eq "$(jqr '.calls.rows[0].metrics.calls | [.base, .new] | join(" ")')" "300 300"
-	# the trigger's six 60 ms calls: p99 near 60 ms against about 1 ms
 	awk -v p="$(jqr '.calls.rows[0].metrics.p99_s.new')" 'BEGIN { exit !(p > 0.03 && p < 0.2) }'
+	awk -v p="$(jqr '.calls.rows[0].metrics.p99_s.base')" 'BEGIN { exit !(p > 0.002 && p < 0.03) }'
 	# per call of handle_request: self time per call is the average
 	diff_json "$TMP/base.trace" "$TMP/new.trace" --normalize=handle_request
 	assert_eq "$(jqr '.normalize | [.base, .new] | join(" ")')" "300 300"
 	assert_within "$(jqr '.calls.rows[0].metrics.self_s.new')" "$(jqr '.calls.rows[0].metrics.avg_s.new')" 1
+}
+
+@test "diff: --normalize=share compares shares of each run (runs of different lengths)" {
+	run_v base diff_v1
+	run_v new diff_v2
+	diff_json "$TMP/base.trace" "$TMP/new.trace" --normalize=share
+	assert_eq "$(jqr '.normalize')" share
+	assert_eq "$(jqr '.cpu_functions.rows[0].name')" changed_work
+	assert_eq "$(jqr '.cpu_functions.rows[0].status')" regressed
+	# truth from the program's own figures: 100 of 200 ms, then 200 of 300 ms
+	local truth
+	truth=$(awk -v s="$(measured new steady_work_s)" -v c="$(measured new changed_work_s)" 'BEGIN { print 100 * c / (s + c) }')
+	assert_within "$(jqr '.cpu_functions.rows[0].metrics.self_pct.new')" "$truth" 10
+	# make_records: 1000 KiB of 1256 KiB, then 2000 KiB of 2256 KiB
+	assert_eq "$(jqr '.allocation_sites.rows[0].status')" regressed
+	jqr '.allocation_sites.rows[0].name' | grep -q '^make_records'
 }

@@ -99,7 +99,8 @@ static int by_rank(const void *a, const void *b)
 
 static void rank(struct diff_section *sec)
 {
-	qsort(sec->rows.items, sec->rows.len, sizeof(struct diff_row), by_rank);
+	if (sec->rows.len)
+		qsort(sec->rows.items, sec->rows.len, sizeof(struct diff_row), by_rank);
 }
 
 static void not_compared(struct diff_section *sec, const char *what, bool in_base, bool in_new)
@@ -113,6 +114,8 @@ static void not_compared(struct diff_section *sec, const char *what, bool in_bas
 }
 
 /* --- CPU functions --- */
+
+static double cpu_total_s(const struct pa_models *pm);
 
 static bool has_cpu(const struct pa_models *pm)
 {
@@ -131,8 +134,8 @@ static void cpu_side(struct pa_diff *d, struct row_index *ix, const struct pa_mo
 		if (f->file && f->line)
 			snprintf(where, sizeof(where), "%s:%d", f->file, f->line);
 		struct diff_row *r = row_for(&d->cpu, ix, f->name, f->file ? where : NULL);
-		metric(r, 0, "self_s", "s");
-		metric(r, 1, "total_s", "s");
+		metric(r, 0, d->shares ? "self_pct" : "self_s", d->shares ? "%" : "s");
+		metric(r, 1, d->shares ? "total_pct" : "total_s", d->shares ? "%" : "s");
 		set_side(r, 0, new_side, (double)f->self * m->period_s / norm);
 		set_side(r, 1, new_side, (double)f->total * m->period_s / norm);
 		if (new_side)
@@ -154,16 +157,25 @@ static void diff_cpu(struct pa_diff *d)
 	d->cpu.compared = true;
 	struct row_index ix;
 	pa_pairmap_init(&ix.map);
-	cpu_side(d, &ix, d->base, false, d->norm_base);
-	cpu_side(d, &ix, d->new, true, d->norm_new);
-	pa_pairmap_free(&ix.map);
 	const struct cpu_model *b = d->base->cpu, *n = d->new->cpu;
-	double run = (double)b->weight * b->period_s / d->norm_base;
+	/* shares: percent of each run's CPU time */
+	double nb = d->shares ? cpu_total_s(d->base) / 100 : d->norm_base;
+	double nn = d->shares ? cpu_total_s(d->new) / 100 : d->norm_new;
+	cpu_side(d, &ix, d->base, false, nb);
+	cpu_side(d, &ix, d->new, true, nn);
+	pa_pairmap_free(&ix.map);
+	double run = (double)b->weight * b->period_s / nb;
 	for (size_t i = 0; i < d->cpu.rows.len; i++) {
 		struct diff_row *r = pa_vec_at(&d->cpu.rows, i);
 		/* Poisson: a count w has standard deviation sqrt(w). */
-		double sb = sqrt(r->base_weight) * b->period_s / d->norm_base;
-		double sn = sqrt(r->new_weight) * n->period_s / d->norm_new;
+		double sb = sqrt(r->base_weight) * b->period_s / nb;
+		double sn = sqrt(r->new_weight) * n->period_s / nn;
+		if (d->shares) { /* a share p of W samples: binomial, p(1-p)/W */
+			double pb = r->base_weight / (double)b->weight;
+			double pn = r->new_weight / (double)n->weight;
+			sb = 100 * sqrt(pb * (1 - pb) / (double)b->weight);
+			sn = 100 * sqrt(pn * (1 - pn) / (double)n->weight);
+		}
 		settle_row(r, run, DIFF_SIGMAS * sqrt(sb * sb + sn * sn));
 	}
 	rank(&d->cpu);
@@ -194,15 +206,15 @@ static void calls_side(struct pa_diff *d, struct row_index *ix, const struct pa_
 			snprintf(where, sizeof(where), "%s:%d", f->file, f->line);
 		struct diff_row *r =
 		    row_for(&d->calls, ix, f->name, f->file && *f->file ? where : NULL);
-		metric(r, 0, "self_s", "s");
-		metric(r, 1, "total_s", "s");
+		metric(r, 0, d->shares ? "self_pct" : "self_s", d->shares ? "%" : "s");
+		metric(r, 1, d->shares ? "total_pct" : "total_s", d->shares ? "%" : "s");
 		metric(r, 2, "calls", "calls");
 		metric(r, 3, "avg_s", "s");
 		metric(r, 4, "p95_s", "s");
 		metric(r, 5, "p99_s", "s");
 		set_side(r, 0, new_side, ticks_s(pm, (double)f->self) / norm);
 		set_side(r, 1, new_side, ticks_s(pm, (double)f->total) / norm);
-		set_side(r, 2, new_side, (double)f->calls / norm);
+		set_side(r, 2, new_side, (double)f->calls / (d->shares ? 1 : norm));
 		/* latency is per call: never normalized (last one wins on a
 		 * name two functions share) */
 		struct diff_metric *avg = &r->m[3], *p95 = &r->m[4], *p99 = &r->m[5];
@@ -232,10 +244,13 @@ static void diff_calls(struct pa_diff *d)
 	d->calls.compared = true;
 	struct row_index ix;
 	pa_pairmap_init(&ix.map);
-	calls_side(d, &ix, d->base, false, d->norm_base);
-	calls_side(d, &ix, d->new, true, d->norm_new);
+	/* shares: percent of each run's wall time */
+	double nb = d->shares ? wall_s(d->base) / 100 : d->norm_base;
+	double nn = d->shares ? wall_s(d->new) / 100 : d->norm_new;
+	calls_side(d, &ix, d->base, false, nb);
+	calls_side(d, &ix, d->new, true, nn);
 	pa_pairmap_free(&ix.map);
-	double run = wall_s(d->base) / d->norm_base;
+	double run = wall_s(d->base) / nb;
 	for (size_t i = 0; i < d->calls.rows.len; i++)
 		settle_row(pa_vec_at(&d->calls.rows, i), run, 0);
 	rank(&d->calls);
@@ -291,15 +306,19 @@ static void sites_side(struct pa_diff *d, struct row_index *ix, const struct pa_
 			continue;
 		site_key(pm, s, key, sizeof(key), where, sizeof(where));
 		struct diff_row *r = row_for(&d->sites, ix, key, where[0] ? where : NULL);
-		metric(r, 0, "bytes", "bytes");
-		metric(r, 1, "allocations", "calls");
+		metric(r, 0, d->shares ? "bytes_pct" : "bytes", d->shares ? "%" : "bytes");
+		metric(r, 1, d->shares ? "allocations_pct" : "allocations",
+		       d->shares ? "%" : "calls");
 		metric(r, 2, "peak_share_pct", "%");
 		metric(r, 3, "leaked_bytes", "bytes");
-		set_side(r, 0, new_side, s->bytes / norm);
-		set_side(r, 1, new_side, s->allocs / norm);
+		/* shares: percent of the run's bytes and allocations */
+		double nbytes = d->shares ? m->alloc_bytes / 100 : norm;
+		double ncalls = d->shares ? m->allocs / 100 : norm;
+		set_side(r, 0, new_side, nbytes > 0 ? s->bytes / nbytes : 0);
+		set_side(r, 1, new_side, ncalls > 0 ? s->allocs / ncalls : 0);
 		set_side(r, 2, new_side,
 			 m->peak_bytes > 0 ? 100 * s->peak_bytes / m->peak_bytes : 0);
-		set_side(r, 3, new_side, s->live_bytes / norm);
+		set_side(r, 3, new_side, s->live_bytes / (d->shares ? 1 : norm));
 	}
 }
 
@@ -323,7 +342,7 @@ static void diff_sites(struct pa_diff *d)
 	sites_side(d, &ix, d->base, false, d->norm_base);
 	sites_side(d, &ix, d->new, true, d->norm_new);
 	pa_pairmap_free(&ix.map);
-	double run = d->base->heap->alloc_bytes / d->norm_base;
+	double run = d->shares ? 100 : d->base->heap->alloc_bytes / d->norm_base;
 	for (size_t i = 0; i < d->sites.rows.len; i++)
 		settle_row(pa_vec_at(&d->sites.rows, i), run, 0);
 	rank(&d->sites);
@@ -390,7 +409,8 @@ int pa_diff_build(struct pa_diff *d, const struct pa_models *base, const struct 
 	d->new = new;
 	d->normalize = normalize;
 	d->norm_base = d->norm_new = 1;
-	if (normalize) {
+	d->shares = normalize && !strcmp(normalize, "share");
+	if (normalize && !d->shares) {
 		d->norm_base = occurrences(base, normalize);
 		d->norm_new = occurrences(new, normalize);
 		if (d->norm_base <= 0 || d->norm_new <= 0) {

@@ -9,8 +9,9 @@
  * on its own: a rebuilt binary compares by name, not by address.
  *
  * Values are absolute (seconds, bytes, calls), or per occurrence of a
- * marker or per call of a function with --normalize=NAME, so runs of
- * different lengths compare. A change counts (regressed or improved)
+ * marker or per call of a function with --normalize=NAME, or shares of
+ * each run's total with --normalize=share (CPU time, bytes allocated,
+ * wall time), so runs of different lengths compare. A change counts (regressed or improved)
  * only above noise: for CPU samples three standard deviations of the
  * two sample counts (Poisson), and for every kind at least DIFF_MIN_REL
  * of the base value and DIFF_MIN_RUN of the base run's total; smaller
@@ -21,6 +22,7 @@
 #define PA_DIFF_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "session.h"
 
@@ -73,6 +75,7 @@ struct pa_diff {
 	const struct pa_models *base, *new;
 	const char *base_path, *new_path;
 	const char *normalize;	    /* NULL: absolute values */
+	bool shares;		    /* --normalize=share: % of each run's total */
 	double norm_base, norm_new; /* divisors (1 without --normalize) */
 	struct diff_figure fig[DIFF_FIGURES];
 	struct diff_section cpu, calls, sites;
@@ -89,8 +92,6 @@ const struct diff_row *pa_diff_find(const struct diff_section *sec, const char *
 const char *pa_diff_status_name(enum diff_status st);
 
 /* Writers (out_diff.c, out_diff_flamegraph.c). */
-#include <stdio.h>
-struct cJSON;
 void diff_report_text(const struct pa_diff *d, int top, FILE *out);
 int diff_report_json(const struct pa_diff *d, FILE *out);
 int diff_write_flamegraph(const struct pa_diff *d, FILE *out);

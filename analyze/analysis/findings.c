@@ -30,7 +30,9 @@ const struct finding_detector pa_finding_detectors[] = {
      ">= 100 blocks allocated over half the run)",
      findings_leaks},
     {"allocation_churn", "mem",
-     "a site with >= 100000 temporary allocations at >= 10000 per second", findings_churn},
+     "a site with >= 100000 short-lived allocations (temporary, or freed within 1 ms) at >= 10000 "
+     "per second",
+     findings_churn},
     {"realloc_chain", "mem", "blocks reallocated >= 16 times by one site", findings_realloc_chains},
     {"peak_contributor", "mem", "a site holding >= 25% of a peak heap of >= 1 MiB",
      findings_peak_contributors},
@@ -214,7 +216,8 @@ void findings_run(const struct pa_models *pm, int cap, struct findings *out)
 		if (d->run)
 			d->run(pm, out);
 	out->total = out->items.len;
-	qsort(out->items.items, out->items.len, sizeof(struct finding), by_score);
+	if (out->items.len)
+		qsort(out->items.items, out->items.len, sizeof(struct finding), by_score);
 	while (out->items.len > (size_t)cap)
 		finding_free(pa_vec_at(&out->items, --out->items.len));
 }

@@ -106,7 +106,8 @@ void findings_leaks(const struct pa_models *pm, struct findings *out);
 void findings_churn(const struct pa_models *pm, struct findings *out);
 void findings_realloc_chains(const struct pa_models *pm, struct findings *out);
 void findings_peak_contributors(const struct pa_models *pm, struct findings *out);
-void findings_calloc_heap(const struct pa_models *pm, struct findings *out);
+/* sampled_s: CPU seconds of samples inside calloc (under a calloc frame) */
+void findings_calloc_heap(const struct pa_models *pm, struct findings *out, double sampled_s);
 
 /* Writers (report_findings.c). */
 struct cJSON;

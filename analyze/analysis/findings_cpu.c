@@ -73,6 +73,29 @@ static struct finding *cpu_finding(const struct pa_models *pm, struct findings *
 	return f;
 }
 
+/* A function of the C library or another system library (memcmp,
+ * memcpy, strlen ...): what to change is its caller. */
+static bool system_library(const struct cpu_func *fn)
+{
+	return fn->module &&
+	       (!strncmp(fn->module, "/lib", 4) || !strncmp(fn->module, "/usr/lib", 8)) &&
+	       (strstr(fn->module, "/libc.so") || strstr(fn->module, "/libm.so") ||
+		strstr(fn->module, "/libstdc++") || strstr(fn->module, "/ld-linux"));
+}
+
+/* The nearest caller of node that is not a system library function. */
+static const char *caller_name(const struct cpu_model *m, uint32_t node)
+{
+	for (uint32_t i = cpu_node_at(m, node)->parent; i; i = cpu_node_at(m, i)->parent) {
+		const struct cpu_node *n = cpu_node_at(m, i);
+		if (n->func < 0)
+			return NULL;
+		if (!system_library(cpu_func_at(m, n->func)))
+			return cpu_func_at(m, n->func)->name;
+	}
+	return NULL;
+}
+
 void findings_hot_functions(const struct pa_models *pm, struct findings *out)
 {
 	const struct cpu_model *m = pm->cpu;
@@ -85,17 +108,28 @@ void findings_hot_functions(const struct pa_models *pm, struct findings *out)
 		struct finding *f =
 		    cpu_finding(pm, out, "hot_function", fn->self, "in its own code");
 		finding_where(f, fn->name, fn->file, fn->line);
-		finding_summary(f, "%s runs %.1f%% of the CPU samples in its own code", fn->name,
-				100.0 * (double)fn->self / (double)m->weight);
+		uint32_t node = heaviest_node(m, (int32_t)i, false);
+		const char *caller = system_library(fn) ? caller_name(m, node) : NULL;
+		if (caller)
+			finding_summary(f,
+					"%s (system library) runs %.1f%% of the CPU samples, most "
+					"of them called from %s",
+					fn->name, 100.0 * (double)fn->self / (double)m->weight,
+					caller);
+		else
+			finding_summary(f, "%s runs %.1f%% of the CPU samples in its own code",
+					fn->name, 100.0 * (double)fn->self / (double)m->weight);
 		finding_count(f, "self_samples", (double)fn->self);
 		finding_count(f, "total_samples", (double)fn->total);
 		finding_count(f, "self_pct", 100.0 * (double)fn->self / (double)m->weight);
 		finding_count(f, "total_pct", 100.0 * (double)fn->total / (double)m->weight);
-		push_stack(f, m, heaviest_node(m, (int32_t)i, false));
+		push_stack(f, m, node);
 		finding_recommend(
-		    f, "Start here: make this function do less work per call or call it less "
-		       "often (a better algorithm, caching a result, hoisting work out of its "
-		       "loop); the stack shows the hottest way in.");
+		    f, caller ? "The time is in a library routine: call it less often or on less "
+				"data from the caller (the stack shows the hottest way in)."
+			      : "Start here: make this function do less work per call or call it "
+				"less often (a better algorithm, caching a result, hoisting work "
+				"out of its loop); the stack shows the hottest way in.");
 	}
 }
 
@@ -203,6 +237,20 @@ static uint32_t calloc_caller(const struct cpu_model *m, uint32_t node)
 	return 0;
 }
 
+/* Weight of samples with a calloc frame on their stack (each counted at
+ * its outermost calloc frame). */
+static uint64_t under_calloc(const struct cpu_model *m)
+{
+	uint64_t w = 0;
+	for (size_t i = 1; i < m->nodes.len; i++) {
+		const struct cpu_node *n = cpu_node_at(m, (uint32_t)i);
+		if (name_has(m, n->func, "calloc") &&
+		    !name_has(m, cpu_node_at(m, n->parent)->func, "calloc"))
+			w += n->total;
+	}
+	return w;
+}
+
 void findings_calloc_zeroing(const struct pa_models *pm, struct findings *out)
 {
 	const struct cpu_model *m = pm->cpu;
@@ -245,7 +293,7 @@ void findings_calloc_zeroing(const struct pa_models *pm, struct findings *out)
 	/* Samples inside the allocator's hooks are dropped by the shim: then
 	 * the heap's calloc bytes and that dropped time are the evidence. */
 	if (out->items.len == before)
-		findings_calloc_heap(pm, out);
+		findings_calloc_heap(pm, out, (double)under_calloc(m) * m->period_s);
 }
 
 /* --- thread imbalance --- */

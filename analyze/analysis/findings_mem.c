@@ -105,6 +105,27 @@ static const char *where_name(const struct finding *f)
 	return f->function ? f->function : "??";
 }
 
+/* Growth per occurrence of the run's repeated marker (one per request,
+ * per frame): the bytes still live at exit that were allocated between
+ * its first and last occurrence, per interval. */
+static void growth_per_marker(const struct heap_model *m, const struct heap_site *s,
+			      struct finding *f)
+{
+	if (m->growth_marks < 3 || s->live_between_marks <= 0)
+		return;
+	double per = s->live_between_marks / (double)(m->growth_marks - 1);
+	char b[32];
+	char *old = f->summary;
+	if (asprintf(&f->summary, "%s; %s per '%s' marker", old, finding_bytes(per, b, sizeof(b)),
+		     m->growth_marker) < 0)
+		f->summary = NULL;
+	else
+		free(old);
+	if (!f->summary)
+		f->summary = old;
+	finding_count(f, "growth_bytes_per_marker", per);
+}
+
 void findings_leaks(const struct pa_models *pm, struct findings *out)
 {
 	const struct heap_model *m = pm->heap;
@@ -145,6 +166,7 @@ void findings_leaks(const struct pa_models *pm, struct findings *out)
 					where_name(f), s->live_blocks,
 					finding_bytes(per_min, r, sizeof(r)));
 			finding_count(f, "growth_bytes_per_minute", per_min);
+			growth_per_marker(m, s, f);
 		} else {
 			finding_summary(f, "%s leaves %.0f blocks (%s) live at exit", where_name(f),
 					s->live_blocks, b);
@@ -172,11 +194,11 @@ void findings_churn(const struct pa_models *pm, struct findings *out)
 		return;
 	for (size_t i = 0; i < m->sites.len; i++) {
 		const struct heap_site *s = site_at(m, i);
-		double rate = s->temporary / wall;
-		if (s->temporary < CHURN_MIN_TEMPORARY || rate < CHURN_MIN_RATE ||
+		double rate = s->churn / wall;
+		if (s->churn < CHURN_MIN_TEMPORARY || rate < CHURN_MIN_RATE ||
 		    !site_is_programs(pm, s))
 			continue;
-		double saved = s->temporary * ALLOC_PAIR_NS / 1e9;
+		double saved = s->churn * ALLOC_PAIR_NS / 1e9;
 		char sec[32];
 		struct finding *f = finding_add(out, "allocation_churn", saved / wall);
 		finding_impact(f, saved, "cpu_seconds", 100 * saved / wall,
@@ -185,9 +207,10 @@ void findings_churn(const struct pa_models *pm, struct findings *out)
 			       finding_seconds(saved, sec, sizeof(sec)), ALLOC_PAIR_NS);
 		site_where(pm, s, f);
 		finding_summary(f,
-				"%s makes %.0f temporary allocations (freed before the next "
-				"allocation), %.0f per second",
-				where_name(f), s->temporary, rate);
+				"%s makes %.0f short-lived allocations (freed before the next "
+				"allocation or within 1 ms), %.0f per second",
+				where_name(f), s->churn, rate);
+		finding_count(f, "short_lived_allocations", s->churn);
 		finding_count(f, "temporary_allocations", s->temporary);
 		finding_count(f, "per_second", rate);
 		finding_count(f, "allocations", s->allocs);
@@ -265,29 +288,35 @@ void findings_peak_contributors(const struct pa_models *pm, struct findings *out
 }
 
 /* calloc clearing large blocks, seen from the heap: the bytes a site asked
- * of calloc, confirmed by CPU samples that landed inside the allocator's
- * hooks (the shim drops and counts those; they are where calloc's memset
- * runs). Without CPU samples there is no clear evidence: no finding. */
+ * of calloc, confirmed by CPU samples inside calloc (the shim drops and
+ * counts samples that land in its hooks, where calloc's memset runs; a
+ * sampler that keeps them has calloc on their stacks). Without CPU
+ * samples there is no clear evidence: no finding. */
 #define CALLOC_MIN_BYTES (64.0 * 1024 * 1024)
 #define CALLOC_MIN_BLOCK (64.0 * 1024)
 #define CLEAR_BYTES_PER_S 50e9 /* fast: the estimate is a lower bound */
 #define CALLOC_MIN_SHARE 0.05
 
-void findings_calloc_heap(const struct pa_models *pm, struct findings *out)
+void findings_calloc_heap(const struct pa_models *pm, struct findings *out, double sampled_s)
 {
 	const struct heap_model *m = pm->heap;
 	const struct cpu_model *cpu = pm->cpu;
 	if (!m || !m->has_data || !cpu || !cpu->period_s)
 		return;
-	double hooks_s = (double)pm->s->counters[PST_C_DROP_SAMPLE_BUSY] * cpu->period_s;
-	double cpu_s = (double)cpu->weight * cpu->period_s + hooks_s;
+	/* Samples in calloc: dropped inside the shim's hooks (counted), or
+	 * kept with calloc on their stack, whichever the sampler did. */
+	double dropped_s = (double)pm->s->counters[PST_C_DROP_SAMPLE_BUSY] * cpu->period_s;
+	double hooks_s = dropped_s > sampled_s ? dropped_s : sampled_s;
+	double cpu_s = (double)cpu->weight * cpu->period_s + dropped_s;
 	for (size_t i = 0; i < m->sites.len; i++) {
 		const struct heap_site *s = site_at(m, i);
 		if (s->calloc_bytes < CALLOC_MIN_BYTES || s->allocs <= 0 ||
 		    s->calloc_bytes / s->allocs < CALLOC_MIN_BLOCK)
 			continue;
 		double est = s->calloc_bytes / CLEAR_BYTES_PER_S;
-		if (est < CALLOC_MIN_SHARE * cpu_s || hooks_s < 0.5 * est ||
+		/* memset runs faster than CLEAR_BYTES_PER_S in cache: the
+		 * samples in the hooks may be well below the estimate */
+		if (est < CALLOC_MIN_SHARE * cpu_s || hooks_s < 0.2 * est ||
 		    !site_is_programs(pm, s))
 			continue;
 		double saved = est < hooks_s ? est : hooks_s;

@@ -187,6 +187,9 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 		m->temporary += w;
 		site->temporary += w;
 	}
+	/* churn (findings): temporary, or freed soon after its allocation */
+	if (is_free && (*last == b->addr || ev->ticks - b->ticks < m->short_lived_ticks))
+		site->churn += w;
 	if (*last == b->addr)
 		*last = 0;
 	block_remove(m, b);
@@ -384,6 +387,8 @@ struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options 
 	pa_vec_init(&m->rss_series, sizeof(struct heap_point));
 	/* About 4000 steps over the run for the heap-size counter. */
 	m->series_step = pa_session_duration_ticks(s) / 4000 + 1;
+	double ns_per_tick = pa_ticks_to_ns(s, 1);
+	m->short_lived_ticks = ns_per_tick > 0 ? (uint64_t)(HEAP_SHORT_LIVED_NS / ns_per_tick) : 0;
 	m->series_max = -1;
 	return m;
 }
@@ -444,10 +449,56 @@ static void settle_estimates(struct heap_model *m)
 		m->peak_bytes = m->alloc_bytes;
 }
 
+/* The most frequent marker name (markers are sorted by time by now): a
+ * repeated marker (one per request, per frame) is the unit leak growth is
+ * counted in. */
+static void pick_growth_marker(struct heap_model *m)
+{
+	struct name_count {
+		const char *name;
+		size_t n;
+		uint64_t first, last;
+	};
+	const struct pa_vec *mk = &m->s->markers;
+	struct pa_vec counts;
+	struct pa_pairmap index; /* (hash of name, 0) -> count + 1 */
+	pa_vec_init(&counts, sizeof(struct name_count));
+	pa_pairmap_init(&index);
+	for (size_t i = 0; i < mk->len; i++) {
+		const struct pa_marker *a = pa_vec_at(mk, i);
+		uint64_t h = 0xcbf29ce484222325ull;
+		for (const char *c = a->name; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+		uint32_t k = pa_pairmap_get(&index, h, 0);
+		if (!k) {
+			struct name_count *nc = pa_vec_push(&counts);
+			nc->name = a->name;
+			nc->first = a->ticks;
+			k = (uint32_t)counts.len;
+			pa_pairmap_put(&index, h, 0, k);
+		}
+		struct name_count *nc = pa_vec_at(&counts, k - 1);
+		nc->n++;
+		nc->last = a->ticks;
+	}
+	for (size_t i = 0; i < counts.len; i++) {
+		const struct name_count *nc = pa_vec_at(&counts, i);
+		if (nc->n >= 3 && nc->n > m->growth_marks) {
+			m->growth_marker = nc->name;
+			m->growth_marks = nc->n;
+			m->growth_from = nc->first;
+			m->growth_to = nc->last;
+		}
+	}
+	pa_vec_free(&counts);
+	pa_pairmap_free(&index);
+}
+
 /* Blocks live at the end: their chains end, and their allocation times
  * tell whether a site's leak grew over the run. */
 static void settle_live_blocks(struct heap_model *m)
 {
+	pick_growth_marker(m);
 	for (size_t i = 0; i < m->cap; i++) {
 		const struct heap_block *b = &m->blocks[i];
 		if (!b->addr)
@@ -458,6 +509,8 @@ static void settle_live_blocks(struct heap_model *m)
 			site->live_first = b->ticks;
 		if (b->ticks > site->live_last)
 			site->live_last = b->ticks;
+		if (m->growth_marks && b->ticks >= m->growth_from && b->ticks < m->growth_to)
+			site->live_between_marks += (double)b->size * b->weight;
 	}
 }
 

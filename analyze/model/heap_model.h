@@ -48,11 +48,16 @@ struct heap_site {
 	uint32_t chain_max;	    /* longest chain that ended at this site */
 	double long_chains;	    /* chains of HEAP_LONG_CHAIN reallocs or more */
 	double calloc_bytes;	    /* bytes asked of calloc (cleared by it) */
+	double churn;		    /* blocks freed that were temporary or short-lived */
 	/* leaks over time: allocation times of the blocks live at the end */
 	uint64_t live_first, live_last;
+	/* bytes live at the end allocated between the first and the last
+	 * occurrence of heap_model.growth_marker */
+	double live_between_marks;
 };
 
-#define HEAP_LONG_CHAIN 16 /* reallocs of one block that make a long chain */
+#define HEAP_LONG_CHAIN 16	/* reallocs of one block that make a long chain */
+#define HEAP_SHORT_LIVED_NS 1e6 /* a block freed within 1 ms lived short */
 
 /* A point of a time series (heap size or RSS). */
 struct heap_point {
@@ -97,6 +102,14 @@ struct heap_model {
 	uint64_t series_step, series_next;
 	double series_max;
 	uint64_t series_max_ticks;
+
+	uint64_t short_lived_ticks; /* HEAP_SHORT_LIVED_NS in ticks */
+
+	/* Leak growth per marker: the marker name that occurs most often
+	 * (at least 3 times), its count and first and last time. */
+	const char *growth_marker;
+	size_t growth_marks;
+	uint64_t growth_from, growth_to;
 
 	/* --between=M1,M2 */
 	bool between_started, between_done;

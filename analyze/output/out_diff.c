@@ -97,7 +97,10 @@ void diff_report_text(const struct pa_diff *d, int top, FILE *out)
 	fprintf(out, "  BASE %s: %s\n", d->base_path, cmd);
 	command(d->new, cmd, sizeof(cmd));
 	fprintf(out, "  NEW  %s: %s\n", d->new_path, cmd);
-	if (d->normalize)
+	if (d->shares)
+		fprintf(out, "  functions and sites as shares of each run's total (CPU, wall time, "
+			     "bytes, allocations)\n");
+	else if (d->normalize)
 		fprintf(out, "  values per '%s' (BASE %.0f, NEW %.0f); peak heap as is\n",
 			d->normalize, d->norm_base, d->norm_new);
 	fprintf(out, "\nSummary %17s %14s %10s\n", "BASE", "NEW", "change");
@@ -179,7 +182,9 @@ int diff_report_json(const struct pa_diff *d, FILE *out)
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddItemToObject(root, "base", side_json(d->base, d->base_path));
 	cJSON_AddItemToObject(root, "new", side_json(d->new, d->new_path));
-	if (d->normalize) {
+	if (d->shares) {
+		cJSON_AddStringToObject(root, "normalize", "share");
+	} else if (d->normalize) {
 		cJSON *n = cJSON_AddObjectToObject(root, "normalize");
 		cJSON_AddStringToObject(n, "name", d->normalize);
 		cJSON_AddNumberToObject(n, "base", d->norm_base);

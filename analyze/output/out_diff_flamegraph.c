@@ -2,8 +2,9 @@
  * profanalyze diff --format=flamegraph: a differential flame graph. The
  * shape is NEW's CPU profile (width = NEW's CPU time, root at the bottom,
  * threads merged); a frame is red where it grew against BASE and blue
- * where it shrank, the deeper the colour the larger the change (white:
- * within DIFF_NEUTRAL). Frames are matched by the path of function names
+ * where it shrank, the deeper the colour the larger the change (light
+ * grey: within DIFF_NEUTRAL or three standard deviations of the two
+ * sample counts). Frames are matched by the path of function names
  * from the root, so a rebuilt binary compares. Each frame carries its
  * change as a tooltip (<title>) and its name as SVG text: the graph
  * reads without JavaScript.
@@ -28,7 +29,8 @@
 struct fnode {
 	const char *name;
 	uint32_t parent, first_child, next_sibling;
-	double base, new; /* normalized CPU seconds (totals) */
+	double base, new;	  /* normalized CPU seconds (totals) */
+	double base_var, new_var; /* variances of base and new (seconds^2) */
 	int depth;
 };
 
@@ -73,12 +75,17 @@ static void add_side(struct ftree *t, const struct cpu_model *m, double norm, bo
 			map[i] = child_named(t, map[n->parent], cpu_func_at(m, n->func)->name);
 		}
 		double v = (double)n->total * m->period_s / norm;
+		/* a count w has variance w: in seconds, w (period / norm)^2 */
+		double var = (double)n->total * (m->period_s / norm) * (m->period_s / norm);
 		if (n->func >= 0) {
 			struct fnode *f = fat(t, map[i]);
-			if (new_side)
+			if (new_side) {
 				f->new += v;
-			else
+				f->new_var += var;
+			} else {
 				f->base += v;
+				f->base_var += var;
+			}
 		}
 	}
 	double all = (double)m->weight * m->period_s / norm;
@@ -109,7 +116,8 @@ static void colour(const struct fnode *n, char *buf, size_t cap)
 {
 	double big = n->base > n->new ? n->base : n->new;
 	double d = big > 0 ? (n->new - n->base) / big : 0;
-	if (fabs(d) < DIFF_NEUTRAL) {
+	double noise = 3 * sqrt(n->base_var + n->new_var);
+	if (fabs(d) < DIFF_NEUTRAL || fabs(n->new - n->base) <= noise) {
 		snprintf(buf, cap, "rgb(240,240,240)");
 		return;
 	}

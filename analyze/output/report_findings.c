@@ -35,9 +35,11 @@ void findings_report_text(const struct findings *f, FILE *out)
 		fprintf(out, "  #%zu [%s] %s: %s\n", i + 1, severity_names[x->severity], x->kind,
 			x->summary ? x->summary : "");
 		fprintf(out, "      impact: %s\n", x->impact_text ? x->impact_text : "");
-		if (x->function)
-			fprintf(out, "      where:  %s%s%s:%d\n", x->function,
-				x->file ? " at " : "", x->file ? x->file : "", x->line);
+		if (x->function && x->file && x->line)
+			fprintf(out, "      where:  %s at %s:%d\n", x->function, x->file, x->line);
+		else if (x->function)
+			fprintf(out, "      where:  %s%s%s\n", x->function, x->file ? " in " : "",
+				x->file ? x->file : "");
 		size_t n = x->stack.len < TEXT_STACK_FRAMES ? x->stack.len : TEXT_STACK_FRAMES;
 		for (size_t k = 0; k < n; k++)
 			fprintf(out, "      %s %s\n", k ? "       " : "stack:", stack_frame(x, k));

@@ -23,13 +23,15 @@ static inline double thread_cpu_s(void)
 }
 
 /* Spin for ms of this thread's CPU time; the clock is read once per
- * 65536 iterations so nearly every sample lands in the loop. */
+ * 2^18 iterations (a fraction of a millisecond) so nearly every sample
+ * lands in the loop: reading a thread's CPU clock is a system call, which
+ * on a loaded machine can cost microseconds. */
 #define BURN_MS(ms)                                                                                \
 	do {                                                                                       \
 		double until_ = thread_cpu_s() + (ms) / 1e3;                                       \
 		unsigned long x_ = find_sink | 1;                                                  \
 		do {                                                                               \
-			for (int i_ = 0; i_ < 65536; i_++)                                         \
+			for (int i_ = 0; i_ < (1 << 18); i_++)                                         \
 				x_ = x_ * 6364136223846793005ul + 1442695040888963407ul;           \
 			find_sink = x_;                                                            \
 		} while (thread_cpu_s() < until_);                                                 \

@@ -160,3 +160,94 @@ pprof_top() {
 	assert_eq "$(awk '$1 == "work" { print $2 }' "$TMP/top")" 1000 "work calls"
 	assert_eq "$(awk '$1 == "step" { print $2 }' "$TMP/top")" 2000 "step calls"
 }
+
+# --- in a real browser: Debian chromium through puppeteer-core (npm) ---
+
+# browser_ready : install the npm packages of tests/browser when missing;
+# skip only when chromium cannot start.
+browser_ready() {
+	command -v node >/dev/null || skip "node is not installed (tools/install-deps.sh installs nodejs)"
+	if [ ! -d "$ROOT/tests/browser/node_modules/puppeteer-core" ] ||
+		[ ! -d "$ROOT/tests/browser/node_modules/speedscope" ]; then
+		bash "$ROOT/tests/browser/setup.sh" >&2
+	fi
+	SHOTS="$BUILD/browser"
+	mkdir -p "$SHOTS"
+}
+
+# browser SCRIPT ARGS... : run a check; its JSON result in $TMP/b.json
+browser() {
+	local rc=0
+	node "$ROOT/tests/browser/$1" "${@:2}" >"$TMP/b.json" 2>"$TMP/b.err" || rc=$?
+	if [ "$rc" -eq 77 ]; then
+		skip "chromium cannot start: $(jq -r .cannot_start "$TMP/b.json")"
+	fi
+	if [ "$rc" -ne 0 ]; then
+		cat "$TMP/b.json" "$TMP/b.err" >&2
+		return 1
+	fi
+}
+
+bj() {
+	jq -r "$1" "$TMP/b.json"
+}
+
+@test "HTML report in chromium: no console error, no network, flame graphs and heap chart drawn, search finds a function" {
+	browser_ready
+	PROFSHIM_CALLS=trace PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/fi_memleak" 20000 >/dev/null
+	"$PROFANALYZE" -q "$TMP/t" --format=html -o "$TMP/report.html"
+	browser check_html.js "$TMP/report.html" "$SHOTS/report.png" leak_deep
+	assert_eq "$(bj '.errors | length')" 0 "console errors: $(bj '.errors')"
+	assert_eq "$(bj '.external | length')" 0 "requests leaving the machine"
+	assert_eq "$(bj '[.flame_tabs[] | select(. == "mem" or . == "calls")] | length')" 2 "flame graph tabs"
+	[ "$(bj .frames)" -gt 3 ]
+	assert_eq "$(bj '.frame_names | index("leak_deep") != null')" true
+	assert_eq "$(bj .heap_lines)" 1
+	[ "$(bj .heap_points)" -gt 2 ]
+	assert_eq "$(bj .heap_peak)" 1
+	[ "$(bj .thread_bars)" -ge 1 ]
+	assert_eq "$(bj '.matches | join(",")')" leak_deep
+	[[ "$(bj .match_status)" == "Matched: "* ]]
+	[ -s "$SHOTS/report.png" ]
+	for s in summary flame heap threads mem-top calls-top; do
+		assert_eq "$(bj ".sections | index(\"$s\") != null")" true "section $s"
+	done
+}
+
+@test "HTML report of a CPU-only run: only CPU panels, says which recorders were off" {
+	browser_ready
+	PROFSHIM_RECORD=cpu run_shim "$TMP/t" "$PROGS/cpu_burn" 2 100 >/dev/null
+	"$PROFANALYZE" -q "$TMP/t" --format=html -o "$TMP/report.html"
+	browser check_html.js "$TMP/report.html" "$SHOTS/report-cpu.png" burn_worker
+	assert_eq "$(bj '.errors | length')" 0
+	assert_eq "$(bj '.flame_tabs')" '["cpu"]'
+	assert_eq "$(bj '.sections | index("heap")')" null
+	assert_eq "$(bj '[.notes[] | select(test("memory recorder was off"))] | length')" 1
+	assert_eq "$(bj '[.notes[] | select(test("calls recorder was off"))] | length')" 1
+	assert_eq "$(bj '.matches | length > 0')" true
+}
+
+@test "speedscope (npm, served on 127.0.0.1) loads the .speedscope.json, .cpuprofile and trace outputs: names and totals" {
+	browser_ready
+	PROFSHIM_RECORD=cpu PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/cpu_burn" 2 100 >/dev/null
+	analyze_json "$TMP/t" -q
+	tids=$(jqr '[.cpu.threads[].tid] | sort | map(tostring) | join(",")')
+	cpu_us=$(jqr '.cpu.weight * 1e6 / .cpu.hz')
+	"$PROFANALYZE" -q "$TMP/t" --format=speedscope -o "$TMP/p.speedscope.json"
+	browser check_speedscope.js "$TMP/p.speedscope.json" "$SHOTS/speedscope.png"
+	assert_eq "$(bj '.errors | length')" 0
+	# one profile per thread, by tid, named after it
+	assert_eq "$(bj '[.profiles[].name | capture("\\((?<t>[0-9]+)\\)$").t] | join(",")')" "$tids" "profile names"
+	assert_within "$(bj '[.profiles[].total] | add')" "$cpu_us" 1 "speedscope total"
+	assert_within "$(bj '[.profiles[].functions.burn_worker // 0] | add')" "$(jqr ".cpu.functions[] | select(.name == \"burn_worker\") | .self_samples * 1e6 / $(jqr .cpu.hz)")" 1 "burn_worker"
+	"$PROFANALYZE" -q "$TMP/t" --format=chrome -o "$TMP/p.cpuprofile"
+	browser check_speedscope.js "$TMP/p.cpuprofile"
+	assert_eq "$(bj '.profiles | length')" 1
+	assert_within "$(bj '.profiles[0].total')" "$cpu_us" 1 "cpuprofile total"
+	assert_within "$(bj '.profiles[0].functions.burn_main')" "$(jqr ".cpu.functions[] | select(.name == \"burn_main\") | .self_samples * 1e6 / $(jqr .cpu.hz)")" 1 "burn_main"
+	"$PROFANALYZE" -q "$TMP/t" --format=trace -o "$TMP/p.trace.json"
+	browser check_speedscope.js "$TMP/p.trace.json" "$SHOTS/speedscope-trace.png"
+	assert_eq "$(bj '.errors | length')" 0
+	assert_eq "$(bj '.profiles | length')" 3 "a profile per thread from the timeline's samples"
+	assert_within "$(bj '[.profiles[].functions.burn_worker // 0] | add')" "$(jqr ".cpu.functions[] | select(.name == \"burn_worker\") | .self_samples * 1e6 / $(jqr .cpu.hz)")" 1 "timeline burn_worker"
+}

@@ -18,3 +18,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The browser checks of the suite (tests/viewers.bats) drive chromium with
+# puppeteer-core and load speedscope, both from npm, into tests/browser/.
+if [ ! -d "$(dirname "$0")/../tests/browser/node_modules/puppeteer-core" ] && command -v npm >/dev/null; then
+	bash "$(dirname "$0")/../tests/browser/setup.sh" || echo "profshim: npm packages for the browser checks not installed"
+fi

@@ -62,8 +62,9 @@ static void name_event(struct pa_trace_out *t, const char *what, uint32_t pid, u
 {
 	begin_object(t);
 	fprintf(t->f,
-		"\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":", what, pid,
-		tid);
+		"\"name\":\"%s\",\"cat\":\"__metadata\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+		"\"args\":{\"name\":",
+		what, pid, tid);
 	pa_json_string(t->f, name);
 	fputs("}}", t->f);
 }
@@ -84,7 +85,8 @@ static void names(struct pa_trace_out *t)
 		name_event(t, "thread_name", s->pid, th->tid, th->name[0] ? th->name : "thread");
 		begin_object(t);
 		fprintf(t->f,
-			"\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+			"\"name\":\"thread_sort_index\",\"cat\":\"__metadata\",\"ph\":\"M\","
+			"\"pid\":%u,\"tid\":%u,"
 			"\"args\":{\"sort_index\":%zu}}",
 			s->pid, th->tid, k);
 	}

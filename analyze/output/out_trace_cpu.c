@@ -7,9 +7,10 @@
  *
  * Placement: a sample is taken at the end of the CPU time it stands for
  * (weight x period), and viewers charge a sample with the interval after
- * it. So each sample is placed weight x period before its time, and a
- * sample of the root follows at its time: the thread shows busy exactly
- * for its CPU time, idle (nothing drawn) in between.
+ * it. So each sample is placed weight x period before its time (or right
+ * after the previous one, when clock jitter would make them overlap), and
+ * a sample of the root follows weight x period later: the thread shows
+ * busy for exactly its CPU time, idle (nothing drawn) in between.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -125,10 +126,12 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 		const struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
 		if (cs->thread != th || !pa_trace_keep(t, pt, cs->ticks, cs->ticks))
 			continue;
-		double end_us = pa_trace_us(t, cs->ticks);
-		double from_us = end_us - (double)cs->weight * period_us;
+		double cpu_us = (double)cs->weight * period_us;
+		double from_us = pa_trace_us(t, cs->ticks) - cpu_us;
+		if (from_us < c.last_us)
+			from_us = c.last_us; /* clock jitter: never overlap the previous one */
 		chunk_sample(&c, cs->node == ts->node ? 1 : cs->node + 1, from_us);
-		chunk_sample(&c, 1, end_us); /* idle after its CPU time */
+		chunk_sample(&c, 1, from_us + cpu_us); /* idle after its CPU time */
 	}
 	chunk_flush(&c);
 }

@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential libunwind-dev libjemalloc-dev libcjson-dev bats libdw-dev libelf-dev
       zlib1g-dev libgoogle-perftools-dev python3 jq clang libclang-rt-14-dev
-      golang-go chromium nodejs npm)
+      golang-go chromium nodejs)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -22,6 +22,11 @@ fi
 
 # The browser checks of the suite (tests/viewers.bats) drive chromium with
 # puppeteer-core and load speedscope, both from npm, into tests/browser/.
-if [ ! -d "$(dirname "$0")/../tests/browser/node_modules/puppeteer-core" ] && command -v npm >/dev/null; then
+# Debian's nodejs comes without npm (other builds of nodejs bundle it).
+if ! command -v npm >/dev/null; then
+	[ "$(id -u)" != 0 ] && SUDO=sudo || SUDO=
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm
+fi
+if [ ! -d "$(dirname "$0")/../tests/browser/node_modules/puppeteer-core" ]; then
 	bash "$(dirname "$0")/../tests/browser/setup.sh" || echo "profshim: npm packages for the browser checks not installed"
 fi

@@ -251,3 +251,32 @@ bj() {
 	assert_eq "$(bj '.profiles | length')" 3 "a profile per thread from the timeline's samples"
 	assert_within "$(bj '[.profiles[].functions.burn_worker // 0] | add')" "$(jqr ".cpu.functions[] | select(.name == \"burn_worker\") | .self_samples * 1e6 / $(jqr .cpu.hz)")" 1 "timeline burn_worker"
 }
+
+@test "size caps: a 5 M-call trace-mode recording gives every format under its cap by default, says what it cut; --full keeps all" {
+	PROFSHIM_CALLS=trace PROFSHIM_RECORD=calls,mem run_shim "$TMP/t" "$PROGS/fi_threads" 4 420000 >/dev/null
+	analyze_json "$TMP/t" -q
+	assert_eq "$(jqr .time_metrics.calls)" 5040006 "calls recorded"
+	mb=$((1024 * 1024))
+	for f in trace:100 speedscope:50 folded:50 flamegraph:50 heapprofile:50 json:100 text:100 html:10 pprof:50; do
+		fmt=${f%%:*} cap=${f#*:}
+		run "$PROFANALYZE" -q "$TMP/t" --format=$fmt -o "$TMP/out"
+		[ "$status" -eq 0 ]
+		size=$(stat -c %s "$TMP/out")
+		[ "$size" -le $((cap * mb)) ] || { echo "$fmt: $size bytes, over $cap MB" >&2; false; }
+		case $fmt in trace | speedscope)
+			# what was cut, and the option that keeps more
+			[[ "$output" == *"left out the "*" shortest"*"--full keeps more"* ]] || { echo "$fmt: $output" >&2; false; }
+			;;
+		esac
+	done
+	# the timeline keeps the longest calls: every outermost call is there
+	"$PROFANALYZE" -q "$TMP/t" --format=trace -o "$TMP/t.json" 2>/dev/null
+	assert_eq "$(jq '[.traceEvents[] | select(.ph == "X" and (.name == "spawn" or .name == "main"))] | length' "$TMP/t.json")" 2
+	# a smaller cap cuts more, --full cuts nothing
+	"$PROFANALYZE" -q "$TMP/t" --format=trace --max-size=10 -o "$TMP/small.json" 2>/dev/null
+	[ "$(stat -c %s "$TMP/small.json")" -le $((10 * mb)) ]
+	run "$PROFANALYZE" -q "$TMP/t" --format=speedscope --data=calls --full -o "$TMP/full.json"
+	[[ "$output" != *"left out"* ]]
+	# every call is in the file
+	assert_eq "$(grep -o '"type":"O"' "$TMP/full.json" | wc -l)" 5040006 "every call in the file"
+}

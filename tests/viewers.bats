@@ -168,7 +168,8 @@ pprof_top() {
 browser_ready() {
 	command -v node >/dev/null || skip "node is not installed (tools/install-deps.sh installs nodejs)"
 	if [ ! -d "$ROOT/tests/browser/node_modules/puppeteer-core" ] ||
-		[ ! -d "$ROOT/tests/browser/node_modules/speedscope" ]; then
+		[ ! -d "$ROOT/tests/browser/node_modules/speedscope" ] ||
+		[ ! -d "$ROOT/tests/browser/node_modules/@paulirish/trace_engine" ]; then
 		bash "$ROOT/tests/browser/setup.sh" >&2
 	fi
 	SHOTS="$BUILD/browser"
@@ -301,4 +302,28 @@ bj() {
 	[[ "$output" == *"--data=KIND"*"folded, flamegraph, speedscope and pprof"* ]]
 	[[ "$output" == *"--max-size=MB"* ]]
 	[[ "$output" == *"--full"* ]]
+}
+
+@test "DevTools trace engine (npm) reads the timeline: each thread's samples as its CPU time, calls as slices" {
+	browser_ready # the npm packages
+	PROFSHIM_RECORD=cpu PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/cpu_burn" 2 100 >/dev/null
+	analyze_json "$TMP/t" -q
+	"$PROFANALYZE" -q "$TMP/t" --format=trace -o "$TMP/t.json" 2>/dev/null
+	node "$ROOT/tests/browser/check_trace_engine.mjs" "$TMP/t.json" >"$TMP/b.json"
+	# no calls: the samples are on the threads' own tracks
+	for tid in $(jqr '.cpu.threads[].tid'); do
+		want=$(jqr ".cpu.threads[] | select(.tid == $tid) | .weight * 1e6 / $(jqr .cpu.hz)")
+		got=$(bj "[.tracks[] | select(.tid == $tid) | .sampled | to_entries[] | select(.key == \"clone3\" or .key == \"_start\") | .value] | add")
+		assert_within "$got" "$want" 1 "thread $tid sampled CPU us"
+	done
+	# calls and samples: calls as slices on the thread, samples on the track below it
+	PROFSHIM_CALLS=trace PROFSHIM_CPU_HZ=1000 run_shim "$TMP/c" "$PROGS/fi_timed" >/dev/null
+	analyze_json "$TMP/c" -q
+	"$PROFANALYZE" -q "$TMP/c" --format=trace -o "$TMP/c.json" 2>/dev/null
+	node "$ROOT/tests/browser/check_trace_engine.mjs" "$TMP/c.json" >"$TMP/b.json"
+	pid=$(jqr .session.pid)
+	[ "$(bj ".tracks[] | select(.tid == $pid) | .slices")" -ge 1003 ] # main, sleeper, spinner, 1000 tiny
+	want=$(jqr ".cpu.threads[] | select(.tid == $pid) | .weight * 1e6 / $(jqr .cpu.hz)")
+	assert_within "$(bj ".tracks[] | select(.name | endswith(\": CPU samples\")) | .sampled._start")" "$want" 1 "sampled CPU of the main thread"
+	[ "$(bj ".tracks[] | select(.name | endswith(\": CPU samples\")) | .sampled.spinner")" != null ]
 }

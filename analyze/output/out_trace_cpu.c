@@ -11,18 +11,26 @@
  * after the previous one, when clock jitter would make them overlap), and
  * a sample of the root follows weight x period later: the thread shows
  * busy for exactly its CPU time, idle (nothing drawn) in between.
+ *
+ * Track: the thread's own, unless the timeline also has the calls (trace
+ * mode): the DevTools trace engine drops samples that fall inside slices
+ * it does not know as script, so the samples then go on a companion
+ * track right below the thread's ("NAME: CPU samples", tid + 2^22: above
+ * any Linux tid, PID_MAX_LIMIT).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 
+#include "call_model.h"
 #include "jsonw.h"
 #include "out_trace.h"
 #include "out_util.h"
 #include "sample_model.h"
 
 #define CHUNK_SAMPLES 20000
+#define COMPANION_TID (1u << 22)
 
 /* The nodes of thread th's subtree, as ProfileChunk nodes with parent ids;
  * the thread's node itself becomes the root (id 1). top[i]: the depth-1
@@ -99,7 +107,7 @@ static void chunk_sample(struct chunk *c, uint32_t node_id, double at_us)
 }
 
 static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, size_t th,
-			   const uint32_t *top)
+			   const uint32_t *top, uint32_t tid)
 {
 	const struct pa_session *s = t->pm->s;
 	const struct pa_thread *pt = *(struct pa_thread **)pa_vec_at(&s->threads, th);
@@ -110,18 +118,19 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 		       "\"name\":\"Profile\",\"cat\":\"disabled-by-default-v8.cpu_profiler\","
 		       "\"ph\":\"P\",\"id\":\"0x%x\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
 		       "\"args\":{\"data\":{\"startTime\":%.3f}}",
-		       pt->tid, s->pid, pt->tid, start_us, start_us);
+		       tid, s->pid, tid, start_us, start_us);
 	/* All nodes go with the first chunk. */
-	struct chunk c = {.t = t, .pid = s->pid, .tid = pt->tid, .last_us = start_us};
+	struct chunk c = {.t = t, .pid = s->pid, .tid = tid, .last_us = start_us};
 	FILE *f = pa_trace_open_event(t);
 	fprintf(f,
 		"\"name\":\"ProfileChunk\",\"cat\":\"disabled-by-default-v8.cpu_profiler\","
 		"\"ph\":\"P\",\"id\":\"0x%x\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
 		"\"args\":{\"data\":{\"cpuProfile\":{",
-		pt->tid, s->pid, pt->tid, start_us);
+		tid, s->pid, tid, start_us);
 	write_nodes(m, f, th, top);
 	fputs(",\"samples\":[]},\"timeDeltas\":[]}}}", f);
 	chunk_open(&c);
+	double first_us = -1;
 	for (size_t i = 0; i < m->samples_v.len; i++) {
 		const struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
 		if (cs->thread != th || !pa_trace_keep(t, pt, cs->ticks, cs->ticks))
@@ -130,16 +139,29 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 		double from_us = pa_trace_us(t, cs->ticks) - cpu_us;
 		if (from_us < c.last_us)
 			from_us = c.last_us; /* clock jitter: never overlap the previous one */
+		if (first_us < 0)
+			first_us = from_us;
 		chunk_sample(&c, cs->node == ts->node ? 1 : cs->node + 1, from_us);
 		chunk_sample(&c, 1, from_us + cpu_us); /* idle after its CPU time */
 	}
 	chunk_flush(&c);
+	/* The DevTools trace engine draws a thread's samples only on a thread
+	 * that has trace events: one slice over the sampled span carries
+	 * them (and names what the track shows). */
+	if (first_us >= 0)
+		pa_trace_event(t,
+			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"X\","
+			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,"
+			       "\"args\":{\"samples\":%" PRIu64 "}",
+			       s->pid, tid, first_us, c.last_us - first_us, ts->samples);
 }
 
 int cpu_trace_samples(const struct pa_models *pm, struct pa_trace_out *t)
 {
 	const struct cpu_model *m = pm->cpu;
 	const struct pa_session *s = pm->s;
+	const struct call_model *calls = pm->calls;
+	bool companion = calls && calls->from_trace && calls->spans.len;
 	uint32_t *top = pa_xcalloc(m->nodes.len + 1, sizeof(uint32_t));
 	for (uint32_t i = 1; i < m->nodes.len; i++) {
 		const struct cpu_node *n = cpu_node_at(m, i);
@@ -153,7 +175,15 @@ int cpu_trace_samples(const struct pa_models *pm, struct pa_trace_out *t)
 		const struct cpu_thread_stats *ts = pa_vec_at(&m->threads, th);
 		if (!ts->samples || (pm->o->thread >= 0 && pt->tid != (uint32_t)pm->o->thread))
 			continue;
-		thread_samples(t, m, th, top);
+		uint32_t tid = pt->tid;
+		if (companion) {
+			char name[96];
+			snprintf(name, sizeof(name), "%s: CPU samples",
+				 pt->name[0] ? pt->name : "thread");
+			tid += COMPANION_TID;
+			pa_trace_thread_name(t, tid, name, 2 * k + 1);
+		}
+		thread_samples(t, m, th, top, tid);
 	}
 	free(top);
 	return 0;

@@ -146,14 +146,19 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 	}
 	chunk_flush(&c);
 	/* The DevTools trace engine draws a thread's samples only on a thread
-	 * that has trace events: one slice over the sampled span carries
-	 * them (and names what the track shows). */
-	if (first_us >= 0)
+	 * that has trace events: a B/E pair spans the samples (a pair, not
+	 * an X slice, so tools counting calls as X slices count no more). */
+	if (first_us >= 0) {
 		pa_trace_event(t,
-			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"X\","
-			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,"
-			       "\"args\":{\"samples\":%" PRIu64 "}",
-			       s->pid, tid, first_us, c.last_us - first_us, ts->samples);
+			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"B\","
+			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{\"samples\":%" PRIu64
+			       "}",
+			       s->pid, tid, first_us, ts->samples);
+		pa_trace_event(t,
+			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"E\","
+			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f",
+			       s->pid, tid, c.last_us);
+	}
 }
 
 int cpu_trace_samples(const struct pa_models *pm, struct pa_trace_out *t)

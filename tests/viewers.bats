@@ -8,20 +8,23 @@ load helpers
 setup() { setup_tmp; }
 teardown() { teardown_tmp; }
 
-@test "cpuprofile replayed with the viewers' rule (interval after each sample) equals the text report within 1%" {
-	PROFSHIM_CPU_TIMER=posix PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/cpu_burn" 2 150 >/dev/null
-	"$PROFANALYZE" -q "$TMP/t" --format=chrome -o "$TMP/p.cpuprofile"
-	analyze_json "$TMP/t" -q
-	python3 "$ROOT/tests/tools/cpuprofile_replay.py" "$TMP/p.cpuprofile" >"$TMP/replay"
-	period_us=$(jqr '1e6 / .cpu.hz')
-	for fn in burn_worker burn_main; do
-		want=$(jqr ".cpu.functions[] | select(.name == \"$fn\") | .self_samples * $period_us")
-		got=$(awk -v f="$fn" '$1 == f { print $2 }' "$TMP/replay")
-		[ -n "$want" ] && [ -n "$got" ]
-		assert_within "$got" "$want" 1 "$fn self us"
+@test "cpuprofile replayed with the viewers' rule (interval after each sample) equals the text report within 1%, both timers" {
+	for timer in posix perf; do
+		PROFSHIM_CPU_TIMER=$timer PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/cpu_burn" 2 150 >/dev/null
+		"$PROFANALYZE" -q "$TMP/t" --format=chrome -o "$TMP/p.cpuprofile"
+		analyze_json "$TMP/t" -q
+		python3 "$ROOT/tests/tools/cpuprofile_replay.py" "$TMP/p.cpuprofile" >"$TMP/replay"
+		period_us=$(jqr '1e6 / .cpu.hz')
+		for fn in burn_worker burn_main; do
+			want=$(jqr ".cpu.functions[] | select(.name == \"$fn\") | .self_samples * $period_us")
+			got=$(awk -v f="$fn" '$1 == f { print $2 }' "$TMP/replay")
+			[ -n "$want" ] && [ -n "$got" ]
+			assert_within "$got" "$want" 1 "$timer: $fn self us"
+		done
+		total=$(awk '{ s += $2 } END { print s }' "$TMP/replay")
+		assert_within "$total" "$(jqr ".cpu.weight * $period_us")" 1 "$timer: total us"
+		rm -f "$TMP"/t "$TMP"/t.*
 	done
-	total=$(awk '{ s += $2 } END { print s }' "$TMP/replay")
-	assert_within "$total" "$(jqr ".cpu.weight * $period_us")" 1 "total us"
 }
 
 @test "--data=mem and --data=calls for flamegraph, folded and speedscope; a memory-only run gets them by default" {

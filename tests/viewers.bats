@@ -155,6 +155,12 @@ pprof_top() {
 		got=$(pprof_top "$TMP/mem.pb.gz" -sample_index=${t%%:*} -unit=bytes | awk '{ s += $2 } END { print s + 0 }')
 		assert_eq "$got" "$(jqr ".memory_metrics | ${t#*:}")" "${t%%:*}"
 	done
+	# inlined frames: several lines of one location, innermost first
+	PROFSHIM_RECORD=mem run_shim "$TMP/i" "$PROGS/mem_inline" 3
+	"$PROFANALYZE" -q "$TMP/i" --format=pprof -o "$TMP/inl.pb.gz"
+	HOME="$TMP" go tool pprof -raw "$TMP/inl.pb.gz" 2>/dev/null | sed -n '/^Locations/,/^Mappings/p' >"$TMP/locs"
+	grep -A1 -E '^ +[0-9]+: 0x[0-9a-f]+ M=[0-9]+ make_block .*mem_inline.c:' "$TMP/locs" | grep -qE '^ +builder .*mem_inline.c:'
+	assert_eq "$(pprof_top "$TMP/inl.pb.gz" -sample_index=alloc_space -unit=bytes | awk '$1 == "make_block" { print $2 }')" 192
 	# calls: calls/count per function as the report counts them
 	PROFSHIM_RECORD=calls run_shim "$TMP/c" "$PROGS/fi_threads" 2 500 >/dev/null
 	"$PROFANALYZE" -q "$TMP/c" --format=pprof --data=calls -o "$TMP/calls.pb.gz"

@@ -139,6 +139,9 @@ pprof_top() {
 	grep -q '^samples/count cpu/nanoseconds' "$TMP/raw"
 	grep -q 'thread_id:\[' "$TMP/raw"
 	grep -q '^Mappings' "$TMP/raw"
+	# the program's mapping carries its build-id
+	bid=$(jqr '.modules[] | select(.path | endswith("/cpu_burn")) | .build_id')
+	[ -n "$bid" ] && sed -n '/^Mappings/,$p' "$TMP/raw" | grep "cpu_burn" | grep -q "$bid"
 	pprof_top "$TMP/cpu.pb.gz" -sample_index=samples -unit=samples >"$TMP/top"
 	for fn in burn_worker burn_main; do
 		assert_eq "$(awk -v f=$fn '$1 == f { print $2 }' "$TMP/top")" "$(jqr ".cpu.functions[] | select(.name == \"$fn\") | .self_samples")" "$fn flat"

@@ -227,6 +227,20 @@ bj() {
 	done
 }
 
+@test "HTML report: markers on the heap chart, tables sort by a click" {
+	browser_ready
+	PROFSHIM_RECORD=mem run_shim "$TMP/t" "$PROGS/mem_known" >/dev/null
+	"$PROFANALYZE" -q "$TMP/t" --format=html -o "$TMP/report.html"
+	browser check_html.js "$TMP/report.html" "$SHOTS/report-mem.png"
+	assert_eq "$(bj '.errors | length')" 0
+	assert_eq "$(bj .markers)" 2
+	assert_eq "$(bj '.marker_labels | join(",")')" "begin,end"
+	# the first table (heap sites) by its allocations: descending, then ascending
+	assert_eq "$(bj '.sorted[0] | map(gsub(","; "") | tonumber) as $v | $v == ($v | sort | reverse)')" true
+	assert_eq "$(bj '.sorted[1] | map(gsub(","; "") | tonumber) as $v | $v == ($v | sort)')" true
+	[ "$(bj '.sorted[0] | length')" -gt 3 ]
+}
+
 @test "HTML report of a CPU-only run: only CPU panels, says which recorders were off" {
 	browser_ready
 	PROFSHIM_RECORD=cpu run_shim "$TMP/t" "$PROGS/cpu_burn" 2 100 >/dev/null

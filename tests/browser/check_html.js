@@ -27,6 +27,18 @@ const { launch, watch, close } = require('./lib');
 	r.heap_peak = await page.$$eval('#heap-peak', (p) => p.length);
 	r.thread_bars = await page.$$eval('#threads-chart rect.thread-bar', (b) => b.length);
 	r.notes = await page.$$eval('.note', (n) => n.map((x) => x.textContent));
+	r.markers = await page.$$eval('#heap-chart line.marker', (l) => l.length);
+	r.marker_labels = await page.$$eval('#heap-chart text.marker-label', (t) => t.map((x) => x.textContent));
+	// sort the first table by its third column (a number), twice: descending, then ascending
+	r.sorted = [];
+	for (let k = 0; k < 2; k++) {
+		r.sorted.push(await page.evaluate(() => {
+			const t = document.querySelector('table.sortable');
+			if (!t) return null;
+			t.querySelectorAll('th')[2].click();
+			return [...t.querySelectorAll('tbody tr')].map((tr) => tr.children[2].textContent);
+		}));
+	}
 	// sorting a table: click the first numeric header twice (desc, then asc)
 	r.table_rows = await page.$$eval('table.sortable tr', (t) => t.length);
 	if (search) {

@@ -94,9 +94,11 @@ PY
 	[[ "$output" == *"no calls: the recorder was off"* ]]
 	[[ "$output" == *"no heap or RSS counters: the recorder was off"* ]]
 	assert_eq "$(jq '[.traceEvents[] | select(.name == "Profile")] | length' "$TMP/p.json")" 3
-	# samples in the chunks: two per sample record (the sample, then idle)
+	# samples in the chunks: at most two per sample record (the sample, then
+	# idle); back-to-back samples of one stack merge, so a busy thread needs fewer
 	analyze_json "$TMP/p" -q
-	assert_eq "$(jq '[.traceEvents[] | select(.name == "ProfileChunk") | .args.data.cpuProfile.samples | length] | add' "$TMP/p.json")" "$(( $(jqr .cpu.samples) * 2 ))"
+	n=$(jq '[.traceEvents[] | select(.name == "ProfileChunk") | .args.data.cpuProfile.samples | length] | add' "$TMP/p.json")
+	[ "$n" -ge 3 ] && [ "$n" -le "$(( $(jqr .cpu.samples) * 2 ))" ]
 	# every sample's node is defined in its thread's chunk
 	assert_eq "$(jq '[.traceEvents[] | select(.name == "ProfileChunk")] | group_by(.tid) | map((map(.args.data.cpuProfile.nodes // [] | .[].id)) as $ids | [.[].args.data.cpuProfile.samples[] | select(($ids | index(.)) == null)] | length) | add' "$TMP/p.json")" 0
 }

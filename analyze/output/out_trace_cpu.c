@@ -8,9 +8,11 @@
  * Placement: a sample is taken at the end of the CPU time it stands for
  * (weight x period), and viewers charge a sample with the interval after
  * it. So each sample is placed weight x period before its time (or right
- * after the previous one, when clock jitter would make them overlap), and
- * a sample of the root follows weight x period later: the thread shows
- * busy for exactly its CPU time, idle (nothing drawn) in between.
+ * after the previous one, when clock jitter would make them overlap or
+ * leave a gap under a tenth of a period), and a sample of the root
+ * follows weight x period later unless the next sample starts there: the
+ * thread shows busy for exactly its CPU time, idle (nothing drawn) in
+ * between. Back-to-back samples of one stack become one sample.
  *
  * Track: the thread's own, unless the timeline also has the calls (trace
  * mode): the DevTools trace engine drops samples that fall inside slices
@@ -131,18 +133,40 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 	fputs(",\"samples\":[]},\"timeDeltas\":[]}}}", f);
 	chunk_open(&c);
 	double first_us = -1;
+	/* A run of back-to-back samples of one stack is one sample, and one
+	 * that the next starts right after needs no idle sample between: a
+	 * busy thread's hot loop costs a few bytes, not two samples each. */
+	uint32_t run_node = 0;
+	double run_from = 0, run_to = 0;
 	for (size_t i = 0; i < m->samples_v.len; i++) {
 		const struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
 		if (cs->thread != th || !pa_trace_keep(t, pt, cs->ticks, cs->ticks))
 			continue;
 		double cpu_us = (double)cs->weight * period_us;
 		double from_us = pa_trace_us(t, cs->ticks) - cpu_us;
-		if (from_us < c.last_us)
-			from_us = c.last_us; /* clock jitter: never overlap the previous one */
+		/* Clock jitter: never overlap the previous one, and a gap of a
+		 * tenth of a period is no idle time worth drawing. */
+		if (run_node && from_us < run_to + 0.1 * period_us)
+			from_us = run_to;
+		uint32_t node = cs->node == ts->node ? 1 : cs->node + 1;
 		if (first_us < 0)
 			first_us = from_us;
-		chunk_sample(&c, cs->node == ts->node ? 1 : cs->node + 1, from_us);
-		chunk_sample(&c, 1, from_us + cpu_us); /* idle after its CPU time */
+		if (run_node && from_us == run_to && node == run_node) {
+			run_to += cpu_us;
+			continue;
+		}
+		if (run_node) {
+			chunk_sample(&c, run_node, run_from);
+			if (from_us > run_to)
+				chunk_sample(&c, 1, run_to); /* idle until this one */
+		}
+		run_node = node;
+		run_from = from_us;
+		run_to = from_us + cpu_us;
+	}
+	if (run_node) {
+		chunk_sample(&c, run_node, run_from);
+		chunk_sample(&c, 1, run_to);
 	}
 	chunk_flush(&c);
 	/* The DevTools trace engine draws a thread's samples only on a thread

@@ -129,23 +129,6 @@ static int parse_enum(const char *opt, const char *v, const char *const names[],
 	return bad_option(opt, v, accepts);
 }
 
-static const char *const format_names[] = {
-    [PA_FMT_TEXT] = "text",
-    [PA_FMT_JSON] = "json",
-    [PA_FMT_CHROME] = "chrome",
-    [PA_FMT_HEAPPROFILE] = "heapprofile",
-    [PA_FMT_TRACE] = "trace",
-    [PA_FMT_FOLDED] = "folded",
-    [PA_FMT_FLAMEGRAPH] = "flamegraph",
-    [PA_FMT_SPEEDSCOPE] = "speedscope",
-    [PA_FMT_PPROF] = "pprof",
-    [PA_FMT_HTML] = "html",
-};
-const char *pa_format_name(enum pa_format f)
-{
-	return format_names[f];
-}
-
 static const char *const data_names[] = {
     [PA_DATA_AUTO] = "auto",   [PA_DATA_CPU] = "cpu",	    [PA_DATA_MEM] = "mem",
     [PA_DATA_CALLS] = "calls", [PA_DATA_OFFCPU] = "offcpu", [PA_DATA_WALL] = "wall"};
@@ -227,8 +210,7 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 		int rc = 0;
 		switch (c) {
 		case O_FORMAT:
-			rc = parse_enum("--format", optarg, format_names,
-					(int)(sizeof(format_names) / sizeof(format_names[0])), &e);
+			rc = parse_enum("--format", optarg, pa_format_names, PA_FMT_COUNT, &e);
 			o->format = (enum pa_format)e;
 			break;
 		case 'o':
@@ -476,7 +458,7 @@ static int write_report(const struct pa_models *pm, FILE *out)
 		break;
 	}
 	/* issue 11: why, naming only the options the user gave */
-	pa_no_data_error(pm, format_names[pm->o->format], format_parts(pm->o->format));
+	pa_no_data_error(pm, pa_format_names[pm->o->format], format_parts(pm->o->format));
 	return 1;
 }
 

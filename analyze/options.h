@@ -16,6 +16,7 @@ enum pa_format {
 	PA_FMT_SPEEDSCOPE,  /* speedscope JSON */
 	PA_FMT_PPROF,	    /* gzipped profile.proto */
 	PA_FMT_HTML,	    /* one self-contained HTML report */
+	PA_FMT_COUNT
 };
 
 /* What --format=folded / flamegraph weigh: CPU samples, heap bytes or
@@ -60,7 +61,11 @@ struct pa_options {
 	double max_size_mb; /* --max-size=MB; < 0: the format's default; 0: no cap */
 };
 
-/* The --format name of a format (main.c). */
-const char *pa_format_name(enum pa_format f);
+/* The --format names (output/out_util.c), by enum pa_format. */
+extern const char *const pa_format_names[PA_FMT_COUNT];
+static inline const char *pa_format_name(enum pa_format f)
+{
+	return pa_format_names[f];
+}
 
 #endif

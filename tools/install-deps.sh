@@ -13,13 +13,25 @@ missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "profshim: installing missing packages: ${missing[*]}"
-if [ "$(id -u)" != 0 ]; then
-	SUDO=sudo
-else
-	SUDO=
+if [ ${#missing[@]} -ne 0 ]; then
+	echo "profshim: installing missing packages: ${missing[*]}"
+	if [ "$(id -u)" != 0 ]; then
+		SUDO=sudo
+	else
+		SUDO=
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The browser checks of the suite (tests/viewers.bats) drive chromium with
+# puppeteer-core and load speedscope, both from npm, into tests/browser/.
+# Debian's nodejs comes without npm (other builds of nodejs bundle it).
+if ! command -v npm >/dev/null; then
+	[ "$(id -u)" != 0 ] && SUDO=sudo || SUDO=
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm
+fi
+if [ ! -d "$(dirname "$0")/../tests/browser/node_modules/puppeteer-core" ]; then
+	bash "$(dirname "$0")/../tests/browser/setup.sh" || echo "profshim: npm packages for the browser checks not installed"
+fi

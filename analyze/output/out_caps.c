@@ -34,6 +34,9 @@ static size_t name_len(const struct stack_tree *t, int32_t func)
 static double estimate(const struct pa_models *pm, const struct stack_tree *t, double *pathlen)
 {
 	double bytes = 0;
+	if (pm->o->format == PA_FMT_SPEEDSCOPE) /* the shared frames */
+		for (size_t f = 0; f < t->funcs.len; f++)
+			bytes += (double)name_len(t, (int32_t)f) + 100;
 	for (size_t i = 1; i < t->nodes.len; i++) {
 		const struct st_node *n = st_node_at(t, (uint32_t)i);
 		if (n->total <= 0)
@@ -46,11 +49,16 @@ static double estimate(const struct pa_models *pm, const struct stack_tree *t, d
 			if (n->self > 0)
 				bytes += pathlen[i] + 16;
 			break;
-		case PA_FMT_FLAMEGRAPH:
-			bytes += 2 * own + 330;
+		case PA_FMT_SPEEDSCOPE: /* a sample of frame indices per stack */
+			if (n->self > 0)
+				bytes += 6.0 * n->depth + 24;
 			break;
-		default: /* JSON trees: a node each, with its file */
-			bytes += own + (f->file ? strlen(f->file) : 0) + 120;
+		default: /* JSON trees: a node each, with its file (or module) */
+			bytes += own + 125;
+			if (f->file || f->module)
+				bytes += (double)strlen(f->file ? f->file : f->module);
+			if (n->self > 0)
+				bytes += 60; /* its sample */
 		}
 	}
 	return bytes;
@@ -58,7 +66,8 @@ static double estimate(const struct pa_models *pm, const struct stack_tree *t, d
 
 void pa_cap_stack_tree(const struct pa_models *pm, struct stack_tree *t)
 {
-	double cap = pa_size_cap(pm);
+	/* 5% of margin: the estimate leaves out escapes and number widths */
+	double cap = pa_size_cap(pm) * 0.95;
 	if (cap <= 0 || t->nodes.len < 2)
 		return;
 	double whole = st_node_at(t, 0)->total;

@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "models.h"
-#include "out_caps.h"
 #include "stack_tree.h"
 
 #define WIDTH 1200.0
@@ -252,7 +251,7 @@ int pa_write_flamegraph(const struct pa_models *pm, FILE *out)
 		st_free(&t);
 		return 1;
 	}
-	pa_cap_stack_tree(pm, &t);
+	/* no size cap: frames under MIN_FRACTION of the whole are not drawn */
 	struct fg g = {.t = &t, .out = out, .whole = st_node_at(&t, 0)->total};
 	if (g.whole <= 0) {
 		fprintf(stderr, "profanalyze: --format=flamegraph: no %s data%s\n", t.what,

@@ -176,7 +176,7 @@ const char pa_html_script[] =
     "  line(H.rss,'#e67e22','rss-line');line(H.heap,'#1f77b4','heap-line');\n"
     "  (H.markers||[]).forEach(function(m){svg.appendChild(sv('line',{'class':'marker',x1:X(m.ms),"
     "x2:X(m.ms),y1:T,y2:Ht-B,stroke:'#888','stroke-dasharray':'3,3'}));svg.appendChild(sv('text',"
-    "{x:X(m.ms)+3,y:T+10},m.name));});\n"
+    "{'class':'marker-label',x:X(m.ms)+3,y:T+10},m.name));});\n"
     "  if(H.peak){svg.appendChild(sv('circle',{id:'heap-peak',cx:X(H.peak.ms),cy:Y(H.peak.bytes),"
     "r:4,fill:'#c0392b'}));svg.appendChild(sv('text',{x:X(H.peak.ms)+6,y:Y(H.peak.bytes)-6},"
     "'peak '+fmtBytes(H.peak.bytes)+' at '+fmtNum(H.peak.ms)+' ms'));}\n"

@@ -140,6 +140,25 @@ static void stack_ids(struct pp *p, uint32_t node, bool leaf_is_pc, uint64_t tic
 	}
 }
 
+/* Heap stacks rooted as in every other output (pa_heap_stack_start): the
+ * locations outside main or a thread's start function are cut. */
+static void root_heap_stack(struct pp *p, uint32_t node, uint64_t ticks)
+{
+	size_t n = p->ids.len;
+	const struct pa_frame **outer = pa_xcalloc(n + 1, sizeof(*outer));
+	size_t k = 0;
+	for (uint32_t i = node; i && k < n; k++) {
+		const struct pa_stack_node *sn = pa_vec_at(&p->pm->s->stacks, i);
+		const struct pa_frame *f;
+		int nf = pa_symbols_resolve(p->pm->syms, sn->pc, true, ticks, &f);
+		outer[n - 1 - k] = &f[nf - 1]; /* outermost first, as the helper wants */
+		i = sn->parent;
+	}
+	size_t from = (size_t)pa_heap_stack_start(outer, (int)n);
+	p->ids.len = n - from; /* ids are leaf first: drop the outermost `from` */
+	free(outer);
+}
+
 static void label_str(struct pb *sample, struct pp *p, const char *key, const char *val)
 {
 	pb_reset(&p->line);
@@ -228,6 +247,7 @@ static void mem_samples(struct pp *p)
 		if (site->allocs <= 0)
 			continue;
 		stack_ids(p, site->stack, false, site->ticks);
+		root_heap_stack(p, site->stack, site->ticks);
 		uint64_t v[4] = {(uint64_t)llround(site->allocs), (uint64_t)llround(site->bytes),
 				 (uint64_t)llround(site->live_blocks),
 				 (uint64_t)llround(site->live_bytes)};

@@ -7,6 +7,7 @@
 
 #include "models.h"
 #include "out_speedscope.h"
+#include "out_util.h"
 #include "sample_model.h"
 
 /* Frame ids of a node's stack, root first (the thread node left out). */
@@ -38,7 +39,10 @@ int cpu_report_speedscope(const struct pa_models *pm, struct pa_speedscope *ss)
 	int stack[1024];
 	char label[256];
 	double period_ms = m->period_s * 1e3;
-	for (size_t t = 0; t < m->threads.len; t++) {
+	for (size_t k = 0; k < pm->s->threads.len; k++) {
+		size_t t = pa_thread_order(pm->s, k); /* threads by tid */
+		if (t >= m->threads.len)
+			continue;
 		const struct cpu_thread_stats *ts = pa_vec_at(&m->threads, t);
 		if ((th >= 0 && (long)t != th) || !ts->samples)
 			continue;

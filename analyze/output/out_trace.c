@@ -62,14 +62,16 @@ static void name_event(struct pa_trace_out *t, const char *what, uint32_t pid, u
 {
 	begin_object(t);
 	fprintf(t->f,
-		"\"name\":\"%s\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":", what, pid,
-		tid);
+		"\"name\":\"%s\",\"cat\":\"__metadata\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+		"\"args\":{\"name\":",
+		what, pid, tid);
 	pa_json_string(t->f, name);
 	fputs("}}", t->f);
 }
 
 /* Viewers add "(pid N)" and "(tid N)" to these names themselves, so the
- * names carry no ids; sort_index lists the threads by tid. */
+ * names carry no ids; sort_index lists the threads by tid (2k: room for a
+ * companion track after each, see out_trace_cpu.c). */
 static void names(struct pa_trace_out *t)
 {
 	const struct pa_session *s = t->pm->s;
@@ -81,13 +83,19 @@ static void names(struct pa_trace_out *t)
 		    *(struct pa_thread **)pa_vec_at(&s->threads, pa_thread_order(s, k));
 		if (t->pm->o->thread >= 0 && th->tid != (uint32_t)t->pm->o->thread)
 			continue;
-		name_event(t, "thread_name", s->pid, th->tid, th->name[0] ? th->name : "thread");
-		begin_object(t);
-		fprintf(t->f,
-			"\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
-			"\"args\":{\"sort_index\":%zu}}",
-			s->pid, th->tid, k);
+		pa_trace_thread_name(t, th->tid, th->name[0] ? th->name : "thread", 2 * k);
 	}
+}
+
+void pa_trace_thread_name(struct pa_trace_out *t, uint32_t tid, const char *name, size_t sort_index)
+{
+	uint32_t pid = t->pm->s->pid;
+	name_event(t, "thread_name", pid, tid, name);
+	begin_object(t);
+	fprintf(t->f,
+		"\"name\":\"thread_sort_index\",\"cat\":\"__metadata\",\"ph\":\"M\","
+		"\"pid\":%u,\"tid\":%u,\"args\":{\"sort_index\":%zu}}",
+		pid, tid, sort_index);
 }
 
 void pa_trace_begin(struct pa_trace_out *t, FILE *f, const struct pa_models *pm)

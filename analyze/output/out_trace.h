@@ -35,6 +35,9 @@ void pa_trace_event(struct pa_trace_out *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pa_trace_event_named(struct pa_trace_out *t, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A thread_name and a thread_sort_index M event for track tid. */
+void pa_trace_thread_name(struct pa_trace_out *t, uint32_t tid, const char *name,
+			  size_t sort_index);
 /* Start an event object (separator and "{"): the caller writes its
  * members and the closing "}" to the returned stream. */
 FILE *pa_trace_open_event(struct pa_trace_out *t);

@@ -10,6 +10,19 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *const pa_format_names[PA_FMT_COUNT] = {
+    [PA_FMT_TEXT] = "text",
+    [PA_FMT_JSON] = "json",
+    [PA_FMT_CHROME] = "chrome",
+    [PA_FMT_HEAPPROFILE] = "heapprofile",
+    [PA_FMT_TRACE] = "trace",
+    [PA_FMT_FOLDED] = "folded",
+    [PA_FMT_FLAMEGRAPH] = "flamegraph",
+    [PA_FMT_SPEEDSCOPE] = "speedscope",
+    [PA_FMT_PPROF] = "pprof",
+    [PA_FMT_HTML] = "html",
+};
+
 static const struct pa_session *order_of; /* the session `order` was built for */
 static size_t order_len;
 static size_t *order;

@@ -506,7 +506,7 @@ void calls_report_speedscope(const struct pa_models *pm, struct pa_speedscope *s
 		c->frame_of[i] = -1;
 	if (m->from_trace) {
 		sort_spans(m);
-		uint64_t floor = pa_call_span_floor(pm, &m->spans, 50.0); /* size cap */
+		uint64_t floor = pa_call_span_floor(pm, &m->spans, 80.0); /* size cap */
 		for (size_t i = 0; i < m->spans.len;) {
 			uint32_t th = ((const struct call_span *)pa_vec_at(&m->spans, i))->thread;
 			size_t j = i;

@@ -70,6 +70,19 @@ static void site_add(struct heap_site *to, const struct heap_site *from)
 	to->temporary += from->temporary;
 	to->between_blocks += from->between_blocks;
 	to->between_bytes += from->between_bytes;
+	/* what the findings read: realloc chains, calloc, churn, leak growth */
+	to->reallocs += from->reallocs;
+	to->realloc_moved_bytes += from->realloc_moved_bytes;
+	to->long_chains += from->long_chains;
+	if (from->chain_max > to->chain_max)
+		to->chain_max = from->chain_max;
+	to->calloc_bytes += from->calloc_bytes;
+	to->churn += from->churn;
+	if (from->live_first && (!to->live_first || from->live_first < to->live_first))
+		to->live_first = from->live_first;
+	if (from->live_last > to->live_last)
+		to->live_last = from->live_last;
+	to->live_between_marks += from->live_between_marks;
 }
 
 void heap_model_merge_sites(struct heap_model *m, const struct pa_models *pm)

@@ -51,6 +51,7 @@ int pa_load(struct pa_loaded *l, const char *path, const struct pa_options *o, s
 		return -1;
 	}
 	call_model_finish(pm->calls, pm);
+	heap_model_merge_sites(pm->heap, pm); /* one site per symbolized stack */
 	if (pm->cpu)
 		cpu_model_finish(pm->cpu, pm->syms);
 	return 0;

@@ -102,15 +102,28 @@ static void drop_weight(struct ps_thread *t, uint64_t weight)
  *   - the shim's own code, or code the shim called for its bookkeeping:
  *     the profiler's time, one PST_PC_PROFSHIM frame under the program's
  *     stack.
- * Outside any hook (not busy, pc not in the shim) the stack is left as is:
- * shim frames deeper down are wrappers the program went through (the
- * thread start routine).
+ * Outside any hook (in_hook false: the thread was not busy when the
+ * signal came; the handler's own busy flag does not count) with the pc
+ * outside the shim, the shim frames deeper down are wrappers the program
+ * went through without the profiler doing anything: read() or
+ * pthread_mutex_lock() with the io recorder off, the thread start
+ * routine. They are cut out, so the stack is the one the program has
+ * without the shim (a read's system time stays under its caller).
  */
-static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n)
+static int drop_wrapper_frames(uintptr_t *pcs, int n)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (!ps_in_shim(pcs[i]))
+			pcs[k++] = pcs[i];
+	return k;
+}
+
+static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n, bool in_hook)
 {
 	bool in_shim = n > 0 && ps_in_shim(pcs[0]);
-	if (!in_shim && !t->busy)
-		return n;
+	if (!in_shim && !in_hook)
+		return drop_wrapper_frames(pcs, n);
 	int i = 0;
 	while (i < n && !ps_in_shim(pcs[i]))
 		i++;
@@ -130,14 +143,14 @@ static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n)
 
 /* The interrupted stack into pcs; PS_UNWIND_IN_LOADER when it cannot be
  * walked. */
-static int capture(struct ps_thread *t, void *uc, uintptr_t *pcs, int max)
+static int capture(struct ps_thread *t, void *uc, uintptr_t *pcs, int max, bool in_hook)
 {
 	int n = ps_sigunwind_capture(uc, pcs, max, t->cpu && t->cpu->warmed);
 	if (n < 0)
 		return n;
 	if (n >= max)
 		t->counters[PST_C_DROP_STACK_TRUNC]++;
-	return attribute_shim_frames(t, pcs, n);
+	return attribute_shim_frames(t, pcs, n, in_hook);
 }
 
 static int max_frames(void)
@@ -149,7 +162,7 @@ static int max_frames(void)
 static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 {
 	uintptr_t pcs[MAX_DEPTH];
-	int n = capture(t, uc, pcs, max_frames());
+	int n = capture(t, uc, pcs, max_frames(), false);
 	if (n == PS_UNWIND_IN_LOADER) {
 		t->counters[PST_C_DROP_SAMPLE_LOADER]++;
 		drop_weight(t, weight);
@@ -204,7 +217,7 @@ static void defer_sample(struct ps_thread *t, struct ps_cpu_thread *c, void *uc,
 		int max = max_frames();
 		if (max > PS_CPU_PENDING_DEPTH)
 			max = PS_CPU_PENDING_DEPTH;
-		int n = capture(t, uc, p->pcs, max);
+		int n = capture(t, uc, p->pcs, max, true);
 		if (n == PS_UNWIND_IN_LOADER) {
 			t->counters[PST_C_DROP_SAMPLE_LOADER]++;
 			drop_weight(t, weight);

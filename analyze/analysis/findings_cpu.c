@@ -96,6 +96,13 @@ static const char *caller_name(const struct cpu_model *m, uint32_t node)
 	return NULL;
 }
 
+/* [profshim] (the profiler's own time) and [kernel] (system time the
+ * perf timer could not place): not code the program can change. */
+static bool pseudo_frame(const struct cpu_func *fn)
+{
+	return fn->name[0] == '[';
+}
+
 void findings_hot_functions(const struct pa_models *pm, struct findings *out)
 {
 	const struct cpu_model *m = pm->cpu;
@@ -103,7 +110,8 @@ void findings_hot_functions(const struct pa_models *pm, struct findings *out)
 		return;
 	for (size_t i = 0; i < m->funcs.len; i++) {
 		const struct cpu_func *fn = cpu_func_at(m, (int32_t)i);
-		if (fn->self < CPU_MIN_SAMPLES || (double)fn->self < HOT_SHARE * (double)m->weight)
+		if (fn->self < CPU_MIN_SAMPLES || (double)fn->self < HOT_SHARE * (double)m->weight ||
+		    pseudo_frame(fn))
 			continue;
 		struct finding *f =
 		    cpu_finding(pm, out, "hot_function", fn->self, "in its own code");
@@ -187,7 +195,7 @@ void findings_hot_paths(const struct pa_models *pm, struct findings *out)
 		 * (main, start_thread) hold everything and say nothing. */
 		if (fn->total < CPU_MIN_SAMPLES || (double)fn->total < HOT_SHARE * all ||
 		    (double)fn->total > HOT_PATH_MAX_SHARE * all ||
-		    (double)fn->self >= HOT_SHARE * all || unresolved(fn) ||
+		    (double)fn->self >= HOT_SHARE * all || unresolved(fn) || pseudo_frame(fn) ||
 		    finding_frame_is_plumbing(fn->name, fn->module))
 			continue;
 		int32_t callee;
@@ -251,6 +259,18 @@ static uint64_t under_calloc(const struct cpu_model *m)
 	return w;
 }
 
+/* Weight of samples whose leaf is memset, wherever it was called from. */
+static uint64_t memset_self(const struct cpu_model *m)
+{
+	uint64_t w = 0;
+	for (size_t i = 1; i < m->nodes.len; i++) {
+		const struct cpu_node *n = cpu_node_at(m, (uint32_t)i);
+		if (n->self && name_has(m, n->func, "memset"))
+			w += n->self;
+	}
+	return w;
+}
+
 void findings_calloc_zeroing(const struct pa_models *pm, struct findings *out)
 {
 	const struct cpu_model *m = pm->cpu;
@@ -290,10 +310,14 @@ void findings_calloc_zeroing(const struct pa_models *pm, struct findings *out)
 	}
 	free(by_caller);
 	free(node_of);
-	/* Samples inside the allocator's hooks are dropped by the shim: then
-	 * the heap's calloc bytes and that dropped time are the evidence. */
+	/* glibc's calloc ends in a tail call of memset, so a sample in that
+	 * memset has the caller of calloc as its parent, not calloc (perf
+	 * shows the same): then the heap's calloc bytes are the evidence and
+	 * the memset time the confirmation (findings_calloc_heap caps it by
+	 * what clearing those bytes takes). */
 	if (out->items.len == before)
-		findings_calloc_heap(pm, out, (double)under_calloc(m) * m->period_s);
+		findings_calloc_heap(pm, out,
+				     (double)(under_calloc(m) + memset_self(m)) * m->period_s);
 }
 
 /* --- thread imbalance --- */

@@ -6,6 +6,7 @@
 #include "call_model.h"
 #include "heap_model.h"
 #include "models.h"
+#include "out_util.h"
 #include "report_empty.h"
 #include "sample_model.h"
 
@@ -81,10 +82,13 @@ void empty_sections_json(const struct pa_models *pm, cJSON *root)
 void pa_no_data_error(const struct pa_models *pm, const char *format, unsigned parts)
 {
 	static const char *const data_names[] = {
-	    [PA_DATA_CPU] = "cpu", [PA_DATA_CALLS] = "calls", [PA_DATA_MEM] = "mem"};
+	    [PA_DATA_CPU] = "cpu",	 [PA_DATA_CALLS] = "calls", [PA_DATA_MEM] = "mem",
+	    [PA_DATA_OFFCPU] = "offcpu", [PA_DATA_WALL] = "wall"};
 	static const unsigned data_parts[] = {[PA_DATA_CPU] = PST_REC_CPU,
 					      [PA_DATA_CALLS] = PST_REC_CALLS,
-					      [PA_DATA_MEM] = PST_REC_MEM};
+					      [PA_DATA_MEM] = PST_REC_MEM,
+					      [PA_DATA_OFFCPU] = PST_REC_IO,
+					      [PA_DATA_WALL] = PST_REC_CPU | PST_REC_IO};
 	const struct pa_options *o = pm->o;
 	fprintf(stderr, "profanalyze: --format=%s", format);
 	/* --data only when the user gave it to a format that weighs by it
@@ -93,7 +97,7 @@ void pa_no_data_error(const struct pa_models *pm, const char *format, unsigned p
 		fprintf(stderr, " --data=%s", data_names[o->data]);
 		parts = data_parts[o->data];
 	}
-	fprintf(stderr, ": this trace has no data for it\n");
+	fprintf(stderr, ": this trace has no data for it (recorded: %s)\n", pa_recorded_names(pm));
 	const char *why;
 	if ((parts & PST_REC_CPU) && (why = pa_why_no_cpu(pm)))
 		fprintf(stderr, "  CPU samples: %s\n", why);

@@ -6,6 +6,7 @@
 #include "call_model.h"
 #include "heap_model.h"
 #include "out_util.h"
+#include "report_empty.h"
 #include "sample_model.h"
 #include "stack_tree.h"
 
@@ -173,7 +174,6 @@ static int build_calls(const struct pa_models *pm, struct stack_tree *t)
 	return 0;
 }
 
-static const char *const kind_names[] = {"auto", "CPU", "memory", "calls"};
 
 int pa_stack_tree_build(const struct pa_models *pm, enum pa_data kind, struct stack_tree *t)
 {
@@ -185,11 +185,9 @@ int pa_stack_tree_build(const struct pa_models *pm, enum pa_data kind, struct st
 		kind = pa_default_data(pm);
 	st_init(t, kind);
 	if (kind == PA_DATA_AUTO || !pa_has_data(pm, kind)) {
-		fprintf(stderr,
-			"profanalyze: --format=%s: this trace has no %s data (recorded: %s)\n",
-			pa_format_name(pm->o->format),
-			kind == PA_DATA_AUTO ? "CPU, calls or memory" : kind_names[kind],
-			pa_recorded_names(pm));
+		/* why, naming only the options the user gave (report_empty.c) */
+		pa_no_data_error(pm, pa_format_name(pm->o->format),
+				 PST_REC_CPU | PST_REC_CALLS | PST_REC_MEM);
 		return 1;
 	}
 	int rc = kind == PA_DATA_CPU   ? build_cpu(pm, t)

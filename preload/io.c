@@ -158,6 +158,16 @@ static void io_init(void)
 	stack_ticks = (uint64_t)((double)stack_ns * (double)ps_ticks_per_sec_x1000 / 1e12);
 }
 
+/* IO_CONFIG into the process file: the reader's key to the stack policy. */
+static void write_config(void)
+{
+	uint8_t buf[32], *p = buf;
+	p = pst_put_varint(p, stack_ns);
+	p = pst_put_varint(p, sample_every);
+	p = pst_put_varint(p, 1);
+	ps_process_ext(PST_X_IO_CONFIG, buf, (size_t)(p - buf));
+}
+
 static void io_start(void)
 {
 	if (!(ps_cfg.record & PST_REC_IO) || ps_disabled)
@@ -167,14 +177,13 @@ static void io_start(void)
 		ps_io_fd_init(t);
 		ps_leave(t);
 	}
-	uint8_t buf[32], *p = buf;
-	p = pst_put_varint(p, stack_ns);
-	p = pst_put_varint(p, sample_every);
-	p = pst_put_varint(p, 1);
-	ps_process_ext(PST_X_IO_CONFIG, buf, (size_t)(p - buf));
+	write_config();
 	ps_io_on = 1;
 }
 
+/* A forked child: its own process file needs the settings and the
+ * descriptions of what it holds (the parent's are in the parent's files).
+ * Nothing is needed before exec: every call is written when it ends. */
 static void io_after_fork(int side)
 {
 	if (!ps_io_on)
@@ -191,16 +200,7 @@ static void io_after_fork(int side)
 		ps_io_fd_fork_child(t);
 		ps_leave(t);
 	}
-	uint8_t buf[32], *p = buf;
-	p = pst_put_varint(p, stack_ns);
-	p = pst_put_varint(p, sample_every);
-	p = pst_put_varint(p, 1);
-	ps_process_ext(PST_X_IO_CONFIG, buf, (size_t)(p - buf));
-}
-
-static void io_before_exec(void)
-{
-	/* nothing to flush: every call is written when it ends */
+	write_config();
 }
 
 const struct ps_recorder ps_recorder_io = {
@@ -208,5 +208,4 @@ const struct ps_recorder ps_recorder_io = {
     .init = io_init,
     .start = io_start,
     .after_fork = io_after_fork,
-    .before_exec = io_before_exec,
 };

@@ -110,8 +110,10 @@ PS_EXPORT int close(int fd)
 	int rc, saved;
 	struct ps_thread *t;
 	/* the description is looked up before the fd goes away */
-	if (!(t = io_enter(&c)))
+	if (!(t = io_enter(&c))) {
+		ps_io_fd_closed(fd);
 		return real_close(fd);
+	}
 	uint32_t desc = ps_io_fd_desc(t, fd);
 	ps_leave(t);
 	ps_io_depth = 1;

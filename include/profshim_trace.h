@@ -180,8 +180,9 @@
  *
  *   I/O EXT payloads:
  *     IO_CONFIG (process file) stack ns, sample every, enabled
- *                   (calls of at least `stack ns` carry a stack, and one in
- *                   `sample every` of the shorter ones; 0 = none)
+ *                   (calls of at least `stack ns` carry a stack, the first
+ *                   call of each site, and one in `sample every` of the
+ *                   shorter ones; 0 = none)
  *     IO_DNS    (thread file)  end ticks (absolute), dur, result (gai
  *                   code, zigzag), site, stack (both as in IO), str host
  *                   (a getaddrinfo)

@@ -6,9 +6,10 @@
  *
  * Stack policy: counts, bytes and durations are exact for every call (one
  * record each, with the caller's return address as its site); a stack is
- * unwound only for calls of at least PROFSHIM_IO_STACK_US and for one in
- * PROFSHIM_IO_SAMPLE of the shorter ones, so syscall-heavy servers pay an
- * unwind on a small share of their calls.
+ * unwound only for calls of at least PROFSHIM_IO_STACK_US, for the first
+ * call of each site, and for one in PROFSHIM_IO_SAMPLE of the shorter
+ * ones, so syscall-heavy servers pay an unwind (a few µs) on a small share
+ * of their calls.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static __thread uint32_t io_countdown PS_TLS; /* short calls until the next stac
 
 static uint64_t stack_ns = 100000; /* PROFSHIM_IO_STACK_US = 100 */
 static uint64_t stack_ticks;
-static uint32_t sample_every = 64; /* PROFSHIM_IO_SAMPLE */
+static uint32_t sample_every = 1024; /* PROFSHIM_IO_SAMPLE */
 
 bool ps_io_begin_slow(struct io_call *c)
 {
@@ -82,10 +83,13 @@ void ps_io_write(struct ps_thread *t, const struct io_call *c, uint64_t end, uns
 		 uint32_t desc, uint64_t obj, uint64_t asked, int64_t result)
 {
 	uint64_t dur = end > c->start ? end - c->start : 0;
-	uint64_t stack = wants_stack(dur) ? capture_stack(t) : 0;
 	/* the site as a one-frame STACK node: a table lookup here, a byte or
 	 * two in the record instead of a full address */
-	uint64_t site = ps_stack_intern_site(t, c->site);
+	bool new_site;
+	uint64_t site = ps_stack_intern_site(t, c->site, &new_site);
+	/* every site's first call has a stack: each site in the reports (and
+	 * in the off-CPU profile) has one, at the cost of one unwind per site */
+	uint64_t stack = wants_stack(dur) || new_site ? capture_stack(t) : 0;
 	uint8_t *p = ps_reserve(t, 9 * PST_VARINT_MAX);
 	if (!p)
 		return;

@@ -166,13 +166,17 @@ peer_q() { # PEER FIELD
 	[[ "$output" == *"ignoring PROFSHIM_RECORD=io,disk: expected a comma list of cpu,mem,calls,io"* ]]
 }
 
-@test "stacks: every call of at least PROFSHIM_IO_STACK_US has one" {
+@test "stacks: every call of at least PROFSHIM_IO_STACK_US has one, and each site's first" {
 	PROFSHIM_IO_STACK_US=0 PROFSHIM_IO_SAMPLE=0 io_run "$TMP/s.trace" "$PROGS/io_known" "$TMP" > /dev/null
 	analyze_json "$TMP/s.trace"
 	assert_eq "$(jqr '[.io_metrics.sites[].has_stack] | all')" true
+	assert_eq "$(jqr '.io_metrics.calls_with_stack == .io_metrics.calls')" true
+	# no threshold, no sampling: only each site's first call has a stack
 	PROFSHIM_IO_STACK_US=60000000 PROFSHIM_IO_SAMPLE=0 io_run "$TMP/n.trace" "$PROGS/io_known" "$TMP" > /dev/null
 	analyze_json "$TMP/n.trace"
-	assert_eq "$(jqr '[.io_metrics.sites[] | select(.has_stack)] | length')" 0
+	assert_eq "$(jqr '[.io_metrics.sites[].has_stack] | all')" true
+	assert_eq "$(jqr '.io_metrics.calls_with_stack')" "$(jqr '.io_metrics.sites | length')"
+	[ "$(jqr '.io_metrics.calls_with_stack')" -lt "$(jqr '.io_metrics.calls')" ]
 }
 
 # patch FILE OFFSET HEXBYTES

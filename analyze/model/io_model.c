@@ -315,7 +315,8 @@ static void on_io(struct io_model *m, const struct pa_event *ev)
 		g->writes += wr;
 		g->bytes_read += rd ? bytes : 0;
 		g->bytes_written += wr ? bytes : 0;
-		if (err && -ev->u.io.result < IO_MAX_ERRNO)
+		/* compared before negating: a damaged result may be INT64_MIN */
+		if (err && ev->u.io.result > -(int64_t)IO_MAX_ERRNO)
 			g->errno_count[-ev->u.io.result]++;
 		stat_add(&g->st, ns, err);
 	}

@@ -368,3 +368,15 @@ C
 	run "$PROFANALYZE" "$TMP/d.trace"
 	[[ "$output" == *"DNS lookups"*"localhost"* ]]
 }
+
+@test "every recorder at once, threads contending: no deadlock, exact totals" {
+	run env PROFSHIM_RECORD=cpu,mem,calls,io PROFSHIM_OUTPUT="$TMP/st.trace" LD_PRELOAD="$SHIM" "$PROGS/io_stress"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"counter=18000 writers=6000 pipe_bytes=180"* ]]
+	analyze_json "$TMP/st.trace"
+	assert_eq "$(jqr '[.io_metrics.file_system.files[] | select(.path | startswith("pipe:")) | "\(.writes) \(.bytes_written)"] | .[0]')" "180 180"
+	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "pthread_join") | .calls')" 6
+	[ "$(jqr '.operation_metrics.allocations')" -ge 18000 ]
+	# every contended lock is one of the program's two
+	assert_eq "$(jqr '[.io_metrics.locks[].kind] - ["mutex", "rwlock_read", "rwlock_write"] | length')" 0
+}

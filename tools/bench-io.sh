@@ -64,6 +64,12 @@ start_redis() { # PREFIX-COMMAND... : redis on a free port, sets PORT and SERVER
 	cat "$TMP/redis.log" >&2
 	exit 1
 }
+server_cpu_us_per_req() { # the server's CPU time (user+sys) per request so far
+	local hz
+	hz=$(getconf CLK_TCK)
+	awk -v hz="$hz" -v n="$((2 * REQ))" '{ printf "%.2f\n", ($14 + $15) / hz * 1e6 / n }' \
+		"/proc/$SERVER_PID/stat"
+}
 stop_redis() {
 	redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || kill "$SERVER_PID"
 	wait "$SERVER_PID" 2>/dev/null || true
@@ -79,15 +85,23 @@ echo "== redis-server, redis-benchmark -q -n $REQ -t get,set (requests/s, mean o
 for r in $(seq "$RUNS"); do
 	start_redis env
 	rps >>"$TMP/redis.plain"
+	server_cpu_us_per_req >>"$TMP/cpu.plain"
 	stop_redis
 	start_redis env PROFSHIM_RECORD=io PROFSHIM_OUTPUT="$TMP/r.trace.%p" LD_PRELOAD="$SHIM"
 	rps >>"$TMP/redis.io"
+	server_cpu_us_per_req >>"$TMP/cpu.io"
 	stop_redis
 done
 p=$(median <"$TMP/redis.plain")
 i=$(median <"$TMP/redis.io")
 printf 'plain %.0f  io %.0f  io/plain %.3f (%.1f%% fewer)\n' "$p" "$i" "$(echo "$i / $p" | bc -l)" \
 	"$(echo "(1 - $i / $p) * 100" | bc -l)"
+# the server's own CPU time per request: less sensitive than requests/s to
+# what else runs on the machine
+cp=$(median <"$TMP/cpu.plain")
+ci=$(median <"$TMP/cpu.io")
+printf 'server CPU per request: plain %.2f us  io %.2f us  (+%.2f us, %.3fx)\n' "$cp" "$ci" \
+	"$(echo "$ci - $cp" | bc -l)" "$(echo "if ($cp > 0) $ci / $cp else 0" | bc -l)"
 t=$(ls "$TMP"/r.trace.* | grep -v '\.t[0-9]*$' | tail -1)
 "$BUILD/profanalyze" "$t" -q --format=json -o "$TMP/r.json"
 calls=$(jq '.io_metrics.calls' "$TMP/r.json")

@@ -180,7 +180,9 @@ const struct io_group *io_desc_group(const struct io_model *m, uint32_t desc);
  * flamegraph, speedscope, chrome). Each blocked call weighs its duration
  * on its stack; a call recorded without a stack takes the stack of its
  * site's longest call (the same caller; deeper frames may differ), or the
- * site alone. With CPU samples (wall) each sample weighs its period. */
+ * site alone. With CPU samples (wall) each sample weighs its period. The
+ * leaves of I/O stacks (return addresses) are moved into their call
+ * instruction, so they name the call's line. */
 struct cpu_model;
 struct pa_symbols;
 struct pa_models;

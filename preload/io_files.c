@@ -40,9 +40,12 @@ static void end_open(struct io_call *c, unsigned op, int dirfd, const char *path
 	errno = saved;
 }
 
+/* The mode argument exists only with O_CREAT or O_TMPFILE (whose bits
+ * include O_DIRECTORY: all of them must be set), as glibc reads it. */
 static mode_t open_mode(int flags, va_list ap)
 {
-	return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	bool needs = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+	return needs ? va_arg(ap, mode_t) : 0;
 }
 
 #define OPEN_WRAPPER(name)                                                                         \

@@ -89,6 +89,11 @@ peer_q() { # PEER FIELD
 	# main: nanosleep + usleep + 10 usleep in spans; the holder: 4 sleeps
 	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "sleep") | .calls')" 16
 	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "pthread_join") | .calls')" 1
+	# --thread: the holder thread alone sleeps 4 times and joins nothing
+	holder=$(jqr '.session.threads[1].tid')
+	analyze_json "$TMP/w.trace" --thread="$holder"
+	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "sleep") | .calls')" 4
+	assert_eq "$(jqr '[.io_metrics.waits[] | select(.kind == "pthread_join")] | length')" 0
 }
 
 @test "wall time split: a sleeping thread's time is accounted for, every split sums to wall" {

@@ -137,6 +137,7 @@ struct io_counter_name {
 struct io_model {
 	struct pa_session *s;
 	double slow_ns;		     /* --slow */
+	long only_tid;		     /* --thread: calls, spans, counters of this thread only */
 	uint64_t calls;		     /* IO events */
 	struct pa_vec descs;	     /* struct io_desc */
 	struct pa_vec groups;	     /* struct io_group */

@@ -213,8 +213,9 @@
  *
  *   I/O EXT payloads:
  *     IO_CONFIG (process file) stack ns, sample every, enabled
- *                   (calls of at least `stack ns` carry a stack, and one in
- *                   `sample every` of the shorter ones; 0 = none)
+ *                   (calls of at least `stack ns` carry a stack, the first
+ *                   call of each site, and one in `sample every` of the
+ *                   shorter ones; 0 = none)
  *     IO_DNS    (thread file)  end ticks (absolute), dur, result (gai
  *                   code, zigzag), site, stack (both as in IO), str host
  *                   (a getaddrinfo)
@@ -324,7 +325,7 @@ enum pst_io_op {
 	PST_IO_SENDFILE = 16, /* desc: out fd; obj: in fd + 1 */
 	PST_IO_COPY_RANGE = 17,
 	PST_IO_SPLICE = 18,
-	PST_IO_STDIO_READ = 24, /* fread, fgets, getline, getdelim */
+	PST_IO_STDIO_READ = 24,	 /* fread, fgets, getline, getdelim */
 	PST_IO_STDIO_WRITE = 25, /* fwrite, fputs, puts, fprintf, printf, ... */
 	PST_IO_STDIO_FLUSH = 26,
 	PST_IO_FOPEN = 27,
@@ -341,14 +342,14 @@ enum pst_io_op {
 	PST_IO_RECVMSG = 41,
 	PST_IO_RECVMMSG = 42,
 	PST_IO_SHUTDOWN = 43,
-	PST_IO_POLL = 64, /* poll, ppoll */
-	PST_IO_SELECT = 65, /* select, pselect */
+	PST_IO_POLL = 64,	/* poll, ppoll */
+	PST_IO_SELECT = 65,	/* select, pselect */
 	PST_IO_EPOLL_WAIT = 66, /* epoll_wait, epoll_pwait */
-	PST_IO_SLEEP = 67, /* nanosleep, clock_nanosleep, usleep, sleep */
-	PST_IO_COND_WAIT = 68, /* pthread_cond_wait, _timedwait */
+	PST_IO_SLEEP = 67,	/* nanosleep, clock_nanosleep, usleep, sleep */
+	PST_IO_COND_WAIT = 68,	/* pthread_cond_wait, _timedwait */
 	PST_IO_JOIN = 69,
 	PST_IO_SEM_WAIT = 70, /* sem_wait, sem_timedwait */
-	PST_IO_WAITPID = 71, /* wait, waitpid, wait4 */
+	PST_IO_WAITPID = 71,  /* wait, waitpid, wait4 */
 	PST_IO_MUTEX = 96,
 	PST_IO_RDLOCK = 97,
 	PST_IO_WRLOCK = 98,
@@ -433,10 +434,10 @@ enum pst_counter {
 	PST_C_FREES = 3,
 	PST_C_SAMPLES = 4,
 	PST_C_CALLS = 5,
-	PST_C_IO_CALLS = 10,	/* I/O, wait and contended lock calls recorded */
-	PST_C_IO_STACKS = 11,	/* of which carry a stack */
-	PST_C_SPANS = 12,	/* spans begun */
-	PST_C_SPAN_COUNTERS = 13, /* counter values recorded */
+	PST_C_IO_CALLS = 10,		/* I/O, wait and contended lock calls recorded */
+	PST_C_IO_STACKS = 11,		/* of which carry a stack */
+	PST_C_SPANS = 12,		/* spans begun */
+	PST_C_SPAN_COUNTERS = 13,	/* counter values recorded */
 	PST_C_DROP_NO_SPACE = 16,	/* events lost: trace could not grow */
 	PST_C_DROP_AFTER_END = 17,	/* events after the thread's end */
 	PST_C_DROP_SAMPLE_BUSY = 18,	/* samples landing inside a shim hook */

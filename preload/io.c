@@ -6,9 +6,10 @@
  *
  * Stack policy: counts, bytes and durations are exact for every call (one
  * record each, with the caller's return address as its site); a stack is
- * unwound only for calls of at least PROFSHIM_IO_STACK_US and for one in
- * PROFSHIM_IO_SAMPLE of the shorter ones, so syscall-heavy servers pay an
- * unwind on a small share of their calls.
+ * unwound only for calls of at least PROFSHIM_IO_STACK_US, for the first
+ * call of each site, and for one in PROFSHIM_IO_SAMPLE of the shorter
+ * ones, so syscall-heavy servers pay an unwind (a few µs) on a small share
+ * of their calls.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static __thread uint32_t io_countdown PS_TLS; /* short calls until the next stac
 
 static uint64_t stack_ns = 100000; /* PROFSHIM_IO_STACK_US = 100 */
 static uint64_t stack_ticks;
-static uint32_t sample_every = 64; /* PROFSHIM_IO_SAMPLE */
+static uint32_t sample_every = 1024; /* PROFSHIM_IO_SAMPLE */
 
 bool ps_io_begin_slow(struct io_call *c)
 {
@@ -82,10 +83,13 @@ void ps_io_write(struct ps_thread *t, const struct io_call *c, uint64_t end, uns
 		 uint32_t desc, uint64_t obj, uint64_t asked, int64_t result)
 {
 	uint64_t dur = end > c->start ? end - c->start : 0;
-	uint64_t stack = wants_stack(dur) ? capture_stack(t) : 0;
 	/* the site as a one-frame STACK node: a table lookup here, a byte or
 	 * two in the record instead of a full address */
-	uint64_t site = ps_stack_intern_site(t, c->site);
+	bool new_site;
+	uint64_t site = ps_stack_intern_site(t, c->site, &new_site);
+	/* every site's first call has a stack: each site in the reports (and
+	 * in the off-CPU profile) has one, at the cost of one unwind per site */
+	uint64_t stack = wants_stack(dur) || new_site ? capture_stack(t) : 0;
 	uint8_t *p = ps_reserve(t, 9 * PST_VARINT_MAX);
 	if (!p)
 		return;
@@ -158,6 +162,16 @@ static void io_init(void)
 	stack_ticks = (uint64_t)((double)stack_ns * (double)ps_ticks_per_sec_x1000 / 1e12);
 }
 
+/* IO_CONFIG into the process file: the reader's key to the stack policy. */
+static void write_config(void)
+{
+	uint8_t buf[32], *p = buf;
+	p = pst_put_varint(p, stack_ns);
+	p = pst_put_varint(p, sample_every);
+	p = pst_put_varint(p, 1);
+	ps_process_ext(PST_X_IO_CONFIG, buf, (size_t)(p - buf));
+}
+
 static void io_start(void)
 {
 	if (!(ps_cfg.record & PST_REC_IO) || ps_disabled)
@@ -167,14 +181,13 @@ static void io_start(void)
 		ps_io_fd_init(t);
 		ps_leave(t);
 	}
-	uint8_t buf[32], *p = buf;
-	p = pst_put_varint(p, stack_ns);
-	p = pst_put_varint(p, sample_every);
-	p = pst_put_varint(p, 1);
-	ps_process_ext(PST_X_IO_CONFIG, buf, (size_t)(p - buf));
+	write_config();
 	ps_io_on = 1;
 }
 
+/* A forked child: its own process file needs the settings and the
+ * descriptions of what it holds (the parent's are in the parent's files).
+ * Nothing is needed before exec: every call is written when it ends. */
 static void io_after_fork(int side)
 {
 	if (!ps_io_on)
@@ -191,16 +204,7 @@ static void io_after_fork(int side)
 		ps_io_fd_fork_child(t);
 		ps_leave(t);
 	}
-	uint8_t buf[32], *p = buf;
-	p = pst_put_varint(p, stack_ns);
-	p = pst_put_varint(p, sample_every);
-	p = pst_put_varint(p, 1);
-	ps_process_ext(PST_X_IO_CONFIG, buf, (size_t)(p - buf));
-}
-
-static void io_before_exec(void)
-{
-	/* nothing to flush: every call is written when it ends */
+	write_config();
 }
 
 const struct ps_recorder ps_recorder_io = {
@@ -208,5 +212,4 @@ const struct ps_recorder ps_recorder_io = {
     .init = io_init,
     .start = io_start,
     .after_fork = io_after_fork,
-    .before_exec = io_before_exec,
 };

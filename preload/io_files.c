@@ -40,9 +40,12 @@ static void end_open(struct io_call *c, unsigned op, int dirfd, const char *path
 	errno = saved;
 }
 
+/* The mode argument exists only with O_CREAT or O_TMPFILE (whose bits
+ * include O_DIRECTORY: all of them must be set), as glibc reads it. */
 static mode_t open_mode(int flags, va_list ap)
 {
-	return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+	bool needs = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+	return needs ? va_arg(ap, mode_t) : 0;
 }
 
 #define OPEN_WRAPPER(name)                                                                         \
@@ -110,8 +113,10 @@ PS_EXPORT int close(int fd)
 	int rc, saved;
 	struct ps_thread *t;
 	/* the description is looked up before the fd goes away */
-	if (!(t = io_enter(&c)))
+	if (!(t = io_enter(&c))) {
+		ps_io_fd_closed(fd);
 		return real_close(fd);
+	}
 	uint32_t desc = ps_io_fd_desc(t, fd);
 	ps_leave(t);
 	ps_io_depth = 1;

@@ -216,11 +216,13 @@ PS_EXPORT int getaddrinfo(const char *__restrict node, const char *__restrict se
 		int n = ps_unwind_here(pcs, (int)ps_cfg.stack_depth, &trunc);
 		uint64_t stack = ps_stack_intern(t, pcs, n);
 		const char *host = node ? node : "";
+		bool new_site;
+		uint64_t site = ps_stack_intern_site(t, c.site, &new_site);
 		uint8_t buf[PST_MAX_STR + 8 * PST_VARINT_MAX], *p = buf;
 		p = pst_put_varint(p, end);
 		p = pst_put_varint(p, dur);
 		p = pst_put_varint(p, pst_zigzag(rc));
-		p = pst_put_varint(p, ps_stack_intern_site(t, c.site));
+		p = pst_put_varint(p, site);
 		p = pst_put_varint(p, stack);
 		p = pst_put_str(p, host, strnlen(host, 255));
 		ps_write_ext(t, PST_X_IO_DNS, buf, (size_t)(p - buf));

@@ -186,8 +186,9 @@ void ps_modules_record(void);
  * records for new nodes; returns the leaf id (0 for an empty stack). */
 uint64_t ps_stack_intern(struct ps_thread *t, const uintptr_t *pcs, int n);
 /* The one-frame stack of pc (a call site), leaving the cache of the last
- * full stack alone. */
-uint64_t ps_stack_intern_site(struct ps_thread *t, uintptr_t pc);
+ * full stack alone; *fresh: the node is new (first seen, or first since
+ * the table started over). */
+uint64_t ps_stack_intern_site(struct ps_thread *t, uintptr_t pc, bool *fresh);
 void ps_stacks_free(struct ps_thread *t);
 
 /* --- recorder hooks called by the core (each recorder's file) --- */

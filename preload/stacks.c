@@ -112,11 +112,17 @@ uint64_t ps_stack_intern(struct ps_thread *t, const uintptr_t *pcs, int n)
 	return node;
 }
 
-uint64_t ps_stack_intern_site(struct ps_thread *t, uintptr_t pc)
+uint64_t ps_stack_intern_site(struct ps_thread *t, uintptr_t pc, bool *fresh)
 {
 	struct ps_stack_table *st = table_of(t);
+	*fresh = false;
+	if (!st || !pc)
+		return 0;
 	/* not through the last-stack cache: that stays the last full stack's */
-	return st && pc ? child_node(t, st, 0, pc) : 0;
+	uint64_t before = st->next_id;
+	uint64_t node = child_node(t, st, 0, pc);
+	*fresh = st->next_id != before;
+	return node;
 }
 
 void ps_stacks_free(struct ps_thread *t)

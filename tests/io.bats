@@ -89,6 +89,11 @@ peer_q() { # PEER FIELD
 	# main: nanosleep + usleep + 10 usleep in spans; the holder: 4 sleeps
 	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "sleep") | .calls')" 16
 	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "pthread_join") | .calls')" 1
+	# --thread: the holder thread alone sleeps 4 times and joins nothing
+	holder=$(jqr '.session.threads[1].tid')
+	analyze_json "$TMP/w.trace" --thread="$holder"
+	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "sleep") | .calls')" 4
+	assert_eq "$(jqr '[.io_metrics.waits[] | select(.kind == "pthread_join")] | length')" 0
 }
 
 @test "wall time split: a sleeping thread's time is accounted for, every split sums to wall" {
@@ -166,13 +171,17 @@ peer_q() { # PEER FIELD
 	[[ "$output" == *"ignoring PROFSHIM_RECORD=io,disk: expected a comma list of cpu,mem,calls,io"* ]]
 }
 
-@test "stacks: every call of at least PROFSHIM_IO_STACK_US has one" {
+@test "stacks: every call of at least PROFSHIM_IO_STACK_US has one, and each site's first" {
 	PROFSHIM_IO_STACK_US=0 PROFSHIM_IO_SAMPLE=0 io_run "$TMP/s.trace" "$PROGS/io_known" "$TMP" > /dev/null
 	analyze_json "$TMP/s.trace"
 	assert_eq "$(jqr '[.io_metrics.sites[].has_stack] | all')" true
+	assert_eq "$(jqr '.io_metrics.calls_with_stack == .io_metrics.calls')" true
+	# no threshold, no sampling: only each site's first call has a stack
 	PROFSHIM_IO_STACK_US=60000000 PROFSHIM_IO_SAMPLE=0 io_run "$TMP/n.trace" "$PROGS/io_known" "$TMP" > /dev/null
 	analyze_json "$TMP/n.trace"
-	assert_eq "$(jqr '[.io_metrics.sites[] | select(.has_stack)] | length')" 0
+	assert_eq "$(jqr '[.io_metrics.sites[].has_stack] | all')" true
+	assert_eq "$(jqr '.io_metrics.calls_with_stack')" "$(jqr '.io_metrics.sites | length')"
+	[ "$(jqr '.io_metrics.calls_with_stack')" -lt "$(jqr '.io_metrics.calls')" ]
 }
 
 # patch FILE OFFSET HEXBYTES
@@ -363,4 +372,16 @@ C
 	assert_eq "$(jqr '.io_metrics.network.dns[] | select(.name == "no-such-host.invalid") | "\(.lookups) \(.errors)"')" "1 1"
 	run "$PROFANALYZE" "$TMP/d.trace"
 	[[ "$output" == *"DNS lookups"*"localhost"* ]]
+}
+
+@test "every recorder at once, threads contending: no deadlock, exact totals" {
+	run env PROFSHIM_RECORD=cpu,mem,calls,io PROFSHIM_OUTPUT="$TMP/st.trace" LD_PRELOAD="$SHIM" "$PROGS/io_stress"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"counter=18000 writers=6000 pipe_bytes=180"* ]]
+	analyze_json "$TMP/st.trace"
+	assert_eq "$(jqr '[.io_metrics.file_system.files[] | select(.path | startswith("pipe:")) | "\(.writes) \(.bytes_written)"] | .[0]')" "180 180"
+	assert_eq "$(jqr '.io_metrics.waits[] | select(.kind == "pthread_join") | .calls')" 6
+	[ "$(jqr '.operation_metrics.allocations')" -ge 18000 ]
+	# every contended lock is one of the program's two
+	assert_eq "$(jqr '[.io_metrics.locks[].kind] - ["mutex", "rwlock_read", "rwlock_write"] | length')" 0
 }

@@ -3,11 +3,9 @@
 #  1. A file copy with 64-byte reads and writes (tests/progs/bench_io.c):
 #     ns per call plain, under the shim with io off (wrappers pass through)
 #     and with PROFSHIM_RECORD=io; and uncontended mutex lock/unlock pairs
-#     (the lock wrapper's try-lock). Interleaved runs, medians. The user
-#     CPU time per call is the wrappers' own cost (the kernel's time is
-#     system time), far less noisy than wall time on a shared machine; a
-#     loop of read(-1) (EBADF: the cheapest system call) shows the ns per
-#     wrapped and recorded call.
+#     (the lock wrapper's try-lock). Interleaved runs, medians. A loop of
+#     read(-1) (EBADF: the cheapest system call) shows the ns per wrapped
+#     and recorded call.
 #  2. redis-server + redis-benchmark -q -n N -t get,set on 127.0.0.1:
 #     requests per second plain against PROFSHIM_RECORD=io (goal: at most
 #     5% fewer), interleaved, medians; then `strace -f -c` and `perf trace
@@ -39,12 +37,12 @@ for r in $(seq "$RUNS"); do
 	PROFSHIM_RECORD=io PROFSHIM_OUTPUT="$TMP/i.%p" LD_PRELOAD="$SHIM" "$PROG" "$TMP" >>"$TMP/io"
 	rm -f "$TMP"/n.* "$TMP"/i.*
 done
-for k in copy_ns_per_call copy_user_ns_per_call ebadf_ns_per_call lock_ns_per_pair; do
+for k in copy_ns_per_call ebadf_ns_per_call lock_ns_per_pair; do
 	p=$(field "$k" <"$TMP/plain" | median)
 	n=$(field "$k" <"$TMP/none" | median)
 	i=$(field "$k" <"$TMP/io" | median)
 	printf '%-22s plain %9.1f  shim(io off) %9.1f  shim(io) %9.1f  io/plain %.2fx  (+%.1f ns)\n' \
-		"$k" "$p" "$n" "$i" "$(echo "$i / $p" | bc -l)" "$(echo "$i - $p" | bc -l)"
+		"$k" "$p" "$n" "$i" "$(echo "if ($p > 0) $i / $p else 0" | bc -l)" "$(echo "$i - $p" | bc -l)"
 done
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
@@ -66,6 +64,12 @@ start_redis() { # PREFIX-COMMAND... : redis on a free port, sets PORT and SERVER
 	cat "$TMP/redis.log" >&2
 	exit 1
 }
+server_cpu_us_per_req() { # the server's CPU time (user+sys) per request so far
+	local hz
+	hz=$(getconf CLK_TCK)
+	awk -v hz="$hz" -v n="$((2 * REQ))" '{ printf "%.2f\n", ($14 + $15) / hz * 1e6 / n }' \
+		"/proc/$SERVER_PID/stat"
+}
 stop_redis() {
 	redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || kill "$SERVER_PID"
 	wait "$SERVER_PID" 2>/dev/null || true
@@ -81,15 +85,23 @@ echo "== redis-server, redis-benchmark -q -n $REQ -t get,set (requests/s, mean o
 for r in $(seq "$RUNS"); do
 	start_redis env
 	rps >>"$TMP/redis.plain"
+	server_cpu_us_per_req >>"$TMP/cpu.plain"
 	stop_redis
 	start_redis env PROFSHIM_RECORD=io PROFSHIM_OUTPUT="$TMP/r.trace.%p" LD_PRELOAD="$SHIM"
 	rps >>"$TMP/redis.io"
+	server_cpu_us_per_req >>"$TMP/cpu.io"
 	stop_redis
 done
 p=$(median <"$TMP/redis.plain")
 i=$(median <"$TMP/redis.io")
 printf 'plain %.0f  io %.0f  io/plain %.3f (%.1f%% fewer)\n' "$p" "$i" "$(echo "$i / $p" | bc -l)" \
 	"$(echo "(1 - $i / $p) * 100" | bc -l)"
+# the server's own CPU time per request: less sensitive than requests/s to
+# what else runs on the machine
+cp=$(median <"$TMP/cpu.plain")
+ci=$(median <"$TMP/cpu.io")
+printf 'server CPU per request: plain %.2f us  io %.2f us  (+%.2f us, %.3fx)\n' "$cp" "$ci" \
+	"$(echo "$ci - $cp" | bc -l)" "$(echo "if ($cp > 0) $ci / $cp else 0" | bc -l)"
 t=$(ls "$TMP"/r.trace.* | grep -v '\.t[0-9]*$' | tail -1)
 "$BUILD/profanalyze" "$t" -q --format=json -o "$TMP/r.json"
 calls=$(jq '.io_metrics.calls' "$TMP/r.json")

@@ -193,6 +193,7 @@ struct io_model *io_model_new(struct pa_session *s, const struct pa_options *o)
 	struct io_model *m = pa_xcalloc(1, sizeof(*m));
 	m->s = s;
 	m->slow_ns = (o && o->slow_ms > 0 ? o->slow_ms : 10.0) * 1e6;
+	m->only_tid = o ? o->thread : -1;
 	pa_vec_init(&m->descs, sizeof(struct io_desc));
 	pa_vec_init(&m->groups, sizeof(struct io_group));
 	pa_vec_init(&m->sites, sizeof(struct io_site));
@@ -315,7 +316,8 @@ static void on_io(struct io_model *m, const struct pa_event *ev)
 		g->writes += wr;
 		g->bytes_read += rd ? bytes : 0;
 		g->bytes_written += wr ? bytes : 0;
-		if (err && -ev->u.io.result < IO_MAX_ERRNO)
+		/* compared before negating: a damaged result may be INT64_MIN */
+		if (err && ev->u.io.result > -(int64_t)IO_MAX_ERRNO)
 			g->errno_count[-ev->u.io.result]++;
 		stat_add(&g->st, ns, err);
 	}
@@ -460,6 +462,10 @@ static void on_span(struct io_model *m, const struct pa_event *ev)
 
 void io_model_event(struct io_model *m, const struct pa_event *ev)
 {
+	/* descriptions are needed whoever made them; the rest follows --thread */
+	if (m->only_tid >= 0 && ev->kind != PA_EV_FD && ev->thread &&
+	    ev->thread->tid != (uint32_t)m->only_tid)
+		return;
 	switch (ev->kind) {
 	case PA_EV_IO:
 		on_io(m, ev);

@@ -137,6 +137,7 @@ struct io_counter_name {
 struct io_model {
 	struct pa_session *s;
 	double slow_ns;		     /* --slow */
+	long only_tid;		     /* --thread: calls, spans, counters of this thread only */
 	uint64_t calls;		     /* IO events */
 	struct pa_vec descs;	     /* struct io_desc */
 	struct pa_vec groups;	     /* struct io_group */
@@ -180,7 +181,9 @@ const struct io_group *io_desc_group(const struct io_model *m, uint32_t desc);
  * flamegraph, speedscope, chrome). Each blocked call weighs its duration
  * on its stack; a call recorded without a stack takes the stack of its
  * site's longest call (the same caller; deeper frames may differ), or the
- * site alone. With CPU samples (wall) each sample weighs its period. */
+ * site alone. With CPU samples (wall) each sample weighs its period. The
+ * leaves of I/O stacks (return addresses) are moved into their call
+ * instruction, so they name the call's line. */
 struct cpu_model;
 struct pa_symbols;
 struct pa_models;

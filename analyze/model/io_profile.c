@@ -39,19 +39,49 @@ static uint32_t site_node(struct pa_session *s, uint64_t pc)
 	return node;
 }
 
+/* The sample writers take a stack's leaf as an interrupted pc; the leaf of
+ * an I/O stack is a return address. The same stack with the leaf moved
+ * one byte back (into its call instruction) symbolizes to the call's
+ * line, as the leaf of a CPU sample does. */
+static uint32_t leaf_as_pc(struct pa_session *s, struct pa_pairmap *memo, uint32_t node)
+{
+	uint32_t v = pa_pairmap_get(memo, node, 0);
+	if (v)
+		return v;
+	const struct pa_stack_node *n = pa_vec_at(&s->stacks, node);
+	uint32_t parent = n->parent, depth = n->depth;
+	uint64_t pc = n->pc ? n->pc - 1 : 0;
+	uint32_t moved = pa_pairmap_get(&s->stack_index, parent, pc);
+	if (!moved) {
+		struct pa_stack_node *m = pa_vec_push(&s->stacks);
+		m->parent = parent;
+		m->depth = depth;
+		m->pc = pc;
+		moved = (uint32_t)(s->stacks.len - 1);
+		pa_pairmap_put(&s->stack_index, parent, pc, moved);
+	}
+	pa_pairmap_put(memo, node, 0, moved);
+	return moved;
+}
+
 struct cpu_model *io_time_profile(const struct io_model *io, const struct cpu_model *cpu,
 				  bool with_cpu, struct pa_symbols *syms)
 {
 	struct pa_session *s = io->s;
 	struct pa_vec v;
 	pa_vec_init(&v, sizeof(struct timed));
+	struct pa_pairmap memo;
+	pa_pairmap_init(&memo);
 	for (size_t i = 0; i < io->blocks.len; i++) {
 		const struct io_block *b = pa_vec_at(&io->blocks, i);
 		const struct io_site *site = pa_vec_at(&io->sites, b->site);
 		struct timed *t = pa_vec_push(&v);
 		t->ticks = b->ticks;
 		t->thread = b->thread;
-		t->stack = b->stack ? b->stack : site->stack ? site->stack : site_node(s, site->pc);
+		t->stack = leaf_as_pc(s, &memo,
+				      b->stack	    ? b->stack
+				      : site->stack ? site->stack
+						    : site_node(s, site->pc));
 		t->weight_ns = (uint64_t)llround(b->ns);
 	}
 	if (with_cpu && cpu) {
@@ -79,6 +109,7 @@ struct cpu_model *io_time_profile(const struct io_model *io, const struct cpu_mo
 		cpu_model_event(m, &ev);
 	}
 	pa_vec_free(&v);
+	pa_pairmap_free(&memo);
 	cpu_model_finish(m, syms);
 	return m;
 }

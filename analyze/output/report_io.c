@@ -613,6 +613,7 @@ void io_report_json(const struct pa_models *pm, cJSON *root)
 		return;
 	cJSON *io = cJSON_AddObjectToObject(root, "io_metrics");
 	cJSON_AddNumberToObject(io, "calls", pm->io->calls);
+	cJSON_AddNumberToObject(io, "calls_with_stack", (double)pm->s->counters[PST_C_IO_STACKS]);
 	file_system_json(pm, io);
 	network_json(pm, io);
 	waits_locks_json(pm, io);

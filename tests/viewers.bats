@@ -116,6 +116,11 @@ PY
 	[ "$status" -ne 0 ]
 	[ ! -e "$TMP/x.cpuprofile" ]
 	[ -z "$(ls "$TMP" | grep tmp)" ]
+	# devices and pipes are written in place, never renamed over
+	"$PROFANALYZE" -q "$TMP/t" --format=folded -o /dev/null
+	[ -c /dev/null ]
+	assert_eq "$("$PROFANALYZE" -q "$TMP/t" --format=folded -o /dev/stdout | wc -l)" "$("$PROFANALYZE" -q "$TMP/t" --format=folded | wc -l)"
+	[ -L /dev/stdout ] || [ -c /dev/stdout ]
 	# an existing file survives a failed run
 	echo keep >"$TMP/keep"
 	run "$PROFANALYZE" -q "$TMP/t" --format=trace --thread=99999 -o "$TMP/keep"

@@ -259,6 +259,13 @@ bj() {
 	assert_eq "$(bj '[.notes[] | select(test("memory recorder was off"))] | length')" 1
 	assert_eq "$(bj '[.notes[] | select(test("calls recorder was off"))] | length')" 1
 	assert_eq "$(bj '.matches | length > 0')" true
+	# a trace with no data still gets a page that says why
+	PROFSHIM_RECORD=calls run_shim "$TMP/n" "$PROGS/mem_known" >/dev/null
+	"$PROFANALYZE" -q "$TMP/n" --format=html -o "$TMP/none.html"
+	browser check_html.js "$TMP/none.html" ""
+	assert_eq "$(bj '.errors | length')" 0
+	assert_eq "$(bj '.sections | index("flame")')" null
+	assert_eq "$(bj '[.notes[] | select(test("calls recorder saw no instrumented calls"))] | length')" 1
 }
 
 @test "speedscope (npm, served on 127.0.0.1) loads the .speedscope.json, .cpuprofile and trace outputs: names and totals" {

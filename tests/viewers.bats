@@ -353,7 +353,7 @@ bj() {
 	# no calls: the samples are on the threads' own tracks
 	for tid in $(jqr '.cpu.threads[].tid'); do
 		want=$(jqr ".cpu.threads[] | select(.tid == $tid) | .weight * 1e6 / $(jqr .cpu.hz)")
-		got=$(bj "[.tracks[] | select(.tid == $tid) | .sampled | to_entries[] | select(.key == \"clone3\" or .key == \"_start\") | .value] | add")
+		got=$(bj ".tracks[] | select(.tid == $tid) | .busy_us")
 		assert_within "$got" "$want" 1 "thread $tid sampled CPU us"
 	done
 	# calls and samples: calls as slices on the thread, samples on the track below it
@@ -364,6 +364,6 @@ bj() {
 	pid=$(jqr .session.pid)
 	[ "$(bj ".tracks[] | select(.tid == $pid) | .slices")" -ge 1003 ] # main, sleeper, spinner, 1000 tiny
 	want=$(jqr ".cpu.threads[] | select(.tid == $pid) | .weight * 1e6 / $(jqr .cpu.hz)")
-	assert_within "$(bj ".tracks[] | select(.name | endswith(\": CPU samples\")) | .sampled._start")" "$want" 1 "sampled CPU of the main thread"
+	assert_within "$(bj ".tracks[] | select(.name | endswith(\": CPU samples\")) | .busy_us")" "$want" 1 "sampled CPU of the main thread"
 	[ "$(bj ".tracks[] | select(.name | endswith(\": CPU samples\")) | .sampled.spinner")" != null ]
 }

@@ -171,17 +171,19 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 	chunk_flush(&c);
 	/* The DevTools trace engine draws a thread's samples only on a thread
 	 * that has trace events: a B/E pair spans the samples (a pair, not
-	 * an X slice, so tools counting calls as X slices count no more). */
+	 * an X slice, so tools counting calls as X slices count no more),
+	 * 1 us wider on each side: a sample starting with the slice would be
+	 * cut to nothing by it. */
 	if (first_us >= 0) {
 		pa_trace_event(t,
 			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"B\","
 			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{\"samples\":%" PRIu64
 			       "}",
-			       s->pid, tid, first_us, ts->samples);
+			       s->pid, tid, first_us - 1, ts->samples);
 		pa_trace_event(t,
 			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"E\","
 			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f",
-			       s->pid, tid, c.last_us);
+			       s->pid, tid, c.last_us + 1);
 	}
 }
 

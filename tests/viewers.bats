@@ -120,6 +120,9 @@ PY
 	"$PROFANALYZE" -q "$TMP/t" --format=folded -o /dev/null
 	[ -c /dev/null ]
 	assert_eq "$("$PROFANALYZE" -q "$TMP/t" --format=folded -o /dev/stdout | wc -l)" "$("$PROFANALYZE" -q "$TMP/t" --format=folded | wc -l)"
+	# /dev/stdout onto a file: the file gets it, the symlink stays
+	"$PROFANALYZE" -q "$TMP/t" --format=folded -o /dev/stdout >"$TMP/via-stdout"
+	[ -s "$TMP/via-stdout" ]
 	[ -L /dev/stdout ] || [ -c /dev/stdout ]
 	# an existing file survives a failed run
 	echo keep >"$TMP/keep"

@@ -64,8 +64,9 @@ int pa_output_open(struct pa_output *o, const char *path)
 		return 0;
 	}
 	struct stat st;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		/* a device, pipe or /dev/stdout: no rename over it, write directly */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device, a pipe, a symlink (/dev/stdout): never renamed
+		 * over, written directly */
 		o->f = fopen(path, "w");
 		if (!o->f) {
 			fprintf(stderr, "profanalyze: cannot write %s: %s\n", path,

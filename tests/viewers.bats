@@ -219,12 +219,14 @@ bj() {
 	browser_ready
 	PROFSHIM_CALLS=trace PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/fi_memleak" 20000 >/dev/null
 	"$PROFANALYZE" -q "$TMP/t" --format=html -o "$TMP/report.html"
-	browser check_html.js "$TMP/report.html" "$SHOTS/report.png" leak_deep
+	KIND=mem browser check_html.js "$TMP/report.html" "$SHOTS/report.png" leak_deep
 	assert_eq "$(bj '.errors | length')" 0 "console errors: $(bj '.errors')"
 	assert_eq "$(bj '.external | length')" 0 "requests leaving the machine"
+	# a flame graph per kind recorded (cpu only when the sampler caught the short run)
 	assert_eq "$(bj '[.flame_tabs[] | select(. == "mem" or . == "calls")] | length')" 2 "flame graph tabs"
 	[ "$(bj .frames)" -gt 3 ]
-	assert_eq "$(bj '.frame_names | index("leak_deep") != null')" true
+	assert_eq "$(bj '.kind_frames.mem | index("leak_deep") != null')" true "mem flame graph"
+	assert_eq "$(bj '.kind_frames.calls | index("leak_deep") != null')" true "calls flame graph"
 	assert_eq "$(bj .heap_lines)" 1
 	[ "$(bj .heap_points)" -gt 2 ]
 	assert_eq "$(bj .heap_peak)" 1

@@ -26,6 +26,7 @@
 
 #include "jsonw.h"
 #include "models.h"
+#include "out_cpu_order.h"
 #include "out_util.h"
 #include "sample_model.h"
 
@@ -116,14 +117,14 @@ int cpu_write_cpuprofile(const struct pa_models *pm, FILE *out)
 	fputs("\"samples\":[", out);
 	first = true;
 	uint64_t pending_us = 0; /* the previous sample's interval, charged to it */
+	struct cpu_by_thread bt;
+	cpu_by_thread_build(m, &bt);
 	for (size_t k = 0; k < pm->s->threads.len; k++) {
 		size_t t = pa_thread_order(pm->s, k);
 		if (t >= m->threads.len || (th >= 0 && (long)t != th))
 			continue;
-		for (size_t i = 0; i < m->samples_v.len; i++) {
-			const struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
-			if (cs->thread != t)
-				continue;
+		for (size_t j = bt.first[t]; j < bt.first[t + 1]; j++) {
+			const struct cpu_sample *cs = pa_vec_at(&m->samples_v, bt.idx[j]);
 			fprintf(out, "%s%" PRIu32, first ? "" : ",", cs->node + 1);
 			fprintf(deltas, "%s%" PRIu64, first ? "" : ",", pending_us);
 			cum += (double)cs->weight * period_us;
@@ -133,6 +134,7 @@ int cpu_write_cpuprofile(const struct pa_models *pm, FILE *out)
 			first = false;
 		}
 	}
+	cpu_by_thread_free(&bt);
 	/* speedscope closes the last sample at its own timestamp: a final
 	 * sample of the root (no function, no time after it) carries the
 	 * last real sample's interval. */

@@ -206,13 +206,8 @@ static void write_island(FILE *out, const char *json)
 
 int pa_write_html(const struct pa_models *pm, FILE *out)
 {
-	if (!pa_has_data(pm, PA_DATA_AUTO) && !(pm->heap && pm->heap->has_data)) {
-		fprintf(stderr,
-			"profanalyze: --format=html: this trace has no data for it "
-			"(recorded: %s)\n",
-			pa_recorded_names(pm));
-		return 1;
-	}
+	/* Any trace gets a page: with no data it still has the summary and
+	 * says which recorders were off or recorded nothing. */
 	cJSON *d = page_data(pm);
 	char *json = cJSON_PrintUnformatted(d);
 	cJSON_Delete(d);

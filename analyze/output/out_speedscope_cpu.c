@@ -7,6 +7,7 @@
 
 #include "models.h"
 #include "out_speedscope.h"
+#include "out_cpu_order.h"
 #include "out_util.h"
 #include "sample_model.h"
 
@@ -39,6 +40,8 @@ int cpu_report_speedscope(const struct pa_models *pm, struct pa_speedscope *ss)
 	int stack[1024];
 	char label[256];
 	double period_ms = m->period_s * 1e3;
+	struct cpu_by_thread bt;
+	cpu_by_thread_build(m, &bt);
 	for (size_t k = 0; k < pm->s->threads.len; k++) {
 		size_t t = pa_thread_order(pm->s, k); /* threads by tid */
 		if (t >= m->threads.len)
@@ -48,14 +51,13 @@ int cpu_report_speedscope(const struct pa_models *pm, struct pa_speedscope *ss)
 			continue;
 		cpu_node_label(m, cpu_node_at(m, ts->node), label, sizeof(label));
 		pa_ss_sampled_begin(ss, label, "milliseconds", 0, (double)ts->weight * period_ms);
-		for (size_t i = 0; i < m->samples_v.len; i++) {
-			const struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
-			if (cs->thread != t)
-				continue;
+		for (size_t j = bt.first[t]; j < bt.first[t + 1]; j++) {
+			const struct cpu_sample *cs = pa_vec_at(&m->samples_v, bt.idx[j]);
 			int n = stack_frames(ss, m, cs->node, frames, stack, 1024);
 			pa_ss_sample(ss, stack, n, (double)cs->weight * period_ms);
 		}
 		pa_ss_profile_end(ss);
 	}
+	cpu_by_thread_free(&bt);
 	return 0;
 }

@@ -28,6 +28,7 @@
 #include "call_model.h"
 #include "jsonw.h"
 #include "out_trace.h"
+#include "out_cpu_order.h"
 #include "out_util.h"
 #include "sample_model.h"
 
@@ -109,7 +110,7 @@ static void chunk_sample(struct chunk *c, uint32_t node_id, double at_us)
 }
 
 static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, size_t th,
-			   const uint32_t *top, uint32_t tid)
+			   const uint32_t *top, uint32_t tid, const struct cpu_by_thread *bt)
 {
 	const struct pa_session *s = t->pm->s;
 	const struct pa_thread *pt = *(struct pa_thread **)pa_vec_at(&s->threads, th);
@@ -138,9 +139,9 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 	 * busy thread's hot loop costs a few bytes, not two samples each. */
 	uint32_t run_node = 0;
 	double run_from = 0, run_to = 0;
-	for (size_t i = 0; i < m->samples_v.len; i++) {
-		const struct cpu_sample *cs = pa_vec_at(&m->samples_v, i);
-		if (cs->thread != th || !pa_trace_keep(t, pt, cs->ticks, cs->ticks))
+	for (size_t j = bt->first[th]; j < bt->first[th + 1]; j++) {
+		const struct cpu_sample *cs = pa_vec_at(&m->samples_v, bt->idx[j]);
+		if (!pa_trace_keep(t, pt, cs->ticks, cs->ticks))
 			continue;
 		double cpu_us = (double)cs->weight * period_us;
 		double from_us = pa_trace_us(t, cs->ticks) - cpu_us;
@@ -171,17 +172,19 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 	chunk_flush(&c);
 	/* The DevTools trace engine draws a thread's samples only on a thread
 	 * that has trace events: a B/E pair spans the samples (a pair, not
-	 * an X slice, so tools counting calls as X slices count no more). */
+	 * an X slice, so tools counting calls as X slices count no more),
+	 * 1 us wider on each side: a sample starting with the slice would be
+	 * cut to nothing by it. */
 	if (first_us >= 0) {
 		pa_trace_event(t,
 			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"B\","
 			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{\"samples\":%" PRIu64
 			       "}",
-			       s->pid, tid, first_us, ts->samples);
+			       s->pid, tid, first_us - 1, ts->samples);
 		pa_trace_event(t,
 			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"E\","
 			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f",
-			       s->pid, tid, c.last_us);
+			       s->pid, tid, c.last_us + 1);
 	}
 }
 
@@ -192,6 +195,8 @@ int cpu_trace_samples(const struct pa_models *pm, struct pa_trace_out *t)
 	const struct call_model *calls = pm->calls;
 	bool companion = calls && calls->from_trace && calls->spans.len;
 	uint32_t *top = pa_xcalloc(m->nodes.len + 1, sizeof(uint32_t));
+	struct cpu_by_thread bt;
+	cpu_by_thread_build(m, &bt);
 	for (uint32_t i = 1; i < m->nodes.len; i++) {
 		const struct cpu_node *n = cpu_node_at(m, i);
 		top[i] = n->depth <= 1 ? i : top[n->parent]; /* parents come first */
@@ -212,8 +217,9 @@ int cpu_trace_samples(const struct pa_models *pm, struct pa_trace_out *t)
 			tid += COMPANION_TID;
 			pa_trace_thread_name(t, tid, name, 2 * k + 1);
 		}
-		thread_samples(t, m, th, top, tid);
+		thread_samples(t, m, th, top, tid, &bt);
 	}
+	cpu_by_thread_free(&bt);
 	free(top);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *const pa_format_names[PA_FMT_COUNT] = {
@@ -62,6 +63,19 @@ int pa_output_open(struct pa_output *o, const char *path)
 		o->f = stdout;
 		return 0;
 	}
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device, a pipe, a symlink (/dev/stdout): never renamed
+		 * over, written directly */
+		o->f = fopen(path, "w");
+		if (!o->f) {
+			fprintf(stderr, "profanalyze: cannot write %s: %s\n", path,
+				strerror(errno));
+			return -1;
+		}
+		o->direct = true;
+		return 0;
+	}
 	size_t n = strlen(path) + 32;
 	o->tmp = pa_xmalloc(n);
 	snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
@@ -86,6 +100,14 @@ int pa_output_close(struct pa_output *o, bool ok)
 	}
 	if (!o->path)
 		return rc;
+	if (o->direct) {
+		if (fclose(o->f) != 0 && rc == 0) {
+			fprintf(stderr, "profanalyze: error writing %s: %s\n", o->path,
+				strerror(errno));
+			rc = -1;
+		}
+		return rc;
+	}
 	if (fclose(o->f) != 0 && ok) {
 		fprintf(stderr, "profanalyze: error writing %s: %s\n", o->path, strerror(errno));
 		ok = false;

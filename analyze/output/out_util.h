@@ -17,11 +17,14 @@
 size_t pa_thread_order(const struct pa_session *s, size_t k);
 
 /* An output stream: stdout, or a temporary file next to `path` that
- * pa_output_close renames to `path` when ok, and removes otherwise. */
+ * pa_output_close renames to `path` when ok, and removes otherwise. A
+ * path that exists and is no regular file (a device, a pipe, a symlink
+ * such as /dev/stdout) is written in place. */
 struct pa_output {
 	FILE *f;
 	const char *path; /* NULL: stdout */
 	char *tmp;
+	bool direct; /* not a regular file (device, pipe, symlink): written in place */
 };
 /* Returns 0, or -1 after a message on stderr. */
 int pa_output_open(struct pa_output *o, const char *path);

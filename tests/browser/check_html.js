@@ -41,6 +41,14 @@ const { launch, watch, close } = require('./lib');
 	}
 	// sorting a table: click the first numeric header twice (desc, then asc)
 	r.table_rows = await page.$$eval('table.sortable tr', (t) => t.length);
+	// switch through the flame graphs: the frames each kind draws
+	r.kind_frames = {};
+	for (const kind of r.flame_tabs) {
+		await page.click(`.tabs button[data-kind="${kind}"]`);
+		r.kind_frames[kind] = await page.$$eval('.fg-frame', (f) => f.map((x) => x.title.split(' \u2014 ')[0]));
+	}
+	if (r.flame_tabs.length) // search in the first kind again
+		await page.click(`.tabs button[data-kind="${process.env.KIND || r.flame_tabs[0]}"]`);
 	if (search) {
 		await page.type('#fg-search', search);
 		r.matches = await page.$$eval('.fg-frame.match', (f) => f.map((x) => x.title.split(' \u2014 ')[0]));

@@ -510,7 +510,15 @@ static uint64_t ns_to_ticks(uint64_t ns)
 static COLD bool node_leaves_exact(struct cct_node *n)
 {
 	uint64_t self = n->incl > n->kids ? n->incl - n->kids : 0;
-	if (!n->timed || self / n->timed >= ns_to_ticks(TREE_LONG_CALL_NS)) {
+	uint64_t long_call = ns_to_ticks(TREE_LONG_CALL_NS);
+	/* The average alone is not enough: one preemption among the first
+	 * calls of a 100 ns function lifts it over 1 us on a loaded machine,
+	 * and the node would stay exact for good. For a node without timed
+	 * children (where the longest call is all own time), the average
+	 * without the longest call must be long too. */
+	uint64_t trimmed = self > n->max ? self - n->max : 0;
+	bool one_stall = n->kids == 0 && n->timed > 1 && trimmed / (n->timed - 1) < long_call;
+	if (!n->timed || (self / n->timed >= long_call && !one_stall)) {
 		n->exact_until = UINT64_MAX;
 		return true;
 	}

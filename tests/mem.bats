@@ -384,4 +384,6 @@ fi_leak_stack() { jqr "[.memory_metrics.leaks[] | select(.leaked_bytes == $1) | 
 	analyze_json "$TMP/t" -q --top=1000 --thread="$tid"
 	assert_eq "$(jqr "[.memory_metrics.top_sites[] | $make | .allocations, .bytes, .leaked_blocks] | join(\" \")")" \
 		"2000 128000 10" "one thread's site"
+	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem --thread="$tid" -o "$TMP/f1.txt"
+	grep -qE ';worker;make 128000$' "$TMP/f1.txt"
 }

@@ -105,10 +105,10 @@ static void drop_weight(struct ps_thread *t, uint64_t weight)
  * shim frames deeper down are wrappers the program went through (the
  * thread start routine).
  */
-static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n)
+static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n, bool in_hook)
 {
 	bool in_shim = n > 0 && ps_in_shim(pcs[0]);
-	if (!in_shim && !t->busy)
+	if (!in_shim && !in_hook)
 		return n;
 	int i = 0;
 	while (i < n && !ps_in_shim(pcs[i]))
@@ -128,15 +128,16 @@ static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n)
 }
 
 /* The interrupted stack into pcs; PS_UNWIND_IN_LOADER when it cannot be
- * walked. */
-static int capture(struct ps_thread *t, void *uc, uintptr_t *pcs, int max)
+ * walked. in_hook: the signal interrupted a hook (the thread was busy
+ * before the handler set the flag itself). */
+static int capture(struct ps_thread *t, void *uc, uintptr_t *pcs, int max, bool in_hook)
 {
 	int n = ps_sigunwind_capture(uc, pcs, max, t->cpu && t->cpu->warmed);
 	if (n < 0)
 		return n;
 	if (n >= max)
 		t->counters[PST_C_DROP_STACK_TRUNC]++;
-	return attribute_shim_frames(t, pcs, n);
+	return attribute_shim_frames(t, pcs, n, in_hook);
 }
 
 static int max_frames(void)
@@ -148,7 +149,7 @@ static int max_frames(void)
 static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 {
 	uintptr_t pcs[MAX_DEPTH];
-	int n = capture(t, uc, pcs, max_frames());
+	int n = capture(t, uc, pcs, max_frames(), false);
 	if (n == PS_UNWIND_IN_LOADER) {
 		t->counters[PST_C_DROP_SAMPLE_LOADER]++;
 		drop_weight(t, weight);
@@ -203,7 +204,7 @@ static void defer_sample(struct ps_thread *t, struct ps_cpu_thread *c, void *uc,
 		int max = max_frames();
 		if (max > PS_CPU_PENDING_DEPTH)
 			max = PS_CPU_PENDING_DEPTH;
-		int n = capture(t, uc, p->pcs, max);
+		int n = capture(t, uc, p->pcs, max, true);
 		if (n == PS_UNWIND_IN_LOADER) {
 			t->counters[PST_C_DROP_SAMPLE_LOADER]++;
 			drop_weight(t, weight);

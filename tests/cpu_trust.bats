@@ -185,3 +185,19 @@ make_text() {
 	assert_within "$(jqr .cpu.cpu_seconds)" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" 10 "process CPU time"
 	[ "$(jqr '[.cpu.functions[] | select(.module != null and (.module | test("liblzma"))) | .self_pct] | add')" \> 80 ]
 }
+
+@test "C++ new/delete hot loop, cpu only at 2000 Hz: ends, allocator frames kept, wrappers alone are [profshim]" {
+	# libunwind blocks every signal around its lock and restores the mask:
+	# the sampling signal must stay blocked inside the sampler's handler
+	# (a nested sample deadlocked on that lock)
+	out=$(PROFSHIM_RECORD=cpu PROFSHIM_CPU_HZ=2000 timeout 120 env LD_PRELOAD="$SHIM" \
+		PROFSHIM_OUTPUT="$TMP/n.trace" "$PROGS/cpu_newdelete" 20000)
+	assert_eq "$out" "sum 1000"
+	analyze_json "$TMP/n.trace" -q
+	conservation
+	# glibc's malloc and free under churn, as perf shows them
+	self_libc=$(jqr '[.cpu.functions[] | select((.module // "") | test("libc\\.so")) | .self_samples] | add')
+	[ "$self_libc" -gt "$(jqr '.cpu.weight / 2 | floor')" ]
+	# the wrappers cost what perf shows (~15%), not every sample under them
+	[ "$(jqr '.cpu.profshim_pct < 35')" = true ]
+}

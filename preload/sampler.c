@@ -37,6 +37,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,6 +109,29 @@ static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 	ps_sample_write(t, weight, stack, ps_sample_depth(t));
 }
 
+/* The calling thread's system time, ns (async-signal-safe). */
+static uint64_t thread_sys_ns(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_THREAD, &ru))
+		return 0;
+	return (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000u;
+}
+
+/* Of `extra` periods a sample carries beyond its own, those the thread's
+ * system time accounts for and no [kernel] sample has taken yet. */
+static uint64_t kernel_periods(struct ps_cpu_thread *c, uint64_t extra)
+{
+	uint64_t sys = thread_sys_ns();
+	uint64_t used = sys > c->sys_base_ns ? sys - c->sys_base_ns : 0;
+	uint64_t due = used / c->period_ns;
+	uint64_t k = due > c->kernel_charged ? due - c->kernel_charged : 0;
+	if (k > extra)
+		k = extra;
+	c->kernel_charged += k;
+	return k;
+}
+
 static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
@@ -128,13 +152,20 @@ static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
 		t->counters[PST_C_CPU_PAUSED] += weight;
 		goto out;
 	}
-	if (c->mech == PST_TIMER_PERF && weight > 1) {
+	if (c->mech == PST_TIMER_PERF && c->sys_base_set && weight > 1) {
 		/* perf_attr_note (cputimer.c): periods that passed without a
-		 * signal were spent in the kernel; the interrupted stack is not
-		 * theirs. */
-		c->kernel_weight += weight - 1;
-		weight = 1;
-		t->cpu_pending = 1;
+		 * signal were spent in the kernel (the interrupted stack is not
+		 * theirs), or stolen from the vCPU while the thread ran this code
+		 * (they are). The thread's system time tells them apart. */
+		uint64_t k = kernel_periods(c, weight - 1);
+		if (k) {
+			c->kernel_weight += k;
+			weight -= k;
+			t->cpu_pending = 1;
+		}
+	} else if (!c->sys_base_set) {
+		c->sys_base_ns = thread_sys_ns();
+		c->sys_base_set = 1;
 	}
 	if (t->busy) {
 		ps_sample_defer(t, c, uc, weight);

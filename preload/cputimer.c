@@ -19,7 +19,8 @@
  * enters a blocking call, which would make poll, epoll_wait or nanosleep
  * fail with EINTR. The CPU time is not lost: the count includes kernel
  * time, and the next sample's weight comes from it (ps_ct_weight); the
- * periods beyond its own are the thread's time in the kernel, which the
+ * periods beyond its own are the thread's time in the kernel (as far as
+ * its system time says; the rest is vCPU steal in user code), which the
  * sampler charges to a [kernel] frame rather than to the stack the next
  * sample happens to interrupt. So CPU time is user + system with both
  * timers (the POSIX timer's clock is the thread's CPU clock).
@@ -161,6 +162,8 @@ int ps_ct_arm(struct ps_cpu_thread *c, int sig)
 	c->charged = 0;
 	c->last_stack = 0;
 	c->kernel_weight = 0;
+	c->kernel_charged = 0;
+	c->sys_base_set = 0;
 	c->npending = 0;
 	c->first_ns = random_first(c->period_ns, c->tid);
 	int rc = c->mech == PST_TIMER_PERF ? perf_arm(c, sig) : posix_arm(c, sig);

@@ -50,7 +50,10 @@ struct ps_cpu_thread {
 	uint64_t last_stack;		 /* stack id of the thread's last sample */
 	struct ps_cpu_thread *next;	 /* registry, push-only */
 	volatile uint64_t kernel_weight; /* PERF: periods in the kernel, to write */
-	volatile uint32_t npending;	 /* pending[0..npending): appended by the handler */
+	uint64_t kernel_charged;	 /* PERF: periods charged to [kernel] so far */
+	uint64_t sys_base_ns;		 /* PERF: the thread's system time at its first sample */
+	int sys_base_set;
+	volatile uint32_t npending; /* pending[0..npending): appended by the handler */
 	struct ps_cpu_pending pending[PS_CPU_PENDING_MAX];
 };
 

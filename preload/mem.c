@@ -171,25 +171,9 @@ static inline size_t usable(void *p)
 /* --- the real call inside a hook --- */
 
 /* A CPU sample landing in the real allocator while a hook runs it is the
- * program's time, charged to the interrupted frames (sampler.c); the rest
- * of the hook is the profiler's. Two stores per recorded call. */
-#define REAL_CALL(t, expr)                                                                         \
-	({                                                                                         \
-		(t)->in_real = 1;                                                                  \
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
-		__typeof__(expr) r_ = (expr);                                                      \
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
-		(t)->in_real = 0;                                                                  \
-		r_;                                                                                \
-	})
-#define REAL_FREE(t, p)                                                                            \
-	do {                                                                                       \
-		(t)->in_real = 1;                                                                  \
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
-		real.free(p);                                                                      \
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
-		(t)->in_real = 0;                                                                  \
-	} while (0)
+ * program's time (shim.h, PS_REAL_CALL); two stores per recorded call. */
+#define REAL_CALL(t, expr) PS_REAL_CALL(t, expr)
+#define REAL_FREE(t, p) PS_REAL_VOID(t, real.free(p))
 
 /* --- entering a hook --- */
 

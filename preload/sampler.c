@@ -25,6 +25,9 @@
  * their tids; the handler only adopts the ready-made state
  * (ps_thread_adopt: a registry walk and a compare-and-swap).
  *
+ * A sample that lands inside one of the shim's hooks waits in the
+ * thread's queue for the hook's end (sample_queue.c).
+ *
  * The signal is SIGPROF unless the program already handles it; when the
  * program installs a handler for our signal later (sigaction.c), the
  * sampler moves to a free real-time signal, or stops with one line.
@@ -34,6 +37,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -43,12 +47,8 @@
 #include "cputimer.h"
 #include "sampler.h"
 #include "shim.h"
+#include "sample_queue.h"
 #include "sigunwind.h"
-#include "unwind.h"
-
-/* The calls recorder's shadow-stack depth of thread t (calls.c). Weak:
- * until that recorder provides it, samples carry depth 0. */
-extern int ps_calls_depth(const struct ps_thread *t) __attribute__((weak, visibility("hidden")));
 
 #define MAX_DEPTH 256
 
@@ -77,111 +77,12 @@ static void unlock_slots(void)
 
 /* --- the signal handler --- */
 
-static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack, int depth);
-
-static int shadow_depth(struct ps_thread *t)
-{
-	int d = ps_calls_depth ? ps_calls_depth(t) : 0;
-	return d > 0 ? d : 0;
-}
-
-/* Weight that no sample carries: counted, never silent. */
-static void drop_weight(struct ps_thread *t, uint64_t weight)
-{
-	t->counters[PST_C_DROP_SAMPLE_WEIGHT] += weight;
-}
-
-/*
- * The shim's own frames in a sample's stack (pcs[0] the interrupted pc).
- * The innermost run of shim frames is the hook the thread is in, the
- * frames below it the program's stack that called the hook:
- *   - a hook that runs the function it wraps (in_real: the real malloc,
- *     free, ...): the frames above the hook are the program's time, kept,
- *     with the hook's frames cut out (the stack malloc would have without
- *     the shim);
- *   - the shim's own code, or code the shim called for its bookkeeping:
- *     the profiler's time, one PST_PC_PROFSHIM frame under the program's
- *     stack.
- * Outside any hook (in_hook false: the thread was not busy when the
- * signal came; the handler's own busy flag does not count) with the pc
- * outside the shim, the shim frames deeper down are wrappers the program
- * went through without the profiler doing anything: read() or
- * pthread_mutex_lock() with the io recorder off, the thread start
- * routine. They are cut out, so the stack is the one the program has
- * without the shim (a read's system time stays under its caller).
- */
-static int drop_wrapper_frames(uintptr_t *pcs, int n)
-{
-	int k = 0;
-	for (int i = 0; i < n; i++)
-		if (!ps_in_shim(pcs[i]))
-			pcs[k++] = pcs[i];
-	return k;
-}
-
-static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n, bool in_hook)
-{
-	bool in_shim = n > 0 && ps_in_shim(pcs[0]);
-	if (!in_shim && !in_hook)
-		return drop_wrapper_frames(pcs, n);
-	int i = 0;
-	while (i < n && !ps_in_shim(pcs[i]))
-		i++;
-	if (i == n)
-		return n; /* no hook frame found: leave it */
-	int j = i;
-	while (j < n && ps_in_shim(pcs[j]))
-		j++;
-	if (i > 0 && t->in_real) {
-		memmove(pcs + i, pcs + j, (size_t)(n - j) * sizeof(*pcs));
-		return n - (j - i);
-	}
-	pcs[0] = PST_PC_PROFSHIM;
-	memmove(pcs + 1, pcs + j, (size_t)(n - j) * sizeof(*pcs));
-	return 1 + n - j;
-}
-
-/* The interrupted stack into pcs; PS_UNWIND_IN_LOADER when it cannot be
- * walked. */
-static int capture(struct ps_thread *t, void *uc, uintptr_t *pcs, int max, bool in_hook)
-{
-	int n = ps_sigunwind_capture(uc, pcs, max, t->cpu && t->cpu->warmed);
-	if (n < 0)
-		return n;
-	if (n >= max)
-		t->counters[PST_C_DROP_STACK_TRUNC]++;
-	return attribute_shim_frames(t, pcs, n, in_hook);
-}
-
-static int max_frames(void)
-{
-	int max = (int)ps_cfg.stack_depth;
-	return max > MAX_DEPTH ? MAX_DEPTH : max;
-}
-
-static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
-{
-	uintptr_t pcs[MAX_DEPTH];
-	int n = capture(t, uc, pcs, max_frames(), false);
-	if (n == PS_UNWIND_IN_LOADER) {
-		t->counters[PST_C_DROP_SAMPLE_LOADER]++;
-		drop_weight(t, weight);
-		return;
-	}
-	uint64_t stack = ps_stack_intern(t, pcs, n);
-	if (t->cpu)
-		t->cpu->last_stack = stack;
-	if (n > 0 && pcs[0] == PST_PC_PROFSHIM)
-		t->counters[PST_C_SAMPLES_PROFSHIM] += weight;
-	write_record(t, weight, stack, shadow_depth(t));
-}
-
 /* A SAMPLE record of `weight` at `stack` (an id already interned). */
-static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack, int depth)
+void ps_sample_write(struct ps_thread *t, uint64_t weight, uint64_t stack, int depth)
 {
 	uint8_t *p = ps_reserve(t, 4 * PST_VARINT_MAX);
 	if (!p) {
-		drop_weight(t, weight);
+		ps_sample_drop(t, weight);
 		return;
 	}
 	p = pst_put_tag(p, ps_dt(t, ps_now()), PST_K_SAMPLE);
@@ -192,115 +93,44 @@ static void write_record(struct ps_thread *t, uint64_t weight, uint64_t stack, i
 	t->counters[PST_C_SAMPLES]++;
 }
 
-/*
- * A sample landing inside a hook (t->busy): the hook may be in the middle
- * of a record or of the stack trie, so nothing is written now. The stack
- * is captured into the thread's queue and written by ps_cpu_flush when the
- * hook ends (or by the next sample outside a hook). Inside libunwind the
- * stack cannot be walked again: the sample waits for the stack the hook is
- * capturing (ps_cpu_hook_stack), as [profshim] under it.
- */
-static void defer_sample(struct ps_thread *t, struct ps_cpu_thread *c, void *uc, uint64_t weight)
+static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 {
-	uint32_t i = c->npending;
-	if (i >= PS_CPU_PENDING_MAX) {
-		t->counters[PST_C_DROP_SAMPLE_BUSY]++;
-		drop_weight(t, weight);
+	uintptr_t pcs[MAX_DEPTH];
+	int n = ps_sample_capture(t, uc, pcs, ps_sample_max_frames(), false);
+	if (n == PS_UNWIND_IN_LOADER) {
+		t->counters[PST_C_DROP_SAMPLE_LOADER]++;
+		ps_sample_drop(t, weight);
 		return;
 	}
-	struct ps_cpu_pending *p = &c->pending[i];
-	p->weight = weight;
-	p->depth = shadow_depth(t);
-	p->need_stack = t->unwinding != 0;
-	p->n = 0;
-	if (!p->need_stack) {
-		int max = max_frames();
-		if (max > PS_CPU_PENDING_DEPTH)
-			max = PS_CPU_PENDING_DEPTH;
-		int n = capture(t, uc, p->pcs, max, true);
-		if (n == PS_UNWIND_IN_LOADER) {
-			t->counters[PST_C_DROP_SAMPLE_LOADER]++;
-			drop_weight(t, weight);
-			return;
-		}
-		p->n = n;
-	}
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	c->npending = i + 1;
-	t->cpu_pending = 1;
-	t->counters[PST_C_SAMPLES_DEFERRED]++;
-}
-
-void ps_cpu_hook_stack(struct ps_thread *t, const uintptr_t *pcs, int n)
-{
-	struct ps_cpu_thread *c = t->cpu;
-	if (!c)
-		return;
-	uint32_t k = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
-	for (uint32_t i = 0; i < k; i++) {
-		struct ps_cpu_pending *p = &c->pending[i];
-		if (!p->need_stack)
-			continue;
-		int m = n < PS_CPU_PENDING_DEPTH - 1 ? n : PS_CPU_PENDING_DEPTH - 1;
-		p->pcs[0] = PST_PC_PROFSHIM;
-		memcpy(p->pcs + 1, pcs, (size_t)m * sizeof(*pcs));
-		p->n = m + 1;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		p->need_stack = 0;
-	}
-}
-
-static void write_pending(struct ps_thread *t, struct ps_cpu_pending *p)
-{
-	if (p->need_stack) { /* the hook never gave its stack */
-		p->pcs[0] = PST_PC_PROFSHIM;
-		p->n = 1;
-	}
-	uint64_t stack = ps_stack_intern(t, p->pcs, p->n);
+	uint64_t stack = ps_stack_intern(t, pcs, n);
 	if (t->cpu)
 		t->cpu->last_stack = stack;
-	if (p->n > 0 && p->pcs[0] == PST_PC_PROFSHIM)
-		t->counters[PST_C_SAMPLES_PROFSHIM] += p->weight;
-	write_record(t, p->weight, stack, p->depth);
+	if (n > 0 && pcs[0] == PST_PC_PROFSHIM)
+		t->counters[PST_C_SAMPLES_PROFSHIM] += weight;
+	ps_sample_write(t, weight, stack, ps_sample_depth(t));
 }
 
-/* CPU time in the kernel (perf timer): under [kernel] at the thread's
- * root, as its stack is unknown. */
-static void write_kernel(struct ps_thread *t, uint64_t weight)
+/* The calling thread's system time, ns (async-signal-safe). */
+static uint64_t thread_sys_ns(void)
 {
-	uintptr_t pc = PST_PC_KERNEL;
-	write_record(t, weight, ps_stack_intern(t, &pc, 1), 0);
+	struct rusage ru;
+	if (getrusage(RUSAGE_THREAD, &ru))
+		return 0;
+	return (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000u;
 }
 
-/* Runs with t busy (a hook's end, or the handler outside a hook). A
- * sample that comes in meanwhile appends; the final compare-and-swap
- * sees it. */
-void ps_cpu_flush(struct ps_thread *t)
+/* Of `extra` periods a sample carries beyond its own, those the thread's
+ * system time accounts for and no [kernel] sample has taken yet. */
+static uint64_t kernel_periods(struct ps_cpu_thread *c, uint64_t extra)
 {
-	struct ps_cpu_thread *c = t->cpu;
-	if (!c) {
-		t->cpu_pending = 0;
-		return;
-	}
-	uint32_t i = 0;
-	for (;;) {
-		uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
-		if (i < n) {
-			write_pending(t, &c->pending[i++]);
-			continue;
-		}
-		/* one instruction: a signal cannot split the read and the clear */
-		uint64_t kw = __atomic_exchange_n(&c->kernel_weight, 0, __ATOMIC_ACQ_REL);
-		if (kw) {
-			write_kernel(t, kw);
-			continue;
-		}
-		t->cpu_pending = 0;
-		if (__atomic_compare_exchange_n(&c->npending, &n, 0, 0, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			return;
-		t->cpu_pending = 1;
-	}
+	uint64_t sys = thread_sys_ns();
+	uint64_t used = sys > c->sys_base_ns ? sys - c->sys_base_ns : 0;
+	uint64_t due = used / c->period_ns;
+	uint64_t k = due > c->kernel_charged ? due - c->kernel_charged : 0;
+	if (k > extra)
+		k = extra;
+	c->kernel_charged += k;
+	return k;
 }
 
 static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
@@ -323,16 +153,23 @@ static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
 		t->counters[PST_C_CPU_PAUSED] += weight;
 		goto out;
 	}
-	if (c->mech == PST_TIMER_PERF && weight > 1) {
+	if (c->mech == PST_TIMER_PERF && c->sys_base_set && weight > 1) {
 		/* perf_attr_note (cputimer.c): periods that passed without a
-		 * signal were spent in the kernel; the interrupted stack is not
-		 * theirs. */
-		c->kernel_weight += weight - 1;
-		weight = 1;
-		t->cpu_pending = 1;
+		 * signal were spent in the kernel (the interrupted stack is not
+		 * theirs), or stolen from the vCPU while the thread ran this code
+		 * (they are). The thread's system time tells them apart. */
+		uint64_t k = kernel_periods(c, weight - 1);
+		if (k) {
+			c->kernel_weight += k;
+			weight -= k;
+			t->cpu_pending = 1;
+		}
+	} else if (!c->sys_base_set) {
+		c->sys_base_ns = thread_sys_ns();
+		c->sys_base_set = 1;
 	}
 	if (t->busy) {
-		defer_sample(t, c, uc, weight);
+		ps_sample_defer(t, c, uc, weight);
 		goto out;
 	}
 	t->busy = 1;
@@ -358,7 +195,11 @@ static int install_handler(int sig)
 	sa.sa_sigaction = on_cpu_signal;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	return ps_real_sigaction(sig, &sa, NULL);
+	int rc = ps_real_sigaction(sig, &sa, NULL);
+	struct sigaction now;
+	if (rc == 0 && ps_real_sigaction(sig, NULL, &now) == 0)
+		ps_sample_trampoline = (uintptr_t)now.sa_restorer;
+	return rc;
 }
 
 static void write_timer_ext(void)
@@ -460,7 +301,7 @@ void ps_cpu_thread_end(struct ps_thread *t)
 		else if (!ps_recording)
 			t->counters[PST_C_CPU_PAUSED] += rest;
 		else if (c->last_stack)
-			write_record(t, rest, c->last_stack, 0);
+			ps_sample_write(t, rest, c->last_stack, 0);
 		else
 			t->counters[PST_C_CPU_UNSAMPLED] += rest;
 		t->counters[PST_C_CPU_PERIODS] = c->charged;

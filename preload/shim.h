@@ -114,10 +114,11 @@ static inline bool ps_enter(struct ps_thread *t)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return true;
 }
-/* Write the samples that landed inside the hook (sampler.c); t busy. */
+/* Write the samples that landed inside the hook (sample_queue.c); t busy. */
 void ps_cpu_flush(struct ps_thread *t);
 /* A hook's program stack (pcs innermost first, as captured for its
- * record): samples that landed while it was being unwound go under it. */
+ * record): samples that landed while it was being unwound go under it
+ * (sample_queue.c). */
 void ps_cpu_hook_stack(struct ps_thread *t, const uintptr_t *pcs, int n);
 static inline void ps_leave(struct ps_thread *t)
 {
@@ -126,6 +127,28 @@ static inline void ps_leave(struct ps_thread *t)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
 }
+
+/* A hook (t entered) calls the real function it wraps: a CPU sample that
+ * lands inside it is the program's time, charged to the interrupted
+ * frames; anywhere else in a hook it is the profiler's ([profshim]).
+ * Every recorder's hooks should wrap their real calls in these. */
+#define PS_REAL_CALL(t, expr)                                                                      \
+	({                                                                                         \
+		(t)->in_real = 1;                                                                  \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
+		__typeof__(expr) r_ = (expr);                                                      \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
+		(t)->in_real = 0;                                                                  \
+		r_;                                                                                \
+	})
+#define PS_REAL_VOID(t, stmt)                                                                      \
+	do {                                                                                       \
+		(t)->in_real = 1;                                                                  \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
+		stmt;                                                                              \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
+		(t)->in_real = 0;                                                                  \
+	} while (0)
 
 /* Record helpers: reserve room for a record of at most max bytes; on
  * failure the event is counted as dropped and NULL returned. */

@@ -13,8 +13,12 @@
  * program the mask it asked for: a later query (the old set) has the
  * signal in it again while the program believes it blocked.
  *
- * Calls from the shim itself (blocking the signal across fork and exec)
- * pass through unchanged. Masks set without libc (a raw rt_sigprocmask
+ * Calls from the shim itself (blocking the signal across fork and exec),
+ * from libunwind (it blocks every signal around its cache lock and
+ * restores the mask after: the restore must block the sampling signal
+ * again inside the sampler's own handler, or samples would nest and
+ * deadlock on that lock) and any call while the thread is inside the shim
+ * (busy) pass through unchanged. Masks set without libc (a raw rt_sigprocmask
  * system call) are not seen: such threads show up in the report as
  * unsampled, with their CPU time.
  */
@@ -25,6 +29,7 @@
 
 #include "sampler.h"
 #include "shim.h"
+#include "sigunwind.h"
 #include "unwind.h"
 
 typedef int (*sigmask_fn)(int, const sigset_t *, sigset_t *);
@@ -68,7 +73,8 @@ static int masked(sigmask_fn real, int how, const sigset_t *set, sigset_t *old, 
 	int sig = ps_cpu_signal();
 	if (!real)
 		return ENOSYS;
-	if (!sig || ps_in_shim(from))
+	struct ps_thread *t = ps_self;
+	if (!sig || ps_in_shim(from) || ps_in_unwinder(from) || (t && t->busy))
 		return real(how, set, old);
 	sigset_t copy;
 	int want;

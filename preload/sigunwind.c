@@ -101,6 +101,11 @@ PS_EXPORT int pipe2(int fds[2], int flags)
 	return rc;
 }
 
+bool ps_in_unwinder(uintptr_t pc)
+{
+	return pc >= unwinder.lo && pc < unwinder.hi;
+}
+
 #define MAX_FRAMES 256
 
 static __attribute__((noinline)) void warm_walk(void)

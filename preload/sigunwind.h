@@ -32,4 +32,7 @@ enum { PS_UNWIND_OK = 0, PS_UNWIND_IN_LOADER = -1 };
  * cached walk is used; else the general one). */
 int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max, bool warmed);
 
+/* Is pc in libunwind's code (known once ps_sigunwind_init ran)? */
+bool ps_in_unwinder(uintptr_t pc);
+
 #endif

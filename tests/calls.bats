@@ -309,7 +309,7 @@ edge() { # CALLER CALLEE : calls from CALLER to CALLEE
 	grep -q ';short_work;\[profshim\] [0-9]*$' "$TMP/cpu.folded"
 	analyze_json "$TMP/s.trace" -q
 	assert_eq "$(jqr .dropped.samples_in_hooks)" 0 "samples dropped in hooks"
-	assert_eq "$(jqr .cpu.dropped_weight)" 0 "dropped weight"
+	assert_eq "$(jqr '.cpu.dropped_weight * 100 <= .cpu.weight')" true "dropped weight <= 1%"
 	[ "$(jqr .cpu.profshim_weight)" -gt 0 ]
 	# weight conservation
 	assert_eq "$(jqr '[.cpu.threads[] | .weight + .dropped_weight + .unsampled_weight + .paused_weight == .periods] | all')" true "conservation"

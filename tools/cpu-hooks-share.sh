@@ -7,8 +7,10 @@
 #   profshim%   weight in the [profshim] frame (the profiler's own time)
 #   dropped%    weight dropped (samples in the loader, a full queue)
 #   unsampled%  CPU time no sample carried (threads that could not be sampled)
-#   alloc%      the malloc family's share of the program's own time (all
-#               weight but [profshim]): the two configurations should agree
+#   alloc%      the malloc family's share of the program's own user time (all
+#               weight but [profshim] and [kernel], whose owner is unknown:
+#               page faults on the trace files are in it): the two
+#               configurations should agree
 #   bytes/sample  trace bytes per sample of a cpu-only run (SAMPLE record and
 #               its new STACK nodes)
 #   tools/cpu-hooks-share.sh     (after make)
@@ -39,7 +41,8 @@ one() {
 		| ([$c.functions[] | select((.module // "") | test("libc\\.so"))
 		    | select(.name | test("^(__libc_)?(malloc|free|calloc|realloc)$|^_int_|^malloc_consolidate$|^unlink_chunk|^tcache"))
 		    | .self_samples] | add // 0) as $m
-		| "\(100 * $c.profshim_weight / $all) \(100 * $c.dropped_weight / $all) \(100 * $c.unsampled_weight / $all) \(100 * $m / ($c.weight - $c.profshim_weight)) \(($bytes | tonumber) / $c.samples)"' "$TMP/r.json"
+		| ([$c.functions[] | select(.name == "[kernel]") | .self_samples] | add // 0) as $k
+		| "\(100 * $c.profshim_weight / $all) \(100 * $c.dropped_weight / $all) \(100 * $c.unsampled_weight / $all) \(100 * $m / ($c.weight - $c.profshim_weight - $k)) \(($bytes | tonumber) / $c.samples)"' "$TMP/r.json"
 }
 
 for rep in $(seq "$REPS"); do

@@ -1,0 +1,40 @@
+/*
+ * Samples that land inside the shim's hooks (sample_queue.c), and the
+ * sample-writing helpers the signal handler (sampler.c) shares with it.
+ *
+ * A hook may be in the middle of a record or of the stack trie when the
+ * sampling signal comes: nothing can be written then. The handler
+ * captures the stack into the thread's queue (struct ps_cpu_pending in the
+ * timer slot) and the queue is written when the hook ends (ps_leave calls
+ * ps_cpu_flush) or by the next sample outside a hook.
+ */
+#ifndef PS_SAMPLE_QUEUE_H
+#define PS_SAMPLE_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cputimer.h"
+#include "shim.h"
+
+/* The signal trampoline (sa_restorer) of the shim's handlers: the pc of
+ * a signal frame in an unwound stack; 0 if unknown. */
+extern uintptr_t ps_sample_trampoline;
+
+/* sampler.c: a SAMPLE record of weight at an interned stack. */
+void ps_sample_write(struct ps_thread *t, uint64_t weight, uint64_t stack, int depth);
+
+/* The calls recorder's shadow depth of t (0 without it). */
+int ps_sample_depth(struct ps_thread *t);
+/* Frames to capture (PROFSHIM_STACK_DEPTH, bounded). */
+int ps_sample_max_frames(void);
+/* Weight no sample carries: counted, never silent. */
+void ps_sample_drop(struct ps_thread *t, uint64_t weight);
+/* The interrupted stack into pcs, the shim's frames attributed (the
+ * interrupted allocator's frames kept, or [profshim]); in_hook: the signal
+ * interrupted a hook. PS_UNWIND_IN_LOADER when it cannot be walked. */
+int ps_sample_capture(struct ps_thread *t, void *uc, uintptr_t *pcs, int max, bool in_hook);
+/* In the handler, t busy in a hook: queue the sample. */
+void ps_sample_defer(struct ps_thread *t, struct ps_cpu_thread *c, void *uc, uint64_t weight);
+
+#endif

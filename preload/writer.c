@@ -118,7 +118,13 @@ static int map_window(struct pw_stream *s, int fd, uint64_t pos, size_t max)
 {
 	size_t pg = page_size();
 	uint64_t off = pos & ~(uint64_t)(pg - 1);
-	size_t len = s->window_bytes;
+	/* A first window is small: most streams (short processes, idle
+	 * threads) never fill it, and every byte of it is allocated up front
+	 * (fallocate: extents on ext4, whole pages on tmpfs) and trimmed at the
+	 * end. A stream that fills it slides to full-size windows. */
+	size_t len = s->win || s->win_off > PST_DATA_OFFSET ? s->window_bytes : PW_FIRST_WINDOW;
+	if (len > s->window_bytes)
+		len = s->window_bytes;
 	if (len < (pos - off) + max + pg)
 		len = ((pos - off) + max + 2 * pg) & ~(pg - 1);
 	if (off + len > s->file_len) {

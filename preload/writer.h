@@ -38,6 +38,9 @@ struct pw_stream {
 	char path[PATH_MAX];
 };
 
+/* Bytes of a stream's first data window (later ones: window_bytes). */
+#define PW_FIRST_WINDOW (64 * 1024)
+
 /* Create `path` exclusively (never overwrites); 0 on success, -errno. */
 int pw_open(struct pw_stream *s, const char *path, const char *magic, uint32_t pid, uint32_t tid,
 	    uint32_t seq, uint64_t start_ticks, size_t window_bytes);

@@ -342,10 +342,12 @@ static PS_INLINE uint64_t write_alloc(struct ps_thread *t, unsigned fn, uint64_t
 	w = pst_put_tag(w, ps_dt(t, now), PST_K_ALLOC);
 	w = pst_put_varint(w, fn);
 	w = pst_put_varint(w, size);
-	w = pst_put_varint(w, (uintptr_t)p);
-	w = pst_put_varint(w, stack);
+	/* delta-coded (PST_FLAG_DELTA); the state moves only with a record
+	 * that is written */
+	w = pst_put_varint(w, pw_delta(&t->out.last_addr, (uintptr_t)p));
+	w = pst_put_varint(w, pw_delta(&t->out.last_stack, stack));
 	if (fn == PST_FN_REALLOC || fn == PST_FN_REALLOCARRAY)
-		w = pst_put_varint(w, old);
+		w = pst_put_varint(w, pw_delta_old((uintptr_t)p, old));
 	ps_commit(t, w);
 	return now;
 }
@@ -356,7 +358,7 @@ static void write_free(struct ps_thread *t, uintptr_t addr)
 	if (!w)
 		return;
 	w = pst_put_tag(w, ps_dt(t, ps_now()), PST_K_FREE);
-	w = pst_put_varint(w, addr);
+	w = pst_put_varint(w, pw_delta(&t->out.last_addr, addr));
 	ps_commit(t, w);
 }
 

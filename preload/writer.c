@@ -206,6 +206,9 @@ int pw_open(struct pw_stream *s, const char *path, const char *magic, uint32_t p
 		h->tid = tid;
 		h->thread_seq = seq;
 		h->start_ticks = start_ticks;
+		/* thread files delta-code their ALLOC/FREE records (mem.c) */
+		if (memcmp(magic, PST_MAGIC_THREAD, PST_MAGIC_LEN) == 0)
+			h->flags = PST_FLAG_DELTA;
 		__atomic_store_n(&h->committed, 0, __ATOMIC_RELEASE);
 		rc = map_window(s, fd, PST_DATA_OFFSET, PST_MAX_RECORD);
 	}

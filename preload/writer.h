@@ -42,7 +42,7 @@ struct pw_stream {
 };
 
 /* Bytes of a stream's first data window (later ones: window_bytes). */
-#define PW_FIRST_WINDOW (64 * 1024)
+#define PW_FIRST_WINDOW (16 * 1024)
 
 /* Create `path` exclusively (never overwrites); 0 on success, -errno. */
 int pw_open(struct pw_stream *s, const char *path, const char *magic, uint32_t pid, uint32_t tid,

@@ -38,3 +38,37 @@ cal_seen() {
 	got=$(PROFSHIM_CLOCK=mono cal_seen sh -c env)
 	assert_eq "$got" "" "no calibration variable"
 }
+
+@test "a full disk turns recording off, never the program (small first windows, zero-filled)" {
+	mkdir -p "$TMP/mnt"
+	mount -t tmpfs -o size=192k tmpfs "$TMP/mnt" 2>/dev/null || skip "cannot mount a small tmpfs here"
+	cat > "$TMP/churn.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+int main(void)
+{
+	unsigned long sum = 0;
+	for (int i = 0; i < 200000; i++) {
+		char *p = malloc(32 + i % 100);
+		p[0] = (char)i;
+		sum += (unsigned char)p[0];
+		free(p);
+	}
+	printf("done %lu\n", sum);
+	return 3;
+}
+C
+	cc -O1 -o "$TMP/churn" "$TMP/churn.c"
+	expected=$("$TMP/churn" || true)
+	# room for the trace files' first pages only, then for nothing at all
+	for room in 12 0; do
+		dd if=/dev/zero of="$TMP/mnt/fill" bs=4k 2>/dev/null || true
+		truncate -s "-${room}k" "$TMP/mnt/fill"
+		rm -f "$TMP"/mnt/t*
+		run env PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/mnt/t" LD_PRELOAD="$SHIM" "$TMP/churn"
+		echo "room ${room}k: status $status: $output"
+		[ "$status" -eq 3 ] || { umount "$TMP/mnt"; false; }
+		[[ "$output" == *"$expected"* ]] || { umount "$TMP/mnt"; false; }
+	done
+	umount "$TMP/mnt"
+}

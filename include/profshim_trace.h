@@ -53,6 +53,17 @@
  *   A REALLOC frees old_addr (when non-zero) and, when addr != 0, creates a
  *   block at addr; a failed realloc (addr == 0, size != 0) frees nothing.
  *
+ *   DELTA CODING (thread files with PST_FLAG_DELTA): ALLOC addr and FREE
+ *   addr are written as pst_zigzag(addr - previous address), where the
+ *   previous address is that of the last ALLOC or FREE of the file with a
+ *   non-zero address (0 at the start); an ALLOC's stack as
+ *   pst_zigzag(stack - previous ALLOC's stack) (0 at the start); and a
+ *   REALLOC's old_addr relative to its own addr: 0 for none, else
+ *   pst_zigzag(old_addr - addr) + 1 (1 = resized in place). A heap address
+ *   is a 6-7 byte varint, its distance to the last one mostly 1-2 bytes.
+ *   The state is the file's own: records after a torn or missing one are
+ *   lost anyway (readers stop at the first bad record).
+ *
  *   With calls recorded, an ALLOC made by an instrumented function itself
  *   takes its stack from the calls recorder's shadow stack instead of
  *   unwinding: still return addresses (the call site, then each
@@ -248,6 +259,10 @@
 
 enum pst_flags {
 	PST_FLAG_CLOSED = 1u << 0,
+	/* Thread files: ALLOC and FREE fields are delta-coded (see "DELTA
+	 * CODING"). Written by every profshim since issue 15; a file without
+	 * the flag (older profshim) holds them plain and still reads. */
+	PST_FLAG_DELTA = 1u << 1,
 };
 
 struct pst_file_header {

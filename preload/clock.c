@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "profshim_trace.h"
+#include "shim.h"
 #ifdef PS_HAVE_TSC
 #include <cpuid.h>
 #endif
@@ -76,6 +77,72 @@ static uint32_t measure_read_cost_x16(void)
 	return (uint32_t)(best * 16 / READS);
 }
 
+/* --- the calibration handed down through exec --- */
+
+/* A process started by exec from a profiled one (every process of a build
+ * tree but the first) takes its parent's calibration from the environment
+ * instead of spinning 250 us: the TSC rate is the machine's, not the
+ * process's. "PROFSHIM_CLOCK_CAL=<ticks/s x 1000>:<read cost x 16>". */
+#define CAL_ENV "PROFSHIM_CLOCK_CAL="
+static char cal_env[64];
+
+static int parse_u64(const char **s, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = *s;
+	if (*p < '0' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*s = p;
+	*out = v;
+	return 1;
+}
+
+/* The inherited calibration, when there is one and it is plausible (a
+ * TSC between 100 MHz and 100 GHz, in ticks of TSC >> PST_TSC_SHIFT);
+ * 0 otherwise. */
+static int inherited_calibration(uint64_t *x1000, uint32_t *read_x16)
+{
+	const char *v = getenv("PROFSHIM_CLOCK_CAL");
+	uint64_t rate, cost;
+	if (!v || !parse_u64(&v, &rate) || *v++ != ':' || !parse_u64(&v, &cost) || *v)
+		return 0;
+	if (rate < (100000000000ull >> PST_TSC_SHIFT) ||
+	    rate > (100000000000000ull >> PST_TSC_SHIFT) || cost > 1000000)
+		return 0;
+	*x1000 = rate;
+	*read_x16 = (uint32_t)cost;
+	return 1;
+}
+
+static void make_cal_env(void)
+{
+	char num[24];
+	cal_env[0] = 0;
+	if (ps_clock_kind != PST_CLOCK_TSC)
+		return; /* nothing to hand down: mono needs no calibration */
+	strcpy(cal_env, CAL_ENV);
+	ps_u64_to_str(num, ps_ticks_per_sec_x1000);
+	strcat(cal_env, num);
+	strcat(cal_env, ":");
+	ps_u64_to_str(num, ps_clock_read_x16);
+	strcat(cal_env, num);
+}
+
+const char *ps_clock_exec_env(void)
+{
+	return cal_env[0] ? cal_env : NULL;
+}
+
+int ps_clock_is_exec_env(const char *entry)
+{
+	return strncmp(entry, CAL_ENV, sizeof(CAL_ENV) - 1) == 0;
+}
+
 void ps_clock_init(void)
 {
 	const char *want = getenv("PROFSHIM_CLOCK");
@@ -87,6 +154,11 @@ void ps_clock_init(void)
 		use_tsc = 1;
 	if (want && strcmp(want, "mono") == 0)
 		use_tsc = 0;
+	if (use_tsc && inherited_calibration(&ps_ticks_per_sec_x1000, &ps_clock_read_x16)) {
+		ps_clock_kind = PST_CLOCK_TSC;
+		make_cal_env();
+		return;
+	}
 	if (use_tsc) {
 		ps_ticks_per_sec_x1000 = calibrate_tsc_x1000();
 		if (ps_ticks_per_sec_x1000 > 0)
@@ -98,6 +170,7 @@ void ps_clock_init(void)
 	(void)want;
 #endif
 	ps_clock_read_x16 = measure_read_cost_x16();
+	make_cal_env();
 }
 
 uint64_t ps_ticks_to_ns(uint64_t ticks)

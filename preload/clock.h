@@ -38,6 +38,10 @@ static inline uint64_t ps_now(void)
 
 /* Choose the clock (PROFSHIM_CLOCK=tsc|mono overrides) and calibrate. */
 void ps_clock_init(void);
+/* "PROFSHIM_CLOCK_CAL=..." for the environment of an exec (the new image
+ * skips calibrating), or NULL; and whether an entry is that variable. */
+const char *ps_clock_exec_env(void);
+int ps_clock_is_exec_env(const char *entry);
 /* Convert a tick interval to nanoseconds with the calibration. */
 uint64_t ps_ticks_to_ns(uint64_t ticks);
 

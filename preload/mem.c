@@ -93,11 +93,29 @@ static size_t boot_size(const void *p)
 	return *(const size_t *)((const char *)p - BOOT_ALIGN);
 }
 
-/* Same shared object as the allocator's malloc? */
-static bool same_object(void *fn, const void *base)
+/* The shared object holding fn (an opaque key), or NULL. dladdr searches
+ * the object's symbol table linearly (a tenth of a millisecond for ten
+ * lookups in libc, at every start-up); _dl_find_object (glibc 2.35) is a
+ * lookup in a sorted table of mappings. */
+static const void *object_of(void *fn, bool fast)
 {
+	if (!fn)
+		return NULL;
+#if defined(DLFO_STRUCT_HAS_EH_DBASE)
+	if (fast) {
+		struct dl_find_object fo;
+		return _dl_find_object(fn, &fo) == 0 ? (const void *)fo.dlfo_link_map : NULL;
+	}
+#endif
+	(void)fast;
 	Dl_info info;
-	return fn && dladdr(fn, &info) && info.dli_fbase == base;
+	return dladdr(fn, &info) ? info.dli_fbase : NULL;
+}
+
+/* Same shared object as the allocator's malloc? */
+static bool same_object(void *fn, const void *base, bool fast)
+{
+	return fn && object_of(fn, fast) == base;
 }
 
 #define RESOLVE(name) (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
@@ -123,20 +141,24 @@ static void resolve_real(void)
 		ps_log("cannot find the allocator below the shim; aborting", NULL);
 		abort();
 	}
-	Dl_info info;
-	const void *base = dladdr((void *)r.malloc, &info) ? info.dli_fbase : NULL;
+	bool fast = true; /* the loader's table is there once it has started */
+	const void *base = object_of((void *)r.malloc, fast);
+	if (!base) {
+		fast = false;
+		base = object_of((void *)r.malloc, fast);
+	}
 	/* Optional functions only from the same allocator as malloc. */
-	if (!same_object((void *)r.posix_memalign, base))
+	if (!same_object((void *)r.posix_memalign, base, fast))
 		r.posix_memalign = NULL;
-	if (!same_object((void *)r.aligned_alloc, base))
+	if (!same_object((void *)r.aligned_alloc, base, fast))
 		r.aligned_alloc = NULL;
-	if (!same_object((void *)r.memalign, base))
+	if (!same_object((void *)r.memalign, base, fast))
 		r.memalign = NULL;
-	if (!same_object((void *)r.valloc, base))
+	if (!same_object((void *)r.valloc, base, fast))
 		r.valloc = NULL;
-	if (!same_object((void *)r.pvalloc, base))
+	if (!same_object((void *)r.pvalloc, base, fast))
 		r.pvalloc = NULL;
-	if (!same_object((void *)r.malloc_usable_size, base))
+	if (!same_object((void *)r.malloc_usable_size, base, fast))
 		r.malloc_usable_size = NULL;
 	real = r;
 	__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
@@ -304,10 +326,12 @@ static PS_INLINE uint64_t write_alloc(struct ps_thread *t, unsigned fn, uint64_t
 	w = pst_put_tag(w, ps_dt(t, now), PST_K_ALLOC);
 	w = pst_put_varint(w, fn);
 	w = pst_put_varint(w, size);
-	w = pst_put_varint(w, (uintptr_t)p);
-	w = pst_put_varint(w, stack);
+	/* delta-coded (PST_FLAG_DELTA); the state moves only with a record
+	 * that is written */
+	w = pst_put_varint(w, pw_delta(&t->out.last_addr, (uintptr_t)p));
+	w = pst_put_varint(w, pw_delta(&t->out.last_stack, stack));
 	if (fn == PST_FN_REALLOC || fn == PST_FN_REALLOCARRAY)
-		w = pst_put_varint(w, old);
+		w = pst_put_varint(w, pw_delta_old((uintptr_t)p, old));
 	ps_commit(t, w);
 	return now;
 }
@@ -318,7 +342,7 @@ static void write_free(struct ps_thread *t, uintptr_t addr)
 	if (!w)
 		return;
 	w = pst_put_tag(w, ps_dt(t, ps_now()), PST_K_FREE);
-	w = pst_put_varint(w, addr);
+	w = pst_put_varint(w, pw_delta(&t->out.last_addr, addr));
 	ps_commit(t, w);
 }
 

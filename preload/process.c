@@ -408,7 +408,7 @@ static void save_env_for_exec(void)
 	for (char **e = environ; e && *e && env_nsaved < MAX_SAVED_ENV; e++) {
 		if (strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "PROFSHIM_", 9))
 			continue;
-		if (ps_run_is_exec_env(*e))
+		if (ps_run_is_exec_env(*e) || ps_clock_is_exec_env(*e))
 			continue; /* made anew for each exec */
 		size_t len = strlen(*e) + 1;
 		if (used + len > sizeof(env_store))
@@ -448,13 +448,15 @@ static void after_failed_exec(void)
 		size_t n_ = 0;                                                                     \
 		while ((envp) && (envp)[n_])                                                       \
 			n_++;                                                                      \
-		char *newenv[n_ + MAX_SAVED_ENV + 2];                                              \
+		char *newenv[n_ + MAX_SAVED_ENV + 3];                                              \
 		size_t k_ = 0;                                                                     \
 		for (size_t i_ = 0; i_ < n_; i_++)                                                 \
-			if (!ps_run_is_exec_env((envp)[i_]))                                       \
+			if (!ps_run_is_exec_env((envp)[i_]) && !ps_clock_is_exec_env((envp)[i_]))  \
 				newenv[k_++] = (envp)[i_];                                         \
 		if (!ps_disabled)                                                                  \
 			newenv[k_++] = (char *)ps_run_exec_env();                                  \
+		if (!ps_disabled && ps_clock_exec_env())                                           \
+			newenv[k_++] = (char *)ps_clock_exec_env();                                \
 		for (unsigned i_ = 0; i_ < env_nsaved; i_++)                                       \
 			if (!env_has((envp), env_saved[i_]))                                       \
 				newenv[k_++] = env_saved[i_];                                      \

@@ -35,13 +35,36 @@ struct pw_stream {
 	ino_t ino;
 	int fd;	    /* kept descriptor (high, close-on-exec), -1 = none */
 	int failed; /* cannot grow: every reserve fails */
+	/* Delta coding state of ALLOC/FREE records (PST_FLAG_DELTA): the
+	 * last address and ALLOC stack written to this file. */
+	uint64_t last_addr, last_stack;
 	char path[PATH_MAX];
 };
+
+/* Bytes of a stream's first data window (later ones: window_bytes). */
+#define PW_FIRST_WINDOW (16 * 1024)
 
 /* Create `path` exclusively (never overwrites); 0 on success, -errno. */
 int pw_open(struct pw_stream *s, const char *path, const char *magic, uint32_t pid, uint32_t tid,
 	    uint32_t seq, uint64_t start_ticks, size_t window_bytes);
 uint8_t *pw_reserve_slow(struct pw_stream *s, size_t max);
+
+/* Delta coding (PST_FLAG_DELTA, include/profshim_trace.h). An address
+ * or stack: the zigzag distance to the previous one, which becomes v
+ * (an address of 0 leaves the previous one as it is). */
+static inline uint64_t pw_delta(uint64_t *prev, uint64_t v)
+{
+	uint64_t d = pst_zigzag((int64_t)(v - *prev));
+	if (v)
+		*prev = v;
+	return d;
+}
+
+/* A REALLOC's old address, relative to its new one: 0 = none. */
+static inline uint64_t pw_delta_old(uint64_t addr, uint64_t old)
+{
+	return old ? pst_zigzag((int64_t)(old - addr)) + 1 : 0;
+}
 
 /* Room for a record of at most max (<= PST_MAX_RECORD) bytes, or NULL. */
 static inline uint8_t *pw_reserve(struct pw_stream *s, size_t max)

@@ -637,6 +637,8 @@ static int open_thread(struct pa_session *s, struct pa_thread *t, struct pa_erro
 	t->data = m.data;
 	t->data_len = m.data_len;
 	t->closed = m.hdr->flags & PST_FLAG_CLOSED;
+	t->delta = m.hdr->flags & PST_FLAG_DELTA;
+	t->last_addr = t->last_stack = 0;
 	t->now = m.hdr->start_ticks;
 	return 0;
 }

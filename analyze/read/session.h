@@ -93,6 +93,11 @@ struct pa_thread {
 	bool ended;	    /* THREAD_END seen */
 	bool closed;	    /* header says closed cleanly */
 	uint64_t events;    /* records decoded */
+
+	/* PST_FLAG_DELTA: ALLOC/FREE fields delta-coded, and their state */
+	bool delta;
+	uint64_t last_addr, last_stack;
+
 	uint64_t counters[PST_C_COUNTER_MAX];
 	struct pa_vec cct; /* struct pa_cct_node */
 	/* Call tree snapshots (see CALL TREE SNAPSHOTS in profshim_trace.h):

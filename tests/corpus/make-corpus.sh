@@ -78,4 +78,47 @@ mk_io io-valid
 mk_io io-bad-op; poke "$here/io-bad-op.trace.t1" "$io_op" 7f
 mk_io io-bad-fd-kind; poke "$here/io-bad-fd-kind.trace.t1" "$((fd_field + 1))" 7f
 mk_io io-cut; truncate -s $((io_op + 2)) "$here/io-cut.trace.t1"
+# memory sessions: delta-coded ALLOC/FREE records (PST_FLAG_DELTA)
+PROFSHIM_OUTPUT="$tmp/mem.trace" PROFSHIM_RECORD=mem LD_PRELOAD="$root/build/libprofshim.so" \
+	ls / >/dev/null
+mk_mem() { # NAME
+	cp "$tmp/mem.trace" "$here/$1.trace"
+	cp "$tmp/mem.trace.t1" "$here/$1.trace.t1"
+}
+# offsets of the first ALLOC's fn and stack fields
+mem_offsets=$(python3 - "$tmp/mem.trace.t1" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+end = 4096 + int.from_bytes(d[16:24], 'little')
+def varint(p):
+    v = s = 0
+    while True:
+        b = d[p]; p += 1; v |= (b & 0x7f) << s; s += 7
+        if b < 0x80: return v, p
+p = 4096
+while p < end:
+    tag, q = varint(p)
+    k = tag & 15
+    if k == 2:
+        fn = q
+        for _ in range(3): _, q = varint(q)
+        print(fn, q)
+        break
+    if k == 15:
+        n, q = varint(q); p = q + n
+    elif k in (5,):
+        _, q = varint(q); _, q = varint(q); p = q
+    elif k in (3, 8):
+        _, q = varint(q); p = q
+    else:
+        break
+PY
+)
+mem_fn=${mem_offsets% *}
+mem_stack=${mem_offsets#* }
+mk_mem mem-valid
+mk_mem mem-bad-fn; poke "$here/mem-bad-fn.trace.t1" "$mem_fn" 7f
+mk_mem mem-cut; truncate -s $((mem_fn + 2)) "$here/mem-cut.trace.t1"
+# a stack delta that lands on a node never defined
+mk_mem mem-bad-stack-delta; poke "$here/mem-bad-stack-delta.trace.t1" "$mem_stack" 7e
 echo "corpus: $(ls "$here"/*.trace | wc -l) sessions in $here"

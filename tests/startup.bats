@@ -1,0 +1,74 @@
+#!/usr/bin/env bats
+# Start-up: what a short process does not pay for (issue 15).
+
+load helpers
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+# cal_of CMD... : the PROFSHIM_CLOCK_CAL values the command's child sees
+cal_seen() {
+	PROFSHIM_QUIET=1 PROFSHIM_OUTPUT="$TMP/c.trace" LD_PRELOAD="$SHIM" "$@" | sed -n 's/^PROFSHIM_CLOCK_CAL=//p'
+}
+
+@test "exec hands the clock calibration down, once, and a child takes it as is" {
+	got=$(cal_seen sh -c 'sh -c env')
+	[ -n "$got" ] || skip "no invariant TSC here: nothing to hand down"
+	assert_eq "$(echo "$got" | wc -l)" 1 "one variable, not one per generation"
+	[[ "$got" =~ ^[0-9]+:[0-9]+$ ]]
+	# a plausible inherited value is taken without calibrating again
+	got=$(PROFSHIM_CLOCK_CAL=150000000000:40 cal_seen sh -c env)
+	assert_eq "$got" "150000000000:40" "inherited calibration"
+}
+
+@test "an implausible or malformed inherited calibration is ignored (calibrated anew)" {
+	got=$(cal_seen sh -c env)
+	[ -n "$got" ] || skip "no invariant TSC here"
+	for bad in 12:3 150000000000:40x x 999999999999999999:1 150000000000; do
+		got=$(PROFSHIM_CLOCK_CAL=$bad cal_seen sh -c env)
+		[[ "$got" =~ ^[0-9]+:[0-9]+$ ]]
+		[ "$got" != "$bad" ]
+		rate=${got%%:*}
+		# calibrated anew: a rate of 100 MHz..100 GHz in TSC >> 4 ticks
+		[ "$rate" -ge 6250000000 ] && [ "$rate" -le 6250000000000 ]
+	done
+}
+
+@test "PROFSHIM_CLOCK=mono hands nothing down" {
+	got=$(PROFSHIM_CLOCK=mono cal_seen sh -c env)
+	assert_eq "$got" "" "no calibration variable"
+}
+
+@test "a full disk turns recording off, never the program (small first windows, zero-filled)" {
+	mkdir -p "$TMP/mnt"
+	mount -t tmpfs -o size=192k tmpfs "$TMP/mnt" 2>/dev/null || skip "cannot mount a small tmpfs here"
+	cat > "$TMP/churn.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+int main(void)
+{
+	unsigned long sum = 0;
+	for (int i = 0; i < 200000; i++) {
+		char *p = malloc(32 + i % 100);
+		p[0] = (char)i;
+		sum += (unsigned char)p[0];
+		free(p);
+	}
+	printf("done %lu\n", sum);
+	return 3;
+}
+C
+	cc -O1 -o "$TMP/churn" "$TMP/churn.c"
+	expected=$("$TMP/churn" || true)
+	# room for the trace files' first pages only, then for nothing at all
+	for room in 12 0; do
+		dd if=/dev/zero of="$TMP/mnt/fill" bs=4k 2>/dev/null || true
+		truncate -s "-${room}k" "$TMP/mnt/fill"
+		rm -f "$TMP"/mnt/t*
+		run env PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/mnt/t" LD_PRELOAD="$SHIM" "$TMP/churn"
+		echo "room ${room}k: status $status: $output"
+		[ "$status" -eq 3 ] || { umount "$TMP/mnt"; false; }
+		[[ "$output" == *"$expected"* ]] || { umount "$TMP/mnt"; false; }
+	done
+	umount "$TMP/mnt"
+}

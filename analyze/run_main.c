@@ -12,6 +12,7 @@
 #include "models.h"
 #include "report_run.h"
 #include "run_main.h"
+#include "stack_tree.h"
 
 static const char *const multi_formats = "text, json, folded, flamegraph";
 
@@ -41,7 +42,11 @@ static int write_run(const struct pa_run *r, const struct pa_run_cpu *rc,
 			pa_run_write_folded(rc, out);
 			return 0;
 		}
-		return pa_write_flamegraph(&pm, out);
+		struct stack_tree t;
+		pa_run_stack_tree(rc, &t);
+		int frc = pa_write_flamegraph_tree(&pm, &t, out);
+		st_free(&t);
+		return frc;
 	default:
 		fprintf(stderr,
 			"profanalyze: this format covers one process; a run of several takes %s "

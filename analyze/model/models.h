@@ -65,6 +65,9 @@ int pa_stack_frames(const struct pa_models *pm, uint32_t node, bool leaf_is_pc, 
 /* --- stack outputs of any kind of data (--data), output/ --- */
 /* SVG flame graph (out_flamegraph.c) and folded stacks (out_folded.c). */
 int pa_write_flamegraph(const struct pa_models *pm, FILE *out);
+/* The same for a tree the caller built (and frees): a run's CPU by command. */
+struct stack_tree;
+int pa_write_flamegraph_tree(const struct pa_models *pm, struct stack_tree *t, FILE *out);
 int pa_write_folded(const struct pa_models *pm, FILE *out);
 /* One self-contained HTML report (out_html.c). */
 int pa_write_html(const struct pa_models *pm, FILE *out);

@@ -251,12 +251,20 @@ int pa_write_flamegraph(const struct pa_models *pm, FILE *out)
 		st_free(&t);
 		return 1;
 	}
+	int rc = pa_write_flamegraph_tree(pm, &t, out);
+	st_free(&t);
+	return rc;
+}
+
+int pa_write_flamegraph_tree(const struct pa_models *pm, struct stack_tree *tree, FILE *out)
+{
+	struct stack_tree t = *tree; /* the caller frees it */
 	/* no size cap: frames under MIN_FRACTION of the whole are not drawn */
 	struct fg g = {.t = &t, .out = out, .whole = st_node_at(&t, 0)->total};
 	if (g.whole <= 0) {
 		fprintf(stderr, "profanalyze: --format=flamegraph: no %s data%s\n", t.what,
 			pm->o->thread >= 0 ? " in this thread" : "");
-		st_free(&t);
+		*tree = t;
 		return 1;
 	}
 	g.max_depth = deepest(&t, 0, g.whole);
@@ -305,6 +313,6 @@ int pa_write_flamegraph(const struct pa_models *pm, FILE *out)
 	fputs("<g id=\"frames\">\n", out);
 	frames(&g, 0, 0, 0);
 	fputs("</g>\n</svg>\n", out);
-	st_free(&t);
+	*tree = t; /* whatever drawing grew, the caller frees */
 	return 0;
 }

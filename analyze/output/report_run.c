@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "report_run.h"
+#include "stack_tree.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -276,6 +277,30 @@ void pa_run_write_folded(const struct pa_run_cpu *rc, FILE *out)
 		pa_folded_line(out, chain, (int)n->depth, n->self);
 	}
 	free(chain);
+}
+
+void pa_run_stack_tree(const struct pa_run_cpu *rc, struct stack_tree *t)
+{
+	const struct cpu_model *m = rc->m;
+	st_init(t, PA_DATA_CPU);
+	const struct pa_frame **chain = pa_xcalloc(4097, sizeof(*chain));
+	for (uint32_t i = 1; i < m->nodes.len; i++) {
+		const struct cpu_node *n = cpu_node_at(m, i);
+		if (!n->self || n->depth > 4096)
+			continue;
+		const struct cpu_node *x = n;
+		for (int k = (int)n->depth - 1; k >= 0; k--) {
+			chain[k] = &m->frames[x->func];
+			x = cpu_node_at(m, x->parent);
+		}
+		st_add(t, chain, (int)n->depth, (double)n->self);
+	}
+	free(chain);
+	st_finish(t);
+	t->unit = "samples";
+	t->what = "CPU";
+	t->unit_scale = m->period_s;
+	snprintf(t->title, sizeof(t->title), "CPU samples of every process, by command");
 }
 
 /* --- the wrapper's summary line --- */

@@ -386,18 +386,14 @@ static int validate_selection(const struct pa_session *s, const struct pa_option
 static int write_speedscope(const struct pa_models *pm, FILE *out)
 {
 	enum pa_data d = pm->o->data;
+	/* offcpu and wall: a time profile stands in for the CPU samples */
+	if (d == PA_DATA_OFFCPU || d == PA_DATA_WALL)
+		d = PA_DATA_CPU;
 	bool any = false;
 	for (int k = PA_DATA_CPU; k <= PA_DATA_CALLS; k++)
 		any |= (d == PA_DATA_AUTO || d == (enum pa_data)k) && pa_has_data(pm, k);
 	if (!any) {
-		fprintf(stderr,
-			"profanalyze: --format=speedscope: this trace has no %s data "
-			"(recorded: %s)\n",
-			d == PA_DATA_CPU     ? "cpu"
-			: d == PA_DATA_MEM   ? "mem"
-			: d == PA_DATA_CALLS ? "calls"
-					     : "CPU, calls or memory",
-			pa_recorded_names(pm));
+		pa_no_data_error(pm, "speedscope", PST_REC_CPU | PST_REC_CALLS | PST_REC_MEM);
 		return 1;
 	}
 	const char *exe = pm->s->argc ? pm->s->argv[0] : "profshim";

@@ -332,11 +332,11 @@ bj() {
 
 @test "a damaged trace: the same clear error in every format (pprof and html too), and -o leaves no file" {
 	PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/core_crash" exit 5
-	printf '\x0b' | dd of="$TMP/t.t1" bs=1 seek=4096 conv=notrunc status=none
+	printf '\x0d' | dd of="$TMP/t.t1" bs=1 seek=4096 conv=notrunc status=none
 	for f in text json chrome heapprofile trace folded flamegraph speedscope pprof html; do
 		run "$PROFANALYZE" -q "$TMP/t" --format=$f -o "$TMP/out.$f"
 		[ "$status" -eq 1 ]
-		assert_eq "$output" "profanalyze: $TMP/t.t1: offset 4096: unknown record kind 11" "$f"
+		assert_eq "$output" "profanalyze: $TMP/t.t1: offset 4096: unknown record kind 13" "$f"
 		[ ! -e "$TMP/out.$f" ]
 	done
 	[ -z "$(ls "$TMP" | grep '\.tmp\.')" ]

@@ -165,11 +165,27 @@ any_untrimmed() {
 	# one command of one process: the full single-process report
 	run "$PROFANALYZE" "$TMP/run" --comm=tr -q
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "profshim report: tr x y" ]]
+	[[ "$output" == *$'\nprofshim report: tr x y\n'* ]]
+	[[ "$output" != *"profshim run:"* ]]
+	# a pid that forked then exec'd (two images): the last image's full
+	# report, in every format; stderr names the file it used
 	a=$(ls "$TMP"/own/cpu.*.stage2 | sed 's/.*cpu\.\([0-9]*\)\.stage2/\1/')
+	run "$PROFANALYZE" "$TMP/run" --pid="$a"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"pid $a ran 2 images (run_tree.$a.trace > run_tree.$a.1.trace); this report is of the last one, run_tree.$a.1.trace"* ]]
+	[[ "$output" == *$'\nprofshim report: run_tree stage2 '"$TMP/own"$'\n'* ]]
+	[[ "$output" != *"profshim run:"* ]]
+	"$PROFANALYZE" "$TMP/run" --pid="$a" --format=chrome -o "$TMP/a.json" 2>"$TMP/err.txt"
+	grep -q "this report is of the last one, run_tree.$a.1.trace" "$TMP/err.txt"
 	analyze_json "$TMP/run" --pid="$a" -q
-	assert_eq "$(jqr '[.run.processes[] | select(.selected)] | length')" 2 "images of pid A"
-	assert_eq "$(jqr '.run.by_command | map(.command) | join(",")')" run_tree
+	assert_eq "$(jqr .session.pid)" "$a" "--pid report"
+	assert_eq "$(jqr .session.command)" "run_tree stage2 $TMP/own"
+	# the same as passing the last image's file: its CPU (the burn after exec)
+	analyze_json "$TMP/run/run_tree.$a.1.trace" -q
+	cpu_file=$(jqr .cpu.samples)
+	analyze_json "$TMP/run" --pid="$a" -q
+	assert_eq "$(jqr .cpu.samples)" "$cpu_file" "samples of the last image"
+	[ "$cpu_file" -gt 0 ]
 	"$PROFANALYZE" "$TMP/run" --format=folded -q > "$TMP/f.txt"
 	grep -q '^run_tree;.*burn [0-9]*$' "$TMP/f.txt"
 	! grep -qv '^[a-z_]*;\|^[a-z_]* [0-9]*$' "$TMP/f.txt"
@@ -317,4 +333,20 @@ serve() {
 	analyze_json "$TMP/run" --comm=run_vfork -q
 	assert_eq "$(jqr '[.markers[].name] | join(",")')" "before,after,after,after" "parent's markers"
 	assert_eq "$(jqr .session.ended_normally)" true
+}
+
+@test "a process retitled like an nginx worker: its command is the program's name, its title the command line" {
+	# the titles are written over argv: give them room
+	run_shim "$TMP/run/" "$PROGS/run_title" "$(printf 'x%.0s' $(seq 1 100))"
+	analyze_json "$TMP/run" -q
+	assert_eq "$(jqr '[.run.processes[] | "\(.command)|\(.command_line)"] | join(",")')" \
+		"run_title|run_title: master process run_title -c /etc/rt/ngx.conf,run_title|run_title: worker process" "processes"
+	assert_eq "$(jqr '[.run.by_command[] | "\(.command):\(.processes)"] | join(",")')" "run_title:2" "by command"
+	# --comm finds both; --pid of the worker gives its report
+	analyze_json "$TMP/run" --comm=run_title -q
+	assert_eq "$(jqr '[.run.processes[] | select(.selected)] | length')" 2 "--comm=run_title"
+	worker=$(jqr '.run.processes[1].pid')
+	analyze_json "$TMP/run" --pid="$worker" -q
+	assert_eq "$(jqr .session.command)" "run_title: worker process"
+	assert_eq "$(jqr .memory_metrics.total_allocations)" 1000 "worker allocations"
 }

@@ -350,3 +350,32 @@ serve() {
 	assert_eq "$(jqr .session.command)" "run_title: worker process"
 	assert_eq "$(jqr .memory_metrics.total_allocations)" 1000 "worker allocations"
 }
+
+@test "diff and check take a run directory: its one selected process (--pid, --comm), or say how to choose" {
+	for d in a b; do
+		run_shim "$TMP/$d/" "$PROGS/run_title" "$(printf 'x%.0s' $(seq 1 100))"
+	done
+	analyze_json "$TMP/a" -q
+	wa=$(jqr '.run.processes[1].pid')
+	analyze_json "$TMP/b" -q
+	wb=$(jqr '.run.processes[1].pid')
+	echo 'max_allocations = 999' > "$TMP/b.budget"
+	# two processes and no selection: which file or option to give
+	run "$PROFANALYZE" check "$TMP/a" --budget="$TMP/b.budget"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$TMP/a is a run of 2 processes (2 selected); diff and check take one process"*"--comm=NAME or --pid=N"* ]]
+	run "$PROFANALYZE" check "$TMP/a" --budget="$TMP/b.budget" --comm=nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no process of command 'nosuch'"* ]]
+	# the worker's 1000 allocations breach 999
+	run "$PROFANALYZE" check "$TMP/a" --budget="$TMP/b.budget" --pid="$wa"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"value 1000 calls, in $TMP/a/run_title.$wa.trace"* ]]
+	echo 'max_allocations = 1000' > "$TMP/b.budget"
+	run "$PROFANALYZE" check "$TMP/a" --budget="$TMP/b.budget" --pid="$wa"
+	[ "$status" -eq 0 ]
+	# a file against a run directory's selected process
+	"$PROFANALYZE" diff "$TMP/a/run_title.$wa.trace" "$TMP/b" --pid="$wb" --format=json -q > "$TMP/report.json"
+	assert_eq "$(jqr '.new.path')" "$TMP/b/run_title.$wb.trace"
+	assert_eq "$(jqr '.summary[] | select(.name == "allocations") | "\(.base) \(.new)"')" "1000 1000" "allocations"
+}

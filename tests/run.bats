@@ -379,3 +379,16 @@ serve() {
 	assert_eq "$(jqr '.new.path')" "$TMP/b/run_title.$wb.trace"
 	assert_eq "$(jqr '.summary[] | select(.name == "allocations") | "\(.base) \(.new)"')" "1000 1000" "allocations"
 }
+
+@test "tools/profshim names the run directory by one normalized path (no dir/../)" {
+	mkdir "$TMP/sub"
+	cd "$TMP/sub"
+	run "$ROOT/tools/profshim" -o ../w.d -- "$PROGS/run_vfork"
+	[ "$status" -eq 0 ]
+	[[ "${lines[-1]}" == *" in $TMP/w.d ("*"Next: profanalyze $TMP/w.d" ]]
+	[ -f "$(ls "$TMP"/w.d/run_vfork.*.trace)" ]
+	# a directory named like a trace file stays a directory
+	run "$ROOT/tools/profshim" -o ./x/../v.trace/ -- "$PROGS/run_vfork"
+	[[ "${lines[-1]}" == *"Next: profanalyze $TMP/sub/v.trace" ]]
+	[ -d "$TMP/sub/v.trace" ]
+}

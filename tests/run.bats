@@ -392,3 +392,13 @@ serve() {
 	[[ "${lines[-1]}" == *"Next: profanalyze $TMP/sub/v.trace" ]]
 	[ -d "$TMP/sub/v.trace" ]
 }
+
+@test "the tree counts a killed process's recorded allocations (it wrote no end counters)" {
+	run_shim "$TMP/run/" "$PROGS/run_killed"
+	analyze_json "$TMP/run" -q
+	child=$(jqr '.run.processes[1].pid')
+	assert_eq "$(jqr '[.run.processes[] | .allocations] | join(" ")')" "0 500" "tree allocations"
+	assert_eq "$(jqr '[.run.by_command[] | .allocations] | add')" 500 "by command"
+	analyze_json "$TMP/run" --pid="$child" -q
+	assert_eq "$(jqr .memory_metrics.total_allocations)" 500 "the child's own report"
+}

@@ -101,10 +101,23 @@ static void finish_totals(struct cpu_model *m)
 	}
 }
 
-static void on_sample(const struct pa_event *ev, void *ctx)
+/* What one pass over a process's events collects. The allocations and
+ * calls recorded back the counters of a process that never wrote them
+ * (killed: the counters are written at the end). */
+struct proc_pass {
+	struct cpu_model *cm;
+	uint64_t allocs, calls;
+};
+
+static void on_event(const struct pa_event *ev, void *ctx)
 {
-	if (ctx)
-		cpu_model_event(ctx, ev);
+	struct proc_pass *pp = ctx;
+	if (ev->kind == PA_EV_ALLOC)
+		pp->allocs++;
+	else if (ev->kind == PA_EV_ENTER)
+		pp->calls++;
+	if (pp->cm)
+		cpu_model_event(pp->cm, ev);
 }
 
 static void copy_warnings(struct pa_run *r, struct pa_session *s, const char *file)
@@ -129,15 +142,16 @@ static void analyze_process(struct pa_run *r, struct pa_run_proc *p, struct pa_r
 		return;
 	}
 	struct cpu_model *cm = s.record_mask & PST_REC_CPU ? cpu_model_new(&s) : NULL;
-	if (pa_session_run(&s, on_sample, cm, &err)) {
+	struct proc_pass pass = {.cm = cm};
+	if (pa_session_run(&s, on_event, &pass, &err)) {
 		char *msg = NULL;
 		if (asprintf(&msg, "%s", err.msg) >= 0)
 			*(char **)pa_vec_push(&r->warnings) = msg;
 	} else {
 		p->analyzed = true;
 		p->wall_ms = pa_ticks_to_ns(&s, pa_session_duration_ticks(&s)) / 1e6;
-		p->allocs = s.counters[PST_C_ALLOCS];
-		p->calls = s.counters[PST_C_CALLS];
+		p->allocs = s.counters[PST_C_ALLOCS] ? s.counters[PST_C_ALLOCS] : pass.allocs;
+		p->calls = s.counters[PST_C_CALLS] ? s.counters[PST_C_CALLS] : pass.calls;
 		p->dropped = s.counters[PST_C_DROP_NO_SPACE];
 		if (cm) {
 			if (with_functions) {

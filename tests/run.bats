@@ -402,3 +402,20 @@ serve() {
 	analyze_json "$TMP/run" --pid="$child" -q
 	assert_eq "$(jqr .memory_metrics.total_allocations)" 500 "the child's own report"
 }
+
+@test "an exec'd program that could not be recorded (after a privilege drop) is named in a warning" {
+	[ "$(id -u)" = 0 ] || skip "needs root (drops to nobody)"
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	run run_shim "$TMP/run/" setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups /bin/true
+	[ "$status" -eq 0 ]
+	[ "$(ls "$TMP"/run/*.trace | wc -l)" -eq 1 ]
+	pid=$(ls "$TMP"/run/setpriv.*.trace | sed 's/.*setpriv\.\([0-9]*\)\.trace/\1/')
+	run "$PROFANALYZE" "$TMP/run"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: setpriv.$pid.trace: pid $pid exec'd a program that left no trace in this run"* ]]
+	# a run whose images are all there: no such warning
+	run_shim "$TMP/ok/" "$PROGS/core_exec"
+	run "$PROFANALYZE" "$TMP/ok" --format=json -o "$TMP/report.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"left no trace"* ]]
+}

@@ -419,3 +419,20 @@ serve() {
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"left no trace"* ]]
 }
+
+@test "a run recorded with io: bytes read and written per process and by command" {
+	PROFSHIM_RECORD=io run_shim "$TMP/run/" sh -c 'head -c 100000 /dev/zero | cat > /dev/null'
+	analyze_json "$TMP/run" -q
+	assert_eq "$(jqr '.run.processes[] | select(.command == "head") | .io_bytes_written')" 100000 "head wrote"
+	assert_eq "$(jqr '.run.processes[] | select(.command == "cat") | "\(.io_bytes_read) \(.io_bytes_written)"')" \
+		"100000 100000" "cat read and wrote"
+	assert_eq "$(jqr '.run.by_command[] | select(.command == "cat") | .io_bytes_read')" 100000 "by command"
+	run "$PROFANALYZE" "$TMP/run" -q
+	[[ "$output" == *"I/O by command"*$'\n'"  cat "*" 100000 "*" 100000"* ]]
+	# without the io recorder: no I/O figures (not zeros)
+	run_shim "$TMP/noio/" sh -c 'head -c 100000 /dev/zero | cat > /dev/null'
+	analyze_json "$TMP/noio" -q
+	assert_eq "$(jqr '[.run.processes[] | has("io_bytes_read")] | any')" false "no io fields"
+	run "$PROFANALYZE" "$TMP/noio" -q
+	[[ "$output" != *"I/O by command"* ]]
+}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_model.h"
 #include "symbols.h"
 
 static uint64_t hash_str(const char *s)
@@ -107,6 +108,7 @@ static void finish_totals(struct cpu_model *m)
 struct proc_pass {
 	struct cpu_model *cm;
 	uint64_t allocs, calls;
+	uint64_t io_read, io_written;
 };
 
 static void on_event(const struct pa_event *ev, void *ctx)
@@ -116,6 +118,12 @@ static void on_event(const struct pa_event *ev, void *ctx)
 		pp->allocs++;
 	else if (ev->kind == PA_EV_ENTER)
 		pp->calls++;
+	else if (ev->kind == PA_EV_IO) {
+		bool rd, wr;
+		uint64_t n = io_call_bytes(ev->u.io.op, ev->u.io.asked, ev->u.io.result, &rd, &wr);
+		pp->io_read += rd ? n : 0;
+		pp->io_written += wr ? n : 0;
+	}
 	if (pp->cm)
 		cpu_model_event(pp->cm, ev);
 }
@@ -153,6 +161,9 @@ static void analyze_process(struct pa_run *r, struct pa_run_proc *p, struct pa_r
 		p->allocs = s.counters[PST_C_ALLOCS] ? s.counters[PST_C_ALLOCS] : pass.allocs;
 		p->calls = s.counters[PST_C_CALLS] ? s.counters[PST_C_CALLS] : pass.calls;
 		p->dropped = s.counters[PST_C_DROP_NO_SPACE];
+		p->has_io = s.record_mask & PST_REC_IO;
+		p->io_read = pass.io_read;
+		p->io_written = pass.io_written;
 		if (cm) {
 			if (with_functions) {
 				struct pa_symbols *sy = pa_symbols_new(&s);

@@ -30,6 +30,8 @@ struct pa_run_proc {
 	bool analyzed, has_cpu;
 	double wall_ms, cpu_ms;
 	uint64_t allocs, calls, dropped;
+	bool has_io; /* io recorder on: bytes read and written by its calls */
+	uint64_t io_read, io_written;
 };
 
 struct pa_run {

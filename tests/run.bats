@@ -315,6 +315,11 @@ serve() {
 	# the worker is named by its final command line (nginx retitles it
 	# after fork, and again when it shuts down)
 	[[ "$(jqr .session.command)" == "nginx: worker process"* ]]
+	# ... while its command is the program's: every process is "nginx" (the
+	# worker forks with the master's title, paths included, in argv[0])
+	analyze_json "$TMP/small" -q
+	assert_eq "$(jqr '[.run.processes[].command] | unique | join(",")')" nginx "commands"
+	assert_eq "$(jqr '[.run.processes[] | select(.command_line | startswith("nginx: worker process"))] | length')" 1 "worker"
 	big=$(worker_allocations "$TMP/big")
 	[ "$small" -gt 16000 ]
 	assert_within "$small" "$big" 1 "worker allocations, windows of 256 KiB vs 64 MiB"

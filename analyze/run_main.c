@@ -77,6 +77,89 @@ static const struct pa_run_proc *only_selected(const struct pa_run *r)
 	return one;
 }
 
+/*
+ * --pid=N of a pid that forked and then exec'd (every child of make or
+ * git) selects two or more images. A one-process report is for the image
+ * that did the work: the last of the exec chain, the program the fork was
+ * made to run (with pid reuse, the chain that started last). stderr names
+ * the file used and the others, so another image is one path away.
+ */
+static const struct pa_run_proc *pid_image(const struct pa_run *r, long pid, bool quiet)
+{
+	const struct pa_run_proc *pick = NULL;
+	size_t n = 0;
+	for (size_t k = 0; k < r->order.len; k++) {
+		const struct pa_run_proc *p = pa_run_at(r, *(size_t *)pa_vec_at(&r->order, k));
+		if (!p->selected)
+			continue;
+		n++;
+		bool chain_end = p->next < 0 || !pa_run_at(r, (size_t)p->next)->selected;
+		if (chain_end && (!pick || p->start_ns >= pick->start_ns))
+			pick = p;
+	}
+	if (!pick || quiet)
+		return pick;
+	fprintf(stderr, "profanalyze: pid %ld ran %zu images (", pid, n);
+	const char *sep = "";
+	for (size_t k = 0; k < r->order.len; k++) {
+		const struct pa_run_proc *p = pa_run_at(r, *(size_t *)pa_vec_at(&r->order, k));
+		if (p->selected) {
+			fprintf(stderr, "%s%s", sep, p->file);
+			sep = " > ";
+		}
+	}
+	fprintf(stderr,
+		"); this report is of the last one, %s (pass %s/FILE for another; "
+		"`profanalyze %s` lists them)\n",
+		pick->file, r->dir, r->dir);
+	return pick;
+}
+
+static void print_no_match(const struct pa_run *r, const struct pa_options *o)
+{
+	fprintf(stderr, "profanalyze: %s: no process", r->dir);
+	if (o->pid >= 0)
+		fprintf(stderr, " with pid %ld", o->pid);
+	if (o->comm)
+		fprintf(stderr, " of command '%s'", o->comm);
+	fprintf(stderr, " (%zu processes; `profanalyze %s` lists them)\n", r->procs.len, r->dir);
+}
+
+char *pa_run_one_file(const char *dir, const struct pa_options *o)
+{
+	struct pa_run r;
+	struct pa_error err;
+	if (pa_run_open(&r, dir, &err)) {
+		fprintf(stderr, "profanalyze: %s\n", err.msg);
+		pa_run_close(&r);
+		return NULL;
+	}
+	size_t n = pa_run_select(&r, o->pid, o->comm);
+	const struct pa_run_proc *one = only_selected(&r);
+	if (!one && n && o->pid >= 0)
+		one = pid_image(&r, o->pid, o->quiet);
+	char *path = one ? pa_xstrdup(one->path) : NULL;
+	if (!n) {
+		print_no_match(&r, o);
+	} else if (!one) {
+		const struct pa_run_proc *first = NULL;
+		for (size_t k = 0; k < r.order.len && !first; k++) {
+			const struct pa_run_proc *p =
+			    pa_run_at(&r, *(size_t *)pa_vec_at(&r.order, k));
+			first = p->selected ? p : NULL;
+		}
+		fprintf(stderr,
+			"profanalyze: %s is a run of %zu processes (%zu selected); diff and check "
+			"take one process: give its file (e.g. %s/%s) or select one with "
+			"--comm=NAME or --pid=N (`profanalyze %s` lists them)\n",
+			r.dir, r.procs.len, n, r.dir, first ? first->file : "FILE", r.dir);
+	}
+	if (one && !o->quiet)
+		print_warnings(&r);
+	pa_run_close(&r);
+	return path;
+}
+
 int pa_run_main(struct pa_options *o, int (*analyze_one)(struct pa_options *o))
 {
 	struct pa_run r;
@@ -89,17 +172,13 @@ int pa_run_main(struct pa_options *o, int (*analyze_one)(struct pa_options *o))
 		return 1;
 	}
 	if (!pa_run_select(&r, o->pid, o->comm)) {
-		fprintf(stderr, "profanalyze: %s: no process", r.dir);
-		if (o->pid >= 0)
-			fprintf(stderr, " with pid %ld", o->pid);
-		if (o->comm)
-			fprintf(stderr, " of command '%s'", o->comm);
-		fprintf(stderr, " (%zu processes; `profanalyze %s` lists them)\n", r.procs.len,
-			r.dir);
+		print_no_match(&r, o);
 		pa_run_close(&r);
 		return 1;
 	}
 	const struct pa_run_proc *one = only_selected(&r);
+	if (!one && o->pid >= 0 && !o->run_line)
+		one = pid_image(&r, o->pid, o->quiet);
 	if (one && !o->run_line && (o->pid >= 0 || o->comm || r.procs.len == 1)) {
 		char *path = pa_xstrdup(one->path);
 		if (!o->quiet)

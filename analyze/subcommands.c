@@ -11,6 +11,8 @@
 #include "budget.h"
 #include "diff.h"
 #include "load.h"
+#include "run.h"
+#include "run_main.h"
 #include "subcommands.h"
 
 bool pa_is_subcommand(const char *arg)
@@ -81,9 +83,20 @@ static int load_budget(const struct pa_options *o, struct pa_budget *b)
 	return 0;
 }
 
-static int load_run(struct pa_loaded *l, const char *path, const struct pa_options *o)
+/* path may be a run directory (tools/profshim's default output): the one
+ * process it holds or o selects (--comm, --pid) is read; its file name is
+ * kept in *picked (freed by the caller) for the reports' headers. */
+static int load_run(struct pa_loaded *l, const char *path, const struct pa_options *o,
+		    char **picked)
 {
 	struct pa_error err;
+	*picked = NULL;
+	if (pa_is_run_dir(path)) {
+		*picked = pa_run_one_file(path, o);
+		if (!*picked)
+			return -1;
+		path = *picked;
+	}
 	if (pa_load(l, path, o, &err)) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 		return -1;
@@ -123,7 +136,9 @@ static int cmd_check(const struct pa_options *o, const char *trace)
 	if (load_budget(o, &b))
 		return PA_EXIT_BAD_BUDGET;
 	struct pa_loaded run;
-	if (load_run(&run, trace, o)) {
+	char *picked;
+	if (load_run(&run, trace, o, &picked)) {
+		free(picked);
 		pa_budget_free(&b);
 		return 1;
 	}
@@ -136,6 +151,7 @@ static int cmd_check(const struct pa_options *o, const char *trace)
 	}
 	print_warnings(o, &run);
 	pa_unload(&run);
+	free(picked);
 	pa_budget_free(&b);
 	return rc;
 }
@@ -164,12 +180,16 @@ static int cmd_diff(const struct pa_options *o, const char *base_path, const cha
 	if (o->budget && load_budget(o, &b))
 		return PA_EXIT_BAD_BUDGET;
 	struct pa_loaded base, new;
-	if (load_run(&base, base_path, o)) {
+	char *picked[2];
+	if (load_run(&base, base_path, o, &picked[0])) {
+		free(picked[0]);
 		pa_budget_free(&b);
 		return 1;
 	}
-	if (load_run(&new, new_path, o)) {
+	if (load_run(&new, new_path, o, &picked[1])) {
+		free(picked[1]);
 		pa_unload(&base);
+		free(picked[0]);
 		pa_budget_free(&b);
 		return 1;
 	}
@@ -179,8 +199,8 @@ static int cmd_diff(const struct pa_options *o, const char *base_path, const cha
 	if (pa_diff_build(&d, &base.pm, &new.pm, o->normalize, &err)) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
 	} else {
-		d.base_path = base_path;
-		d.new_path = new_path;
+		d.base_path = picked[0] ? picked[0] : base_path;
+		d.new_path = picked[1] ? picked[1] : new_path;
 		FILE *out = open_output(o);
 		if (out) {
 			rc = write_diff(o, &d, out);
@@ -197,6 +217,8 @@ static int cmd_diff(const struct pa_options *o, const char *base_path, const cha
 	print_warnings(o, &new);
 	pa_unload(&new);
 	pa_unload(&base);
+	free(picked[0]);
+	free(picked[1]);
 	pa_budget_free(&b);
 	return rc;
 }

@@ -165,12 +165,27 @@ any_untrimmed() {
 	# one command of one process: the full single-process report
 	run "$PROFANALYZE" "$TMP/run" --comm=tr -q
 	[ "$status" -eq 0 ]
-	# the single-process report (after its Findings)
 	[[ "$output" == *$'\nprofshim report: tr x y\n'* ]]
+	[[ "$output" != *"profshim run:"* ]]
+	# a pid that forked then exec'd (two images): the last image's full
+	# report, in every format; stderr names the file it used
 	a=$(ls "$TMP"/own/cpu.*.stage2 | sed 's/.*cpu\.\([0-9]*\)\.stage2/\1/')
+	run "$PROFANALYZE" "$TMP/run" --pid="$a"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"pid $a ran 2 images (run_tree.$a.trace > run_tree.$a.1.trace); this report is of the last one, run_tree.$a.1.trace"* ]]
+	[[ "$output" == *$'\nprofshim report: run_tree stage2 '"$TMP/own"$'\n'* ]]
+	[[ "$output" != *"profshim run:"* ]]
+	"$PROFANALYZE" "$TMP/run" --pid="$a" --format=chrome -o "$TMP/a.json" 2>"$TMP/err.txt"
+	grep -q "this report is of the last one, run_tree.$a.1.trace" "$TMP/err.txt"
 	analyze_json "$TMP/run" --pid="$a" -q
-	assert_eq "$(jqr '[.run.processes[] | select(.selected)] | length')" 2 "images of pid A"
-	assert_eq "$(jqr '.run.by_command | map(.command) | join(",")')" run_tree
+	assert_eq "$(jqr .session.pid)" "$a" "--pid report"
+	assert_eq "$(jqr .session.command)" "run_tree stage2 $TMP/own"
+	# the same as passing the last image's file: its CPU (the burn after exec)
+	analyze_json "$TMP/run/run_tree.$a.1.trace" -q
+	cpu_file=$(jqr .cpu.samples)
+	analyze_json "$TMP/run" --pid="$a" -q
+	assert_eq "$(jqr .cpu.samples)" "$cpu_file" "samples of the last image"
+	[ "$cpu_file" -gt 0 ]
 	"$PROFANALYZE" "$TMP/run" --format=folded -q > "$TMP/f.txt"
 	grep -q '^run_tree;.*burn [0-9]*$' "$TMP/f.txt"
 	! grep -qv '^[a-z_]*;\|^[a-z_]* [0-9]*$' "$TMP/f.txt"
@@ -300,6 +315,11 @@ serve() {
 	# the worker is named by its final command line (nginx retitles it
 	# after fork, and again when it shuts down)
 	[[ "$(jqr .session.command)" == "nginx: worker process"* ]]
+	# ... while its command is the program's: every process is "nginx" (the
+	# worker forks with the master's title, paths included, in argv[0])
+	analyze_json "$TMP/small" -q
+	assert_eq "$(jqr '[.run.processes[].command] | unique | join(",")')" nginx "commands"
+	assert_eq "$(jqr '[.run.processes[] | select(.command_line | startswith("nginx: worker process"))] | length')" 1 "worker"
 	big=$(worker_allocations "$TMP/big")
 	[ "$small" -gt 16000 ]
 	assert_within "$small" "$big" 1 "worker allocations, windows of 256 KiB vs 64 MiB"
@@ -318,4 +338,106 @@ serve() {
 	analyze_json "$TMP/run" --comm=run_vfork -q
 	assert_eq "$(jqr '[.markers[].name] | join(",")')" "before,after,after,after" "parent's markers"
 	assert_eq "$(jqr .session.ended_normally)" true
+}
+
+@test "a process retitled like an nginx worker: its command is the program's name, its title the command line" {
+	# the titles are written over argv: give them room
+	run_shim "$TMP/run/" "$PROGS/run_title" "$(printf 'x%.0s' $(seq 1 100))"
+	analyze_json "$TMP/run" -q
+	assert_eq "$(jqr '[.run.processes[] | "\(.command)|\(.command_line)"] | join(",")')" \
+		"run_title|run_title: master process run_title -c /etc/rt/ngx.conf,run_title|run_title: worker process" "processes"
+	assert_eq "$(jqr '[.run.by_command[] | "\(.command):\(.processes)"] | join(",")')" "run_title:2" "by command"
+	# --comm finds both; --pid of the worker gives its report
+	analyze_json "$TMP/run" --comm=run_title -q
+	assert_eq "$(jqr '[.run.processes[] | select(.selected)] | length')" 2 "--comm=run_title"
+	worker=$(jqr '.run.processes[1].pid')
+	analyze_json "$TMP/run" --pid="$worker" -q
+	assert_eq "$(jqr .session.command)" "run_title: worker process"
+	assert_eq "$(jqr .memory_metrics.total_allocations)" 1000 "worker allocations"
+}
+
+@test "diff and check take a run directory: its one selected process (--pid, --comm), or say how to choose" {
+	for d in a b; do
+		run_shim "$TMP/$d/" "$PROGS/run_title" "$(printf 'x%.0s' $(seq 1 100))"
+	done
+	analyze_json "$TMP/a" -q
+	wa=$(jqr '.run.processes[1].pid')
+	analyze_json "$TMP/b" -q
+	wb=$(jqr '.run.processes[1].pid')
+	echo 'max_allocations = 999' > "$TMP/b.budget"
+	# two processes and no selection: which file or option to give
+	run "$PROFANALYZE" check "$TMP/a" --budget="$TMP/b.budget"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$TMP/a is a run of 2 processes (2 selected); diff and check take one process"*"--comm=NAME or --pid=N"* ]]
+	run "$PROFANALYZE" check "$TMP/a" --budget="$TMP/b.budget" --comm=nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no process of command 'nosuch'"* ]]
+	# the worker's 1000 allocations breach 999
+	run "$PROFANALYZE" check "$TMP/a" --budget="$TMP/b.budget" --pid="$wa"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"value 1000 calls, in $TMP/a/run_title.$wa.trace"* ]]
+	echo 'max_allocations = 1000' > "$TMP/b.budget"
+	run "$PROFANALYZE" check "$TMP/a" --budget="$TMP/b.budget" --pid="$wa"
+	[ "$status" -eq 0 ]
+	# a file against a run directory's selected process
+	"$PROFANALYZE" diff "$TMP/a/run_title.$wa.trace" "$TMP/b" --pid="$wb" --format=json -q > "$TMP/report.json"
+	assert_eq "$(jqr '.new.path')" "$TMP/b/run_title.$wb.trace"
+	assert_eq "$(jqr '.summary[] | select(.name == "allocations") | "\(.base) \(.new)"')" "1000 1000" "allocations"
+}
+
+@test "tools/profshim names the run directory by one normalized path (no dir/../)" {
+	mkdir "$TMP/sub"
+	cd "$TMP/sub"
+	run "$ROOT/tools/profshim" -o ../w.d -- "$PROGS/run_vfork"
+	[ "$status" -eq 0 ]
+	[[ "${lines[-1]}" == *" in $TMP/w.d ("*"Next: profanalyze $TMP/w.d" ]]
+	[ -f "$(ls "$TMP"/w.d/run_vfork.*.trace)" ]
+	# a directory named like a trace file stays a directory
+	run "$ROOT/tools/profshim" -o ./x/../v.trace/ -- "$PROGS/run_vfork"
+	[[ "${lines[-1]}" == *"Next: profanalyze $TMP/sub/v.trace" ]]
+	[ -d "$TMP/sub/v.trace" ]
+}
+
+@test "the tree counts a killed process's recorded allocations (it wrote no end counters)" {
+	run_shim "$TMP/run/" "$PROGS/run_killed"
+	analyze_json "$TMP/run" -q
+	child=$(jqr '.run.processes[1].pid')
+	assert_eq "$(jqr '[.run.processes[] | .allocations] | join(" ")')" "0 500" "tree allocations"
+	assert_eq "$(jqr '[.run.by_command[] | .allocations] | add')" 500 "by command"
+	analyze_json "$TMP/run" --pid="$child" -q
+	assert_eq "$(jqr .memory_metrics.total_allocations)" 500 "the child's own report"
+}
+
+@test "an exec'd program that could not be recorded (after a privilege drop) is named in a warning" {
+	[ "$(id -u)" = 0 ] || skip "needs root (drops to nobody)"
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	run run_shim "$TMP/run/" setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups /bin/true
+	[ "$status" -eq 0 ]
+	[ "$(ls "$TMP"/run/*.trace | wc -l)" -eq 1 ]
+	pid=$(ls "$TMP"/run/setpriv.*.trace | sed 's/.*setpriv\.\([0-9]*\)\.trace/\1/')
+	run "$PROFANALYZE" "$TMP/run"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: setpriv.$pid.trace: pid $pid exec'd a program that left no trace in this run"* ]]
+	# a run whose images are all there: no such warning
+	run_shim "$TMP/ok/" "$PROGS/core_exec"
+	run "$PROFANALYZE" "$TMP/ok" --format=json -o "$TMP/report.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"left no trace"* ]]
+}
+
+@test "a run recorded with io: bytes read and written per process and by command" {
+	PROFSHIM_RECORD=io run_shim "$TMP/run/" sh -c 'head -c 100000 /dev/zero | cat > /dev/null'
+	analyze_json "$TMP/run" -q
+	assert_eq "$(jqr '.run.processes[] | select(.command == "head") | .io_bytes_written')" 100000 "head wrote"
+	assert_eq "$(jqr '.run.processes[] | select(.command == "cat") | "\(.io_bytes_read) \(.io_bytes_written)"')" \
+		"100000 100000" "cat read and wrote"
+	assert_eq "$(jqr '.run.by_command[] | select(.command == "cat") | .io_bytes_read')" 100000 "by command"
+	run "$PROFANALYZE" "$TMP/run" -q
+	[[ "$output" == *"I/O by command"*$'\n'"  cat "*" 100000 "*" 100000"* ]]
+	# without the io recorder: no I/O figures (not zeros)
+	run_shim "$TMP/noio/" sh -c 'head -c 100000 /dev/zero | cat > /dev/null'
+	analyze_json "$TMP/noio" -q
+	assert_eq "$(jqr '[.run.processes[] | has("io_bytes_read")] | any')" false "no io fields"
+	run "$PROFANALYZE" "$TMP/noio" -q
+	[[ "$output" != *"I/O by command"* ]]
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_model.h"
 #include "symbols.h"
 
 static uint64_t hash_str(const char *s)
@@ -101,10 +102,30 @@ static void finish_totals(struct cpu_model *m)
 	}
 }
 
-static void on_sample(const struct pa_event *ev, void *ctx)
+/* What one pass over a process's events collects. The allocations and
+ * calls recorded back the counters of a process that never wrote them
+ * (killed: the counters are written at the end). */
+struct proc_pass {
+	struct cpu_model *cm;
+	uint64_t allocs, calls;
+	uint64_t io_read, io_written;
+};
+
+static void on_event(const struct pa_event *ev, void *ctx)
 {
-	if (ctx)
-		cpu_model_event(ctx, ev);
+	struct proc_pass *pp = ctx;
+	if (ev->kind == PA_EV_ALLOC)
+		pp->allocs++;
+	else if (ev->kind == PA_EV_ENTER)
+		pp->calls++;
+	else if (ev->kind == PA_EV_IO) {
+		bool rd, wr;
+		uint64_t n = io_call_bytes(ev->u.io.op, ev->u.io.asked, ev->u.io.result, &rd, &wr);
+		pp->io_read += rd ? n : 0;
+		pp->io_written += wr ? n : 0;
+	}
+	if (pp->cm)
+		cpu_model_event(pp->cm, ev);
 }
 
 static void copy_warnings(struct pa_run *r, struct pa_session *s, const char *file)
@@ -129,16 +150,20 @@ static void analyze_process(struct pa_run *r, struct pa_run_proc *p, struct pa_r
 		return;
 	}
 	struct cpu_model *cm = s.record_mask & PST_REC_CPU ? cpu_model_new(&s) : NULL;
-	if (pa_session_run(&s, on_sample, cm, &err)) {
+	struct proc_pass pass = {.cm = cm};
+	if (pa_session_run(&s, on_event, &pass, &err)) {
 		char *msg = NULL;
 		if (asprintf(&msg, "%s", err.msg) >= 0)
 			*(char **)pa_vec_push(&r->warnings) = msg;
 	} else {
 		p->analyzed = true;
 		p->wall_ms = pa_ticks_to_ns(&s, pa_session_duration_ticks(&s)) / 1e6;
-		p->allocs = s.counters[PST_C_ALLOCS];
-		p->calls = s.counters[PST_C_CALLS];
+		p->allocs = s.counters[PST_C_ALLOCS] ? s.counters[PST_C_ALLOCS] : pass.allocs;
+		p->calls = s.counters[PST_C_CALLS] ? s.counters[PST_C_CALLS] : pass.calls;
 		p->dropped = s.counters[PST_C_DROP_NO_SPACE];
+		p->has_io = s.record_mask & PST_REC_IO;
+		p->io_read = pass.io_read;
+		p->io_written = pass.io_written;
 		if (cm) {
 			if (with_functions) {
 				struct pa_symbols *sy = pa_symbols_new(&s);

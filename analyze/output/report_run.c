@@ -21,6 +21,8 @@ struct cmd_row {
 	size_t processes;
 	double cpu_ms, wall_ms;
 	uint64_t allocs, calls;
+	bool has_io;
+	uint64_t io_read, io_written;
 };
 
 static int by_cpu_desc(const void *a, const void *b)
@@ -48,6 +50,9 @@ static struct cmd_row *command_rows(const struct pa_run *r, size_t *n)
 		rows[k].wall_ms += p->wall_ms;
 		rows[k].allocs += p->allocs;
 		rows[k].calls += p->calls;
+		rows[k].has_io |= p->has_io;
+		rows[k].io_read += p->io_read;
+		rows[k].io_written += p->io_written;
 	}
 	qsort(rows, *n, sizeof(*rows), by_cpu_desc);
 	return rows;
@@ -137,6 +142,23 @@ static void text_tree(const struct pa_run *r, FILE *out)
 	}
 }
 
+/* Bytes moved by the io recorder's calls, for the commands recorded with
+ * it (the rest of the I/O figures are per process: --pid, --comm). */
+static void io_by_command(const struct cmd_row *rows, size_t n, FILE *out)
+{
+	bool any = false;
+	for (size_t i = 0; i < n; i++)
+		any |= rows[i].has_io;
+	if (!any)
+		return;
+	fprintf(out, "\nI/O by command (bytes; details per process: --pid=N, --comm=NAME)\n");
+	fprintf(out, "  %-24s %15s %15s\n", "command", "read", "written");
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].has_io)
+			fprintf(out, "  %-24s %15" PRIu64 " %15" PRIu64 "\n", rows[i].command,
+				rows[i].io_read, rows[i].io_written);
+}
+
 void pa_run_write_text(const struct pa_run *r, const struct pa_run_cpu *rc, int top, FILE *out)
 {
 	size_t nsel = 0;
@@ -153,6 +175,7 @@ void pa_run_write_text(const struct pa_run *r, const struct pa_run_cpu *rc, int 
 		fprintf(out, "  %-24s %9zu %11.1f %11.1f %11" PRIu64 " %11" PRIu64 "\n",
 			rows[i].command, rows[i].processes, rows[i].cpu_ms, rows[i].wall_ms,
 			rows[i].allocs, rows[i].calls);
+	io_by_command(rows, nc, out);
 	free(rows);
 	const struct cpu_model *m = rc->m;
 	if (!m->weight)
@@ -212,6 +235,11 @@ void pa_run_write_json(const struct pa_run *r, const struct pa_run_cpu *rc, FILE
 			cJSON_AddNumberToObject(o, "allocations", (double)p->allocs);
 			cJSON_AddNumberToObject(o, "calls", (double)p->calls);
 			cJSON_AddNumberToObject(o, "dropped", (double)p->dropped);
+			if (p->has_io) {
+				cJSON_AddNumberToObject(o, "io_bytes_read", (double)p->io_read);
+				cJSON_AddNumberToObject(o, "io_bytes_written",
+							(double)p->io_written);
+			}
 		}
 		dropped += p->dropped;
 		cJSON_AddItemToArray(procs, o);
@@ -227,6 +255,10 @@ void pa_run_write_json(const struct pa_run *r, const struct pa_run_cpu *rc, FILE
 		cJSON_AddNumberToObject(o, "wall_ms", rows[i].wall_ms);
 		cJSON_AddNumberToObject(o, "allocations", (double)rows[i].allocs);
 		cJSON_AddNumberToObject(o, "calls", (double)rows[i].calls);
+		if (rows[i].has_io) {
+			cJSON_AddNumberToObject(o, "io_bytes_read", (double)rows[i].io_read);
+			cJSON_AddNumberToObject(o, "io_bytes_written", (double)rows[i].io_written);
+		}
 		cJSON_AddItemToArray(cmds, o);
 	}
 	free(rows);

@@ -88,6 +88,8 @@ static int build_cpu(const struct pa_models *pm, struct stack_tree *t)
 				break;
 			}
 			chain[k] = &m->frames[x->func];
+			if (k == 0) /* a run's merged tree: a command, not a thread, on top */
+				break;
 			x = cpu_node_at(m, x->parent);
 		}
 		if (th >= 0 && -1 - x->func != th)
@@ -173,7 +175,6 @@ static int build_calls(const struct pa_models *pm, struct stack_tree *t)
 	snprintf(t->title, sizeof(t->title), "self time of instrumented calls");
 	return 0;
 }
-
 
 int pa_stack_tree_build(const struct pa_models *pm, enum pa_data kind, struct stack_tree *t)
 {

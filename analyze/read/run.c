@@ -147,6 +147,22 @@ static void link_exec_chains(struct pa_run *r)
 	}
 }
 
+/* An image that ended by exec with no next image: the program it ran was
+ * not recorded (LD_PRELOAD dropped: a setuid program, an env -u; or no
+ * trace file could be made, e.g. after a privilege drop). Not silently. */
+static void warn_unrecorded_execs(struct pa_run *r)
+{
+	for (size_t i = 0; i < r->procs.len; i++) {
+		const struct pa_run_proc *p = pa_run_at(r, i);
+		if (p->ended && p->end_reason == PST_END_EXEC && p->next < 0)
+			run_warn(r,
+				 "%s: pid %u exec'd a program that left no trace in this run "
+				 "(not recorded: the shim was not loaded, or it could not "
+				 "create its file, e.g. after a privilege drop)",
+				 p->file, p->pid);
+	}
+}
+
 static void link_parents(struct pa_run *r)
 {
 	for (size_t i = 0; i < r->procs.len; i++) {
@@ -261,6 +277,7 @@ int pa_run_open(struct pa_run *r, const char *dir, struct pa_error *err)
 		return -1;
 	}
 	link_exec_chains(r);
+	warn_unrecorded_execs(r);
 	link_parents(r);
 	build_order(r);
 	return 0;

@@ -15,7 +15,7 @@
 struct pa_run_proc {
 	char *path;    /* process file */
 	char *file;    /* its name inside the directory */
-	char *command; /* program name (first argv[0]'s file name) */
+	char *command; /* program name (session.h: command) */
 	char *cmdline; /* final command line, joined by spaces */
 	uint32_t pid, ppid;
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC; end 0 = did not end */
@@ -30,6 +30,8 @@ struct pa_run_proc {
 	bool analyzed, has_cpu;
 	double wall_ms, cpu_ms;
 	uint64_t allocs, calls, dropped;
+	bool has_io; /* io recorder on: bytes read and written by its calls */
+	uint64_t io_read, io_written;
 };
 
 struct pa_run {

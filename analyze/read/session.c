@@ -152,6 +152,44 @@ static int read_argv(struct proc_parse *pp, struct pa_cursor *c, uint64_t argc)
 	return 0;
 }
 
+/* The file name part of the first len bytes of word; NULL when empty. */
+static char *base_name(const char *word, size_t len)
+{
+	const char *b = word;
+	for (size_t i = 0; i < len; i++)
+		if (word[i] == '/' && i + 1 < len)
+			b = word + i + 1;
+	size_t n = len - (size_t)(b - word);
+	while (n && b[n - 1] == '/')
+		n--;
+	return n ? pa_xstrndup(b, n) : NULL;
+}
+
+/*
+ * The program's name (what --comm matches and "By command" groups by). A
+ * process may retitle itself by writing over its argv: an nginx worker
+ * carries "nginx: master process nginx -c /etc/nginx/x.conf" in argv[0]
+ * when it forks, so the file name of the whole argv[0] would be "x.conf".
+ * A title with a space is not a path: its first word, without the ':'
+ * titles put after the name, is the program; then the exe's file name.
+ */
+static char *program_name(const char *argv0, const char *exe)
+{
+	const char *a0 = argv0 && argv0[0] ? argv0 : exe;
+	char *name = NULL;
+	if (a0 && strchr(a0, ' ') && !(exe && !strcmp(a0, exe))) {
+		size_t len = strcspn(a0, " ");
+		while (len && a0[len - 1] == ':')
+			len--;
+		name = base_name(a0, len);
+	} else if (a0) {
+		name = base_name(a0, strlen(a0));
+	}
+	if (!name && exe)
+		name = base_name(exe, strlen(exe));
+	return name ? name : pa_xstrdup("?");
+}
+
 static int parse_process_info(struct proc_parse *pp, struct pa_cursor *c)
 {
 	struct pa_session *s = pp->s;
@@ -190,14 +228,8 @@ static int parse_process_info(struct proc_parse *pp, struct pa_cursor *c)
 	s->argc = 0;
 	if (read_argv(pp, c, argc))
 		return -1;
-	const char *a0 = s->argc ? s->argv[0] : s->exe;
-	const char *slash = strrchr(a0, '/');
 	free(s->command);
-	s->command = pa_xstrdup(slash && slash[1] ? slash + 1 : a0);
-	if (!s->command[0]) {
-		free(s->command);
-		s->command = pa_xstrdup("?");
-	}
+	s->command = program_name(s->argc ? s->argv[0] : NULL, s->exe);
 	return 0;
 }
 

@@ -152,7 +152,8 @@ struct pa_session {
 	struct pa_pairmap func_index;		/* (addr, 0) -> func */
 	bool progress;				/* show progress on stderr */
 	/* run directories (RUN_LINK, PROCESS_CMDLINE, PROCESS_END) */
-	char *command;	      /* program name: file name of the first argv[0] */
+	char *command;	      /* program name: file name of the first argv[0],
+			       * first word of a title ("nginx: ...") */
 	char *parent_file;    /* process file of the forking parent, NULL */
 	char *previous_file;  /* process file of the image exec replaced, NULL */
 	unsigned exec_index;  /* place in its pid's exec chain, 0 = first */

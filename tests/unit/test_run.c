@@ -244,6 +244,37 @@ static void cycle_cut(void)
 	pa_run_close(&r);
 }
 
+/* The program's name from argv[0] (the exe is /bin/x): a retitled
+ * process ("name: what it does ...") is named by the title's first word. */
+static void program_names(void)
+{
+	static const char *const cases[][2] = {
+	    {"nginx: master process nginx -c /etc/n/x.conf", "nginx"},
+	    {"/usr/sbin/sshd: root@pts/0", "sshd"},
+	    {"postgres: checkpointer", "postgres"},
+	    {"/usr/bin/python3", "python3"},
+	    {"-bash", "-bash"},
+	    {"tool/", "tool"},
+	    {"", "x"},
+	    {": no name", "x"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct proc p = {.file = "n.trace", .arg0 = cases[i][0], .pid = 5, .start_ns = 1};
+		write_proc(&p);
+		char path[256];
+		snprintf(path, sizeof(path), "%s/n.trace", dir);
+		struct pa_session s;
+		struct pa_error err;
+		CHECK(pa_session_open(&s, path, &err) == 0);
+		CHECK(s.command && !strcmp(s.command, cases[i][1]));
+		if (!s.command || strcmp(s.command, cases[i][1]))
+			fprintf(stderr, "  argv[0] '%s': command '%s', expected '%s'\n",
+				cases[i][0], s.command ? s.command : "(null)", cases[i][1]);
+		pa_session_close(&s);
+		clear_dir();
+	}
+}
+
 int main(void)
 {
 	strcpy(dir, "/tmp/profshim-run.XXXXXX");
@@ -252,6 +283,7 @@ int main(void)
 	records_read();
 	tree_built();
 	cycle_cut();
+	program_names();
 	rmdir(dir);
 	return UNIT_DONE();
 }

@@ -186,6 +186,22 @@ C
 	[[ "$output" == *"--bogus"* ]]
 }
 
+@test "tools/profshim runs the program of that name, not a shell builtin; no empty run directory left" {
+	run "$ROOT/tools/profshim" -o "$TMP/b.trace" -- echo from-echo
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"from-echo"* ]]
+	[ -s "$TMP/b.trace" ] # /bin/echo ran preloaded (bash's builtin writes nothing)
+	run "$ROOT/tools/profshim" -o "$TMP/f.d" -- false
+	[ "$status" -eq 1 ]
+	ls "$TMP/f.d" | grep -q '^false\..*\.trace$'
+	cd "$TMP"
+	st=0
+	"$ROOT/tools/profshim" -- "$TMP/no-such-program" 2>"$TMP/err" || st=$?
+	[ "$st" -eq 127 ]
+	grep -q 'no trace was written.*removed: empty' "$TMP/err"
+	! ls -d "$TMP"/profshim.no-such-program.* 2>/dev/null
+}
+
 @test "text report shows markers with their function and file:line" {
 	run_shim "$TMP/d.trace" "$PROGS/core_dlopen" "$PROGS/core_plugin.so"
 	run "$PROFANALYZE" "$TMP/d.trace"

@@ -202,6 +202,17 @@ C
 	! ls -d "$TMP"/profshim.no-such-program.* 2>/dev/null
 }
 
+@test "tools/profshim says when a program is statically linked (nothing can be preloaded)" {
+	printf 'int main(void) { return 5; }\n' > "$TMP/st.c"
+	cc -static -o "$TMP/st" "$TMP/st.c" || skip "no static libc to link with"
+	run "$ROOT/tools/profshim" -o "$TMP/st.trace" -- "$TMP/st"
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"no trace was written"*"statically linked"* ]]
+	run "$ROOT/tools/profshim" -o "$TMP/dyn.trace" -- "$PROGS/core_exec" again
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"statically linked"* ]]
+}
+
 @test "text report shows markers with their function and file:line" {
 	run_shim "$TMP/d.trace" "$PROGS/core_dlopen" "$PROGS/core_plugin.so"
 	run "$PROFANALYZE" "$TMP/d.trace"

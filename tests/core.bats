@@ -186,6 +186,33 @@ C
 	[[ "$output" == *"--bogus"* ]]
 }
 
+@test "tools/profshim runs the program of that name, not a shell builtin; no empty run directory left" {
+	run "$ROOT/tools/profshim" -o "$TMP/b.trace" -- echo from-echo
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"from-echo"* ]]
+	[ -s "$TMP/b.trace" ] # /bin/echo ran preloaded (bash's builtin writes nothing)
+	run "$ROOT/tools/profshim" -o "$TMP/f.d" -- false
+	[ "$status" -eq 1 ]
+	ls "$TMP/f.d" | grep -q '^false\..*\.trace$'
+	cd "$TMP"
+	st=0
+	"$ROOT/tools/profshim" -- "$TMP/no-such-program" 2>"$TMP/err" || st=$?
+	[ "$st" -eq 127 ]
+	grep -q 'no trace was written.*removed: empty' "$TMP/err"
+	! ls -d "$TMP"/profshim.no-such-program.* 2>/dev/null
+}
+
+@test "tools/profshim says when a program is statically linked (nothing can be preloaded)" {
+	printf 'int main(void) { return 5; }\n' > "$TMP/st.c"
+	cc -static -o "$TMP/st" "$TMP/st.c" || skip "no static libc to link with"
+	run "$ROOT/tools/profshim" -o "$TMP/st.trace" -- "$TMP/st"
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"no trace was written"*"statically linked"* ]]
+	run "$ROOT/tools/profshim" -o "$TMP/dyn.trace" -- "$PROGS/core_exec" again
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"statically linked"* ]]
+}
+
 @test "text report shows markers with their function and file:line" {
 	run_shim "$TMP/d.trace" "$PROGS/core_dlopen" "$PROGS/core_plugin.so"
 	run "$PROFANALYZE" "$TMP/d.trace"

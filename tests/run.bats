@@ -325,7 +325,9 @@ serve() {
 	assert_within "$small" "$big" 1 "worker allocations, windows of 256 KiB vs 64 MiB"
 	# the small-window worker filled several windows, and its files were cut to their data
 	worker_file=$(ls "$TMP"/small/nginx.*.trace.t1 | xargs ls -S | head -1)
-	[ "$(stat -c %s "$worker_file")" -gt $((3 * 256 * 1024)) ]
+	# (more than two windows: delta-coded records are about half the size
+	# they were, issue 15)
+	[ "$(stat -c %s "$worker_file")" -gt $((2 * 256 * 1024)) ]
 	assert_trimmed "$TMP/small"
 }
 

@@ -386,6 +386,9 @@ static int validate_selection(const struct pa_session *s, const struct pa_option
 static int write_speedscope(const struct pa_models *pm, FILE *out)
 {
 	enum pa_data d = pm->o->data;
+	/* issue 12b: --data=offcpu/wall put a time profile in place of the samples */
+	if (d == PA_DATA_OFFCPU || d == PA_DATA_WALL)
+		d = PA_DATA_CPU;
 	bool any = false;
 	for (int k = PA_DATA_CPU; k <= PA_DATA_CALLS; k++)
 		any |= (d == PA_DATA_AUTO || d == (enum pa_data)k) && pa_has_data(pm, k);
@@ -503,6 +506,7 @@ static int analyze_one(struct pa_options *op)
 		if (pm.cpu)
 			cpu_model_finish(pm.cpu, pm.syms);
 		io_model_finish(pm.io);
+		io_model_take_cpu(pm.io, pm.cpu); /* issue 12b: CPU inside calls counted once */
 		struct findings found = {0};
 		if (o.findings > 0 && (o.format == PA_FMT_TEXT || o.format == PA_FMT_JSON)) {
 			findings_run(&pm, o.findings, &found);

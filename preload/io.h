@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "clock.h"
 #include "shim.h"
@@ -79,6 +80,11 @@ void ps_io_fd_dup(struct ps_thread *t, int oldfd, int newfd);
 /* Describe an fd from the kernel's view (sockets: family and peer; pipes;
  * files: path); used for new sockets, accepted ones and unknown fds. */
 uint32_t ps_io_fd_describe(struct ps_thread *t, int fd, unsigned fallback_kind, unsigned port);
+/* A socket's kind (PST_FD_TCP, ...) from its family and type. */
+unsigned ps_io_socket_kind(int fd, int family);
+/* "*:PORT (listening)" or "ADDR:PORT (listening)" of a bound socket. */
+void ps_io_format_listening(const struct sockaddr_storage *sa, socklen_t len, char *out, size_t cap,
+			    unsigned *port);
 /* A path as the call resolved it: absolute, or joined to dirfd's path
  * (AT_FDCWD: the working directory). */
 void ps_io_resolve_path(int dirfd, const char *path, char *out, size_t cap);

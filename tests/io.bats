@@ -385,3 +385,40 @@ C
 	# every contended lock is one of the program's two
 	assert_eq "$(jqr '[.io_metrics.locks[].kind] - ["mutex", "rwlock_read", "rwlock_write"] | length')" 0
 }
+
+@test "wall time split: CPU inside system calls is counted once; the split and --data=wall sum to wall" {
+	# read() of /dev/zero is on CPU in the kernel: its samples must not be
+	# added on top of the calls' duration (issue 12b)
+	run env PROFSHIM_CPU_HZ=1000 PROFSHIM_RECORD=cpu,io PROFSHIM_OUTPUT="$TMP/s.trace" \
+		LD_PRELOAD="$SHIM" "$PROGS/io_split"
+	[ "$status" -eq 0 ]
+	val() { echo "$output" | sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+	read_ms=$(val read_ms) sleep_ms=$(val sleep_ms) cpu_ms=$(val cpu_ms)
+	analyze_json "$TMP/s.trace"
+	th() { jqr ".io_metrics.threads[] | select(.name == \"split\") | .$1"; }
+	wall=$(th wall_ms)
+	classes=$(th 'cpu_ms + .io_ms + .network_ms + .locks_ms + .sleep_poll_ms')
+	# the classes alone (no unaccounted) sum to the wall time within 2%
+	[ "$(echo "$classes <= $wall * 1.02 && $classes >= $wall * 0.98" | bc)" -eq 1 ]
+	# no class exceeds what the program measured (CPU: sampling, 10% + 2 periods)
+	[ "$(echo "$(th io_ms) <= $read_ms + 0.5" | bc)" -eq 1 ]
+	[ "$(echo "$(th sleep_poll_ms) <= $sleep_ms + 0.5" | bc)" -eq 1 ]
+	[ "$(echo "$(th cpu_ms) <= $cpu_ms * 1.1 + 2" | bc)" -eq 1 ]
+	# --data=wall: the thread's stacks sum to its wall time
+	folded=$("$PROFANALYZE" "$TMP/s.trace" --format=folded --data=wall |
+		awk '/^thread split/ {s += $NF} END {printf "%.3f", s / 1e6}')
+	[ "$(echo "$folded <= $wall * 1.02 && $folded >= $wall * 0.98" | bc)" -eq 1 ]
+}
+
+@test "failed accepts (EAGAIN) are charged to the listening socket with their errno" {
+	run io_run "$TMP/a.trace" "$PROGS/io_accept"
+	[ "$status" -eq 0 ]
+	port=$(echo "$output" | sed -n 's/^port=\([0-9]*\).*/\1/p')
+	analyze_json "$TMP/a.trace"
+	peer="127.0.0.1:$port (listening)"
+	assert_eq "$(peer_q "$peer" 'ops_by_kind.accept')" 3 "accepts"
+	assert_eq "$(peer_q "$peer" 'errors_by_errno.EAGAIN')" 3 "EAGAIN"
+	# every network call is in a peer row and in a site
+	assert_eq "$(jqr '[.io_metrics.network.peers[].calls] | add')" "$(jqr '.io_metrics.network.calls')" "peers"
+	assert_eq "$(jqr '[.io_metrics.sites[] | select(.class == "network") | .calls] | add')" "$(jqr '.io_metrics.network.calls')" "sites"
+}

@@ -261,6 +261,8 @@ static struct io_block *add_block(struct io_model *m, const struct pa_event *ev,
 	b->stack = stack;
 	b->site = (uint32_t)(site - (const struct io_site *)m->sites.items);
 	b->ns = ns;
+	b->off_ns = ns;
+	b->end = ev->ticks;
 	return b;
 }
 
@@ -495,7 +497,8 @@ static void desc_name(struct io_desc *d, char *buf, size_t cap)
 			 d->note ? d->note + (strncmp(d->note, "unknown: ", 9) ? 0 : 9) : "");
 	else if (d->note && !strncmp(d->note, "inherited: ", 11) && !is_net_kind(d->calls.kind))
 		snprintf(buf, cap, "fd %u (%s)", d->fd, d->note);
-	else if (d->calls.kind == PST_FD_TCP && d->calls.port)
+	else if (d->calls.kind == PST_FD_TCP && d->calls.port &&
+		 !strstr(d->calls.name, "(listening)"))
 		snprintf(buf, cap, "%s (accepted on port %u)", d->calls.name, d->calls.port);
 	else
 		snprintf(buf, cap, "%s", d->calls.name);

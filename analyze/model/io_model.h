@@ -102,12 +102,15 @@ struct io_span_stat {
 struct io_block {
 	uint64_t ticks; /* start */
 	uint32_t thread;
-	uint32_t stack; /* 0: take the site's */
-	uint32_t site;	/* index into sites */
-	double ns;
-	unsigned op;	/* 0 = getaddrinfo */
-	uint32_t desc;	/* resolved to a group at report time */
-	uint64_t bytes; /* moved */
+	uint32_t stack;	 /* 0: take the site's */
+	uint32_t site;	 /* index into sites */
+	double ns;	 /* the call's duration */
+	double off_ns;	 /* blocked: ns minus the CPU samples taken inside the call */
+	uint64_t end;	 /* ticks */
+	bool unfinished; /* still open when its thread's record ended */
+	unsigned op;	 /* 0 = getaddrinfo */
+	uint32_t desc;	 /* resolved to a group at report time */
+	uint64_t bytes;	 /* moved */
 	int64_t result;
 	uint64_t obj; /* as in the IO record (lock address, pid, ...) */
 };
@@ -163,6 +166,12 @@ struct pa_options;
 struct io_model *io_model_new(struct pa_session *s, const struct pa_options *o);
 void io_model_event(struct io_model *m, const struct pa_event *ev);
 void io_model_finish(struct io_model *m);
+/* After both models are finished: CPU samples taken inside a recorded call
+ * (system time in read(), a spin before a futex) are on-CPU time, not
+ * blocked time; take them off the call's blocked time and its thread's
+ * class, so on CPU + blocked never exceeds the wall time (io_wall.c). */
+struct cpu_model;
+void io_model_take_cpu(struct io_model *m, const struct cpu_model *cpu);
 void io_model_free(struct io_model *m);
 bool io_model_has_data(const struct io_model *m);
 

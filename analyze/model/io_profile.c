@@ -82,7 +82,7 @@ struct cpu_model *io_time_profile(const struct io_model *io, const struct cpu_mo
 				      b->stack	    ? b->stack
 				      : site->stack ? site->stack
 						    : site_node(s, site->pc));
-		t->weight_ns = (uint64_t)llround(b->ns);
+		t->weight_ns = (uint64_t)llround(b->off_ns);
 	}
 	if (with_cpu && cpu) {
 		for (size_t i = 0; i < cpu->samples_v.len; i++) {

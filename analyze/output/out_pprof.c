@@ -193,9 +193,11 @@ static void cpu_samples(struct pp *p)
 	const struct cpu_model *m = p->pm->cpu;
 	const struct pa_session *s = p->pm->s;
 	double period_ns = m->period_s * 1e9;
+	enum pa_data d = p->pm->o->data;
+	const char *what = d == PA_DATA_WALL ? "wall" : d == PA_DATA_OFFCPU ? "offcpu" : "cpu";
 	value_type(p, P_SAMPLE_TYPE, "samples", "count");
-	value_type(p, P_SAMPLE_TYPE, "cpu", "nanoseconds");
-	value_type(p, P_PERIOD_TYPE, "cpu", "nanoseconds");
+	value_type(p, P_SAMPLE_TYPE, what, "nanoseconds");
+	value_type(p, P_PERIOD_TYPE, what, "nanoseconds");
 	pb_int(&p->prof, P_PERIOD, llround(period_ns));
 	struct pa_pairmap agg;
 	pa_pairmap_init(&agg);
@@ -337,6 +339,9 @@ static void mappings(struct pp *p)
 int pa_write_pprof(const struct pa_models *pm, FILE *out)
 {
 	enum pa_data kind = pm->o->data == PA_DATA_AUTO ? pa_default_data(pm) : pm->o->data;
+	/* --data=offcpu/wall: the time profile stands in for the CPU samples */
+	if (kind == PA_DATA_OFFCPU || kind == PA_DATA_WALL)
+		kind = PA_DATA_CPU;
 	if (kind == PA_DATA_AUTO || !pa_has_data(pm, kind)) {
 		fprintf(stderr,
 			"profanalyze: --format=pprof: this trace has no %s data (recorded: %s)\n",

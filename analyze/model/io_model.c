@@ -538,8 +538,35 @@ static void group_desc(struct io_model *m, struct io_desc *d)
 	stat_merge(cls == IO_CLASS_NET ? &m->net_all : &m->fs_all, &c->st);
 }
 
+/* Waits still in progress when the process ended (EXT IO_OPEN): calls
+ * ending then, marked unfinished, so waits, the wall split and the
+ * off-CPU/wall profiles include them. */
+static void add_unfinished(struct io_model *m)
+{
+	struct pa_session *s = m->s;
+	for (size_t i = 0; i < s->io_open.len; i++) {
+		const struct pa_io_open *o = pa_vec_at(&s->io_open, i);
+		struct pa_event ev = {.kind = PA_EV_IO, .ticks = o->end};
+		ev.thread = *(struct pa_thread **)pa_vec_at(&s->threads, o->thread);
+		if (m->only_tid >= 0 && ev.thread->tid != (uint32_t)m->only_tid)
+			continue;
+		ev.u.io.op = o->op;
+		ev.u.io.obj = o->obj;
+		ev.u.io.dur = o->end - o->start;
+		ev.u.io.site = o->site;
+		size_t slow = m->slow.len;
+		on_io(m, &ev);
+		((struct io_block *)pa_vec_at(&m->blocks, m->blocks.len - 1))->unfinished = true;
+		if (m->slow.len > slow)
+			((struct io_slow *)pa_vec_at(&m->slow, m->slow.len - 1))->unfinished = true;
+		m->unfinished++;
+		m->unfinished_by_op[o->op]++;
+	}
+}
+
 void io_model_finish(struct io_model *m)
 {
+	add_unfinished(m);
 	for (size_t i = 0; i < m->descs.len; i++) {
 		struct io_desc *d = pa_vec_at(&m->descs, i);
 		if (d->calls.st.count)

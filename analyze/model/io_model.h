@@ -72,6 +72,7 @@ struct io_slow {
 	double dur_ns;
 	uint32_t stack;
 	uint64_t site;
+	bool unfinished; /* still in progress at the end */
 };
 
 struct io_lock {
@@ -157,6 +158,8 @@ struct io_model {
 	struct io_stat by_op[PST_IO_OP_MAX];
 	struct io_stat fs_all, net_all; /* every file-system / network call */
 	uint64_t span_unmatched;
+	/* waits still in progress when the process ended, counted up to then */
+	uint64_t unfinished, unfinished_by_op[PST_IO_OP_MAX];
 	/* private */
 	struct pa_pairmap desc_index, group_index, site_index, lock_index, dns_index, span_index,
 	    counter_index;

@@ -195,6 +195,16 @@ NET_WRAPPER(recvfrom, PST_IO_RECVFROM, ssize_t,
 NET_WRAPPER(recvmsg, PST_IO_RECVMSG, ssize_t, (int fd, struct msghdr *m, int flags), (fd, m, flags),
 	    msg_bytes(m))
 NET_WRAPPER(shutdown, PST_IO_SHUTDOWN, int, (int fd, int how), (fd, how), 0)
+/* _FORTIFY_SOURCE forms */
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *__restrict a, socklen_t *__restrict al);
+NET_WRAPPER(__recv_chk, PST_IO_RECV, ssize_t,
+	    (int fd, void *buf, size_t n, size_t buflen, int flags), (fd, buf, n, buflen, flags), n)
+NET_WRAPPER(__recvfrom_chk, PST_IO_RECVFROM, ssize_t,
+	    (int fd, void *__restrict buf, size_t n, size_t buflen, int flags,
+	     struct sockaddr *__restrict a, socklen_t *__restrict al),
+	    (fd, buf, n, buflen, flags, a, al), n)
 
 /* mmsg: asked = the bytes moved (the result counts messages). */
 static uint64_t mmsg_bytes(const struct mmsghdr *v, int n)

@@ -55,6 +55,9 @@ WAIT_WRAPPER(poll, PST_IO_POLL, int, (struct pollfd * fds, nfds_t n, int timeout
 WAIT_WRAPPER(ppoll, PST_IO_POLL, int,
 	     (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *mask),
 	     (fds, n, ts, mask), n, ts_ns(ts) / 1000000)
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
+WAIT_WRAPPER(__poll_chk, PST_IO_POLL, int, (struct pollfd * fds, nfds_t n, int timeout, size_t fl),
+	     (fds, n, timeout, fl), n, timeout < 0 ? 0 : timeout)
 WAIT_WRAPPER(select, PST_IO_SELECT, int,
 	     (int n, fd_set *__restrict r, fd_set *__restrict w, fd_set *__restrict e,
 	      struct timeval *__restrict tv),

@@ -451,3 +451,15 @@ C
 	run "$PROFANALYZE" "$TMP/u.trace"
 	[[ "$output" == *"cond_wait (1 unfinished"* ]]
 }
+
+@test "_FORTIFY_SOURCE entry points (__open_2, __read_chk, __fread_chk, __fgets_chk) are recorded" {
+	nm -D "$PROGS/io_fortify" | grep -q ' U __read_chk'
+	run io_run "$TMP/f.trace" "$PROGS/io_fortify" "$TMP"
+	[ "$status" -eq 0 ]
+	analyze_json "$TMP/f.trace"
+	assert_eq "$(file_q "$TMP/f.txt" 'ops_by_kind.open')" 3 "__open_2"
+	assert_eq "$(file_q "$TMP/f.txt" 'ops_by_kind.read')" 15 "__read_chk"
+	assert_eq "$(file_q "$TMP/f.txt" 'ops_by_kind.stdio_read')" 2 "__fread_chk + __fgets_chk"
+	# 15 x 100 + fread 100 + the rest of the third 49-byte line (47)
+	assert_eq "$(file_q "$TMP/f.txt" bytes_read)" 1647 "bytes"
+}

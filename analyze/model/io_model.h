@@ -89,7 +89,11 @@ struct io_dns {
 
 struct io_thread {
 	double ns[IO_CLASS_N]; /* blocked time by class */
-	struct pa_vec open;    /* struct io_open_span: spans open now */
+	/* CPU sample time beyond wall - blocked that no file or network call
+	 * can hold: sampling's rounding (one period of a thread that mostly
+	 * sleeps); the measured waits are kept, the CPU estimate is cut */
+	double cpu_over_ns;
+	struct pa_vec open; /* struct io_open_span: spans open now */
 };
 
 struct io_span_stat {

@@ -95,30 +95,30 @@ static double thread_excess(const struct io_model *m, const struct cpu_model *cp
 	return used > wall ? used - wall : 0;
 }
 
-/* Per thread: [0] excess, [1] blocked in work calls, [2] in the others;
- * then [1] and [2] become the share of each sort to take. */
+/* Per thread: [0] excess, [1] blocked in file and network calls, then
+ * the share of it to take. */
 static void take_excess(struct io_model *m, const struct cpu_model *cpu)
 {
 	size_t nt = m->threads.len < m->s->threads.len ? m->threads.len : m->s->threads.len;
-	double(*x)[3] = pa_xcalloc(nt + 1, sizeof(*x));
+	double(*x)[2] = pa_xcalloc(nt + 1, sizeof(*x));
 	bool any = false;
 	for (size_t i = 0; i < nt; i++)
 		any |= (x[i][0] = thread_excess(m, cpu, i)) > 0;
 	for (size_t i = 0; any && i < m->blocks.len; i++) {
 		const struct io_block *b = pa_vec_at(&m->blocks, i);
-		if (b->thread < nt)
-			x[b->thread][is_work(m, b) ? 1 : 2] += b->off_ns;
+		if (b->thread < nt && is_work(m, b))
+			x[b->thread][1] += b->off_ns;
 	}
 	for (size_t i = 0; any && i < nt; i++) {
-		double e = x[i][0], work = x[i][1], other = x[i][2];
+		double e = x[i][0], work = x[i][1];
 		x[i][1] = work > 0 ? (e >= work ? 1.0 : e / work) : 0;
-		double left = e > work ? e - work : 0;
-		x[i][2] = other > 0 ? (left >= other ? 1.0 : left / other) : 0;
+		struct io_thread *th = pa_vec_at(&m->threads, i);
+		th->cpu_over_ns = e > work ? e - work : 0;
 	}
 	for (size_t i = 0; any && i < m->blocks.len; i++) {
 		struct io_block *b = pa_vec_at(&m->blocks, i);
-		if (b->thread < nt && x[b->thread][0] > 0)
-			take(m, b, b->off_ns * x[b->thread][is_work(m, b) ? 1 : 2]);
+		if (b->thread < nt && x[b->thread][0] > 0 && is_work(m, b))
+			take(m, b, b->off_ns * x[b->thread][1]);
 	}
 	free(x);
 }

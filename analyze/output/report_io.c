@@ -283,7 +283,8 @@ static struct wall_split thread_split(const struct pa_models *pm, size_t i)
 	struct wall_split w = {0};
 	w.wall = pa_ticks_to_ns(pm->s,
 				t->end_ticks > t->start_ticks ? t->end_ticks - t->start_ticks : 0);
-	w.cpu = cpu_ns(pm, i);
+	w.cpu = cpu_ns(pm, i) - th->cpu_over_ns;
+	w.cpu = w.cpu > 0 ? w.cpu : 0;
 	double sum = w.cpu;
 	for (unsigned c = 0; c < IO_CLASS_N; c++) {
 		w.cls[c] = th->ns[c];

@@ -500,6 +500,7 @@ static int analyze_one(struct pa_options *op)
 		if (pm.cpu)
 			cpu_model_finish(pm.cpu, pm.syms);
 		io_model_finish(pm.io);
+		io_model_take_cpu(pm.io, pm.cpu); /* issue 12b: CPU inside calls counted once */
 		struct findings found = {0};
 		if (o.findings > 0 && (o.format == PA_FMT_TEXT || o.format == PA_FMT_JSON)) {
 			findings_run(&pm, o.findings, &found);

@@ -230,6 +230,12 @@
  *     IO_DNS    (thread file)  end ticks (absolute), dur, result (gai
  *                   code, zigzag), site, stack (both as in IO), str host
  *                   (a getaddrinfo)
+ *     IO_OPEN   (process file) thread seq, op, obj (as in IO), start ticks,
+ *                   end ticks (both absolute), site (a raw address, not a
+ *                   node: written by another thread): a wait (poll ...
+ *                   waitpid, cond waits) still in progress when the process
+ *                   ended, recorded as ending then (the thread's own file
+ *                   has no IO record of it); readers mark it unfinished
  *
  * MEMORY SAMPLING (MEM_CONFIG sample bytes = M > 0)
  *   Only sampled allocations are written (a Poisson process over bytes with
@@ -314,6 +320,7 @@ enum pst_ext {
 	PST_X_CCT_LIVE_END = 26,
 	PST_X_IO_CONFIG = 48, /* process file: io recorder settings */
 	PST_X_IO_DNS = 49,    /* thread file: a getaddrinfo call */
+	PST_X_IO_OPEN = 50,   /* process file: a wait still in progress at the end */
 	/* run directories (see RUN DIRECTORIES) */
 	PST_X_RUN_LINK = 40,
 	PST_X_PROCESS_CMDLINE = 41,

@@ -45,6 +45,7 @@ bool ps_io_begin_slow(struct io_call *c)
 		return false;
 	}
 	c->t = t;
+	c->published = false;
 	ps_io_depth = 1;
 	c->start = ps_now();
 	return true;
@@ -207,9 +208,32 @@ static void io_after_fork(int side)
 	write_config();
 }
 
+/* At the process's end, from the exiting thread: the wait thread t is in
+ * (a worker blocked in pthread_cond_wait, a pool at shutdown) would never
+ * be recorded. It goes into the process file (never into t's stream) as
+ * IO_OPEN, ending now; the exchange makes sure that a wait returning at
+ * this moment is recorded once, by one side. */
+static void io_flush_other(struct ps_thread *t)
+{
+	if (!ps_io_on)
+		return;
+	uint64_t start = __atomic_exchange_n(&t->io_open_start, 0, __ATOMIC_ACQ_REL);
+	if (!start)
+		return;
+	uint8_t buf[8 * PST_VARINT_MAX], *p = buf;
+	p = pst_put_varint(p, t->seq);
+	p = pst_put_varint(p, t->io_open_op);
+	p = pst_put_varint(p, t->io_open_obj);
+	p = pst_put_varint(p, start);
+	p = pst_put_varint(p, ps_now());
+	p = pst_put_varint(p, t->io_open_site);
+	ps_process_ext(PST_X_IO_OPEN, buf, (size_t)(p - buf));
+}
+
 const struct ps_recorder ps_recorder_io = {
     .name = "io",
     .init = io_init,
     .start = io_start,
     .after_fork = io_after_fork,
+    .flush_other = io_flush_other,
 };

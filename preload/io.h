@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "clock.h"
 #include "shim.h"
@@ -29,6 +30,7 @@ struct io_call {
 	struct ps_thread *t;
 	uint64_t start;
 	uintptr_t site;
+	bool published; /* in t->io_open_*: may still be open at the end */
 };
 
 /* The real function `name` (typed like the wrapper's declaration in the
@@ -49,6 +51,21 @@ static inline __attribute__((always_inline)) bool io_begin(struct io_call *c, ui
 	return ps_io_begin_slow(c);
 }
 #define IO_BEGIN(c) io_begin((c), (uintptr_t)__builtin_return_address(0))
+
+/* A wait that may outlive the process (a worker in pthread_cond_wait at
+ * exit): publish it in the thread state, so that the thread ending the
+ * process records it as unfinished (io.c, flush_other). Plain stores, the
+ * start last (release): the reader takes it with an exchange. */
+static inline void io_publish(struct io_call *c, unsigned op, uint64_t obj)
+{
+	struct ps_thread *t = c->t;
+	t->io_open_site = c->site;
+	t->io_open_obj = obj;
+	t->io_open_op = op;
+	__atomic_store_n(&t->io_open_start, c->start ? c->start : 1, __ATOMIC_RELEASE);
+	c->published = true;
+}
+#define IO_BEGIN_WAIT(c, op, obj) (IO_BEGIN(c) && (io_publish((c), (op), (uint64_t)(obj)), true))
 
 /* Write the IO record of call c that ended at `end` (thread entered). */
 void ps_io_write(struct ps_thread *t, const struct io_call *c, uint64_t end, unsigned op,
@@ -79,6 +96,11 @@ void ps_io_fd_dup(struct ps_thread *t, int oldfd, int newfd);
 /* Describe an fd from the kernel's view (sockets: family and peer; pipes;
  * files: path); used for new sockets, accepted ones and unknown fds. */
 uint32_t ps_io_fd_describe(struct ps_thread *t, int fd, unsigned fallback_kind, unsigned port);
+/* A socket's kind (PST_FD_TCP, ...) from its family and type. */
+unsigned ps_io_socket_kind(int fd, int family);
+/* "*:PORT (listening)" or "ADDR:PORT (listening)" of a bound socket. */
+void ps_io_format_listening(const struct sockaddr_storage *sa, socklen_t len, char *out, size_t cap,
+			    unsigned *port);
 /* A path as the call resolved it: absolute, or joined to dirfd's path
  * (AT_FDCWD: the working directory). */
 void ps_io_resolve_path(int dirfd, const char *path, char *out, size_t cap);
@@ -88,6 +110,9 @@ void ps_io_resolve_path(int dirfd, const char *path, char *out, size_t cap);
 static inline struct ps_thread *io_enter(struct io_call *c)
 {
 	ps_io_depth = 0;
+	/* a published wait taken by the process's end is recorded there */
+	if (c->published && !__atomic_exchange_n(&c->t->io_open_start, 0, __ATOMIC_ACQ_REL))
+		return NULL;
 	if (!c->t || !ps_enter(c->t))
 		return NULL;
 	return c->t;

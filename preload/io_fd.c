@@ -106,7 +106,7 @@ static void format_addr(const struct sockaddr_storage *sa, socklen_t len, char *
 	}
 }
 
-static unsigned socket_kind(int fd, int family)
+unsigned ps_io_socket_kind(int fd, int family)
 {
 	int type = 0;
 	socklen_t tl = sizeof(type);
@@ -118,6 +118,31 @@ static unsigned socket_kind(int fd, int family)
 		       : type == SOCK_DGRAM ? PST_FD_UDP
 					    : PST_FD_SOCKET;
 	return PST_FD_SOCKET;
+}
+
+void ps_io_format_listening(const struct sockaddr_storage *sa, socklen_t len, char *out, size_t cap,
+			    unsigned *port)
+{
+	*port = 0;
+	out[0] = 0;
+	bool any = false;
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		*port = ntohs(in->sin_port);
+		any = in->sin_addr.s_addr == htonl(INADDR_ANY);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		*port = ntohs(in6->sin6_port);
+		any = IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
+	}
+	if (any) {
+		strcpy(out, "*:");
+		ps_u64_to_str(out + 2, *port);
+	} else {
+		format_addr(sa, len, out, cap - 16);
+	}
+	if (out[0])
+		strcat(out, " (listening)");
 }
 
 /* What /proc/self/fd/N says, into out. */
@@ -142,7 +167,7 @@ uint32_t ps_io_fd_describe(struct ps_thread *t, int fd, unsigned fallback_kind, 
 		int family = AF_UNSPEC;
 		if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
 			family = sa.ss_family;
-		kind = socket_kind(fd, family);
+		kind = ps_io_socket_kind(fd, family);
 		len = sizeof(sa);
 		if (getpeername(fd, (struct sockaddr *)&sa, &len) == 0)
 			format_addr(&sa, len, name, sizeof(name));

@@ -98,6 +98,30 @@ OPENAT_WRAPPER(openat64)
 CREAT_WRAPPER(creat)
 CREAT_WRAPPER(creat64)
 
+/* The _FORTIFY_SOURCE forms (Debian builds programs with it): open() with
+ * flags the compiler cannot see compiles to __open_2 and friends. The
+ * real one still does its checks. */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
+#define OPEN2_WRAPPER(name, dparams, dargs, dirfd)                                                 \
+	PS_EXPORT int name dparams                                                                 \
+	{                                                                                          \
+		IO_REAL(name);                                                                     \
+		struct io_call c;                                                                  \
+		if (!IO_BEGIN(&c))                                                                 \
+			return real_##name dargs;                                                  \
+		int rc = real_##name dargs;                                                        \
+		end_open(&c, PST_IO_OPEN, dirfd, path, rc);                                        \
+		return rc;                                                                         \
+	}
+OPEN2_WRAPPER(__open_2, (const char *path, int flags), (path, flags), AT_FDCWD)
+OPEN2_WRAPPER(__open64_2, (const char *path, int flags), (path, flags), AT_FDCWD)
+OPEN2_WRAPPER(__openat_2, (int dirfd, const char *path, int flags), (dirfd, path, flags), dirfd)
+OPEN2_WRAPPER(__openat64_2, (int dirfd, const char *path, int flags), (dirfd, path, flags), dirfd)
+
 PS_EXPORT int close(int fd)
 {
 	IO_REAL(close);
@@ -265,6 +289,16 @@ RW_WRAPPER(preadv2, PST_IO_PREADV, ssize_t,
 RW_WRAPPER(pwritev2, PST_IO_PWRITEV, ssize_t,
 	   (int fd, const struct iovec *iov, int n, off_t off, int flags), (fd, iov, n, off, flags),
 	   iov_bytes(iov, n))
+/* _FORTIFY_SOURCE forms: a read into a buffer of known size */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen);
+RW_WRAPPER(__read_chk, PST_IO_READ, ssize_t, (int fd, void *buf, size_t n, size_t buflen),
+	   (fd, buf, n, buflen), n)
+RW_WRAPPER(__pread_chk, PST_IO_PREAD, ssize_t,
+	   (int fd, void *buf, size_t n, off_t off, size_t buflen), (fd, buf, n, off, buflen), n)
+RW_WRAPPER(__pread64_chk, PST_IO_PREAD, ssize_t,
+	   (int fd, void *buf, size_t n, off64_t off, size_t buflen), (fd, buf, n, off, buflen), n)
 RW_WRAPPER(fsync, PST_IO_FSYNC, int, (int fd), (fd), 0)
 RW_WRAPPER(fdatasync, PST_IO_FDATASYNC, int, (int fd), (fd), 0)
 RW_WRAPPER(sync_file_range, PST_IO_SYNC_RANGE, int,

@@ -13,8 +13,10 @@
 #include "io.h"
 
 /* A call that made descriptor rc (socket, accept, connect): describe it
- * from the kernel's view, then record the call. */
-static void end_new_fd(struct io_call *c, unsigned op, int fd, int rc, bool with_port)
+ * from the kernel's view, then record the call. A failed accept (EAGAIN
+ * on a non-blocking listening socket) made no descriptor: it is charged
+ * to the one it was made on (on_fd), with its errno. */
+static void end_new_fd(struct io_call *c, unsigned op, int fd, int rc, bool with_port, int on_fd)
 {
 	uint64_t end = ps_now();
 	int saved = errno;
@@ -35,6 +37,7 @@ static void end_new_fd(struct io_call *c, unsigned op, int fd, int rc, bool with
 			}
 			desc = ps_io_fd_describe(t, fd, PST_FD_SOCKET, port);
 		} else {
+			fd = fd >= 0 ? fd : on_fd;
 			desc = ps_io_fd_desc(t, fd);
 		}
 		ps_io_write(t, c, end, op, desc, fd >= 0 ? (uint64_t)fd + 1 : 0, 0,
@@ -101,7 +104,7 @@ PS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!IO_BEGIN(&c))
 		return real_connect(fd, addr, len);
 	int rc = real_connect(fd, addr, len);
-	end_new_fd(&c, PST_IO_CONNECT, fd, rc, false);
+	end_new_fd(&c, PST_IO_CONNECT, fd, rc, false, fd);
 	return rc;
 }
 
@@ -112,7 +115,7 @@ PS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 	if (!IO_BEGIN(&c))
 		return real_accept(fd, addr, len);
 	int rc = real_accept(fd, addr, len);
-	end_new_fd(&c, PST_IO_ACCEPT, rc, rc, true);
+	end_new_fd(&c, PST_IO_ACCEPT, rc, rc, true, fd);
 	return rc;
 }
 
@@ -123,7 +126,36 @@ PS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	if (!IO_BEGIN(&c))
 		return real_accept4(fd, addr, len, flags);
 	int rc = real_accept4(fd, addr, len, flags);
-	end_new_fd(&c, PST_IO_ACCEPT, rc, rc, true);
+	end_new_fd(&c, PST_IO_ACCEPT, rc, rc, true, fd);
+	return rc;
+}
+
+/* listen() names the socket "ADDR:PORT (listening)" ("*:PORT" for any
+ * address): the failed accepts on it are charged there. Once per
+ * listening socket, so its few system calls do not matter. */
+PS_EXPORT int listen(int fd, int backlog)
+{
+	IO_REAL(listen);
+	int rc = real_listen(fd, backlog);
+	if (rc || !ps_io_on || !ps_recording || ps_in_shim((uintptr_t)__builtin_return_address(0)))
+		return rc;
+	int saved = errno;
+	struct ps_thread *t = ps_thread_get();
+	if (t && ps_enter(t)) {
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+		memset(&sa, 0, sizeof(sa));
+		char name[160];
+		unsigned port = 0;
+		name[0] = 0;
+		if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+			ps_io_format_listening(&sa, len, name, sizeof(name), &port);
+		if (name[0])
+			ps_io_desc_new(t, ps_io_socket_kind(fd, sa.ss_family), fd, port, name,
+				       NULL);
+		ps_leave(t);
+	}
+	errno = saved;
 	return rc;
 }
 
@@ -163,6 +195,16 @@ NET_WRAPPER(recvfrom, PST_IO_RECVFROM, ssize_t,
 NET_WRAPPER(recvmsg, PST_IO_RECVMSG, ssize_t, (int fd, struct msghdr *m, int flags), (fd, m, flags),
 	    msg_bytes(m))
 NET_WRAPPER(shutdown, PST_IO_SHUTDOWN, int, (int fd, int how), (fd, how), 0)
+/* _FORTIFY_SOURCE forms */
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *__restrict a, socklen_t *__restrict al);
+NET_WRAPPER(__recv_chk, PST_IO_RECV, ssize_t,
+	    (int fd, void *buf, size_t n, size_t buflen, int flags), (fd, buf, n, buflen, flags), n)
+NET_WRAPPER(__recvfrom_chk, PST_IO_RECVFROM, ssize_t,
+	    (int fd, void *__restrict buf, size_t n, size_t buflen, int flags,
+	     struct sockaddr *__restrict a, socklen_t *__restrict al),
+	    (fd, buf, n, buflen, flags, a, al), n)
 
 /* mmsg: asked = the bytes moved (the result counts messages). */
 static uint64_t mmsg_bytes(const struct mmsghdr *v, int n)

@@ -206,6 +206,48 @@ PS_EXPORT int fflush(FILE *f)
 	return rc;
 }
 
+/* The _FORTIFY_SOURCE forms: a read into a buffer of known size. */
+size_t __fread_chk(void *__restrict buf, size_t buflen, size_t size, size_t n, FILE *__restrict f);
+size_t __fread_unlocked_chk(void *__restrict buf, size_t buflen, size_t size, size_t n,
+			    FILE *__restrict f);
+char *__fgets_chk(char *__restrict s, size_t size, int n, FILE *__restrict f);
+char *__fgets_unlocked_chk(char *__restrict s, size_t size, int n, FILE *__restrict f);
+
+#define FREAD_CHK_WRAPPER(name)                                                                    \
+	PS_EXPORT size_t name(void *__restrict buf, size_t buflen, size_t size, size_t n,          \
+			      FILE *__restrict f)                                                  \
+	{                                                                                          \
+		IO_REAL(name);                                                                     \
+		struct io_call c;                                                                  \
+		if (!IO_BEGIN(&c))                                                                 \
+			return real_##name(buf, buflen, size, n, f);                               \
+		size_t rc = real_##name(buf, buflen, size, n, f);                                  \
+		int saved = errno;                                                                 \
+		int64_t res = rc ? (int64_t)(rc * size) : stdio_err(f, saved);                     \
+		errno = saved;                                                                     \
+		end_stdio(&c, PST_IO_STDIO_READ, f, (uint64_t)size *n, res);                       \
+		return rc;                                                                         \
+	}
+FREAD_CHK_WRAPPER(__fread_chk)
+FREAD_CHK_WRAPPER(__fread_unlocked_chk)
+
+#define FGETS_CHK_WRAPPER(name)                                                                    \
+	PS_EXPORT char *name(char *__restrict s, size_t size, int n, FILE *__restrict f)           \
+	{                                                                                          \
+		IO_REAL(name);                                                                     \
+		struct io_call c;                                                                  \
+		if (!IO_BEGIN(&c))                                                                 \
+			return real_##name(s, size, n, f);                                         \
+		char *rc = real_##name(s, size, n, f);                                             \
+		int saved = errno;                                                                 \
+		int64_t res = rc ? (int64_t)strlen(rc) : stdio_err(f, saved);                      \
+		errno = saved;                                                                     \
+		end_stdio(&c, PST_IO_STDIO_READ, f, n > 0 ? (uint64_t)n - 1 : 0, res);             \
+		return rc;                                                                         \
+	}
+FGETS_CHK_WRAPPER(__fgets_chk)
+FGETS_CHK_WRAPPER(__fgets_unlocked_chk)
+
 /* The _unlocked forms (coreutils and others write through them). */
 
 PS_EXPORT size_t fread_unlocked(void *__restrict buf, size_t size, size_t n, FILE *__restrict f)

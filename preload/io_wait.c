@@ -30,7 +30,7 @@ static uint64_t ts_ns(const struct timespec *ts)
 	{                                                                                          \
 		IO_REAL(name);                                                                     \
 		struct io_call c;                                                                  \
-		if (!IO_BEGIN(&c))                                                                 \
+		if (!IO_BEGIN_WAIT(&c, op, obj))                                                   \
 			return real_##name args;                                                   \
 		T rc = real_##name args;                                                           \
 		ps_io_end(&c, op, 0, (uint64_t)(obj), (uint64_t)(asked), io_result((int64_t)rc));  \
@@ -43,7 +43,7 @@ static uint64_t ts_ns(const struct timespec *ts)
 	{                                                                                          \
 		IO_REAL(name);                                                                     \
 		struct io_call c;                                                                  \
-		if (!IO_BEGIN(&c))                                                                 \
+		if (!IO_BEGIN_WAIT(&c, op, obj))                                                   \
 			return real_##name args;                                                   \
 		int rc = real_##name args;                                                         \
 		ps_io_end(&c, op, 0, (uint64_t)(obj), (uint64_t)(asked), -(int64_t)rc);            \
@@ -55,6 +55,9 @@ WAIT_WRAPPER(poll, PST_IO_POLL, int, (struct pollfd * fds, nfds_t n, int timeout
 WAIT_WRAPPER(ppoll, PST_IO_POLL, int,
 	     (struct pollfd * fds, nfds_t n, const struct timespec *ts, const sigset_t *mask),
 	     (fds, n, ts, mask), n, ts_ns(ts) / 1000000)
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
+WAIT_WRAPPER(__poll_chk, PST_IO_POLL, int, (struct pollfd * fds, nfds_t n, int timeout, size_t fl),
+	     (fds, n, timeout, fl), n, timeout < 0 ? 0 : timeout)
 WAIT_WRAPPER(select, PST_IO_SELECT, int,
 	     (int n, fd_set *__restrict r, fd_set *__restrict w, fd_set *__restrict e,
 	      struct timeval *__restrict tv),
@@ -103,7 +106,7 @@ PS_EXPORT int pthread_cond_wait(pthread_cond_t *cv, pthread_mutex_t *m)
 	if (PS_UNLIKELY(!real))
 		real = (cond_wait_fn)cond_sym("pthread_cond_wait");
 	struct io_call c;
-	if (!IO_BEGIN(&c))
+	if (!IO_BEGIN_WAIT(&c, PST_IO_COND_WAIT, (uintptr_t)cv))
 		return real(cv, m);
 	int rc = real(cv, m);
 	ps_io_end(&c, PST_IO_COND_WAIT, 0, (uintptr_t)cv, 0, -(int64_t)rc);
@@ -117,7 +120,7 @@ PS_EXPORT int pthread_cond_timedwait(pthread_cond_t *cv, pthread_mutex_t *m,
 	if (PS_UNLIKELY(!real))
 		real = (cond_timedwait_fn)cond_sym("pthread_cond_timedwait");
 	struct io_call c;
-	if (!IO_BEGIN(&c))
+	if (!IO_BEGIN_WAIT(&c, PST_IO_COND_WAIT, (uintptr_t)cv))
 		return real(cv, m, ts);
 	int rc = real(cv, m, ts);
 	ps_io_end(&c, PST_IO_COND_WAIT, 0, (uintptr_t)cv, 0, -(int64_t)rc);

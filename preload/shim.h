@@ -73,6 +73,11 @@ struct ps_thread {
 	volatile sig_atomic_t in_real;	   /* a hook runs the function it wraps */
 	volatile sig_atomic_t unwinding;   /* a hook is inside libunwind */
 	volatile sig_atomic_t cpu_pending; /* samples wait for the hook's end */
+	/* io recorder (io.h): the wait in progress, published so the thread
+	 * ending the process can record it (io_open_start 0 = none) */
+	uint64_t io_open_start;
+	uint64_t io_open_site, io_open_obj;
+	uint32_t io_open_op;
 };
 
 extern __thread struct ps_thread *ps_self PS_TLS;

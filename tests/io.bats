@@ -385,3 +385,81 @@ C
 	# every contended lock is one of the program's two
 	assert_eq "$(jqr '[.io_metrics.locks[].kind] - ["mutex", "rwlock_read", "rwlock_write"] | length')" 0
 }
+
+@test "wall time split: CPU inside system calls is counted once; the split and --data=wall sum to wall" {
+	# read() of /dev/zero is on CPU in the kernel: its samples must not be
+	# added on top of the calls' duration (issue 12b)
+	run env PROFSHIM_CPU_HZ=1000 PROFSHIM_RECORD=cpu,io PROFSHIM_OUTPUT="$TMP/s.trace" \
+		LD_PRELOAD="$SHIM" "$PROGS/io_split"
+	[ "$status" -eq 0 ]
+	val() { echo "$output" | sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+	read_ms=$(val read_ms) sleep_ms=$(val sleep_ms) cpu_ms=$(val cpu_ms)
+	analyze_json "$TMP/s.trace"
+	th() { jqr ".io_metrics.threads[] | select(.name == \"split\") | .$1"; }
+	wall=$(th wall_ms)
+	classes=$(th 'cpu_ms + .io_ms + .network_ms + .locks_ms + .sleep_poll_ms')
+	split=$(th 'cpu_ms + .io_ms + .network_ms + .locks_ms + .sleep_poll_ms + .unaccounted_ms')
+	echo "program: $output; wall $wall, classes $classes, split $split" >&2
+	# the split sums to the wall time within 2%, and the classes alone do
+	# not exceed it (before the fix: on CPU + the whole read time, +20-40%)
+	[ "$(echo "$split <= $wall * 1.02 && $split >= $wall * 0.98" | bc)" -eq 1 ]
+	[ "$(echo "$classes <= $wall * 1.02" | bc)" -eq 1 ]
+	# the time the program measured in its calls is all accounted for
+	# (on CPU or blocked; time runnable between calls may be unaccounted)
+	[ "$(echo "$classes >= ($read_ms + $sleep_ms) * 0.95" | bc)" -eq 1 ]
+	# no class exceeds what the program measured (CPU: sampling, 10% + 2 periods)
+	[ "$(echo "$(th io_ms) <= $read_ms + 0.5" | bc)" -eq 1 ]
+	[ "$(echo "$(th sleep_poll_ms) <= $sleep_ms + 0.5" | bc)" -eq 1 ]
+	[ "$(echo "$(th cpu_ms) <= $cpu_ms * 1.1 + 2" | bc)" -eq 1 ]
+	# --data=wall: the thread's stacks sum to its on CPU + blocked time
+	# (the split without 'unaccounted'), never more than its wall time
+	folded=$("$PROFANALYZE" "$TMP/s.trace" --format=folded --data=wall |
+		awk '/^thread split/ {s += $NF} END {printf "%.3f", s / 1e6}')
+	echo "folded $folded" >&2
+	[ "$(echo "$folded <= $wall * 1.02 && $folded >= $classes * 0.99" | bc)" -eq 1 ]
+}
+
+@test "failed accepts (EAGAIN) are charged to the listening socket with their errno" {
+	run io_run "$TMP/a.trace" "$PROGS/io_accept"
+	[ "$status" -eq 0 ]
+	port=$(echo "$output" | sed -n 's/^port=\([0-9]*\).*/\1/p')
+	analyze_json "$TMP/a.trace"
+	peer="127.0.0.1:$port (listening)"
+	assert_eq "$(peer_q "$peer" 'ops_by_kind.accept')" 3 "accepts"
+	assert_eq "$(peer_q "$peer" 'errors_by_errno.EAGAIN')" 3 "EAGAIN"
+	# every network call is in a peer row and in a site
+	assert_eq "$(jqr '[.io_metrics.network.peers[].calls] | add')" "$(jqr '.io_metrics.network.calls')" "peers"
+	assert_eq "$(jqr '[.io_metrics.sites[] | select(.class == "network") | .calls] | add')" "$(jqr '.io_metrics.network.calls')" "sites"
+}
+
+@test "a wait still in progress at exit is recorded up to the end, marked unfinished" {
+	# a worker in for(;;) pthread_cond_wait while main sleeps 500 ms and returns
+	run io_run "$TMP/u.trace" "$PROGS/io_unfinished"
+	[ "$status" -eq 0 ]
+	waited=$(echo "$output" | sed -n 's/^waited_ms=//p')
+	analyze_json "$TMP/u.trace"
+	cw() { jqr ".io_metrics.waits[] | select(.kind == \"cond_wait\") | .$1"; }
+	assert_eq "$(cw calls)" 1 "cond_wait calls"
+	assert_eq "$(cw unfinished)" 1 "unfinished"
+	assert_within "$(cw total_ms)" "$waited" 10 "cond_wait time"
+	assert_eq "$(jqr '.io_metrics.unfinished_calls')" 1
+	# in the worker's wall split and in the off-CPU profile
+	assert_within "$(jqr '.io_metrics.threads[] | select(.name == "waiter") | .sleep_poll_ms')" "$waited" 10 "split"
+	offcpu=$("$PROFANALYZE" "$TMP/u.trace" --format=folded --data=offcpu |
+		awk '/^thread waiter/ {s += $NF} END {printf "%.3f", s / 1e6}')
+	assert_within "$offcpu" "$waited" 10 "offcpu"
+	run "$PROFANALYZE" "$TMP/u.trace"
+	[[ "$output" == *"cond_wait (1 unfinished"* ]]
+}
+
+@test "_FORTIFY_SOURCE entry points (__open_2, __read_chk, __fread_chk, __fgets_chk) are recorded" {
+	nm -D "$PROGS/io_fortify" | grep -q ' U __read_chk'
+	run io_run "$TMP/f.trace" "$PROGS/io_fortify" "$TMP"
+	[ "$status" -eq 0 ]
+	analyze_json "$TMP/f.trace"
+	assert_eq "$(file_q "$TMP/f.txt" 'ops_by_kind.open')" 3 "__open_2"
+	assert_eq "$(file_q "$TMP/f.txt" 'ops_by_kind.read')" 15 "__read_chk"
+	assert_eq "$(file_q "$TMP/f.txt" 'ops_by_kind.stdio_read')" 2 "__fread_chk + __fgets_chk"
+	# 15 x 100 + fread 100 + the rest of the third 49-byte line (47)
+	assert_eq "$(file_q "$TMP/f.txt" bytes_read)" 1647 "bytes"
+}

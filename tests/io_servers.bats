@@ -74,7 +74,7 @@ CONF
 	SERVER_PID=
 	analyze_json "$TMP/n.trace" -q
 	# 21 requests (the readiness probe + 20), each on a connection of its own
-	assert_eq "$(jqr "[.io_metrics.network.peers[] | select(.local_port == $port)] | length")" 21 "connections"
-	assert_eq "$(jqr "[.io_metrics.network.peers[] | select(.local_port == $port) | .ops_by_kind.accept] | add")" 21 "accepts"
-	assert_eq "$(jqr "[.io_metrics.network.peers[] | select(.local_port == $port) | .sends] | add")" 21 "responses"
+	assert_eq "$(jqr "[.io_metrics.network.peers[] | select(.local_port == $port and (.peer | endswith(\"(listening)\") | not))] | length")" 21 "connections"
+	assert_eq "$(jqr "[.io_metrics.network.peers[] | select(.local_port == $port and (.peer | endswith(\"(listening)\") | not)) | .ops_by_kind.accept] | add")" 21 "accepts"
+	assert_eq "$(jqr "[.io_metrics.network.peers[] | select(.local_port == $port and (.peer | endswith(\"(listening)\") | not)) | .sends] | add")" 21 "responses"
 }

@@ -261,6 +261,8 @@ static struct io_block *add_block(struct io_model *m, const struct pa_event *ev,
 	b->stack = stack;
 	b->site = (uint32_t)(site - (const struct io_site *)m->sites.items);
 	b->ns = ns;
+	b->off_ns = ns;
+	b->end = ev->ticks;
 	return b;
 }
 
@@ -495,7 +497,8 @@ static void desc_name(struct io_desc *d, char *buf, size_t cap)
 			 d->note ? d->note + (strncmp(d->note, "unknown: ", 9) ? 0 : 9) : "");
 	else if (d->note && !strncmp(d->note, "inherited: ", 11) && !is_net_kind(d->calls.kind))
 		snprintf(buf, cap, "fd %u (%s)", d->fd, d->note);
-	else if (d->calls.kind == PST_FD_TCP && d->calls.port)
+	else if (d->calls.kind == PST_FD_TCP && d->calls.port &&
+		 !strstr(d->calls.name, "(listening)"))
 		snprintf(buf, cap, "%s (accepted on port %u)", d->calls.name, d->calls.port);
 	else
 		snprintf(buf, cap, "%s", d->calls.name);
@@ -535,8 +538,35 @@ static void group_desc(struct io_model *m, struct io_desc *d)
 	stat_merge(cls == IO_CLASS_NET ? &m->net_all : &m->fs_all, &c->st);
 }
 
+/* Waits still in progress when the process ended (EXT IO_OPEN): calls
+ * ending then, marked unfinished, so waits, the wall split and the
+ * off-CPU/wall profiles include them. */
+static void add_unfinished(struct io_model *m)
+{
+	struct pa_session *s = m->s;
+	for (size_t i = 0; i < s->io_open.len; i++) {
+		const struct pa_io_open *o = pa_vec_at(&s->io_open, i);
+		struct pa_event ev = {.kind = PA_EV_IO, .ticks = o->end};
+		ev.thread = *(struct pa_thread **)pa_vec_at(&s->threads, o->thread);
+		if (m->only_tid >= 0 && ev.thread->tid != (uint32_t)m->only_tid)
+			continue;
+		ev.u.io.op = o->op;
+		ev.u.io.obj = o->obj;
+		ev.u.io.dur = o->end - o->start;
+		ev.u.io.site = o->site;
+		size_t slow = m->slow.len;
+		on_io(m, &ev);
+		((struct io_block *)pa_vec_at(&m->blocks, m->blocks.len - 1))->unfinished = true;
+		if (m->slow.len > slow)
+			((struct io_slow *)pa_vec_at(&m->slow, m->slow.len - 1))->unfinished = true;
+		m->unfinished++;
+		m->unfinished_by_op[o->op]++;
+	}
+}
+
 void io_model_finish(struct io_model *m)
 {
+	add_unfinished(m);
 	for (size_t i = 0; i < m->descs.len; i++) {
 		struct io_desc *d = pa_vec_at(&m->descs, i);
 		if (d->calls.st.count)

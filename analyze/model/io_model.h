@@ -72,6 +72,7 @@ struct io_slow {
 	double dur_ns;
 	uint32_t stack;
 	uint64_t site;
+	bool unfinished; /* still in progress at the end */
 };
 
 struct io_lock {
@@ -88,7 +89,11 @@ struct io_dns {
 
 struct io_thread {
 	double ns[IO_CLASS_N]; /* blocked time by class */
-	struct pa_vec open;    /* struct io_open_span: spans open now */
+	/* CPU sample time beyond wall - blocked that no file or network call
+	 * can hold: sampling's rounding (one period of a thread that mostly
+	 * sleeps); the measured waits are kept, the CPU estimate is cut */
+	double cpu_over_ns;
+	struct pa_vec open; /* struct io_open_span: spans open now */
 };
 
 struct io_span_stat {
@@ -102,12 +107,15 @@ struct io_span_stat {
 struct io_block {
 	uint64_t ticks; /* start */
 	uint32_t thread;
-	uint32_t stack; /* 0: take the site's */
-	uint32_t site;	/* index into sites */
-	double ns;
-	unsigned op;	/* 0 = getaddrinfo */
-	uint32_t desc;	/* resolved to a group at report time */
-	uint64_t bytes; /* moved */
+	uint32_t stack;	 /* 0: take the site's */
+	uint32_t site;	 /* index into sites */
+	double ns;	 /* the call's duration */
+	double off_ns;	 /* blocked: ns minus the CPU samples taken inside the call */
+	uint64_t end;	 /* ticks */
+	bool unfinished; /* still open when its thread's record ended */
+	unsigned op;	 /* 0 = getaddrinfo */
+	uint32_t desc;	 /* resolved to a group at report time */
+	uint64_t bytes;	 /* moved */
 	int64_t result;
 	uint64_t obj; /* as in the IO record (lock address, pid, ...) */
 };
@@ -154,6 +162,8 @@ struct io_model {
 	struct io_stat by_op[PST_IO_OP_MAX];
 	struct io_stat fs_all, net_all; /* every file-system / network call */
 	uint64_t span_unmatched;
+	/* waits still in progress when the process ended, counted up to then */
+	uint64_t unfinished, unfinished_by_op[PST_IO_OP_MAX];
 	/* private */
 	struct pa_pairmap desc_index, group_index, site_index, lock_index, dns_index, span_index,
 	    counter_index;
@@ -163,6 +173,12 @@ struct pa_options;
 struct io_model *io_model_new(struct pa_session *s, const struct pa_options *o);
 void io_model_event(struct io_model *m, const struct pa_event *ev);
 void io_model_finish(struct io_model *m);
+/* After both models are finished: CPU samples taken inside a recorded call
+ * (system time in read(), a spin before a futex) are on-CPU time, not
+ * blocked time; take them off the call's blocked time and its thread's
+ * class, so on CPU + blocked never exceeds the wall time (io_wall.c). */
+struct cpu_model;
+void io_model_take_cpu(struct io_model *m, const struct cpu_model *cpu);
 void io_model_free(struct io_model *m);
 bool io_model_has_data(const struct io_model *m);
 

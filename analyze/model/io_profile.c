@@ -82,7 +82,7 @@ struct cpu_model *io_time_profile(const struct io_model *io, const struct cpu_mo
 				      b->stack	    ? b->stack
 				      : site->stack ? site->stack
 						    : site_node(s, site->pc));
-		t->weight_ns = (uint64_t)llround(b->ns);
+		t->weight_ns = (uint64_t)llround(b->off_ns);
 	}
 	if (with_cpu && cpu) {
 		for (size_t i = 0; i < cpu->samples_v.len; i++) {
@@ -91,7 +91,19 @@ struct cpu_model *io_time_profile(const struct io_model *io, const struct cpu_mo
 			t->ticks = cs->ticks;
 			t->thread = cs->thread;
 			t->stack = cs->stack;
-			t->weight_ns = (uint64_t)llround((double)cs->weight * cpu->period_s * 1e9);
+			/* less the thread's CPU estimate beyond its wall time
+			 * (io_wall.c), spread over its samples */
+			double over = 0, all = 0;
+			if (cs->thread < io->threads.len && cs->thread < cpu->threads.len) {
+				const struct io_thread *th = pa_vec_at(&io->threads, cs->thread);
+				const struct cpu_thread_stats *ts =
+				    pa_vec_at(&cpu->threads, cs->thread);
+				over = th->cpu_over_ns;
+				all = (double)ts->weight * cpu->period_s * 1e9;
+			}
+			double keep = over <= 0 ? 1 : all > over ? 1 - over / all : 0;
+			t->weight_ns =
+			    (uint64_t)llround((double)cs->weight * cpu->period_s * 1e9 * keep);
 		}
 	}
 	if (v.len > 1)

@@ -72,9 +72,10 @@ static void call_slices(const struct pa_models *pm, struct pa_trace_out *t)
 		    t, b->op ? io_op_name(b->op) : "getaddrinfo",
 		    "\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%u,"
 		    "\"tid\":%u,\"args\":{\"target\":\"%s\",\"bytes\":%" PRIu64
-		    ",\"result\":%" PRId64 "}",
+		    ",\"result\":%" PRId64 "%s}",
 		    io_class_name(site->cls), pa_trace_us(t, b->ticks), dur_us, s->pid, th->tid,
-		    json_inner(target, esc, sizeof(esc)), b->bytes, b->result);
+		    json_inner(target, esc, sizeof(esc)), b->bytes, b->result,
+		    b->unfinished ? ",\"unfinished\":true" : "");
 	}
 }
 

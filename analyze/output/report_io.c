@@ -171,10 +171,10 @@ static void slow_text(const struct pa_models *pm, FILE *out)
 	for (size_t k = 0; k < m->slow.len && k < (size_t)pm->o->top; k++) {
 		const struct io_slow *sl = &v[k];
 		const struct io_group *g = io_desc_group(m, sl->desc);
-		fprintf(out, "  %10.3f ms  at %9.3f ms  tid %u  %s%s%s\n", ms(sl->dur_ns),
+		fprintf(out, "  %10.3f ms  at %9.3f ms  tid %u  %s%s%s%s\n", ms(sl->dur_ns),
 			pa_ns_since_start(pm->s, sl->ticks) / 1e6,
 			thread_at(pm->s, sl->thread)->tid, io_op_name(sl->op), g ? " " : "",
-			g ? g->name : "");
+			g ? g->name : "", sl->unfinished ? " (unfinished: open at the end)" : "");
 		if (sl->stack)
 			stack_text(pm, out, sl->stack, sl->ticks);
 	}
@@ -193,9 +193,13 @@ static void waits_text(const struct pa_models *pm, FILE *out)
 			fprintf(out, "\nWaiting by kind\n  %8s %10s %9s %9s %9s  %s\n", "calls",
 				"total ms", "avg ms", "p95 ms", "max ms", "kind");
 		any = true;
-		fprintf(out, "  %8" PRIu64 " %10.3f %9.4f %9.4f %9.4f  %s\n", st->count,
+		fprintf(out, "  %8" PRIu64 " %10.3f %9.4f %9.4f %9.4f  %s", st->count,
 			ms(st->total_ns), ms(avg_ns(st)), ms(io_stat_pct(st, 95)), ms(st->max_ns),
 			io_op_name(op));
+		if (m->unfinished_by_op[op])
+			fprintf(out, " (%" PRIu64 " unfinished: still waiting at the end)",
+				m->unfinished_by_op[op]);
+		fputc('\n', out);
 	}
 }
 
@@ -279,7 +283,8 @@ static struct wall_split thread_split(const struct pa_models *pm, size_t i)
 	struct wall_split w = {0};
 	w.wall = pa_ticks_to_ns(pm->s,
 				t->end_ticks > t->start_ticks ? t->end_ticks - t->start_ticks : 0);
-	w.cpu = cpu_ns(pm, i);
+	w.cpu = cpu_ns(pm, i) - th->cpu_over_ns;
+	w.cpu = w.cpu > 0 ? w.cpu : 0;
 	double sum = w.cpu;
 	for (unsigned c = 0; c < IO_CLASS_N; c++) {
 		w.cls[c] = th->ns[c];
@@ -510,6 +515,7 @@ static void waits_locks_json(const struct pa_models *pm, cJSON *io)
 		cJSON_AddNumberToObject(o, "total_ms", ms(st->total_ns));
 		add_stat(o, "duration", st);
 		cJSON_AddNumberToObject(o, "errors", st->errors);
+		cJSON_AddNumberToObject(o, "unfinished", m->unfinished_by_op[op]);
 		cJSON_AddItemToArray(waits, o);
 	}
 	cJSON *locks = cJSON_AddArrayToObject(io, "locks");
@@ -542,6 +548,7 @@ static void waits_locks_json(const struct pa_models *pm, cJSON *io)
 		cJSON_AddItemToArray(sites, o);
 	}
 	cJSON_AddNumberToObject(io, "slow_calls", m->slow.len);
+	cJSON_AddNumberToObject(io, "unfinished_calls", m->unfinished);
 	cJSON_AddNumberToObject(io, "slow_ms", ms(m->slow_ns));
 }
 

@@ -546,6 +546,31 @@ static int parse_mem_config(struct proc_parse *pp, struct pa_cursor *c)
 	return 0;
 }
 
+/* A wait still in progress at the end (io recorder). */
+static int parse_io_open(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t seq, op, obj, start, end, site;
+	GET(c, &seq);
+	GET(c, &op);
+	GET(c, &obj);
+	GET(c, &start);
+	GET(c, &end);
+	GET(c, &site);
+	struct pa_thread *t = thread_by_seq(pp->s, seq);
+	if (!t || op == 0 || op >= PST_IO_OP_MAX || start > end)
+		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
+			    "bad unfinished I/O record (thread %llu, operation %llu)",
+			    (unsigned long long)seq, (unsigned long long)op);
+	struct pa_io_open *o = pa_vec_push(&pp->s->io_open);
+	o->thread = (uint32_t)t->index;
+	o->op = (unsigned)op;
+	o->obj = obj;
+	o->start = start;
+	o->end = end;
+	o->site = site;
+	return 0;
+}
+
 static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_cursor *c)
 {
 	switch (ext) {
@@ -579,6 +604,8 @@ static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_curs
 		return parse_cct_live_end(pp, c);
 	case PST_X_RUN_LINK:
 		return parse_run_link(pp, c);
+	case PST_X_IO_OPEN:
+		return parse_io_open(pp, c);
 	case PST_X_PROCESS_CMDLINE:
 		return parse_cmdline(pp, c);
 	default:
@@ -685,6 +712,7 @@ int pa_session_open(struct pa_session *s, const char *path, struct pa_error *err
 	pa_vec_init(&s->stacks, sizeof(struct pa_stack_node));
 	pa_vec_init(&s->funcs, sizeof(struct pa_func));
 	pa_vec_init(&s->markers, sizeof(struct pa_marker));
+	pa_vec_init(&s->io_open, sizeof(struct pa_io_open));
 	pa_vec_init(&s->warnings, sizeof(char *));
 	pa_vec_push(&s->stacks); /* node 0: the root */
 	pa_vec_push(&s->funcs);	 /* func 0: unknown */
@@ -735,6 +763,7 @@ void pa_session_close(struct pa_session *s)
 	pa_vec_free(&s->stacks);
 	pa_vec_free(&s->funcs);
 	pa_vec_free(&s->markers);
+	pa_vec_free(&s->io_open);
 	pa_vec_free(&s->warnings);
 	pa_pairmap_free(&s->stack_index);
 	pa_pairmap_free(&s->func_index);

@@ -125,6 +125,13 @@ struct pa_marker {
 	char *name;
 };
 
+/* A wait still in progress at the process's end (EXT IO_OPEN). */
+struct pa_io_open {
+	uint32_t thread; /* index into threads */
+	unsigned op;
+	uint64_t obj, start, end, site; /* site: a pc */
+};
+
 struct pa_session {
 	char *path; /* process file */
 	uint32_t pid, ppid;
@@ -147,6 +154,7 @@ struct pa_session {
 	struct pa_vec stacks;			/* struct pa_stack_node; [0] = root */
 	struct pa_vec funcs;			/* struct pa_func; [0] = unknown */
 	struct pa_vec markers;			/* struct pa_marker (filled while merging) */
+	struct pa_vec io_open;			/* struct pa_io_open (process file) */
 	struct pa_vec warnings;			/* char * */
 	struct pa_pairmap stack_index;		/* (parent, pc) -> node */
 	struct pa_pairmap func_index;		/* (addr, 0) -> func */

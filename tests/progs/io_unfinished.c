@@ -1,0 +1,44 @@
+/*
+ * Known answer for a wait still in progress at exit (tests/io.bats): a
+ * worker blocks in pthread_cond_wait forever while main sleeps 500 ms and
+ * returns. main prints how long the worker had been waiting when main
+ * returned (the worker's own start of the wait, read from main).
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static _Atomic double wait_start_ms; /* set before the worker's first wait */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "waiter");
+	pthread_mutex_lock(&mu);
+	wait_start_ms = now_ms();
+	for (;;)
+		pthread_cond_wait(&cv, &mu);
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, worker, NULL))
+		return 1;
+	usleep(500000);
+	double start = wait_start_ms;
+	printf("waited_ms=%.3f\n", start > 0 ? now_ms() - start : 0);
+	return 0;
+}

@@ -55,7 +55,15 @@ static uint64_t capture_stack(struct ps_thread *t)
 {
 	uintptr_t pcs[PS_MAX_CAPTURE];
 	int trunc = 0;
+	/* A CPU sample cannot walk the stack while libunwind does (its lock):
+	 * it waits for this stack instead, as in the memory hooks. */
+	t->unwinding = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	int n = ps_unwind_here(pcs, (int)ps_cfg.stack_depth, &trunc);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->unwinding = 0;
+	if (PS_UNLIKELY(t->cpu_pending))
+		ps_cpu_hook_stack(t, pcs, n);
 	if (trunc)
 		t->counters[PST_C_DROP_STACK_TRUNC]++;
 	t->counters[PST_C_IO_STACKS]++;

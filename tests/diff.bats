@@ -209,7 +209,19 @@ B
 	run "$PROFANALYZE" check "$TMP/t.trace" --budget="$TMP/b.budget" -q
 	[ "$status" -eq 3 ]
 	[ "$(grep -c '^BREACH' <<<"$output")" -eq 1 ]
-	grep -q '^BREACH max_io_bytes (line 2): no io recorded' <<<"$output"
+	grep -q '^BREACH max_io_bytes (line 2): no I/O recorded' <<<"$output"
+	# with the io recorder: the bytes the report counts, against the limit
+	PROFSHIM_RECORD=io PROFSHIM_OUTPUT="$TMP/io.trace" LD_PRELOAD="$SHIM" "$PROGS/io_known" "$TMP" >/dev/null
+	analyze_json "$TMP/io.trace" -q
+	bytes=$(jqr '.io_metrics.file_system.bytes_read + .io_metrics.file_system.bytes_written + .io_metrics.network.bytes_sent + .io_metrics.network.bytes_received')
+	[ "$bytes" -gt 0 ]
+	printf 'max_io_bytes = %d\n' "$bytes" > "$TMP/io.budget"
+	run "$PROFANALYZE" check "$TMP/io.trace" --budget="$TMP/io.budget" -q
+	[ "$status" -eq 0 ]
+	printf 'max_io_bytes = %d\n' $((bytes - 1)) > "$TMP/io.budget"
+	run "$PROFANALYZE" check "$TMP/io.trace" --budget="$TMP/io.budget" -q
+	[ "$status" -eq 3 ]
+	grep -q "^BREACH max_io_bytes (line 1): limit" <<<"$output"
 	printf 'max_p99_ms.handle_request = 5\n' > "$TMP/b.budget"
 	run "$PROFANALYZE" check "$TMP/t.trace" --budget="$TMP/b.budget" -q
 	[ "$status" -eq 3 ]

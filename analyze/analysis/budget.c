@@ -10,6 +10,7 @@
 #include "budget.h"
 #include "call_model.h"
 #include "diff.h"
+#include "io_model.h"
 #include "findings.h"
 #include "heap_model.h"
 #include "models.h"
@@ -342,7 +343,10 @@ static void check_limit(struct checker *c, const struct budget_limit *l, FILE *n
 		else
 			over(c, l, pm->heap->allocs, "calls", run);
 	} else if (!strcmp(k, "max_io_bytes")) {
-		breach(c, l, "no io recorded in %s (the io recorder is not there yet)", run);
+		if (!pm->io || !io_model_has_data(pm->io))
+			breach(c, l, "no I/O recorded in %s (record with PROFSHIM_RECORD=...,io)", run);
+		else
+			over(c, l, (double)io_total_bytes(pm->io), "bytes", run);
 	} else if (!strcmp(k, "max_p99_ms")) {
 		check_p99(c, l, run);
 	} else if (!strcmp(k, "max_self_seconds")) {

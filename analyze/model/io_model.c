@@ -675,3 +675,13 @@ void io_model_free(struct io_model *m)
 	pa_pairmap_free(&m->counter_index);
 	free(m);
 }
+
+uint64_t io_total_bytes(const struct io_model *m)
+{
+	uint64_t b = 0;
+	for (size_t i = 0; m && i < m->groups.len; i++) {
+		const struct io_group *g = pa_vec_at(&m->groups, i);
+		b += g->bytes_read + g->bytes_written;
+	}
+	return b;
+}

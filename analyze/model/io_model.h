@@ -181,6 +181,8 @@ struct cpu_model;
 void io_model_take_cpu(struct io_model *m, const struct cpu_model *cpu);
 void io_model_free(struct io_model *m);
 bool io_model_has_data(const struct io_model *m);
+/* Bytes read and written over every file and peer (budgets, diff). */
+uint64_t io_total_bytes(const struct io_model *m);
 
 /* The class of an operation on a descriptor of this kind. */
 enum io_class io_op_class(unsigned op, unsigned fd_kind);

@@ -4,6 +4,7 @@
 
 #include "call_model.h"
 #include "heap_model.h"
+#include "io_model.h"
 #include "load.h"
 #include "sample_model.h"
 #include "symbols.h"
@@ -16,6 +17,8 @@ static void on_event(const struct pa_event *ev, void *ctx)
 	heap_model_event(pm->heap, ev);
 	if (pm->cpu)
 		cpu_model_event(pm->cpu, ev);
+	if (pm->io)
+		io_model_event(pm->io, ev);
 }
 
 static void on_calls(struct pa_call_run *run, void *ctx)
@@ -43,6 +46,7 @@ int pa_load(struct pa_loaded *l, const char *path, const struct pa_options *o, s
 	pm->heap = heap_model_new(&l->s, o);
 	if (l->s.record_mask & PST_REC_CPU)
 		pm->cpu = cpu_model_new(&l->s);
+	pm->io = io_model_new(&l->s, o);
 	int rc = pa_session_run_calls(&l->s, on_event, on_calls, pm, err);
 	if (!rc)
 		rc = heap_model_finish(pm->heap, err);
@@ -54,6 +58,8 @@ int pa_load(struct pa_loaded *l, const char *path, const struct pa_options *o, s
 	heap_model_merge_sites(pm->heap, pm); /* one site per symbolized stack */
 	if (pm->cpu)
 		cpu_model_finish(pm->cpu, pm->syms);
+	io_model_finish(pm->io);
+	io_model_take_cpu(pm->io, pm->cpu); /* CPU inside I/O calls counted once */
 	return 0;
 }
 
@@ -63,6 +69,7 @@ void pa_unload(struct pa_loaded *l)
 	call_model_free(l->pm.calls);
 	heap_model_free(l->pm.heap);
 	cpu_model_free(l->pm.cpu);
+	io_model_free(l->pm.io);
 	pa_symbols_free(l->pm.syms);
 	pa_session_close(&l->s);
 	memset(&l->pm, 0, sizeof(l->pm));

@@ -9,20 +9,24 @@ BUILD ?= build
 
 WARN := -Wall -Wextra -Werror
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude
+# preload/ is grouped too: core/ (process, threads, writer, the recorder
+# table) and one folder per recorder.
+SHIM_DIRS := preload/core preload/cpu preload/mem preload/calls preload/io
 SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
-	-fno-omit-frame-pointer -pthread
+	-fno-omit-frame-pointer -pthread $(addprefix -I,$(SHIM_DIRS))
 SHIM_LIBS := -lunwind -ldl -lpthread -lrt
 # analyze/ is grouped by pipeline stage: read/ (sessions, decoding, merge,
 # symbols), model/ (one model per recorder), analysis/ (analyses over the
-# models), output/ (one writer per format). main.c sits on top.
-ANALYZE_DIRS := analyze analyze/read analyze/model analyze/analysis analyze/output
+# models), output/ (one writer per format), report/ (the text and JSON
+# report's sections). main.c sits on top.
+ANALYZE_DIRS := analyze analyze/read analyze/model analyze/analysis analyze/output analyze/report
 ANALYZE_CFLAGS := $(BASE_CFLAGS) $(addprefix -I,$(ANALYZE_DIRS))
 ANALYZE_LIBS := -ldw -lelf -lcjson -lz -lm -lstdc++
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-SHIM_SRC := $(wildcard preload/*.c)
+SHIM_SRC := $(wildcard $(addsuffix /*.c,$(SHIM_DIRS)))
 ANALYZE_SRC := $(filter-out analyze/main.c,$(wildcard $(addsuffix /*.c,$(ANALYZE_DIRS))))
-HEADERS := $(wildcard include/*.h preload/*.h $(addsuffix /*.h,$(ANALYZE_DIRS)))
+HEADERS := $(wildcard include/*.h $(addsuffix /*.h,$(SHIM_DIRS) $(ANALYZE_DIRS)))
 
 SHIM := $(BUILD)/libprofshim.so
 ANALYZE := $(BUILD)/profanalyze
@@ -47,6 +51,7 @@ deps:
 	@bash tools/install-deps.sh
 
 $(BUILD)/preload/%.o: preload/%.c $(HEADERS) | $(BUILD)/preload
+	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
 $(SHIM): $(patsubst preload/%.c,$(BUILD)/preload/%.o,$(SHIM_SRC))
@@ -77,7 +82,7 @@ $(BUILD)/tests/%.so: tests/progs/lib/%.c | $(BUILD)/tests
 	$(CC) $(PROG_CFLAGS) -shared -fPIC -o $@ $<
 # Unit tests link the analyze pieces (not main.c) and may include preload code.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(patsubst analyze/%.c,$(BUILD)/analyze/%.o,$(ANALYZE_SRC)) $(HEADERS) | $(BUILD)/tests/unit
-	$(CC) $(ANALYZE_CFLAGS) -Ipreload -o $@ $< $(patsubst analyze/%.c,$(BUILD)/analyze/%.o,$(ANALYZE_SRC)) $(ANALYZE_LIBS)
+	$(CC) $(ANALYZE_CFLAGS) $(addprefix -I,$(SHIM_DIRS)) -o $@ $< $(patsubst analyze/%.c,$(BUILD)/analyze/%.o,$(ANALYZE_SRC)) $(ANALYZE_LIBS)
 
 test-progs: all $(PROGS) $(TESTLIBS) $(UNITS)
 
@@ -120,7 +125,7 @@ install: all
 	sed 's|@PREFIX@|$(PREFIX)|' tools/profshim.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/profshim.pc
 
 format:
-	clang-format -i preload/*.[ch] $(addsuffix /*.[ch],$(ANALYZE_DIRS)) include/*.h tools/*.c tests/progs/*.c tests/unit/*.c
+	clang-format -i $(addsuffix /*.[ch],$(SHIM_DIRS) $(ANALYZE_DIRS)) include/*.h tools/*.c tests/progs/*.c tests/unit/*.c
 
 clean:
 	rm -rf build build-asan demo-out

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../preload/writer.c"
+#include "../../preload/core/writer.c"
 #include "run.h"
 #include "session.h"
 #include "unit.h"

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../preload/writer.c"
+#include "../../preload/core/writer.c"
 #include "decode.h"
 #include "unit.h"
 

@@ -15,6 +15,7 @@
 #include "findings.h"
 #include "heap_model.h"
 #include "io_model.h"
+#include "load.h"
 #include "models.h"
 #include "out_speedscope.h"
 #include "out_trace.h"
@@ -306,27 +307,6 @@ static int parse_options(int argc, char **argv, struct pa_options *o)
 	return 0;
 }
 
-static void on_event(const struct pa_event *ev, void *ctx)
-{
-	struct pa_models *pm = ctx;
-	summary_model_event(pm->summary, ev);
-	call_model_event(pm->calls, ev);
-	heap_model_event(pm->heap, ev);
-	if (pm->cpu)
-		cpu_model_event(pm->cpu, ev);
-	if (pm->io)
-		io_model_event(pm->io, ev);
-}
-
-/* The bulk of a call trace, a thread's ENTER and EXIT records in runs:
- * only the call model and the counts of the summary take them. */
-static void on_calls(struct pa_call_run *run, void *ctx)
-{
-	struct pa_models *pm = ctx;
-	call_model_calls(pm->calls, run);
-	summary_model_calls(pm->summary, run);
-}
-
 static int write_json(const struct pa_models *pm, FILE *out)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -468,74 +448,51 @@ static int analyze_one(struct pa_options *op)
 			o.budget ? "--budget" : "--normalize");
 		return 2;
 	}
-	struct pa_session s;
+	struct pa_loaded l;
 	struct pa_error err;
-	if (pa_session_open(&s, o.trace, &err)) {
+	if (pa_load_open(&l, o.trace, &o, &err)) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
-		pa_session_close(&s);
 		return 1;
 	}
-	s.progress = !o.quiet;
-	if (validate_selection(&s, &o)) {
-		pa_session_close(&s);
+	if (validate_selection(&l.s, &o)) {
+		pa_session_close(&l.s);
 		return 1;
 	}
-	struct pa_models pm = {.s = &s, .o = &o};
-	struct cpu_model *cpu_samples = NULL; /* the samples, when pm.cpu is a time profile */
-	pm.summary = summary_model_new(&s);
-	pm.syms = pa_symbols_new(&s);
-	pm.calls = call_model_new(&s, &o);
-	pm.heap = heap_model_new(&s, &o);
-	if (s.record_mask & PST_REC_CPU)
-		pm.cpu = cpu_model_new(&s);
-	pm.io = io_model_new(&s, &o); /* spans and counters need no recorder */
-	int rc = pa_session_run_calls(&s, on_event, on_calls, &pm, &err);
-	if (!rc)
-		rc = heap_model_finish(pm.heap, &err);
-	if (rc) {
+	if (pa_load_models(&l, &o, &err)) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
+		return 1;
+	}
+	struct pa_models *pm = &l.pm;
+	struct findings found = {0};
+	if (o.findings > 0 && (o.format == PA_FMT_TEXT || o.format == PA_FMT_JSON)) {
+		findings_run(pm, o.findings, &found);
+		pm->findings = &found;
+	}
+	/* --data=offcpu/wall: the sample writers draw blocked time */
+	struct cpu_model *cpu_samples = NULL; /* the samples, when pm->cpu is a time profile */
+	if (o.data == PA_DATA_OFFCPU || o.data == PA_DATA_WALL) {
+		cpu_samples = pm->cpu;
+		pm->cpu = io_time_profile(pm->io, cpu_samples, o.data == PA_DATA_WALL, pm->syms);
+	}
+	int rc;
+	struct pa_output out;
+	if (pa_output_open(&out, o.output)) {
+		rc = 1;
 	} else {
-		call_model_finish(pm.calls, &pm);
-		heap_model_merge_sites(pm.heap, &pm); /* issue 11: one site per stack */
-		if (pm.cpu)
-			cpu_model_finish(pm.cpu, pm.syms);
-		io_model_finish(pm.io);
-		io_model_take_cpu(pm.io, pm.cpu); /* issue 12b: CPU inside calls counted once */
-		struct findings found = {0};
-		if (o.findings > 0 && (o.format == PA_FMT_TEXT || o.format == PA_FMT_JSON)) {
-			findings_run(&pm, o.findings, &found);
-			pm.findings = &found;
-		}
-		/* --data=offcpu/wall: the sample writers draw blocked time */
-		if (o.data == PA_DATA_OFFCPU || o.data == PA_DATA_WALL) {
-			cpu_samples = pm.cpu;
-			pm.cpu =
-			    io_time_profile(pm.io, cpu_samples, o.data == PA_DATA_WALL, pm.syms);
-		}
-		struct pa_output out;
-		if (pa_output_open(&out, o.output)) {
+		rc = write_report(pm, out.f);
+		if (pa_output_close(&out, rc == 0))
 			rc = 1;
-		} else {
-			rc = write_report(&pm, out.f);
-			if (pa_output_close(&out, rc == 0))
-				rc = 1;
-		}
-		if (pm.findings)
-			findings_free(pm.findings);
-		/* After the report: symbolizing may have added warnings. */
-		if (!o.quiet)
-			for (size_t i = 0; i < s.warnings.len; i++)
-				fprintf(stderr, "profanalyze: warning: %s\n",
-					*(char **)pa_vec_at(&s.warnings, i));
 	}
-	summary_model_free(pm.summary);
-	call_model_free(pm.calls);
-	heap_model_free(pm.heap);
-	cpu_model_free(pm.cpu);
+	if (pm->findings)
+		findings_free(pm->findings);
+	pm->findings = NULL;
+	/* After the report: symbolizing may have added warnings. */
+	if (!o.quiet)
+		for (size_t i = 0; i < l.s.warnings.len; i++)
+			fprintf(stderr, "profanalyze: warning: %s\n",
+				*(char **)pa_vec_at(&l.s.warnings, i));
 	cpu_model_free(cpu_samples);
-	io_model_free(pm.io);
-	pa_symbols_free(pm.syms);
-	pa_session_close(&s);
+	pa_unload(&l);
 	return rc ? 1 : 0;
 }
 

@@ -344,7 +344,8 @@ static void check_limit(struct checker *c, const struct budget_limit *l, FILE *n
 			over(c, l, pm->heap->allocs, "calls", run);
 	} else if (!strcmp(k, "max_io_bytes")) {
 		if (!pm->io || !io_model_has_data(pm->io))
-			breach(c, l, "no I/O recorded in %s (record with PROFSHIM_RECORD=...,io)", run);
+			breach(c, l, "no I/O recorded in %s (record with PROFSHIM_RECORD=...,io)",
+			       run);
 		else
 			over(c, l, (double)io_total_bytes(pm->io), "bytes", run);
 	} else if (!strcmp(k, "max_p99_ms")) {

@@ -28,7 +28,8 @@ static void on_calls(struct pa_call_run *run, void *ctx)
 	summary_model_calls(pm->summary, run);
 }
 
-int pa_load(struct pa_loaded *l, const char *path, const struct pa_options *o, struct pa_error *err)
+int pa_load_open(struct pa_loaded *l, const char *path, const struct pa_options *o,
+		 struct pa_error *err)
 {
 	memset(l, 0, sizeof(*l));
 	l->path = path;
@@ -37,6 +38,11 @@ int pa_load(struct pa_loaded *l, const char *path, const struct pa_options *o, s
 		return -1;
 	}
 	l->s.progress = !o->quiet;
+	return 0;
+}
+
+int pa_load_models(struct pa_loaded *l, const struct pa_options *o, struct pa_error *err)
+{
 	struct pa_models *pm = &l->pm;
 	pm->s = &l->s;
 	pm->o = o;
@@ -46,7 +52,7 @@ int pa_load(struct pa_loaded *l, const char *path, const struct pa_options *o, s
 	pm->heap = heap_model_new(&l->s, o);
 	if (l->s.record_mask & PST_REC_CPU)
 		pm->cpu = cpu_model_new(&l->s);
-	pm->io = io_model_new(&l->s, o);
+	pm->io = io_model_new(&l->s, o); /* spans and counters need no recorder */
 	int rc = pa_session_run_calls(&l->s, on_event, on_calls, pm, err);
 	if (!rc)
 		rc = heap_model_finish(pm->heap, err);
@@ -61,6 +67,13 @@ int pa_load(struct pa_loaded *l, const char *path, const struct pa_options *o, s
 	io_model_finish(pm->io);
 	io_model_take_cpu(pm->io, pm->cpu); /* CPU inside I/O calls counted once */
 	return 0;
+}
+
+int pa_load(struct pa_loaded *l, const char *path, const struct pa_options *o, struct pa_error *err)
+{
+	if (pa_load_open(l, path, o, err))
+		return -1;
+	return pa_load_models(l, o, err);
 }
 
 void pa_unload(struct pa_loaded *l)

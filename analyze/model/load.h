@@ -1,8 +1,7 @@
 /*
- * One run read into its models, for the analyses that need more than one
- * (profanalyze diff) or none of the writers (check): open the session,
- * one merged pass, finish every model. main.c does the same steps inline
- * for the single-run reports.
+ * One run read into its models: open the session, one merged pass,
+ * finish every model. Every report (main.c), diff and check read a run
+ * through here.
  */
 #ifndef PA_LOAD_H
 #define PA_LOAD_H
@@ -19,6 +18,11 @@ struct pa_loaded {
  * -1 with a message in err (the session is closed again). */
 int pa_load(struct pa_loaded *l, const char *path, const struct pa_options *o,
 	    struct pa_error *err);
+/* The same in two steps, so a caller can check the session (the threads
+ * an option names) before the pass: */
+int pa_load_open(struct pa_loaded *l, const char *path, const struct pa_options *o,
+		 struct pa_error *err);
+int pa_load_models(struct pa_loaded *l, const struct pa_options *o, struct pa_error *err);
 void pa_unload(struct pa_loaded *l);
 
 #endif

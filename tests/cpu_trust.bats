@@ -205,9 +205,16 @@ make_text() {
 	assert_eq "$out" "sum 1000"
 	analyze_json "$TMP/n.trace" -q
 	conservation
-	# glibc's malloc and free under churn, as perf shows them
+	# glibc's malloc and free under churn, as perf shows them (70-75% of
+	# the weight on a quiet machine, 58% seen under load); the bug this
+	# guards against left them near 0
 	self_libc=$(jqr '[.cpu.functions[] | select((.module // "") | test("libc\\.so")) | .self_samples] | add')
-	[ "$self_libc" -gt "$(jqr '.cpu.weight / 2 | floor')" ]
-	# the wrappers cost what perf shows (~15%), not every sample under them
-	[ "$(jqr '.cpu.profshim_pct < 35')" = true ]
+	weight=$(jqr '.cpu.weight')
+	profshim=$(jqr '.cpu.profshim_pct')
+	echo "libc self $self_libc of weight $weight, [profshim] $profshim%" >&2
+	[ "$self_libc" -gt $((weight * 2 / 5)) ]
+	# the wrappers cost what perf shows (~15% on a quiet machine; their
+	# share swings from 12% to 33% with the load on the other cores), not
+	# every sample under them (which made it ~90%)
+	[ "$(jqr '.cpu.profshim_pct < 50')" = true ]
 }

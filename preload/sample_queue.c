@@ -71,7 +71,11 @@ static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n, boo
 	int j = i;
 	while (j < n && ps_in_shim(pcs[j]))
 		j++;
-	if (i > 0 && t->in_real) {
+	/* A signal handler of the shim's own (its frames end at the signal
+	 * trampoline) is the profiler's time even when the hook it
+	 * interrupted was running the real function (in_real still set). */
+	bool own_handler = j < n && ps_sample_trampoline && pcs[j] == ps_sample_trampoline;
+	if (i > 0 && t->in_real && !own_handler) {
 		memmove(pcs + i, pcs + j, (size_t)(n - j) * sizeof(*pcs));
 		return n - (j - i);
 	}
@@ -79,7 +83,7 @@ static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n, boo
 	 * the program's stack is below the signal frame, and below the hook
 	 * the handler interrupted, if it did (a hook's frames come within a
 	 * few frames of the allocator's, never as deep as a thread's start). */
-	if (j < n && ps_sample_trampoline && pcs[j] == ps_sample_trampoline) {
+	if (own_handler) {
 		int k = j + 1;
 		while (k < n && k <= j + 8 && !ps_in_shim(pcs[k]))
 			k++;

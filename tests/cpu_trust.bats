@@ -27,8 +27,8 @@ conservation() {
 		# where the weight went, thread by thread (the difference is what
 		# the accounting lost, or counted twice when negative)
 		echo "per-thread CPU accounting (weight + dropped + unsampled + paused vs periods):" >&2
-		jqr '.cpu.threads[] | select(.periods != null) | "  tid \(.tid // "?") \(.name // ""): weight \(.weight) dropped \(.dropped_weight) unsampled \(.unsampled_weight) paused \(.paused_weight) periods \(.periods) diff \(.weight + .dropped_weight + .unsampled_weight + .paused_weight - .periods) profshim \(.profshim_weight // 0) clock_s \(.clock_cpu_seconds // 0)"' >&2
-		echo "  process: weight \($(jqr '.cpu.weight')) dropped $(jqr '.cpu.dropped_weight') counters: $(jqr '[.dropped | to_entries[] | select(.value != 0) | "\(.key)=\(.value)"] | join(" ")')" >&2
+		jqr '.cpu.threads[] | select(.periods != null) | "  tid \(.tid // "?") \(.name // ""): samples \(.samples) weight \(.weight) dropped \(.dropped_weight) unsampled \(.unsampled_weight) paused \(.paused_weight) periods \(.periods) diff \(.weight + .dropped_weight + .unsampled_weight + .paused_weight - .periods) profshim \(.profshim_weight // 0) clock_s \(.clock_cpu_seconds // 0)"' >&2
+		echo "  process: timer $(jqr '.cpu.timer') weight $(jqr '.cpu.weight') dropped $(jqr '.cpu.dropped_weight') counters: $(jqr '[.dropped | to_entries[] | select(.value != 0) | "\(.key)=\(.value)"] | join(" ")')" >&2
 	fi
 	assert_eq "$ok" true "weight conservation per thread"
 }

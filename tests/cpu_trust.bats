@@ -21,7 +21,16 @@ assert_points() {
 # the periods its timer counted (last JSON report)
 conservation() {
 	assert_eq "$(jqr '[.cpu.threads[] | select(.periods != null)] | length > 0')" true "threads with accounting"
-	assert_eq "$(jqr '[.cpu.threads[] | select(.periods != null) | .weight + .dropped_weight + .unsampled_weight + .paused_weight == .periods] | all')" true "weight conservation per thread"
+	local ok
+	ok=$(jqr '[.cpu.threads[] | select(.periods != null) | .weight + .dropped_weight + .unsampled_weight + .paused_weight == .periods] | all')
+	if [ "$ok" != true ]; then
+		# where the weight went, thread by thread (the difference is what
+		# the accounting lost, or counted twice when negative)
+		echo "per-thread CPU accounting (weight + dropped + unsampled + paused vs periods):" >&2
+		jqr '.cpu.threads[] | select(.periods != null) | "  tid \(.tid // "?") \(.name // ""): samples \(.samples) weight \(.weight) dropped \(.dropped_weight) unsampled \(.unsampled_weight) paused \(.paused_weight) periods \(.periods) diff \(.weight + .dropped_weight + .unsampled_weight + .paused_weight - .periods) profshim \(.profshim_weight // 0) clock_s \(.clock_cpu_seconds // 0)"' >&2
+		echo "  process: timer $(jqr '.cpu.timer') weight $(jqr '.cpu.weight') dropped $(jqr '.cpu.dropped_weight') counters: $(jqr '[.dropped | to_entries[] | select(.value != 0) | "\(.key)=\(.value)"] | join(" ")')" >&2
+	fi
+	assert_eq "$ok" true "weight conservation per thread"
 }
 
 # alloc_run TRACE RECORD : cpu_alloc at 4000 Hz (enough samples for a
@@ -196,9 +205,16 @@ make_text() {
 	assert_eq "$out" "sum 1000"
 	analyze_json "$TMP/n.trace" -q
 	conservation
-	# glibc's malloc and free under churn, as perf shows them
+	# glibc's malloc and free under churn, as perf shows them (70-75% of
+	# the weight on a quiet machine, 58% seen under load); the bug this
+	# guards against left them near 0
 	self_libc=$(jqr '[.cpu.functions[] | select((.module // "") | test("libc\\.so")) | .self_samples] | add')
-	[ "$self_libc" -gt "$(jqr '.cpu.weight / 2 | floor')" ]
-	# the wrappers cost what perf shows (~15%), not every sample under them
-	[ "$(jqr '.cpu.profshim_pct < 35')" = true ]
+	weight=$(jqr '.cpu.weight')
+	profshim=$(jqr '.cpu.profshim_pct')
+	echo "libc self $self_libc of weight $weight, [profshim] $profshim%" >&2
+	[ "$self_libc" -gt $((weight * 2 / 5)) ]
+	# the wrappers cost what perf shows (~15% on a quiet machine; their
+	# share swings from 12% to 33% with the load on the other cores), not
+	# every sample under them (which made it ~90%)
+	[ "$(jqr '.cpu.profshim_pct < 50')" = true ]
 }

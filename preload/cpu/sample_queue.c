@@ -71,7 +71,11 @@ static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n, boo
 	int j = i;
 	while (j < n && ps_in_shim(pcs[j]))
 		j++;
-	if (i > 0 && t->in_real) {
+	/* A signal handler of the shim's own (its frames end at the signal
+	 * trampoline) is the profiler's time even when the hook it
+	 * interrupted was running the real function (in_real still set). */
+	bool own_handler = j < n && ps_sample_trampoline && pcs[j] == ps_sample_trampoline;
+	if (i > 0 && t->in_real && !own_handler) {
 		memmove(pcs + i, pcs + j, (size_t)(n - j) * sizeof(*pcs));
 		return n - (j - i);
 	}
@@ -79,7 +83,7 @@ static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n, boo
 	 * the program's stack is below the signal frame, and below the hook
 	 * the handler interrupted, if it did (a hook's frames come within a
 	 * few frames of the allocator's, never as deep as a thread's start). */
-	if (j < n && ps_sample_trampoline && pcs[j] == ps_sample_trampoline) {
+	if (own_handler) {
 		int k = j + 1;
 		while (k < n && k <= j + 8 && !ps_in_shim(pcs[k]))
 			k++;
@@ -173,15 +177,14 @@ void ps_cpu_hook_stack(struct ps_thread *t, const uintptr_t *pcs, int n)
 	}
 }
 
-static void write_pending(struct ps_thread *t, struct ps_cpu_pending *p)
+static void write_pending(struct ps_thread *t, struct ps_cpu_thread *c, struct ps_cpu_pending *p)
 {
 	if (p->need_stack) { /* the hook never gave its stack */
 		p->pcs[0] = PST_PC_PROFSHIM;
 		p->n = 1;
 	}
 	uint64_t stack = ps_stack_intern(t, p->pcs, p->n);
-	if (t->cpu)
-		t->cpu->last_stack = stack;
+	c->last_stack = stack;
 	if (p->n > 0 && p->pcs[0] == PST_PC_PROFSHIM)
 		t->counters[PST_C_SAMPLES_PROFSHIM] += p->weight;
 	ps_sample_write(t, p->weight, stack, p->depth);
@@ -197,19 +200,15 @@ static void write_kernel(struct ps_thread *t, uint64_t weight)
 
 /* Runs with t busy (a hook's end, or the handler outside a hook). A
  * sample that comes in meanwhile appends; the final compare-and-swap
- * sees it. */
-void ps_cpu_flush(struct ps_thread *t)
+ * sees it. c: t's timer slot, t->cpu or one its thread end has just
+ * unhooked (no handler touches it any more). */
+void ps_sample_flush_slot(struct ps_thread *t, struct ps_cpu_thread *c)
 {
-	struct ps_cpu_thread *c = t->cpu;
-	if (!c) {
-		t->cpu_pending = 0;
-		return;
-	}
 	uint32_t i = 0;
 	for (;;) {
 		uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
 		if (i < n) {
-			write_pending(t, &c->pending[i++]);
+			write_pending(t, c, &c->pending[i++]);
 			continue;
 		}
 		/* one instruction: a signal cannot split the read and the clear */
@@ -224,4 +223,14 @@ void ps_cpu_flush(struct ps_thread *t)
 			return;
 		t->cpu_pending = 1;
 	}
+}
+
+void ps_cpu_flush(struct ps_thread *t)
+{
+	struct ps_cpu_thread *c = t->cpu;
+	if (!c) {
+		t->cpu_pending = 0;
+		return;
+	}
+	ps_sample_flush_slot(t, c);
 }

@@ -34,6 +34,9 @@ void ps_sample_drop(struct ps_thread *t, uint64_t weight);
  * interrupted allocator's frames kept, or [profshim]); in_hook: the signal
  * interrupted a hook. PS_UNWIND_IN_LOADER when it cannot be walked. */
 int ps_sample_capture(struct ps_thread *t, void *uc, uintptr_t *pcs, int max, bool in_hook);
+/* Write c's queued samples and [kernel] weight into t's stream (t busy);
+ * ps_cpu_flush for t->cpu. */
+void ps_sample_flush_slot(struct ps_thread *t, struct ps_cpu_thread *c);
 /* In the handler, t busy in a hook: queue the sample. */
 void ps_sample_defer(struct ps_thread *t, struct ps_cpu_thread *c, void *uc, uint64_t weight);
 

@@ -284,32 +284,42 @@ void ps_cpu_thread_start(struct ps_thread *t)
 		ps_sigmask_thread_start(cpu_sig);
 }
 
+/* The thread's final accounting, in the thread, its slot c already
+ * unhooked: the queue is written, and the CPU time since the last
+ * delivered expiry, which the kernel had counted but not signalled yet,
+ * is charged to where the thread was last seen, so the thread's samples
+ * add up to its CPU time. */
+static void account_thread_end(struct ps_thread *t, struct ps_cpu_thread *c)
+{
+	ps_sample_flush_slot(t, c);
+	uint64_t rest = ps_ct_uncharged(c);
+	c->charged += rest;
+	if (!rest)
+		;
+	else if (!ps_recording)
+		t->counters[PST_C_CPU_PAUSED] += rest;
+	else if (c->last_stack)
+		ps_sample_write(t, rest, c->last_stack, 0);
+	else
+		t->counters[PST_C_CPU_UNSAMPLED] += rest;
+	t->counters[PST_C_CPU_PERIODS] = c->charged;
+	t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);
+}
+
 void ps_cpu_thread_end(struct ps_thread *t)
 {
 	struct ps_cpu_thread *c = t->cpu;
 	if (!c)
 		return;
-	/* CPU time since the last delivered expiry that the kernel had
-	 * counted but not signalled yet: charged to where the thread was
-	 * last seen, so the thread's samples add up to its CPU time. */
-	if (cpu_pid == ps_pid && c->tid == t->tid && ps_gettid() == t->tid) {
-		ps_cpu_flush(t);
-		uint64_t rest = ps_ct_uncharged(c);
-		c->charged += rest;
-		if (!rest)
-			;
-		else if (!ps_recording)
-			t->counters[PST_C_CPU_PAUSED] += rest;
-		else if (c->last_stack)
-			ps_sample_write(t, rest, c->last_stack, 0);
-		else
-			t->counters[PST_C_CPU_UNSAMPLED] += rest;
-		t->counters[PST_C_CPU_PERIODS] = c->charged;
-		t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);
-	}
-	/* Unhook first: a signal from here on finds no timer. */
+	/* Unhook first: a signal from here on finds no timer and charges
+	 * nothing. Accounting on a slot still hooked lost weight: a signal
+	 * between the queue's flush and the final count charged its periods
+	 * to c->charged (so to CPU_PERIODS) and queued its sample (the thread
+	 * is busy) where nothing wrote it any more; its [kernel] share too. */
 	t->cpu = NULL;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (cpu_pid == ps_pid && c->tid == t->tid && ps_gettid() == t->tid)
+		account_thread_end(t, c);
 	lock_slots();
 	if (cpu_pid == ps_pid) {
 		if (ps_ct_destroy(c, cpu_sig) && !fds_lost_logged) {

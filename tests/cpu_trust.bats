@@ -218,3 +218,21 @@ make_text() {
 	# every sample under them (which made it ~90%)
 	[ "$(jqr '.cpu.profshim_pct < 50')" = true ]
 }
+
+@test "a program that lives in read(2): its CPU time is [kernel] or read, never the profiler's, with either timer" {
+	for timer in perf posix; do
+		rm -f "$TMP"/rl.trace*
+		PROFSHIM_CPU_TIMER=$timer PROFSHIM_RECORD=cpu PROFSHIM_CPU_HZ=1000 \
+			run_shim "$TMP/rl.trace" "$PROGS/cpu_readloop" 2000 >/dev/null
+		analyze_json "$TMP/rl.trace" -q
+		conservation
+		w=$(jqr '.cpu.weight')
+		sys=$(jqr '[.cpu.functions[] | select(.name == "[kernel]" or .name == "__libc_read" or .name == "read") | .self_samples] | add')
+		own=$(jqr '[.cpu.functions[] | select(.name == "[profshim]") | .self_samples] | add // 0')
+		echo "$timer: weight $w, kernel or read $sys, [profshim] $own" >&2
+		[ "$w" -gt 20 ]
+		# at least 80% in the system call (the rest: the loop, start-up)
+		[ $((sys * 100)) -ge $((w * 80)) ]
+		[ $((own * 100)) -le $((w * 5)) ]
+	done
+}

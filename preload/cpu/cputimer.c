@@ -161,6 +161,7 @@ int ps_ct_arm(struct ps_cpu_thread *c, int sig)
 	c->warmed = 0;
 	c->charged = 0;
 	c->last_stack = 0;
+	c->last_profshim = 0;
 	c->kernel_weight = 0;
 	c->kernel_charged = 0;
 	c->sys_base_set = 0;

@@ -48,6 +48,7 @@ struct ps_cpu_thread {
 	uint64_t charged;		 /* periods charged to samples (taken or dropped) */
 	uint64_t start_cpu_ns;		 /* POSIX: the thread's CPU clock when armed */
 	uint64_t last_stack;		 /* stack id of the thread's last sample */
+	volatile int last_profshim;	 /* ... and it was the [profshim] frame */
 	struct ps_cpu_thread *next;	 /* registry, push-only */
 	volatile uint64_t kernel_weight; /* PERF: periods in the kernel, to write */
 	uint64_t kernel_charged;	 /* PERF: periods charged to [kernel] so far */

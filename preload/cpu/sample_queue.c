@@ -185,6 +185,7 @@ static void write_pending(struct ps_thread *t, struct ps_cpu_thread *c, struct p
 	}
 	uint64_t stack = ps_stack_intern(t, p->pcs, p->n);
 	c->last_stack = stack;
+	c->last_profshim = p->n > 0 && p->pcs[0] == PST_PC_PROFSHIM;
 	if (p->n > 0 && p->pcs[0] == PST_PC_PROFSHIM)
 		t->counters[PST_C_SAMPLES_PROFSHIM] += p->weight;
 	ps_sample_write(t, p->weight, stack, p->depth);

@@ -103,8 +103,10 @@ static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 		return;
 	}
 	uint64_t stack = ps_stack_intern(t, pcs, n);
-	if (t->cpu)
+	if (t->cpu) {
 		t->cpu->last_stack = stack;
+		t->cpu->last_profshim = n > 0 && pcs[0] == PST_PC_PROFSHIM;
+	}
 	if (n > 0 && pcs[0] == PST_PC_PROFSHIM)
 		t->counters[PST_C_SAMPLES_PROFSHIM] += weight;
 	ps_sample_write(t, weight, stack, ps_sample_depth(t));
@@ -259,6 +261,13 @@ static void arm_thread(struct ps_thread *t, pid_t tid)
 		int rc = ps_ct_arm(c, cpu_sig);
 		if (rc == 0 && exec_paused)
 			ps_ct_pause(c);
+		if (rc == 0 && tid == ps_gettid()) {
+			/* In the thread itself: its system time from now on is
+			 * what perf periods without a signal can be (a thread
+			 * armed from another one takes it at its first sample) */
+			c->sys_base_ns = thread_sys_ns();
+			c->sys_base_set = 1;
+		}
 		if (rc) {
 			c->used = 0;
 			c = NULL;
@@ -294,13 +303,25 @@ static void account_thread_end(struct ps_thread *t, struct ps_cpu_thread *c)
 	ps_sample_flush_slot(t, c);
 	uint64_t rest = ps_ct_uncharged(c);
 	c->charged += rest;
+	if (rest && ps_recording && c->mech == PST_TIMER_PERF && c->sys_base_set) {
+		/* The perf timer signals only in user mode: periods counted
+		 * and never signalled are the thread's system time (a program
+		 * that lives in read() sees few signals). They go to [kernel],
+		 * as during the run, not to the stack sampled last. */
+		uint64_t k = kernel_periods(c, rest);
+		if (k) {
+			uintptr_t pc = PST_PC_KERNEL;
+			ps_sample_write(t, k, ps_stack_intern(t, &pc, 1), 0);
+			rest -= k;
+		}
+	}
 	if (!rest)
 		;
 	else if (!ps_recording)
 		t->counters[PST_C_CPU_PAUSED] += rest;
-	else if (c->last_stack)
+	else if (c->last_stack && !c->last_profshim)
 		ps_sample_write(t, rest, c->last_stack, 0);
-	else
+	else /* never the profiler's own frame: what it did not take is unknown */
 		t->counters[PST_C_CPU_UNSAMPLED] += rest;
 	t->counters[PST_C_CPU_PERIODS] = c->charged;
 	t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);

@@ -64,6 +64,7 @@ diff_json() { "$PROFANALYZE" diff "$@" --format=json -q -o "$TMP/report.json"; }
 	"$PROFANALYZE" diff "$TMP/base.trace" "$TMP/new.trace" -q --format=flamegraph -o "$TMP/d.svg"
 	xmllint --noout "$TMP/d.svg"
 	# changed_work grew: red, with its change on hover and its name as text
+	grep '<title>changed_work:' "$TMP/d.svg" | cut -c1-200 >&2 # shown when it fails
 	grep '<title>changed_work:' "$TMP/d.svg" | grep -q 'fill="rgb(255,'
 	grep -q '<text[^>]*>changed_work</text>' "$TMP/d.svg"
 	# steady_work stayed: neutral

@@ -26,7 +26,7 @@
 #include "sample_model.h"
 #include "subcommands.h"
 #include "symbols.h"
-#include "report_empty.h" /* issue 11 */
+#include "report_empty.h"
 
 static void usage(FILE *out)
 {
@@ -434,7 +434,7 @@ static int write_report(const struct pa_models *pm, FILE *out)
 	default:
 		break;
 	}
-	/* issue 11: why, naming only the options the user gave */
+	/* why, naming only the options the user gave */
 	pa_no_data_error(pm, pa_format_names[pm->o->format], format_parts(pm->o->format));
 	return 1;
 }

@@ -53,7 +53,7 @@ struct pa_options {
 	long pid;	  /* --pid=N, -1 = every process */
 	const char *comm; /* --comm=NAME, NULL = every command */
 	bool run_line;	  /* --run-summary: one line for tools/profshim */
-	/* issue 13: findings, diff, budgets */
+	/* findings, diff, budgets */
 	int findings;		 /* --findings=N: at most N findings, 0 = off (default 10) */
 	const char *budget;	 /* --budget=FILE (check, diff) */
 	const char *normalize;	 /* --normalize=MARKER|SPAN (diff) */

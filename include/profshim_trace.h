@@ -266,7 +266,7 @@
 enum pst_flags {
 	PST_FLAG_CLOSED = 1u << 0,
 	/* Thread files: ALLOC and FREE fields are delta-coded (see "DELTA
-	 * CODING"). Written by every profshim since issue 15; a file without
+	 * CODING"). Written by every profshim since delta coding came; a file without
 	 * the flag (older profshim) holds them plain and still reads. */
 	PST_FLAG_DELTA = 1u << 1,
 };
@@ -476,7 +476,7 @@ enum pst_counter {
 					   one (e.g. by getaddrinfo): not recorded */
 	PST_C_DROP_IO_FD_RANGE = 45,	/* descriptors past the fd table: unnamed */
 	PST_C_DROP_SPAN_UNMATCHED = 46, /* span ends with no open span */
-	/* CPU sampler accounting (issue 9), per thread at its end. Weights
+	/* CPU sampler accounting, per thread at its end. Weights
 	 * are timer periods (1 / hz s of CPU time, user + system). */
 	PST_C_DROP_SAMPLE_WEIGHT = 6, /* periods in dropped samples (loader,
 					 no room in the trace or the queue) */

@@ -223,6 +223,10 @@ B
 	run "$PROFANALYZE" check "$TMP/io.trace" --budget="$TMP/io.budget" -q
 	[ "$status" -eq 3 ]
 	grep -q "^BREACH max_io_bytes (line 1): limit" <<<"$output"
+	# and the diff's summary compares the bytes when both runs have them
+	"$PROFANALYZE" diff "$TMP/io.trace" "$TMP/io.trace" --format=json -q -o "$TMP/report.json"
+	assert_eq "$(jqr '.summary[] | select(.name == "io_bytes") | .compared')" true
+	assert_eq "$(jqr '.summary[] | select(.name == "io_bytes") | .base')" "$bytes"
 	printf 'max_p99_ms.handle_request = 5\n' > "$TMP/b.budget"
 	run "$PROFANALYZE" check "$TMP/t.trace" --budget="$TMP/b.budget" -q
 	[ "$status" -eq 3 ]

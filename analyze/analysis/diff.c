@@ -9,6 +9,7 @@
 #include "diff.h"
 #include "findings.h"
 #include "heap_model.h"
+#include "io_model.h"
 #include "models.h"
 #include "sample_model.h"
 #include "symbols.h"
@@ -327,6 +328,11 @@ static bool has_heap(const struct pa_models *pm)
 	return pm->heap && pm->heap->has_data && pm->heap->allocs > 0;
 }
 
+static bool has_io(const struct pa_models *pm)
+{
+	return pm->io && io_model_has_data(pm->io);
+}
+
 static void diff_sites(struct pa_diff *d)
 {
 	d->sites.key = "allocation_sites";
@@ -379,8 +385,9 @@ static void diff_figures(struct pa_diff *d)
 	       n->heap->allocs / nn, "no allocations recorded in one run");
 	figure(&d->fig[4], "leaked_bytes", "bytes", has_heap(b), b->heap->live_bytes / nb,
 	       has_heap(n), n->heap->live_bytes / nn, "no allocations recorded in one run");
-	figure(&d->fig[5], "io_bytes", "bytes", false, 0, false, 0,
-	       "no io recorder yet (issue 12)");
+	figure(&d->fig[5], "io_bytes", "bytes", has_io(b), (double)io_total_bytes(b->io) / nb,
+	       has_io(n), (double)io_total_bytes(n->io) / nn,
+	       "no I/O recorded in one run (PROFSHIM_RECORD=...,io)");
 }
 
 /* --- normalization --- */

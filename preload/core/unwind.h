@@ -45,7 +45,7 @@ static inline __attribute__((always_inline)) int ps_unwind_here(uintptr_t *pcs, 
 		skip++;
 	/* Below the top, the shim's wrappers of calls the program made
 	 * (pthread_create, a thread's start) are not the program's frames
-	 * either: dropped too, so no stack shows the shim (issue 11). */
+	 * either: dropped too, so no stack shows the shim */
 	int k = 0;
 	*truncated = 0;
 	for (int i = skip; i < n; i++) {

@@ -170,6 +170,13 @@ static void draw(FILE *out, struct ftree *t, uint32_t i, double x, double scale,
 	}
 }
 
+/* The root, pushed first (its pointer is only good until the next push). */
+static struct fnode *fat_root(struct ftree *t)
+{
+	pa_vec_push(&t->nodes);
+	return fat(t, 0);
+}
+
 int diff_write_flamegraph(const struct pa_diff *d, FILE *out)
 {
 	const struct cpu_model *b = d->base->cpu, *n = d->new->cpu;
@@ -180,11 +187,11 @@ int diff_write_flamegraph(const struct pa_diff *d, FILE *out)
 	}
 	struct ftree t = {0};
 	pa_vec_init(&t.nodes, sizeof(struct fnode));
-	struct fnode *root = pa_vec_push(&t.nodes);
-	root->name = "all";
+	fat_root(&t)->name = "all";
 	add_side(&t, n, d->norm_new, true);
 	add_side(&t, b, d->norm_base, false);
-	double scale = root->new > 0 ? (WIDTH - 2 * PAD_SIDE) / fat(&t, 0)->new : 0;
+	/* node 0 by index: adding the sides moved the vector */
+	double scale = fat(&t, 0)->new > 0 ? (WIDTH - 2 * PAD_SIDE) / fat(&t, 0)->new : 0;
 	double height = PAD_TOP + (t.max_depth + 1) * FRAME_H + 10;
 	fprintf(
 	    out,

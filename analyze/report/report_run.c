@@ -293,7 +293,10 @@ void pa_run_write_json(const struct pa_run *r, const struct pa_run_cpu *rc, FILE
 
 /* --- folded: command;outer;...;leaf weight --- */
 
-void pa_run_write_folded(const struct pa_run_cpu *rc, FILE *out)
+/* Every stack with self weight, outermost frame (the command) first. */
+static void each_stack(const struct pa_run_cpu *rc,
+		       void (*fn)(const struct pa_frame **chain, int n, uint64_t w, void *ctx),
+		       void *ctx)
 {
 	const struct cpu_model *m = rc->m;
 	const struct pa_frame **chain = pa_xcalloc(4097, sizeof(*chain));
@@ -306,28 +309,31 @@ void pa_run_write_folded(const struct pa_run_cpu *rc, FILE *out)
 			chain[k] = &m->frames[x->func];
 			x = cpu_node_at(m, x->parent);
 		}
-		pa_folded_line(out, chain, (int)n->depth, n->self);
+		fn(chain, (int)n->depth, n->self, ctx);
 	}
 	free(chain);
+}
+
+static void folded_line(const struct pa_frame **chain, int n, uint64_t w, void *ctx)
+{
+	pa_folded_line(ctx, chain, n, w);
+}
+
+void pa_run_write_folded(const struct pa_run_cpu *rc, FILE *out)
+{
+	each_stack(rc, folded_line, out);
+}
+
+static void tree_add(const struct pa_frame **chain, int n, uint64_t w, void *ctx)
+{
+	st_add(ctx, chain, n, (double)w);
 }
 
 void pa_run_stack_tree(const struct pa_run_cpu *rc, struct stack_tree *t)
 {
 	const struct cpu_model *m = rc->m;
 	st_init(t, PA_DATA_CPU);
-	const struct pa_frame **chain = pa_xcalloc(4097, sizeof(*chain));
-	for (uint32_t i = 1; i < m->nodes.len; i++) {
-		const struct cpu_node *n = cpu_node_at(m, i);
-		if (!n->self || n->depth > 4096)
-			continue;
-		const struct cpu_node *x = n;
-		for (int k = (int)n->depth - 1; k >= 0; k--) {
-			chain[k] = &m->frames[x->func];
-			x = cpu_node_at(m, x->parent);
-		}
-		st_add(t, chain, (int)n->depth, (double)n->self);
-	}
-	free(chain);
+	each_stack(rc, tree_add, t);
 	st_finish(t);
 	t->unit = "samples";
 	t->what = "CPU";

@@ -81,6 +81,20 @@ static inline int64_t io_result(int64_t rc)
 	return rc < 0 ? -(int64_t)errno : rc;
 }
 
+/* A wrapper of a call on descriptor `fd` that moves `asked` bytes (files,
+ * pipes and sockets alike): the real call, then its record. */
+#define IO_FD_WRAPPER(name, op, T, params, args, asked)                                            \
+	PS_EXPORT T name params                                                                    \
+	{                                                                                          \
+		IO_REAL(name);                                                                     \
+		struct io_call c;                                                                  \
+		if (!IO_BEGIN(&c))                                                                 \
+			return real_##name args;                                                   \
+		T rc = real_##name args;                                                           \
+		ps_io_end_fd(&c, op, fd, (uint64_t)(asked), io_result((int64_t)rc));               \
+		return rc;                                                                         \
+	}
+
 /* --- the descriptor table (io_fd.c); called with the thread entered --- */
 void ps_io_fd_init(struct ps_thread *t); /* table + what /proc/self/fd holds */
 void ps_io_fd_fork_child(struct ps_thread *t);

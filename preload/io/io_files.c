@@ -248,67 +248,57 @@ void ps_io_pipe_made(int fds[2], uintptr_t from)
 
 /* --- reads and writes --- */
 
-#define RW_WRAPPER(name, op, T, params, args, asked)                                               \
-	PS_EXPORT T name params                                                                    \
-	{                                                                                          \
-		IO_REAL(name);                                                                     \
-		struct io_call c;                                                                  \
-		if (!IO_BEGIN(&c))                                                                 \
-			return real_##name args;                                                   \
-		T rc = real_##name args;                                                           \
-		ps_io_end_fd(&c, op, fd, (uint64_t)(asked), io_result((int64_t)rc));               \
-		return rc;                                                                         \
-	}
-
-RW_WRAPPER(read, PST_IO_READ, ssize_t, (int fd, void *buf, size_t n), (fd, buf, n), n)
-RW_WRAPPER(write, PST_IO_WRITE, ssize_t, (int fd, const void *buf, size_t n), (fd, buf, n), n)
-RW_WRAPPER(pread, PST_IO_PREAD, ssize_t, (int fd, void *buf, size_t n, off_t off),
-	   (fd, buf, n, off), n)
-RW_WRAPPER(pwrite, PST_IO_PWRITE, ssize_t, (int fd, const void *buf, size_t n, off_t off),
-	   (fd, buf, n, off), n)
-RW_WRAPPER(pread64, PST_IO_PREAD, ssize_t, (int fd, void *buf, size_t n, off64_t off),
-	   (fd, buf, n, off), n)
-RW_WRAPPER(pwrite64, PST_IO_PWRITE, ssize_t, (int fd, const void *buf, size_t n, off64_t off),
-	   (fd, buf, n, off), n)
-RW_WRAPPER(readv, PST_IO_READV, ssize_t, (int fd, const struct iovec *iov, int n), (fd, iov, n),
-	   iov_bytes(iov, n))
-RW_WRAPPER(writev, PST_IO_WRITEV, ssize_t, (int fd, const struct iovec *iov, int n), (fd, iov, n),
-	   iov_bytes(iov, n))
-RW_WRAPPER(preadv, PST_IO_PREADV, ssize_t, (int fd, const struct iovec *iov, int n, off_t off),
-	   (fd, iov, n, off), iov_bytes(iov, n))
-RW_WRAPPER(pwritev, PST_IO_PWRITEV, ssize_t, (int fd, const struct iovec *iov, int n, off_t off),
-	   (fd, iov, n, off), iov_bytes(iov, n))
-RW_WRAPPER(preadv64, PST_IO_PREADV, ssize_t, (int fd, const struct iovec *iov, int n, off64_t off),
-	   (fd, iov, n, off), iov_bytes(iov, n))
-RW_WRAPPER(pwritev64, PST_IO_PWRITEV, ssize_t,
-	   (int fd, const struct iovec *iov, int n, off64_t off), (fd, iov, n, off),
-	   iov_bytes(iov, n))
-RW_WRAPPER(preadv2, PST_IO_PREADV, ssize_t,
-	   (int fd, const struct iovec *iov, int n, off_t off, int flags), (fd, iov, n, off, flags),
-	   iov_bytes(iov, n))
-RW_WRAPPER(pwritev2, PST_IO_PWRITEV, ssize_t,
-	   (int fd, const struct iovec *iov, int n, off_t off, int flags), (fd, iov, n, off, flags),
-	   iov_bytes(iov, n))
+IO_FD_WRAPPER(read, PST_IO_READ, ssize_t, (int fd, void *buf, size_t n), (fd, buf, n), n)
+IO_FD_WRAPPER(write, PST_IO_WRITE, ssize_t, (int fd, const void *buf, size_t n), (fd, buf, n), n)
+IO_FD_WRAPPER(pread, PST_IO_PREAD, ssize_t, (int fd, void *buf, size_t n, off_t off),
+	      (fd, buf, n, off), n)
+IO_FD_WRAPPER(pwrite, PST_IO_PWRITE, ssize_t, (int fd, const void *buf, size_t n, off_t off),
+	      (fd, buf, n, off), n)
+IO_FD_WRAPPER(pread64, PST_IO_PREAD, ssize_t, (int fd, void *buf, size_t n, off64_t off),
+	      (fd, buf, n, off), n)
+IO_FD_WRAPPER(pwrite64, PST_IO_PWRITE, ssize_t, (int fd, const void *buf, size_t n, off64_t off),
+	      (fd, buf, n, off), n)
+IO_FD_WRAPPER(readv, PST_IO_READV, ssize_t, (int fd, const struct iovec *iov, int n), (fd, iov, n),
+	      iov_bytes(iov, n))
+IO_FD_WRAPPER(writev, PST_IO_WRITEV, ssize_t, (int fd, const struct iovec *iov, int n),
+	      (fd, iov, n), iov_bytes(iov, n))
+IO_FD_WRAPPER(preadv, PST_IO_PREADV, ssize_t, (int fd, const struct iovec *iov, int n, off_t off),
+	      (fd, iov, n, off), iov_bytes(iov, n))
+IO_FD_WRAPPER(pwritev, PST_IO_PWRITEV, ssize_t, (int fd, const struct iovec *iov, int n, off_t off),
+	      (fd, iov, n, off), iov_bytes(iov, n))
+IO_FD_WRAPPER(preadv64, PST_IO_PREADV, ssize_t,
+	      (int fd, const struct iovec *iov, int n, off64_t off), (fd, iov, n, off),
+	      iov_bytes(iov, n))
+IO_FD_WRAPPER(pwritev64, PST_IO_PWRITEV, ssize_t,
+	      (int fd, const struct iovec *iov, int n, off64_t off), (fd, iov, n, off),
+	      iov_bytes(iov, n))
+IO_FD_WRAPPER(preadv2, PST_IO_PREADV, ssize_t,
+	      (int fd, const struct iovec *iov, int n, off_t off, int flags),
+	      (fd, iov, n, off, flags), iov_bytes(iov, n))
+IO_FD_WRAPPER(pwritev2, PST_IO_PWRITEV, ssize_t,
+	      (int fd, const struct iovec *iov, int n, off_t off, int flags),
+	      (fd, iov, n, off, flags), iov_bytes(iov, n))
 /* _FORTIFY_SOURCE forms: a read into a buffer of known size */
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
 ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
 ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen);
-RW_WRAPPER(__read_chk, PST_IO_READ, ssize_t, (int fd, void *buf, size_t n, size_t buflen),
-	   (fd, buf, n, buflen), n)
-RW_WRAPPER(__pread_chk, PST_IO_PREAD, ssize_t,
-	   (int fd, void *buf, size_t n, off_t off, size_t buflen), (fd, buf, n, off, buflen), n)
-RW_WRAPPER(__pread64_chk, PST_IO_PREAD, ssize_t,
-	   (int fd, void *buf, size_t n, off64_t off, size_t buflen), (fd, buf, n, off, buflen), n)
-RW_WRAPPER(fsync, PST_IO_FSYNC, int, (int fd), (fd), 0)
-RW_WRAPPER(fdatasync, PST_IO_FDATASYNC, int, (int fd), (fd), 0)
-RW_WRAPPER(sync_file_range, PST_IO_SYNC_RANGE, int,
-	   (int fd, off64_t off, off64_t n, unsigned int flags), (fd, off, n, flags), n)
-RW_WRAPPER(ftruncate, PST_IO_FTRUNCATE, int, (int fd, off_t len), (fd, len), len)
-RW_WRAPPER(ftruncate64, PST_IO_FTRUNCATE, int, (int fd, off64_t len), (fd, len), len)
-RW_WRAPPER(fallocate, PST_IO_FALLOCATE, int, (int fd, int mode, off_t off, off_t len),
-	   (fd, mode, off, len), len)
-RW_WRAPPER(fallocate64, PST_IO_FALLOCATE, int, (int fd, int mode, off64_t off, off64_t len),
-	   (fd, mode, off, len), len)
+IO_FD_WRAPPER(__read_chk, PST_IO_READ, ssize_t, (int fd, void *buf, size_t n, size_t buflen),
+	      (fd, buf, n, buflen), n)
+IO_FD_WRAPPER(__pread_chk, PST_IO_PREAD, ssize_t,
+	      (int fd, void *buf, size_t n, off_t off, size_t buflen), (fd, buf, n, off, buflen), n)
+IO_FD_WRAPPER(__pread64_chk, PST_IO_PREAD, ssize_t,
+	      (int fd, void *buf, size_t n, off64_t off, size_t buflen), (fd, buf, n, off, buflen),
+	      n)
+IO_FD_WRAPPER(fsync, PST_IO_FSYNC, int, (int fd), (fd), 0)
+IO_FD_WRAPPER(fdatasync, PST_IO_FDATASYNC, int, (int fd), (fd), 0)
+IO_FD_WRAPPER(sync_file_range, PST_IO_SYNC_RANGE, int,
+	      (int fd, off64_t off, off64_t n, unsigned int flags), (fd, off, n, flags), n)
+IO_FD_WRAPPER(ftruncate, PST_IO_FTRUNCATE, int, (int fd, off_t len), (fd, len), len)
+IO_FD_WRAPPER(ftruncate64, PST_IO_FTRUNCATE, int, (int fd, off64_t len), (fd, len), len)
+IO_FD_WRAPPER(fallocate, PST_IO_FALLOCATE, int, (int fd, int mode, off_t off, off_t len),
+	      (fd, mode, off, len), len)
+IO_FD_WRAPPER(fallocate64, PST_IO_FALLOCATE, int, (int fd, int mode, off64_t off, off64_t len),
+	      (fd, mode, off, len), len)
 
 /* Two descriptors: charged to the one written (out), obj = the input fd. */
 static void end_pair(struct io_call *c, unsigned op, int in, int out, uint64_t asked, int64_t rc)

@@ -167,44 +167,34 @@ static size_t msg_bytes(const struct msghdr *m)
 	return sum;
 }
 
-#define NET_WRAPPER(name, op, T, params, args, asked)                                              \
-	PS_EXPORT T name params                                                                    \
-	{                                                                                          \
-		IO_REAL(name);                                                                     \
-		struct io_call c;                                                                  \
-		if (!IO_BEGIN(&c))                                                                 \
-			return real_##name args;                                                   \
-		T rc = real_##name args;                                                           \
-		ps_io_end_fd(&c, op, fd, (uint64_t)(asked), io_result((int64_t)rc));               \
-		return rc;                                                                         \
-	}
-
-NET_WRAPPER(send, PST_IO_SEND, ssize_t, (int fd, const void *buf, size_t n, int flags),
-	    (fd, buf, n, flags), n)
-NET_WRAPPER(sendto, PST_IO_SENDTO, ssize_t,
-	    (int fd, const void *buf, size_t n, int flags, const struct sockaddr *a, socklen_t al),
-	    (fd, buf, n, flags, a, al), n)
-NET_WRAPPER(sendmsg, PST_IO_SENDMSG, ssize_t, (int fd, const struct msghdr *m, int flags),
-	    (fd, m, flags), msg_bytes(m))
-NET_WRAPPER(recv, PST_IO_RECV, ssize_t, (int fd, void *buf, size_t n, int flags),
-	    (fd, buf, n, flags), n)
-NET_WRAPPER(recvfrom, PST_IO_RECVFROM, ssize_t,
-	    (int fd, void *__restrict buf, size_t n, int flags, struct sockaddr *__restrict a,
-	     socklen_t *__restrict al),
-	    (fd, buf, n, flags, a, al), n)
-NET_WRAPPER(recvmsg, PST_IO_RECVMSG, ssize_t, (int fd, struct msghdr *m, int flags), (fd, m, flags),
-	    msg_bytes(m))
-NET_WRAPPER(shutdown, PST_IO_SHUTDOWN, int, (int fd, int how), (fd, how), 0)
+IO_FD_WRAPPER(send, PST_IO_SEND, ssize_t, (int fd, const void *buf, size_t n, int flags),
+	      (fd, buf, n, flags), n)
+IO_FD_WRAPPER(sendto, PST_IO_SENDTO, ssize_t,
+	      (int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
+	       socklen_t al),
+	      (fd, buf, n, flags, a, al), n)
+IO_FD_WRAPPER(sendmsg, PST_IO_SENDMSG, ssize_t, (int fd, const struct msghdr *m, int flags),
+	      (fd, m, flags), msg_bytes(m))
+IO_FD_WRAPPER(recv, PST_IO_RECV, ssize_t, (int fd, void *buf, size_t n, int flags),
+	      (fd, buf, n, flags), n)
+IO_FD_WRAPPER(recvfrom, PST_IO_RECVFROM, ssize_t,
+	      (int fd, void *__restrict buf, size_t n, int flags, struct sockaddr *__restrict a,
+	       socklen_t *__restrict al),
+	      (fd, buf, n, flags, a, al), n)
+IO_FD_WRAPPER(recvmsg, PST_IO_RECVMSG, ssize_t, (int fd, struct msghdr *m, int flags),
+	      (fd, m, flags), msg_bytes(m))
+IO_FD_WRAPPER(shutdown, PST_IO_SHUTDOWN, int, (int fd, int how), (fd, how), 0)
 /* _FORTIFY_SOURCE forms */
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *__restrict buf, size_t n, size_t buflen, int flags,
 		       struct sockaddr *__restrict a, socklen_t *__restrict al);
-NET_WRAPPER(__recv_chk, PST_IO_RECV, ssize_t,
-	    (int fd, void *buf, size_t n, size_t buflen, int flags), (fd, buf, n, buflen, flags), n)
-NET_WRAPPER(__recvfrom_chk, PST_IO_RECVFROM, ssize_t,
-	    (int fd, void *__restrict buf, size_t n, size_t buflen, int flags,
-	     struct sockaddr *__restrict a, socklen_t *__restrict al),
-	    (fd, buf, n, buflen, flags, a, al), n)
+IO_FD_WRAPPER(__recv_chk, PST_IO_RECV, ssize_t,
+	      (int fd, void *buf, size_t n, size_t buflen, int flags), (fd, buf, n, buflen, flags),
+	      n)
+IO_FD_WRAPPER(__recvfrom_chk, PST_IO_RECVFROM, ssize_t,
+	      (int fd, void *__restrict buf, size_t n, size_t buflen, int flags,
+	       struct sockaddr *__restrict a, socklen_t *__restrict al),
+	      (fd, buf, n, buflen, flags, a, al), n)
 
 /* mmsg: asked = the bytes moved (the result counts messages). */
 static uint64_t mmsg_bytes(const struct mmsghdr *v, int n)

@@ -113,7 +113,15 @@ top_self() {
 	[ "$w" -ge 300 ]
 	new=$(ls "$TMP"/e.trace.* | grep -v '\.t[0-9]*$' | head -1)
 	analyze_json "$new"
-	[ "$(jqr '[.cpu.functions[] | select(.name == "exec_child_burn")][0].total_samples')" -ge 300 ]
+	# 100 ms of the child's CPU clock at 4000 Hz: 400 periods. That clock
+	# counts the system time the kernel spends on the burn (the sampling
+	# signals' own delivery, faults), which the perf timer shows as
+	# [kernel]; both together hold at least 3/4 of it.
+	burn=$(jqr '[.cpu.functions[] | select(.name == "exec_child_burn")][0].total_samples')
+	kernel=$(jqr '[.cpu.functions[] | select(.name == "[kernel]") | .self_samples] | add // 0')
+	echo "exec_child_burn $burn, [kernel] $kernel" >&2
+	[ "$burn" -ge 200 ]
+	[ $((burn + kernel)) -ge 300 ]
 }
 
 @test "a program with its own SIGPROF handler keeps it; the sampler moves to a real-time signal" {

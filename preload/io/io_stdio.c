@@ -105,59 +105,93 @@ static int64_t stdio_err(FILE *f, int saved)
 	return f && ferror_unlocked(f) ? -(int64_t)(saved ? saved : EIO) : 0;
 }
 
-PS_EXPORT size_t fread(void *__restrict buf, size_t size, size_t n, FILE *__restrict f)
-{
-	IO_REAL(fread);
-	struct io_call c;
-	if (!IO_BEGIN(&c))
-		return real_fread(buf, size, n, f);
-	size_t rc = real_fread(buf, size, n, f);
-	int saved = errno;
-	int64_t res = rc ? (int64_t)(rc * size) : stdio_err(f, saved);
-	errno = saved;
-	end_stdio(&c, PST_IO_STDIO_READ, f, (uint64_t)size * n, res);
-	return rc;
-}
+/*
+ * fread/fwrite/fgets/fputs/fflush and their _unlocked forms share one body
+ * each: the _unlocked forms differ only in not taking the stream's lock.
+ */
+#define FREAD_WRAPPER(name)                                                                        \
+	PS_EXPORT size_t name(void *__restrict buf, size_t size, size_t n, FILE *__restrict f)     \
+	{                                                                                          \
+		IO_REAL(name);                                                                     \
+		struct io_call c;                                                                  \
+		if (!IO_BEGIN(&c))                                                                 \
+			return real_##name(buf, size, n, f);                                       \
+		size_t rc = real_##name(buf, size, n, f);                                          \
+		int saved = errno;                                                                 \
+		int64_t res = rc ? (int64_t)(rc * size) : stdio_err(f, saved);                     \
+		errno = saved;                                                                     \
+		end_stdio(&c, PST_IO_STDIO_READ, f, (uint64_t)size *n, res);                       \
+		return rc;                                                                         \
+	}
 
-PS_EXPORT size_t fwrite(const void *__restrict buf, size_t size, size_t n, FILE *__restrict f)
-{
-	IO_REAL(fwrite);
-	struct io_call c;
-	if (!IO_BEGIN(&c))
-		return real_fwrite(buf, size, n, f);
-	size_t rc = real_fwrite(buf, size, n, f);
-	int saved = errno;
-	int64_t res = rc == n || !ferror_unlocked(f) ? (int64_t)(rc * size) : -(int64_t)saved;
-	errno = saved;
-	end_stdio(&c, PST_IO_STDIO_WRITE, f, (uint64_t)size * n, res);
-	return rc;
-}
+#define FWRITE_WRAPPER(name)                                                                       \
+	PS_EXPORT size_t name(const void *__restrict buf, size_t size, size_t n,                   \
+			      FILE *__restrict f)                                                  \
+	{                                                                                          \
+		IO_REAL(name);                                                                     \
+		struct io_call c;                                                                  \
+		if (!IO_BEGIN(&c))                                                                 \
+			return real_##name(buf, size, n, f);                                       \
+		size_t rc = real_##name(buf, size, n, f);                                          \
+		int saved = errno;                                                                 \
+		int64_t res =                                                                      \
+		    rc == n || !ferror_unlocked(f) ? (int64_t)(rc * size) : -(int64_t)saved;       \
+		errno = saved;                                                                     \
+		end_stdio(&c, PST_IO_STDIO_WRITE, f, (uint64_t)size *n, res);                      \
+		return rc;                                                                         \
+	}
 
-PS_EXPORT char *fgets(char *__restrict s, int n, FILE *__restrict f)
-{
-	IO_REAL(fgets);
-	struct io_call c;
-	if (!IO_BEGIN(&c))
-		return real_fgets(s, n, f);
-	char *rc = real_fgets(s, n, f);
-	int saved = errno;
-	int64_t res = rc ? (int64_t)strlen(rc) : stdio_err(f, saved);
-	errno = saved;
-	end_stdio(&c, PST_IO_STDIO_READ, f, n > 0 ? (uint64_t)n - 1 : 0, res);
-	return rc;
-}
+#define FGETS_WRAPPER(name)                                                                        \
+	PS_EXPORT char *name(char *__restrict s, int n, FILE *__restrict f)                        \
+	{                                                                                          \
+		IO_REAL(name);                                                                     \
+		struct io_call c;                                                                  \
+		if (!IO_BEGIN(&c))                                                                 \
+			return real_##name(s, n, f);                                               \
+		char *rc = real_##name(s, n, f);                                                   \
+		int saved = errno;                                                                 \
+		int64_t res = rc ? (int64_t)strlen(rc) : stdio_err(f, saved);                      \
+		errno = saved;                                                                     \
+		end_stdio(&c, PST_IO_STDIO_READ, f, n > 0 ? (uint64_t)n - 1 : 0, res);             \
+		return rc;                                                                         \
+	}
 
-PS_EXPORT int fputs(const char *__restrict s, FILE *__restrict f)
-{
-	IO_REAL(fputs);
-	struct io_call c;
-	if (!IO_BEGIN(&c))
-		return real_fputs(s, f);
-	int rc = real_fputs(s, f);
-	size_t len = strlen(s);
-	end_stdio(&c, PST_IO_STDIO_WRITE, f, len, rc >= 0 ? (int64_t)len : io_result(-1));
-	return rc;
-}
+#define FPUTS_WRAPPER(name)                                                                        \
+	PS_EXPORT int name(const char *__restrict s, FILE *__restrict f)                           \
+	{                                                                                          \
+		IO_REAL(name);                                                                     \
+		struct io_call c;                                                                  \
+		if (!IO_BEGIN(&c))                                                                 \
+			return real_##name(s, f);                                                  \
+		int rc = real_##name(s, f);                                                        \
+		size_t len = strlen(s);                                                            \
+		end_stdio(&c, PST_IO_STDIO_WRITE, f, len, rc >= 0 ? (int64_t)len : io_result(-1)); \
+		return rc;                                                                         \
+	}
+
+/* name(NULL) flushes every stream, not one file: not recorded. */
+#define FFLUSH_WRAPPER(name)                                                                       \
+	PS_EXPORT int name(FILE *f)                                                                \
+	{                                                                                          \
+		IO_REAL(name);                                                                     \
+		struct io_call c;                                                                  \
+		if (!f || !IO_BEGIN(&c))                                                           \
+			return real_##name(f);                                                     \
+		int rc = real_##name(f);                                                           \
+		end_stdio(&c, PST_IO_STDIO_FLUSH, f, 0, rc ? io_result(-1) : 0);                   \
+		return rc;                                                                         \
+	}
+
+FREAD_WRAPPER(fread)
+FREAD_WRAPPER(fread_unlocked)
+FWRITE_WRAPPER(fwrite)
+FWRITE_WRAPPER(fwrite_unlocked)
+FGETS_WRAPPER(fgets)
+FGETS_WRAPPER(fgets_unlocked)
+FPUTS_WRAPPER(fputs)
+FPUTS_WRAPPER(fputs_unlocked)
+FFLUSH_WRAPPER(fflush)
+FFLUSH_WRAPPER(fflush_unlocked)
 
 PS_EXPORT int puts(const char *s)
 {
@@ -193,17 +227,6 @@ PS_EXPORT ssize_t getdelim(char **__restrict line, size_t *__restrict n, int del
 {
 	IO_REAL(getdelim);
 	GETDELIM_BODY(getdelim(line, n, delim, f));
-}
-
-PS_EXPORT int fflush(FILE *f)
-{
-	IO_REAL(fflush);
-	struct io_call c;
-	if (!f || !IO_BEGIN(&c))
-		return real_fflush(f); /* fflush(NULL): every stream, not one file */
-	int rc = real_fflush(f);
-	end_stdio(&c, PST_IO_STDIO_FLUSH, f, 0, rc ? io_result(-1) : 0);
-	return rc;
 }
 
 /* The _FORTIFY_SOURCE forms: a read into a buffer of known size. */
@@ -247,75 +270,6 @@ FREAD_CHK_WRAPPER(__fread_unlocked_chk)
 	}
 FGETS_CHK_WRAPPER(__fgets_chk)
 FGETS_CHK_WRAPPER(__fgets_unlocked_chk)
-
-/* The _unlocked forms (coreutils and others write through them). */
-
-PS_EXPORT size_t fread_unlocked(void *__restrict buf, size_t size, size_t n, FILE *__restrict f)
-{
-	IO_REAL(fread_unlocked);
-	struct io_call c;
-	if (!IO_BEGIN(&c))
-		return real_fread_unlocked(buf, size, n, f);
-	size_t rc = real_fread_unlocked(buf, size, n, f);
-	int saved = errno;
-	int64_t res = rc ? (int64_t)(rc * size) : stdio_err(f, saved);
-	errno = saved;
-	end_stdio(&c, PST_IO_STDIO_READ, f, (uint64_t)size * n, res);
-	return rc;
-}
-
-PS_EXPORT size_t fwrite_unlocked(const void *__restrict buf, size_t size, size_t n,
-				 FILE *__restrict f)
-{
-	IO_REAL(fwrite_unlocked);
-	struct io_call c;
-	if (!IO_BEGIN(&c))
-		return real_fwrite_unlocked(buf, size, n, f);
-	size_t rc = real_fwrite_unlocked(buf, size, n, f);
-	int saved = errno;
-	int64_t res = rc == n || !ferror_unlocked(f) ? (int64_t)(rc * size) : -(int64_t)saved;
-	errno = saved;
-	end_stdio(&c, PST_IO_STDIO_WRITE, f, (uint64_t)size * n, res);
-	return rc;
-}
-
-PS_EXPORT char *fgets_unlocked(char *__restrict s, int n, FILE *__restrict f)
-{
-	IO_REAL(fgets_unlocked);
-	struct io_call c;
-	if (!IO_BEGIN(&c))
-		return real_fgets_unlocked(s, n, f);
-	char *rc = real_fgets_unlocked(s, n, f);
-	int saved = errno;
-	int64_t res = rc ? (int64_t)strlen(rc) : stdio_err(f, saved);
-	errno = saved;
-	end_stdio(&c, PST_IO_STDIO_READ, f, n > 0 ? (uint64_t)n - 1 : 0, res);
-	return rc;
-}
-
-PS_EXPORT int fputs_unlocked(const char *__restrict s, FILE *__restrict f)
-{
-	IO_REAL(fputs_unlocked);
-	struct io_call c;
-	if (!IO_BEGIN(&c))
-		return real_fputs_unlocked(s, f);
-	int rc = real_fputs_unlocked(s, f);
-	size_t len = strlen(s);
-	end_stdio(&c, PST_IO_STDIO_WRITE, f, len, rc >= 0 ? (int64_t)len : io_result(-1));
-	return rc;
-}
-
-PS_EXPORT int fflush_unlocked(FILE *f)
-{
-	IO_REAL(fflush_unlocked);
-	struct io_call c;
-	if (!f || !IO_BEGIN(&c))
-		return real_fflush_unlocked(
-		    f); /* fflush_unlocked(NULL): every stream, not one file */
-	int rc = real_fflush_unlocked(f);
-	end_stdio(&c, PST_IO_STDIO_FLUSH, f, 0, rc ? io_result(-1) : 0);
-	return rc;
-}
 
 /* --- the printf family, all through the real vfprintf --- */
 

@@ -4,7 +4,9 @@
  * (sample_queue.h).
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sample_queue.h"
 #include "sigunwind.h"
@@ -233,5 +235,43 @@ void ps_cpu_flush(struct ps_thread *t)
 		t->cpu_pending = 0;
 		return;
 	}
+	if (!ps_cpu_slot_enter(c)) { /* closed: its queue was counted as dropped */
+		t->cpu_pending = 0;
+		return;
+	}
 	ps_sample_flush_slot(t, c);
+	ps_cpu_slot_leave(c);
+}
+
+/* The handshake with ps_cpu_account_live (sequentially consistent on both
+ * sides: either the thread sees `closed`, or the closer sees `inside`). */
+bool ps_cpu_slot_enter(struct ps_cpu_thread *c)
+{
+	__atomic_add_fetch(&c->inside, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&c->closed, __ATOMIC_SEQ_CST))
+		return true;
+	__atomic_sub_fetch(&c->inside, 1, __ATOMIC_SEQ_CST);
+	return false;
+}
+
+void ps_cpu_slot_leave(struct ps_cpu_thread *c)
+{
+	__atomic_sub_fetch(&c->inside, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A thread preempted inside its handler gets the CPU back within a few
+ * scheduler ticks; one stopped (SIGSTOP, a debugger) never does, so the
+ * wait is bounded (about 100 ms). */
+bool ps_cpu_slot_close(struct ps_cpu_thread *c)
+{
+	__atomic_store_n(&c->closed, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 1000; i++) {
+		if (!__atomic_load_n(&c->inside, __ATOMIC_SEQ_CST))
+			return true;
+		if (i < 100)
+			sched_yield();
+		else
+			usleep(100);
+	}
+	return false;
 }

@@ -40,4 +40,12 @@ void ps_sample_flush_slot(struct ps_thread *t, struct ps_cpu_thread *c);
 /* In the handler, t busy in a hook: queue the sample. */
 void ps_sample_defer(struct ps_thread *t, struct ps_cpu_thread *c, void *uc, uint64_t weight);
 
+/* A section of thread c->tid charging or writing samples: false when the
+ * slot is closed (then nothing may be charged or written). */
+bool ps_cpu_slot_enter(struct ps_cpu_thread *c);
+void ps_cpu_slot_leave(struct ps_cpu_thread *c);
+/* Close slot c of a thread still running and wait for its section to end;
+ * false if it did not end in time. */
+bool ps_cpu_slot_close(struct ps_cpu_thread *c);
+
 #endif

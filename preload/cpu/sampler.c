@@ -135,6 +135,8 @@ static uint64_t kernel_periods(struct ps_cpu_thread *c, uint64_t extra)
 	return k;
 }
 
+static void on_own_signal(struct ps_thread *t, struct ps_cpu_thread *c, siginfo_t *si, void *uc);
+
 static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
@@ -146,14 +148,23 @@ static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
 		goto out;
 	struct ps_cpu_thread *c = t->cpu;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (!c)
+	if (!c || !ps_cpu_slot_enter(c))
 		goto out;
+	on_own_signal(t, c, si, uc);
+	ps_cpu_slot_leave(c);
+out:
+	errno = saved;
+}
+
+/* A signal of t's own timer c (inside c's section). */
+static void on_own_signal(struct ps_thread *t, struct ps_cpu_thread *c, siginfo_t *si, void *uc)
+{
 	uint64_t weight = ps_ct_weight(c, si);
 	if (!weight)
-		goto out;
+		return;
 	if (!ps_recording) {
 		t->counters[PST_C_CPU_PAUSED] += weight;
-		goto out;
+		return;
 	}
 	if (c->mech == PST_TIMER_PERF && c->sys_base_set && weight > 1) {
 		/* perf_attr_note (cputimer.c): periods that passed without a
@@ -172,7 +183,7 @@ static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
 	}
 	if (t->busy) {
 		ps_sample_defer(t, c, uc, weight);
-		goto out;
+		return;
 	}
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -181,8 +192,6 @@ static void on_cpu_signal(int sig, siginfo_t *si, void *uc)
 	write_sample(t, uc, weight);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
-out:
-	errno = saved;
 }
 
 bool ps_cpu_is_handler(const void *fn)
@@ -220,6 +229,8 @@ static struct ps_cpu_thread *claim_slot(void)
 	for (struct ps_cpu_thread *c = slots; c; c = c->next)
 		if (!c->used) {
 			c->used = 1;
+			c->closed = 0;
+			c->inside = 0;
 			return c;
 		}
 	struct ps_cpu_thread *c = ps_alloc_pages(sizeof(*c));
@@ -339,8 +350,12 @@ void ps_cpu_thread_end(struct ps_thread *t)
 	 * is busy) where nothing wrote it any more; its [kernel] share too. */
 	t->cpu = NULL;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (cpu_pid == ps_pid && c->tid == t->tid && ps_gettid() == t->tid)
+	/* (a slot the process's end has closed is accounted already) */
+	if (cpu_pid == ps_pid && c->tid == t->tid && ps_gettid() == t->tid &&
+	    ps_cpu_slot_enter(c)) {
 		account_thread_end(t, c);
+		ps_cpu_slot_leave(c);
+	}
 	lock_slots();
 	if (cpu_pid == ps_pid) {
 		if (ps_ct_destroy(c, cpu_sig) && !fds_lost_logged) {
@@ -357,12 +372,18 @@ void ps_cpu_thread_end(struct ps_thread *t)
 /* At the process's end, for a thread still running (from the exiting
  * thread; nothing is written into t's stream): its CPU accounting, with
  * the periods its samples did not reach as unsampled, and samples still
- * waiting in its queue as dropped. */
+ * waiting in its queue as dropped. The slot is closed first and the
+ * thread's sample in progress, if any, let finish: a sample charged or
+ * written after these figures were taken would count twice or never. */
 void ps_cpu_account_live(struct ps_thread *t)
 {
 	struct ps_cpu_thread *c = t->cpu;
 	if (!c || cpu_pid != ps_pid || t == ps_self)
 		return;
+	if (!ps_cpu_slot_close(c))
+		ps_log("a thread stayed inside the CPU sampler at the process's end; "
+		       "its CPU figures may be off by a sample",
+		       NULL);
 	uint64_t rest = ps_ct_uncharged(c);
 	uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
 	for (uint32_t i = 0; i < n && i < PS_CPU_PENDING_MAX; i++)

@@ -232,10 +232,14 @@
  *                   (a getaddrinfo)
  *     IO_OPEN   (process file) thread seq, op, obj (as in IO), start ticks,
  *                   end ticks (both absolute), site (a raw address, not a
- *                   node: written by another thread): a wait (poll ...
- *                   waitpid, cond waits) still in progress when the process
- *                   ended, recorded as ending then (the thread's own file
- *                   has no IO record of it); readers mark it unfinished
+ *                   node: written by another thread), [desc]: a call (a
+ *                   wait: poll ... waitpid, cond waits, locks; or a
+ *                   descriptor call: read, recv, accept, connect, fsync ...)
+ *                   still in progress when the process ended, recorded as
+ *                   ending then (the thread's own file has no IO record of
+ *                   it); readers mark it unfinished. desc (written since
+ *                   descriptor calls are published; absent in older
+ *                   traces): the descriptor's FD description, 0 = none
  *
  * MEMORY SAMPLING (MEM_CONFIG sample bytes = M > 0)
  *   Only sampled allocations are written (a Poisson process over bytes with

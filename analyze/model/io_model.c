@@ -554,6 +554,7 @@ static void add_unfinished(struct io_model *m)
 		ev.u.io.obj = o->obj;
 		ev.u.io.dur = o->end - o->start;
 		ev.u.io.site = o->site;
+		ev.u.io.desc = o->desc;
 		size_t slow = m->slow.len;
 		on_io(m, &ev);
 		((struct io_block *)pa_vec_at(&m->blocks, m->blocks.len - 1))->unfinished = true;

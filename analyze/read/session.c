@@ -556,6 +556,9 @@ static int parse_io_open(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &start);
 	GET(c, &end);
 	GET(c, &site);
+	uint64_t desc = 0;
+	if (c->p < c->end) /* older writers stop before it */
+		GET(c, &desc);
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
 	if (!t || op == 0 || op >= PST_IO_OP_MAX || start > end)
 		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
@@ -568,6 +571,7 @@ static int parse_io_open(struct proc_parse *pp, struct pa_cursor *c)
 	o->start = start;
 	o->end = end;
 	o->site = site;
+	o->desc = (uint32_t)desc;
 	return 0;
 }
 

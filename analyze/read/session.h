@@ -130,6 +130,7 @@ struct pa_io_open {
 	uint32_t thread; /* index into threads */
 	unsigned op;
 	uint64_t obj, start, end, site; /* site: a pc */
+	uint32_t desc;			/* descriptor calls: FD description, 0 = none */
 };
 
 struct pa_session {

@@ -229,12 +229,16 @@ static void io_flush_other(struct ps_thread *t)
 	if (!start)
 		return;
 	uint8_t buf[8 * PST_VARINT_MAX], *p = buf;
+	unsigned op = t->io_open_op;
+	uint64_t obj = t->io_open_obj;
 	p = pst_put_varint(p, t->seq);
-	p = pst_put_varint(p, t->io_open_op);
-	p = pst_put_varint(p, t->io_open_obj);
+	p = pst_put_varint(p, op);
+	p = pst_put_varint(p, obj);
 	p = pst_put_varint(p, start);
 	p = pst_put_varint(p, ps_now());
 	p = pst_put_varint(p, t->io_open_site);
+	/* a descriptor call: its file or peer, as far as the table knows it */
+	p = pst_put_varint(p, op < PST_IO_POLL && obj ? ps_io_fd_known((int)obj - 1) : 0);
 	ps_process_ext(PST_X_IO_OPEN, buf, (size_t)(p - buf));
 }
 

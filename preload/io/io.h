@@ -52,10 +52,11 @@ static inline __attribute__((always_inline)) bool io_begin(struct io_call *c, ui
 }
 #define IO_BEGIN(c) io_begin((c), (uintptr_t)__builtin_return_address(0))
 
-/* A wait that may outlive the process (a worker in pthread_cond_wait at
- * exit): publish it in the thread state, so that the thread ending the
- * process records it as unfinished (io.c, flush_other). Plain stores, the
- * start last (release): the reader takes it with an exchange. */
+/* A call that may outlive the process (a worker in pthread_cond_wait or
+ * blocked in read() at exit): publish it in the thread state, so that the
+ * thread ending the process records it as unfinished (io.c, flush_other).
+ * Plain stores, the start last (release): the reader takes it with an
+ * exchange. Descriptor calls (op < PST_IO_POLL) publish fd + 1. */
 static inline void io_publish(struct io_call *c, unsigned op, uint64_t obj)
 {
 	struct ps_thread *t = c->t;
@@ -66,6 +67,8 @@ static inline void io_publish(struct io_call *c, unsigned op, uint64_t obj)
 	c->published = true;
 }
 #define IO_BEGIN_WAIT(c, op, obj) (IO_BEGIN(c) && (io_publish((c), (op), (uint64_t)(obj)), true))
+/* A call on descriptor fd (read, recv, accept, fsync ...): any may block. */
+#define IO_BEGIN_FD(c, op, fd) IO_BEGIN_WAIT(c, op, (fd) >= 0 ? (uint64_t)(fd) + 1 : 0)
 
 /* Write the IO record of call c that ended at `end` (thread entered). */
 void ps_io_write(struct ps_thread *t, const struct io_call *c, uint64_t end, unsigned op,
@@ -88,7 +91,7 @@ static inline int64_t io_result(int64_t rc)
 	{                                                                                          \
 		IO_REAL(name);                                                                     \
 		struct io_call c;                                                                  \
-		if (!IO_BEGIN(&c))                                                                 \
+		if (!IO_BEGIN_FD(&c, op, fd))                                                      \
 			return real_##name args;                                                   \
 		T rc = real_##name args;                                                           \
 		ps_io_end_fd(&c, op, fd, (uint64_t)(asked), io_result((int64_t)rc));               \
@@ -105,6 +108,8 @@ uint32_t ps_io_fd_desc(struct ps_thread *t, int fd);
 uint32_t ps_io_desc_new(struct ps_thread *t, unsigned kind, int fd, unsigned port, const char *name,
 			const char *note);
 void ps_io_fd_set(int fd, uint32_t desc);
+/* fd's description if the table has one, else 0 (no system call). */
+uint32_t ps_io_fd_known(int fd);
 void ps_io_fd_closed(int fd);
 void ps_io_fd_dup(struct ps_thread *t, int oldfd, int newfd);
 /* Describe an fd from the kernel's view (sockets: family and peer; pipes;

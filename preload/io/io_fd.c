@@ -190,6 +190,13 @@ uint32_t ps_io_fd_describe(struct ps_thread *t, int fd, unsigned fallback_kind, 
 	return ps_io_desc_new(t, kind, fd, port, name, note[0] ? note : NULL);
 }
 
+uint32_t ps_io_fd_known(int fd)
+{
+	if (fd < 0 || (unsigned)fd >= FD_MAX || !fd_table)
+		return 0;
+	return __atomic_load_n(&fd_table[fd], __ATOMIC_RELAXED);
+}
+
 uint32_t ps_io_fd_desc(struct ps_thread *t, int fd)
 {
 	if (fd < 0)

@@ -101,7 +101,7 @@ PS_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	IO_REAL(connect);
 	struct io_call c;
-	if (!IO_BEGIN(&c))
+	if (!IO_BEGIN_FD(&c, PST_IO_CONNECT, fd))
 		return real_connect(fd, addr, len);
 	int rc = real_connect(fd, addr, len);
 	end_new_fd(&c, PST_IO_CONNECT, fd, rc, false, fd);
@@ -112,7 +112,7 @@ PS_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	IO_REAL(accept);
 	struct io_call c;
-	if (!IO_BEGIN(&c))
+	if (!IO_BEGIN_FD(&c, PST_IO_ACCEPT, fd))
 		return real_accept(fd, addr, len);
 	int rc = real_accept(fd, addr, len);
 	end_new_fd(&c, PST_IO_ACCEPT, rc, rc, true, fd);
@@ -123,7 +123,7 @@ PS_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	IO_REAL(accept4);
 	struct io_call c;
-	if (!IO_BEGIN(&c))
+	if (!IO_BEGIN_FD(&c, PST_IO_ACCEPT, fd))
 		return real_accept4(fd, addr, len, flags);
 	int rc = real_accept4(fd, addr, len, flags);
 	end_new_fd(&c, PST_IO_ACCEPT, rc, rc, true, fd);
@@ -209,7 +209,7 @@ PS_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
 	IO_REAL(sendmmsg);
 	struct io_call c;
-	if (!IO_BEGIN(&c))
+	if (!IO_BEGIN_FD(&c, PST_IO_SENDMMSG, fd))
 		return real_sendmmsg(fd, v, n, flags);
 	int rc = real_sendmmsg(fd, v, n, flags);
 	ps_io_end_fd(&c, PST_IO_SENDMMSG, fd, rc > 0 ? mmsg_bytes(v, rc) : 0, io_result(rc));
@@ -221,7 +221,7 @@ PS_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 {
 	IO_REAL(recvmmsg);
 	struct io_call c;
-	if (!IO_BEGIN(&c))
+	if (!IO_BEGIN_FD(&c, PST_IO_RECVMMSG, fd))
 		return real_recvmmsg(fd, v, n, flags, timeout);
 	int rc = real_recvmmsg(fd, v, n, flags, timeout);
 	ps_io_end_fd(&c, PST_IO_RECVMMSG, fd, rc > 0 ? mmsg_bytes(v, rc) : 0, io_result(rc));

@@ -1,8 +1,9 @@
 /*
- * Known answer for a wait still in progress at exit (tests/io.bats): a
- * worker blocks in pthread_cond_wait forever while main sleeps 500 ms and
- * returns. main prints how long the worker had been waiting when main
- * returned (the worker's own start of the wait, read from main).
+ * Known answer for calls still in progress at exit (tests/io.bats): a
+ * worker blocks in pthread_cond_wait forever, another in read() on a pipe
+ * nobody writes, while main sleeps 500 ms and returns. main prints how
+ * long each had been waiting when main returned (the workers' own starts,
+ * read from main).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -13,6 +14,8 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static _Atomic double wait_start_ms; /* set before the worker's first wait */
+static _Atomic double read_start_ms;
+static int pipe_fds[2];
 
 static double now_ms(void)
 {
@@ -32,13 +35,26 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void *reader(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "reader");
+	char c;
+	read_start_ms = now_ms();
+	while (read(pipe_fds[0], &c, 1) > 0)
+		;
+	return NULL;
+}
+
 int main(void)
 {
-	pthread_t t;
-	if (pthread_create(&t, NULL, worker, NULL))
+	pthread_t t, r;
+	if (pipe(pipe_fds) || pthread_create(&t, NULL, worker, NULL) ||
+	    pthread_create(&r, NULL, reader, NULL))
 		return 1;
 	usleep(500000);
-	double start = wait_start_ms;
-	printf("waited_ms=%.3f\n", start > 0 ? now_ms() - start : 0);
+	double now = now_ms(), start = wait_start_ms, rstart = read_start_ms;
+	printf("waited_ms=%.3f\n", start > 0 ? now - start : 0);
+	printf("read_ms=%.3f\n", rstart > 0 ? now - rstart : 0);
 	return 0;
 }

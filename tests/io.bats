@@ -432,19 +432,21 @@ C
 	assert_eq "$(jqr '[.io_metrics.sites[] | select(.class == "network") | .calls] | add')" "$(jqr '.io_metrics.network.calls')" "sites"
 }
 
-@test "calls still in progress at exit (a wait, a read) are recorded up to the end, marked unfinished" {
+@test "calls still in progress at exit (a wait, a read, a lock) are recorded up to the end, marked unfinished" {
 	# a worker in for(;;) pthread_cond_wait, another in read() on a pipe
-	# nobody writes, while main sleeps 500 ms and returns
+	# nobody writes, a third on a mutex main holds, while main sleeps 500 ms
+	# and returns
 	run io_run "$TMP/u.trace" "$PROGS/io_unfinished"
 	[ "$status" -eq 0 ]
 	waited=$(echo "$output" | sed -n 's/^waited_ms=//p')
 	read_ms=$(echo "$output" | sed -n 's/^read_ms=//p')
+	lock_ms=$(echo "$output" | sed -n 's/^lock_ms=//p')
 	analyze_json "$TMP/u.trace"
 	cw() { jqr ".io_metrics.waits[] | select(.kind == \"cond_wait\") | .$1"; }
 	assert_eq "$(cw calls)" 1 "cond_wait calls"
 	assert_eq "$(cw unfinished)" 1 "unfinished"
 	assert_within "$(cw total_ms)" "$waited" 10 "cond_wait time"
-	assert_eq "$(jqr '.io_metrics.unfinished_calls')" 2
+	assert_eq "$(jqr '.io_metrics.unfinished_calls')" 3
 	# in the worker's wall split and in the off-CPU profile
 	assert_within "$(jqr '.io_metrics.threads[] | select(.name == "waiter") | .sleep_poll_ms')" "$waited" 10 "split"
 	offcpu=$("$PROFANALYZE" "$TMP/u.trace" --format=folded --data=offcpu |
@@ -455,6 +457,10 @@ C
 	assert_eq "$(pq ops_by_kind.read)" 1 "reads of the pipe"
 	assert_within "$(pq total_ms)" "$read_ms" 10 "read time"
 	assert_within "$(jqr '.io_metrics.threads[] | select(.name == "reader") | .io_ms')" "$read_ms" 10 "reader's I/O time"
+	# the lock, as one contention lasting to the end
+	assert_eq "$(jqr '[.io_metrics.locks[] | select(.kind == "mutex")] | length')" 1 "contended mutexes"
+	assert_within "$(jqr '.io_metrics.locks[] | select(.kind == "mutex") | .total_wait_ms')" "$lock_ms" 10 "lock wait"
+	assert_within "$(jqr '.io_metrics.threads[] | select(.name == "locker") | .locks_ms')" "$lock_ms" 10 "locker's lock time"
 	run "$PROFANALYZE" "$TMP/u.trace"
 	[[ "$output" == *"cond_wait (1 unfinished"* ]]
 	[[ "$output" =~ read\ pipe:\[[0-9]+\]\ \(unfinished ]]

@@ -32,6 +32,8 @@ static void end_stdio(struct io_call *c, unsigned op, FILE *f, uint64_t asked, i
 	int fd = f ? fileno_unlocked(f) : -1;
 	if (fd < 0) {
 		ps_io_depth = 0;
+		if (c->published) /* never a call to record at the end */
+			__atomic_store_n(&c->t->io_open_start, 0, __ATOMIC_RELEASE);
 		return;
 	}
 	ps_io_end_fd(c, op, fd, asked, result);
@@ -100,6 +102,12 @@ PS_EXPORT int fclose(FILE *f)
 	return rc;
 }
 
+/* The stream's descriptor, published for a read that may block at exit. */
+static inline int stream_fd(FILE *f)
+{
+	return f ? fileno_unlocked(f) : -1;
+}
+
 static int64_t stdio_err(FILE *f, int saved)
 {
 	return f && ferror_unlocked(f) ? -(int64_t)(saved ? saved : EIO) : 0;
@@ -114,7 +122,7 @@ static int64_t stdio_err(FILE *f, int saved)
 	{                                                                                          \
 		IO_REAL(name);                                                                     \
 		struct io_call c;                                                                  \
-		if (!IO_BEGIN(&c))                                                                 \
+		if (!IO_BEGIN_FD(&c, PST_IO_STDIO_READ, stream_fd(f)))                             \
 			return real_##name(buf, size, n, f);                                       \
 		size_t rc = real_##name(buf, size, n, f);                                          \
 		int saved = errno;                                                                 \
@@ -146,7 +154,7 @@ static int64_t stdio_err(FILE *f, int saved)
 	{                                                                                          \
 		IO_REAL(name);                                                                     \
 		struct io_call c;                                                                  \
-		if (!IO_BEGIN(&c))                                                                 \
+		if (!IO_BEGIN_FD(&c, PST_IO_STDIO_READ, stream_fd(f)))                             \
 			return real_##name(s, n, f);                                               \
 		char *rc = real_##name(s, n, f);                                                   \
 		int saved = errno;                                                                 \
@@ -207,7 +215,7 @@ PS_EXPORT int puts(const char *s)
 
 #define GETDELIM_BODY(call)                                                                        \
 	struct io_call c;                                                                          \
-	if (!IO_BEGIN(&c))                                                                         \
+	if (!IO_BEGIN_FD(&c, PST_IO_STDIO_READ, stream_fd(f)))                                     \
 		return real_##call;                                                                \
 	ssize_t rc = real_##call;                                                                  \
 	int saved = errno;                                                                         \
@@ -242,7 +250,7 @@ char *__fgets_unlocked_chk(char *__restrict s, size_t size, int n, FILE *__restr
 	{                                                                                          \
 		IO_REAL(name);                                                                     \
 		struct io_call c;                                                                  \
-		if (!IO_BEGIN(&c))                                                                 \
+		if (!IO_BEGIN_FD(&c, PST_IO_STDIO_READ, stream_fd(f)))                             \
 			return real_##name(buf, buflen, size, n, f);                               \
 		size_t rc = real_##name(buf, buflen, size, n, f);                                  \
 		int saved = errno;                                                                 \
@@ -259,7 +267,7 @@ FREAD_CHK_WRAPPER(__fread_unlocked_chk)
 	{                                                                                          \
 		IO_REAL(name);                                                                     \
 		struct io_call c;                                                                  \
-		if (!IO_BEGIN(&c))                                                                 \
+		if (!IO_BEGIN_FD(&c, PST_IO_STDIO_READ, stream_fd(f)))                             \
 			return real_##name(s, size, n, f);                                         \
 		char *rc = real_##name(s, size, n, f);                                             \
 		int saved = errno;                                                                 \

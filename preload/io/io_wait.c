@@ -140,7 +140,7 @@ PS_EXPORT int pthread_cond_timedwait(pthread_cond_t *cv, pthread_mutex_t *m,
 		if (PS_LIKELY(rc != EBUSY))                                                        \
 			return rc; /* taken (or an error the lock would give too) */               \
 		struct io_call c;                                                                  \
-		if (!IO_BEGIN(&c))                                                                 \
+		if (!IO_BEGIN_WAIT(&c, op, (uintptr_t)l))                                          \
 			return real_##name(l);                                                     \
 		rc = real_##name(l);                                                               \
 		ps_io_end(&c, op, 0, (uintptr_t)l, 0, -(int64_t)rc);                               \

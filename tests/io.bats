@@ -459,6 +459,8 @@ C
 	assert_within "$(jqr '.io_metrics.threads[] | select(.name == "reader") | .io_ms')" "$read_ms" 10 "reader's I/O time"
 	# the lock, as one contention lasting to the end
 	assert_eq "$(jqr '[.io_metrics.locks[] | select(.kind == "mutex")] | length')" 1 "contended mutexes"
+	# named by its variable (a static in the program)
+	assert_eq "$(jqr '.io_metrics.locks[] | select(.kind == "mutex") | .variable')" "held (io_unfinished)" "the lock's name"
 	assert_within "$(jqr '.io_metrics.locks[] | select(.kind == "mutex") | .total_wait_ms')" "$lock_ms" 10 "lock wait"
 	assert_within "$(jqr '.io_metrics.threads[] | select(.name == "locker") | .locks_ms')" "$lock_ms" 10 "locker's lock time"
 	run "$PROFANALYZE" "$TMP/u.trace"

@@ -772,6 +772,32 @@ const struct pa_frame *pa_symbols_function(struct pa_symbols *sy, uint64_t addr,
 	return lookup(sy, addr, module_index_at(sy, addr, ticks), true)->frames;
 }
 
+/* Rare (a report's locks), so a scan of the symbol table per call. */
+bool pa_symbols_data(struct pa_symbols *sy, uint64_t addr, uint64_t ticks, char *out, size_t cap)
+{
+	long mi = module_index_at(sy, addr, ticks);
+	if (mi < 0)
+		return false;
+	struct sym_module *m = module_get(sy, (size_t)mi);
+	if (m->state != MOD_OK)
+		return false;
+	int n = dwfl_module_getsymtab(m->dm);
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr at;
+		const char *name = dwfl_module_getsym_info(m->dm, i, &sym, &at, NULL, NULL, NULL);
+		if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_OBJECT || addr < at ||
+		    addr >= at + (sym.st_size ? sym.st_size : 1))
+			continue;
+		if (addr == at)
+			snprintf(out, cap, "%s (%s)", name, m->base);
+		else
+			snprintf(out, cap, "%s+%" PRIu64 " (%s)", name, addr - at, m->base);
+		return true;
+	}
+	return false;
+}
+
 void pa_symbols_stats(const struct pa_symbols *sy, struct pa_symbols_stats *out)
 {
 	*out = sy->stats;

@@ -50,6 +50,11 @@ int pa_symbols_resolve(struct pa_symbols *sy, uint64_t pc, bool ret_addr, uint64
  * the out-of-line function at addr, line = its first line. Never NULL. */
 const struct pa_frame *pa_symbols_function(struct pa_symbols *sy, uint64_t addr, uint64_t ticks);
 
+/* The global or static variable holding addr (a lock's address), as
+ * "name" or "name+off", in module's basename "name (module)"; false when
+ * addr is in no module's data (heap, stack) or no symbol covers it. */
+bool pa_symbols_data(struct pa_symbols *sy, uint64_t addr, uint64_t ticks, char *out, size_t cap);
+
 /* Counters for benchmarks and --verbose. */
 struct pa_symbols_stats {
 	uint64_t lookups, cache_hits, modules_opened, modules_bad;

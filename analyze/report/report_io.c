@@ -203,6 +203,16 @@ static void waits_text(const struct pa_models *pm, FILE *out)
 	}
 }
 
+/* A lock by its variable's name when it is a global or static one, else
+ * by its address (a lock inside a heap block or on a stack). */
+static const char *lock_name(const struct pa_models *pm, const struct io_lock *l, char *buf,
+			     size_t cap)
+{
+	if (!pa_symbols_data(pm->syms, l->addr, 0, buf, cap))
+		snprintf(buf, cap, "0x%" PRIx64, l->addr);
+	return buf;
+}
+
 static void locks_text(const struct pa_models *pm, FILE *out)
 {
 	const struct io_model *m = pm->io;
@@ -214,10 +224,10 @@ static void locks_text(const struct pa_models *pm, FILE *out)
 	char where[1024];
 	for (size_t i = 0; i < m->locks.len && i < (size_t)pm->o->top; i++) {
 		const struct io_lock *l = pa_vec_at(&m->locks, i);
-		char addr[32];
-		snprintf(addr, sizeof(addr), "0x%" PRIx64, l->addr);
+		char name[256];
 		fprintf(out, "  %11" PRIu64 " %12.3f %11.4f  %-18s %s %s\n", l->st.count,
-			ms(l->st.total_ns), ms(l->st.max_ns), addr, io_op_name(l->op),
+			ms(l->st.total_ns), ms(l->st.max_ns), lock_name(pm, l, name, sizeof(name)),
+			io_op_name(l->op),
 			pa_describe_pc(pm, l->site, true, 0, where, sizeof(where)));
 	}
 }
@@ -525,6 +535,10 @@ static void waits_locks_json(const struct pa_models *pm, cJSON *io)
 		cJSON *o = cJSON_CreateObject();
 		snprintf(buf, sizeof(buf), "0x%" PRIx64, l->addr);
 		cJSON_AddStringToObject(o, "lock", buf);
+		if (pa_symbols_data(pm->syms, l->addr, 0, buf, sizeof(buf)))
+			cJSON_AddStringToObject(o, "variable", buf);
+		else
+			cJSON_AddNullToObject(o, "variable");
 		cJSON_AddStringToObject(o, "kind", io_op_name(l->op));
 		cJSON_AddNumberToObject(o, "contentions", l->st.count);
 		cJSON_AddNumberToObject(o, "total_wait_ms", ms(l->st.total_ns));

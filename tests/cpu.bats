@@ -221,3 +221,26 @@ top_self() {
 		[[ "$output" == *"no "*"data"*"(recorded: mem)"* ]]
 	done
 }
+
+@test "a stripped binary: each of its functions is one name, module+0xSTART at the function's real start" {
+	cp "$PROGS/cpu_burn" "$TMP/cpu_burn_s"
+	strip "$TMP/cpu_burn_s"
+	PROFSHIM_RECORD=cpu PROFSHIM_CPU_HZ=1000 run_shim "$TMP/s.trace" "$TMP/cpu_burn_s" 2 150 >/dev/null
+	analyze_json "$TMP/s.trace" -q
+	# the unstripped build's function addresses are the known answer
+	names=$(jqr '.cpu.functions[] | select(.name | startswith("cpu_burn_s+")) | .name')
+	[ -n "$names" ]
+	while read -r name; do
+		off=$(printf '%x' "$((16#${name#cpu_burn_s+0x}))")
+		nm --defined-only "$PROGS/cpu_burn" | awk -v o="$off" '$2 ~ /^[tT]$/ { a = $1; sub(/^0+/, "", a); if (a == o) found = 1 } END { exit !found }' ||
+			{ echo "$name is not the start of a function" >&2; return 1; }
+	done <<<"$names"
+	# burn_worker and burn_main hold the CPU time, each under one name
+	w=$(jqr '.cpu.weight')
+	bw=$(nm "$PROGS/cpu_burn" | awk '$3 == "burn_worker" { a = $1; sub(/^0+/, "", a); print a }')
+	bm=$(nm "$PROGS/cpu_burn" | awk '$3 == "burn_main" { a = $1; sub(/^0+/, "", a); print a }')
+	sw=$(jqr "[.cpu.functions[] | select(.name == \"cpu_burn_s+0x$bw\") | .self_samples] | add // 0")
+	sm=$(jqr "[.cpu.functions[] | select(.name == \"cpu_burn_s+0x$bm\") | .self_samples] | add // 0")
+	echo "weight $w, burn_worker $sw, burn_main $sm" >&2
+	[ $(((sw + sm) * 100)) -ge $((w * 80)) ]
+}

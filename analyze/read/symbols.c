@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "code_starts.h"
 #include "symbols.h"
 
 /* From libstdc++ (the C++ ABI); declared here to stay a C program. */
@@ -109,10 +110,11 @@ struct sym_module {
 	Dwfl_Module *dm;
 	const char *base; /* basename, for "module+0xoff" names */
 	/* built on first use; libdwfl's own lookups scan linearly per call */
-	bool syms_built, fns_built;
-	struct pa_vec syms; /* struct sym_range, by lo */
-	struct pa_vec fns;  /* struct fn_range, by lo */
-	Dwarf_Addr dwbias;  /* process address - DWARF address */
+	bool syms_built, fns_built, starts_built;
+	struct pa_code_starts starts; /* where unnamed functions begin */
+	struct pa_vec syms;	      /* struct sym_range, by lo */
+	struct pa_vec fns;	      /* struct fn_range, by lo */
+	Dwarf_Addr dwbias;	      /* process address - DWARF address */
 };
 
 /* A cached answer. key_mod: module index + 1 (0: no module), with
@@ -345,14 +347,26 @@ static struct pa_frame *push_frame(struct frame_buf *fb)
 	return f;
 }
 
-/* "libfoo.so+0x1234" (file offset as addr2line takes it) or "0x..." */
-static void unknown_frame(struct pa_symbols *sy, const struct pa_module *pm, const char *base,
+/* "libfoo.so+0x1234" (file offset as addr2line takes it) or "0x...". In a
+ * module m without a symbol for pc (a stripped binary), the offset is
+ * that of the start of pc's function (code_starts.h): one function is
+ * one name, not one per sampled address. */
+static void unknown_frame(struct pa_symbols *sy, const struct pa_module *pm, struct sym_module *m,
 			  uint64_t pc, struct frame_buf *fb)
 {
 	char buf[512];
 	struct pa_frame *f = push_frame(fb);
 	if (pm) {
-		snprintf(buf, sizeof(buf), "%s+0x%" PRIx64, base, pc - pm->bias);
+		uint64_t at = pc;
+		GElf_Addr bias;
+		if (m->state == MOD_OK && dwfl_module_getelf(m->dm, &bias)) {
+			if (!m->starts_built) {
+				m->starts_built = true;
+				pa_code_starts_read(m->dm, &m->starts);
+			}
+			at = pa_code_start_of(&m->starts, pc - bias) + bias;
+		}
+		snprintf(buf, sizeof(buf), "%s+0x%" PRIx64, m->base, at - pm->bias);
 		f->module = intern(sy, pm->path);
 	} else {
 		snprintf(buf, sizeof(buf), "0x%" PRIx64, pc);
@@ -642,7 +656,7 @@ static void symbolize(struct pa_symbols *sy, uint64_t pc, long mi, struct frame_
 		}
 	}
 	fb->n = 0;
-	unknown_frame(sy, pm, m->base, pc, fb);
+	unknown_frame(sy, pm, m, pc, fb);
 }
 
 /* --- the cache --- */
@@ -713,6 +727,7 @@ void pa_symbols_free(struct pa_symbols *sy)
 			continue;
 		pa_vec_free(&m->syms);
 		pa_vec_free(&m->fns);
+		pa_code_starts_free(&m->starts);
 		if (m->dwfl)
 			dwfl_end(m->dwfl);
 	}

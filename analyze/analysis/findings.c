@@ -52,7 +52,7 @@ const struct finding_detector pa_finding_detectors[] = {
      "send (batch), or >= 1000 round trips on a connection this process opened (pipeline)",
      findings_chatty_network},
     {"lock_contention", "io",
-     "a lock contended >= 10 times, waited on >= 10 ms and >= 1% of all threads' time",
+     "a lock contended >= 5 times, waited on >= 10 ms and >= 1% of all threads' time",
      findings_lock_contention},
     {"short_sleep_poll", "io",
      "a site with >= 100 sleeps or timed-out polls of <= 10 ms (most of its calls) at >= 10 "

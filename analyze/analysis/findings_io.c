@@ -85,7 +85,8 @@ void fio_site_where(const struct pa_models *pm, uint32_t site, struct finding *f
 		bool plumbing = finding_frame_is_plumbing(fr->function, fr->module);
 		if (!fallback && !plumbing)
 			fallback = fr;
-		if (!own && !plumbing && !is_libc(fr->module))
+		/* an unnamed frame ("module+0xoff") says less than a named caller */
+		if (!own && !plumbing && !is_libc(fr->module) && !strstr(fr->function, "+0x"))
 			own = fr;
 		push_frame(f, fr);
 	}
@@ -285,7 +286,10 @@ void findings_reopened_files(const struct pa_models *pm, struct findings *out)
 	double wall = fio_wall_s(pm);
 	for (size_t g = 0; g < m->groups.len; g++) {
 		const struct io_group *grp = pa_vec_at(&m->groups, g);
-		if (acc[g].opens < REOPEN_MIN_OPENS || grp->kind != PST_FD_FILE)
+		/* a file nothing is read from or written to (a directory opened
+		 * to sync it, a lock file) is a side effect of something else */
+		if (acc[g].opens < REOPEN_MIN_OPENS || grp->kind != PST_FD_FILE ||
+		    !(grp->reads + grp->writes))
 			continue;
 		double n = (double)acc[g].opens;
 		double saved = acc[g].ns / 1e9 * (n - 1) / n;

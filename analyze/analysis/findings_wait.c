@@ -15,7 +15,7 @@
 
 /* lock_contention: one lock with this many contended acquisitions and
  * this much waiting, a share of the threads' time. */
-#define LOCK_MIN_WAITS 10
+#define LOCK_MIN_WAITS 5
 #define LOCK_MIN_NS 10e6
 #define LOCK_MIN_SHARE 0.01
 /* short_sleep_poll: at one site this many wake-ups with nothing to do

@@ -233,6 +233,26 @@ B
 	grep -q '^BREACH max_p99_ms.handle_request (line 1): limit 5 ms, value [0-9.]* ms, in handle_request' <<<"$output"
 }
 
+@test "budget: max_p99_ms of a span (profshim.h), and of a span that is not there" {
+	run_v s find_span_tail trigger
+	p99=$("$PROFANALYZE" "$TMP/s.trace" --format=json -q | jq '.io_metrics.spans[] | select(.name == "request") | .p99_ms' | head -1)
+	[ -n "$p99" ]
+	printf 'max_p99_ms.request = 1000\n' > "$TMP/b.budget"
+	run "$PROFANALYZE" check "$TMP/s.trace" --budget="$TMP/b.budget" -q
+	[ "$status" -eq 0 ]
+	printf 'max_p99_ms.request = 5\n' > "$TMP/b.budget"
+	run "$PROFANALYZE" check "$TMP/s.trace" --budget="$TMP/b.budget" -q
+	[ "$status" -eq 3 ]
+	grep -q '^BREACH max_p99_ms.request (line 1): limit 5 ms, value [0-9.]* ms, in span request (300 spans)' <<<"$output"
+	# the value is the report's p99
+	value=$(grep -o 'value [0-9.]* ms' <<<"$output" | awk '{ print $2 }')
+	assert_within "$value" "$p99" 0.1 "span p99"
+	printf 'max_p99_ms.no_such_span = 5\n' > "$TMP/b.budget"
+	run "$PROFANALYZE" check "$TMP/s.trace" --budget="$TMP/b.budget" -q
+	[ "$status" -eq 3 ]
+	grep -q "^BREACH max_p99_ms.no_such_span (line 1): no span named 'no_such_span' and no calls recorded" <<<"$output"
+}
+
 @test "diff: calls recorded on both sides compare per function (exact counts, latency)" {
 	run_v base fi_find_tail control
 	run_v new fi_find_tail trigger

@@ -110,6 +110,22 @@ within_factor() {
 	assert_eq "$(kind_count tail_latency)" 0
 }
 
+@test "findings: tail_latency of a span (profshim.h) with its slowest spans' times" {
+	findings find_span_tail trigger
+	assert_eq "$(kind_count tail_latency)" 1
+	assert_eq "$(kind_field tail_latency .evidence.object)" "span request"
+	assert_eq "$(kind_field tail_latency .evidence.counts.spans)" 300
+	# 6 of 300 spans sleep 60 ms: p99 is one of them, p50 a 1 ms one
+	within_factor "$(kind_field tail_latency .evidence.counts.p99_ms)" 60 1.5
+	within_factor "$(kind_field tail_latency .evidence.counts.p50_ms)" 1 5
+	# the slowest span as the program timed it (its clock reads sit just
+	# outside the span)
+	within_factor "$(kind_field tail_latency .evidence.counts.max_ms)" "$(measured slowest_ms)" 1.05
+	kind_field tail_latency .evidence.summary | grep -q "slowest: [0-9.]* ms, "
+	findings find_span_tail control
+	assert_eq "$(kind_count tail_latency)" 0
+}
+
 @test "findings: leak trigger names handle_request, its exact bytes and its growth" {
 	findings find_leak trigger
 	assert_eq "$(kind_count leak)" 1

@@ -25,6 +25,8 @@ const struct finding_detector pa_finding_detectors[] = {
      findings_tiny_calls},
     {"tail_latency", "calls", "a function called >= 100 times whose p99 is >= 10x its p50",
      findings_tail_latency},
+    {"tail_latency", "spans", "a span (profshim.h) ended >= 100 times whose p99 is >= 10x its p50",
+     findings_span_tail_latency},
     {"leak", "mem",
      "a site that frees some blocks and leaves >= 256 KiB in >= 16 blocks live at exit (growing: "
      ">= 100 blocks allocated over half the run)",

@@ -102,6 +102,7 @@ void findings_calloc_zeroing(const struct pa_models *pm, struct findings *out);
 void findings_thread_imbalance(const struct pa_models *pm, struct findings *out);
 void findings_tiny_calls(const struct pa_models *pm, struct findings *out);
 void findings_tail_latency(const struct pa_models *pm, struct findings *out);
+void findings_span_tail_latency(const struct pa_models *pm, struct findings *out); /* spans */
 void findings_leaks(const struct pa_models *pm, struct findings *out);
 void findings_churn(const struct pa_models *pm, struct findings *out);
 void findings_realloc_chains(const struct pa_models *pm, struct findings *out);

@@ -253,9 +253,9 @@ static void check_p99(struct checker *c, const struct budget_limit *l, const cha
 		return;
 	if (!calls)
 		breach(c, l,
-		       "no span named '%s' and no calls recorded in %s (functions need "
-		       "-finstrument-functions)",
-		       l->name, run);
+		       "no calls recorded in %s (functions need -finstrument-functions) and no "
+		       "span named '%s'",
+		       run, l->name);
 	else
 		breach(c, l, "no function or span named '%s' in %s", l->name, run);
 }

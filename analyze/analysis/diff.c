@@ -123,12 +123,49 @@ static bool has_cpu(const struct pa_models *pm)
 	return pm->cpu && pm->cpu->weight;
 }
 
+static bool side_has_cpu(const struct pa_diff_side *side)
+{
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (has_cpu(pm))
+			return true;
+	}
+	return false;
+}
+
+static double side_cpu_s(const struct pa_diff_side *side)
+{
+	double s = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		s += cpu_total_s(pm);
+	}
+	return s;
+}
+
+/* Samples and the sampling period (the first process's: processes of
+ * one run share PROFSHIM_CPU_HZ unless it was changed between them). */
+static double side_weight(const struct pa_diff_side *side, double *period_s)
+{
+	double w = 0;
+	*period_s = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (has_cpu(pm)) {
+			w += (double)pm->cpu->weight;
+			if (!*period_s)
+				*period_s = pm->cpu->period_s;
+		}
+	}
+	return w;
+}
+
 static void cpu_side(struct pa_diff *d, struct row_index *ix, const struct pa_models *pm,
 		     bool new_side, double norm)
 {
 	const struct cpu_model *m = pm->cpu;
 	char where[1024];
-	for (size_t i = 0; i < m->funcs.len; i++) {
+	for (size_t i = 0; m && i < m->funcs.len; i++) {
 		const struct cpu_func *f = cpu_func_at(m, (int32_t)i);
 		if (!f->total)
 			continue;
@@ -151,31 +188,39 @@ static void diff_cpu(struct pa_diff *d)
 	d->cpu.key = "cpu_functions";
 	d->cpu.title = "CPU by function (self time; total in and below it)";
 	pa_vec_init(&d->cpu.rows, sizeof(struct diff_row));
-	if (!has_cpu(d->base) || !has_cpu(d->new)) {
-		not_compared(&d->cpu, "CPU samples", has_cpu(d->base), has_cpu(d->new));
+	if (!side_has_cpu(&d->bside) || !side_has_cpu(&d->nside)) {
+		not_compared(&d->cpu, "CPU samples", side_has_cpu(&d->bside),
+			     side_has_cpu(&d->nside));
 		return;
 	}
 	d->cpu.compared = true;
 	struct row_index ix;
 	pa_pairmap_init(&ix.map);
-	const struct cpu_model *b = d->base->cpu, *n = d->new->cpu;
+	double pb, pn;
+	double wb = side_weight(&d->bside, &pb), wn = side_weight(&d->nside, &pn);
 	/* shares: percent of each run's CPU time */
-	double nb = d->shares ? cpu_total_s(d->base) / 100 : d->norm_base;
-	double nn = d->shares ? cpu_total_s(d->new) / 100 : d->norm_new;
-	cpu_side(d, &ix, d->base, false, nb);
-	cpu_side(d, &ix, d->new, true, nn);
+	double nb = d->shares ? side_cpu_s(&d->bside) / 100 : d->norm_base;
+	double nn = d->shares ? side_cpu_s(&d->nside) / 100 : d->norm_new;
+	for (size_t k = 0; k < d->bside.n; k++) {
+		const struct pa_models *pm = d->bside.runs[k];
+		cpu_side(d, &ix, pm, false, nb);
+	}
+	for (size_t k = 0; k < d->nside.n; k++) {
+		const struct pa_models *pm = d->nside.runs[k];
+		cpu_side(d, &ix, pm, true, nn);
+	}
 	pa_pairmap_free(&ix.map);
-	double run = (double)b->weight * b->period_s / nb;
+	double run = side_cpu_s(&d->bside) / nb;
 	for (size_t i = 0; i < d->cpu.rows.len; i++) {
 		struct diff_row *r = pa_vec_at(&d->cpu.rows, i);
 		/* Poisson: a count w has standard deviation sqrt(w). */
-		double sb = sqrt(r->base_weight) * b->period_s / nb;
-		double sn = sqrt(r->new_weight) * n->period_s / nn;
+		double sb = sqrt(r->base_weight) * pb / nb;
+		double sn = sqrt(r->new_weight) * pn / nn;
 		if (d->shares) { /* a share p of W samples: binomial, p(1-p)/W */
-			double pb = r->base_weight / (double)b->weight;
-			double pn = r->new_weight / (double)n->weight;
-			sb = 100 * sqrt(pb * (1 - pb) / (double)b->weight);
-			sn = 100 * sqrt(pn * (1 - pn) / (double)n->weight);
+			double fb = r->base_weight / wb;
+			double fn = r->new_weight / wn;
+			sb = 100 * sqrt(fb * (1 - fb) / wb);
+			sn = 100 * sqrt(fn * (1 - fn) / wn);
 		}
 		settle_row(r, run, DIFF_SIGMAS * sqrt(sb * sb + sn * sn));
 	}
@@ -232,12 +277,34 @@ static void calls_side(struct pa_diff *d, struct row_index *ix, const struct pa_
 	}
 }
 
+/* The side's wall time: its longest process (the seed spans the
+ * processes it started). */
+static double side_wall_s(const struct pa_diff_side *side)
+{
+	double w = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		w = wall_s(pm) > w ? wall_s(pm) : w;
+	}
+	return w;
+}
+
+static bool side_has_calls(const struct pa_diff_side *side)
+{
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (call_model_has_data(pm->calls))
+			return true;
+	}
+	return false;
+}
+
 static void diff_calls(struct pa_diff *d)
 {
 	d->calls.key = "calls";
 	d->calls.title = "Calls by function (self time; total, calls and latency)";
 	pa_vec_init(&d->calls.rows, sizeof(struct diff_row));
-	bool b = call_model_has_data(d->base->calls), n = call_model_has_data(d->new->calls);
+	bool b = side_has_calls(&d->bside), n = side_has_calls(&d->nside);
 	if (!b || !n) {
 		not_compared(&d->calls, "calls (-finstrument-functions)", b, n);
 		return;
@@ -246,12 +313,20 @@ static void diff_calls(struct pa_diff *d)
 	struct row_index ix;
 	pa_pairmap_init(&ix.map);
 	/* shares: percent of each run's wall time */
-	double nb = d->shares ? wall_s(d->base) / 100 : d->norm_base;
-	double nn = d->shares ? wall_s(d->new) / 100 : d->norm_new;
-	calls_side(d, &ix, d->base, false, nb);
-	calls_side(d, &ix, d->new, true, nn);
+	double nb = d->shares ? side_wall_s(&d->bside) / 100 : d->norm_base;
+	double nn = d->shares ? side_wall_s(&d->nside) / 100 : d->norm_new;
+	for (size_t k = 0; k < d->bside.n; k++) {
+		const struct pa_models *pm = d->bside.runs[k];
+		if (call_model_has_data(pm->calls))
+			calls_side(d, &ix, pm, false, nb);
+	}
+	for (size_t k = 0; k < d->nside.n; k++) {
+		const struct pa_models *pm = d->nside.runs[k];
+		if (call_model_has_data(pm->calls))
+			calls_side(d, &ix, pm, true, nn);
+	}
 	pa_pairmap_free(&ix.map);
-	double run = wall_s(d->base) / nb;
+	double run = side_wall_s(&d->bside) / nb;
 	for (size_t i = 0; i < d->calls.rows.len; i++)
 		settle_row(pa_vec_at(&d->calls.rows, i), run, 0);
 	rank(&d->calls);
@@ -296,11 +371,39 @@ static void site_key(const struct pa_models *pm, const struct heap_site *s, char
 	pa_vec_free(&frames);
 }
 
+/* A heap figure summed over a side's processes that recorded allocations. */
+enum heap_figure { HEAP_BYTES, HEAP_ALLOCS, HEAP_PEAK, HEAP_LIVE };
+
+static bool has_heap(const struct pa_models *pm)
+{
+	return pm->heap && pm->heap->has_data && pm->heap->allocs > 0;
+}
+
+static double heap_sum(const struct pa_diff_side *side, enum heap_figure f)
+{
+	double s = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (has_heap(pm)) {
+			const struct heap_model *m = pm->heap;
+			s += f == HEAP_BYTES	? m->alloc_bytes
+			     : f == HEAP_ALLOCS ? m->allocs
+			     : f == HEAP_PEAK	? m->peak_bytes
+						: m->live_bytes;
+		}
+	}
+	return s;
+}
+
 static void sites_side(struct pa_diff *d, struct row_index *ix, const struct pa_models *pm,
-		       bool new_side, double norm)
+		       const struct pa_diff_side *side, bool new_side, double norm)
 {
 	const struct heap_model *m = pm->heap;
 	char key[2048], where[1024];
+	/* shares: percent of the side's bytes, allocations and peaks (each
+	 * process's peak, summed) */
+	double bytes = heap_sum(side, HEAP_BYTES), allocs = heap_sum(side, HEAP_ALLOCS);
+	double peak = heap_sum(side, HEAP_PEAK);
 	for (size_t i = 0; i < m->sites.len; i++) {
 		const struct heap_site *s = pa_vec_at(&m->sites, i);
 		if (s->allocs <= 0)
@@ -312,20 +415,23 @@ static void sites_side(struct pa_diff *d, struct row_index *ix, const struct pa_
 		       d->shares ? "%" : "calls");
 		metric(r, 2, "peak_share_pct", "%");
 		metric(r, 3, "leaked_bytes", "bytes");
-		/* shares: percent of the run's bytes and allocations */
-		double nbytes = d->shares ? m->alloc_bytes / 100 : norm;
-		double ncalls = d->shares ? m->allocs / 100 : norm;
+		double nbytes = d->shares ? bytes / 100 : norm;
+		double ncalls = d->shares ? allocs / 100 : norm;
 		set_side(r, 0, new_side, nbytes > 0 ? s->bytes / nbytes : 0);
 		set_side(r, 1, new_side, ncalls > 0 ? s->allocs / ncalls : 0);
-		set_side(r, 2, new_side,
-			 m->peak_bytes > 0 ? 100 * s->peak_bytes / m->peak_bytes : 0);
+		set_side(r, 2, new_side, peak > 0 ? 100 * s->peak_bytes / peak : 0);
 		set_side(r, 3, new_side, s->live_bytes / (d->shares ? 1 : norm));
 	}
 }
 
-static bool has_heap(const struct pa_models *pm)
+static bool side_has_heap(const struct pa_diff_side *side)
 {
-	return pm->heap && pm->heap->has_data && pm->heap->allocs > 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (has_heap(pm))
+			return true;
+	}
+	return false;
 }
 
 static bool has_io(const struct pa_models *pm)
@@ -333,22 +439,51 @@ static bool has_io(const struct pa_models *pm)
 	return pm->io && io_model_has_data(pm->io);
 }
 
+static bool side_has_io(const struct pa_diff_side *side)
+{
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (has_io(pm))
+			return true;
+	}
+	return false;
+}
+
+static double side_io_bytes(const struct pa_diff_side *side)
+{
+	double b = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		b += has_io(pm) ? (double)io_total_bytes(pm->io) : 0;
+	}
+	return b;
+}
+
 static void diff_sites(struct pa_diff *d)
 {
 	d->sites.key = "allocation_sites";
 	d->sites.title = "Allocation sites (bytes allocated; calls, peak share, leaked)";
 	pa_vec_init(&d->sites.rows, sizeof(struct diff_row));
-	if (!has_heap(d->base) || !has_heap(d->new)) {
-		not_compared(&d->sites, "allocations", has_heap(d->base), has_heap(d->new));
+	bool b = side_has_heap(&d->bside), n = side_has_heap(&d->nside);
+	if (!b || !n) {
+		not_compared(&d->sites, "allocations", b, n);
 		return;
 	}
 	d->sites.compared = true;
 	struct row_index ix;
 	pa_pairmap_init(&ix.map);
-	sites_side(d, &ix, d->base, false, d->norm_base);
-	sites_side(d, &ix, d->new, true, d->norm_new);
+	for (size_t k = 0; k < d->bside.n; k++) {
+		const struct pa_models *pm = d->bside.runs[k];
+		if (has_heap(pm))
+			sites_side(d, &ix, pm, &d->bside, false, d->norm_base);
+	}
+	for (size_t k = 0; k < d->nside.n; k++) {
+		const struct pa_models *pm = d->nside.runs[k];
+		if (has_heap(pm))
+			sites_side(d, &ix, pm, &d->nside, true, d->norm_new);
+	}
 	pa_pairmap_free(&ix.map);
-	double run = d->shares ? 100 : d->base->heap->alloc_bytes / d->norm_base;
+	double run = d->shares ? 100 : heap_sum(&d->bside, HEAP_BYTES) / d->norm_base;
 	for (size_t i = 0; i < d->sites.rows.len; i++)
 		settle_row(pa_vec_at(&d->sites.rows, i), run, 0);
 	rank(&d->sites);
@@ -374,19 +509,21 @@ static double cpu_total_s(const struct pa_models *pm)
 
 static void diff_figures(struct pa_diff *d)
 {
-	const struct pa_models *b = d->base, *n = d->new;
+	const struct pa_diff_side *b = &d->bside, *n = &d->nside;
 	double nb = d->norm_base, nn = d->norm_new;
-	figure(&d->fig[0], "cpu_seconds", "s", has_cpu(b), cpu_total_s(b) / nb, has_cpu(n),
-	       cpu_total_s(n) / nn, "no CPU samples in one run");
-	figure(&d->fig[1], "wall_seconds", "s", true, wall_s(b) / nb, true, wall_s(n) / nn, NULL);
-	figure(&d->fig[2], "peak_heap_bytes", "bytes", has_heap(b), b->heap->peak_bytes,
-	       has_heap(n), n->heap->peak_bytes, "no allocations recorded in one run");
-	figure(&d->fig[3], "allocations", "calls", has_heap(b), b->heap->allocs / nb, has_heap(n),
-	       n->heap->allocs / nn, "no allocations recorded in one run");
-	figure(&d->fig[4], "leaked_bytes", "bytes", has_heap(b), b->heap->live_bytes / nb,
-	       has_heap(n), n->heap->live_bytes / nn, "no allocations recorded in one run");
-	figure(&d->fig[5], "io_bytes", "bytes", has_io(b), (double)io_total_bytes(b->io) / nb,
-	       has_io(n), (double)io_total_bytes(n->io) / nn,
+	bool hb = side_has_heap(b), hn = side_has_heap(n);
+	figure(&d->fig[0], "cpu_seconds", "s", side_has_cpu(b), side_cpu_s(b) / nb, side_has_cpu(n),
+	       side_cpu_s(n) / nn, "no CPU samples in one run");
+	figure(&d->fig[1], "wall_seconds", "s", true, side_wall_s(b) / nb, true,
+	       side_wall_s(n) / nn, NULL);
+	figure(&d->fig[2], "peak_heap_bytes", "bytes", hb, heap_sum(b, HEAP_PEAK), hn,
+	       heap_sum(n, HEAP_PEAK), "no allocations recorded in one run");
+	figure(&d->fig[3], "allocations", "calls", hb, heap_sum(b, HEAP_ALLOCS) / nb, hn,
+	       heap_sum(n, HEAP_ALLOCS) / nn, "no allocations recorded in one run");
+	figure(&d->fig[4], "leaked_bytes", "bytes", hb, heap_sum(b, HEAP_LIVE) / nb, hn,
+	       heap_sum(n, HEAP_LIVE) / nn, "no allocations recorded in one run");
+	figure(&d->fig[5], "io_bytes", "bytes", side_has_io(b), side_io_bytes(b) / nb,
+	       side_has_io(n), side_io_bytes(n) / nn,
 	       "no I/O recorded in one run (PROFSHIM_RECORD=...,io)");
 }
 
@@ -408,18 +545,30 @@ static double occurrences(const struct pa_models *pm, const char *name)
 	return n;
 }
 
-int pa_diff_build(struct pa_diff *d, const struct pa_models *base, const struct pa_models *new,
-		  const char *normalize, struct pa_error *err)
+static double side_occurrences(const struct pa_diff_side *side, const char *name)
+{
+	double n = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		n += occurrences(pm, name);
+	}
+	return n;
+}
+
+int pa_diff_build_sides(struct pa_diff *d, struct pa_diff_side base, struct pa_diff_side new,
+			const char *normalize, struct pa_error *err)
 {
 	memset(d, 0, sizeof(*d));
-	d->base = base;
-	d->new = new;
+	d->bside = base;
+	d->nside = new;
+	d->base = base.runs[0];
+	d->new = new.runs[0];
 	d->normalize = normalize;
 	d->norm_base = d->norm_new = 1;
 	d->shares = normalize && !strcmp(normalize, "share");
 	if (normalize && !d->shares) {
-		d->norm_base = occurrences(base, normalize);
-		d->norm_new = occurrences(new, normalize);
+		d->norm_base = side_occurrences(&base, normalize);
+		d->norm_new = side_occurrences(&new, normalize);
 		if (d->norm_base <= 0 || d->norm_new <= 0) {
 			snprintf(err->msg, sizeof(err->msg),
 				 "--normalize=%s: no marker or called function of that name in %s",
@@ -432,6 +581,20 @@ int pa_diff_build(struct pa_diff *d, const struct pa_models *base, const struct 
 	diff_calls(d);
 	diff_sites(d);
 	return 0;
+}
+
+int pa_diff_build(struct pa_diff *d, const struct pa_models *base, const struct pa_models *new,
+		  const char *normalize, struct pa_error *err)
+{
+	const struct pa_models *one[2] = {base, new};
+	int rc = pa_diff_build_sides(d, (struct pa_diff_side){&one[0], 1},
+				     (struct pa_diff_side){&one[1], 1}, normalize, err);
+	/* the sides point into d from here on */
+	d->one[0] = base;
+	d->one[1] = new;
+	d->bside.runs = &d->one[0];
+	d->nside.runs = &d->one[1];
+	return rc;
 }
 
 static void free_section(struct diff_section *sec)

@@ -3,7 +3,7 @@
 # finding at the right site, on the right file or peer, with exact counts
 # and an impact of the order of what the program measured itself; its
 # control program yields no io finding at all. Programs:
-# tests/progs/find_{smallio,reopen,fsync,peer,chatty,lock,sleep}.c
+# tests/progs/find_{smallio,reopen,fsync,peer,chatty,roundtrip,lock,sleep}.c
 # (argv[1] = trigger | control, argv[2] = a directory for their files).
 
 load helpers
@@ -96,6 +96,19 @@ within_factor() {
 	# the server side (accepted, receiving) is not blamed
 	assert_eq "$(io_count)" 1
 	io_findings find_chatty control
+	assert_eq "$(io_count)" 0
+}
+
+@test "findings io: chatty_network names 1200 round trips a client could pipeline, control none" {
+	io_findings find_roundtrip trigger
+	assert_eq "$(kind_count chatty_network)" 1
+	assert_eq "$(kind_field chatty_network .evidence.function)" fetch_values
+	assert_eq "$(kind_field chatty_network .evidence.counts.round_trips)" "$(measured round_trips)"
+	assert_eq "$(kind_field chatty_network .evidence.counts.back_to_back_sends)" 0
+	kind_field chatty_network .recommendation | grep -q '^Pipeline the requests'
+	# the echo server alternates too, but on connections it accepted
+	assert_eq "$(io_count)" 1
+	io_findings find_roundtrip control
 	assert_eq "$(io_count)" 0
 }
 

@@ -328,3 +328,23 @@ B
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--format=flamegraph compares one process"* ]]
 }
+
+@test "diff: I/O per file and peer (io recorder): the same bytes in 1400 times the calls regress" {
+	for m in control trigger; do
+		PROFSHIM_RECORD=io PROFSHIM_OUTPUT="$TMP/$m.trace" LD_PRELOAD="$SHIM" "$PROGS/find_smallio" "$m" "$TMP" > /dev/null
+	done
+	diff_json "$TMP/control.trace" "$TMP/trigger.trace"
+	assert_eq "$(jqr '.io.compared')" true
+	assert_eq "$(jqr '.io.rows[0].name')" "$TMP/records.txt"
+	assert_eq "$(jqr '.io.rows[0].status')" regressed
+	# open, 2 writes of 64 KiB and 16 KiB, 2 reads + the read at EOF, close;
+	# then open, 5000 writes, 5000 reads + EOF, close
+	assert_eq "$(jqr '.io.rows[0].metrics.calls | "\(.base) \(.new)"')" "7 10003"
+	assert_eq "$(jqr '.io.rows[0].metrics.bytes | "\(.base) \(.new)"')" "160000 160000"
+	assert_eq "$(jqr '[.io.rows[] | select(.status == "regressed")] | length')" 1
+	# a run without the io recorder: the section says why
+	run_v cpu diff_v1
+	diff_json "$TMP/cpu.trace" "$TMP/trigger.trace"
+	assert_eq "$(jqr '.io.compared')" false
+	jqr '.io.why' | grep -q 'recorded in NEW only'
+}

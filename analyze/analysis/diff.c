@@ -7,6 +7,7 @@
 
 #include "call_model.h"
 #include "diff.h"
+#include "diff_rows.h"
 #include "findings.h"
 #include "heap_model.h"
 #include "io_model.h"
@@ -30,12 +31,8 @@ static uint64_t str_hash(const char *s)
 
 /* --- rows by name --- */
 
-struct row_index {
-	struct pa_pairmap map; /* (hash, 0) -> row + 1 */
-};
-
-static struct diff_row *row_for(struct diff_section *sec, struct row_index *ix, const char *name,
-				const char *where)
+struct diff_row *diff_row_for(struct diff_section *sec, struct row_index *ix, const char *name,
+			      const char *where)
 {
 	uint64_t h = str_hash(name);
 	uint32_t v = pa_pairmap_get(&ix->map, h, 0);
@@ -48,7 +45,7 @@ static struct diff_row *row_for(struct diff_section *sec, struct row_index *ix, 
 	return r;
 }
 
-static void metric(struct diff_row *r, int i, const char *name, const char *unit)
+void diff_metric_set(struct diff_row *r, int i, const char *name, const char *unit)
 {
 	r->m[i].name = name;
 	r->m[i].unit = unit;
@@ -56,7 +53,7 @@ static void metric(struct diff_row *r, int i, const char *name, const char *unit
 		r->nm = i + 1;
 }
 
-static void set_side(struct diff_row *r, int i, bool new_side, double v)
+void diff_set_side(struct diff_row *r, int i, bool new_side, double v)
 {
 	if (new_side) {
 		r->m[i].new += v;
@@ -69,7 +66,7 @@ static void set_side(struct diff_row *r, int i, bool new_side, double v)
 
 /* Status of a row from its primary metric: significant when the change
  * passes the relative and run floors and (for samples) the noise floor. */
-static void settle_row(struct diff_row *r, double run_total, double noise)
+void diff_settle_row(struct diff_row *r, double run_total, double noise)
 {
 	double b = r->m[0].base, n = r->m[0].new;
 	r->change = n - b;
@@ -98,13 +95,13 @@ static int by_rank(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static void rank(struct diff_section *sec)
+void diff_rank(struct diff_section *sec)
 {
 	if (sec->rows.len)
 		qsort(sec->rows.items, sec->rows.len, sizeof(struct diff_row), by_rank);
 }
 
-static void not_compared(struct diff_section *sec, const char *what, bool in_base, bool in_new)
+void diff_not_compared(struct diff_section *sec, const char *what, bool in_base, bool in_new)
 {
 	sec->compared = false;
 	if (asprintf(&sec->why, "%s recorded in %s", what,
@@ -171,11 +168,11 @@ static void cpu_side(struct pa_diff *d, struct row_index *ix, const struct pa_mo
 			continue;
 		if (f->file && f->line)
 			snprintf(where, sizeof(where), "%s:%d", f->file, f->line);
-		struct diff_row *r = row_for(&d->cpu, ix, f->name, f->file ? where : NULL);
-		metric(r, 0, d->shares ? "self_pct" : "self_s", d->shares ? "%" : "s");
-		metric(r, 1, d->shares ? "total_pct" : "total_s", d->shares ? "%" : "s");
-		set_side(r, 0, new_side, (double)f->self * m->period_s / norm);
-		set_side(r, 1, new_side, (double)f->total * m->period_s / norm);
+		struct diff_row *r = diff_row_for(&d->cpu, ix, f->name, f->file ? where : NULL);
+		diff_metric_set(r, 0, d->shares ? "self_pct" : "self_s", d->shares ? "%" : "s");
+		diff_metric_set(r, 1, d->shares ? "total_pct" : "total_s", d->shares ? "%" : "s");
+		diff_set_side(r, 0, new_side, (double)f->self * m->period_s / norm);
+		diff_set_side(r, 1, new_side, (double)f->total * m->period_s / norm);
 		if (new_side)
 			r->new_weight += (double)f->self;
 		else
@@ -189,8 +186,8 @@ static void diff_cpu(struct pa_diff *d)
 	d->cpu.title = "CPU by function (self time; total in and below it)";
 	pa_vec_init(&d->cpu.rows, sizeof(struct diff_row));
 	if (!side_has_cpu(&d->bside) || !side_has_cpu(&d->nside)) {
-		not_compared(&d->cpu, "CPU samples", side_has_cpu(&d->bside),
-			     side_has_cpu(&d->nside));
+		diff_not_compared(&d->cpu, "CPU samples", side_has_cpu(&d->bside),
+				  side_has_cpu(&d->nside));
 		return;
 	}
 	d->cpu.compared = true;
@@ -222,9 +219,9 @@ static void diff_cpu(struct pa_diff *d)
 			sb = 100 * sqrt(fb * (1 - fb) / wb);
 			sn = 100 * sqrt(fn * (1 - fn) / wn);
 		}
-		settle_row(r, run, DIFF_SIGMAS * sqrt(sb * sb + sn * sn));
+		diff_settle_row(r, run, DIFF_SIGMAS * sqrt(sb * sb + sn * sn));
 	}
-	rank(&d->cpu);
+	diff_rank(&d->cpu);
 }
 
 /* --- calls --- */
@@ -251,16 +248,16 @@ static void calls_side(struct pa_diff *d, struct row_index *ix, const struct pa_
 		if (f->file && *f->file)
 			snprintf(where, sizeof(where), "%s:%d", f->file, f->line);
 		struct diff_row *r =
-		    row_for(&d->calls, ix, f->name, f->file && *f->file ? where : NULL);
-		metric(r, 0, d->shares ? "self_pct" : "self_s", d->shares ? "%" : "s");
-		metric(r, 1, d->shares ? "total_pct" : "total_s", d->shares ? "%" : "s");
-		metric(r, 2, "calls", "calls");
-		metric(r, 3, "avg_s", "s");
-		metric(r, 4, "p95_s", "s");
-		metric(r, 5, "p99_s", "s");
-		set_side(r, 0, new_side, ticks_s(pm, (double)f->self) / norm);
-		set_side(r, 1, new_side, ticks_s(pm, (double)f->total) / norm);
-		set_side(r, 2, new_side, (double)f->calls / (d->shares ? 1 : norm));
+		    diff_row_for(&d->calls, ix, f->name, f->file && *f->file ? where : NULL);
+		diff_metric_set(r, 0, d->shares ? "self_pct" : "self_s", d->shares ? "%" : "s");
+		diff_metric_set(r, 1, d->shares ? "total_pct" : "total_s", d->shares ? "%" : "s");
+		diff_metric_set(r, 2, "calls", "calls");
+		diff_metric_set(r, 3, "avg_s", "s");
+		diff_metric_set(r, 4, "p95_s", "s");
+		diff_metric_set(r, 5, "p99_s", "s");
+		diff_set_side(r, 0, new_side, ticks_s(pm, (double)f->self) / norm);
+		diff_set_side(r, 1, new_side, ticks_s(pm, (double)f->total) / norm);
+		diff_set_side(r, 2, new_side, (double)f->calls / (d->shares ? 1 : norm));
 		/* latency is per call: never normalized (last one wins on a
 		 * name two functions share) */
 		struct diff_metric *avg = &r->m[3], *p95 = &r->m[4], *p99 = &r->m[5];
@@ -306,7 +303,7 @@ static void diff_calls(struct pa_diff *d)
 	pa_vec_init(&d->calls.rows, sizeof(struct diff_row));
 	bool b = side_has_calls(&d->bside), n = side_has_calls(&d->nside);
 	if (!b || !n) {
-		not_compared(&d->calls, "calls (-finstrument-functions)", b, n);
+		diff_not_compared(&d->calls, "calls (-finstrument-functions)", b, n);
 		return;
 	}
 	d->calls.compared = true;
@@ -328,8 +325,8 @@ static void diff_calls(struct pa_diff *d)
 	pa_pairmap_free(&ix.map);
 	double run = side_wall_s(&d->bside) / nb;
 	for (size_t i = 0; i < d->calls.rows.len; i++)
-		settle_row(pa_vec_at(&d->calls.rows, i), run, 0);
-	rank(&d->calls);
+		diff_settle_row(pa_vec_at(&d->calls.rows, i), run, 0);
+	diff_rank(&d->calls);
 }
 
 /* --- allocation sites --- */
@@ -409,18 +406,18 @@ static void sites_side(struct pa_diff *d, struct row_index *ix, const struct pa_
 		if (s->allocs <= 0)
 			continue;
 		site_key(pm, s, key, sizeof(key), where, sizeof(where));
-		struct diff_row *r = row_for(&d->sites, ix, key, where[0] ? where : NULL);
-		metric(r, 0, d->shares ? "bytes_pct" : "bytes", d->shares ? "%" : "bytes");
-		metric(r, 1, d->shares ? "allocations_pct" : "allocations",
-		       d->shares ? "%" : "calls");
-		metric(r, 2, "peak_share_pct", "%");
-		metric(r, 3, "leaked_bytes", "bytes");
+		struct diff_row *r = diff_row_for(&d->sites, ix, key, where[0] ? where : NULL);
+		diff_metric_set(r, 0, d->shares ? "bytes_pct" : "bytes", d->shares ? "%" : "bytes");
+		diff_metric_set(r, 1, d->shares ? "allocations_pct" : "allocations",
+				d->shares ? "%" : "calls");
+		diff_metric_set(r, 2, "peak_share_pct", "%");
+		diff_metric_set(r, 3, "leaked_bytes", "bytes");
 		double nbytes = d->shares ? bytes / 100 : norm;
 		double ncalls = d->shares ? allocs / 100 : norm;
-		set_side(r, 0, new_side, nbytes > 0 ? s->bytes / nbytes : 0);
-		set_side(r, 1, new_side, ncalls > 0 ? s->allocs / ncalls : 0);
-		set_side(r, 2, new_side, peak > 0 ? 100 * s->peak_bytes / peak : 0);
-		set_side(r, 3, new_side, s->live_bytes / (d->shares ? 1 : norm));
+		diff_set_side(r, 0, new_side, nbytes > 0 ? s->bytes / nbytes : 0);
+		diff_set_side(r, 1, new_side, ncalls > 0 ? s->allocs / ncalls : 0);
+		diff_set_side(r, 2, new_side, peak > 0 ? 100 * s->peak_bytes / peak : 0);
+		diff_set_side(r, 3, new_side, s->live_bytes / (d->shares ? 1 : norm));
 	}
 }
 
@@ -466,7 +463,7 @@ static void diff_sites(struct pa_diff *d)
 	pa_vec_init(&d->sites.rows, sizeof(struct diff_row));
 	bool b = side_has_heap(&d->bside), n = side_has_heap(&d->nside);
 	if (!b || !n) {
-		not_compared(&d->sites, "allocations", b, n);
+		diff_not_compared(&d->sites, "allocations", b, n);
 		return;
 	}
 	d->sites.compared = true;
@@ -485,8 +482,8 @@ static void diff_sites(struct pa_diff *d)
 	pa_pairmap_free(&ix.map);
 	double run = d->shares ? 100 : heap_sum(&d->bside, HEAP_BYTES) / d->norm_base;
 	for (size_t i = 0; i < d->sites.rows.len; i++)
-		settle_row(pa_vec_at(&d->sites.rows, i), run, 0);
-	rank(&d->sites);
+		diff_settle_row(pa_vec_at(&d->sites.rows, i), run, 0);
+	diff_rank(&d->sites);
 }
 
 /* --- summary figures --- */
@@ -580,6 +577,7 @@ int pa_diff_build_sides(struct pa_diff *d, struct pa_diff_side base, struct pa_d
 	diff_cpu(d);
 	diff_calls(d);
 	diff_sites(d);
+	diff_io(d);
 	return 0;
 }
 
@@ -613,6 +611,7 @@ void pa_diff_free(struct pa_diff *d)
 	free_section(&d->cpu);
 	free_section(&d->calls);
 	free_section(&d->sites);
+	free_section(&d->io);
 }
 
 const struct diff_row *pa_diff_find(const struct diff_section *sec, const char *name)

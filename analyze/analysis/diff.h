@@ -1,7 +1,8 @@
 /*
  * The diff of two runs (profanalyze diff BASE NEW): per function CPU self
  * and total time, per function calls and latency (when calls were
- * recorded), per allocation site calls, bytes, peak and leaks, and the
+ * recorded), per allocation site calls, bytes, peak and leaks, per file
+ * and peer I/O bytes, calls and time (io recorder), and the
  * summary figures, before -> after. Each side is one process, or several
  * (a run directory without --pid: every process of the run), summed:
  * functions and sites of the same name in two processes are one row.
@@ -88,6 +89,7 @@ struct pa_diff {
 	double norm_base, norm_new; /* divisors (1 without --normalize) */
 	struct diff_figure fig[DIFF_FIGURES];
 	struct diff_section cpu, calls, sites;
+	struct diff_section io;		/* per file and peer, when both runs recorded I/O */
 	const struct pa_models *one[2]; /* private: the sides of pa_diff_build */
 };
 

@@ -129,6 +129,7 @@ void diff_report_text(const struct pa_diff *d, int top, FILE *out)
 	text_section(d, &d->cpu, top, out);
 	text_section(d, &d->calls, top, out);
 	text_section(d, &d->sites, top, out);
+	text_section(d, &d->io, top, out);
 }
 
 static cJSON *row_json(const struct diff_row *r)
@@ -225,6 +226,7 @@ int diff_report_json(const struct pa_diff *d, FILE *out)
 	section_json(&d->cpu, root);
 	section_json(&d->calls, root);
 	section_json(&d->sites, root);
+	section_json(&d->io, root);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)

@@ -3,7 +3,7 @@
 # finding at the right site, on the right file or peer, with exact counts
 # and an impact of the order of what the program measured itself; its
 # control program yields no io finding at all. Programs:
-# tests/progs/find_{smallio,reopen,fsync,peer,chatty,roundtrip,lock,sleep}.c
+# tests/progs/find_{smallio,reopen,fsync,peer,dns,chatty,roundtrip,lock,sleep}.c
 # (argv[1] = trigger | control, argv[2] = a directory for their files).
 
 load helpers
@@ -82,6 +82,21 @@ within_factor() {
 	# each reply waited >= 40 ms; the program timed the same waits
 	within_factor "$(kind_field slow_peer .evidence.counts.reply_wait_seconds)" "$(measured reply_wait_s)" 1.2
 	io_findings find_peer control
+	assert_eq "$(io_count)" 0
+}
+
+@test "findings io: slow_peer names a host looked up again for every request, control none" {
+	io_findings find_dns trigger
+	assert_eq "$(kind_count slow_peer)" 1
+	assert_eq "$(kind_field slow_peer .evidence.function)" resolve
+	assert_eq "$(kind_field slow_peer .evidence.object)" "DNS localhost"
+	assert_eq "$(kind_field slow_peer .evidence.counts.lookups)" "$(measured lookups)"
+	# the program timed each lookup around the call (the wrapper's own
+	# record-keeping is inside its figure, not the recorder's)
+	within_factor "$(kind_field slow_peer .evidence.counts.lookup_seconds)" "$(measured lookup_s)" 1.3
+	# the files getaddrinfo reads (/etc/hosts) are inside a recorded call
+	assert_eq "$(io_count)" 1
+	io_findings find_dns control
 	assert_eq "$(io_count)" 0
 }
 

@@ -145,14 +145,14 @@ within_factor() {
 	assert_eq "$(kind_count short_sleep_poll)" 2
 	jqr '.findings[] | select(.kind == "short_sleep_poll") | .evidence.function' | sort > "$TMP/got"
 	printf 'poll_until_ready\nsleep_until_done\n' | diff - "$TMP/got"
-	# every wake-up the program counted, but one that a loaded machine
-	# made longer than 10 ms (no longer "short")
+	# the wake-ups the program counted as short (<= 10 ms by its clock, which
+	# also holds the wrapper: one at the border may fall either side)
 	local s p
 	s=$(jqr '.findings[] | select(.evidence.function == "sleep_until_done") | .evidence.counts.wakeups')
 	p=$(jqr '.findings[] | select(.evidence.function == "poll_until_ready") | .evidence.counts.wakeups')
-	within_factor "$s" "$(measured sleeps)" 1.1
-	within_factor "$p" "$(measured poll_timeouts)" 1.1
 	[ "$s" -le "$(measured sleeps)" ] && [ "$p" -le "$(measured poll_timeouts)" ]
+	awk -v a="$s" -v b="$(measured short_sleeps)" -v c="$p" -v d="$(measured short_timeouts)" \
+		'BEGIN { exit !(a - b <= 2 && b - a <= 2 && c - d <= 2 && d - c <= 2) }'
 	io_findings find_sleep control
 	assert_eq "$(io_count)" 0
 }

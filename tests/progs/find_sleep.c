@@ -4,7 +4,9 @@
  * with poll() on a pipe with a 1 ms timeout; the control waits on a
  * condition variable and then with poll() without a timeout. The worker
  * finishes after the trigger's loop has checked 300 times (so the counts
- * are exact); it prints how many times each loop woke up.
+ * are exact); it prints how many times each loop woke up, and how many of
+ * those waits took at most 10 ms by its own clock ("short_*": a loaded
+ * machine can make a 1 ms sleep longer).
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -19,6 +21,19 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static volatile int checks, done;
 static int pipefd[2];
+static int short_waits;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void timed(double t0)
+{
+	short_waits += now_s() - t0 <= 0.010;
+}
 
 /* The worker: done once the waiter has checked CHECKS times (trigger), or
  * at once (control). Signals both the condition variable and the pipe. */
@@ -48,7 +63,9 @@ __attribute__((noinline)) static int sleep_until_done(void)
 {
 	int n = 0;
 	while (!done) {
+		double t = now_s();
 		usleep(1000);
+		timed(t);
 		n++;
 		checked();
 	}
@@ -59,7 +76,11 @@ __attribute__((noinline)) static int poll_until_ready(int timeout_ms)
 {
 	struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
 	int n = 0;
-	while (poll(&p, 1, timeout_ms) == 0) {
+	for (;;) {
+		double t = now_s();
+		if (poll(&p, 1, timeout_ms) != 0)
+			break;
+		timed(t);
 		n++;
 		checked();
 	}
@@ -87,6 +108,8 @@ int main(int argc, char **argv)
 		sleeps = sleep_until_done();
 	else
 		wait_done();
+	int short_sleeps = short_waits;
+	short_waits = 0;
 	pthread_join(th, NULL);
 	char c;
 	if (read(pipefd[0], &c, 1) != 1)
@@ -97,6 +120,7 @@ int main(int argc, char **argv)
 	pthread_create(&th, NULL, worker, (void *)(long)trigger);
 	int timeouts = poll_until_ready(trigger ? 1 : -1);
 	pthread_join(th, NULL);
-	printf("sleeps %d\npoll_timeouts %d\n", sleeps, timeouts);
+	printf("sleeps %d\npoll_timeouts %d\nshort_sleeps %d\nshort_timeouts %d\n", sleeps,
+	       timeouts, short_sleeps, short_waits);
 	return 0;
 }

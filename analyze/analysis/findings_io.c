@@ -60,17 +60,26 @@ static void push_frame(struct finding *f, const struct pa_frame *fr)
 	finding_stack_push(f, buf);
 }
 
-void fio_site_where(const struct pa_models *pm, uint32_t site, struct finding *f)
+struct fio_where fio_where_of(const struct io_block *b)
+{
+	return (struct fio_where){b->site, b->stack, b->end};
+}
+
+void fio_site_where(const struct pa_models *pm, struct fio_where w, struct finding *f)
 {
 	const struct io_model *m = pm->io;
-	if (site >= m->sites.len)
+	if (w.site >= m->sites.len)
 		return;
-	const struct io_site *st = pa_vec_at(&m->sites, site);
+	const struct io_site *st = pa_vec_at(&m->sites, w.site);
+	if (!w.stack) {
+		w.stack = st->stack;
+		w.ticks = st->stack_ticks;
+	}
 	struct pa_vec frames;
 	pa_vec_init(&frames, sizeof(const struct pa_frame *));
 	int n;
-	if (st->stack) {
-		n = pa_stack_frames(pm, st->stack, false, st->stack_ticks, &frames);
+	if (w.stack) {
+		n = pa_stack_frames(pm, w.stack, false, w.ticks, &frames);
 	} else {
 		/* no stack recorded: the call site alone (return address) */
 		const struct pa_frame *fr;
@@ -109,27 +118,30 @@ void fio_tally_init(struct fio_tally *t)
 	pa_pairmap_init(&t->index);
 }
 
-void fio_tally_add(struct fio_tally *t, uint64_t key, uint32_t site)
+void fio_tally_add(struct fio_tally *t, uint64_t key, uint32_t id, const struct io_block *b)
 {
-	uint32_t i = pa_pairmap_get(&t->index, key, site);
+	uint32_t i = pa_pairmap_get(&t->index, key, id);
 	if (!i) {
 		struct fio_tally_row *r = pa_vec_push(&t->rows);
-		*r = (struct fio_tally_row){key, site, 0};
+		*r = (struct fio_tally_row){key, id, 0, {id, 0, 0}};
 		i = (uint32_t)t->rows.len;
-		pa_pairmap_put(&t->index, key, site, i);
+		pa_pairmap_put(&t->index, key, id, i);
 	}
-	((struct fio_tally_row *)pa_vec_at(&t->rows, i - 1))->count++;
+	struct fio_tally_row *r = pa_vec_at(&t->rows, i - 1);
+	r->count++;
+	if (b && b->stack && !r->first.stack)
+		r->first = fio_where_of(b);
 }
 
-uint32_t fio_tally_top(const struct fio_tally *t, uint64_t key)
+struct fio_where fio_tally_top(const struct fio_tally *t, uint64_t key)
 {
-	uint32_t best = UINT32_MAX;
+	struct fio_where best = {UINT32_MAX, 0, 0};
 	uint64_t most = 0;
 	for (size_t i = 0; i < t->rows.len; i++) {
 		const struct fio_tally_row *r = pa_vec_at(&t->rows, i);
 		if (r->key == key && r->count > most) {
 			most = r->count;
-			best = r->site;
+			best = r->first;
 		}
 	}
 	return best;
@@ -180,7 +192,7 @@ struct dir_acc {
 };
 
 static void small_io_finding(const struct pa_models *pm, const struct io_group *g, bool write,
-			     const struct dir_acc *a, uint32_t site, struct findings *out)
+			     const struct dir_acc *a, struct fio_where site, struct findings *out)
 {
 	double wall = fio_wall_s(pm);
 	double needed = ceil((double)a->bytes / SMALL_BUFFER);
@@ -231,7 +243,7 @@ void findings_small_io(const struct pa_models *pm, struct findings *out)
 		acc[key].calls++;
 		acc[key].bytes += b->bytes;
 		acc[key].ns += b->ns;
-		fio_tally_add(&sites, key, b->site);
+		fio_tally_add(&sites, key, b->site, b);
 	}
 	for (size_t key = 0; key < m->groups.len * 2; key++) {
 		const struct dir_acc *a = &acc[key];
@@ -280,7 +292,7 @@ void findings_reopened_files(const struct pa_models *pm, struct findings *out)
 		acc[g].ns += b->ns;
 		if (is_open(b->op) && b->result >= 0) {
 			acc[g].opens++;
-			fio_tally_add(&sites, g, b->site);
+			fio_tally_add(&sites, g, b->site, b);
 		}
 	}
 	double wall = fio_wall_s(pm);
@@ -341,10 +353,10 @@ void findings_fsync_storms(const struct pa_models *pm, struct findings *out)
 			first = b->ticks;
 		last = b->ticks;
 		ns += b->ns;
-		fio_tally_add(&sites, 0, b->site);
+		fio_tally_add(&sites, 0, b->site, b);
 		uint32_t g = fio_block_group(m, b);
 		if (g != UINT32_MAX)
-			fio_tally_add(&files, 0, g);
+			fio_tally_add(&files, 0, g, NULL);
 	}
 	double span_s = pa_ticks_to_ns(m->s, last - first) / 1e9;
 	double rate = span_s > 0 ? (double)(n - 1) / span_s : 0;
@@ -359,7 +371,7 @@ void findings_fsync_storms(const struct pa_models *pm, struct findings *out)
 			       finding_seconds(saved, t, sizeof(t)), SYNC_BATCH,
 			       finding_seconds(ns / 1e9, u, sizeof(u)));
 		fio_site_where(pm, fio_tally_top(&sites, 0), f);
-		uint32_t g = fio_tally_top(&files, 0);
+		uint32_t g = fio_tally_top(&files, 0).site;
 		size_t nfiles = files.rows.len;
 		if (g != UINT32_MAX) {
 			const struct io_group *grp = pa_vec_at(&m->groups, g);

@@ -92,7 +92,7 @@ static void scan_peers(const struct io_model *m, struct peer_scan *ps)
 		if (b->op == PST_IO_CONNECT) {
 			a->connects++;
 			a->connect_ns += b->ns;
-			fio_tally_add(&ps->sites, (uint64_t)g * 4 + 2, b->site);
+			fio_tally_add(&ps->sites, (uint64_t)g * 4 + 2, b->site, b);
 		} else if (is_send(b->op) && b->result > 0) {
 			a->sends++;
 			a->send_bytes += b->bytes;
@@ -100,13 +100,13 @@ static void scan_peers(const struct io_model *m, struct peer_scan *ps)
 				a->back_to_back++;
 				a->back_to_back_ns += b->ns;
 			}
-			fio_tally_add(&ps->sites, (uint64_t)g * 4, b->site);
+			fio_tally_add(&ps->sites, (uint64_t)g * 4, b->site, b);
 			pa_pairmap_put(&last, b->desc, 0, LAST_SEND);
 		} else if (is_recv(b->op) && b->result >= 0) {
 			if (prev == LAST_SEND) {
 				a->round_trips++;
 				a->reply_wait_ns += b->ns;
-				fio_tally_add(&ps->sites, (uint64_t)g * 4 + 1, b->site);
+				fio_tally_add(&ps->sites, (uint64_t)g * 4 + 1, b->site, b);
 			}
 			pa_pairmap_put(&last, b->desc, 0, LAST_RECV);
 		}
@@ -123,7 +123,7 @@ static void scan_free(struct peer_scan *ps)
 /* --- slow peers and DNS --- */
 
 static void slow_peer_finding(const struct pa_models *pm, const struct io_group *grp,
-			      const struct peer_acc *a, uint32_t site, struct findings *out)
+			      const struct peer_acc *a, struct fio_where site, struct findings *out)
 {
 	double wall = fio_wall_s(pm), ns = a->connect_ns + a->reply_wait_ns;
 	double waits = (double)(a->connects + a->round_trips);
@@ -162,7 +162,7 @@ static void dns_findings(const struct pa_models *pm, struct findings *out)
 	for (size_t i = 0; i < m->blocks.len; i++) {
 		const struct io_block *b = pa_vec_at(&m->blocks, i);
 		if (b->op == 0) /* getaddrinfo */
-			fio_tally_add(&sites, 0, b->site);
+			fio_tally_add(&sites, 0, b->site, b);
 	}
 	double wall = fio_wall_s(pm);
 	for (size_t i = 0; i < m->dns.len; i++) {
@@ -224,7 +224,7 @@ void findings_slow_peers(const struct pa_models *pm, struct findings *out)
 /* --- chatty connections --- */
 
 static void chatty_finding(const struct pa_models *pm, const struct io_group *grp,
-			   const struct peer_acc *a, bool batch, uint32_t site,
+			   const struct peer_acc *a, bool batch, struct fio_where site,
 			   struct findings *out)
 {
 	double wall = fio_wall_s(pm);

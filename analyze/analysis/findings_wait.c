@@ -52,7 +52,7 @@ static const char *lock_name(unsigned op)
 }
 
 /* Threads that waited on the lock at addr, and the site with most waits. */
-static uint32_t lock_waiters(const struct io_model *m, uint64_t addr, uint32_t *site)
+static uint32_t lock_waiters(const struct io_model *m, uint64_t addr, struct fio_where *site)
 {
 	struct pa_pairmap seen;
 	struct fio_tally sites;
@@ -63,7 +63,7 @@ static uint32_t lock_waiters(const struct io_model *m, uint64_t addr, uint32_t *
 		const struct io_block *b = pa_vec_at(&m->blocks, i);
 		if (b->op < PST_IO_MUTEX || b->obj != addr)
 			continue;
-		fio_tally_add(&sites, 0, b->site);
+		fio_tally_add(&sites, 0, b->site, b);
 		if (!pa_pairmap_get(&seen, b->thread, 0)) {
 			pa_pairmap_put(&seen, b->thread, 0, 1);
 			n++;
@@ -87,7 +87,7 @@ void findings_lock_contention(const struct pa_models *pm, struct findings *out)
 		if (l->st.count < LOCK_MIN_WAITS || l->st.total_ns < LOCK_MIN_NS ||
 		    s < LOCK_MIN_SHARE * all)
 			continue;
-		uint32_t site;
+		struct fio_where site;
 		uint32_t threads = lock_waiters(m, l->addr, &site);
 		char t[32], a[32], obj[64];
 		/* a share of all threads' time: four threads waiting half of
@@ -136,6 +136,8 @@ static bool empty_wakeup(const struct io_block *b)
 
 struct wake_acc {
 	uint64_t calls, empty, first, last;
+	uint32_t stack; /* of the first empty wake-up that has one */
+	uint64_t stack_ticks;
 	struct pa_vec ns; /* double: the empty wake-ups' durations */
 };
 
@@ -162,7 +164,7 @@ static void short_sleep_finding(const struct pa_models *pm, uint32_t site, struc
 		       "up to %s of delay before each event is seen",
 		       a->empty, finding_seconds(cost, t, sizeof(t)),
 		       finding_seconds(p50 / 1e9, u, sizeof(u)));
-	fio_site_where(pm, site, f);
+	fio_site_where(pm, (struct fio_where){site, a->stack, a->stack_ticks}, f);
 	bool sleep = st->op == PST_IO_SLEEP;
 	finding_summary(f, "%s in a loop: %" PRIu64 " %s of %s (median), %.0f per second",
 			sleep ? "sleeping" : "polling with a short timeout", a->empty,
@@ -198,6 +200,10 @@ void findings_short_sleeps(const struct pa_models *pm, struct findings *out)
 			a->first = b->ticks;
 		a->last = b->ticks;
 		*(double *)pa_vec_push(&a->ns) = b->ns;
+		if (b->stack && !a->stack) {
+			a->stack = b->stack;
+			a->stack_ticks = b->end;
+		}
 	}
 	for (uint32_t i = 0; i < m->sites.len; i++) {
 		struct wake_acc *a = &acc[i];

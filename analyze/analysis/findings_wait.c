@@ -80,7 +80,9 @@ void findings_lock_contention(const struct pa_models *pm, struct findings *out)
 	const struct io_model *m = pm->io;
 	if (!m || !m->locks.len)
 		return;
-	double wall = fio_wall_s(pm), all = threads_s(pm);
+	/* several threads wait at once: their waits are a share of all
+	 * threads' time (the process's wall time would pass 100%) */
+	double all = threads_s(pm);
 	for (size_t i = 0; i < m->locks.len; i++) {
 		const struct io_lock *l = pa_vec_at(&m->locks, i);
 		double s = l->st.total_ns / 1e9;
@@ -94,7 +96,7 @@ void findings_lock_contention(const struct pa_models *pm, struct findings *out)
 		 * their time is half of what the process could have done */
 		struct finding *f = finding_add(out, "lock_contention", fio_share(s, all));
 		finding_impact(
-		    f, s, "wall_seconds", 100 * fio_share(s, wall),
+		    f, s, "wall_seconds", 100 * fio_share(s, all),
 		    "%s of thread time waiting for this %s (%.1f%% of all threads' time)",
 		    finding_seconds(s, t, sizeof(t)), lock_name(l->op), 100 * fio_share(s, all));
 		fio_site_where(pm, site, f);

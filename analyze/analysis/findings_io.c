@@ -191,6 +191,19 @@ struct dir_acc {
 	double ns;
 };
 
+/* A pipe the process both writes and reads a few bytes at a time is a
+ * token or wake-up channel (make's jobserver, a self-pipe), not data a
+ * buffer could merge. */
+#define TOKEN_MAX_AVG 8.0
+static bool token_pipe(const struct io_group *g, const struct dir_acc *reads,
+		       const struct dir_acc *writes)
+{
+	bool pipe = g->kind == PST_FD_PIPE || strstr(g->name, "pipe");
+	return pipe && reads->calls && writes->calls &&
+	       (double)(reads->bytes + writes->bytes) <=
+		   TOKEN_MAX_AVG * (double)(reads->calls + writes->calls);
+}
+
 static void small_io_finding(const struct pa_models *pm, const struct io_group *g, bool write,
 			     const struct dir_acc *a, struct fio_where site, struct findings *out)
 {
@@ -247,11 +260,12 @@ void findings_small_io(const struct pa_models *pm, struct findings *out)
 	}
 	for (size_t key = 0; key < m->groups.len * 2; key++) {
 		const struct dir_acc *a = &acc[key];
+		const struct io_group *g = pa_vec_at(&m->groups, key / 2);
 		if (a->calls < SMALL_MIN_CALLS ||
-		    (double)a->bytes / (double)a->calls >= SMALL_MAX_AVG)
+		    (double)a->bytes / (double)a->calls >= SMALL_MAX_AVG ||
+		    token_pipe(g, &acc[key & ~(size_t)1], &acc[key | 1]))
 			continue;
-		small_io_finding(pm, pa_vec_at(&m->groups, key / 2), key & 1, a,
-				 fio_tally_top(&sites, key), out);
+		small_io_finding(pm, g, key & 1, a, fio_tally_top(&sites, key), out);
 	}
 	fio_tally_free(&sites);
 	free(acc);

@@ -2,7 +2,10 @@
  * small_io: the trigger writes 5000 records of 16 bytes to a file with one
  * write() each, then reads them back 16 bytes at a time; the control
  * writes the same records through a 64 KiB buffer and reads the file in
- * 64 KiB blocks. argv[2]: the directory for the file.
+ * 64 KiB blocks, and then passes a one-byte token through a pipe 1200
+ * times, as make's jobserver does (a pipe written and read one byte at a
+ * time by the same process is a token channel, not unbuffered data).
+ * argv[2]: the directory for the file.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -47,6 +50,19 @@ __attribute__((noinline)) static long read_records(int fd, int buffered)
 	return calls;
 }
 
+__attribute__((noinline)) static void pass_tokens(void)
+{
+	int p[2];
+	char token = '+';
+	if (pipe(p))
+		exit(1);
+	for (int i = 0; i < 1200; i++)
+		if (write(p[1], &token, 1) != 1 || read(p[0], &token, 1) != 1)
+			exit(1);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(int argc, char **argv)
 {
 	int trigger = trigger_mode(argc, argv);
@@ -60,6 +76,8 @@ int main(int argc, char **argv)
 	long reads = read_records(fd, !trigger);
 	close(fd);
 	unlink(path);
+	if (!trigger)
+		pass_tokens();
 	printf("records %d\nreads_with_data %ld\n", RECORDS, reads);
 	return 0;
 }

@@ -187,7 +187,7 @@ static bool small_io_group(const struct io_group *g)
 }
 
 struct dir_acc {
-	uint64_t calls, bytes;
+	uint64_t calls, bytes, asked;
 	double ns;
 };
 
@@ -255,14 +255,18 @@ void findings_small_io(const struct pa_models *pm, struct findings *out)
 		uint64_t key = (uint64_t)g * 2 + is_write_op(b->op);
 		acc[key].calls++;
 		acc[key].bytes += b->bytes;
+		acc[key].asked += b->asked;
 		acc[key].ns += b->ns;
 		fio_tally_add(&sites, key, b->site, b);
 	}
 	for (size_t key = 0; key < m->groups.len * 2; key++) {
 		const struct dir_acc *a = &acc[key];
 		const struct io_group *g = pa_vec_at(&m->groups, key / 2);
+		/* a reader that asks for a large buffer and gets little is
+		 * paced by its writer, not unbuffered */
 		if (a->calls < SMALL_MIN_CALLS ||
 		    (double)a->bytes / (double)a->calls >= SMALL_MAX_AVG ||
+		    (double)a->asked / (double)a->calls >= SMALL_MAX_AVG ||
 		    token_pipe(g, &acc[key & ~(size_t)1], &acc[key | 1]))
 			continue;
 		small_io_finding(pm, g, key & 1, a, fio_tally_top(&sites, key), out);

@@ -118,12 +118,17 @@ within_factor() {
 	# 6 of 300 spans sleep 60 ms: p99 is one of them, p50 a 1 ms one
 	within_factor "$(kind_field tail_latency .evidence.counts.p99_ms)" 60 1.5
 	within_factor "$(kind_field tail_latency .evidence.counts.p50_ms)" 1 5
-	# the slowest span as the program timed it (its clock reads sit just
-	# outside the span)
-	within_factor "$(kind_field tail_latency .evidence.counts.max_ms)" "$(measured slowest_ms)" 1.05
+	# the slowest span: at least its 60 ms sleep, at most what the program
+	# timed around it (its clock reads sit just outside the span)
+	awk -v r="$(kind_field tail_latency .evidence.counts.max_ms)" -v p="$(measured slowest_ms)" \
+		'BEGIN { exit !(r >= 60 && r <= p + 0.5) }'
 	kind_field tail_latency .evidence.summary | grep -q "slowest: [0-9.]* ms, "
 	findings find_span_tail control
-	assert_eq "$(kind_count tail_latency)" 0
+	# 3 ms spans have no tail, unless the machine's load made one the
+	# program saw itself (then a finding is the truth)
+	if awk -v a="$(measured own_p99_ms)" -v b="$(measured own_p50_ms)" 'BEGIN { exit !(a < 8 * b) }'; then
+		assert_eq "$(kind_count tail_latency)" 0
+	fi
 }
 
 @test "findings: leak trigger names handle_request, its exact bytes and its growth" {

@@ -241,7 +241,13 @@ s = json.dumps(d); json.loads(s)"
 	real pl perl -e 'my %h; for my $i (1..100000) { $h{"k$i"} = "v" x ($i % 50); }
 		my $s = 0; for my $k (sort keys %h) { $s += length $h{$k} } print "$s\n";'
 	only_kinds hot_function hot_path
-	jqr '.findings[] | select(.kind == "hot_function") | .evidence.function' | grep -qx Perl_hv_common
+	jq -c '.findings[] | [.kind, .evidence.function, .impact.percent]' "$TMP/report.json" >&2
+	# Perl_hv_common (hashing), memcmp and Perl_sv_cmp_flags (the sort's
+	# compares) each hold 10-16% of the samples: which of them pass 10% in
+	# a run varies, so any of them, and nothing else, may be hot
+	jqr '.findings[] | select(.kind == "hot_function") | .evidence.function' > "$TMP/hot"
+	[ -s "$TMP/hot" ]
+	! grep -vE '^(Perl_hv_common|Perl_sv_cmp_flags|(__)?memcmp.*)$' "$TMP/hot"
 }
 
 @test "findings on make and gcc: a small build has nothing to report" {

@@ -149,8 +149,8 @@ char *pa_run_one_file(const char *dir, const struct pa_options *o)
 			first = p->selected ? p : NULL;
 		}
 		fprintf(stderr,
-			"profanalyze: %s is a run of %zu processes (%zu selected); diff and check "
-			"take one process: give its file (e.g. %s/%s) or select one with "
+			"profanalyze: %s is a run of %zu processes (%zu selected); check takes "
+			"one process: give its file (e.g. %s/%s) or select one with "
 			"--comm=NAME or --pid=N (`profanalyze %s` lists them)\n",
 			r.dir, r.procs.len, n, r.dir, first ? first->file : "FILE", r.dir);
 	}

@@ -113,6 +113,91 @@ static void print_warnings(const struct pa_options *o, const struct pa_loaded *l
 			*(char **)pa_vec_at(&l->s.warnings, i));
 }
 
+/* One side of a diff: a process file, one process of a run directory
+ * (--pid, or --comm matching one), or every process of a run directory
+ * (no --pid; --comm matching several), seed first, summed by the diff. */
+struct diff_input {
+	struct pa_loaded **runs;
+	const struct pa_models **pms;
+	size_t n;
+	char *picked; /* the one process file read from a run directory */
+};
+
+/* The files of every process of dir that o selects, in run order, when
+ * more than one is (and no --pid: a pid is one process); else none. */
+static size_t whole_run_files(const char *dir, const struct pa_options *o, struct pa_vec *files)
+{
+	pa_vec_init(files, sizeof(char *));
+	if (o->pid >= 0 || !pa_is_run_dir(dir))
+		return 0;
+	struct pa_run r;
+	struct pa_error err;
+	if (pa_run_open(&r, dir, &err)) {
+		pa_run_close(&r);
+		return 0; /* pa_run_one_file says why */
+	}
+	if (pa_run_select(&r, -1, o->comm) > 1)
+		for (size_t k = 0; k < r.order.len; k++) {
+			const struct pa_run_proc *p =
+			    pa_run_at(&r, *(size_t *)pa_vec_at(&r.order, k));
+			if (p->selected)
+				*(char **)pa_vec_push(files) = pa_xstrdup(p->path);
+		}
+	pa_run_close(&r);
+	return files->len;
+}
+
+static void free_input(struct diff_input *in, const struct pa_options *o)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		print_warnings(o, in->runs[i]);
+		pa_unload(in->runs[i]);
+		free(in->runs[i]);
+	}
+	free(in->runs);
+	free(in->pms);
+	free(in->picked);
+	memset(in, 0, sizeof(*in));
+}
+
+static int load_input(struct diff_input *in, const char *path, const struct pa_options *o)
+{
+	memset(in, 0, sizeof(*in));
+	struct pa_vec files;
+	size_t n = whole_run_files(path, o, &files);
+	in->runs = pa_xcalloc(n ? n : 1, sizeof(*in->runs));
+	in->pms = pa_xcalloc(n ? n : 1, sizeof(*in->pms));
+	int rc = 0;
+	if (!n) {
+		in->runs[0] = pa_xcalloc(1, sizeof(struct pa_loaded));
+		rc = load_run(in->runs[0], path, o, &in->picked);
+		if (rc)
+			free(in->runs[0]);
+		else
+			in->n = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *file = *(char **)pa_vec_at(&files, i);
+		struct pa_error err;
+		struct pa_loaded *l = pa_xcalloc(1, sizeof(*l));
+		if (!rc && pa_load(l, file, o, &err)) {
+			fprintf(stderr, "profanalyze: %s\n", err.msg);
+			rc = -1;
+		}
+		if (rc)
+			free(l);
+		else
+			in->runs[in->n++] = l;
+		free(file);
+	}
+	pa_vec_free(&files);
+	for (size_t i = 0; i < in->n; i++)
+		in->pms[i] = &in->runs[i]->pm;
+	if (rc)
+		free_input(in, o);
+	return rc;
+}
+
 /* Breaches: one line each; returns the exit status (0 or PA_EXIT_BREACH). */
 static int enforce(const struct pa_budget *b, const struct pa_models *run, const struct pa_diff *d,
 		   FILE *out)
@@ -179,46 +264,50 @@ static int cmd_diff(const struct pa_options *o, const char *base_path, const cha
 	struct pa_budget b = {0};
 	if (o->budget && load_budget(o, &b))
 		return PA_EXIT_BAD_BUDGET;
-	struct pa_loaded base, new;
-	char *picked[2];
-	if (load_run(&base, base_path, o, &picked[0])) {
-		free(picked[0]);
+	struct diff_input base, new;
+	if (load_input(&base, base_path, o)) {
 		pa_budget_free(&b);
 		return 1;
 	}
-	if (load_run(&new, new_path, o, &picked[1])) {
-		free(picked[1]);
-		pa_unload(&base);
-		free(picked[0]);
+	if (load_input(&new, new_path, o)) {
+		free_input(&base, o);
 		pa_budget_free(&b);
 		return 1;
+	}
+	int rc = 1;
+	bool whole = base.n > 1 || new.n > 1;
+	if (whole && (o->budget || o->format == PA_FMT_FLAMEGRAPH)) {
+		/* absolute limits and a flame graph are of one process */
+		fprintf(stderr,
+			"profanalyze diff: %s compares one process: a run directory of several "
+			"is summed; select one with --pid=N or --comm=NAME, or give its file\n",
+			o->budget ? "--budget" : "--format=flamegraph");
+		rc = 2;
+		goto out;
 	}
 	struct pa_diff d;
 	struct pa_error err;
-	int rc = 1;
-	if (pa_diff_build(&d, &base.pm, &new.pm, o->normalize, &err)) {
+	if (pa_diff_build_sides(&d, (struct pa_diff_side){base.pms, base.n},
+				(struct pa_diff_side){new.pms, new.n}, o->normalize, &err)) {
 		fprintf(stderr, "profanalyze: %s\n", err.msg);
-	} else {
-		d.base_path = picked[0] ? picked[0] : base_path;
-		d.new_path = picked[1] ? picked[1] : new_path;
-		FILE *out = open_output(o);
-		if (out) {
-			rc = write_diff(o, &d, out);
-			if (close_output(o, out))
-				rc = 1;
-			/* The report goes to stdout or -o; breaches to stderr so
-			 * they stay one line each beside any format. */
-			if (!rc && o->budget)
-				rc = enforce(&b, &new.pm, &d, stderr);
-		}
-		pa_diff_free(&d);
+		goto out;
 	}
-	print_warnings(o, &base);
-	print_warnings(o, &new);
-	pa_unload(&new);
-	pa_unload(&base);
-	free(picked[0]);
-	free(picked[1]);
+	d.base_path = base.picked ? base.picked : base_path;
+	d.new_path = new.picked ? new.picked : new_path;
+	FILE *out = open_output(o);
+	if (out) {
+		rc = write_diff(o, &d, out);
+		if (close_output(o, out))
+			rc = 1;
+		/* The report goes to stdout or -o; breaches to stderr so
+		 * they stay one line each beside any format. */
+		if (!rc && o->budget)
+			rc = enforce(&b, new.pms[0], &d, stderr);
+	}
+	pa_diff_free(&d);
+out:
+	free_input(&new, o);
+	free_input(&base, o);
 	pa_budget_free(&b);
 	return rc;
 }

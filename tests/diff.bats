@@ -233,6 +233,26 @@ B
 	grep -q '^BREACH max_p99_ms.handle_request (line 1): limit 5 ms, value [0-9.]* ms, in handle_request' <<<"$output"
 }
 
+@test "budget: max_p99_ms of a span (profshim.h), and of a span that is not there" {
+	run_v s find_span_tail trigger
+	p99=$("$PROFANALYZE" "$TMP/s.trace" --format=json -q | jq '.io_metrics.spans[] | select(.name == "request") | .p99_ms' | head -1)
+	[ -n "$p99" ]
+	printf 'max_p99_ms.request = 1000\n' > "$TMP/b.budget"
+	run "$PROFANALYZE" check "$TMP/s.trace" --budget="$TMP/b.budget" -q
+	[ "$status" -eq 0 ]
+	printf 'max_p99_ms.request = 5\n' > "$TMP/b.budget"
+	run "$PROFANALYZE" check "$TMP/s.trace" --budget="$TMP/b.budget" -q
+	[ "$status" -eq 3 ]
+	grep -q '^BREACH max_p99_ms.request (line 1): limit 5 ms, value [0-9.]* ms, in span request (300 spans)' <<<"$output"
+	# the value is the report's p99
+	value=$(grep -o 'value [0-9.]* ms' <<<"$output" | awk '{ print $2 }')
+	assert_within "$value" "$p99" 0.1 "span p99"
+	printf 'max_p99_ms.no_such_span = 5\n' > "$TMP/b.budget"
+	run "$PROFANALYZE" check "$TMP/s.trace" --budget="$TMP/b.budget" -q
+	[ "$status" -eq 3 ]
+	grep -q "^BREACH max_p99_ms.no_such_span (line 1): no calls recorded in .* and no span named 'no_such_span'" <<<"$output"
+}
+
 @test "diff: calls recorded on both sides compare per function (exact counts, latency)" {
 	run_v base fi_find_tail control
 	run_v new fi_find_tail trigger
@@ -265,4 +285,66 @@ B
 	# make_records: 1000 KiB of 1256 KiB, then 2000 KiB of 2256 KiB
 	assert_eq "$(jqr '.allocation_sites.rows[0].status')" regressed
 	jqr '.allocation_sites.rows[0].name' | grep -q '^make_records'
+}
+
+@test "diff of two run directories sums every process when no --pid or --comm is given" {
+	# BASE: a shell running diff_v1 twice; NEW: diff_v2, then diff_v1
+	for side in base new; do
+		local first=diff_v1
+		[ "$side" = new ] && first=diff_v2
+		PROFSHIM_CPU_HZ=1000 PROFSHIM_OUTPUT="$TMP/$side/" LD_PRELOAD="$SHIM" \
+			sh -c "'$PROGS/$first' > '$TMP/$side.1.out'; '$PROGS/diff_v1' > '$TMP/$side.2.out'"
+	done
+	diff_json "$TMP/base" "$TMP/new"
+	# the shell's images and both programs, on each side
+	[ "$(jqr '.base.processes')" -ge 3 ]
+	[ "$(jqr '.new.processes')" -ge 3 ]
+	assert_eq "$(jqr '.cpu_functions.rows[0].name')" changed_work
+	assert_eq "$(jqr '.cpu_functions.rows[0].status')" regressed
+	assert_eq "$(jqr '[.cpu_functions.rows[] | select(.status == "regressed")] | length')" 1
+	# summed over both programs: (200 + 100) / (100 + 100) by the programs' own CPU clocks
+	local truth got
+	truth=$(awk -v b1="$(measured base.1 changed_work_s)" -v b2="$(measured base.2 changed_work_s)" \
+		-v n1="$(measured new.1 changed_work_s)" -v n2="$(measured new.2 changed_work_s)" \
+		'BEGIN { print (n1 + n2) / (b1 + b2) }')
+	got=$(jqr '.cpu_functions.rows[0].metrics.self_s | .new / .base')
+	assert_within "$got" "$truth" 10 "changed_work self-time ratio over the run"
+	# make_records: 2 x 1000 KiB before, 2000 + 1000 KiB after: exactly 1.5
+	jqr '.allocation_sites.rows[0].name' | grep -q '^make_records'
+	assert_eq "$(jqr '.allocation_sites.rows[0].metrics.bytes | .new / .base')" 1.5
+	assert_eq "$(jqr '.allocation_sites.rows[0].metrics.bytes.base')" 2048000
+	# the summary's CPU is the sum of the processes' (each about 200 ms or more)
+	[ "$(jqr '.summary[] | select(.name == "cpu_seconds") | .base > 0.35')" = true ]
+	# the same run twice: nothing above noise
+	diff_json "$TMP/base" "$TMP/base"
+	assert_eq "$(jqr '[.cpu_functions.rows[], .allocation_sites.rows[] | select(.status != "same")] | length')" 0
+	# --comm selecting several processes sums them too; --pid picks one
+	diff_json "$TMP/base" "$TMP/new" --comm=diff_v1
+	assert_eq "$(jqr '.base.processes')" 2
+	assert_eq "$(jqr '.new.processes')" 1
+	# the text names what is summed; a flame graph and a budget need one process
+	"$PROFANALYZE" diff "$TMP/base" "$TMP/new" -q | grep -q "^  BASE $TMP/base: [0-9]* processes summed"
+	run "$PROFANALYZE" diff "$TMP/base" "$TMP/new" --format=flamegraph -q
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--format=flamegraph compares one process"* ]]
+}
+
+@test "diff: I/O per file and peer (io recorder): the same bytes in 1400 times the calls regress" {
+	for m in control trigger; do
+		PROFSHIM_RECORD=io PROFSHIM_OUTPUT="$TMP/$m.trace" LD_PRELOAD="$SHIM" "$PROGS/find_smallio" "$m" "$TMP" > /dev/null
+	done
+	diff_json "$TMP/control.trace" "$TMP/trigger.trace"
+	assert_eq "$(jqr '.io.compared')" true
+	assert_eq "$(jqr '.io.rows[0].name')" "$TMP/records.txt"
+	assert_eq "$(jqr '.io.rows[0].status')" regressed
+	# open, 2 writes of 64 KiB and 16 KiB, 2 reads + the read at EOF, close;
+	# then open, 5000 writes, 5000 reads + EOF, close
+	assert_eq "$(jqr '.io.rows[0].metrics.calls | "\(.base) \(.new)"')" "7 10003"
+	assert_eq "$(jqr '.io.rows[0].metrics.bytes | "\(.base) \(.new)"')" "160000 160000"
+	assert_eq "$(jqr '[.io.rows[] | select(.status == "regressed")] | length')" 1
+	# a run without the io recorder: the section says why
+	run_v cpu diff_v1
+	diff_json "$TMP/cpu.trace" "$TMP/trigger.trace"
+	assert_eq "$(jqr '.io.compared')" false
+	jqr '.io.why' | grep -q 'recorded in NEW only'
 }

@@ -358,7 +358,7 @@ serve() {
 	assert_eq "$(jqr .memory_metrics.total_allocations)" 1000 "worker allocations"
 }
 
-@test "diff and check take a run directory: its one selected process (--pid, --comm), or say how to choose" {
+@test "diff and check take a run directory's selected process (--pid, --comm); check says how to choose" {
 	for d in a b; do
 		run_shim "$TMP/$d/" "$PROGS/run_title" "$(printf 'x%.0s' $(seq 1 100))"
 	done
@@ -370,7 +370,7 @@ serve() {
 	# two processes and no selection: which file or option to give
 	run "$PROFANALYZE" check "$TMP/a" --budget="$TMP/b.budget"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"$TMP/a is a run of 2 processes (2 selected); diff and check take one process"*"--comm=NAME or --pid=N"* ]]
+	[[ "$output" == *"$TMP/a is a run of 2 processes (2 selected); check takes one process"*"--comm=NAME or --pid=N"* ]]
 	run "$PROFANALYZE" check "$TMP/a" --budget="$TMP/b.budget" --comm=nosuch
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no process of command 'nosuch'"* ]]

@@ -7,6 +7,7 @@
 
 #include "call_model.h"
 #include "diff.h"
+#include "diff_rows.h"
 #include "findings.h"
 #include "heap_model.h"
 #include "io_model.h"
@@ -30,12 +31,8 @@ static uint64_t str_hash(const char *s)
 
 /* --- rows by name --- */
 
-struct row_index {
-	struct pa_pairmap map; /* (hash, 0) -> row + 1 */
-};
-
-static struct diff_row *row_for(struct diff_section *sec, struct row_index *ix, const char *name,
-				const char *where)
+struct diff_row *diff_row_for(struct diff_section *sec, struct row_index *ix, const char *name,
+			      const char *where)
 {
 	uint64_t h = str_hash(name);
 	uint32_t v = pa_pairmap_get(&ix->map, h, 0);
@@ -48,7 +45,7 @@ static struct diff_row *row_for(struct diff_section *sec, struct row_index *ix, 
 	return r;
 }
 
-static void metric(struct diff_row *r, int i, const char *name, const char *unit)
+void diff_metric_set(struct diff_row *r, int i, const char *name, const char *unit)
 {
 	r->m[i].name = name;
 	r->m[i].unit = unit;
@@ -56,7 +53,7 @@ static void metric(struct diff_row *r, int i, const char *name, const char *unit
 		r->nm = i + 1;
 }
 
-static void set_side(struct diff_row *r, int i, bool new_side, double v)
+void diff_set_side(struct diff_row *r, int i, bool new_side, double v)
 {
 	if (new_side) {
 		r->m[i].new += v;
@@ -69,7 +66,7 @@ static void set_side(struct diff_row *r, int i, bool new_side, double v)
 
 /* Status of a row from its primary metric: significant when the change
  * passes the relative and run floors and (for samples) the noise floor. */
-static void settle_row(struct diff_row *r, double run_total, double noise)
+void diff_settle_row(struct diff_row *r, double run_total, double noise)
 {
 	double b = r->m[0].base, n = r->m[0].new;
 	r->change = n - b;
@@ -98,13 +95,13 @@ static int by_rank(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static void rank(struct diff_section *sec)
+void diff_rank(struct diff_section *sec)
 {
 	if (sec->rows.len)
 		qsort(sec->rows.items, sec->rows.len, sizeof(struct diff_row), by_rank);
 }
 
-static void not_compared(struct diff_section *sec, const char *what, bool in_base, bool in_new)
+void diff_not_compared(struct diff_section *sec, const char *what, bool in_base, bool in_new)
 {
 	sec->compared = false;
 	if (asprintf(&sec->why, "%s recorded in %s", what,
@@ -123,22 +120,59 @@ static bool has_cpu(const struct pa_models *pm)
 	return pm->cpu && pm->cpu->weight;
 }
 
+static bool side_has_cpu(const struct pa_diff_side *side)
+{
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (has_cpu(pm))
+			return true;
+	}
+	return false;
+}
+
+static double side_cpu_s(const struct pa_diff_side *side)
+{
+	double s = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		s += cpu_total_s(pm);
+	}
+	return s;
+}
+
+/* Samples and the sampling period (the first process's: processes of
+ * one run share PROFSHIM_CPU_HZ unless it was changed between them). */
+static double side_weight(const struct pa_diff_side *side, double *period_s)
+{
+	double w = 0;
+	*period_s = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (has_cpu(pm)) {
+			w += (double)pm->cpu->weight;
+			if (!*period_s)
+				*period_s = pm->cpu->period_s;
+		}
+	}
+	return w;
+}
+
 static void cpu_side(struct pa_diff *d, struct row_index *ix, const struct pa_models *pm,
 		     bool new_side, double norm)
 {
 	const struct cpu_model *m = pm->cpu;
 	char where[1024];
-	for (size_t i = 0; i < m->funcs.len; i++) {
+	for (size_t i = 0; m && i < m->funcs.len; i++) {
 		const struct cpu_func *f = cpu_func_at(m, (int32_t)i);
 		if (!f->total)
 			continue;
 		if (f->file && f->line)
 			snprintf(where, sizeof(where), "%s:%d", f->file, f->line);
-		struct diff_row *r = row_for(&d->cpu, ix, f->name, f->file ? where : NULL);
-		metric(r, 0, d->shares ? "self_pct" : "self_s", d->shares ? "%" : "s");
-		metric(r, 1, d->shares ? "total_pct" : "total_s", d->shares ? "%" : "s");
-		set_side(r, 0, new_side, (double)f->self * m->period_s / norm);
-		set_side(r, 1, new_side, (double)f->total * m->period_s / norm);
+		struct diff_row *r = diff_row_for(&d->cpu, ix, f->name, f->file ? where : NULL);
+		diff_metric_set(r, 0, d->shares ? "self_pct" : "self_s", d->shares ? "%" : "s");
+		diff_metric_set(r, 1, d->shares ? "total_pct" : "total_s", d->shares ? "%" : "s");
+		diff_set_side(r, 0, new_side, (double)f->self * m->period_s / norm);
+		diff_set_side(r, 1, new_side, (double)f->total * m->period_s / norm);
 		if (new_side)
 			r->new_weight += (double)f->self;
 		else
@@ -151,35 +185,43 @@ static void diff_cpu(struct pa_diff *d)
 	d->cpu.key = "cpu_functions";
 	d->cpu.title = "CPU by function (self time; total in and below it)";
 	pa_vec_init(&d->cpu.rows, sizeof(struct diff_row));
-	if (!has_cpu(d->base) || !has_cpu(d->new)) {
-		not_compared(&d->cpu, "CPU samples", has_cpu(d->base), has_cpu(d->new));
+	if (!side_has_cpu(&d->bside) || !side_has_cpu(&d->nside)) {
+		diff_not_compared(&d->cpu, "CPU samples", side_has_cpu(&d->bside),
+				  side_has_cpu(&d->nside));
 		return;
 	}
 	d->cpu.compared = true;
 	struct row_index ix;
 	pa_pairmap_init(&ix.map);
-	const struct cpu_model *b = d->base->cpu, *n = d->new->cpu;
+	double pb, pn;
+	double wb = side_weight(&d->bside, &pb), wn = side_weight(&d->nside, &pn);
 	/* shares: percent of each run's CPU time */
-	double nb = d->shares ? cpu_total_s(d->base) / 100 : d->norm_base;
-	double nn = d->shares ? cpu_total_s(d->new) / 100 : d->norm_new;
-	cpu_side(d, &ix, d->base, false, nb);
-	cpu_side(d, &ix, d->new, true, nn);
+	double nb = d->shares ? side_cpu_s(&d->bside) / 100 : d->norm_base;
+	double nn = d->shares ? side_cpu_s(&d->nside) / 100 : d->norm_new;
+	for (size_t k = 0; k < d->bside.n; k++) {
+		const struct pa_models *pm = d->bside.runs[k];
+		cpu_side(d, &ix, pm, false, nb);
+	}
+	for (size_t k = 0; k < d->nside.n; k++) {
+		const struct pa_models *pm = d->nside.runs[k];
+		cpu_side(d, &ix, pm, true, nn);
+	}
 	pa_pairmap_free(&ix.map);
-	double run = (double)b->weight * b->period_s / nb;
+	double run = side_cpu_s(&d->bside) / nb;
 	for (size_t i = 0; i < d->cpu.rows.len; i++) {
 		struct diff_row *r = pa_vec_at(&d->cpu.rows, i);
 		/* Poisson: a count w has standard deviation sqrt(w). */
-		double sb = sqrt(r->base_weight) * b->period_s / nb;
-		double sn = sqrt(r->new_weight) * n->period_s / nn;
+		double sb = sqrt(r->base_weight) * pb / nb;
+		double sn = sqrt(r->new_weight) * pn / nn;
 		if (d->shares) { /* a share p of W samples: binomial, p(1-p)/W */
-			double pb = r->base_weight / (double)b->weight;
-			double pn = r->new_weight / (double)n->weight;
-			sb = 100 * sqrt(pb * (1 - pb) / (double)b->weight);
-			sn = 100 * sqrt(pn * (1 - pn) / (double)n->weight);
+			double fb = r->base_weight / wb;
+			double fn = r->new_weight / wn;
+			sb = 100 * sqrt(fb * (1 - fb) / wb);
+			sn = 100 * sqrt(fn * (1 - fn) / wn);
 		}
-		settle_row(r, run, DIFF_SIGMAS * sqrt(sb * sb + sn * sn));
+		diff_settle_row(r, run, DIFF_SIGMAS * sqrt(sb * sb + sn * sn));
 	}
-	rank(&d->cpu);
+	diff_rank(&d->cpu);
 }
 
 /* --- calls --- */
@@ -206,16 +248,16 @@ static void calls_side(struct pa_diff *d, struct row_index *ix, const struct pa_
 		if (f->file && *f->file)
 			snprintf(where, sizeof(where), "%s:%d", f->file, f->line);
 		struct diff_row *r =
-		    row_for(&d->calls, ix, f->name, f->file && *f->file ? where : NULL);
-		metric(r, 0, d->shares ? "self_pct" : "self_s", d->shares ? "%" : "s");
-		metric(r, 1, d->shares ? "total_pct" : "total_s", d->shares ? "%" : "s");
-		metric(r, 2, "calls", "calls");
-		metric(r, 3, "avg_s", "s");
-		metric(r, 4, "p95_s", "s");
-		metric(r, 5, "p99_s", "s");
-		set_side(r, 0, new_side, ticks_s(pm, (double)f->self) / norm);
-		set_side(r, 1, new_side, ticks_s(pm, (double)f->total) / norm);
-		set_side(r, 2, new_side, (double)f->calls / (d->shares ? 1 : norm));
+		    diff_row_for(&d->calls, ix, f->name, f->file && *f->file ? where : NULL);
+		diff_metric_set(r, 0, d->shares ? "self_pct" : "self_s", d->shares ? "%" : "s");
+		diff_metric_set(r, 1, d->shares ? "total_pct" : "total_s", d->shares ? "%" : "s");
+		diff_metric_set(r, 2, "calls", "calls");
+		diff_metric_set(r, 3, "avg_s", "s");
+		diff_metric_set(r, 4, "p95_s", "s");
+		diff_metric_set(r, 5, "p99_s", "s");
+		diff_set_side(r, 0, new_side, ticks_s(pm, (double)f->self) / norm);
+		diff_set_side(r, 1, new_side, ticks_s(pm, (double)f->total) / norm);
+		diff_set_side(r, 2, new_side, (double)f->calls / (d->shares ? 1 : norm));
 		/* latency is per call: never normalized (last one wins on a
 		 * name two functions share) */
 		struct diff_metric *avg = &r->m[3], *p95 = &r->m[4], *p99 = &r->m[5];
@@ -232,29 +274,59 @@ static void calls_side(struct pa_diff *d, struct row_index *ix, const struct pa_
 	}
 }
 
+/* The side's wall time: its longest process (the seed spans the
+ * processes it started). */
+static double side_wall_s(const struct pa_diff_side *side)
+{
+	double w = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		w = wall_s(pm) > w ? wall_s(pm) : w;
+	}
+	return w;
+}
+
+static bool side_has_calls(const struct pa_diff_side *side)
+{
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (call_model_has_data(pm->calls))
+			return true;
+	}
+	return false;
+}
+
 static void diff_calls(struct pa_diff *d)
 {
 	d->calls.key = "calls";
 	d->calls.title = "Calls by function (self time; total, calls and latency)";
 	pa_vec_init(&d->calls.rows, sizeof(struct diff_row));
-	bool b = call_model_has_data(d->base->calls), n = call_model_has_data(d->new->calls);
+	bool b = side_has_calls(&d->bside), n = side_has_calls(&d->nside);
 	if (!b || !n) {
-		not_compared(&d->calls, "calls (-finstrument-functions)", b, n);
+		diff_not_compared(&d->calls, "calls (-finstrument-functions)", b, n);
 		return;
 	}
 	d->calls.compared = true;
 	struct row_index ix;
 	pa_pairmap_init(&ix.map);
 	/* shares: percent of each run's wall time */
-	double nb = d->shares ? wall_s(d->base) / 100 : d->norm_base;
-	double nn = d->shares ? wall_s(d->new) / 100 : d->norm_new;
-	calls_side(d, &ix, d->base, false, nb);
-	calls_side(d, &ix, d->new, true, nn);
+	double nb = d->shares ? side_wall_s(&d->bside) / 100 : d->norm_base;
+	double nn = d->shares ? side_wall_s(&d->nside) / 100 : d->norm_new;
+	for (size_t k = 0; k < d->bside.n; k++) {
+		const struct pa_models *pm = d->bside.runs[k];
+		if (call_model_has_data(pm->calls))
+			calls_side(d, &ix, pm, false, nb);
+	}
+	for (size_t k = 0; k < d->nside.n; k++) {
+		const struct pa_models *pm = d->nside.runs[k];
+		if (call_model_has_data(pm->calls))
+			calls_side(d, &ix, pm, true, nn);
+	}
 	pa_pairmap_free(&ix.map);
-	double run = wall_s(d->base) / nb;
+	double run = side_wall_s(&d->bside) / nb;
 	for (size_t i = 0; i < d->calls.rows.len; i++)
-		settle_row(pa_vec_at(&d->calls.rows, i), run, 0);
-	rank(&d->calls);
+		diff_settle_row(pa_vec_at(&d->calls.rows, i), run, 0);
+	diff_rank(&d->calls);
 }
 
 /* --- allocation sites --- */
@@ -296,36 +368,67 @@ static void site_key(const struct pa_models *pm, const struct heap_site *s, char
 	pa_vec_free(&frames);
 }
 
+/* A heap figure summed over a side's processes that recorded allocations. */
+enum heap_figure { HEAP_BYTES, HEAP_ALLOCS, HEAP_PEAK, HEAP_LIVE };
+
+static bool has_heap(const struct pa_models *pm)
+{
+	return pm->heap && pm->heap->has_data && pm->heap->allocs > 0;
+}
+
+static double heap_sum(const struct pa_diff_side *side, enum heap_figure f)
+{
+	double s = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (has_heap(pm)) {
+			const struct heap_model *m = pm->heap;
+			s += f == HEAP_BYTES	? m->alloc_bytes
+			     : f == HEAP_ALLOCS ? m->allocs
+			     : f == HEAP_PEAK	? m->peak_bytes
+						: m->live_bytes;
+		}
+	}
+	return s;
+}
+
 static void sites_side(struct pa_diff *d, struct row_index *ix, const struct pa_models *pm,
-		       bool new_side, double norm)
+		       const struct pa_diff_side *side, bool new_side, double norm)
 {
 	const struct heap_model *m = pm->heap;
 	char key[2048], where[1024];
+	/* shares: percent of the side's bytes, allocations and peaks (each
+	 * process's peak, summed) */
+	double bytes = heap_sum(side, HEAP_BYTES), allocs = heap_sum(side, HEAP_ALLOCS);
+	double peak = heap_sum(side, HEAP_PEAK);
 	for (size_t i = 0; i < m->sites.len; i++) {
 		const struct heap_site *s = pa_vec_at(&m->sites, i);
 		if (s->allocs <= 0)
 			continue;
 		site_key(pm, s, key, sizeof(key), where, sizeof(where));
-		struct diff_row *r = row_for(&d->sites, ix, key, where[0] ? where : NULL);
-		metric(r, 0, d->shares ? "bytes_pct" : "bytes", d->shares ? "%" : "bytes");
-		metric(r, 1, d->shares ? "allocations_pct" : "allocations",
-		       d->shares ? "%" : "calls");
-		metric(r, 2, "peak_share_pct", "%");
-		metric(r, 3, "leaked_bytes", "bytes");
-		/* shares: percent of the run's bytes and allocations */
-		double nbytes = d->shares ? m->alloc_bytes / 100 : norm;
-		double ncalls = d->shares ? m->allocs / 100 : norm;
-		set_side(r, 0, new_side, nbytes > 0 ? s->bytes / nbytes : 0);
-		set_side(r, 1, new_side, ncalls > 0 ? s->allocs / ncalls : 0);
-		set_side(r, 2, new_side,
-			 m->peak_bytes > 0 ? 100 * s->peak_bytes / m->peak_bytes : 0);
-		set_side(r, 3, new_side, s->live_bytes / (d->shares ? 1 : norm));
+		struct diff_row *r = diff_row_for(&d->sites, ix, key, where[0] ? where : NULL);
+		diff_metric_set(r, 0, d->shares ? "bytes_pct" : "bytes", d->shares ? "%" : "bytes");
+		diff_metric_set(r, 1, d->shares ? "allocations_pct" : "allocations",
+				d->shares ? "%" : "calls");
+		diff_metric_set(r, 2, "peak_share_pct", "%");
+		diff_metric_set(r, 3, "leaked_bytes", "bytes");
+		double nbytes = d->shares ? bytes / 100 : norm;
+		double ncalls = d->shares ? allocs / 100 : norm;
+		diff_set_side(r, 0, new_side, nbytes > 0 ? s->bytes / nbytes : 0);
+		diff_set_side(r, 1, new_side, ncalls > 0 ? s->allocs / ncalls : 0);
+		diff_set_side(r, 2, new_side, peak > 0 ? 100 * s->peak_bytes / peak : 0);
+		diff_set_side(r, 3, new_side, s->live_bytes / (d->shares ? 1 : norm));
 	}
 }
 
-static bool has_heap(const struct pa_models *pm)
+static bool side_has_heap(const struct pa_diff_side *side)
 {
-	return pm->heap && pm->heap->has_data && pm->heap->allocs > 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (has_heap(pm))
+			return true;
+	}
+	return false;
 }
 
 static bool has_io(const struct pa_models *pm)
@@ -333,25 +436,54 @@ static bool has_io(const struct pa_models *pm)
 	return pm->io && io_model_has_data(pm->io);
 }
 
+static bool side_has_io(const struct pa_diff_side *side)
+{
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		if (has_io(pm))
+			return true;
+	}
+	return false;
+}
+
+static double side_io_bytes(const struct pa_diff_side *side)
+{
+	double b = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		b += has_io(pm) ? (double)io_total_bytes(pm->io) : 0;
+	}
+	return b;
+}
+
 static void diff_sites(struct pa_diff *d)
 {
 	d->sites.key = "allocation_sites";
 	d->sites.title = "Allocation sites (bytes allocated; calls, peak share, leaked)";
 	pa_vec_init(&d->sites.rows, sizeof(struct diff_row));
-	if (!has_heap(d->base) || !has_heap(d->new)) {
-		not_compared(&d->sites, "allocations", has_heap(d->base), has_heap(d->new));
+	bool b = side_has_heap(&d->bside), n = side_has_heap(&d->nside);
+	if (!b || !n) {
+		diff_not_compared(&d->sites, "allocations", b, n);
 		return;
 	}
 	d->sites.compared = true;
 	struct row_index ix;
 	pa_pairmap_init(&ix.map);
-	sites_side(d, &ix, d->base, false, d->norm_base);
-	sites_side(d, &ix, d->new, true, d->norm_new);
+	for (size_t k = 0; k < d->bside.n; k++) {
+		const struct pa_models *pm = d->bside.runs[k];
+		if (has_heap(pm))
+			sites_side(d, &ix, pm, &d->bside, false, d->norm_base);
+	}
+	for (size_t k = 0; k < d->nside.n; k++) {
+		const struct pa_models *pm = d->nside.runs[k];
+		if (has_heap(pm))
+			sites_side(d, &ix, pm, &d->nside, true, d->norm_new);
+	}
 	pa_pairmap_free(&ix.map);
-	double run = d->shares ? 100 : d->base->heap->alloc_bytes / d->norm_base;
+	double run = d->shares ? 100 : heap_sum(&d->bside, HEAP_BYTES) / d->norm_base;
 	for (size_t i = 0; i < d->sites.rows.len; i++)
-		settle_row(pa_vec_at(&d->sites.rows, i), run, 0);
-	rank(&d->sites);
+		diff_settle_row(pa_vec_at(&d->sites.rows, i), run, 0);
+	diff_rank(&d->sites);
 }
 
 /* --- summary figures --- */
@@ -374,19 +506,21 @@ static double cpu_total_s(const struct pa_models *pm)
 
 static void diff_figures(struct pa_diff *d)
 {
-	const struct pa_models *b = d->base, *n = d->new;
+	const struct pa_diff_side *b = &d->bside, *n = &d->nside;
 	double nb = d->norm_base, nn = d->norm_new;
-	figure(&d->fig[0], "cpu_seconds", "s", has_cpu(b), cpu_total_s(b) / nb, has_cpu(n),
-	       cpu_total_s(n) / nn, "no CPU samples in one run");
-	figure(&d->fig[1], "wall_seconds", "s", true, wall_s(b) / nb, true, wall_s(n) / nn, NULL);
-	figure(&d->fig[2], "peak_heap_bytes", "bytes", has_heap(b), b->heap->peak_bytes,
-	       has_heap(n), n->heap->peak_bytes, "no allocations recorded in one run");
-	figure(&d->fig[3], "allocations", "calls", has_heap(b), b->heap->allocs / nb, has_heap(n),
-	       n->heap->allocs / nn, "no allocations recorded in one run");
-	figure(&d->fig[4], "leaked_bytes", "bytes", has_heap(b), b->heap->live_bytes / nb,
-	       has_heap(n), n->heap->live_bytes / nn, "no allocations recorded in one run");
-	figure(&d->fig[5], "io_bytes", "bytes", has_io(b), (double)io_total_bytes(b->io) / nb,
-	       has_io(n), (double)io_total_bytes(n->io) / nn,
+	bool hb = side_has_heap(b), hn = side_has_heap(n);
+	figure(&d->fig[0], "cpu_seconds", "s", side_has_cpu(b), side_cpu_s(b) / nb, side_has_cpu(n),
+	       side_cpu_s(n) / nn, "no CPU samples in one run");
+	figure(&d->fig[1], "wall_seconds", "s", true, side_wall_s(b) / nb, true,
+	       side_wall_s(n) / nn, NULL);
+	figure(&d->fig[2], "peak_heap_bytes", "bytes", hb, heap_sum(b, HEAP_PEAK), hn,
+	       heap_sum(n, HEAP_PEAK), "no allocations recorded in one run");
+	figure(&d->fig[3], "allocations", "calls", hb, heap_sum(b, HEAP_ALLOCS) / nb, hn,
+	       heap_sum(n, HEAP_ALLOCS) / nn, "no allocations recorded in one run");
+	figure(&d->fig[4], "leaked_bytes", "bytes", hb, heap_sum(b, HEAP_LIVE) / nb, hn,
+	       heap_sum(n, HEAP_LIVE) / nn, "no allocations recorded in one run");
+	figure(&d->fig[5], "io_bytes", "bytes", side_has_io(b), side_io_bytes(b) / nb,
+	       side_has_io(n), side_io_bytes(n) / nn,
 	       "no I/O recorded in one run (PROFSHIM_RECORD=...,io)");
 }
 
@@ -408,18 +542,30 @@ static double occurrences(const struct pa_models *pm, const char *name)
 	return n;
 }
 
-int pa_diff_build(struct pa_diff *d, const struct pa_models *base, const struct pa_models *new,
-		  const char *normalize, struct pa_error *err)
+static double side_occurrences(const struct pa_diff_side *side, const char *name)
+{
+	double n = 0;
+	for (size_t k = 0; k < side->n; k++) {
+		const struct pa_models *pm = side->runs[k];
+		n += occurrences(pm, name);
+	}
+	return n;
+}
+
+int pa_diff_build_sides(struct pa_diff *d, struct pa_diff_side base, struct pa_diff_side new,
+			const char *normalize, struct pa_error *err)
 {
 	memset(d, 0, sizeof(*d));
-	d->base = base;
-	d->new = new;
+	d->bside = base;
+	d->nside = new;
+	d->base = base.runs[0];
+	d->new = new.runs[0];
 	d->normalize = normalize;
 	d->norm_base = d->norm_new = 1;
 	d->shares = normalize && !strcmp(normalize, "share");
 	if (normalize && !d->shares) {
-		d->norm_base = occurrences(base, normalize);
-		d->norm_new = occurrences(new, normalize);
+		d->norm_base = side_occurrences(&base, normalize);
+		d->norm_new = side_occurrences(&new, normalize);
 		if (d->norm_base <= 0 || d->norm_new <= 0) {
 			snprintf(err->msg, sizeof(err->msg),
 				 "--normalize=%s: no marker or called function of that name in %s",
@@ -431,7 +577,22 @@ int pa_diff_build(struct pa_diff *d, const struct pa_models *base, const struct 
 	diff_cpu(d);
 	diff_calls(d);
 	diff_sites(d);
+	diff_io(d);
 	return 0;
+}
+
+int pa_diff_build(struct pa_diff *d, const struct pa_models *base, const struct pa_models *new,
+		  const char *normalize, struct pa_error *err)
+{
+	const struct pa_models *one[2] = {base, new};
+	int rc = pa_diff_build_sides(d, (struct pa_diff_side){&one[0], 1},
+				     (struct pa_diff_side){&one[1], 1}, normalize, err);
+	/* the sides point into d from here on */
+	d->one[0] = base;
+	d->one[1] = new;
+	d->bside.runs = &d->one[0];
+	d->nside.runs = &d->one[1];
+	return rc;
 }
 
 static void free_section(struct diff_section *sec)
@@ -450,6 +611,7 @@ void pa_diff_free(struct pa_diff *d)
 	free_section(&d->cpu);
 	free_section(&d->calls);
 	free_section(&d->sites);
+	free_section(&d->io);
 }
 
 const struct diff_row *pa_diff_find(const struct diff_section *sec, const char *name)

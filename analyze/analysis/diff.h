@@ -1,8 +1,11 @@
 /*
  * The diff of two runs (profanalyze diff BASE NEW): per function CPU self
  * and total time, per function calls and latency (when calls were
- * recorded), per allocation site calls, bytes, peak and leaks, and the
- * seed process's summary figures, before -> after.
+ * recorded), per allocation site calls, bytes, peak and leaks, per file
+ * and peer I/O bytes, calls and time (io recorder), and the
+ * summary figures, before -> after. Each side is one process, or several
+ * (a run directory without --pid: every process of the run), summed:
+ * functions and sites of the same name in two processes are one row.
  *
  * Functions are matched by name and sites by the names of their frames
  * (the site's own frame and up to three callers), each side symbolized
@@ -71,20 +74,32 @@ struct diff_figure {
 
 #define DIFF_FIGURES 6
 
+/* One side of a diff: the processes compared, the seed first. */
+struct pa_diff_side {
+	const struct pa_models *const *runs;
+	size_t n;
+};
+
 struct pa_diff {
-	const struct pa_models *base, *new;
+	const struct pa_models *base, *new; /* the seed process of each side */
+	struct pa_diff_side bside, nside;
 	const char *base_path, *new_path;
 	const char *normalize;	    /* NULL: absolute values */
 	bool shares;		    /* --normalize=share: % of each run's total */
 	double norm_base, norm_new; /* divisors (1 without --normalize) */
 	struct diff_figure fig[DIFF_FIGURES];
 	struct diff_section cpu, calls, sites;
+	struct diff_section io;		/* per file and peer, when both runs recorded I/O */
+	const struct pa_models *one[2]; /* private: the sides of pa_diff_build */
 };
 
 /* Compare; returns 0, or -1 with a message (e.g. --normalize=NAME names
  * nothing in one of the runs). */
 int pa_diff_build(struct pa_diff *d, const struct pa_models *base, const struct pa_models *new,
 		  const char *normalize, struct pa_error *err);
+/* The same for sides of several processes each (summed). */
+int pa_diff_build_sides(struct pa_diff *d, struct pa_diff_side base, struct pa_diff_side new,
+			const char *normalize, struct pa_error *err);
 void pa_diff_free(struct pa_diff *d);
 /* A row of a section by name, NULL if none. */
 const struct diff_row *pa_diff_find(const struct diff_section *sec, const char *name);

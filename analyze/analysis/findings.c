@@ -25,6 +25,8 @@ const struct finding_detector pa_finding_detectors[] = {
      findings_tiny_calls},
     {"tail_latency", "calls", "a function called >= 100 times whose p99 is >= 10x its p50",
      findings_tail_latency},
+    {"tail_latency", "spans", "a span (profshim.h) ended >= 100 times whose p99 is >= 10x its p50",
+     findings_span_tail_latency},
     {"leak", "mem",
      "a site that frees some blocks and leaves >= 256 KiB in >= 16 blocks live at exit (growing: "
      ">= 100 blocks allocated over half the run)",
@@ -36,14 +38,28 @@ const struct finding_detector pa_finding_detectors[] = {
     {"realloc_chain", "mem", "blocks reallocated >= 16 times by one site", findings_realloc_chains},
     {"peak_contributor", "mem", "a site holding >= 25% of a peak heap of >= 1 MiB",
      findings_peak_contributors},
-    /* Need the io recorder (issue 12): registered, not available yet. */
-    {"small_io", "io", "many tiny read/write calls on one descriptor", NULL},
-    {"reopened_file", "io", "the same file opened and closed repeatedly", NULL},
-    {"fsync_storm", "io", "many fsync calls", NULL},
-    {"slow_peer", "io", "slow peers and DNS lookups", NULL},
-    {"chatty_network", "io", "many small sends to one peer", NULL},
-    {"lock_contention", "io", "contended locks", NULL},
-    {"short_sleep_poll", "io", "sleeping or polling with short timeouts in a loop", NULL},
+    {"small_io", "io",
+     ">= 1000 reads (or writes) that moved under 512 bytes each on average on one file or pipe",
+     findings_small_io},
+    {"reopened_file", "io", "one file opened >= 100 times", findings_reopened_files},
+    {"fsync_storm", "io", ">= 100 fsync/fdatasync calls at >= 10 per second",
+     findings_fsync_storms},
+    {"slow_peer", "io",
+     "an outgoing peer whose connects and replies (first byte after a send) take >= 20 ms each "
+     "and >= 100 ms in all; DNS lookups of one host taking >= 100 ms in all, slow (>= 20 ms) "
+     "or repeated (>= 10)",
+     findings_slow_peers},
+    {"chatty_network", "io",
+     ">= 1000 sends under 512 bytes on average to one peer, half of them right after another "
+     "send (batch), or >= 1000 round trips on a connection this process opened (pipeline)",
+     findings_chatty_network},
+    {"lock_contention", "io",
+     "a lock contended >= 5 times, waited on >= 10 ms and >= 1% of all threads' time",
+     findings_lock_contention},
+    {"short_sleep_poll", "io",
+     "a site with >= 100 sleeps or timed-out polls of <= 10 ms (most of its calls) at >= 10 "
+     "per second",
+     findings_short_sleeps},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -96,6 +112,12 @@ void finding_summary(struct finding *f, const char *fmt, ...)
 	free(f->summary);
 	f->summary = vformat(fmt, ap);
 	va_end(ap);
+}
+
+void finding_object(struct finding *f, const char *object)
+{
+	free(f->object);
+	f->object = object ? pa_xstrdup(object) : NULL;
 }
 
 void finding_recommend(struct finding *f, const char *text)
@@ -200,6 +222,7 @@ static void finding_free(struct finding *f)
 	free(f->function);
 	free(f->file);
 	free(f->summary);
+	free(f->object);
 	free(f->recommendation);
 	for (size_t i = 0; i < f->stack.len; i++)
 		free(*(char **)pa_vec_at(&f->stack, i));

@@ -12,8 +12,7 @@
  *
  * Detectors are conservative: each needs clear evidence above fixed
  * thresholds (documented at each detector), so a healthy program yields
- * none. Detectors whose recorder is not there yet (io) are registered
- * without a run function and listed as not available.
+ * none.
  */
 #ifndef PA_FINDINGS_H
 #define PA_FINDINGS_H
@@ -47,6 +46,7 @@ struct finding {
 	char *function;		 /* where: function, NULL if none */
 	char *file;		 /* NULL if unknown */
 	int line;		 /* 0 if unknown */
+	char *object;		 /* the file, peer, host or lock it concerns, NULL if none */
 	char *summary;		 /* one line: what was seen */
 	char *recommendation;	 /* one or two sentences */
 	struct pa_vec stack;	 /* char *, innermost first */
@@ -67,8 +67,7 @@ struct finding_detector {
 	void (*run)(const struct pa_models *pm, struct findings *out);
 };
 
-/* The registry, terminated by an entry with kind NULL. run == NULL: not
- * available yet (the io recorder). */
+/* The registry, terminated by an entry with kind NULL. */
 extern const struct finding_detector pa_finding_detectors[];
 
 /* Run every available detector, sort by score, keep at most cap
@@ -83,6 +82,7 @@ void finding_impact(struct finding *f, double value, const char *unit, double pc
 		    ...) __attribute__((format(printf, 5, 6)));
 void finding_where(struct finding *f, const char *function, const char *file, int line);
 void finding_summary(struct finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void finding_object(struct finding *f, const char *object);
 void finding_recommend(struct finding *f, const char *text);
 void finding_count(struct finding *f, const char *name, double value);
 void finding_stack_push(struct finding *f, const char *frame);
@@ -102,12 +102,23 @@ void findings_calloc_zeroing(const struct pa_models *pm, struct findings *out);
 void findings_thread_imbalance(const struct pa_models *pm, struct findings *out);
 void findings_tiny_calls(const struct pa_models *pm, struct findings *out);
 void findings_tail_latency(const struct pa_models *pm, struct findings *out);
+void findings_span_tail_latency(const struct pa_models *pm, struct findings *out); /* spans */
 void findings_leaks(const struct pa_models *pm, struct findings *out);
 void findings_churn(const struct pa_models *pm, struct findings *out);
 void findings_realloc_chains(const struct pa_models *pm, struct findings *out);
 void findings_peak_contributors(const struct pa_models *pm, struct findings *out);
 /* sampled_s: CPU seconds of samples inside calloc (under a calloc frame) */
 void findings_calloc_heap(const struct pa_models *pm, struct findings *out, double sampled_s);
+
+/* io recorder (findings_io.c: files, findings_net.c: network,
+ * findings_wait.c: locks and waits). */
+void findings_small_io(const struct pa_models *pm, struct findings *out);
+void findings_reopened_files(const struct pa_models *pm, struct findings *out);
+void findings_fsync_storms(const struct pa_models *pm, struct findings *out);
+void findings_slow_peers(const struct pa_models *pm, struct findings *out);
+void findings_chatty_network(const struct pa_models *pm, struct findings *out);
+void findings_lock_contention(const struct pa_models *pm, struct findings *out);
+void findings_short_sleeps(const struct pa_models *pm, struct findings *out);
 
 /* Writers (report_findings.c). */
 struct cJSON;

@@ -110,8 +110,8 @@ void findings_hot_functions(const struct pa_models *pm, struct findings *out)
 		return;
 	for (size_t i = 0; i < m->funcs.len; i++) {
 		const struct cpu_func *fn = cpu_func_at(m, (int32_t)i);
-		if (fn->self < CPU_MIN_SAMPLES || (double)fn->self < HOT_SHARE * (double)m->weight ||
-		    pseudo_frame(fn))
+		if (fn->self < CPU_MIN_SAMPLES ||
+		    (double)fn->self < HOT_SHARE * (double)m->weight || pseudo_frame(fn))
 			continue;
 		struct finding *f =
 		    cpu_finding(pm, out, "hot_function", fn->self, "in its own code");

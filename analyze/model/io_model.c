@@ -337,6 +337,7 @@ static void on_io(struct io_model *m, const struct pa_event *ev)
 	b->op = op;
 	b->desc = ev->u.io.desc;
 	b->bytes = io_call_bytes(op, ev->u.io.asked, ev->u.io.result, &rd, &wr);
+	b->asked = ev->u.io.asked;
 	b->result = ev->u.io.result;
 	b->obj = ev->u.io.obj;
 	struct io_thread *th = pa_vec_at(&m->threads, ev->thread->index);

@@ -116,6 +116,7 @@ struct io_block {
 	unsigned op;	 /* 0 = getaddrinfo */
 	uint32_t desc;	 /* resolved to a group at report time */
 	uint64_t bytes;	 /* moved */
+	uint64_t asked;	 /* bytes asked for (a read's buffer size) */
 	int64_t result;
 	uint64_t obj; /* as in the IO record (lock address, pid, ...) */
 };

@@ -89,14 +89,25 @@ static void text_section(const struct pa_diff *d, const struct diff_section *sec
 	fprintf(out, "  %zu unchanged (within noise)\n", same);
 }
 
+/* A side: its file and command, or its processes summed (seed's command). */
+static void side_text(FILE *out, const char *label, const char *path,
+		      const struct pa_diff_side *side, const char *cmd)
+{
+	if (side->n > 1)
+		fprintf(out, "  %s %s: %zu processes summed (the first: %s)\n", label, path,
+			side->n, cmd);
+	else
+		fprintf(out, "  %s %s: %s\n", label, path, cmd);
+}
+
 void diff_report_text(const struct pa_diff *d, int top, FILE *out)
 {
 	char cmd[2048], a[32], b[32], ch[32];
 	fprintf(out, "profanalyze diff\n");
 	command(d->base, cmd, sizeof(cmd));
-	fprintf(out, "  BASE %s: %s\n", d->base_path, cmd);
+	side_text(out, "BASE", d->base_path, &d->bside, cmd);
 	command(d->new, cmd, sizeof(cmd));
-	fprintf(out, "  NEW  %s: %s\n", d->new_path, cmd);
+	side_text(out, "NEW ", d->new_path, &d->nside, cmd);
 	if (d->shares)
 		fprintf(out, "  functions and sites as shares of each run's total (CPU, wall time, "
 			     "bytes, allocations)\n");
@@ -118,6 +129,7 @@ void diff_report_text(const struct pa_diff *d, int top, FILE *out)
 	text_section(d, &d->cpu, top, out);
 	text_section(d, &d->calls, top, out);
 	text_section(d, &d->sites, top, out);
+	text_section(d, &d->io, top, out);
 }
 
 static cJSON *row_json(const struct diff_row *r)
@@ -166,22 +178,25 @@ static void section_json(const struct diff_section *sec, cJSON *root)
 	cJSON_AddNumberToObject(o, "unchanged", (double)same);
 }
 
-static cJSON *side_json(const struct pa_models *pm, const char *path)
+static cJSON *side_json(const struct pa_diff_side *side, const char *path)
 {
 	char cmd[2048];
+	const struct pa_models *pm = side->runs[0];
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "path", path);
 	command(pm, cmd, sizeof(cmd));
 	cJSON_AddStringToObject(o, "command", cmd);
 	cJSON_AddNumberToObject(o, "pid", pm->s->pid);
+	/* a run directory without --pid: every process, summed */
+	cJSON_AddNumberToObject(o, "processes", (double)side->n);
 	return o;
 }
 
 int diff_report_json(const struct pa_diff *d, FILE *out)
 {
 	cJSON *root = cJSON_CreateObject();
-	cJSON_AddItemToObject(root, "base", side_json(d->base, d->base_path));
-	cJSON_AddItemToObject(root, "new", side_json(d->new, d->new_path));
+	cJSON_AddItemToObject(root, "base", side_json(&d->bside, d->base_path));
+	cJSON_AddItemToObject(root, "new", side_json(&d->nside, d->new_path));
 	if (d->shares) {
 		cJSON_AddStringToObject(root, "normalize", "share");
 	} else if (d->normalize) {
@@ -211,6 +226,7 @@ int diff_report_json(const struct pa_diff *d, FILE *out)
 	section_json(&d->cpu, root);
 	section_json(&d->calls, root);
 	section_json(&d->sites, root);
+	section_json(&d->io, root);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)

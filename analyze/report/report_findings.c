@@ -40,6 +40,8 @@ void findings_report_text(const struct findings *f, FILE *out)
 		else if (x->function)
 			fprintf(out, "      where:  %s%s%s\n", x->function, x->file ? " in " : "",
 				x->file ? x->file : "");
+		if (x->object)
+			fprintf(out, "      on:     %s\n", x->object);
 		size_t n = x->stack.len < TEXT_STACK_FRAMES ? x->stack.len : TEXT_STACK_FRAMES;
 		for (size_t k = 0; k < n; k++)
 			fprintf(out, "      %s %s\n", k ? "       " : "stack:", stack_frame(x, k));
@@ -84,6 +86,7 @@ void findings_report_json(const struct findings *f, cJSON *root)
 		add_string(ev, "function", x->function);
 		add_string(ev, "file", x->file);
 		cJSON_AddNumberToObject(ev, "line", x->line);
+		add_string(ev, "object", x->object);
 		add_string(ev, "summary", x->summary);
 		cJSON *counts = cJSON_AddObjectToObject(ev, "counts");
 		for (int k = 0; k < x->ncounts; k++)

@@ -186,8 +186,8 @@ static void io_start(void)
 	if (!(ps_cfg.record & PST_REC_IO) || ps_disabled)
 		return;
 	struct ps_thread *t = ps_self;
-	if (t && ps_enter(t)) {
-		ps_io_fd_init(t);
+	if (t && ps_enter(t)) { /* the listing's own open and close unrecorded */
+		ps_io_fd_init();
 		ps_leave(t);
 	}
 	write_config();
@@ -210,7 +210,7 @@ static void io_after_fork(int side)
 	ps_io_depth = 0;
 	struct ps_thread *t = ps_self;
 	if (t && ps_enter(t)) {
-		ps_io_fd_fork_child(t);
+		ps_io_fd_fork_child();
 		ps_leave(t);
 	}
 	write_config();

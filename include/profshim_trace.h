@@ -122,6 +122,12 @@
  *                   start wall ns (CLOCK_REALTIME), record mask
  *                   (enum pst_record bits), str exe, argc, argc x str arg
  *     CLOCK_SYNC    ticks, mono ns            (calibration points)
+ *     CLOCK_CAL     ticks per second (x1000), span ns   (the TSC rate
+ *                   measured again at the end or an exec over `span` ns of
+ *                   the process's life; PROCESS_INFO's is a start-up
+ *                   estimate over ~40 us (0.1%). Readers take the last
+ *                   CLOCK_CAL over PROCESS_INFO's rate; CLOCK_SYNC points
+ *                   50 ms or more apart beat both.)
  *     MODULES_BEGIN generation, ticks         (a module map follows)
  *     MODULE        generation, bias, lo, hi, str path, str build-id bytes
  *                   (bias = load bias; [lo, hi) = the mapped address range)
@@ -324,6 +330,8 @@ enum pst_ext {
 	/* run directories (see RUN DIRECTORIES) */
 	PST_X_RUN_LINK = 40,
 	PST_X_PROCESS_CMDLINE = 41,
+	/* start-up (issue 15c): 88-91 */
+	PST_X_CLOCK_CAL = 88, /* process file: the TSC rate measured over the process's life */
 };
 
 /* Operations of IO records: 1-63 descriptor I/O (file or network by the

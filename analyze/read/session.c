@@ -283,6 +283,20 @@ static int parse_clock_sync(struct proc_parse *pp, struct pa_cursor *c)
 	return 0;
 }
 
+/* The TSC rate measured over the process's life: better than the start-up
+ * estimate in PROCESS_INFO. */
+static int parse_clock_cal(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t x1000, span;
+	GET(c, &x1000);
+	GET(c, &span);
+	if (x1000 == 0)
+		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
+			    "bad clock calibration (rate 0)");
+	pp->tps_x1000 = x1000;
+	return 0;
+}
+
 /* Modules not listed by the map that starts now were unloaded now. */
 static void close_unlisted_modules(struct pa_session *s, uint64_t gen, uint64_t ticks)
 {
@@ -578,6 +592,8 @@ static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_curs
 		return parse_process_info(pp, c);
 	case PST_X_CLOCK_SYNC:
 		return parse_clock_sync(pp, c);
+	case PST_X_CLOCK_CAL:
+		return parse_clock_cal(pp, c);
 	case PST_X_MODULES_BEGIN:
 		GET(c, &pp->map_gen);
 		GET(c, &pp->map_ticks);

@@ -324,6 +324,7 @@ void ps_process_finish(unsigned reason, int status)
 		ps_leave(self);
 	}
 	write_thread_counters();
+	ps_clock_write_refined();
 	write_clock_sync();
 	ps_run_record_cmdline();
 	ps_spares_finish();

@@ -90,3 +90,40 @@ C
 	done
 	umount "$TMP/mnt"
 }
+
+@test "a process whose first thread records nothing makes one file: the process file; the report still has the thread" {
+	PROFSHIM_RECORD=cpu,mem,calls,io run_shim "$TMP/t" /bin/true
+	assert_eq "$(ls "$TMP" | tr '\n' ' ')" "t " "files made"
+	analyze_json "$TMP/t"
+	assert_eq "$(jqr '.session.threads | length')" 1 "threads"
+	assert_eq "$(jqr '.session.threads[0].name')" true "its name (from THREAD_EXIT)"
+	assert_eq "$(jqr '.session.threads[0].tid')" "$(jqr .session.pid)" "its tid"
+	assert_eq "$(jqr .session.ended_normally)" true
+}
+
+@test "a first thread whose first record is a CPU sample (in the signal handler) makes its file then" {
+	PROFSHIM_RECORD=cpu PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/cpu_burn" 0 100 >/dev/null
+	[ -s "$TMP/t.t1" ]
+	analyze_json "$TMP/t"
+	pid=$(jqr .session.pid)
+	assert_eq "$(jqr ".session.threads[] | select(.tid == $pid) | .name")" cpu_burn "name, first in its file"
+	# 200 ms of burn_main at 1000 Hz: most of them recorded, none dropped
+	[ "$(jqr ".cpu.threads[] | select(.tid == $pid) | .weight")" -ge 100 ]
+	assert_eq "$(jqr .dropped.no_space)" 0 "dropped"
+	assert_eq "$(jqr .cpu.functions[0].name)" burn_main
+}
+
+@test "fork and exec: processes that record nothing of their own leave only their process file, and read" {
+	PROFSHIM_RECORD=cpu,mem,io run_shim "$TMP/run/" sh -c '/bin/true; /bin/true'
+	run "$PROFANALYZE" "$TMP/run" --format=json -o "$TMP/report.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	procs=$(ls "$TMP"/run/*.trace | wc -l)
+	firsts=$(ls "$TMP"/run/*.trace.t1 2>/dev/null | wc -l)
+	echo "process files $procs, first-thread files $firsts"
+	[ "$procs" -ge 3 ]
+	[ "$firsts" -lt "$procs" ]
+	for f in "$TMP"/run/*.trace; do
+		"$PROFANALYZE" "$f" --format=json > /dev/null
+	done
+}

@@ -604,6 +604,12 @@ static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_curs
 		return parse_module(pp, c);
 	case PST_X_THREAD_FILE:
 		return parse_thread_file(pp, c);
+	case PST_X_THREAD_FILE_LAZY:
+		if (parse_thread_file(pp, c))
+			return -1;
+		(*(struct pa_thread **)pa_vec_at(&pp->s->threads, pp->s->threads.len - 1))->lazy =
+		    true;
+		return 0;
 	case PST_X_COUNTERS:
 		return parse_counters(pp, c);
 	case PST_X_PROCESS_END:
@@ -694,6 +700,13 @@ static int parse_process_records(struct pa_session *s, const struct mapped *m, s
 static int open_thread(struct pa_session *s, struct pa_thread *t, struct pa_error *err)
 {
 	struct mapped m;
+	if (t->lazy && access(t->path, F_OK) != 0 && errno == ENOENT) {
+		/* made on its first record: the thread wrote none of its own */
+		t->closed = t->ended;
+		t->delta = true;
+		t->now = t->start_ticks;
+		return 0;
+	}
 	if (access(t->path, F_OK) != 0)
 		return fail(err, t->path, 0,
 			    "missing thread file (thread %u, tid %u, listed in %s)", t->seq, t->tid,

@@ -265,7 +265,7 @@ void ps_init(void)
 		ps_recorders_init();
 		ps_recording = !ps_cfg.start_paused;
 		__atomic_store_n(&ps_initialized, 1, __ATOMIC_RELEASE);
-		ps_thread_start(); /* the thread that starts us */
+		ps_thread_start_lazy(); /* the thread that starts us */
 		ps_recorders_start();
 		ps_run_after_start();
 	}
@@ -389,7 +389,7 @@ static void at_fork_child(void)
 		ps_recorders_after_fork(PS_FORK_CHILD_OFF);
 		return;
 	}
-	ps_thread_start();
+	ps_thread_start_lazy();
 	ps_recorders_after_fork(PS_FORK_CHILD);
 }
 

@@ -112,6 +112,7 @@ static bool drops(uid_t uid)
 	do {                                                                                       \
 		if (cond) {                                                                        \
 			int saved_ = errno;                                                        \
+			ps_thread_open_lazy_self();                                                \
 			prepare();                                                                 \
 			errno = saved_;                                                            \
 		}                                                                                  \

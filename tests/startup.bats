@@ -127,3 +127,17 @@ C
 		"$PROFANALYZE" "$f" --format=json > /dev/null
 	done
 }
+
+@test "perf_event_open refused: the starting thread's arming finds out, POSIX timers sample instead" {
+	[ "$(uname -m)" = x86_64 ] || skip "the refusing helper is x86-64 only"
+	PROFSHIM_RECORD=cpu PROFSHIM_CPU_HZ=1000 PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$PROGS/no_perf.so:$SHIM" \
+		"$PROGS/cpu_burn" 0 100 >/dev/null
+	analyze_json "$TMP/t"
+	assert_eq "$(jqr .cpu.timer)" posix "mechanism"
+	pid=$(jqr .session.pid)
+	[ "$(jqr ".cpu.threads[] | select(.tid == $pid) | .weight")" -ge 100 ]
+	# and without the refusal it is perf (the helper is what changed it)
+	PROFSHIM_RECORD=cpu PROFSHIM_CPU_HZ=1000 run_shim "$TMP/u" "$PROGS/cpu_burn" 0 100 >/dev/null
+	analyze_json "$TMP/u"
+	assert_eq "$(jqr .cpu.timer)" perf "mechanism without the helper"
+}

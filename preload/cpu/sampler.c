@@ -428,7 +428,13 @@ void ps_cpu_init(void)
 		return;
 	}
 	cpu_period_ns = 1000000000ull / ps_cfg.cpu_hz;
-	cpu_mech = ps_ct_probe(want_mechanism());
+	int want = want_mechanism();
+	/* perf unless asked otherwise: arming the starting thread is the
+	 * probe (a separate probe event was a quarter of the recorder's
+	 * start-up); without a starting thread, probe */
+	cpu_mech = want == PST_TIMER_POSIX ? PST_TIMER_POSIX
+		   : ps_self		   ? PST_TIMER_PERF
+					   : ps_ct_probe(want);
 	cpu_pid = ps_pid;
 	ps_sigunwind_init();
 	if (install_handler(sig)) {
@@ -437,15 +443,19 @@ void ps_cpu_init(void)
 	}
 	cpu_sig = sig;
 	cpu_on = 1;
-	write_timer_ext();
 	struct ps_thread *self = ps_self;
 	if (self) {
 		self->busy = 1;
 		arm_thread(self, self->tid);
+		if (!self->cpu && cpu_mech == PST_TIMER_PERF) {
+			cpu_mech = PST_TIMER_POSIX; /* perf_event_open refused */
+			arm_thread(self, self->tid);
+		}
 		if (self->cpu)
 			self->cpu->warmed = 1; /* ps_sigunwind_init warmed it */
 		self->busy = 0;
 	}
+	write_timer_ext(); /* the mechanism is known now */
 	cover_running_threads();
 	/* An exec'ing parent may have left the signal blocked. */
 	sigset_t set;

@@ -258,6 +258,7 @@ void ps_init(void)
 	save_env_for_exec();
 	ps_pid = getpid();
 	ps_run_at_start();
+	ps_recorders_before_files();
 	if (start_process() != 0) {
 		ps_disabled = 1;
 	} else {

@@ -3,11 +3,11 @@
 # plain, interleaved loops, medians; traces on the disk under the current
 # directory (the usual place) and on tmpfs (/dev/shm) when there is one.
 # Goal: at most +2 ms per process, wall and CPU.
-#   BENCH_LOOPS=7 BENCH_PER_LOOP=100 tools/bench-startup.sh [LABEL=other.so ...]
+#   BENCH_LOOPS=7 (or BENCH_RUNS) BENCH_PER_LOOP=100 tools/bench-startup.sh [LABEL=other.so ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f build/libprofshim.so ] || make -s build/libprofshim.so
-args=(--loops "${BENCH_LOOPS:-7}" --per-loop "${BENCH_PER_LOOP:-100}")
+args=(--loops "${BENCH_LOOPS:-${BENCH_RUNS:-7}}" --per-loop "${BENCH_PER_LOOP:-100}")
 echo "== start-up per process (tools/bench-startup.sh)"
 mkdir -p build/bench
 python3 tools/bench/startup.py "${args[@]}" --dir build/bench shim=build/libprofshim.so "$@"

@@ -141,3 +141,28 @@ C
 	analyze_json "$TMP/u"
 	assert_eq "$(jqr .cpu.timer)" perf "mechanism without the helper"
 }
+
+@test "chroot before the first thread's first record: its file is made before, its allocations recorded" {
+	[ "$(id -u)" = 0 ] || skip "needs root to chroot"
+	mkdir "$TMP/jail"
+	cat > "$TMP/jailed.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	(void)argc;
+	if (chroot(argv[1]) != 0 || chdir("/") != 0)
+		return 5;
+	for (int i = 0; i < 1000; i++)
+		free(malloc(100 + i));
+	return 0;
+}
+C
+	cc -O1 -fno-builtin-malloc -fno-builtin-free -o "$TMP/jailed" "$TMP/jailed.c"
+	PROFSHIM_RECORD=mem run_shim "$TMP/t" "$TMP/jailed" "$TMP/jail"
+	[ -s "$TMP/t.t1" ]
+	analyze_json "$TMP/t"
+	[ "$(jqr .memory_metrics.total_allocations)" -ge 1000 ]
+	assert_eq "$(jqr .dropped.no_space)" 0 "dropped"
+}

@@ -153,3 +153,16 @@ PS_EXPORT int setresuid(uid_t ruid, uid_t euid, uid_t suid)
 	BEFORE_DROP(drops(ruid) || drops(euid) || drops(suid));
 	return real(ruid, euid, suid);
 }
+
+/* chroot: the paths of files not made yet may not exist after it. The
+ * first thread's file waits for its first record (thread.c): make it now. */
+PS_EXPORT int chroot(const char *path)
+{
+	static int (*real)(const char *);
+	if (!real)
+		real = (int (*)(const char *))dlsym(RTLD_NEXT, "chroot");
+	int saved = errno;
+	ps_thread_open_lazy_self();
+	errno = saved;
+	return real(path);
+}

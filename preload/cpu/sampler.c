@@ -40,6 +40,9 @@
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#endif
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -372,6 +375,20 @@ void ps_cpu_account_live(struct ps_thread *t)
 	t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);
 }
 
+/* A process that never created a thread has none running before us: no
+ * /proc/self/task walk (a tenth of this recorder's start-up). glibc clears
+ * __libc_single_threaded at the first pthread_create, ours or not (a shim
+ * loaded late by dlopen, a preloaded library's constructor); a raw clone()
+ * is not seen, as it would not be by the walk's later states either. */
+static bool process_never_threaded(void)
+{
+#if __has_include(<sys/single_threaded.h>)
+	return __libc_single_threaded;
+#else
+	return false;
+#endif
+}
+
 /* Threads that were running before us: states and timers made here. */
 static void cover_running_threads(void)
 {
@@ -456,7 +473,8 @@ void ps_cpu_init(void)
 		self->busy = 0;
 	}
 	write_timer_ext(); /* the mechanism is known now */
-	cover_running_threads();
+	if (!process_never_threaded())
+		cover_running_threads();
 	/* An exec'ing parent may have left the signal blocked. */
 	sigset_t set;
 	sigemptyset(&set);

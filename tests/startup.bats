@@ -166,3 +166,26 @@ C
 	[ "$(jqr .memory_metrics.total_allocations)" -ge 1000 ]
 	assert_eq "$(jqr .dropped.no_space)" 0 "dropped"
 }
+
+@test "killed before its first thread's first record: the trace reads; a lost file of a thread that ended is still an error" {
+	PROFSHIM_RECORD=cpu PROFSHIM_OUTPUT="$TMP/k" LD_PRELOAD="$SHIM" sleep 30 &
+	pid=$!
+	# the process file exists once the shim has started
+	for _ in $(seq 100); do [ -s "$TMP/k" ] && break; sleep 0.05; done
+	sleep 0.2
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ ! -e "$TMP/k.t1" ]
+	run "$PROFANALYZE" "$TMP/k" --format=json -o "$TMP/report.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"did not end normally"* ]]
+	assert_eq "$(jqr '.session.threads | length')" 1 "threads"
+	# a thread that wrote records into its file and ended: its file is needed
+	run_shim "$TMP/m" "$PROGS/core_crash" exit 5
+	[ -f "$TMP/m.t1" ]
+	rm "$TMP/m.t1"
+	run "$PROFANALYZE" "$TMP/m"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"m.t1: offset 0: missing thread file"* ]]
+}

@@ -392,6 +392,8 @@ static int parse_counters(struct proc_parse *pp, struct pa_cursor *c)
 	uint64_t seq;
 	GET(c, &seq);
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
+	if (t)
+		t->counters_here = true;
 	while (c->p < c->end) {
 		uint64_t id, v;
 		GET(c, &id);
@@ -700,8 +702,12 @@ static int parse_process_records(struct pa_session *s, const struct mapped *m, s
 static int open_thread(struct pa_session *s, struct pa_thread *t, struct pa_error *err)
 {
 	struct mapped m;
-	if (t->lazy && access(t->path, F_OK) != 0 && errno == ENOENT) {
-		/* made on its first record: the thread wrote none of its own */
+	/* A file made on the thread's first record: none was made when its
+	 * end put its counters here, or when the process was killed first.
+	 * A process that ended with the thread's counters in its file lost
+	 * the file. */
+	if (t->lazy && (t->counters_here || !s->ended) && access(t->path, F_OK) != 0 &&
+	    errno == ENOENT) {
 		t->closed = t->ended;
 		t->delta = true;
 		t->now = t->start_ticks;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start-up per process (issue 15): /bin/true with every recorder on against
-# plain, interleaved loops, medians; traces on the disk under the current
-# directory (the usual place) and on tmpfs (/dev/shm) when there is one.
+# plain, interleaved loops, medians; traces on disk (build/bench, where a
+# trace usually goes: the filesystem of the work tree) and on tmpfs
+# (/dev/shm) when there is one.
 # Goal: at most +2 ms per process, wall and CPU.
 #   BENCH_LOOPS=7 (or BENCH_RUNS) BENCH_PER_LOOP=100 tools/bench-startup.sh [LABEL=other.so ...]
 set -euo pipefail

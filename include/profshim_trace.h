@@ -122,10 +122,21 @@
  *                   start wall ns (CLOCK_REALTIME), record mask
  *                   (enum pst_record bits), str exe, argc, argc x str arg
  *     CLOCK_SYNC    ticks, mono ns            (calibration points)
+ *     CLOCK_CAL     ticks per second (x1000), span ns   (the TSC rate
+ *                   measured again at the end or an exec over `span` ns of
+ *                   the process's life; PROCESS_INFO's is a start-up
+ *                   estimate over ~40 us (0.1%). Readers take the last
+ *                   CLOCK_CAL over PROCESS_INFO's rate; CLOCK_SYNC points
+ *                   50 ms or more apart beat both.)
  *     MODULES_BEGIN generation, ticks         (a module map follows)
  *     MODULE        generation, bias, lo, hi, str path, str build-id bytes
  *                   (bias = load bias; [lo, hi) = the mapped address range)
  *     THREAD_FILE   seq, tid, start ticks
+ *     THREAD_FILE_LAZY seq, tid, start ticks   (as THREAD_FILE, for the
+ *                   thread that starts a process: its file is made by its
+ *                   first record. No file = the thread wrote no record of
+ *                   its own; its end and name are in THREAD_EXIT, its
+ *                   counters in COUNTERS here.)
  *     PROCESS_END   end ticks, end mono ns, end wall ns, reason
  *                   (enum pst_end_reason), status
  *     COUNTERS      as in thread files, for process-wide counters
@@ -328,6 +339,9 @@ enum pst_ext {
 	/* run directories (see RUN DIRECTORIES) */
 	PST_X_RUN_LINK = 40,
 	PST_X_PROCESS_CMDLINE = 41,
+	/* start-up (issue 15c): 88-91 */
+	PST_X_CLOCK_CAL = 88, /* process file: the TSC rate measured over the process's life */
+	PST_X_THREAD_FILE_LAZY = 89, /* process file: THREAD_FILE of a file made on first need */
 };
 
 /* Operations of IO records: 1-63 descriptor I/O (file or network by the

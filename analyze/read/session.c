@@ -283,6 +283,20 @@ static int parse_clock_sync(struct proc_parse *pp, struct pa_cursor *c)
 	return 0;
 }
 
+/* The TSC rate measured over the process's life: better than the start-up
+ * estimate in PROCESS_INFO. */
+static int parse_clock_cal(struct proc_parse *pp, struct pa_cursor *c)
+{
+	uint64_t x1000, span;
+	GET(c, &x1000);
+	GET(c, &span);
+	if (x1000 == 0)
+		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
+			    "bad clock calibration (rate 0)");
+	pp->tps_x1000 = x1000;
+	return 0;
+}
+
 /* Modules not listed by the map that starts now were unloaded now. */
 static void close_unlisted_modules(struct pa_session *s, uint64_t gen, uint64_t ticks)
 {
@@ -378,6 +392,8 @@ static int parse_counters(struct proc_parse *pp, struct pa_cursor *c)
 	uint64_t seq;
 	GET(c, &seq);
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
+	if (t)
+		t->counters_here = true;
 	while (c->p < c->end) {
 		uint64_t id, v;
 		GET(c, &id);
@@ -582,6 +598,8 @@ static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_curs
 		return parse_process_info(pp, c);
 	case PST_X_CLOCK_SYNC:
 		return parse_clock_sync(pp, c);
+	case PST_X_CLOCK_CAL:
+		return parse_clock_cal(pp, c);
 	case PST_X_MODULES_BEGIN:
 		GET(c, &pp->map_gen);
 		GET(c, &pp->map_ticks);
@@ -592,6 +610,12 @@ static int parse_process_ext(struct proc_parse *pp, uint64_t ext, struct pa_curs
 		return parse_module(pp, c);
 	case PST_X_THREAD_FILE:
 		return parse_thread_file(pp, c);
+	case PST_X_THREAD_FILE_LAZY:
+		if (parse_thread_file(pp, c))
+			return -1;
+		(*(struct pa_thread **)pa_vec_at(&pp->s->threads, pp->s->threads.len - 1))->lazy =
+		    true;
+		return 0;
 	case PST_X_COUNTERS:
 		return parse_counters(pp, c);
 	case PST_X_PROCESS_END:
@@ -682,6 +706,17 @@ static int parse_process_records(struct pa_session *s, const struct mapped *m, s
 static int open_thread(struct pa_session *s, struct pa_thread *t, struct pa_error *err)
 {
 	struct mapped m;
+	/* A file made on the thread's first record: none was made when its
+	 * end put its counters here, or when the process was killed first.
+	 * A process that ended with the thread's counters in its file lost
+	 * the file. */
+	if (t->lazy && (t->counters_here || !s->ended) && access(t->path, F_OK) != 0 &&
+	    errno == ENOENT) {
+		t->closed = t->ended;
+		t->delta = true;
+		t->now = t->start_ticks;
+		return 0;
+	}
 	if (access(t->path, F_OK) != 0)
 		return fail(err, t->path, 0,
 			    "missing thread file (thread %u, tid %u, listed in %s)", t->seq, t->tid,

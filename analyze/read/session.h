@@ -91,6 +91,8 @@ struct pa_thread {
 	uint64_t start_ticks;
 	uint64_t end_ticks; /* THREAD_END, else its last event */
 	bool ended;	    /* THREAD_END seen */
+	bool lazy;	    /* THREAD_FILE_LAZY: no file = no record of its own */
+	bool counters_here; /* its COUNTERS are in the process file */
 	bool closed;	    /* header says closed cleanly */
 	uint64_t events;    /* records decoded */
 

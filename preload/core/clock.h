@@ -42,6 +42,10 @@ void ps_clock_init(void);
  * skips calibrating), or NULL; and whether an entry is that variable. */
 const char *ps_clock_exec_env(void);
 int ps_clock_is_exec_env(const char *entry);
+/* At the end or an exec: the TSC rate measured over the process's life so
+ * far, into the process file (CLOCK_CAL), when it beats the start-up
+ * estimate. */
+void ps_clock_write_refined(void);
 /* Convert a tick interval to nanoseconds with the calibration. */
 uint64_t ps_ticks_to_ns(uint64_t ticks);
 

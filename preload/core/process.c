@@ -258,6 +258,7 @@ void ps_init(void)
 	save_env_for_exec();
 	ps_pid = getpid();
 	ps_run_at_start();
+	ps_recorders_before_files();
 	if (start_process() != 0) {
 		ps_disabled = 1;
 	} else {
@@ -265,7 +266,7 @@ void ps_init(void)
 		ps_recorders_init();
 		ps_recording = !ps_cfg.start_paused;
 		__atomic_store_n(&ps_initialized, 1, __ATOMIC_RELEASE);
-		ps_thread_start(); /* the thread that starts us */
+		ps_thread_start_lazy(); /* the thread that starts us */
 		ps_recorders_start();
 		ps_run_after_start();
 	}
@@ -324,6 +325,7 @@ void ps_process_finish(unsigned reason, int status)
 		ps_leave(self);
 	}
 	write_thread_counters();
+	ps_clock_write_refined();
 	write_clock_sync();
 	ps_run_record_cmdline();
 	ps_spares_finish();
@@ -388,7 +390,7 @@ static void at_fork_child(void)
 		ps_recorders_after_fork(PS_FORK_CHILD_OFF);
 		return;
 	}
-	ps_thread_start();
+	ps_thread_start_lazy();
 	ps_recorders_after_fork(PS_FORK_CHILD);
 }
 

@@ -28,6 +28,10 @@ enum ps_fork_side {
 
 struct ps_recorder {
 	const char *name;
+	/* Process start (not a forked child), before the shim opens any
+	 * file: the descriptor table is still the program's, small (the
+	 * shim's descriptors sit at high numbers and grow it). */
+	void (*before_files)(void);
 	/* Process start, before the first thread state exists. */
 	void (*init)(void);
 	/* Process start, after the first thread state (the starting
@@ -60,6 +64,7 @@ struct ps_recorder {
 extern const struct ps_recorder *const ps_recorders[];
 
 /* Walk the table (recorders.c). */
+void ps_recorders_before_files(void);
 void ps_recorders_init(void);
 void ps_recorders_start(void);
 void ps_recorders_thread_start(struct ps_thread *t);

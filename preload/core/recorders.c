@@ -110,6 +110,10 @@ const struct ps_recorder *const ps_recorders[] = {
 				ps_recorders[i_]->hook(__VA_ARGS__);                               \
 	} while (0)
 
+void ps_recorders_before_files(void)
+{
+	WALK(before_files);
+}
 void ps_recorders_init(void)
 {
 	WALK(init);

@@ -154,7 +154,8 @@ static void trim_previous_image(void)
 		strcpy(path + n + 2, num);
 		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0) {
-			if (errno == ENOENT)
+			/* the first thread's file is made lazily: maybe never */
+			if (errno == ENOENT && seq > 1)
 				break;
 			continue;
 		}

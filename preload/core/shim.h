@@ -78,6 +78,10 @@ struct ps_thread {
 	uint64_t io_open_start;
 	uint64_t io_open_site, io_open_obj;
 	uint32_t io_open_op;
+	/* start-up (thread.c): the thread that starts a process makes its file
+	 * on its first record (a short process often has none): 1 = not yet */
+	volatile int file_lazy;
+	uint64_t file_start; /* the start ticks its header will carry */
 };
 
 extern __thread struct ps_thread *ps_self PS_TLS;
@@ -95,6 +99,12 @@ void ps_init(void);
  * handler (use ps_self there). */
 struct ps_thread *ps_thread_get(void);
 struct ps_thread *ps_thread_start(void);
+/* The same for the thread that starts a process (at start, in a forked
+ * child): its file is made on its first record, or never. */
+struct ps_thread *ps_thread_start_lazy(void);
+/* Make the calling thread's file now if it is still to be made (before a
+ * privilege drop, after which it could not be). */
+void ps_thread_open_lazy_self(void);
 void ps_thread_end(struct ps_thread *t);
 /* A state for thread tid, running before the shim started, made by another
  * thread (not bound to tid's ps_self); the thread takes it on its first
@@ -157,9 +167,13 @@ static inline void ps_leave(struct ps_thread *t)
 
 /* Record helpers: reserve room for a record of at most max bytes; on
  * failure the event is counted as dropped and NULL returned. */
+/* The first record of a thread whose file is made lazily (thread.c). */
+uint8_t *ps_thread_open_lazy(struct ps_thread *t, size_t max);
 static inline uint8_t *ps_reserve(struct ps_thread *t, size_t max)
 {
 	uint8_t *p = pw_reserve(&t->out, max);
+	if (PS_UNLIKELY(!p) && t->file_lazy)
+		p = ps_thread_open_lazy(t, max);
 	if (PS_UNLIKELY(!p))
 		t->counters[PST_C_DROP_NO_SPACE]++;
 	return p;

@@ -112,6 +112,7 @@ static bool drops(uid_t uid)
 	do {                                                                                       \
 		if (cond) {                                                                        \
 			int saved_ = errno;                                                        \
+			ps_thread_open_lazy_self();                                                \
 			prepare();                                                                 \
 			errno = saved_;                                                            \
 		}                                                                                  \
@@ -151,4 +152,17 @@ PS_EXPORT int setresuid(uid_t ruid, uid_t euid, uid_t suid)
 		real = (int (*)(uid_t, uid_t, uid_t))dlsym(RTLD_NEXT, "setresuid");
 	BEFORE_DROP(drops(ruid) || drops(euid) || drops(suid));
 	return real(ruid, euid, suid);
+}
+
+/* chroot: the paths of files not made yet may not exist after it. The
+ * first thread's file waits for its first record (thread.c): make it now. */
+PS_EXPORT int chroot(const char *path)
+{
+	static int (*real)(const char *);
+	if (!real)
+		real = (int (*)(const char *))dlsym(RTLD_NEXT, "chroot");
+	int saved = errno;
+	ps_thread_open_lazy_self();
+	errno = saved;
+	return real(path);
 }

@@ -40,6 +40,9 @@
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#endif
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -393,6 +396,20 @@ void ps_cpu_account_live(struct ps_thread *t)
 	t->counters[PST_C_CPU_NS] = ps_ct_used_ns(c);
 }
 
+/* A process that never created a thread has none running before us: no
+ * /proc/self/task walk (a tenth of this recorder's start-up). glibc clears
+ * __libc_single_threaded at the first pthread_create, ours or not (a shim
+ * loaded late by dlopen, a preloaded library's constructor); a raw clone()
+ * is not seen, as it would not be by the walk's later states either. */
+static bool process_never_threaded(void)
+{
+#if __has_include(<sys/single_threaded.h>)
+	return __libc_single_threaded;
+#else
+	return false;
+#endif
+}
+
 /* Threads that were running before us: states and timers made here. */
 static void cover_running_threads(void)
 {
@@ -449,7 +466,13 @@ void ps_cpu_init(void)
 		return;
 	}
 	cpu_period_ns = 1000000000ull / ps_cfg.cpu_hz;
-	cpu_mech = ps_ct_probe(want_mechanism());
+	int want = want_mechanism();
+	/* perf unless asked otherwise: arming the starting thread is the
+	 * probe (a separate probe event was a quarter of the recorder's
+	 * start-up); without a starting thread, probe */
+	cpu_mech = want == PST_TIMER_POSIX ? PST_TIMER_POSIX
+		   : ps_self		   ? PST_TIMER_PERF
+					   : ps_ct_probe(want);
 	cpu_pid = ps_pid;
 	ps_sigunwind_init();
 	if (install_handler(sig)) {
@@ -458,16 +481,21 @@ void ps_cpu_init(void)
 	}
 	cpu_sig = sig;
 	cpu_on = 1;
-	write_timer_ext();
 	struct ps_thread *self = ps_self;
 	if (self) {
 		self->busy = 1;
 		arm_thread(self, self->tid);
+		if (!self->cpu && cpu_mech == PST_TIMER_PERF) {
+			cpu_mech = PST_TIMER_POSIX; /* perf_event_open refused */
+			arm_thread(self, self->tid);
+		}
 		if (self->cpu)
 			self->cpu->warmed = 1; /* ps_sigunwind_init warmed it */
 		self->busy = 0;
 	}
-	cover_running_threads();
+	write_timer_ext(); /* the mechanism is known now */
+	if (!process_never_threaded())
+		cover_running_threads();
 	/* An exec'ing parent may have left the signal blocked. */
 	sigset_t set;
 	sigemptyset(&set);

@@ -99,8 +99,10 @@ static inline int64_t io_result(int64_t rc)
 	}
 
 /* --- the descriptor table (io_fd.c); called with the thread entered --- */
-void ps_io_fd_init(struct ps_thread *t); /* table + what /proc/self/fd holds */
-void ps_io_fd_fork_child(struct ps_thread *t);
+/* The table, with what /proc/self/fd holds now marked inherited (each is
+ * described on its first use). */
+void ps_io_fd_init(void);
+void ps_io_fd_fork_child(void);
 /* The description of fd (0 when fd < 0); an fd the table does not know
  * gets one from /proc/self/fd now. */
 uint32_t ps_io_fd_desc(struct ps_thread *t, int fd);

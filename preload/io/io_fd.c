@@ -4,7 +4,9 @@
  * written once as an FD record (path, peer, pipe) into the thread that
  * made it; dup'ed fds share it. Descriptors the table does not know
  * (open before the shim started, passed over a socket) are described from
- * /proc/self/fd when first seen; those open at start-up are read once.
+ * /proc/self/fd when first seen. Those open at start-up are only listed
+ * then (one getdents, no readlink each): a short process never pays for
+ * describing descriptors it does not use, nor the shim's own.
  *
  * Every kernel call here is made from the shim's own code, so the
  * wrappers pass it through unrecorded.
@@ -26,6 +28,10 @@
 #define FD_MAX 65536u
 
 static uint32_t *fd_table; /* FD_MAX entries, 0 = not described */
+/* An fd open at start-up (or held at fork) that nobody has used yet: it is
+ * described as inherited on its first use. Never a description id (those
+ * count up from 1). */
+#define FD_INHERITED_UNSEEN UINT32_MAX
 static uint32_t next_desc;
 
 uint32_t ps_io_desc_new(struct ps_thread *t, unsigned kind, int fd, unsigned port, const char *name,
@@ -206,9 +212,9 @@ uint32_t ps_io_fd_desc(struct ps_thread *t, int fd)
 		return 0;
 	}
 	uint32_t id = __atomic_load_n(&fd_table[fd], __ATOMIC_RELAXED);
-	if (PS_LIKELY(id))
+	if (PS_LIKELY(id && id != FD_INHERITED_UNSEEN))
 		return id;
-	return ps_io_fd_describe(t, fd, PST_FD_UNKNOWN, 0);
+	return ps_io_fd_describe(t, fd, id ? PST_FD_INHERITED : PST_FD_UNKNOWN, 0);
 }
 
 void ps_io_fd_dup(struct ps_thread *t, int oldfd, int newfd)
@@ -244,8 +250,9 @@ void ps_io_resolve_path(int dirfd, const char *path, char *out, size_t cap)
 	strncat(out, path, cap - n - 1);
 }
 
-/* Describe every fd open now (start-up, a forked child). */
-static void scan_fds(struct ps_thread *t, unsigned kind)
+/* Mark every fd open now (start-up, a forked child) as inherited; each is
+ * described when first used. */
+static void mark_open_fds(void)
 {
 	int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -264,26 +271,26 @@ static void scan_fds(struct ps_thread *t, unsigned kind)
 			for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++)
 				fd = fd * 10 + (*c - '0');
 			if (fd != dfd && (unsigned)fd < FD_MAX)
-				ps_io_fd_describe(t, fd, kind, 0);
+				ps_io_fd_set(fd, FD_INHERITED_UNSEEN);
 		}
 	}
 	close(dfd);
 }
 
-void ps_io_fd_init(struct ps_thread *t)
+void ps_io_fd_init(void)
 {
 	if (!fd_table)
 		fd_table = ps_alloc_pages(FD_MAX * sizeof(uint32_t));
 	if (fd_table)
-		scan_fds(t, PST_FD_INHERITED);
+		mark_open_fds();
 }
 
 /* The parent's descriptions are in the parent's files: describe what the
  * child holds again, in its own. */
-void ps_io_fd_fork_child(struct ps_thread *t)
+void ps_io_fd_fork_child(void)
 {
 	if (!fd_table)
 		return;
 	memset(fd_table, 0, FD_MAX * sizeof(uint32_t));
-	scan_fds(t, PST_FD_INHERITED);
+	mark_open_fds();
 }

@@ -244,6 +244,24 @@
  *   COUNTERS (ALLOCS, FREES) still count every call exactly. A sampled
  *   REALLOC is written with old_addr 0 (a fresh block) and the old block's
  *   free, if it was sampled, as a FREE record.
+ *
+ *   Exact live bytes in sampling mode: each thread also counts the
+ *   allocator's usable bytes (malloc_usable_size) of every block it
+ *   allocates (counter MEM_USABLE_ALLOC) and frees (MEM_USABLE_FREED), and
+ *   publishes both in a MEM_USABLE record (thread file, EXT kind 64) after
+ *   each sampled ALLOC and FREE, whenever it freed about M bytes since its
+ *   last one, and at its end:
+ *     MEM_USABLE    ticks, alloc usable, freed usable, high, addr, block usable
+ *   ticks: absolute, 0 = the time of the record before it; alloc / freed:
+ *   the thread's counts so far; high: the largest (alloc - freed) of the
+ *   thread since its previous MEM_USABLE (>= the current value; both may
+ *   be negative for a thread that frees others' blocks, so high is written
+ *   zigzag-encoded); addr and block usable: the sampled block just
+ *   allocated and its usable size (0 and 0: none). The sum over threads of
+ *   (alloc - freed) is the heap's exact live usable bytes at that moment,
+ *   up to what other threads did since their last record; readers turn it
+ *   into requested bytes with the usable-to-requested ratio of the sampled
+ *   live blocks.
  */
 #ifndef PROFSHIM_TRACE_H
 #define PROFSHIM_TRACE_H
@@ -321,6 +339,7 @@ enum pst_ext {
 	PST_X_IO_CONFIG = 48, /* process file: io recorder settings */
 	PST_X_IO_DNS = 49,    /* thread file: a getaddrinfo call */
 	PST_X_IO_OPEN = 50,   /* process file: a wait still in progress at the end */
+	PST_X_MEM_USABLE = 64, /* thread file: exact usable bytes (sampling mode) */
 	/* run directories (see RUN DIRECTORIES) */
 	PST_X_RUN_LINK = 40,
 	PST_X_PROCESS_CMDLINE = 41,
@@ -495,7 +514,11 @@ enum pst_counter {
 	 * requested bytes of every allocation call exactly (a size of 0
 	 * counts 1), as the sampler's byte clock runs anyway. */
 	PST_C_MEM_SAMPLE_BYTES = 40,
-	/* Ids still free: 8-9 (plain counts), 32-39, 41-43, 47-63. Readers skip ids they
+	/* Sampling mode: usable bytes (malloc_usable_size) of the blocks this
+	 * thread allocated and freed, every call (see MEM_USABLE). */
+	PST_C_MEM_USABLE_ALLOC = 47,
+	PST_C_MEM_USABLE_FREED = 48,
+	/* Ids still free: 8-9 (plain counts), 32-39, 41-43, 49-63. Readers skip ids they
 	 * do not know; a new counter takes the next free id. */
 	PST_C_COUNTER_MAX = 64
 };

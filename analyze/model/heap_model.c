@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "heap_model.h"
+#include "heap_sampled.h"
 
 /* A live block. */
 struct heap_block {
@@ -16,6 +17,7 @@ struct heap_block {
 	 * at the free left the sums off by its rounding (negative leaks) */
 	double weight;
 	uint32_t chain; /* reallocs this block went through */
+	uint32_t slack; /* sampling mode: usable - size + 1, 0 = unknown */
 };
 
 /* --- live blocks: linear probing with backward-shift deletion --- */
@@ -171,6 +173,8 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 {
 	struct heap_site *site = site_at(m, b->site);
 	double w = b->weight, bytes = (double)b->size * w;
+	if (b->slack)
+		heap_usable_block(m, w, b->size, b->slack - 1, -1);
 	site_touch(m, site);
 	site->live_blocks -= w;
 	site->live_bytes -= bytes;
@@ -273,8 +277,9 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	b->site = si;
 	b->weight = (float)w;
 	b->chain = chain;
+	b->slack = 0;
 	*last_alloc_of(m, ev->thread) = addr;
-	if (m->live_bytes > m->peak_bytes) {
+	if (!m->usable_mode && m->live_bytes > m->peak_bytes) {
 		m->peak_bytes = m->live_bytes;
 		m->peak_var_bytes = m->live_var_bytes;
 		m->peak_ticks = ev->ticks;
@@ -364,6 +369,10 @@ void heap_model_event(struct heap_model *m, const struct pa_event *ev)
 	case PA_EV_MARK:
 		on_mark(m, ev);
 		return;
+	case PA_EV_MEM_USABLE:
+		if (m->estimated && !(m->o && m->o->thread >= 0))
+			heap_usable_event(m, ev);
+		return;
 	default:
 		return;
 	}
@@ -391,6 +400,16 @@ struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options 
 	m->short_lived_ticks = ns_per_tick > 0 ? (uint64_t)(HEAP_SHORT_LIVED_NS / ns_per_tick) : 0;
 	m->series_max = -1;
 	return m;
+}
+
+void heap_block_usable(struct heap_model *m, uint64_t addr, uint64_t usable)
+{
+	struct heap_block *b = block_find(m, addr);
+	if (!b || b->slack || usable < b->size)
+		return;
+	uint64_t slack = usable - b->size;
+	b->slack = slack < UINT32_MAX ? (uint32_t)slack + 1 : UINT32_MAX;
+	heap_usable_block(m, b->weight, b->size, b->slack - 1, +1);
 }
 
 /* Sums of weights added and taken away leave rounding dust: a figure
@@ -439,6 +458,7 @@ static void settle_estimates(struct heap_model *m)
 	m->bytes_exact = c[PST_C_MEM_SAMPLE_BYTES] != 0;
 	if (m->bytes_exact)
 		m->alloc_bytes = (double)c[PST_C_MEM_SAMPLE_BYTES];
+	heap_usable_finish(m);
 	if (m->live_bytes > m->alloc_bytes)
 		m->live_bytes = m->alloc_bytes;
 	if (m->live_blocks > m->allocs)
@@ -544,6 +564,7 @@ void heap_model_free(struct heap_model *m)
 	pa_vec_free(&m->heap_series);
 	pa_vec_free(&m->rss_series);
 	free(m->blocks);
+	heap_usable_free(m);
 	free(m);
 }
 

@@ -184,6 +184,7 @@ enum pa_event_kind {
 	PA_EV_SPAN = PST_K_SPAN, /* span begin/end, counter value */
 	PA_EV_THREAD_END = 32,
 	PA_EV_DNS = 33, /* a getaddrinfo call (IO_DNS) */
+	PA_EV_MEM_USABLE = 34, /* exact usable bytes of a thread (MEM_USABLE) */
 };
 
 struct pa_event {
@@ -246,6 +247,13 @@ struct pa_event {
 			const char *host;
 			size_t host_len;
 		} dns;
+		/* MEM_USABLE: the thread's usable bytes allocated and freed so
+		 * far, the highest (alloc - freed) since its previous one, and
+		 * the sampled block just allocated (addr 0: none) */
+		struct {
+			uint64_t alloc, freed, addr, block;
+			int64_t high;
+		} usable;
 	} u;
 };
 

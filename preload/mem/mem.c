@@ -359,13 +359,17 @@ static PS_INLINE void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size
 static __attribute__((noinline)) void note_sampled(struct ps_thread *t, unsigned fn, uint64_t size,
 						   void *p)
 {
+	size_t u = usable(p);
+	ps_memsample_usable_alloc(t, u);
 	if (p) {
 		if (ps_memsample_remember((uintptr_t)p, size))
 			t->live_bytes += ps_memsample_estimate(size);
 		else
 			t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
 	}
-	rss_check(t, write_alloc(t, fn, size, p, 0));
+	uint64_t now = write_alloc(t, fn, size, p, 0);
+	ps_memsample_publish(t, 0, (uintptr_t)p, u);
+	rss_check(t, now);
 }
 
 /* Either mode, for the rarer calls. */
@@ -378,6 +382,8 @@ static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 	t->counters[PST_C_ALLOCS]++;
 	if (ps_memsample_take(size))
 		note_sampled(t, fn, size, p);
+	else
+		ps_memsample_usable_alloc(t, usable(p));
 }
 
 /* Sampling mode's thread for a hook, when the fast path applies:
@@ -399,8 +405,11 @@ static inline struct ps_thread *sample_thread(void)
 		struct ps_thread *s_ = sample_thread();                                            \
 		if (s_) {                                                                          \
 			s_->counters[PST_C_ALLOCS]++;                                              \
-			if (PS_LIKELY(!ps_memsample_take(size)))                                   \
-				return call;                                                       \
+			if (PS_LIKELY(!ps_memsample_take(size))) {                                 \
+				void *q_ = call;                                                   \
+				ps_memsample_usable_alloc(s_, usable(q_));                         \
+				return q_;                                                         \
+			}                                                                          \
 			ps_enter(s_);                                                              \
 			void *p_ = REAL_CALL(s_, call);                                            \
 			int e_ = errno;                                                            \
@@ -423,6 +432,7 @@ static inline struct ps_thread *sample_thread(void)
 		if (ps_memsample_mean) {                                                           \
 			t_->counters[PST_C_ALLOCS]++;                                              \
 			if (PS_LIKELY(!ps_memsample_take(size))) {                                 \
+				ps_memsample_usable_alloc(t_, usable(p_));                         \
 				ps_leave(t_);                                                      \
 				return p_;                                                         \
 			}                                                                          \
@@ -451,8 +461,11 @@ static __attribute__((noinline)) void *malloc_recorded(size_t n)
 /* The sample point was passed (ps_memsample_charge). */
 static __attribute__((noinline)) void *malloc_sample(struct ps_thread *t, size_t n)
 {
-	if (!ps_memsample_passed())
-		return real.malloc(n);
+	if (!ps_memsample_passed()) {
+		void *q = real.malloc(n);
+		ps_memsample_usable_alloc(t, usable(q));
+		return q;
+	}
 	ps_enter(t);
 	void *p = REAL_CALL(t, real.malloc(n));
 	int e = errno;
@@ -472,8 +485,11 @@ PS_EXPORT void *malloc(size_t n)
 	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2 &&
 		      (t = sample_thread()))) {
 		t->counters[PST_C_ALLOCS]++;
-		if (PS_LIKELY(!ps_memsample_charge(n)))
-			return real.malloc(n);
+		if (PS_LIKELY(!ps_memsample_charge(n))) {
+			void *p = real.malloc(n);
+			ps_memsample_usable_alloc(t, usable(p));
+			return p;
+		}
 		return malloc_sample(t, n);
 	}
 	return malloc_recorded(n);
@@ -501,6 +517,7 @@ static __attribute__((noinline)) void free_sampled(struct ps_thread *t, void *p)
 	if (ps_memsample_forget((uintptr_t)p, &size)) {
 		t->live_bytes -= ps_memsample_estimate(size);
 		write_free(t, (uintptr_t)p);
+		ps_memsample_publish(t, 0, 0, 0);
 	}
 	errno = saved;
 }
@@ -531,6 +548,7 @@ PS_EXPORT void free(void *p)
 		/* Sampling mode's fast path: a block surely not sampled goes
 		 * back as a tail call, nothing written. */
 		t->counters[PST_C_FREES]++;
+		ps_memsample_usable_free(t, usable(p), false);
 		if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
 			return real.free(p);
 		return free_maybe_sampled(t, p);
@@ -554,6 +572,7 @@ static __attribute__((noinline)) void free_recorded(void *p)
 	if (ps_memsample_mean) {
 		/* Sampling: no errno traffic unless the block may be sampled
 		 * (the real free leaves errno as it would without us). */
+		ps_memsample_usable_free(t, usable(p), true);
 		if (PS_UNLIKELY(ps_memsample_maybe((uintptr_t)p)))
 			free_sampled(t, p);
 		REAL_FREE(t, p);
@@ -586,7 +605,7 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	struct ps_thread *t = mem_enter();
 	if (!t)
 		return real.realloc(p, n);
-	size_t old_usable = ps_memsample_mean ? 0 : usable(p);
+	size_t old_usable = usable(p);
 	void *q = REAL_CALL(t, real.realloc(p, n));
 	int e = errno;
 	t->counters[PST_C_ALLOCS]++;
@@ -601,14 +620,19 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	} else {
 		/* Sampling: the old block's free, when it was sampled, and the
 		 * new block as a fresh allocation when it is sampled. */
+		if (old_gone)
+			ps_memsample_usable_free(t, old_usable, true);
 		if (old_gone && ps_memsample_maybe((uintptr_t)p))
 			free_sampled(t, p);
+		size_t u = usable(q);
+		ps_memsample_usable_alloc(t, u);
 		if (ps_memsample_take(n)) {
 			if (q && ps_memsample_remember((uintptr_t)q, n))
 				t->live_bytes += ps_memsample_estimate(n);
 			else if (q)
 				t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
 			now = write_alloc(t, fn, n, q, 0);
+			ps_memsample_publish(t, 0, (uintptr_t)q, u);
 		}
 	}
 	if (now)

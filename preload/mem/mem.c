@@ -120,6 +120,9 @@ static bool same_object(void *fn, const void *base, bool fast)
 
 #define RESOLVE(name) (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
 
+/* The allocator below is glibc's (see block_bytes). */
+static bool glibc_chunks;
+
 static void resolve_real(void)
 {
 	int expect = 0;
@@ -160,6 +163,7 @@ static void resolve_real(void)
 		r.pvalloc = NULL;
 	if (!same_object((void *)r.malloc_usable_size, base, fast))
 		r.malloc_usable_size = NULL;
+	glibc_chunks = base && base == object_of((void *)&getpid, fast);
 	real = r;
 	__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
 }
@@ -188,6 +192,20 @@ static void *real_memalign(size_t align, size_t n)
 static inline size_t usable(void *p)
 {
 	return p && real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
+}
+
+/* Sampling mode's exact live bytes count each block's size in the
+ * allocator, read at every allocation and free. glibc's allocator keeps
+ * it in the word before the block (the chunk size, with 3 flag bits): one
+ * load, where malloc_usable_size is a call and a dozen instructions on
+ * the hottest path. Counted alike at allocation and free, either measure
+ * adds up; the reader only needs the slack share of the sampled blocks,
+ * measured the same way. */
+static inline size_t block_bytes(void *p)
+{
+	if (PS_LIKELY(glibc_chunks))
+		return p ? ((const size_t *)p)[-1] & ~(size_t)7 : 0;
+	return usable(p);
 }
 
 /* --- the real call inside a hook --- */
@@ -359,7 +377,7 @@ static PS_INLINE void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size
 static __attribute__((noinline)) void note_sampled(struct ps_thread *t, unsigned fn, uint64_t size,
 						   void *p)
 {
-	size_t u = usable(p);
+	size_t u = block_bytes(p);
 	ps_memsample_usable_alloc(t, u);
 	if (p) {
 		if (ps_memsample_remember((uintptr_t)p, size))
@@ -383,7 +401,7 @@ static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 	if (ps_memsample_take(size))
 		note_sampled(t, fn, size, p);
 	else
-		ps_memsample_usable_alloc(t, usable(p));
+		ps_memsample_usable_alloc(t, block_bytes(p));
 }
 
 /* Sampling mode's thread for a hook, when the fast path applies:
@@ -407,7 +425,7 @@ static inline struct ps_thread *sample_thread(void)
 			s_->counters[PST_C_ALLOCS]++;                                              \
 			if (PS_LIKELY(!ps_memsample_take(size))) {                                 \
 				void *q_ = call;                                                   \
-				ps_memsample_usable_alloc(s_, usable(q_));                         \
+				ps_memsample_usable_alloc(s_, block_bytes(q_));                    \
 				return q_;                                                         \
 			}                                                                          \
 			ps_enter(s_);                                                              \
@@ -432,7 +450,7 @@ static inline struct ps_thread *sample_thread(void)
 		if (ps_memsample_mean) {                                                           \
 			t_->counters[PST_C_ALLOCS]++;                                              \
 			if (PS_LIKELY(!ps_memsample_take(size))) {                                 \
-				ps_memsample_usable_alloc(t_, usable(p_));                         \
+				ps_memsample_usable_alloc(t_, block_bytes(p_));                    \
 				ps_leave(t_);                                                      \
 				return p_;                                                         \
 			}                                                                          \
@@ -463,7 +481,7 @@ static __attribute__((noinline)) void *malloc_sample(struct ps_thread *t, size_t
 {
 	if (!ps_memsample_passed()) {
 		void *q = real.malloc(n);
-		ps_memsample_usable_alloc(t, usable(q));
+		ps_memsample_usable_alloc(t, block_bytes(q));
 		return q;
 	}
 	ps_enter(t);
@@ -487,7 +505,7 @@ PS_EXPORT void *malloc(size_t n)
 		t->counters[PST_C_ALLOCS]++;
 		if (PS_LIKELY(!ps_memsample_charge(n))) {
 			void *p = real.malloc(n);
-			ps_memsample_usable_alloc(t, usable(p));
+			ps_memsample_usable_alloc(t, block_bytes(p));
 			return p;
 		}
 		return malloc_sample(t, n);
@@ -533,6 +551,17 @@ static __attribute__((noinline)) void free_maybe_sampled(struct ps_thread *t, vo
 
 static __attribute__((noinline)) void free_recorded(void *p);
 
+/* Sampling mode's fast path, a MEM_USABLE record due: out of line, so
+ * that the fast path keeps nothing across a call. */
+static __attribute__((noinline)) void free_publish(struct ps_thread *t, void *p)
+{
+	ps_memsample_publish_frees(t);
+	if (ps_memsample_maybe((uintptr_t)p))
+		free_maybe_sampled(t, p);
+	else
+		real.free(p);
+}
+
 PS_EXPORT void free(void *p)
 {
 	if (PS_UNLIKELY(!p))
@@ -548,7 +577,8 @@ PS_EXPORT void free(void *p)
 		/* Sampling mode's fast path: a block surely not sampled goes
 		 * back as a tail call, nothing written. */
 		t->counters[PST_C_FREES]++;
-		ps_memsample_usable_free(t, usable(p), false);
+		if (PS_UNLIKELY(ps_memsample_freed(t, block_bytes(p))))
+			return free_publish(t, p);
 		if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
 			return real.free(p);
 		return free_maybe_sampled(t, p);
@@ -572,7 +602,8 @@ static __attribute__((noinline)) void free_recorded(void *p)
 	if (ps_memsample_mean) {
 		/* Sampling: no errno traffic unless the block may be sampled
 		 * (the real free leaves errno as it would without us). */
-		ps_memsample_usable_free(t, usable(p), true);
+		if (ps_memsample_freed(t, block_bytes(p)))
+			ps_memsample_publish_now(t);
 		if (PS_UNLIKELY(ps_memsample_maybe((uintptr_t)p)))
 			free_sampled(t, p);
 		REAL_FREE(t, p);
@@ -605,7 +636,7 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	struct ps_thread *t = mem_enter();
 	if (!t)
 		return real.realloc(p, n);
-	size_t old_usable = usable(p);
+	size_t old_usable = ps_memsample_mean ? block_bytes(p) : usable(p);
 	void *q = REAL_CALL(t, real.realloc(p, n));
 	int e = errno;
 	t->counters[PST_C_ALLOCS]++;
@@ -620,11 +651,11 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	} else {
 		/* Sampling: the old block's free, when it was sampled, and the
 		 * new block as a fresh allocation when it is sampled. */
-		if (old_gone)
-			ps_memsample_usable_free(t, old_usable, true);
+		if (old_gone && ps_memsample_freed(t, old_usable))
+			ps_memsample_publish_now(t);
 		if (old_gone && ps_memsample_maybe((uintptr_t)p))
 			free_sampled(t, p);
-		size_t u = usable(q);
+		size_t u = block_bytes(q);
 		ps_memsample_usable_alloc(t, u);
 		if (ps_memsample_take(n)) {
 			if (q && ps_memsample_remember((uintptr_t)q, n))

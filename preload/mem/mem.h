@@ -101,16 +101,13 @@ void ps_memsample_publish(struct ps_thread *t, uint64_t ticks, uintptr_t addr, s
 void ps_memsample_publish_now(struct ps_thread *t);
 /* Freed about M bytes since the last record: publish (t not entered). */
 void ps_memsample_publish_frees(struct ps_thread *t);
-/* A free of a block of `u` usable bytes; `entered`: t is busy already. */
-static inline void ps_memsample_usable_free(struct ps_thread *t, size_t u, bool entered)
+/* A free of a block of `u` usable bytes: true when a MEM_USABLE record is
+ * due (then call ps_memsample_publish_now, or ps_memsample_publish_frees
+ * when t is not entered; the fast path keeps the call out of line). */
+static inline bool ps_memsample_freed(struct ps_thread *t, size_t u)
 {
 	t->counters[PST_C_MEM_USABLE_FREED] += u;
-	if (PS_UNLIKELY((ps_sample_tls.free_until -= (int64_t)u) <= 0)) {
-		if (entered)
-			ps_memsample_publish_now(t);
-		else
-			ps_memsample_publish_frees(t);
-	}
+	return PS_UNLIKELY((ps_sample_tls.free_until -= (int64_t)u) <= 0);
 }
 
 /* --- rss.c --- */

@@ -100,7 +100,7 @@
  *                   enum pst_counter. Written at thread end.
  *     CCT_NODE      node id, parent id, func id, calls, incl ticks,
  *                   excl ticks, min ticks, max ticks, nbuckets, buckets...,
- *                   timed, stood_for   (calling-context tree of
+ *                   timed, stood_for, timed_sub   (calling-context tree of
  *                   PROFSHIM_CALLS=tree; bucket i counts calls of duration
  *                   in [2^(i-1), 2^i) ticks). `calls` is exact. `timed`
  *                   and `stood_for` were added later (absent: every call
@@ -114,7 +114,14 @@
  *                   take a node's exclusive time as its scaled incl less
  *                   its children's (the excl field is then only the
  *                   writer's unscaled difference). min and max are those
- *                   of the timed calls.
+ *                   of the timed calls. `timed_sub` (added later; absent
+ *                   or 0: unknown) is the sum over the timed calls of
+ *                   weight x the calls made during the call, itself
+ *                   included: time per call made is incl / timed_sub, and
+ *                   the calls made in all of a node's calls are exact (the
+ *                   calls of its subtree), which estimates a recursion's
+ *                   heavy-tailed times far better than an average per
+ *                   call does.
  *     CCT_END       node count   (ends a complete snapshot of the tree)
  *   Process file:
  *     PROCESS_INFO  pid, ppid, clock kind (enum pst_clock), ticks per

@@ -143,6 +143,8 @@ static int decode_cct_node(struct decoder *d)
 		GET(&n.timed);
 	if (d->c.p < d->c.end)
 		GET(&n.stood_for);
+	if (d->c.p < d->c.end) /* added later: absent, 0 */
+		GET(&n.timed_sub);
 	if (lookup_local(d, &d->t->func_map, func, &n.func, "function"))
 		return -1;
 	*(struct pa_cct_node *)pa_vec_push(&d->t->cct) = n;

@@ -270,11 +270,11 @@ static int decode_mem_usable(struct decoder *d, struct pa_event *ev)
 	GET(&high);
 	GET(&ev->u.usable.addr);
 	GET(&ev->u.usable.block);
-	if (ticks && ticks < d->t->now)
-		return bad(d, "MEM_USABLE record earlier than the record before it");
 	ev->u.usable.high = pst_unzigzag(high);
 	ev->kind = PA_EV_MEM_USABLE;
-	ev->ticks = ticks ? ticks : d->t->now;
+	/* absolute (0: at the record before); never before that record, as
+	 * the writer's dt clamps a clock read a little behind the last one */
+	ev->ticks = ticks > d->t->now ? ticks : d->t->now;
 	return 1;
 }
 

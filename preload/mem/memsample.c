@@ -142,7 +142,10 @@ void ps_memsample_publish(struct ps_thread *t, uint64_t ticks, uintptr_t addr, s
 
 void ps_memsample_publish_now(struct ps_thread *t)
 {
-	ps_memsample_publish(t, ps_now(), 0, 0);
+	/* never before the record written last (whose time the writer
+	 * clamps the same way) */
+	uint64_t now = ps_now();
+	ps_memsample_publish(t, now > t->last_ticks ? now : t->last_ticks, 0, 0);
 }
 
 void ps_memsample_publish_frees(struct ps_thread *t)

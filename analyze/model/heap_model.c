@@ -17,7 +17,6 @@ struct heap_block {
 	 * at the free left the sums off by its rounding (negative leaks) */
 	double weight;
 	uint32_t chain; /* reallocs this block went through */
-	uint32_t slack; /* sampling mode: usable - size + 1, 0 = unknown */
 };
 
 /* --- live blocks: linear probing with backward-shift deletion --- */
@@ -173,8 +172,6 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 {
 	struct heap_site *site = site_at(m, b->site);
 	double w = b->weight, bytes = (double)b->size * w;
-	if (b->slack)
-		heap_usable_block(m, w, b->size, b->slack - 1, -1);
 	site_touch(m, site);
 	site->live_blocks -= w;
 	site->live_bytes -= bytes;
@@ -182,6 +179,8 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 	m->live_bytes -= bytes;
 	m->live_var_blocks -= w * (w - 1);
 	m->live_var_bytes -= (double)b->size * bytes * (w - 1);
+	if (m->usable) /* sampling mode's exact live bytes: the block's slack */
+		heap_usable_release(m, b->addr, b->size);
 	uint64_t *last = last_alloc_of(m, ev->thread);
 	if (is_free)
 		site->frees += w;
@@ -277,7 +276,6 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	b->site = si;
 	b->weight = (float)w;
 	b->chain = chain;
-	b->slack = 0;
 	*last_alloc_of(m, ev->thread) = addr;
 	if (!m->usable_mode && m->live_bytes > m->peak_bytes) {
 		m->peak_bytes = m->live_bytes;
@@ -402,14 +400,12 @@ struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options 
 	return m;
 }
 
-void heap_block_usable(struct heap_model *m, uint64_t addr, uint64_t usable)
+bool heap_block_size(struct heap_model *m, uint64_t addr, uint64_t *size)
 {
-	struct heap_block *b = block_find(m, addr);
-	if (!b || b->slack || usable < b->size)
-		return;
-	uint64_t slack = usable - b->size;
-	b->slack = slack < UINT32_MAX ? (uint32_t)slack + 1 : UINT32_MAX;
-	heap_usable_block(m, b->weight, b->size, b->slack - 1, +1);
+	const struct heap_block *b = block_find(m, addr);
+	if (b)
+		*size = b->size;
+	return b != NULL;
 }
 
 /* Sums of weights added and taken away leave rounding dust: a figure

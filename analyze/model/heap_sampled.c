@@ -33,6 +33,9 @@ struct heap_usable {
 	/* every sampled block so far (the share when none is live) */
 	double all_su, all_ss;
 	double peak_ht; /* the sampled estimate of live bytes at the peak */
+	/* sampled blocks seen by MEM_USABLE: (addr, 0) -> slack + 2 while
+	 * live, 1 once gone (the map has no removal) */
+	struct pa_pairmap slack;
 };
 
 static struct heap_usable *usable_of(struct heap_model *m)
@@ -40,13 +43,24 @@ static struct heap_usable *usable_of(struct heap_model *m)
 	if (!m->usable) {
 		m->usable = pa_xcalloc(1, sizeof(*m->usable));
 		pa_vec_init(&m->usable->threads, sizeof(struct usable_thread));
+		pa_pairmap_init(&m->usable->slack);
 	}
 	return m->usable;
 }
 
-void heap_usable_block(struct heap_model *m, double w, uint64_t size, uint64_t slack, int sign)
+/* The weight of a sampled block of `size` bytes, as the heap model's
+ * (1 / (1 - exp(-size / M))), kept here so that what a block adds is
+ * exactly what it takes away. */
+static double block_weight_of(const struct heap_model *m, uint64_t size)
 {
-	struct heap_usable *u = usable_of(m);
+	double p = -expm1(-(double)(size ? size : 1) / m->sample_bytes);
+	return p > 0 ? 1.0 / p : 1.0;
+}
+
+/* A sampled block of `size` requested bytes and `slack` more in the
+ * allocator becomes live (sign +1) or goes (-1). */
+static void usable_block(struct heap_usable *u, double w, uint64_t size, uint64_t slack, int sign)
+{
 	double us = (double)(size + slack), sl = (double)slack, v = w * (w - 1);
 	u->su += sign * w * us;
 	u->ss += sign * w * sl;
@@ -57,6 +71,32 @@ void heap_usable_block(struct heap_model *m, double w, uint64_t size, uint64_t s
 		u->all_su += w * us;
 		u->all_ss += w * sl;
 	}
+}
+
+/* The sampled block at addr (just allocated) is `usable` bytes in the
+ * allocator. */
+static void block_usable(struct heap_model *m, struct heap_usable *u, uint64_t addr,
+			 uint64_t usable)
+{
+	uint64_t size;
+	if (!heap_block_size(m, addr, &size) || usable < size ||
+	    pa_pairmap_get(&u->slack, addr, 0) >= 2)
+		return;
+	uint64_t slack = usable - size;
+	if (slack > UINT32_MAX - 2)
+		slack = UINT32_MAX - 2;
+	pa_pairmap_put(&u->slack, addr, 0, (uint32_t)slack + 2);
+	usable_block(u, block_weight_of(m, size), size, slack, +1);
+}
+
+void heap_usable_release(struct heap_model *m, uint64_t addr, uint64_t size)
+{
+	struct heap_usable *u = m->usable;
+	uint32_t v = pa_pairmap_get(&u->slack, addr, 0);
+	if (v < 2)
+		return;
+	usable_block(u, block_weight_of(m, size), size, v - 2, -1);
+	pa_pairmap_put(&u->slack, addr, 0, 1);
 }
 
 /* The slack share r of the live heap and its variance (a ratio
@@ -91,7 +131,7 @@ void heap_usable_event(struct heap_model *m, const struct pa_event *ev)
 		m->peak_var_bytes = 0;
 	}
 	if (ev->u.usable.addr)
-		heap_block_usable(m, ev->u.usable.addr, ev->u.usable.block);
+		block_usable(m, u, ev->u.usable.addr, ev->u.usable.block);
 	while (u->threads.len <= ev->thread->index)
 		pa_vec_push(&u->threads);
 	struct usable_thread *t = pa_vec_at(&u->threads, ev->thread->index);
@@ -156,6 +196,7 @@ void heap_usable_free(struct heap_model *m)
 	if (!m->usable)
 		return;
 	pa_vec_free(&m->usable->threads);
+	pa_pairmap_free(&m->usable->slack);
 	free(m->usable);
 	m->usable = NULL;
 }

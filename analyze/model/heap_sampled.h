@@ -9,18 +9,17 @@
 #ifndef PA_HEAP_SAMPLED_H
 #define PA_HEAP_SAMPLED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "heap_model.h"
 
 /* A MEM_USABLE event (the caller applies --thread). */
 void heap_usable_event(struct heap_model *m, const struct pa_event *ev);
-/* A sampled block of `size` requested bytes, `slack` more usable ones and
- * weight w becomes live (sign +1) or goes (-1). */
-void heap_usable_block(struct heap_model *m, double w, uint64_t size, uint64_t slack, int sign);
-/* heap_model.c: the live block at addr is `usable` bytes in the allocator
- * (adds it with heap_usable_block). */
-void heap_block_usable(struct heap_model *m, uint64_t addr, uint64_t usable);
+/* release() of a live block (sampling mode): its slack, if known, goes. */
+void heap_usable_release(struct heap_model *m, uint64_t addr, uint64_t size);
+/* heap_model.c: the requested size of the live block at addr. */
+bool heap_block_size(struct heap_model *m, uint64_t addr, uint64_t *size);
 /* In settle_estimates, after the exact counts: the leak from the exact
  * live bytes at the end; sites' peak and live bytes scaled to the totals. */
 void heap_usable_finish(struct heap_model *m);

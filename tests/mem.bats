@@ -291,6 +291,19 @@ frame_in_function() {
 	done
 }
 
+# A MEM_USABLE record (EXT 64) cut short inside its length: a clear error
+# naming the file and offset, no crash.
+@test "sampling mode: a truncated MEM_USABLE record fails cleanly" {
+	PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=4096 PROFSHIM_OUTPUT="$TMP/s" LD_PRELOAD="$SHIM" \
+		"$PROGS/mem_sampled" 2000 >/dev/null
+	# EXT tag (64 << 4 | 15 = 0x40f: varint 8f 08), length 1, one field of six
+	printf '\x8f\x08\x01\x00' | dd of="$TMP/s.t1" bs=1 seek=4096 conv=notrunc status=none
+	run timeout 20 "$PROFANALYZE" -q "$TMP/s"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$TMP/s.t1: offset 4096: malformed or cut-short record"* ]]
+}
+
 @test "full tracking of the benchmark workload: exact totals" {
 	local out
 	out=$(PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_bench" 100000)
@@ -417,17 +430,4 @@ fi_leak_stack() { jqr "[.memory_metrics.leaks[] | select(.leaked_bytes == $1) | 
 		"2000 128000 10" "one thread's site"
 	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem --thread="$tid" -o "$TMP/f1.txt"
 	grep -qE '(^|;)worker;make 128000$' "$TMP/f1.txt"
-}
-
-# A MEM_USABLE record (EXT 64) cut short inside its length: a clear error
-# naming the file and offset, no crash.
-@test "sampling mode: a truncated MEM_USABLE record fails cleanly" {
-	PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=4096 PROFSHIM_OUTPUT="$TMP/s" LD_PRELOAD="$SHIM" \
-		"$PROGS/mem_sampled" 2000 >/dev/null
-	# EXT tag (64 << 4 | 15 = 0x40f: varint 8f 08), length 1, one field of six
-	printf '\x8f\x08\x01\x00' | dd of="$TMP/s.t1" bs=1 seek=4096 conv=notrunc status=none
-	run timeout 20 "$PROFANALYZE" -q "$TMP/s"
-	echo "$output"
-	[ "$status" -eq 1 ]
-	[[ "$output" == *"$TMP/s.t1: offset 4096: malformed or cut-short record"* ]]
 }

@@ -196,15 +196,22 @@ static inline size_t usable(void *p)
 
 /* Sampling mode's exact live bytes count each block's size in the
  * allocator, read at every allocation and free. glibc's allocator keeps
- * it in the word before the block (the chunk size, with 3 flag bits): one
+ * it in the word before the block (the chunk size, with 3 flag bits): a
  * load, where malloc_usable_size is a call and a dozen instructions on
  * the hottest path. Counted alike at allocation and free, either measure
  * adds up; the reader only needs the slack share of the sampled blocks,
  * measured the same way. */
 static inline size_t block_bytes(void *p)
 {
-	if (PS_LIKELY(glibc_chunks))
-		return p ? ((const size_t *)p)[-1] & ~(size_t)7 : 0;
+	if (PS_LIKELY(glibc_chunks)) {
+		if (!p)
+			return 0;
+		/* malloc_usable_size's value: the chunk less its header, two
+		 * words for an mmapped chunk (flag bit 1), else one. The less
+		 * slack, the less the reader has to estimate. */
+		size_t h = ((const size_t *)p)[-1];
+		return (h & ~(size_t)7) - ((h & 2) ? 2 * sizeof(size_t) : sizeof(size_t));
+	}
 	return usable(p);
 }
 
@@ -633,10 +640,12 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 {
 	if (PS_UNLIKELY(p && is_boot(p)))
 		return boot_realloc(p, n);
+	/* sampling mode: the old block's size in the allocator, before it goes */
+	size_t old_bytes = ps_memsample_mean ? block_bytes(p) : 0;
 	struct ps_thread *t = mem_enter();
 	if (!t)
 		return real.realloc(p, n);
-	size_t old_usable = ps_memsample_mean ? block_bytes(p) : usable(p);
+	size_t old_usable = ps_memsample_mean ? 0 : usable(p);
 	void *q = REAL_CALL(t, real.realloc(p, n));
 	int e = errno;
 	t->counters[PST_C_ALLOCS]++;
@@ -651,7 +660,7 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	} else {
 		/* Sampling: the old block's free, when it was sampled, and the
 		 * new block as a fresh allocation when it is sampled. */
-		if (old_gone && ps_memsample_freed(t, old_usable))
+		if (old_gone && ps_memsample_freed(t, old_bytes))
 			ps_memsample_publish_now(t);
 		if (old_gone && ps_memsample_maybe((uintptr_t)p))
 			free_sampled(t, p);

@@ -206,11 +206,11 @@ static inline size_t block_bytes(void *p)
 	if (PS_LIKELY(glibc_chunks)) {
 		if (!p)
 			return 0;
-		/* malloc_usable_size's value: the chunk less its header, two
-		 * words for an mmapped chunk (flag bit 1), else one. The less
-		 * slack, the less the reader has to estimate. */
-		size_t h = ((const size_t *)p)[-1];
-		return (h & ~(size_t)7) - ((h & 2) ? 2 * sizeof(size_t) : sizeof(size_t));
+		/* about malloc_usable_size's value: the chunk less its one-word
+		 * header (an mmapped chunk has two: 8 bytes off in 128 KiB or
+		 * more, the same at its allocation and free). The less slack,
+		 * the less the reader has to estimate. */
+		return (((const size_t *)p)[-1] & ~(size_t)7) - sizeof(size_t);
 	}
 	return usable(p);
 }

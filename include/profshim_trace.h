@@ -253,7 +253,8 @@
  *   free, if it was sampled, as a FREE record.
  *
  *   Exact live bytes in sampling mode: each thread also counts the
- *   allocator's usable bytes (malloc_usable_size) of every block it
+ *   allocator's usable bytes of every block (malloc_usable_size; with
+ *   glibc the chunk size less one word, read from its header) it
  *   allocates (counter MEM_USABLE_ALLOC) and frees (MEM_USABLE_FREED), and
  *   publishes both in a MEM_USABLE record (thread file, EXT kind 64) after
  *   each sampled ALLOC and FREE, whenever it freed about M bytes since its

@@ -342,12 +342,12 @@ enum pst_ext {
 	PST_X_CPU_TIMER = 22,
 	PST_X_THREAD_EXIT = 23,
 	PST_X_MEM_CONFIG = 24,
+	PST_X_MEM_USABLE = 64, /* thread file: exact usable bytes (sampling mode) */
 	PST_X_CCT_LIVE = 25,
 	PST_X_CCT_LIVE_END = 26,
 	PST_X_IO_CONFIG = 48, /* process file: io recorder settings */
 	PST_X_IO_DNS = 49,    /* thread file: a getaddrinfo call */
 	PST_X_IO_OPEN = 50,   /* process file: a wait still in progress at the end */
-	PST_X_MEM_USABLE = 64, /* thread file: exact usable bytes (sampling mode) */
 	/* run directories (see RUN DIRECTORIES) */
 	PST_X_RUN_LINK = 40,
 	PST_X_PROCESS_CMDLINE = 41,

@@ -100,7 +100,7 @@
  *                   enum pst_counter. Written at thread end.
  *     CCT_NODE      node id, parent id, func id, calls, incl ticks,
  *                   excl ticks, min ticks, max ticks, nbuckets, buckets...,
- *                   timed, stood_for   (calling-context tree of
+ *                   timed, stood_for, timed_sub   (calling-context tree of
  *                   PROFSHIM_CALLS=tree; bucket i counts calls of duration
  *                   in [2^(i-1), 2^i) ticks). `calls` is exact. `timed`
  *                   and `stood_for` were added later (absent: every call
@@ -114,7 +114,14 @@
  *                   take a node's exclusive time as its scaled incl less
  *                   its children's (the excl field is then only the
  *                   writer's unscaled difference). min and max are those
- *                   of the timed calls.
+ *                   of the timed calls. `timed_sub` (added later; absent
+ *                   or 0: unknown) is the sum over the timed calls of
+ *                   weight x the calls made during the call, itself
+ *                   included: time per call made is incl / timed_sub, and
+ *                   the calls made in all of a node's calls are exact (the
+ *                   calls of its subtree), which estimates a recursion's
+ *                   heavy-tailed times far better than an average per
+ *                   call does.
  *     CCT_END       node count   (ends a complete snapshot of the tree)
  *   Process file:
  *     PROCESS_INFO  pid, ppid, clock kind (enum pst_clock), ticks per
@@ -259,6 +266,25 @@
  *   COUNTERS (ALLOCS, FREES) still count every call exactly. A sampled
  *   REALLOC is written with old_addr 0 (a fresh block) and the old block's
  *   free, if it was sampled, as a FREE record.
+ *
+ *   Exact live bytes in sampling mode: each thread also counts the
+ *   allocator's usable bytes of every block (malloc_usable_size; with
+ *   glibc the chunk size less one word, read from its header) it
+ *   allocates (counter MEM_USABLE_ALLOC) and frees (MEM_USABLE_FREED), and
+ *   publishes both in a MEM_USABLE record (thread file, EXT kind 64) after
+ *   each sampled ALLOC and FREE, whenever it freed about M bytes since its
+ *   last one, and at its end:
+ *     MEM_USABLE    ticks, alloc usable, freed usable, high, addr, block usable
+ *   ticks: absolute, 0 = the time of the record before it; alloc / freed:
+ *   the thread's counts so far; high: the largest (alloc - freed) of the
+ *   thread since its previous MEM_USABLE (>= the current value; both may
+ *   be negative for a thread that frees others' blocks, so high is written
+ *   zigzag-encoded); addr and block usable: the sampled block just
+ *   allocated and its usable size (0 and 0: none). The sum over threads of
+ *   (alloc - freed) is the heap's exact live usable bytes at that moment,
+ *   up to what other threads did since their last record; readers turn it
+ *   into requested bytes with the usable-to-requested ratio of the sampled
+ *   live blocks.
  */
 #ifndef PROFSHIM_TRACE_H
 #define PROFSHIM_TRACE_H
@@ -331,6 +357,7 @@ enum pst_ext {
 	PST_X_CPU_TIMER = 22,
 	PST_X_THREAD_EXIT = 23,
 	PST_X_MEM_CONFIG = 24,
+	PST_X_MEM_USABLE = 64, /* thread file: exact usable bytes (sampling mode) */
 	PST_X_CCT_LIVE = 25,
 	PST_X_CCT_LIVE_END = 26,
 	PST_X_IO_CONFIG = 48, /* process file: io recorder settings */
@@ -513,7 +540,11 @@ enum pst_counter {
 	 * requested bytes of every allocation call exactly (a size of 0
 	 * counts 1), as the sampler's byte clock runs anyway. */
 	PST_C_MEM_SAMPLE_BYTES = 40,
-	/* Ids still free: 8-9 (plain counts), 32-39, 41-43, 47-63. Readers skip ids they
+	/* Sampling mode: usable bytes (malloc_usable_size) of the blocks this
+	 * thread allocated and freed, every call (see MEM_USABLE). */
+	PST_C_MEM_USABLE_ALLOC = 47,
+	PST_C_MEM_USABLE_FREED = 48,
+	/* Ids still free: 8-9 (plain counts), 32-39, 41-43, 49-63. Readers skip ids they
 	 * do not know; a new counter takes the next free id. */
 	PST_C_COUNTER_MAX = 64
 };

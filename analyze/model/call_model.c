@@ -462,24 +462,56 @@ static void add_cct_node(struct call_model *m, size_t tindex, struct pa_pairmap 
 	m->timed += c->timed < c->calls ? c->timed : c->calls;
 }
 
+/* The calls made in all of each node's calls, themselves included: the
+ * calls of its subtree (exact counts). Parents come before children. */
+static double *subtree_calls(const struct pa_vec *cct)
+{
+	size_t n = cct->len;
+	double *sub = pa_xcalloc(n + 1, sizeof(double));
+	uint32_t *up = pa_xcalloc(n + 1, sizeof(uint32_t));
+	struct pa_pairmap index;
+	pa_pairmap_init(&index);
+	for (size_t k = 0; k < n; k++) {
+		const struct pa_cct_node *c = pa_vec_at(cct, k);
+		pa_pairmap_put(&index, c->id, 0, (uint32_t)k + 1);
+		uint32_t p = c->parent ? pa_pairmap_get(&index, c->parent, 0) : 0;
+		up[k] = p ? p - 1 : (uint32_t)n;
+		sub[k] = (double)c->calls;
+	}
+	pa_pairmap_free(&index);
+	for (size_t k = n; k-- > 0;)
+		sub[up[k]] += sub[k];
+	free(up);
+	return sub;
+}
+
 /* Tree mode with sampled timing (see CCT_NODE in profshim_trace.h): a
- * node's time is the average of its timed calls times its exact count.
- * Returns whether any node was estimated. */
+ * node's time is its timed calls' time per call made in them times the
+ * calls made in all its calls (exact); for a leaf that is their average
+ * times its count. Per call made, not per call: a recursion's calls take
+ * times as different as their subtrees (fib's deeper levels), where a
+ * sample of the calls' averages is mostly far too low (and now and then
+ * far too high); per call made they are alike. Without timed_sub (older
+ * writers): the average per call. Returns whether any node was estimated. */
 static bool estimate_nodes(struct pa_vec *cct, bool *exact)
 {
 	bool any = false;
+	double *sub = subtree_calls(cct);
 	for (size_t k = 0; k < cct->len; k++) {
 		struct pa_cct_node *n = pa_vec_at(cct, k);
 		exact[k] = !(n->timed < n->calls && n->stood_for);
 		if (exact[k])
 			continue;
-		double v = (double)n->incl_ticks * (double)n->calls / (double)n->stood_for;
+		double v = n->timed_sub
+			       ? (double)n->incl_ticks * sub[k] / (double)n->timed_sub
+			       : (double)n->incl_ticks * (double)n->calls / (double)n->stood_for;
 		/* rounding must not take the average out of [min, max] */
 		double lo = (double)n->min_ticks * (double)n->calls;
 		double hi = (double)n->max_ticks * (double)n->calls;
 		n->incl_ticks = (uint64_t)(v < lo ? lo : v > hi ? hi : v + 0.5);
 		any = true;
 	}
+	free(sub);
 	return any;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "heap_model.h"
+#include "heap_sampled.h"
 
 /* A live block. */
 struct heap_block {
@@ -178,6 +179,8 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 	m->live_bytes -= bytes;
 	m->live_var_blocks -= w * (w - 1);
 	m->live_var_bytes -= (double)b->size * bytes * (w - 1);
+	if (m->usable) /* sampling mode's exact live bytes: the block's slack */
+		heap_usable_release(m, b->addr, b->size);
 	uint64_t *last = last_alloc_of(m, ev->thread);
 	if (is_free)
 		site->frees += w;
@@ -274,7 +277,7 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	b->weight = (float)w;
 	b->chain = chain;
 	*last_alloc_of(m, ev->thread) = addr;
-	if (m->live_bytes > m->peak_bytes) {
+	if (!m->usable_mode && m->live_bytes > m->peak_bytes) {
 		m->peak_bytes = m->live_bytes;
 		m->peak_var_bytes = m->live_var_bytes;
 		m->peak_ticks = ev->ticks;
@@ -364,6 +367,10 @@ void heap_model_event(struct heap_model *m, const struct pa_event *ev)
 	case PA_EV_MARK:
 		on_mark(m, ev);
 		return;
+	case PA_EV_MEM_USABLE:
+		if (m->estimated && !(m->o && m->o->thread >= 0))
+			heap_usable_event(m, ev);
+		return;
 	default:
 		return;
 	}
@@ -391,6 +398,14 @@ struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options 
 	m->short_lived_ticks = ns_per_tick > 0 ? (uint64_t)(HEAP_SHORT_LIVED_NS / ns_per_tick) : 0;
 	m->series_max = -1;
 	return m;
+}
+
+bool heap_block_size(struct heap_model *m, uint64_t addr, uint64_t *size)
+{
+	const struct heap_block *b = block_find(m, addr);
+	if (b)
+		*size = b->size;
+	return b != NULL;
 }
 
 /* Sums of weights added and taken away leave rounding dust: a figure
@@ -439,6 +454,7 @@ static void settle_estimates(struct heap_model *m)
 	m->bytes_exact = c[PST_C_MEM_SAMPLE_BYTES] != 0;
 	if (m->bytes_exact)
 		m->alloc_bytes = (double)c[PST_C_MEM_SAMPLE_BYTES];
+	heap_usable_finish(m);
 	if (m->live_bytes > m->alloc_bytes)
 		m->live_bytes = m->alloc_bytes;
 	if (m->live_blocks > m->allocs)
@@ -544,6 +560,7 @@ void heap_model_free(struct heap_model *m)
 	pa_vec_free(&m->heap_series);
 	pa_vec_free(&m->rss_series);
 	free(m->blocks);
+	heap_usable_free(m);
 	free(m);
 }
 

@@ -116,6 +116,11 @@ struct heap_model {
 	uint64_t between_from, between_to;
 	double between_bytes, between_blocks;
 
+	/* sampling mode with the shim's exact usable bytes (heap_sampled.c):
+	 * peak and leaked bytes come from them */
+	struct heap_usable *usable;
+	bool usable_mode;
+
 	/* live blocks: open addressing on the address */
 	struct heap_block *blocks;
 	size_t cap, len;

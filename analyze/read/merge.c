@@ -143,6 +143,8 @@ static int decode_cct_node(struct decoder *d)
 		GET(&n.timed);
 	if (d->c.p < d->c.end)
 		GET(&n.stood_for);
+	if (d->c.p < d->c.end) /* added later: absent, 0 */
+		GET(&n.timed_sub);
 	if (lookup_local(d, &d->t->func_map, func, &n.func, "function"))
 		return -1;
 	*(struct pa_cct_node *)pa_vec_push(&d->t->cct) = n;
@@ -259,7 +261,25 @@ static int decode_dns(struct decoder *d, struct pa_event *ev)
 	return 1;
 }
 
-/* An EXT record; returns 1 when it produced an event (THREAD_END, DNS). */
+static int decode_mem_usable(struct decoder *d, struct pa_event *ev)
+{
+	uint64_t ticks, high;
+	GET(&ticks);
+	GET(&ev->u.usable.alloc);
+	GET(&ev->u.usable.freed);
+	GET(&high);
+	GET(&ev->u.usable.addr);
+	GET(&ev->u.usable.block);
+	ev->u.usable.high = pst_unzigzag(high);
+	ev->kind = PA_EV_MEM_USABLE;
+	/* absolute (0: at the record before); never before that record, as
+	 * the writer's dt clamps a clock read a little behind the last one */
+	ev->ticks = ticks > d->t->now ? ticks : d->t->now;
+	return 1;
+}
+
+/* An EXT record; returns 1 when it produced an event (THREAD_END, DNS,
+ * MEM_USABLE). */
 static int decode_ext(struct decoder *d, uint64_t ext, struct pa_event *ev)
 {
 	uint64_t len;
@@ -301,6 +321,9 @@ static int decode_ext(struct decoder *d, uint64_t ext, struct pa_event *ev)
 		break;
 	case PST_X_IO_DNS:
 		rc = decode_dns(d, ev);
+		break;
+	case PST_X_MEM_USABLE:
+		rc = decode_mem_usable(d, ev);
 		break;
 	default:
 		break; /* newer kinds: skipped by length */
@@ -561,7 +584,8 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 		if (rc < 0)
 			return -1;
 		if (rc == 1) {
-			if (ev->kind != PA_EV_THREAD_END && ev->kind != PA_EV_DNS)
+			if (ev->kind != PA_EV_THREAD_END && ev->kind != PA_EV_DNS &&
+			    ev->kind != PA_EV_MEM_USABLE)
 				ev->ticks = t->now;
 			if (ev->ticks > t->end_ticks && !t->ended)
 				t->end_ticks = ev->ticks;

@@ -444,6 +444,8 @@ static int parse_cct_live(struct proc_parse *pp, struct pa_cursor *c)
 		GET(c, &n.timed);
 	if (c->p < c->end)
 		GET(c, &n.stood_for);
+	if (c->p < c->end) /* added later: absent, 0 */
+		GET(c, &n.timed_sub);
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
 	if (!t)
 		return fail(pp->err, pp->path, pp->base,

@@ -81,6 +81,8 @@ struct pa_cct_node {
 	uint64_t timed;	      /* calls whose duration was measured (the rest
 			       * are estimated: see CCT_NODE) */
 	uint64_t stood_for;   /* the calls the timed ones stand for */
+	uint64_t timed_sub;   /* sum of weight x calls made in each timed call,
+			       * itself included (0: absent) */
 };
 
 struct pa_thread {
@@ -186,7 +188,8 @@ enum pa_event_kind {
 	PA_EV_FD = PST_K_FD,	 /* a descriptor's description */
 	PA_EV_SPAN = PST_K_SPAN, /* span begin/end, counter value */
 	PA_EV_THREAD_END = 32,
-	PA_EV_DNS = 33, /* a getaddrinfo call (IO_DNS) */
+	PA_EV_DNS = 33,	       /* a getaddrinfo call (IO_DNS) */
+	PA_EV_MEM_USABLE = 34, /* exact usable bytes of a thread (MEM_USABLE) */
 };
 
 struct pa_event {
@@ -249,6 +252,13 @@ struct pa_event {
 			const char *host;
 			size_t host_len;
 		} dns;
+		/* MEM_USABLE: the thread's usable bytes allocated and freed so
+		 * far, the highest (alloc - freed) since its previous one, and
+		 * the sampled block just allocated (addr 0: none) */
+		struct {
+			uint64_t alloc, freed, addr, block;
+			int64_t high;
+		} usable;
 	} u;
 };
 

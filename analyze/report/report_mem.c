@@ -190,6 +190,8 @@ void heap_report_json(const struct pa_models *pm, cJSON *root)
 	cJSON_AddNumberToObject(o, "sample_bytes", m->sample_bytes);
 	if (m->estimated) {
 		cJSON_AddBoolToObject(o, "bytes_exact", m->bytes_exact);
+		/* peak and leaked bytes from the shim's exact live bytes */
+		cJSON_AddBoolToObject(o, "live_bytes_counted", m->usable_mode);
 		/* how far the estimates may be off: one standard deviation */
 		cJSON *e = cJSON_AddObjectToObject(o, "estimate_error_pct");
 		cJSON_AddNumberToObject(e, "peak_memory_bytes",
@@ -314,6 +316,10 @@ void heap_report_text(const struct pa_models *pm, FILE *out)
 		    "  sampled one allocation per %.0f bytes on average; exact: call counts%s;\n"
 		    "  estimates (+-: one standard deviation): peak, leaks and sites\n",
 		    m->sample_bytes, m->bytes_exact ? " and bytes requested" : "");
+	if (m->usable_mode)
+		fprintf(out,
+			"  peak and leaked bytes: the exact live bytes in the allocator, less the\n"
+			"  slack share (allocator minus requested bytes) of the sampled blocks\n");
 	human_bytes(m->alloc_bytes, b1, sizeof(b1));
 	fprintf(out, "  allocation calls     %14.0f  (%s requested", total_allocs(m), b1);
 	if (m->failed > 0)

@@ -73,6 +73,7 @@ struct call_frame {
 	uintptr_t site;	 /* call site (the caller's return address) */
 	uint32_t node;	 /* tree: CCT node index */
 	uint32_t weight; /* tree: 0 = untimed, else the calls it stands for */
+	uint64_t calls0; /* tree, timed calls: the thread's call count at enter */
 };
 
 /* A hook call made while the thread was busy (a signal handler's
@@ -102,11 +103,15 @@ struct cct_node {
 	uint64_t exact_until; /* calls up to this one are all timed */
 	uint32_t parent;
 	uint32_t kid[CCT_KID_SLOTS]; /* child node ids, 0 = empty */
-	uint32_t unused;
+	/* sampled calls: longer than cap x (the calls made in them, themselves
+	 * included) is an interruption (see TREE_STALL_FACTOR) */
+	float cap;
 	/* touched by timed calls only */
 	uint64_t timed, incl, kids, min, max;
-	uint64_t stood_for;	    /* sum of the timed calls' weights */
-	uint64_t cap;		    /* sampled calls: longer than this is an interruption */
+	uint64_t stood_for; /* sum of the timed calls' weights */
+	/* sum over the timed calls of weight x the calls made in them,
+	 * themselves included: the reader's estimate of time per call made */
+	uint64_t timed_sub;
 	uint32_t hist[CCT_BUCKETS]; /* weighted, saturating counts */
 } __attribute__((aligned(64)));
 
@@ -424,11 +429,24 @@ static inline void hist_add(struct cct_node *n, uint64_t dur, uint32_t weight)
  * was most likely preempted or stalled in it. Standing for `weight` calls,
  * the stall would be counted `weight` times; it is counted once, as exact
  * timing would, and the other calls get the cap. */
-static COLD uint64_t account_stall(struct cct_node *n, uint64_t dur, uint32_t weight)
+static COLD uint64_t account_stall(struct cct_node *n, uint64_t dur, uint32_t weight,
+				   uint64_t limit)
 {
 	hist_add(n, dur, 1);
-	hist_add(n, n->cap, weight - 1);
-	return n->cap * (weight - 1) + dur;
+	hist_add(n, limit, weight - 1);
+	return limit * (weight - 1) + dur;
+}
+
+static uint64_t stall_floor; /* TREE_STALL_MIN_NS in ticks */
+
+/* The longest a sampled call that made `sub` calls (itself included) may
+ * take before it counts as interrupted: the node's typical time per call
+ * in its subtree, times the subtree, times TREE_STALL_FACTOR. */
+static inline uint64_t stall_limit(const struct cct_node *n, uint64_t sub)
+{
+	float l = n->cap * (float)(sub ? sub : 1);
+	uint64_t limit = l < 1.8e19f ? (uint64_t)l : UINT64_MAX;
+	return limit > stall_floor ? limit : stall_floor;
 }
 
 /* The time a sampled call stands for: its duration less the clock read
@@ -440,20 +458,22 @@ static inline uint64_t sampled_time(uint64_t dur, uint32_t weight)
 	return dur * weight > read ? dur * weight - read : 0;
 }
 
-static HOT uint64_t node_account(struct cct_node *n, uint64_t dur, uint32_t weight)
+/* `sub`: the calls made during this one, itself included. */
+static HOT uint64_t node_account(struct cct_node *n, uint64_t dur, uint32_t weight, uint64_t sub)
 {
-	uint64_t wdur;
+	uint64_t wdur, limit;
 	if (PS_LIKELY(weight == 1)) {
 		wdur = dur;
 		hist_add(n, dur, 1);
-	} else if (PS_LIKELY(dur <= n->cap)) {
+	} else if (PS_LIKELY(dur <= (limit = stall_limit(n, sub)))) {
 		wdur = sampled_time(dur, weight);
 		hist_add(n, dur, weight);
 	} else {
-		wdur = account_stall(n, dur, weight);
+		wdur = account_stall(n, dur, weight, limit);
 	}
 	n->timed++;
 	n->stood_for += weight;
+	n->timed_sub += sub * weight;
 	n->incl += wdur;
 	if (dur < n->min)
 		n->min = dur;
@@ -463,13 +483,15 @@ static HOT uint64_t node_account(struct cct_node *n, uint64_t dur, uint32_t weig
 }
 
 /* Account the timed call of frame f, ended at `now`. */
-static HOT void cct_account(struct ps_calls_thread *c, const struct call_frame *f, uint64_t now)
+static HOT void cct_account(struct ps_thread *t, struct ps_calls_thread *c,
+			    const struct call_frame *f, uint64_t now)
 {
 	if (PS_UNLIKELY(f->node == CCT_UNTRACKED))
 		return;
 	uint64_t dur = now > f->start ? now - f->start : 0;
 	struct cct_node *n = &c->nodes[f->node];
-	c->nodes[n->parent].kids += node_account(n, dur, f->weight);
+	c->nodes[n->parent].kids +=
+	    node_account(n, dur, f->weight, t->counters[PST_C_CALLS] - f->calls0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -523,9 +545,11 @@ static COLD bool node_leaves_exact(struct cct_node *n)
 		return true;
 	}
 	n->exact_until = 0; /* sampling from now on */
-	uint64_t floor = ns_to_ticks(TREE_STALL_MIN_NS);
-	uint64_t typical = n->incl / n->timed * TREE_STALL_FACTOR;
-	n->cap = typical > floor ? typical : floor;
+	if (!stall_floor)
+		stall_floor = ns_to_ticks(TREE_STALL_MIN_NS);
+	/* per call made in the exact calls (their timed_sub so far) */
+	n->cap =
+	    (float)n->incl * TREE_STALL_FACTOR / (float)(n->timed_sub ? n->timed_sub : n->timed);
 	return false;
 }
 
@@ -731,6 +755,7 @@ static HOT void tree_open(struct ps_thread *t, struct ps_calls_thread *c, struct
 		return;
 	}
 	f->weight = tree_timing(c, &c->nodes[f->node]);
+	f->calls0 = t->counters[PST_C_CALLS]; /* push counts this call next */
 	if (f->weight)
 		f->start = now ? now : ps_now();
 }
@@ -764,7 +789,7 @@ static HOT void pop(struct ps_thread *t, struct ps_calls_thread *c, uint64_t now
 	struct call_frame *f = &c->frames[d];
 	if (c->mode == PS_CALLS_TREE) {
 		if (f->weight)
-			cct_account(c, f, now ? now : ps_now());
+			cct_account(t, c, f, now ? now : ps_now());
 	} else if (!c->min_ticks) {
 		write_exit(t, now);
 	} else if (d < c->written || (now > f->start ? now - f->start : 0) >= c->min_ticks) {
@@ -1059,6 +1084,7 @@ static __attribute__((noinline)) void tree_enter_timed(struct ps_thread *t,
 	}
 	struct call_frame *f = &c->frames[d];
 	f->weight = weight;
+	f->calls0 = t->counters[PST_C_CALLS]; /* tree_push_frame counts it */
 	f->start = ps_now();
 	tree_push_frame(t, c, d);
 }
@@ -1158,7 +1184,7 @@ static __attribute__((noinline)) void tree_exit_timed(struct ps_thread *t,
 	uint64_t now = ps_now();
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	cct_account(c, &c->frames[d - 1], now);
+	cct_account(t, c, &c->frames[d - 1], now);
 	c->depth = d - 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
@@ -1205,10 +1231,11 @@ static uint8_t *put_node_counts(uint8_t *p, const struct cct_node *n)
 		p = pst_put_varint(p, n->hist[i]);
 	p = pst_put_varint(p, n->timed);
 	p = pst_put_varint(p, n->stood_for);
+	p = pst_put_varint(p, n->timed_sub);
 	return p;
 }
 
-#define NODE_RECORD_MAX (18 * PST_VARINT_MAX + CCT_BUCKETS * 5)
+#define NODE_RECORD_MAX (19 * PST_VARINT_MAX + CCT_BUCKETS * 5)
 
 /* Where a snapshot goes: the thread's own file (function ids), or the
  * process file for a thread still running (function addresses). */
@@ -1279,7 +1306,8 @@ static void write_snapshot(struct snap_out *o, struct ps_calls_thread *c, uint64
 			 * and its open child's, if that is this node's child */
 			const struct call_frame *f = &c->frames[k];
 			if (f->weight)
-				node_account(&node, now > f->start ? now - f->start : 0, f->weight);
+				node_account(&node, now > f->start ? now - f->start : 0, f->weight,
+					     1); /* judged as a call alone, as it is cut short */
 			const struct call_frame *in = k + 1 < depth ? &c->frames[k + 1] : NULL;
 			if (in && in->weight && in->node != CCT_UNTRACKED && in->node < n &&
 			    nodes[in->node].parent == id)

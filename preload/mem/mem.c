@@ -120,6 +120,9 @@ static bool same_object(void *fn, const void *base, bool fast)
 
 #define RESOLVE(name) (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
 
+/* The allocator below is glibc's (see block_bytes). */
+static bool glibc_chunks;
+
 static void resolve_real(void)
 {
 	int expect = 0;
@@ -160,6 +163,7 @@ static void resolve_real(void)
 		r.pvalloc = NULL;
 	if (!same_object((void *)r.malloc_usable_size, base, fast))
 		r.malloc_usable_size = NULL;
+	glibc_chunks = base && base == object_of((void *)&getpid, fast);
 	real = r;
 	__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
 }
@@ -188,6 +192,27 @@ static void *real_memalign(size_t align, size_t n)
 static inline size_t usable(void *p)
 {
 	return p && real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
+}
+
+/* Sampling mode's exact live bytes count each block's size in the
+ * allocator, read at every allocation and free. glibc's allocator keeps
+ * it in the word before the block (the chunk size, with 3 flag bits): a
+ * load, where malloc_usable_size is a call and a dozen instructions on
+ * the hottest path. Counted alike at allocation and free, either measure
+ * adds up; the reader only needs the slack share of the sampled blocks,
+ * measured the same way. */
+static inline size_t block_bytes(void *p)
+{
+	if (PS_LIKELY(glibc_chunks)) {
+		if (!p)
+			return 0;
+		/* about malloc_usable_size's value: the chunk less its one-word
+		 * header (an mmapped chunk has two: 8 bytes off in 128 KiB or
+		 * more, the same at its allocation and free). The less slack,
+		 * the less the reader has to estimate. */
+		return (((const size_t *)p)[-1] & ~(size_t)7) - sizeof(size_t);
+	}
+	return usable(p);
 }
 
 /* --- the real call inside a hook --- */
@@ -359,13 +384,17 @@ static PS_INLINE void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size
 static __attribute__((noinline)) void note_sampled(struct ps_thread *t, unsigned fn, uint64_t size,
 						   void *p)
 {
+	size_t u = block_bytes(p);
+	ps_memsample_usable_alloc(t, u);
 	if (p) {
 		if (ps_memsample_remember((uintptr_t)p, size))
 			t->live_bytes += ps_memsample_estimate(size);
 		else
 			t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
 	}
-	rss_check(t, write_alloc(t, fn, size, p, 0));
+	uint64_t now = write_alloc(t, fn, size, p, 0);
+	ps_memsample_publish(t, 0, (uintptr_t)p, u);
+	rss_check(t, now);
 }
 
 /* Either mode, for the rarer calls. */
@@ -378,6 +407,8 @@ static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 	t->counters[PST_C_ALLOCS]++;
 	if (ps_memsample_take(size))
 		note_sampled(t, fn, size, p);
+	else
+		ps_memsample_usable_alloc(t, block_bytes(p));
 }
 
 /* Sampling mode's thread for a hook, when the fast path applies:
@@ -399,8 +430,11 @@ static inline struct ps_thread *sample_thread(void)
 		struct ps_thread *s_ = sample_thread();                                            \
 		if (s_) {                                                                          \
 			s_->counters[PST_C_ALLOCS]++;                                              \
-			if (PS_LIKELY(!ps_memsample_take(size)))                                   \
-				return call;                                                       \
+			if (PS_LIKELY(!ps_memsample_take(size))) {                                 \
+				void *q_ = call;                                                   \
+				ps_memsample_usable_alloc(s_, block_bytes(q_));                    \
+				return q_;                                                         \
+			}                                                                          \
 			ps_enter(s_);                                                              \
 			void *p_ = REAL_CALL(s_, call);                                            \
 			int e_ = errno;                                                            \
@@ -423,6 +457,7 @@ static inline struct ps_thread *sample_thread(void)
 		if (ps_memsample_mean) {                                                           \
 			t_->counters[PST_C_ALLOCS]++;                                              \
 			if (PS_LIKELY(!ps_memsample_take(size))) {                                 \
+				ps_memsample_usable_alloc(t_, block_bytes(p_));                    \
 				ps_leave(t_);                                                      \
 				return p_;                                                         \
 			}                                                                          \
@@ -451,8 +486,11 @@ static __attribute__((noinline)) void *malloc_recorded(size_t n)
 /* The sample point was passed (ps_memsample_charge). */
 static __attribute__((noinline)) void *malloc_sample(struct ps_thread *t, size_t n)
 {
-	if (!ps_memsample_passed())
-		return real.malloc(n);
+	if (!ps_memsample_passed()) {
+		void *q = real.malloc(n);
+		ps_memsample_usable_alloc(t, block_bytes(q));
+		return q;
+	}
 	ps_enter(t);
 	void *p = REAL_CALL(t, real.malloc(n));
 	int e = errno;
@@ -472,8 +510,11 @@ PS_EXPORT void *malloc(size_t n)
 	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2 &&
 		      (t = sample_thread()))) {
 		t->counters[PST_C_ALLOCS]++;
-		if (PS_LIKELY(!ps_memsample_charge(n)))
-			return real.malloc(n);
+		if (PS_LIKELY(!ps_memsample_charge(n))) {
+			void *p = real.malloc(n);
+			ps_memsample_usable_alloc(t, block_bytes(p));
+			return p;
+		}
 		return malloc_sample(t, n);
 	}
 	return malloc_recorded(n);
@@ -501,6 +542,7 @@ static __attribute__((noinline)) void free_sampled(struct ps_thread *t, void *p)
 	if (ps_memsample_forget((uintptr_t)p, &size)) {
 		t->live_bytes -= ps_memsample_estimate(size);
 		write_free(t, (uintptr_t)p);
+		ps_memsample_publish(t, 0, 0, 0);
 	}
 	errno = saved;
 }
@@ -515,6 +557,17 @@ static __attribute__((noinline)) void free_maybe_sampled(struct ps_thread *t, vo
 }
 
 static __attribute__((noinline)) void free_recorded(void *p);
+
+/* Sampling mode's fast path, a MEM_USABLE record due: out of line, so
+ * that the fast path keeps nothing across a call. */
+static __attribute__((noinline)) void free_publish(struct ps_thread *t, void *p)
+{
+	ps_memsample_publish_frees(t);
+	if (ps_memsample_maybe((uintptr_t)p))
+		free_maybe_sampled(t, p);
+	else
+		real.free(p);
+}
 
 PS_EXPORT void free(void *p)
 {
@@ -531,6 +584,8 @@ PS_EXPORT void free(void *p)
 		/* Sampling mode's fast path: a block surely not sampled goes
 		 * back as a tail call, nothing written. */
 		t->counters[PST_C_FREES]++;
+		if (PS_UNLIKELY(ps_memsample_freed(t, block_bytes(p))))
+			return free_publish(t, p);
 		if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
 			return real.free(p);
 		return free_maybe_sampled(t, p);
@@ -554,6 +609,8 @@ static __attribute__((noinline)) void free_recorded(void *p)
 	if (ps_memsample_mean) {
 		/* Sampling: no errno traffic unless the block may be sampled
 		 * (the real free leaves errno as it would without us). */
+		if (ps_memsample_freed(t, block_bytes(p)))
+			ps_memsample_publish_now(t);
 		if (PS_UNLIKELY(ps_memsample_maybe((uintptr_t)p)))
 			free_sampled(t, p);
 		REAL_FREE(t, p);
@@ -583,6 +640,8 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 {
 	if (PS_UNLIKELY(p && is_boot(p)))
 		return boot_realloc(p, n);
+	/* sampling mode: the old block's size in the allocator, before it goes */
+	size_t old_bytes = ps_memsample_mean ? block_bytes(p) : 0;
 	struct ps_thread *t = mem_enter();
 	if (!t)
 		return real.realloc(p, n);
@@ -601,14 +660,19 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	} else {
 		/* Sampling: the old block's free, when it was sampled, and the
 		 * new block as a fresh allocation when it is sampled. */
+		if (old_gone && ps_memsample_freed(t, old_bytes))
+			ps_memsample_publish_now(t);
 		if (old_gone && ps_memsample_maybe((uintptr_t)p))
 			free_sampled(t, p);
+		size_t u = block_bytes(q);
+		ps_memsample_usable_alloc(t, u);
 		if (ps_memsample_take(n)) {
 			if (q && ps_memsample_remember((uintptr_t)q, n))
 				t->live_bytes += ps_memsample_estimate(n);
 			else if (q)
 				t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
 			now = write_alloc(t, fn, n, q, 0);
+			ps_memsample_publish(t, 0, (uintptr_t)q, u);
 		}
 	}
 	if (now)

@@ -22,6 +22,11 @@ struct ps_sample_tls {
 	int64_t drawn; /* `until` when last drawn (or settled): drawn - until
 			* bytes were charged since, not yet counted */
 	uint64_t rng;  /* xorshift64* state, 0 = not seeded */
+	/* exact usable bytes (counters MEM_USABLE_*): the highest
+	 * (alloc - freed) since the last MEM_USABLE record, and the bytes
+	 * still to free before the next one is due */
+	int64_t high;
+	int64_t free_until;
 };
 extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
 /* The sample point was passed: draw the next one; true when this
@@ -75,6 +80,34 @@ static inline int64_t ps_memsample_estimate(uint64_t size)
 {
 	uint64_t m = ps_memsample_mean;
 	return (int64_t)(size >= m ? size + m / 2 : m + size / 2);
+}
+
+/* Exact live bytes in sampling mode (MEM_USABLE in profshim_trace.h):
+ * every allocation and free adds the block's usable size to this thread's
+ * counters (a load of the allocator's chunk header, no syscall), so the
+ * reader knows the live heap exactly at every record, not only as an
+ * estimate from ~live/M samples. `u` is malloc_usable_size of the block. */
+static inline void ps_memsample_usable_alloc(struct ps_thread *t, size_t u)
+{
+	uint64_t a = t->counters[PST_C_MEM_USABLE_ALLOC] += u;
+	int64_t live = (int64_t)(a - t->counters[PST_C_MEM_USABLE_FREED]);
+	if (live > ps_sample_tls.high)
+		ps_sample_tls.high = live;
+}
+/* Write a MEM_USABLE record (t entered): ticks 0 = at the record just
+ * written; addr / usable: the sampled block just allocated, or 0. */
+void ps_memsample_publish(struct ps_thread *t, uint64_t ticks, uintptr_t addr, size_t usable);
+/* The same, timed now, with no block (t entered). */
+void ps_memsample_publish_now(struct ps_thread *t);
+/* Freed about M bytes since the last record: publish (t not entered). */
+void ps_memsample_publish_frees(struct ps_thread *t);
+/* A free of a block of `u` usable bytes: true when a MEM_USABLE record is
+ * due (then call ps_memsample_publish_now, or ps_memsample_publish_frees
+ * when t is not entered; the fast path keeps the call out of line). */
+static inline bool ps_memsample_freed(struct ps_thread *t, size_t u)
+{
+	t->counters[PST_C_MEM_USABLE_FREED] += u;
+	return PS_UNLIKELY((ps_sample_tls.free_until -= (int64_t)u) <= 0);
 }
 
 /* --- rss.c --- */

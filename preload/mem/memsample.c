@@ -13,6 +13,9 @@
  * block costs one byte load. Counts are exact, so the filter never fills.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+
+#include "clock.h"
 #include "mem.h"
 
 #define SET_BITS 16
@@ -111,6 +114,50 @@ void ps_memsample_settle(struct ps_thread *t)
 {
 	if (ps_memsample_mean && tls.rng)
 		count_charged(t);
+	/* the thread's last state (its end, an exec): what it did since its
+	 * last record would otherwise be missed */
+	if (ps_memsample_mean && t && t->counters[PST_C_MEM_USABLE_ALLOC])
+		ps_memsample_publish_now(t);
+}
+
+void ps_memsample_publish(struct ps_thread *t, uint64_t ticks, uintptr_t addr, size_t usable)
+{
+	uint64_t a = t->counters[PST_C_MEM_USABLE_ALLOC], f = t->counters[PST_C_MEM_USABLE_FREED];
+	int64_t live = (int64_t)(a - f);
+	if (tls.high < live)
+		tls.high = live;
+	uint8_t buf[6 * PST_VARINT_MAX], *p = buf;
+	p = pst_put_varint(p, ticks);
+	p = pst_put_varint(p, a);
+	p = pst_put_varint(p, f);
+	p = pst_put_varint(p, pst_zigzag(tls.high));
+	p = pst_put_varint(p, addr);
+	p = pst_put_varint(p, usable);
+	ps_write_ext(t, PST_X_MEM_USABLE, buf, (size_t)(p - buf));
+	tls.high = live;
+	/* the next record when about M bytes more were freed (frees do not
+	 * move the sampling clock) */
+	tls.free_until = (int64_t)ps_memsample_mean;
+}
+
+void ps_memsample_publish_now(struct ps_thread *t)
+{
+	/* never before the record written last (whose time the writer
+	 * clamps the same way) */
+	uint64_t now = ps_now();
+	ps_memsample_publish(t, now > t->last_ticks ? now : t->last_ticks, 0, 0);
+}
+
+void ps_memsample_publish_frees(struct ps_thread *t)
+{
+	if (!ps_enter(t)) {
+		tls.free_until = (int64_t)ps_memsample_mean;
+		return;
+	}
+	int saved = errno;
+	ps_memsample_publish_now(t);
+	ps_leave(t);
+	errno = saved;
 }
 
 bool ps_memsample_passed(void)

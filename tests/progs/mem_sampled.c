@@ -6,6 +6,8 @@
  * allocation is freed at once (temporary); every 40th block of the ring is
  * never freed (a leak of about 3% of the bytes); halfway, a burst of
  * 2000 blocks of 16 KiB is held and freed (the peak).
+ * Smaller heaps: argv[2] live blocks in the ring (at most 4096), argv[3]
+ * blocks in the burst (at most 2000).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,19 +38,27 @@ static void *ring[RING];
 
 void *held[2000]; /* global: the compiler may not elide the pairs */
 
-static void burst(void)
+static void burst(int n)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < n; i++) {
 		held[i] = malloc(16384);
 		memset(held[i], 1, 64);
 	}
-	for (int i = 0; i < 2000; i++)
+	for (int i = 0; i < n; i++)
 		free(held[i]);
+}
+
+static long arg(int argc, char **argv, int i, long dflt, long max)
+{
+	long v = argc > i ? atol(argv[i]) : dflt;
+	return v > 0 && v <= max ? v : dflt;
 }
 
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 300000;
+	long ring_len = arg(argc, argv, 2, RING, RING);
+	int held_len = (int)arg(argc, argv, 3, 2000, 2000);
 	uint64_t leaked = 0, total = 0;
 	for (long i = 0; i < n; i++) {
 		size_t size = draw_size();
@@ -58,19 +68,20 @@ int main(int argc, char **argv)
 		p[0] = (char)i;
 		total += size;
 		if (i == n / 2)
-			burst();
+			burst(held_len);
 		if (i % 3 == 0) {
 			free(p); /* temporary */
 			continue;
 		}
-		size_t slot = next() % RING;
+		size_t slot = next() % (size_t)ring_len;
 		if (ring[slot] && i % 40 == 1)
 			leaked += 1; /* the old block is never freed */
 		else
 			free(ring[slot]);
 		ring[slot] = p;
 	}
-	printf("allocations=%ld bytes=%llu leaked_blocks_at_least=%llu\n", n + 2000,
-	       (unsigned long long)(total + 2000 * 16384), (unsigned long long)leaked);
+	printf("allocations=%ld bytes=%llu leaked_blocks_at_least=%llu\n", n + held_len,
+	       (unsigned long long)(total + (uint64_t)held_len * 16384),
+	       (unsigned long long)leaked);
 	return 0;
 }

@@ -140,11 +140,18 @@ const char *pa_recorded_names(const struct pa_models *pm)
 	return buf[0] ? buf : "none";
 }
 
+static const char *note_context = "";
+
+void pa_note_context(const char *prefix)
+{
+	note_context = prefix ? prefix : "";
+}
+
 void pa_note_missing(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("profanalyze: note: ", stderr);
+	fprintf(stderr, "profanalyze: note: %s", note_context);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);

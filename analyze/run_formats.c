@@ -74,13 +74,14 @@ const struct pa_run_proc *pa_run_pick_one(const struct pa_run *r, const struct p
 		}
 	}
 	if (seed)
-		fprintf(stderr,
-			"profanalyze: note: %s is a run of %zu processes and --format=%s holds one: "
-			"this is process %u (%s, %s), the first of the run with data for it; "
-			"choose another with --pid=N or --comm=NAME (`profanalyze %s` lists them; "
-			"html, trace, text and json show every process)\n",
-			r->dir, count_selected(r), pa_format_name(o->format), seed->pid,
-			seed->command, seed->file, r->dir);
+		fprintf(
+		    stderr,
+		    "profanalyze: note: %s is a run of %zu processes and --format=%s holds one: "
+		    "this is process %u (%s, %s), the first of the run with data for it; "
+		    "choose another with --pid=N or --comm=NAME (`profanalyze %s` lists them; "
+		    "html, trace, text and json show every process)\n",
+		    r->dir, count_selected(r), pa_format_name(o->format), seed->pid, seed->command,
+		    seed->file, r->dir);
 	return seed;
 }
 
@@ -112,12 +113,14 @@ static struct pa_options process_options(const struct pa_options *o, const struc
 int pa_run_write_html(const struct pa_run *r, const struct pa_options *o, FILE *out)
 {
 	struct pa_html_run *h = pa_html_run_new(r);
-	size_t nsel = count_selected(r), pages = nsel < HTML_RUN_MAX_PAGES ? nsel : HTML_RUN_MAX_PAGES;
+	size_t nsel = count_selected(r),
+	       pages = nsel < HTML_RUN_MAX_PAGES ? nsel : HTML_RUN_MAX_PAGES;
 	size_t nodes = pages ? HTML_RUN_NODES / pages : HTML_RUN_MAX_NODES;
-	nodes = nodes < HTML_RUN_MIN_NODES ? HTML_RUN_MIN_NODES
-	      : nodes > HTML_RUN_MAX_NODES ? HTML_RUN_MAX_NODES
-					   : nodes;
+	nodes = nodes < HTML_RUN_MIN_NODES   ? HTML_RUN_MIN_NODES
+		: nodes > HTML_RUN_MAX_NODES ? HTML_RUN_MAX_NODES
+					     : nodes;
 	size_t done = 0;
+	pa_note_collect(true);
 	for (size_t k = 0; k < r->order.len; k++) {
 		size_t i = *(size_t *)pa_vec_at(&r->order, k);
 		const struct pa_run_proc *p = pa_run_at(r, i);
@@ -135,6 +138,7 @@ int pa_run_write_html(const struct pa_run *r, const struct pa_options *o, FILE *
 		pa_note_context(NULL);
 		done++;
 	}
+	pa_note_collect(false);
 	if (nsel > pages) {
 		char note[256];
 		snprintf(note, sizeof(note),
@@ -159,6 +163,7 @@ int pa_run_write_trace(const struct pa_run *r, const struct pa_options *o, FILE 
 	unsigned long long events = 0;
 	int rc = 0;
 	pa_trace_run_begin(out);
+	pa_note_collect(true);
 	for (size_t k = 0; k < r->order.len; k++) {
 		const struct pa_run_proc *p = pa_run_at(r, *(size_t *)pa_vec_at(&r->order, k));
 		if (!p->selected)
@@ -177,6 +182,7 @@ int pa_run_write_trace(const struct pa_run *r, const struct pa_options *o, FILE 
 		}
 		pa_note_context(NULL);
 	}
+	pa_note_collect(false);
 	pa_trace_run_end(out);
 	return rc;
 }

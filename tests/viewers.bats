@@ -375,3 +375,58 @@ bj() {
 	assert_within "$(bj ".tracks[] | select(.name | endswith(\": CPU samples\")) | .busy_us")" "$want" 1 "sampled CPU of the main thread"
 	[ "$(bj ".tracks[] | select(.name | endswith(\": CPU samples\")) | .sampled.spinner")" != null ]
 }
+
+# island FILE.html : the data island of an HTML report, as JSON
+island() {
+	sed -n 's/.*<script type="application\/json" id="data">\(.*\)<\/script>$/\1/p' "$1"
+}
+
+@test "run directory in chromium: HTML shows every process (tree, times, CPU, peak heap, ended) and each one's report; trace has a pid per process" {
+	browser_ready
+	mkdir "$TMP/own"
+	PROFSHIM_CPU_HZ=1000 run_shim "$TMP/run/" "$PROGS/run_tree" "$TMP/own"
+	n=$(ls "$TMP"/run/*.trace | wc -l)
+	analyze_json "$TMP/run" -q
+	"$PROFANALYZE" -q "$TMP/run" --format=html -o "$TMP/run.html"
+	island "$TMP/run.html" >"$TMP/island.json"
+	# the page's figures are the run report's, process by process
+	assert_eq "$(jq '.run.processes | length' "$TMP/island.json")" "$n" "processes on the page"
+	assert_eq "$(jq -c '[.run.processes[] | [.pid, .command, (.cpu_ms // 0)]]' "$TMP/island.json")" \
+		"$(jqr '[.run.processes[] | [.pid, .command, (.cpu_ms // 0)]] | tojson')" "pid, command, CPU"
+	assert_eq "$(jq -r '[.run.processes[] | select(.command == "tr" or .command == "cat") | .ended] | unique | join(",")' "$TMP/island.json")" "exit 0"
+	assert_eq "$(jq '[.run.processes[] | select(.ended == "exec")] | length' "$TMP/island.json")" \
+		"$(jqr '[.run.processes[] | select(.exec_index > 0)] | length')" "exec'd images"
+	[ "$(jq '[.run.processes[] | select(.command == "tr") | .peak_heap] | .[0]' "$TMP/island.json")" -gt 0 ]
+	browser check_html.js "$TMP/run.html" "$SHOTS/report-run.png" burn
+	assert_eq "$(bj '.errors | length')" 0 "console errors: $(bj '.errors')"
+	assert_eq "$(bj '.external | length')" 0
+	assert_eq "$(bj '.run_rows | length')" "$n" "table rows"
+	assert_eq "$(bj .proc_bars)" "$n" "timeline bars"
+	assert_eq "$(bj '.pages | length')" "$n" "a report per process"
+	# the page opens on the process with the most CPU; its flame graph has burn
+	busiest=$(jqr '[.run.processes | to_entries[] | {k: .key, c: (.value.cpu_ms // 0)}] | max_by(.c) | .k')
+	assert_eq "$(bj .shown)" "$busiest" "first process shown"
+	assert_eq "$(bj ".pages[$busiest].frames | index(\"burn\") != null")" true
+	assert_eq "$(bj '[.pages[] | select(.command == "tr x y")][0].flame_tabs | index("mem") != null')" true "tr's memory flame graph"
+	assert_eq "$(bj '.row_clicks | join(",")')" "$(seq -s, 0 $((n - 1)))" "a click on a row shows that process"
+	# --comm narrows the page to that command's processes
+	"$PROFANALYZE" -q "$TMP/run" --format=html --comm=sh -o "$TMP/sh.html"
+	assert_eq "$(island "$TMP/sh.html" | jq '.pages | length')" "$(jqr '[.run.processes[] | select(.command == "sh")] | length')"
+	# one timeline: a pid per process, named by command, on the run's clock
+	"$PROFANALYZE" -q "$TMP/run" --format=trace -o "$TMP/t.json" 2>/dev/null
+	assert_eq "$(jq -c '[.traceEvents[].pid] | unique' "$TMP/t.json")" "$(jqr '[.run.processes[].pid] | unique | tojson')" "pids"
+	assert_eq "$(jq -r '[.traceEvents[] | select(.name == "process_name") | .args.name] | index("tr") != null' "$TMP/t.json")" true
+	a=$(ls "$TMP"/own/cpu.*.stage2 | sed 's/.*cpu\.\([0-9]*\)\.stage2/\1/')
+	start_us=$(jq "[.run.processes[] | select(.pid == $a)][0].start_ms * 1000" "$TMP/island.json")
+	first_us=$(jq "[.traceEvents[] | select(.pid == $a and .ph == \"P\") | .args.data.startTime // .ts] | min" "$TMP/t.json")
+	awk -v f="$first_us" -v s="$start_us" 'BEGIN { exit !(f >= s - 1) }'
+	# a format of one process: the first with data for it, and how to pick another
+	"$PROFANALYZE" -q "$TMP/run" --format=heapprofile -o "$TMP/h.heapprofile" 2>"$TMP/err"
+	grep -q -- "--pid=N or --comm=NAME" "$TMP/err"
+	pid=$(sed -n 's/.*this is process \([0-9]*\) .*/\1/p' "$TMP/err")
+	assert_eq "$(jqr "[.run.processes[] | select(.allocations > 0)][0].pid")" "$pid" "first process with allocations"
+	[ "$(jq '.head.children | length' "$TMP/h.heapprofile")" -gt 0 ]
+	run "$PROFANALYZE" "$TMP/run" --format=html -o "$TMP/no/such/dir.html"
+	[ "$status" -eq 1 ]
+	[ ! -e "$TMP/no" ]
+}

@@ -41,8 +41,7 @@ struct pa_html_run;
 struct pa_html_run *pa_html_run_new(const struct pa_run *r);
 /* Add process i of the run (its models; NULL when it could not be read);
  * max_nodes as for pa_html_page_data. */
-void pa_html_run_add(struct pa_html_run *h, size_t i, const struct pa_models *pm,
-		     size_t max_nodes);
+void pa_html_run_add(struct pa_html_run *h, size_t i, const struct pa_models *pm, size_t max_nodes);
 /* Say why processes have no sections (too many), shown on the page. */
 void pa_html_run_note(struct pa_html_run *h, const char *note);
 /* Write the page and free h. */

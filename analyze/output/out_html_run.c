@@ -114,8 +114,7 @@ struct pa_html_run *pa_html_run_new(const struct pa_run *r)
 	return h;
 }
 
-void pa_html_run_add(struct pa_html_run *h, size_t i, const struct pa_models *pm,
-		     size_t max_nodes)
+void pa_html_run_add(struct pa_html_run *h, size_t i, const struct pa_models *pm, size_t max_nodes)
 {
 	cJSON *row = h->rows[i];
 	if (!row || !pm)

@@ -104,6 +104,7 @@ static void trace_init(struct pa_trace_out *t, FILE *f, const struct pa_models *
 	t->pm = pm;
 	t->events = 0;
 	t->offset_us = 0;
+	t->part = 0;
 	t->from_us = pm->o->time_from_ms * 1000.0;
 	t->to_us = pm->o->time_to_ms >= 0 ? pm->o->time_to_ms * 1000.0 : 1e300;
 }
@@ -124,7 +125,9 @@ void pa_trace_begin_part(struct pa_trace_out *t, FILE *f, const struct pa_models
 			 double offset_us, unsigned long long events)
 {
 	trace_init(t, f, pm);
+	static unsigned parts;
 	t->offset_us = offset_us;
+	t->part = ++parts;
 	t->events = events;
 	names(t);
 }

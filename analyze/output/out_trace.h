@@ -20,6 +20,7 @@ struct pa_trace_out {
 	unsigned long long events; /* written so far */
 	double from_us, to_us;	   /* time range kept */
 	double offset_us;	   /* added to every ts: a process's start in a run */
+	unsigned part;		   /* a run's process part: 1, 2, ...; else 0 */
 };
 
 void pa_trace_begin(struct pa_trace_out *t, FILE *f, const struct pa_models *pm);

@@ -430,3 +430,35 @@ island() {
 	[ "$status" -eq 1 ]
 	[ ! -e "$TMP/no" ]
 }
+
+@test "DevTools Performance panel (chromium's own front end) loads the .cpuprofile and the timeline: track names, Bottom-up self times = text report within 1%, no error dialog" {
+	browser_ready
+	PROFSHIM_RECORD=cpu PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/cpu_burn" 2 100 >/dev/null
+	analyze_json "$TMP/t" -q
+	ms() { jqr "[.cpu.functions[] | select(.name == \"$1\") | .self_samples][0] * 1000 / .cpu.hz"; }
+	"$PROFANALYZE" -q "$TMP/t" --format=chrome -o "$TMP/p.cpuprofile"
+	browser check_devtools.js "$TMP/p.cpuprofile" "$SHOTS/devtools-cpuprofile.png"
+	assert_eq "$(bj .status_dialog)" null "load error: $(bj .status_dialog)"
+	assert_eq "$(bj '.errors | length')" 0 "console errors: $(bj .errors)"
+	assert_eq "$(bj '.tracks | map(.name) | join(",")')" Main
+	for fn in burn_worker burn_main; do
+		assert_within "$(bj ".bottom_up.Main.$fn")" "$(ms $fn)" 1 "cpuprofile Bottom-up $fn ms"
+	done
+	assert_within "$(bj '.bottom_up.Main | add')" "$(jqr '.cpu.weight * 1000 / .cpu.hz')" 1 "cpuprofile Bottom-up total"
+	"$PROFANALYZE" -q "$TMP/t" --format=trace -o "$TMP/p.json" 2>/dev/null
+	browser check_devtools.js "$TMP/p.json" "$SHOTS/devtools-trace.png"
+	assert_eq "$(bj .status_dialog)" null "load error: $(bj .status_dialog)"
+	assert_eq "$(bj '.errors | length')" 0 "console errors: $(bj .errors)"
+	# a track per thread, named once: "cpu_burn (TID)"
+	assert_eq "$(bj '[.tracks[] | select(.level == 1) | .name] | sort | join(",")')" \
+		"$(jqr '[.cpu.threads[] | "cpu_burn (\(.tid))"] | sort | join(",")')" "thread tracks"
+	# each thread's Bottom-up: its CPU time; the whole run's functions as the text report
+	for tid in $(jqr '.cpu.threads[].tid'); do
+		want=$(jqr ".cpu.threads[] | select(.tid == $tid) | .weight * 1000 / $(jqr .cpu.hz)")
+		got=$(bj "[.bottom_up | to_entries[] | select(.key | endswith(\"($tid)\")) | .value | to_entries[] | select(.key != \"off CPU (between samples)\") | .value] | add")
+		assert_within "$got" "$want" 1 "thread $tid CPU ms"
+	done
+	for fn in burn_worker burn_main; do
+		assert_within "$(bj "[.bottom_up[].$fn // 0] | add")" "$(ms $fn)" 1 "timeline Bottom-up $fn ms"
+	done
+}

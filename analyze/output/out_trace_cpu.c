@@ -181,15 +181,16 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 	 * that has trace events: a B/E pair spans the samples (a pair, not
 	 * an X slice, so tools counting calls as X slices count no more),
 	 * 1 us wider on each side: a sample starting with the slice would be
-	 * cut to nothing by it. */
+	 * cut to nothing by it. Its self time in DevTools' Bottom-up is the
+	 * span's time not covered by samples: it is named for that. */
 	if (first_us >= 0) {
 		pa_trace_event(t,
-			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"B\","
+			       "\"name\":\"off CPU (between samples)\",\"cat\":\"profshim\",\"ph\":\"B\","
 			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{\"samples\":%" PRIu64
 			       "}",
 			       s->pid, tid, first_us - 1, ts->samples);
 		pa_trace_event(t,
-			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"E\","
+			       "\"name\":\"off CPU (between samples)\",\"cat\":\"profshim\",\"ph\":\"E\","
 			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f",
 			       s->pid, tid, c.last_us + 1);
 	}

@@ -52,6 +52,9 @@ function parseRows(rows) {
 	for (const td of rows) {
 		// columns: self (time, share), total (time, share), activity (name, url)
 		const name = td[2].replace(/\s+(\(unknown\)|\S+:\d+:\d+)$/, '');
+		if (toMs(name) !== null && /^[\d,.]+\s*(ms|s|μs|us)/.test(name))
+			continue; // not a Bottom-up row: a summary grid's
+
 		out[name] = (out[name] || 0) + toMs(td[0]);
 	}
 	return out;
@@ -96,6 +99,17 @@ function parseRows(rows) {
 		return;
 	}
 	r.status_dialog = await dialogText();
+	// DevTools opens a trace on a window of its own choice (it may leave out
+	// the last few percent); Bottom-up sums what is in the window. Zoom out
+	// to the whole trace, as a user would, and say what the first view was.
+	r.window_ms = await page.evaluate(async () => {
+		const TB = await import('./services/trace_bounds/trace_bounds.js');
+		const m = TB.TraceBounds.BoundsManager.instance();
+		const st = m.state();
+		const first = st.milli.timelineTraceWindow, all = st.milli.entireTraceBounds;
+		m.setTimelineVisibleWindow(st.micro.entireTraceBounds);
+		return { first: [first.min, first.max], entire: [all.min, all.max] };
+	});
 	r.tracks = await page.evaluate(() => window.__panel.flameChart.mainDataProvider.timelineData().groups
 		.map((g) => ({ name: g.name, level: g.style.nestingLevel })));
 	const selectTab = () => page.evaluate(() => window.__panel.flameChart.detailsView.tabbedPane.selectTab('bottom-up', true));
@@ -112,25 +126,32 @@ function parseRows(rows) {
 				if (g.style.nestingLevel === 0) mf.expandGroup(i);
 			});
 		});
-		let before = '';
 		for (let i = 0; i < r.tracks.length; i++) {
 			if (r.tracks[i].level !== 1) continue;
-			let rows = [];
-			for (let attempt = 0; attempt < 3 && !rows.length; attempt++) {
+			let rows = null;
+			for (let attempt = 0; attempt < 3 && !rows; attempt++) {
 				const at = await page.evaluate((i) => {
 					const mf = window.__panel.flameChart.mainFlameChart;
 					mf.scrollGroupIntoView(i);
 					const c = mf.canvas || mf.contentElement.querySelector('canvas');
 					const b = c.getBoundingClientRect();
-					return { x: b.left + 40, y: b.top + mf.groupIndexToOffsetForTest(i) + 8 };
+					return { x: b.left + 40, y: b.top + mf.groupIndexToOffsetForTest(i) - mf.chartViewport.scrollTop + 8 };
 				}, i);
+				const before = JSON.stringify(await bottomUpRows(page));
 				await page.mouse.click(at.x, at.y);
+				try { // the click selected the track
+					await page.waitForFunction((i) => window.__panel.flameChart.mainFlameChart.selectedGroupIndex === i,
+						{ timeout: 10000, polling: 100 }, i);
+				} catch (e) {
+					continue;
+				}
 				await selectTab();
-				if (await waitRows(page, attempt ? 20000 : 5000, before))
-					rows = await bottomUpRows(page);
+				await waitRows(page, 10000, before); // rows of another track may equal: then as they are
+				rows = await bottomUpRows(page);
 			}
-			before = JSON.stringify(rows);
-			r.bottom_up[`${i}:${r.tracks[i].name}`] = parseRows(rows);
+			r.bottom_up[`${i}:${r.tracks[i].name}`] = parseRows(rows || []);
+			if (!rows)
+				r.unselectable = (r.unselectable || []).concat([r.tracks[i].name]);
 		}
 	}
 	if (shot)

@@ -462,3 +462,24 @@ island() {
 		assert_within "$(bj "[.bottom_up[].$fn // 0] | add")" "$(ms $fn)" 1 "timeline Bottom-up $fn ms"
 	done
 }
+
+@test "DevTools Memory panel loads the .heapprofile: Bottom Up shares of each function = profanalyze's folded heap stacks" {
+	browser_ready
+	PROFSHIM_RECORD=mem run_shim "$TMP/t" "$PROGS/fi_memleak" 100 >/dev/null
+	"$PROFANALYZE" -q "$TMP/t" --format=heapprofile -o "$TMP/p.heapprofile"
+	"$PROFANALYZE" -q "$TMP/t" --format=folded --data=mem -o "$TMP/p.folded"
+	browser check_devtools.js "$TMP/p.heapprofile" "$SHOTS/devtools-memory.png"
+	assert_eq "$(bj '.errors | length')" 0 "console errors: $(bj .errors)"
+	# each function's self share as the folded stacks give it (leaf = self)
+	awk '{ w = $NF; $NF = ""; n = split($0, f, ";"); sub(/ +$/, "", f[n]); self[f[n]] += w; all += w }
+		END { for (k in self) printf "%s %.6f\n", k, 100 * self[k] / all }' "$TMP/p.folded" >"$TMP/want"
+	[ "$(wc -l <"$TMP/want")" -ge 2 ]
+	while read -r fn pct; do
+		got=$(bj ".memory[\"$fn\"].self_pct")
+		# the panel shows two decimals
+		awk -v g="$got" -v w="$pct" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g != "null" && d <= 0.006 + w * 0.01) }' ||
+			{ echo "$fn: panel $got%, folded $pct%" >&2; return 1; }
+	done <"$TMP/want"
+	# one row per function, callers with no self size among them
+	assert_eq "$(bj '.memory.leak_deep.self_pct > 0')" true
+}

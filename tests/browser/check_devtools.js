@@ -4,6 +4,7 @@
 // Then read what the panel shows: its track names, and for each thread
 // track the Bottom-up table (self time per function, as displayed), and
 // any status dialog (a load error). Prints JSON; saves a screenshot.
+// A .heapprofile goes to the Memory panel instead (its Bottom Up view).
 // usage: node check_devtools.js FILE SCREENSHOT.png
 'use strict';
 const path = require('path');
@@ -60,6 +61,36 @@ function parseRows(rows) {
 	return out;
 }
 
+// A .heapprofile in the Memory panel: "Load profile...", then the loaded
+// profile in the sidebar; its first view is Heavy (Bottom Up): per function
+// the self and total size with their shares of the whole.
+async function memoryPanel(page, file) {
+	await page.waitForSelector('>>> #tab-heap-profiler', { timeout: 60000 });
+	await page.click('>>> #tab-heap-profiler');
+	const load = await page.waitForSelector('>>> [aria-label^="Load profile"]', { timeout: 60000 });
+	const [chooser] = await Promise.all([page.waitForFileChooser({ timeout: 60000 }), load.click()]);
+	await chooser.accept([path.resolve(file)]);
+	const item = await page.waitForFunction(() => {
+		const find = (root) => {
+			for (const e of root.querySelectorAll('li'))
+				if (/\(Loaded\)$/.test(e.textContent.trim())) return e;
+			for (const e of root.querySelectorAll('*'))
+				if (e.shadowRoot) { const f = find(e.shadowRoot); if (f) return f; }
+			return null;
+		};
+		return find(document);
+	}, { timeout: 120000, polling: 200 });
+	const box = await item.boundingBox();
+	await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+	await waitRows(page, 60000, '');
+	const rows = {};
+	for (const td of await bottomUpRows(page)) {
+		const pct = (t) => Number((/([\d.]+)\s*%/.exec(t) || [])[1]);
+		rows[td[2]] = { self_pct: pct(td[0]), total_pct: pct(td[1]), self: td[0].replace(/[\d.]+\s*%$/, '').trim() };
+	}
+	return rows;
+}
+
 (async () => {
 	const [file, shot] = process.argv.slice(2);
 	const browser = await launch();
@@ -67,6 +98,15 @@ function parseRows(rows) {
 	const w = watch(page);
 	await page.setViewport({ width: 1400, height: 900 });
 	await page.goto('devtools://devtools/bundled/devtools_app.html', { waitUntil: 'load', timeout: 60000 });
+	if (file.endsWith('.heapprofile')) {
+		const r = { memory: await memoryPanel(page, file) };
+		if (shot)
+			await page.screenshot({ path: shot });
+		r.errors = w.errors;
+		console.log(JSON.stringify(r));
+		await close(browser);
+		return;
+	}
 	await page.waitForSelector('>>> #tab-timeline', { timeout: 60000 });
 	await page.click('>>> #tab-timeline');
 	const load = await page.waitForSelector('>>> [aria-label^="Load"]', { timeout: 60000 });

@@ -144,6 +144,15 @@ static cJSON *report_json(const struct pa_models *pm)
 	 * part of the JSON report and has no panel here */
 	cJSON_DeleteItemFromObject(r, "call_graph");
 	cJSON_DeleteItemFromObject(r, "edges");
+	/* the heap panel's table is top_sites: the leak list (every leaked
+	 * block's site, the bulk of a big run's report) and the other
+	 * orderings have no panel either */
+	cJSON *mm = cJSON_GetObjectItem(r, "memory_metrics");
+	if (mm) {
+		cJSON_DeleteItemFromObject(mm, "leaks");
+		cJSON_DeleteItemFromObject(mm, "top_sites_by_peak");
+		cJSON_DeleteItemFromObject(mm, "top_sites_by_count");
+	}
 	return r;
 }
 

@@ -429,6 +429,12 @@ island() {
 	run "$PROFANALYZE" "$TMP/run" --format=html -o "$TMP/no/such/dir.html"
 	[ "$status" -eq 1 ]
 	[ ! -e "$TMP/no" ]
+	# a damaged process file: the page of the others, and it named on the page
+	f=$(ls "$TMP"/run/cat.*.trace)
+	head -c 300 "$f" >"$TMP/x" && mv "$TMP/x" "$f"
+	"$PROFANALYZE" -q "$TMP/run" --format=html -o "$TMP/bad.html"
+	assert_eq "$(island "$TMP/bad.html" | jq '.pages | length')" $((n - 1)) "pages without the damaged one"
+	island "$TMP/bad.html" | jq -r '.run.notes[]' | grep -q "^$(basename "$f"): left out of the run: .*truncated"
 }
 
 @test "DevTools Performance panel (chromium's own front end) loads the .cpuprofile and the timeline: track names, Bottom-up self times = text report within 1%, no error dialog" {

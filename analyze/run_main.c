@@ -196,8 +196,10 @@ int pa_run_main(struct pa_options *o, int (*analyze_one)(struct pa_options *o))
 		return rc;
 	}
 	struct pa_run_cpu rc;
-	/* functions: for the reports that list them over the whole run */
-	bool with_functions = !o->run_line && o->format != PA_FMT_HTML && o->format != PA_FMT_TRACE;
+	/* the finished CPU models: the figures of the reports that list them
+	 * (finishing adds the periods never signalled, as a process's own
+	 * report does); the timeline needs none of them */
+	bool with_functions = !o->run_line && o->format != PA_FMT_TRACE;
 	pa_run_analyze(&r, &rc, with_functions);
 	int status = 0;
 	if (!o->run_line && !whole_run_format(&rc, o)) {

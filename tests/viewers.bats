@@ -403,8 +403,8 @@ island() {
 	assert_eq "$(bj '.run_rows | length')" "$n" "table rows"
 	assert_eq "$(bj .proc_bars)" "$n" "timeline bars"
 	assert_eq "$(bj '.pages | length')" "$n" "a report per process"
-	# the page opens on the process with the most CPU; its flame graph has burn
-	busiest=$(jqr '[.run.processes | to_entries[] | {k: .key, c: (.value.cpu_ms // 0)}] | max_by(.c) | .k')
+	# the page opens on the process with the most CPU (the first of a tie); its flame graph has burn
+	busiest=$(jqr '[.run.processes | to_entries[] | {k: .key, c: (.value.cpu_ms // 0)}] | (map(.c) | max) as $m | map(select(.c == $m))[0].k')
 	assert_eq "$(bj .shown)" "$busiest" "first process shown"
 	assert_eq "$(bj ".pages[$busiest].frames | index(\"burn\") != null")" true
 	assert_eq "$(bj '[.pages[] | select(.command == "tr x y")][0].flame_tabs | index("mem") != null')" true "tr's memory flame graph"

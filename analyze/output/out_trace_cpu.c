@@ -184,15 +184,16 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 	 * cut to nothing by it. Its self time in DevTools' Bottom-up is the
 	 * span's time not covered by samples: it is named for that. */
 	if (first_us >= 0) {
-		pa_trace_event(t,
-			       "\"name\":\"off CPU (between samples)\",\"cat\":\"profshim\",\"ph\":\"B\","
-			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{\"samples\":%" PRIu64
-			       "}",
-			       s->pid, tid, first_us - 1, ts->samples);
-		pa_trace_event(t,
-			       "\"name\":\"off CPU (between samples)\",\"cat\":\"profshim\",\"ph\":\"E\","
-			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f",
-			       s->pid, tid, c.last_us + 1);
+		pa_trace_event(
+		    t,
+		    "\"name\":\"off CPU (between samples)\",\"cat\":\"profshim\",\"ph\":\"B\","
+		    "\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{\"samples\":%" PRIu64 "}",
+		    s->pid, tid, first_us - 1, ts->samples);
+		pa_trace_event(
+		    t,
+		    "\"name\":\"off CPU (between samples)\",\"cat\":\"profshim\",\"ph\":\"E\","
+		    "\"pid\":%u,\"tid\":%u,\"ts\":%.3f",
+		    s->pid, tid, c.last_us + 1);
 	}
 }
 

@@ -2,7 +2,8 @@
  * The formats of one process on a run directory of several (run_main.c):
  *   html   one page: the process tree and each process's sections;
  *   trace  one timeline, a pid per process, on the run's clock;
- *   the others (chrome, heapprofile, speedscope, pprof, folded or
+ *   speedscope  every selected process's profiles in one file;
+ *   the others (chrome, heapprofile, pprof, folded or
  *   flamegraph of memory or calls) hold one process: the first of the run
  *   with data for them, named on stderr with the options that pick another.
  * Each process is read on its own and let go before the next, so a run of
@@ -17,6 +18,7 @@
 
 #include "load.h"
 #include "out_html.h"
+#include "out_speedscope.h"
 #include "out_trace.h"
 #include "out_util.h"
 
@@ -28,7 +30,8 @@
 
 bool pa_run_format_is_merged(enum pa_format f)
 {
-	return f == PA_FMT_TEXT || f == PA_FMT_JSON || f == PA_FMT_HTML || f == PA_FMT_TRACE;
+	return f == PA_FMT_TEXT || f == PA_FMT_JSON || f == PA_FMT_HTML || f == PA_FMT_TRACE ||
+	       f == PA_FMT_SPEEDSCOPE;
 }
 
 static size_t count_selected(const struct pa_run *r)
@@ -184,5 +187,44 @@ int pa_run_write_trace(const struct pa_run *r, const struct pa_options *o, FILE 
 	}
 	pa_note_collect(false);
 	pa_trace_run_end(out);
+	return rc;
+}
+
+int pa_run_write_speedscope(const struct pa_run *r, const struct pa_options *o, FILE *out)
+{
+	size_t nsel = count_selected(r), with_data = 0;
+	char name[600];
+	snprintf(name, sizeof(name), "run %s", r->dir);
+	struct pa_speedscope *ss = pa_ss_begin(out, name);
+	int rc = 0;
+	for (size_t k = 0; k < r->order.len; k++) {
+		const struct pa_run_proc *p = pa_run_at(r, *(size_t *)pa_vec_at(&r->order, k));
+		if (!p->selected)
+			continue;
+		struct pa_options po = process_options(o, p);
+		/* the size cap is the whole file's: each process gets its share */
+		if (o->max_size_mb != 0)
+			po.max_size_mb = (o->max_size_mb < 0 ? 50. : o->max_size_mb) / (double)nsel;
+		struct pa_loaded l;
+		if (!load_process(p, &po, &l))
+			continue;
+		if (pa_ss_has_data(&l.pm)) {
+			with_data++;
+			char prefix[300];
+			snprintf(prefix, sizeof(prefix), "%s %u: ", p->command, p->pid);
+			pa_ss_name_prefix(ss, prefix);
+			rc |= pa_ss_add_profiles(&l.pm, ss);
+			pa_ss_detach(ss); /* its frames outlive its models */
+		}
+		pa_unload(&l);
+	}
+	pa_ss_end(ss);
+	if (!with_data) {
+		fprintf(stderr,
+			"profanalyze: speedscope: no CPU samples, calls or allocations in the %zu "
+			"selected processes of %s\n",
+			nsel, r->dir);
+		return 1;
+	}
 	return rc;
 }

@@ -19,4 +19,7 @@ int pa_run_write_html(const struct pa_run *r, const struct pa_options *o, FILE *
 /* One timeline of every selected process, a pid each. */
 int pa_run_write_trace(const struct pa_run *r, const struct pa_options *o, FILE *out);
 
+/* speedscope: every selected process's profiles (threads) in one file. */
+int pa_run_write_speedscope(const struct pa_run *r, const struct pa_options *o, FILE *out);
+
 #endif

@@ -31,6 +31,8 @@ static int write_run(const struct pa_run *r, const struct pa_run_cpu *rc,
 		return pa_run_write_html(r, o, out);
 	case PA_FMT_TRACE:
 		return pa_run_write_trace(r, o, out);
+	case PA_FMT_SPEEDSCOPE:
+		return pa_run_write_speedscope(r, o, out);
 	case PA_FMT_FOLDED:
 	case PA_FMT_FLAMEGRAPH:
 		if (o->format == PA_FMT_FOLDED) {
@@ -199,7 +201,8 @@ int pa_run_main(struct pa_options *o, int (*analyze_one)(struct pa_options *o))
 	/* the finished CPU models: the figures of the reports that list them
 	 * (finishing adds the periods never signalled, as a process's own
 	 * report does); the timeline needs none of them */
-	bool with_functions = !o->run_line && o->format != PA_FMT_TRACE;
+	bool with_functions =
+	    !o->run_line && o->format != PA_FMT_TRACE && o->format != PA_FMT_SPEEDSCOPE;
 	pa_run_analyze(&r, &rc, with_functions);
 	int status = 0;
 	if (!o->run_line && !whole_run_format(&rc, o)) {

@@ -420,6 +420,14 @@ island() {
 	start_us=$(jq "[.run.processes[] | select(.pid == $a)][0].start_ms * 1000" "$TMP/island.json")
 	first_us=$(jq "[.traceEvents[] | select(.pid == $a and .ph == \"P\") | .args.data.startTime // .ts] | min" "$TMP/t.json")
 	awk -v f="$first_us" -v s="$start_us" 'BEGIN { exit !(f >= s - 1) }'
+	# speedscope holds every process: its profiles named by command and pid
+	"$PROFANALYZE" -q "$TMP/run" --format=speedscope -o "$TMP/run.speedscope.json"
+	assert_eq "$(jq '[.profiles[] | select(.name | test("^tr [0-9]+: heap"))] | length' "$TMP/run.speedscope.json")" 1 "tr's heap profile"
+	assert_within "$(jq '[.profiles[] | select((.name | startswith("run_tree ")) and .unit == "milliseconds") | .weights | add] | add' "$TMP/run.speedscope.json")" \
+		"$(jqr '[.run.processes[] | select(.command == "run_tree") | .cpu_ms // 0] | add')" 0.5 "run_tree CPU in speedscope"
+	browser check_speedscope.js "$TMP/run.speedscope.json"
+	assert_eq "$(bj '.errors | length')" 0
+	assert_eq "$(bj '.profiles | length')" "$(jq '.profiles | length' "$TMP/run.speedscope.json")" "profiles speedscope shows"
 	# a format of one process: the first with data for it, and how to pick another
 	"$PROFANALYZE" -q "$TMP/run" --format=heapprofile -o "$TMP/h.heapprofile" 2>"$TMP/err"
 	grep -q -- "--pid=N or --comm=NAME" "$TMP/err"

@@ -82,7 +82,7 @@ const struct pa_run_proc *pa_run_pick_one(const struct pa_run *r, const struct p
 		    "profanalyze: note: %s is a run of %zu processes and --format=%s holds one: "
 		    "this is process %u (%s, %s), the first of the run with data for it; "
 		    "choose another with --pid=N or --comm=NAME (`profanalyze %s` lists them; "
-		    "html, trace, text and json show every process)\n",
+		    "html, trace, speedscope, text and json show every process)\n",
 		    r->dir, count_selected(r), pa_format_name(o->format), seed->pid, seed->command,
 		    seed->file, r->dir);
 	return seed;

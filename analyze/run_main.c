@@ -4,7 +4,6 @@
  * selection of one process gets the full single-process report.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

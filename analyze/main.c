@@ -38,7 +38,10 @@ static void usage(FILE *out)
 	      "Reads the process file TRACE written by libprofshim.so (PROFSHIM_OUTPUT) and\n"
 	      "its thread files (TRACE.t1, TRACE.t2, ...) and writes a report.\n"
 	      "Given a run directory (PROFSHIM_OUTPUT=DIR/, tools/profshim's default), it\n"
-	      "lists the process tree and reports over every process of the run.\n"
+	      "lists the process tree and reports over every process of the run (text,\n"
+	      "json, html, trace, speedscope; folded and flamegraph of CPU); the formats of\n"
+	      "one process take the first with data for them, or the one --pid/--comm\n"
+	      "selects.\n"
 	      "\n"
 	      "Output:\n"
 	      "  --format=FMT        text (default)   summary in the terminal\n"
@@ -366,26 +369,13 @@ static int validate_selection(const struct pa_session *s, const struct pa_option
  * several profiles), else the one selected. */
 static int write_speedscope(const struct pa_models *pm, FILE *out)
 {
-	enum pa_data d = pm->o->data;
-	/* offcpu and wall: a time profile stands in for the CPU samples */
-	if (d == PA_DATA_OFFCPU || d == PA_DATA_WALL)
-		d = PA_DATA_CPU;
-	bool any = false;
-	for (int k = PA_DATA_CPU; k <= PA_DATA_CALLS; k++)
-		any |= (d == PA_DATA_AUTO || d == (enum pa_data)k) && pa_has_data(pm, k);
-	if (!any) {
+	if (!pa_ss_has_data(pm)) {
 		pa_no_data_error(pm, "speedscope", PST_REC_CPU | PST_REC_CALLS | PST_REC_MEM);
 		return 1;
 	}
 	const char *exe = pm->s->argc ? pm->s->argv[0] : "profshim";
 	struct pa_speedscope *ss = pa_ss_begin(out, exe);
-	int rc = 0;
-	if ((d == PA_DATA_AUTO || d == PA_DATA_CPU) && pa_has_data(pm, PA_DATA_CPU))
-		rc = cpu_report_speedscope(pm, ss);
-	if (!rc && (d == PA_DATA_AUTO || d == PA_DATA_CALLS) && pa_has_data(pm, PA_DATA_CALLS))
-		calls_report_speedscope(pm, ss);
-	if (!rc && (d == PA_DATA_AUTO || d == PA_DATA_MEM) && pa_has_data(pm, PA_DATA_MEM))
-		rc = heap_report_speedscope(pm, ss);
+	int rc = pa_ss_add_profiles(pm, ss);
 	pa_ss_end(ss);
 	return rc;
 }

@@ -4,17 +4,16 @@
  * selection of one process gets the full single-process report.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "models.h"
+#include "out_util.h"
 #include "report_run.h"
+#include "run_formats.h"
 #include "run_main.h"
 #include "stack_tree.h"
-
-static const char *const multi_formats = "text, json, folded, flamegraph";
 
 static int write_run(const struct pa_run *r, const struct pa_run_cpu *rc,
 		     const struct pa_options *o, FILE *out)
@@ -27,17 +26,14 @@ static int write_run(const struct pa_run *r, const struct pa_run_cpu *rc,
 	case PA_FMT_JSON:
 		pa_run_write_json(r, rc, out);
 		return 0;
+	case PA_FMT_HTML:
+		return pa_run_write_html(r, o, out);
+	case PA_FMT_TRACE:
+		return pa_run_write_trace(r, o, out);
+	case PA_FMT_SPEEDSCOPE:
+		return pa_run_write_speedscope(r, o, out);
 	case PA_FMT_FOLDED:
 	case PA_FMT_FLAMEGRAPH:
-		if (o->data != PA_DATA_AUTO && o->data != PA_DATA_CPU) {
-			fprintf(stderr, "profanalyze: a run of several processes is folded by CPU "
-					"only: leave out --data or choose one process (--pid=N)\n");
-			return 2;
-		}
-		if (!rc->m->weight) {
-			fprintf(stderr, "profanalyze: no CPU samples in the selected processes\n");
-			return 1;
-		}
 		if (o->format == PA_FMT_FOLDED) {
 			pa_run_write_folded(rc, out);
 			return 0;
@@ -47,13 +43,24 @@ static int write_run(const struct pa_run *r, const struct pa_run_cpu *rc,
 		int frc = pa_write_flamegraph_tree(&pm, &t, out);
 		st_free(&t);
 		return frc;
-	default:
-		fprintf(stderr,
-			"profanalyze: this format covers one process; a run of several takes %s "
-			"(choose one process with --pid=N or a command with --comm=NAME)\n",
-			multi_formats);
+	default: /* the others hold one process: run_one_of_run */
 		return 2;
 	}
+}
+
+/* Whether the run's merged CPU tree answers o: folded and flame graphs of
+ * CPU (by command) when a process was sampled; other data, or a run with
+ * no samples, gets one process's. */
+static bool merged_stacks(const struct pa_run_cpu *rc, const struct pa_options *o)
+{
+	return (o->data == PA_DATA_AUTO || o->data == PA_DATA_CPU) && rc->m->weight;
+}
+
+static bool whole_run_format(const struct pa_run_cpu *rc, const struct pa_options *o)
+{
+	if (o->format == PA_FMT_FOLDED || o->format == PA_FMT_FLAMEGRAPH)
+		return merged_stacks(rc, o);
+	return pa_run_format_is_merged(o->format);
 }
 
 static void print_warnings(const struct pa_run *r)
@@ -190,22 +197,36 @@ int pa_run_main(struct pa_options *o, int (*analyze_one)(struct pa_options *o))
 		return rc;
 	}
 	struct pa_run_cpu rc;
-	pa_run_analyze(&r, &rc, !o->run_line);
+	/* the finished CPU models: the figures of the reports that list them
+	 * (finishing adds the periods never signalled, as a process's own
+	 * report does); the timeline needs none of them */
+	bool with_functions =
+	    !o->run_line && o->format != PA_FMT_TRACE && o->format != PA_FMT_SPEEDSCOPE;
+	pa_run_analyze(&r, &rc, with_functions);
 	int status = 0;
+	if (!o->run_line && !whole_run_format(&rc, o)) {
+		/* a format of one process: the first with data for it */
+		const struct pa_run_proc *pick = pa_run_pick_one(&r, o);
+		char *path = pa_xstrdup(pick->path);
+		if (!o->quiet)
+			print_warnings(&r);
+		pa_run_cpu_free(&rc);
+		pa_run_close(&r);
+		o->trace = path;
+		status = analyze_one(o);
+		free(path);
+		return status;
+	}
 	if (o->run_line) {
 		pa_run_write_line(&r, stdout);
 	} else {
-		FILE *out = o->output ? fopen(o->output, "w") : stdout;
-		if (!out) {
-			fprintf(stderr, "profanalyze: cannot write %s: %s\n", o->output,
-				strerror(errno));
+		struct pa_output out;
+		if (pa_output_open(&out, o->output)) {
 			status = 1;
 		} else {
-			status = write_run(&r, &rc, o, out);
-			if (fflush(out) != 0 || ferror(out))
+			status = write_run(&r, &rc, o, out.f);
+			if (pa_output_close(&out, status == 0))
 				status = 1;
-			if (out != stdout)
-				fclose(out);
 		}
 		if (!o->quiet)
 			print_warnings(&r);

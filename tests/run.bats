@@ -194,9 +194,11 @@ any_untrimmed() {
 	run "$PROFANALYZE" "$TMP/run" --comm=nosuch
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no process of command 'nosuch'"* ]]
-	run "$PROFANALYZE" "$TMP/run" --format=chrome
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"--pid=N"* ]]
+	# a format of one process: the first with CPU samples, named with how to pick another
+	run "$PROFANALYZE" "$TMP/run" --format=chrome -o "$TMP/c.cpuprofile"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"this is process $(ls "$TMP"/own/cpu.*.main | sed 's/.*cpu\.\([0-9]*\)\.main/\1/') (run_tree"*"--pid=N"* ]]
+	[ "$(jq '.samples | length' "$TMP/c.cpuprofile")" -gt 0 ]
 	run "$PROFANALYZE" "$(ls "$TMP"/run/tr.*.trace)" --pid=1
 	[ "$status" -eq 2 ]
 	run "$PROFANALYZE" "$TMP/own"

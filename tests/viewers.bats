@@ -375,3 +375,125 @@ bj() {
 	assert_within "$(bj ".tracks[] | select(.name | endswith(\": CPU samples\")) | .busy_us")" "$want" 1 "sampled CPU of the main thread"
 	[ "$(bj ".tracks[] | select(.name | endswith(\": CPU samples\")) | .sampled.spinner")" != null ]
 }
+
+# island FILE.html : the data island of an HTML report, as JSON
+island() {
+	sed -n 's/.*<script type="application\/json" id="data">\(.*\)<\/script>$/\1/p' "$1"
+}
+
+@test "run directory in chromium: HTML shows every process (tree, times, CPU, peak heap, ended) and each one's report; trace has a pid per process" {
+	browser_ready
+	mkdir "$TMP/own"
+	PROFSHIM_CPU_HZ=1000 run_shim "$TMP/run/" "$PROGS/run_tree" "$TMP/own"
+	n=$(ls "$TMP"/run/*.trace | wc -l)
+	analyze_json "$TMP/run" -q
+	"$PROFANALYZE" -q "$TMP/run" --format=html -o "$TMP/run.html"
+	island "$TMP/run.html" >"$TMP/island.json"
+	# the page's figures are the run report's, process by process
+	assert_eq "$(jq '.run.processes | length' "$TMP/island.json")" "$n" "processes on the page"
+	assert_eq "$(jq -c '[.run.processes[] | [.pid, .command, (.cpu_ms // 0)]]' "$TMP/island.json")" \
+		"$(jqr '[.run.processes[] | [.pid, .command, (.cpu_ms // 0)]] | tojson')" "pid, command, CPU"
+	assert_eq "$(jq -r '[.run.processes[] | select(.command == "tr" or .command == "cat") | .ended] | unique | join(",")' "$TMP/island.json")" "exit 0"
+	assert_eq "$(jq '[.run.processes[] | select(.ended == "exec")] | length' "$TMP/island.json")" \
+		"$(jqr '[.run.processes[] | select(.exec_index > 0)] | length')" "exec'd images"
+	[ "$(jq '[.run.processes[] | select(.command == "tr") | .peak_heap] | .[0]' "$TMP/island.json")" -gt 0 ]
+	browser check_html.js "$TMP/run.html" "$SHOTS/report-run.png" burn
+	assert_eq "$(bj '.errors | length')" 0 "console errors: $(bj '.errors')"
+	assert_eq "$(bj '.external | length')" 0
+	assert_eq "$(bj '.run_rows | length')" "$n" "table rows"
+	assert_eq "$(bj .proc_bars)" "$n" "timeline bars"
+	assert_eq "$(bj '.pages | length')" "$n" "a report per process"
+	# the page opens on the process with the most CPU (the first of a tie); its flame graph has burn
+	busiest=$(jqr '[.run.processes | to_entries[] | {k: .key, c: (.value.cpu_ms // 0)}] | (map(.c) | max) as $m | map(select(.c == $m))[0].k')
+	assert_eq "$(bj .shown)" "$busiest" "first process shown"
+	assert_eq "$(bj ".pages[$busiest].frames | index(\"burn\") != null")" true
+	assert_eq "$(bj '[.pages[] | select(.command == "tr x y")][0].flame_tabs | index("mem") != null')" true "tr's memory flame graph"
+	assert_eq "$(bj '.row_clicks | join(",")')" "$(seq -s, 0 $((n - 1)))" "a click on a row shows that process"
+	# --comm narrows the page to that command's processes
+	"$PROFANALYZE" -q "$TMP/run" --format=html --comm=sh -o "$TMP/sh.html"
+	assert_eq "$(island "$TMP/sh.html" | jq '.pages | length')" "$(jqr '[.run.processes[] | select(.command == "sh")] | length')"
+	# one timeline: a pid per process, named by command, on the run's clock
+	"$PROFANALYZE" -q "$TMP/run" --format=trace -o "$TMP/t.json" 2>/dev/null
+	assert_eq "$(jq -c '[.traceEvents[].pid] | unique' "$TMP/t.json")" "$(jqr '[.run.processes[].pid] | unique | tojson')" "pids"
+	assert_eq "$(jq -r '[.traceEvents[] | select(.name == "process_name") | .args.name] | index("tr") != null' "$TMP/t.json")" true
+	a=$(ls "$TMP"/own/cpu.*.stage2 | sed 's/.*cpu\.\([0-9]*\)\.stage2/\1/')
+	start_us=$(jq "[.run.processes[] | select(.pid == $a)][0].start_ms * 1000" "$TMP/island.json")
+	first_us=$(jq "[.traceEvents[] | select(.pid == $a and .ph == \"P\") | .args.data.startTime // .ts] | min" "$TMP/t.json")
+	awk -v f="$first_us" -v s="$start_us" 'BEGIN { exit !(f >= s - 1) }'
+	# speedscope holds every process: its profiles named by command and pid
+	"$PROFANALYZE" -q "$TMP/run" --format=speedscope -o "$TMP/run.speedscope.json"
+	assert_eq "$(jq '[.profiles[] | select(.name | test("^tr [0-9]+: heap"))] | length' "$TMP/run.speedscope.json")" 1 "tr's heap profile"
+	assert_within "$(jq '[.profiles[] | select((.name | startswith("run_tree ")) and .unit == "milliseconds") | .weights | add] | add' "$TMP/run.speedscope.json")" \
+		"$(jqr '[.run.processes[] | select(.command == "run_tree") | .cpu_ms // 0] | add')" 0.5 "run_tree CPU in speedscope"
+	browser check_speedscope.js "$TMP/run.speedscope.json"
+	assert_eq "$(bj '.errors | length')" 0
+	assert_eq "$(bj '.profiles | length')" "$(jq '.profiles | length' "$TMP/run.speedscope.json")" "profiles speedscope shows"
+	# a format of one process: the first with data for it, and how to pick another
+	"$PROFANALYZE" -q "$TMP/run" --format=heapprofile -o "$TMP/h.heapprofile" 2>"$TMP/err"
+	grep -q -- "--pid=N or --comm=NAME" "$TMP/err"
+	pid=$(sed -n 's/.*this is process \([0-9]*\) .*/\1/p' "$TMP/err")
+	assert_eq "$(jqr "[.run.processes[] | select(.allocations > 0)][0].pid")" "$pid" "first process with allocations"
+	[ "$(jq '.head.children | length' "$TMP/h.heapprofile")" -gt 0 ]
+	run "$PROFANALYZE" "$TMP/run" --format=html -o "$TMP/no/such/dir.html"
+	[ "$status" -eq 1 ]
+	[ ! -e "$TMP/no" ]
+	# a damaged process file: the page of the others, and it named on the page
+	f=$(ls "$TMP"/run/cat.*.trace)
+	head -c 300 "$f" >"$TMP/x" && mv "$TMP/x" "$f"
+	"$PROFANALYZE" -q "$TMP/run" --format=html -o "$TMP/bad.html"
+	assert_eq "$(island "$TMP/bad.html" | jq '.pages | length')" $((n - 1)) "pages without the damaged one"
+	island "$TMP/bad.html" | jq -r '.run.notes[]' | grep -q "^$(basename "$f"): left out of the run: .*truncated"
+}
+
+@test "DevTools Performance panel (chromium's own front end) loads the .cpuprofile and the timeline: track names, Bottom-up self times = text report within 1%, no error dialog" {
+	browser_ready
+	PROFSHIM_RECORD=cpu PROFSHIM_CPU_HZ=1000 run_shim "$TMP/t" "$PROGS/cpu_burn" 2 100 >/dev/null
+	analyze_json "$TMP/t" -q
+	ms() { jqr "[.cpu.functions[] | select(.name == \"$1\") | .self_samples][0] * 1000 / .cpu.hz"; }
+	"$PROFANALYZE" -q "$TMP/t" --format=chrome -o "$TMP/p.cpuprofile"
+	browser check_devtools.js "$TMP/p.cpuprofile" "$SHOTS/devtools-cpuprofile.png"
+	assert_eq "$(bj .status_dialog)" null "load error: $(bj .status_dialog)"
+	assert_eq "$(bj '.errors | length')" 0 "console errors: $(bj .errors)"
+	assert_eq "$(bj '.tracks | map(.name) | join(",")')" Main
+	for fn in burn_worker burn_main; do
+		assert_within "$(bj ".bottom_up.Main.$fn")" "$(ms $fn)" 1 "cpuprofile Bottom-up $fn ms"
+	done
+	assert_within "$(bj '.bottom_up.Main | add')" "$(jqr '.cpu.weight * 1000 / .cpu.hz')" 1 "cpuprofile Bottom-up total"
+	"$PROFANALYZE" -q "$TMP/t" --format=trace -o "$TMP/p.json" 2>/dev/null
+	browser check_devtools.js "$TMP/p.json" "$SHOTS/devtools-trace.png"
+	assert_eq "$(bj .status_dialog)" null "load error: $(bj .status_dialog)"
+	assert_eq "$(bj '.errors | length')" 0 "console errors: $(bj .errors)"
+	# a track per thread, named once: "cpu_burn (TID)"
+	assert_eq "$(bj '[.tracks[] | select(.level == 1) | .name] | sort | join(",")')" \
+		"$(jqr '[.cpu.threads[] | "cpu_burn (\(.tid))"] | sort | join(",")')" "thread tracks"
+	# each thread's Bottom-up: its CPU time; the whole run's functions as the text report
+	for tid in $(jqr '.cpu.threads[].tid'); do
+		want=$(jqr ".cpu.threads[] | select(.tid == $tid) | .weight * 1000 / $(jqr .cpu.hz)")
+		got=$(bj "[.bottom_up | to_entries[] | select(.key | endswith(\"($tid)\")) | .value | to_entries[] | select(.key != \"off CPU (between samples)\") | .value] | add")
+		assert_within "$got" "$want" 1 "thread $tid CPU ms"
+	done
+	for fn in burn_worker burn_main; do
+		assert_within "$(bj "[.bottom_up[].$fn // 0] | add")" "$(ms $fn)" 1 "timeline Bottom-up $fn ms"
+	done
+}
+
+@test "DevTools Memory panel loads the .heapprofile: Bottom Up shares of each function = profanalyze's folded heap stacks" {
+	browser_ready
+	PROFSHIM_RECORD=mem run_shim "$TMP/t" "$PROGS/fi_memleak" 100 >/dev/null
+	"$PROFANALYZE" -q "$TMP/t" --format=heapprofile -o "$TMP/p.heapprofile"
+	"$PROFANALYZE" -q "$TMP/t" --format=folded --data=mem -o "$TMP/p.folded"
+	browser check_devtools.js "$TMP/p.heapprofile" "$SHOTS/devtools-memory.png"
+	assert_eq "$(bj '.errors | length')" 0 "console errors: $(bj .errors)"
+	# each function's self share as the folded stacks give it (leaf = self)
+	awk '{ w = $NF; $NF = ""; n = split($0, f, ";"); sub(/ +$/, "", f[n]); self[f[n]] += w; all += w }
+		END { for (k in self) printf "%s %.6f\n", k, 100 * self[k] / all }' "$TMP/p.folded" >"$TMP/want"
+	[ "$(wc -l <"$TMP/want")" -ge 2 ]
+	while read -r fn pct; do
+		got=$(bj ".memory[\"$fn\"].self_pct")
+		# the panel shows two decimals
+		awk -v g="$got" -v w="$pct" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g != "null" && d <= 0.006 + w * 0.01) }' ||
+			{ echo "$fn: panel $got%, folded $pct%" >&2; return 1; }
+	done <"$TMP/want"
+	# one row per function, callers with no self size among them
+	assert_eq "$(bj '.memory.leak_deep.self_pct > 0')" true
+}

@@ -36,7 +36,7 @@ Reports in $out/:
   report.txt, report.json     the text and JSON reports
   demo.cpuprofile             Chrome DevTools > Performance > Load profile (or speedscope)
   demo.heapprofile            Chrome DevTools > Memory > Load (or speedscope)
-  demo.trace.json             the timeline: DevTools > Performance, chrome://tracing,
+  demo.trace.json             the timeline: DevTools > Performance > Load trace, or
                               https://ui.perfetto.dev (CPU samples, calls, heap, RSS, markers)
   demo.speedscope.json        https://www.speedscope.app
   demo.svg, demo.*.svg        flame graphs (CPU, heap bytes, call time): any image viewer;

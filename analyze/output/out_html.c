@@ -28,7 +28,7 @@ static double ms_since_start(const struct pa_session *s, uint64_t ticks)
 
 /* A stack tree as parallel arrays: parent (index into these arrays), func
  * (index into names), self weight; parents before children. */
-static cJSON *flame_json(const struct pa_models *pm, enum pa_data kind)
+static cJSON *flame_json(const struct pa_models *pm, enum pa_data kind, size_t max_nodes)
 {
 	struct stack_tree t;
 	if (pa_stack_tree_build(pm, kind, &t)) {
@@ -37,7 +37,7 @@ static cJSON *flame_json(const struct pa_models *pm, enum pa_data kind)
 	}
 	double whole = st_node_at(&t, 0)->total;
 	size_t live = t.nodes.len;
-	for (double th = whole * 1e-5; live > HTML_MAX_NODES && th < whole; th *= 2) {
+	for (double th = whole * 1e-5; live > max_nodes && th < whole; th *= 2) {
 		st_prune(&t, th);
 		live = 0;
 		for (size_t i = 0; i < t.nodes.len; i++)
@@ -144,10 +144,19 @@ static cJSON *report_json(const struct pa_models *pm)
 	 * part of the JSON report and has no panel here */
 	cJSON_DeleteItemFromObject(r, "call_graph");
 	cJSON_DeleteItemFromObject(r, "edges");
+	/* the heap panel's table is top_sites: the leak list (every leaked
+	 * block's site, the bulk of a big run's report) and the other
+	 * orderings have no panel either */
+	cJSON *mm = cJSON_GetObjectItem(r, "memory_metrics");
+	if (mm) {
+		cJSON_DeleteItemFromObject(mm, "leaks");
+		cJSON_DeleteItemFromObject(mm, "top_sites_by_peak");
+		cJSON_DeleteItemFromObject(mm, "top_sites_by_count");
+	}
 	return r;
 }
 
-static cJSON *page_data(const struct pa_models *pm)
+cJSON *pa_html_page_data(const struct pa_models *pm, size_t max_nodes)
 {
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddItemToObject(d, "report", report_json(pm));
@@ -177,7 +186,7 @@ static cJSON *page_data(const struct pa_models *pm)
 				cJSON_AddItemToArray(notes, cJSON_CreateString(kinds[i].missing));
 			continue;
 		}
-		cJSON *f = flame_json(pm, kinds[i].kind);
+		cJSON *f = flame_json(pm, kinds[i].kind, max_nodes);
 		if (f)
 			cJSON_AddItemToObject(flame, kinds[i].key, f);
 	}
@@ -204,20 +213,9 @@ static void write_island(FILE *out, const char *json)
 	}
 }
 
-int pa_write_html(const struct pa_models *pm, FILE *out)
+static void write_escaped(FILE *out, const char *text)
 {
-	/* Any trace gets a page: with no data it still has the summary and
-	 * says which recorders were off or recorded nothing. */
-	cJSON *d = page_data(pm);
-	char *json = cJSON_PrintUnformatted(d);
-	cJSON_Delete(d);
-	if (!json)
-		return 1;
-	const struct pa_session *s = pm->s;
-	fputs(pa_html_head, out);
-	fputs("<header><h1>profshim report: ", out);
-	const char *exe = s->argc ? s->argv[0] : (s->exe ? s->exe : "process");
-	for (const char *p = exe; *p; p++) {
+	for (const char *p = text; *p; p++) {
 		if (*p == '<')
 			fputs("&lt;", out);
 		else if (*p == '&')
@@ -225,12 +223,36 @@ int pa_write_html(const struct pa_models *pm, FILE *out)
 		else
 			fputc(*p, out);
 	}
-	fprintf(out, "</h1><div class=\"sub\">pid %u</div></header>\n<div id=\"main\"></div>\n",
-		s->pid);
+}
+
+int pa_html_write_page(FILE *out, const char *title, const char *sub, cJSON *data)
+{
+	char *json = cJSON_PrintUnformatted(data);
+	cJSON_Delete(data);
+	if (!json)
+		return 1;
+	fputs(pa_html_head, out);
+	fputs("<header><h1>", out);
+	write_escaped(out, title);
+	fputs("</h1><div class=\"sub\">", out);
+	write_escaped(out, sub);
+	fputs("</div></header>\n<div id=\"main\"></div>\n", out);
 	fputs("<script type=\"application/json\" id=\"data\">", out);
 	write_island(out, json);
 	fputs("</script>\n", out);
 	fputs(pa_html_script, out);
 	free(json);
 	return 0;
+}
+
+int pa_write_html(const struct pa_models *pm, FILE *out)
+{
+	/* Any trace gets a page: with no data it still has the summary and
+	 * says which recorders were off or recorded nothing. */
+	const struct pa_session *s = pm->s;
+	const char *exe = s->argc ? s->argv[0] : (s->exe ? s->exe : "process");
+	char title[1024], sub[64];
+	snprintf(title, sizeof(title), "profshim report: %s", exe);
+	snprintf(sub, sizeof(sub), "pid %u", s->pid);
+	return pa_html_write_page(out, title, sub, pa_html_page_data(pm, HTML_MAX_NODES));
 }

@@ -7,6 +7,7 @@
 #ifndef PA_OUT_SPEEDSCOPE_H
 #define PA_OUT_SPEEDSCOPE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "models.h"
@@ -27,6 +28,15 @@ void pa_ss_evented_begin(struct pa_speedscope *ss, const char *name, const char 
 /* type 'O' (open) or 'C' (close) of frame at time `at` (profile units). */
 void pa_ss_event(struct pa_speedscope *ss, char type, double at, int frame);
 void pa_ss_profile_end(struct pa_speedscope *ss);
+/* Copy the frames used so far, so the models they came from can be
+ * freed (a run's processes, one after the other). */
+void pa_ss_detach(struct pa_speedscope *ss);
+/* Put prefix before the names of the profiles that follow (NULL: none). */
+void pa_ss_name_prefix(struct pa_speedscope *ss, const char *prefix);
+/* Whether pm has data for speedscope under --data (every recorded kind
+ * under auto), and its profiles. */
+bool pa_ss_has_data(const struct pa_models *pm);
+int pa_ss_add_profiles(const struct pa_models *pm, struct pa_speedscope *ss);
 /* Write the frames, close the document and free ss. */
 void pa_ss_end(struct pa_speedscope *ss);
 

@@ -64,3 +64,14 @@ int pa_write_timeline(const struct pa_models *pm, FILE *out)
 	pa_trace_end(&t);
 	return rc;
 }
+
+int pa_write_timeline_part(const struct pa_models *pm, FILE *out, double offset_us,
+			   unsigned long long *events)
+{
+	struct pa_trace_out t;
+	pa_trace_begin_part(&t, out, pm, offset_us, *events);
+	int rc = write_sections(pm, &t);
+	pa_trace_end_part(&t);
+	*events = t.events;
+	return rc;
+}

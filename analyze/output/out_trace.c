@@ -11,7 +11,7 @@
 
 double pa_trace_us(const struct pa_trace_out *t, uint64_t ticks)
 {
-	return pa_ns_since_start(t->pm->s, ticks) / 1000.0;
+	return t->offset_us + pa_ns_since_start(t->pm->s, ticks) / 1000.0;
 }
 
 bool pa_trace_keep(const struct pa_trace_out *t, const struct pa_thread *th, uint64_t start,
@@ -98,14 +98,37 @@ void pa_trace_thread_name(struct pa_trace_out *t, uint32_t tid, const char *name
 		pid, tid, sort_index);
 }
 
-void pa_trace_begin(struct pa_trace_out *t, FILE *f, const struct pa_models *pm)
+static void trace_init(struct pa_trace_out *t, FILE *f, const struct pa_models *pm)
 {
 	t->f = f;
 	t->pm = pm;
 	t->events = 0;
+	t->offset_us = 0;
+	t->part = 0;
 	t->from_us = pm->o->time_from_ms * 1000.0;
 	t->to_us = pm->o->time_to_ms >= 0 ? pm->o->time_to_ms * 1000.0 : 1e300;
+}
+
+void pa_trace_run_begin(FILE *f)
+{
 	fputs("{\"traceEvents\":[", f);
+}
+
+void pa_trace_begin(struct pa_trace_out *t, FILE *f, const struct pa_models *pm)
+{
+	trace_init(t, f, pm);
+	pa_trace_run_begin(f);
+	names(t);
+}
+
+void pa_trace_begin_part(struct pa_trace_out *t, FILE *f, const struct pa_models *pm,
+			 double offset_us, unsigned long long events)
+{
+	trace_init(t, f, pm);
+	static unsigned parts;
+	t->offset_us = offset_us;
+	t->part = ++parts;
+	t->events = events;
 	names(t);
 }
 
@@ -133,8 +156,18 @@ static void markers(struct pa_trace_out *t)
 	}
 }
 
-void pa_trace_end(struct pa_trace_out *t)
+void pa_trace_end_part(struct pa_trace_out *t)
 {
 	markers(t);
-	fputs("\n],\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"profshim\"}}\n", t->f);
+}
+
+void pa_trace_run_end(FILE *f)
+{
+	fputs("\n],\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"profshim\"}}\n", f);
+}
+
+void pa_trace_end(struct pa_trace_out *t)
+{
+	pa_trace_end_part(t);
+	pa_trace_run_end(t->f);
 }

@@ -19,6 +19,8 @@ struct pa_trace_out {
 	const struct pa_models *pm;
 	unsigned long long events; /* written so far */
 	double from_us, to_us;	   /* time range kept */
+	double offset_us;	   /* added to every ts: a process's start in a run */
+	unsigned part;		   /* a run's process part: 1, 2, ...; else 0 */
 };
 
 void pa_trace_begin(struct pa_trace_out *t, FILE *f, const struct pa_models *pm);
@@ -42,6 +44,19 @@ void pa_trace_thread_name(struct pa_trace_out *t, uint32_t tid, const char *name
  * members and the closing "}" to the returned stream. */
 FILE *pa_trace_open_event(struct pa_trace_out *t);
 void pa_trace_end(struct pa_trace_out *t);
+/* The same without the file's header and footer (a run's process part). */
+void pa_trace_begin_part(struct pa_trace_out *t, FILE *f, const struct pa_models *pm,
+			 double offset_us, unsigned long long events);
+void pa_trace_end_part(struct pa_trace_out *t);
+
+/* A run directory's timeline is one file with a pid per process: the
+ * caller writes the header and footer (pa_trace_run_begin/end), and each
+ * process adds its part, ts offset by its start in the run (events: the
+ * count so far, for the separators; returns the new count). */
+void pa_trace_run_begin(FILE *f);
+void pa_trace_run_end(FILE *f);
+int pa_write_timeline_part(const struct pa_models *pm, FILE *out, double offset_us,
+			   unsigned long long *events);
 
 /* The whole timeline (out_timeline.c): names, then each recorder's
  * section, then markers; a section that cannot be there says why on

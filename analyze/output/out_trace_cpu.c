@@ -63,6 +63,13 @@ static void write_nodes(const struct cpu_model *m, FILE *f, size_t th, const uin
 	fputc(']', f);
 }
 
+/* A Profile's id: the thread's, and in a run's timeline also the part's
+ * (a pid that exec'd has two images with the same tids). */
+static unsigned long long profile_id(const struct pa_trace_out *t, uint32_t tid)
+{
+	return (unsigned long long)t->part << 32 | tid;
+}
+
 struct chunk {
 	struct pa_trace_out *t;
 	uint32_t pid, tid;
@@ -88,9 +95,9 @@ static void chunk_flush(struct chunk *c)
 		pa_trace_event(
 		    c->t,
 		    "\"name\":\"ProfileChunk\",\"cat\":\"disabled-by-default-v8.cpu_profiler\","
-		    "\"ph\":\"P\",\"id\":\"0x%x\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
+		    "\"ph\":\"P\",\"id\":\"0x%llx\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
 		    "\"args\":{\"data\":{\"cpuProfile\":{\"samples\":[%s]},\"timeDeltas\":[%s]}}",
-		    c->tid, c->pid, c->tid, c->last_us, c->samples, c->deltas);
+		    profile_id(c->t, c->tid), c->pid, c->tid, c->last_us, c->samples, c->deltas);
 	free(c->samples);
 	free(c->deltas);
 	c->samples = c->deltas = NULL;
@@ -119,17 +126,17 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 	double period_us = m->period_s * 1e6;
 	pa_trace_event(t,
 		       "\"name\":\"Profile\",\"cat\":\"disabled-by-default-v8.cpu_profiler\","
-		       "\"ph\":\"P\",\"id\":\"0x%x\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
+		       "\"ph\":\"P\",\"id\":\"0x%llx\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
 		       "\"args\":{\"data\":{\"startTime\":%.3f}}",
-		       tid, s->pid, tid, start_us, start_us);
+		       profile_id(t, tid), s->pid, tid, start_us, start_us);
 	/* All nodes go with the first chunk. */
 	struct chunk c = {.t = t, .pid = s->pid, .tid = tid, .last_us = start_us};
 	FILE *f = pa_trace_open_event(t);
 	fprintf(f,
 		"\"name\":\"ProfileChunk\",\"cat\":\"disabled-by-default-v8.cpu_profiler\","
-		"\"ph\":\"P\",\"id\":\"0x%x\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
+		"\"ph\":\"P\",\"id\":\"0x%llx\",\"pid\":%u,\"tid\":%u,\"ts\":%.3f,"
 		"\"args\":{\"data\":{\"cpuProfile\":{",
-		tid, s->pid, tid, start_us);
+		profile_id(t, tid), s->pid, tid, start_us);
 	write_nodes(m, f, th, top);
 	fputs(",\"samples\":[]},\"timeDeltas\":[]}}}", f);
 	chunk_open(&c);
@@ -174,17 +181,19 @@ static void thread_samples(struct pa_trace_out *t, const struct cpu_model *m, si
 	 * that has trace events: a B/E pair spans the samples (a pair, not
 	 * an X slice, so tools counting calls as X slices count no more),
 	 * 1 us wider on each side: a sample starting with the slice would be
-	 * cut to nothing by it. */
+	 * cut to nothing by it. Its self time in DevTools' Bottom-up is the
+	 * span's time not covered by samples: it is named for that. */
 	if (first_us >= 0) {
-		pa_trace_event(t,
-			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"B\","
-			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{\"samples\":%" PRIu64
-			       "}",
-			       s->pid, tid, first_us - 1, ts->samples);
-		pa_trace_event(t,
-			       "\"name\":\"CPU samples\",\"cat\":\"profshim\",\"ph\":\"E\","
-			       "\"pid\":%u,\"tid\":%u,\"ts\":%.3f",
-			       s->pid, tid, c.last_us + 1);
+		pa_trace_event(
+		    t,
+		    "\"name\":\"off CPU (between samples)\",\"cat\":\"profshim\",\"ph\":\"B\","
+		    "\"pid\":%u,\"tid\":%u,\"ts\":%.3f,\"args\":{\"samples\":%" PRIu64 "}",
+		    s->pid, tid, first_us - 1, ts->samples);
+		pa_trace_event(
+		    t,
+		    "\"name\":\"off CPU (between samples)\",\"cat\":\"profshim\",\"ph\":\"E\","
+		    "\"pid\":%u,\"tid\":%u,\"ts\":%.3f",
+		    s->pid, tid, c.last_us + 1);
 	}
 }
 

@@ -140,12 +140,65 @@ const char *pa_recorded_names(const struct pa_models *pm)
 	return buf[0] ? buf : "none";
 }
 
+static const char *note_context = "";
+
+void pa_note_context(const char *prefix)
+{
+	note_context = prefix ? prefix : "";
+}
+
+/* Notes while a run's processes are written: one line per distinct note
+ * with how many processes it concerns, not one per process. */
+#define NOTE_KINDS 32
+static struct collected_note {
+	char *msg, *first; /* the note, the first process's context */
+	unsigned n;
+} notes[NOTE_KINDS];
+static bool collecting;
+
+void pa_note_collect(bool on)
+{
+	collecting = on;
+	if (on)
+		return;
+	for (size_t i = 0; i < NOTE_KINDS && notes[i].msg; i++) {
+		if (notes[i].n == 1)
+			fprintf(stderr, "profanalyze: note: %s%s\n", notes[i].first, notes[i].msg);
+		else
+			fprintf(stderr, "profanalyze: note: %s (%u processes, the first %.*s)\n",
+				notes[i].msg, notes[i].n, (int)strcspn(notes[i].first, ":"),
+				notes[i].first);
+		free(notes[i].msg);
+		free(notes[i].first);
+		notes[i] = (struct collected_note){0};
+	}
+}
+
+static bool collect(const char *msg)
+{
+	for (size_t i = 0; i < NOTE_KINDS; i++) {
+		if (!notes[i].msg) {
+			notes[i].msg = pa_xstrdup(msg);
+			notes[i].first = pa_xstrdup(note_context);
+			notes[i].n = 1;
+			return true;
+		}
+		if (!strcmp(notes[i].msg, msg)) {
+			notes[i].n++;
+			return true;
+		}
+	}
+	return false; /* more kinds than places: printed as it comes */
+}
+
 void pa_note_missing(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("profanalyze: note: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (collecting && collect(msg))
+		return;
+	fprintf(stderr, "profanalyze: note: %s%s\n", note_context, msg);
 }

@@ -38,5 +38,11 @@ const char *pa_recorded_names(const struct pa_models *pm);
 /* Report on stderr -- even with -q, since it explains a missing part of
  * the output -- that a part was left out and why. */
 void pa_note_missing(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A prefix for those notes ("pid 12 (cc1): "), while one process of a
+ * run is written; NULL: none. */
+void pa_note_context(const char *prefix);
+/* On: notes are held and counted; off: each distinct one is printed once,
+ * with how many processes it concerns. */
+void pa_note_collect(bool on);
 
 #endif

@@ -85,6 +85,7 @@ static void add_process(struct pa_run *r, const char *path, const char *name)
 	p->end_ns = s.ended ? s.end_mono_ns : 0;
 	p->ended = s.ended;
 	p->end_reason = s.end_reason;
+	p->end_status = (int)s.end_status;
 	p->exec_index = s.exec_index;
 	p->parent = p->prev = p->next = -1;
 	p->wall_ms = s.ended && s.end_mono_ns > s.start_mono_ns

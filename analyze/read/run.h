@@ -21,6 +21,7 @@ struct pa_run_proc {
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC; end 0 = did not end */
 	bool ended;
 	unsigned end_reason; /* enum pst_end_reason */
+	int end_status;	     /* exit status when it ended by exit */
 	unsigned exec_index;
 	long parent;	 /* index of the image that started it (fork/spawn), -1 */
 	long prev, next; /* exec chain neighbours, -1 */

@@ -54,6 +54,32 @@ const { launch, watch, close } = require('./lib');
 		r.matches = await page.$$eval('.fg-frame.match', (f) => f.map((x) => x.title.split(' \u2014 ')[0]));
 		r.match_status = await page.$eval('#fg-status', (s) => s.textContent);
 	}
+	// a run directory's page: the process table and bars, then each
+	// process's report in turn through the selector
+	if (await page.$('#proc-select')) {
+		r.run_rows = await page.$$eval('#processes tbody tr', (t) => t.map((x) => x.children[0].textContent.trim()));
+		r.proc_bars = await page.$$eval('#run-chart rect.proc-bar', (b) => b.length);
+		r.proc_options = await page.$$eval('#proc-select option', (o) => o.map((x) => x.textContent));
+		r.shown = await page.$eval('#proc', (b) => Number(b.dataset.page));
+		r.pages = [];
+		for (const value of await page.$$eval('#proc-select option', (o) => o.map((x) => x.value))) {
+			await page.select('#proc-select', value);
+			await page.waitForSelector(`#proc[data-page="${value}"] #summary`, { timeout: 30000 });
+			r.pages.push(await page.evaluate(() => ({
+				command: document.querySelector('#proc #summary td').textContent,
+				flame_tabs: [...document.querySelectorAll('#proc .tabs button')].map((x) => x.dataset.kind),
+				frames: [...document.querySelectorAll('#proc .fg-frame')].map((x) => x.title.split(' \u2014 ')[0]),
+				heap: !!document.querySelector('#proc #heap-chart'),
+			})));
+		}
+		// a click on a process's row shows its report: click each row
+		r.row_clicks = [];
+		const nrows = (await page.$$('#processes tbody tr')).length;
+		for (let k = 0; k < nrows; k++) {
+			await page.evaluate((k) => document.querySelectorAll('#processes tbody tr')[k].click(), k);
+			r.row_clicks.push(await page.$eval('#proc', (b) => Number(b.dataset.page)));
+		}
+	}
 	if (shot)
 		await page.screenshot({ path: shot, fullPage: true });
 	r.errors = w.errors;

@@ -87,6 +87,9 @@ extern __thread int ps_thread_over PS_TLS; /* the thread's end has run */
 extern volatile int ps_recording;   /* 1 while recording (start/stop) */
 extern volatile int ps_initialized; /* process file open */
 extern int ps_disabled;		    /* failed to start: hooks pass through */
+/* The program asked for the API's counters: full memory recording keeps
+ * live_bytes from then on (api.c). */
+extern int ps_live_wanted;
 
 /* Start the shim if not yet started (constructor or first hook). */
 void ps_init(void);

@@ -297,6 +297,20 @@ static PS_INLINE uint64_t capture_stack(struct ps_thread *t)
 	uintptr_t pcs[256];
 	int truncated = 0;
 	int n = t->calls ? shadow_stack(t, pcs, (int)ps_cfg.stack_depth, &truncated) : -1;
+	if (n < 0 && ps_unwind_mode != PS_UNWIND_LIBUNWIND) {
+		/* The cached unwinder interns as it goes (unwind_cache.c); it
+		 * does not use libunwind, so a CPU sample may walk meanwhile. */
+		uint64_t leaf;
+		int max = (int)ps_cfg.stack_depth;
+		int k = ps_unwind_cached(t, max, &leaf);
+		if (PS_LIKELY(k >= 0)) {
+			if (k > max)
+				t->counters[PST_C_DROP_STACK_TRUNC]++;
+			if (PS_UNLIKELY(t->cpu_pending))
+				ps_cpu_hook_stack(t, pcs, ps_unwind_cached_pcs(t, pcs, max));
+			return leaf;
+		}
+	}
 	if (n < 0) {
 		/* A CPU sample cannot walk the stack while libunwind does. */
 		t->unwinding = 1;

@@ -1,0 +1,245 @@
+/*
+ * The allocation hooks' unwinder: walks the program's frames with the CFA
+ * rules of its code (cfi.c), cached per thread by address, and reuses the
+ * outer part of the previous walk of the same thread together with its
+ * stack-trie nodes.
+ *
+ * Why: libunwind's unw_backtrace costs a context save and a cursor set-up
+ * per call plus a step per frame, and the stack trie then looked up every
+ * frame again: together most of the shim's cost on an allocation-heavy
+ * program whose stacks are deep but change only at the top.
+ *
+ * Reuse is a proof, not a guess. A frame is (ip, sp, bp): its return
+ * address, its stack pointer (the CFA of the frame inside it) and its rbp.
+ * When the walk reaches a frame equal to one of the previous walk's, the
+ * previous walk's outer frames are walked again with the rules kept for
+ * them (no lookup) and must give the same (ip, sp, bp) at every level: the
+ * very memory reads a fresh walk would make, with the same results, so the
+ * stack is the same as a fresh walk's. Only then are their ids reused.
+ *
+ * Anything the rules do not cover (no unwind information, signal frames,
+ * CFA expressions, a stack deeper than the chain) returns -1: the caller
+ * unwinds with libunwind as before. PROFSHIM_UNWIND=libunwind always does;
+ * PROFSHIM_UNWIND=nocache walks without reusing the previous walk (both
+ * for tests that compare the three).
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim.h"
+#include "unwind.h"
+
+int ps_unwind_mode = PS_UNWIND_CACHED;
+uint64_t ps_unwind_code_gen; /* bumped when code is loaded or unloaded */
+
+void ps_unwind_code_changed(void)
+{
+	__atomic_add_fetch(&ps_unwind_code_gen, 1, __ATOMIC_RELEASE);
+}
+
+void ps_unwind_mode_init(void)
+{
+	const char *v = getenv("PROFSHIM_UNWIND");
+	if (!v || !*v || !strcmp(v, "cached"))
+		ps_unwind_mode = PS_UNWIND_CACHED;
+	else if (!strcmp(v, "nocache"))
+		ps_unwind_mode = PS_UNWIND_NOCACHE;
+	else if (!strcmp(v, "libunwind"))
+		ps_unwind_mode = PS_UNWIND_LIBUNWIND;
+	else
+		ps_log("PROFSHIM_UNWIND: expected cached, nocache or libunwind; using cached",
+		       NULL);
+}
+
+static inline uint32_t rule_hash(uintptr_t ip)
+{
+	return (uint32_t)((ip * 0x9e3779b97f4a7c15ull) >> (64 - PS_RULE_BITS));
+}
+
+/* The rule for the frame whose return address is ip (its code is at
+ * ip - 1: a call may be the last instruction of a function). */
+static inline bool rule_of(struct ps_unwind_cache *uc, uintptr_t ip, struct ps_frame_rule *r)
+{
+	struct ps_rule_slot *s = &uc->rules[rule_hash(ip)];
+	if (PS_LIKELY(s->ip == ip)) {
+		*r = s->rule;
+		return true;
+	}
+	if (!ps_cfi_rule(ip - 1, r))
+		return false; /* not cached: the fallback handles it */
+	s->ip = ip;
+	s->rule = *r;
+	return true;
+}
+
+/* One frame out: false when the result cannot be a caller's frame. */
+static inline bool step(const struct ps_frame_rule *r, uintptr_t *ip, uintptr_t *sp, uintptr_t *bp)
+{
+	uintptr_t cfa = (r->cfa_is_rbp ? *bp : *sp) + (uintptr_t)(intptr_t)r->cfa_off;
+	if (PS_UNLIKELY(cfa <= *sp || cfa - *sp > PS_MAX_FRAME_BYTES))
+		return false;
+	*ip = *(const uintptr_t *)(cfa - 8);
+	if (r->rbp_off)
+		*bp = *(const uintptr_t *)(cfa + (intptr_t)r->rbp_off);
+	*sp = cfa;
+	return true;
+}
+
+/* The last walk's frames from q outward are the stack still: walked
+ * again from q with the rules kept for them (the reads a fresh walk would
+ * make), every level gives the same (ip, sp), and the walk ends the same
+ * way. A bp that differs where it matters moves some CFA, so comparing
+ * sp is enough; where no CFA depends on it, it is not compared. */
+static bool tail_intact(const struct ps_unwind_cache *uc, int q, uintptr_t bp)
+{
+	uintptr_t ip = uc->f[q].ip, sp = uc->f[q].sp;
+	for (int k = q; k > 0; k--) {
+		if (!step(&uc->f[k].rule, &ip, &sp, &bp))
+			return false;
+		if (ip != uc->f[k - 1].ip || sp != uc->f[k - 1].sp)
+			return false;
+	}
+	if (uc->f[0].rule.outermost)
+		return true;
+	/* the walk ended on a null return address */
+	return step(&uc->f[0].rule, &ip, &sp, &bp) && ip == 0;
+}
+
+static struct ps_unwind_cache *cache_of(struct ps_thread *t)
+{
+	struct ps_unwind_cache *uc = ps_stack_unwind_cache(t);
+	if (!uc)
+		return NULL;
+	uint64_t gen = __atomic_load_n(&ps_unwind_code_gen, __ATOMIC_ACQUIRE);
+	if (PS_UNLIKELY(uc->gen != gen)) {
+		memset(uc->rules, 0, sizeof(uc->rules));
+		uc->n = 0;
+		uc->reusable = false;
+		uc->gen = gen;
+	}
+	return uc;
+}
+
+/* Walk from the program frame (ip, sp, bp) into uc->fresh until a frame
+ * proven equal to one of the last walk's (*keep: the frames of the last
+ * walk kept, outermost first) or the end of the stack. Returns the
+ * number of fresh frames, -1 when the walk cannot go on. */
+static int walk(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp, uintptr_t bp, int *keep)
+{
+	int k = 0, q = uc->n - 1;
+	bool reuse = ps_unwind_mode == PS_UNWIND_CACHED && uc->reusable;
+	*keep = 0;
+	for (;;) {
+		if (reuse) {
+			while (q >= 0 && uc->f[q].sp < sp)
+				q--;
+			if (q >= 0 && uc->f[q].sp == sp && uc->f[q].ip == ip &&
+			    (!uc->f[q].bp_needed || uc->f[q].bp == bp) && tail_intact(uc, q, bp)) {
+				*keep = q + 1;
+				return k;
+			}
+		}
+		if (k == PS_CHAIN_MAX)
+			return -1;
+		struct ps_unwind_frame *f = &uc->fresh[k++];
+		f->ip = ip;
+		f->sp = sp;
+		f->bp = bp;
+		f->shown = !ps_in_shim(ip);
+		if (!rule_of(uc, ip, &f->rule))
+			return -1;
+		if (f->rule.outermost)
+			break;
+		if (!step(&f->rule, &ip, &sp, &bp))
+			return -1;
+		if (ip == 0)
+			break;
+	}
+	return k;
+}
+
+/* Put the fresh frames on top of the kept ones, outermost first, with
+ * their depth and whether their bp is read further out; false when the
+ * chain grows too long. */
+static bool stack_fresh(struct ps_unwind_cache *uc, int keep, int fresh)
+{
+	if (keep + fresh > PS_CHAIN_MAX)
+		return false;
+	for (int j = fresh - 1, i = keep; j >= 0; j--, i++) {
+		struct ps_unwind_frame *f = &uc->f[i];
+		*f = uc->fresh[j];
+		const struct ps_unwind_frame *out = i > 0 ? &uc->f[i - 1] : NULL;
+		f->depth = (uint16_t)((out ? out->depth : 0) + f->shown);
+		bool ends = f->rule.outermost || !out;
+		bool uses = !f->rule.outermost && f->rule.cfa_is_rbp;
+		f->bp_needed = uses || (!ends && !f->rule.rbp_off && out->bp_needed);
+	}
+	uc->n = keep + fresh;
+	return true;
+}
+
+/* Stack-trie ids for frames from..n-1, on top of frame from-1's. */
+static bool intern_from(struct ps_thread *t, struct ps_unwind_cache *uc, int from)
+{
+	uint64_t node = from > 0 ? uc->f[from - 1].node : 0;
+	for (int i = from; i < uc->n; i++) {
+		struct ps_unwind_frame *f = &uc->f[i];
+		if (f->shown) {
+			node = ps_stack_child(t, node, f->ip);
+			if (!node)
+				return false;
+		}
+		f->node = node;
+	}
+	return true;
+}
+
+int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
+{
+	struct ps_unwind_cache *uc = cache_of(t);
+	uintptr_t ret, frame;
+	if (!uc || !ps_unwind_caller(&ret, &frame))
+		return -1;
+	/* The program's frame: the return address into it, its stack pointer
+	 * once the shim's outermost frame is gone, and its rbp, saved by that
+	 * frame's prologue (the shim keeps frame pointers). */
+	uintptr_t bp = *(const uintptr_t *)frame;
+	int keep;
+	int fresh = walk(uc, ret, frame + 16, bp, &keep);
+	if (fresh < 0)
+		return -1;
+	uc->reusable = false;
+	if (!stack_fresh(uc, keep, fresh)) {
+		uc->n = 0;
+		return -1;
+	}
+	int shown = uc->n ? uc->f[uc->n - 1].depth : 0;
+	if (shown > max) {
+		/* cut to the innermost max frames: ids of a cut stack depend on
+		 * where it was cut, so this walk's are not kept */
+		uintptr_t pcs[PS_MAX_CAPTURE];
+		int n = ps_unwind_cached_pcs(t, pcs, max);
+		*leaf = ps_stack_intern(t, pcs, n);
+		return max + 1;
+	}
+	if (!intern_from(t, uc, keep)) {
+		*leaf = 0;
+		return shown;
+	}
+	uc->reusable = true;
+	*leaf = uc->n ? uc->f[uc->n - 1].node : 0;
+	return shown;
+}
+
+int ps_unwind_cached_pcs(struct ps_thread *t, uintptr_t *pcs, int max)
+{
+	struct ps_unwind_cache *uc = ps_stack_unwind_cache(t);
+	if (!uc)
+		return 0;
+	int k = 0;
+	for (int i = uc->n - 1; i >= 0 && k < max; i--)
+		if (uc->f[i].shown)
+			pcs[k++] = uc->f[i].ip;
+	return k;
+}

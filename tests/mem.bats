@@ -411,6 +411,10 @@ unwind_sites() { # MODE
 		jq -s 'map(.[1]) | add' ; }
 	assert_eq "$(sums "$a")" 300 "allocations under main's first call"
 	assert_eq "$(sums "$b")" 200 "allocations under main's second call"
+	# stacks cut at a depth limit: the same cut
+	for mode in libunwind cached; do PROFSHIM_STACK_DEPTH=4 unwind_sites "$mode"; done
+	diff "$TMP/libunwind.sites" "$TMP/cached.sites"
+	[ "$(grep -c '"leaf ' "$TMP/cached.sites")" -ge 3 ]
 }
 
 @test "bad PROFSHIM_UNWIND: one message, stacks as by default" {

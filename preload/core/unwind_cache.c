@@ -121,13 +121,17 @@ static struct ps_unwind_cache *cache_of(struct ps_thread *t)
 	return uc;
 }
 
+enum { PS_WALK_FAIL = -1, PS_WALK_CUT = -2 };
+
 /* Walk from the program frame (ip, sp, bp) into uc->fresh until a frame
  * proven equal to one of the last walk's (*keep: the frames of the last
  * walk kept, outermost first) or the end of the stack. Returns the
- * number of fresh frames, -1 when the walk cannot go on. */
-static int walk(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp, uintptr_t bp, int *keep)
+ * number of fresh frames; PS_WALK_CUT once more than max frames are
+ * shown (uc->fresh holds them), PS_WALK_FAIL when the walk cannot go on. */
+static int walk(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp, uintptr_t bp, int max,
+		int *keep)
 {
-	int k = 0, q = uc->n - 1;
+	int k = 0, q = uc->n - 1, shown = 0;
 	bool reuse = ps_unwind_mode == PS_UNWIND_CACHED && uc->reusable;
 	*keep = 0;
 	for (;;) {
@@ -141,18 +145,21 @@ static int walk(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp, uintptr_
 			}
 		}
 		if (k == PS_CHAIN_MAX)
-			return -1;
+			return PS_WALK_FAIL;
 		struct ps_unwind_frame *f = &uc->fresh[k++];
 		f->ip = ip;
 		f->sp = sp;
 		f->bp = bp;
 		f->shown = !ps_in_shim(ip);
+		shown += f->shown;
+		if (shown > max)
+			return PS_WALK_CUT; /* the stack is cut: nothing more needed */
 		if (!rule_of(uc, ip, &f->rule))
-			return -1;
+			return PS_WALK_FAIL;
 		if (f->rule.outermost)
 			break;
 		if (!step(&f->rule, &ip, &sp, &bp))
-			return -1;
+			return PS_WALK_FAIL;
 		if (ip == 0)
 			break;
 	}
@@ -206,7 +213,18 @@ int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
 	 * frame's prologue (the shim keeps frame pointers). */
 	uintptr_t bp = *(const uintptr_t *)frame;
 	int keep;
-	int fresh = walk(uc, ret, frame + 16, bp, &keep);
+	int fresh = walk(uc, ret, frame + 16, bp, max, &keep);
+	if (fresh == PS_WALK_CUT) {
+		/* cut to the innermost max frames (the last walk stays as it
+		 * was: ids of a cut stack depend on where it was cut) */
+		uintptr_t pcs[PS_MAX_CAPTURE];
+		int n = 0;
+		for (int i = 0; n < max; i++)
+			if (uc->fresh[i].shown)
+				pcs[n++] = uc->fresh[i].ip;
+		*leaf = ps_stack_intern(t, pcs, n);
+		return max + 1;
+	}
 	if (fresh < 0)
 		return -1;
 	uc->reusable = false;

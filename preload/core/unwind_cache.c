@@ -93,16 +93,23 @@ static inline bool step(const struct ps_frame_rule *r, uintptr_t *ip, uintptr_t 
  * sp is enough; where no CFA depends on it, it is not compared. */
 static bool tail_intact(const struct ps_unwind_cache *uc, int q, uintptr_t bp)
 {
-	uintptr_t ip = uc->f[q].ip, sp = uc->f[q].sp;
+	uintptr_t sp = uc->f[q].sp;
 	for (int k = q; k > 0; k--) {
-		if (!step(&uc->f[k].rule, &ip, &sp, &bp))
+		const struct ps_frame_rule *r = &uc->f[k].rule;
+		const struct ps_unwind_frame *out = &uc->f[k - 1];
+		uintptr_t cfa = (r->cfa_is_rbp ? bp : sp) + (uintptr_t)(intptr_t)r->cfa_off;
+		/* the CFA first: equal to a stack pointer the walk that made
+		 * the chain checked, the slot below it is the one it read */
+		if (cfa != out->sp || *(const uintptr_t *)(cfa - 8) != out->ip)
 			return false;
-		if (ip != uc->f[k - 1].ip || sp != uc->f[k - 1].sp)
-			return false;
+		if (r->rbp_off)
+			bp = *(const uintptr_t *)(cfa + (intptr_t)r->rbp_off);
+		sp = cfa;
 	}
 	if (uc->f[0].rule.outermost)
 		return true;
 	/* the walk ended on a null return address */
+	uintptr_t ip = uc->f[0].ip;
 	return step(&uc->f[0].rule, &ip, &sp, &bp) && ip == 0;
 }
 

@@ -92,14 +92,25 @@ struct ps_unwind_frame {
 	uint8_t shown;	   /* not the shim's own */
 	uint8_t bp_needed; /* the walk outward from here reads this bp */
 };
-/* Per thread, kept with its stack trie (stacks.c): the ids it holds are
- * that trie's. The last walk is kept OUTERMOST frame first, so the part a
- * new walk reuses stays where it is and only the top is rewritten. */
-struct ps_unwind_cache {
-	uint64_t gen;  /* ps_unwind_code_gen the rules are valid for */
-	int n;	       /* frames of the last walk */
-	bool reusable; /* complete, with every node: the next walk may reuse */
+/* One walk, OUTERMOST frame first, so the part a new walk reuses stays
+ * where it is and only the top is rewritten. */
+struct ps_unwind_chain {
+	int n;		/* frames */
+	bool reusable;	/* complete, with every node: a walk may reuse it */
+	uint32_t stamp; /* when last used (the least recent is replaced) */
 	struct ps_unwind_frame f[PS_CHAIN_MAX];
+};
+/* A few recent walks: programs alternate between a few paths (an
+ * interpreter's allocation of an object, then of its array part), each
+ * walk is matched against all of them. */
+#define PS_CHAINS 4
+/* Per thread, kept with its stack trie (stacks.c): the ids it holds are
+ * that trie's. */
+struct ps_unwind_cache {
+	uint64_t gen;	/* ps_unwind_code_gen the rules are valid for */
+	int last;	/* the chain of the last walk (-1: it was cut short) */
+	uint32_t clock; /* stamps */
+	struct ps_unwind_chain ch[PS_CHAINS];
 	struct ps_unwind_frame fresh[PS_CHAIN_MAX]; /* a walk's new frames,
 						     * innermost first */
 	struct ps_rule_slot rules[1u << PS_RULE_BITS];

@@ -74,7 +74,7 @@ static int64_t sleb(const uint8_t **pp, const uint8_t *end)
 			break;
 	}
 	if (shift < 64 && (b & 0x40))
-		v |= -((int64_t)1 << shift);
+		v = (int64_t)((uint64_t)v | (~(uint64_t)0 << shift));
 	*pp = p;
 	return v;
 }
@@ -315,10 +315,14 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, const struct cie *cie,
 		case 0x00: /* nop */
 			continue;
 		case 0x02:
+			if (end - p < 1)
+				return false;
 			delta = *p++;
 			goto advance;
 		case 0x03: {
 			uint16_t d;
+			if (end - p < 2)
+				return false;
 			memcpy(&d, p, 2);
 			p += 2;
 			delta = d;
@@ -326,6 +330,8 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, const struct cie *cie,
 		}
 		case 0x04: {
 			uint32_t d;
+			if (end - p < 4)
+				return false;
 			memcpy(&d, p, 4);
 			p += 4;
 			delta = d;

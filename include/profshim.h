@@ -27,7 +27,11 @@ struct profshim_counters {
 	uint64_t events;      /* records written so far, all threads */
 	uint64_t allocations; /* calls to allocation functions */
 	uint64_t frees;	      /* calls to free (non-NULL) */
-	int64_t live_bytes;   /* usable bytes of blocks live now */
+	int64_t live_bytes;   /* usable bytes of blocks live now; with every
+			       * call recorded: of the blocks allocated and
+			       * freed since the first profshim_get_counters
+			       * call (counting starts there: it costs a
+			       * malloc_usable_size per call) */
 	uint64_t samples;     /* CPU samples taken */
 	uint64_t calls;	      /* instrumented function calls entered */
 };

@@ -431,3 +431,37 @@ fi_leak_stack() { jqr "[.memory_metrics.leaks[] | select(.leaked_bytes == $1) | 
 	"$PROFANALYZE" "$TMP/t" -q --format=folded --data=mem --thread="$tid" -o "$TMP/f1.txt"
 	grep -qE '(^|;)worker;make 128000$' "$TMP/f1.txt"
 }
+
+# The cached unwinder (PROFSHIM_UNWIND, default cached) against libunwind
+# on stacks it could get wrong without proof (tests/progs/mem_unwind.c):
+# the same sites with the same counts and bytes, to the line.
+unwind_sites() { # MODE
+	PROFSHIM_UNWIND="$1" PROFSHIM_OUTPUT="$TMP/$1" LD_PRELOAD="$SHIM" "$PROGS/mem_unwind" >/dev/null
+	"$PROFANALYZE" "$TMP/$1" -q --format=json --top=1000 |
+		jq -c '.memory_metrics.top_sites[] | [.stack, .allocations, .bytes]' | sort >"$TMP/$1.sites"
+}
+
+@test "cached unwinder: the same stacks as libunwind, to the line, call site by call site" {
+	for mode in libunwind nocache cached; do unwind_sites "$mode"; done
+	[ "$(wc -l <"$TMP/cached.sites")" -ge 20 ]
+	diff "$TMP/libunwind.sites" "$TMP/nocache.sites"
+	diff "$TMP/libunwind.sites" "$TMP/cached.sites"
+	# known answers: main's two calls of outer, told apart by main's line
+	local a b
+	a=$(grep -n 'SITE_A' "$BATS_TEST_DIRNAME/progs/mem_unwind.c" | cut -d: -f1)
+	b=$(grep -n 'SITE_B' "$BATS_TEST_DIRNAME/progs/mem_unwind.c" | cut -d: -f1)
+	sums() { grep "\"main (tests/progs/mem_unwind.c:$1)\"" "$TMP/cached.sites" |
+		jq -s 'map(.[1]) | add' ; }
+	assert_eq "$(sums "$a")" 300 "allocations under main's first call"
+	assert_eq "$(sums "$b")" 200 "allocations under main's second call"
+	# stacks cut at a depth limit: the same cut
+	for mode in libunwind cached; do PROFSHIM_STACK_DEPTH=4 unwind_sites "$mode"; done
+	diff "$TMP/libunwind.sites" "$TMP/cached.sites"
+	[ "$(grep -c '"leaf ' "$TMP/cached.sites")" -ge 3 ]
+}
+
+@test "bad PROFSHIM_UNWIND: one message, stacks as by default" {
+	PROFSHIM_UNWIND=bogus PROFSHIM_OUTPUT="$TMP/t" LD_PRELOAD="$SHIM" "$PROGS/mem_unwind" >"$TMP/out" 2>"$TMP/err"
+	assert_eq "$(cat "$TMP/out")" "done" "program output"
+	assert_eq "$(grep -c 'PROFSHIM_UNWIND' "$TMP/err")" 1 "messages"
+}

@@ -99,10 +99,14 @@ PS_EXPORT void profshim_counter(const char *name, int64_t value)
 	errno = saved;
 }
 
+int ps_live_wanted;
+
 PS_EXPORT int profshim_get_counters(struct profshim_counters *out)
 {
 	if (!out)
 		return -1;
+	/* Full recording counts live bytes from now on (mem.c, usable). */
+	__atomic_store_n(&ps_live_wanted, 1, __ATOMIC_RELAXED);
 	memset(out, 0, sizeof(*out));
 	if (!ps_initialized || ps_disabled)
 		return -1;

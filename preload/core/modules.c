@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "shim.h"
+#include "unwind.h"
 
 static uint64_t generation;
 
@@ -97,6 +98,8 @@ PS_EXPORT void *dlopen(const char *file, int mode)
 	if (!real)
 		real = (dlopen_fn)dlsym(RTLD_NEXT, "dlopen");
 	void *h = real(file, mode);
+	if (h)
+		ps_unwind_code_changed(); /* new code: cached unwind rules start over */
 	if (h && ps_initialized && !ps_disabled) {
 		int saved = errno;
 		ps_modules_record();
@@ -111,6 +114,8 @@ PS_EXPORT int dlclose(void *handle)
 	if (!real)
 		real = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
 	int rc = real(handle);
+	if (rc == 0)
+		ps_unwind_code_changed(); /* the code at an address may be gone */
 	if (rc == 0 && ps_initialized && !ps_disabled) {
 		int saved = errno;
 		ps_modules_record();

@@ -91,6 +91,9 @@ extern __thread int ps_thread_over PS_TLS; /* the thread's end has run */
 extern volatile int ps_recording;   /* 1 while recording (start/stop) */
 extern volatile int ps_initialized; /* process file open */
 extern int ps_disabled;		    /* failed to start: hooks pass through */
+/* The program asked for the API's counters: full memory recording keeps
+ * live_bytes from then on (api.c). */
+extern int ps_live_wanted;
 
 /* Start the shim if not yet started (constructor or first hook). */
 void ps_init(void);
@@ -232,6 +235,11 @@ uint64_t ps_stack_intern(struct ps_thread *t, const uintptr_t *pcs, int n);
  * the table started over). */
 uint64_t ps_stack_intern_site(struct ps_thread *t, uintptr_t pc, bool *fresh);
 void ps_stacks_free(struct ps_thread *t);
+/* The child of node parent (0 = root) for pc, created when new; 0 when it
+ * cannot be written. */
+uint64_t ps_stack_child(struct ps_thread *t, uint64_t parent, uintptr_t pc);
+/* The allocation unwinder's cache of thread t (unwind.h), with its trie. */
+struct ps_unwind_cache *ps_stack_unwind_cache(struct ps_thread *t);
 
 /* --- recorder hooks called by the core (each recorder's file) --- */
 void ps_mem_init(void);

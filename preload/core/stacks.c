@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "shim.h"
+#include "unwind.h"
 
 #define TABLE_BITS 16
 #define TABLE_SLOTS (1u << TABLE_BITS)
@@ -32,6 +33,9 @@ struct ps_stack_table {
 	uintptr_t last_pc[CACHE_DEPTH];
 	uint64_t last_node[CACHE_DEPTH];
 	struct slot slots[TABLE_SLOTS];
+	/* the allocation unwinder's per-thread cache (unwind_cache.c): its
+	 * node ids are this table's, so it lives and dies with it */
+	struct ps_unwind_cache unwind;
 };
 
 static struct ps_stack_table *table_of(struct ps_thread *t)
@@ -123,6 +127,18 @@ uint64_t ps_stack_intern_site(struct ps_thread *t, uintptr_t pc, bool *fresh)
 	uint64_t node = child_node(t, st, 0, pc);
 	*fresh = st->next_id != before;
 	return node;
+}
+
+uint64_t ps_stack_child(struct ps_thread *t, uint64_t parent, uintptr_t pc)
+{
+	struct ps_stack_table *st = table_of(t);
+	return st ? child_node(t, st, parent, pc) : 0;
+}
+
+struct ps_unwind_cache *ps_stack_unwind_cache(struct ps_thread *t)
+{
+	struct ps_stack_table *st = table_of(t);
+	return st ? &st->unwind : NULL;
 }
 
 void ps_stacks_free(struct ps_thread *t)

@@ -43,6 +43,7 @@ void ps_unwind_init(void)
 {
 	dl_iterate_phdr(find_self, (void *)(uintptr_t)&ps_unwind_init);
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	ps_unwind_mode_init();
 }
 
 __attribute__((noinline)) int ps_unwind_caller(uintptr_t *ret, uintptr_t *frame)

@@ -6,6 +6,7 @@
 #ifndef PS_UNWIND_H
 #define PS_UNWIND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifndef UNW_LOCAL_ONLY
@@ -59,6 +60,76 @@ static inline __attribute__((always_inline)) int ps_unwind_here(uintptr_t *pcs, 
 	}
 	return k;
 }
+
+/* --- the cached unwinder (cfi.c, unwind_cache.c) --- */
+
+/* How to find the caller of a frame: CFA = (rbp or rsp) + cfa_off, the
+ * return address at CFA - 8, rbp saved at CFA + rbp_off (0: unchanged);
+ * outermost: the return address is undefined (the stack ends here). */
+struct ps_frame_rule {
+	int32_t cfa_off;
+	int32_t rbp_off;
+	uint8_t cfa_is_rbp;
+	uint8_t outermost;
+};
+/* The rule at code address ip from its .eh_frame; false when the rule is
+ * not one of those (the caller falls back to libunwind). */
+bool ps_cfi_rule(uintptr_t ip, struct ps_frame_rule *out);
+
+#define PS_RULE_BITS 12
+#define PS_CHAIN_MAX (PS_MAX_CAPTURE + 2 * PS_MAX_SHIM_FRAMES)
+#define PS_MAX_FRAME_BYTES ((uintptr_t)1 << 28) /* a larger step is no frame */
+
+struct ps_rule_slot {
+	uintptr_t ip; /* return address; 0 = empty */
+	struct ps_frame_rule rule;
+};
+struct ps_unwind_frame {
+	uintptr_t ip, sp, bp; /* return address, stack pointer, rbp */
+	uint64_t node;	      /* stack-trie id of the stack ending here */
+	struct ps_frame_rule rule;
+	uint16_t depth;	   /* frames shown from the outermost to here */
+	uint8_t shown;	   /* not the shim's own */
+	uint8_t bp_needed; /* the walk outward from here reads this bp */
+};
+/* One walk, OUTERMOST frame first, so the part a new walk reuses stays
+ * where it is and only the top is rewritten. */
+struct ps_unwind_chain {
+	int n;		/* frames */
+	bool reusable;	/* complete, with every node: a walk may reuse it */
+	uint32_t stamp; /* when last used (the least recent is replaced) */
+	struct ps_unwind_frame f[PS_CHAIN_MAX];
+};
+/* A few recent walks: programs alternate between a few paths (an
+ * interpreter's allocation of an object, then of its array part), each
+ * walk is matched against all of them. */
+#define PS_CHAINS 4
+/* Per thread, kept with its stack trie (stacks.c): the ids it holds are
+ * that trie's. */
+struct ps_unwind_cache {
+	uint64_t gen;	/* ps_unwind_code_gen the rules are valid for */
+	int last;	/* the chain of the last walk (-1: it was cut short) */
+	uint32_t clock; /* stamps */
+	struct ps_unwind_chain ch[PS_CHAINS];
+	struct ps_unwind_frame fresh[PS_CHAIN_MAX]; /* a walk's new frames,
+						     * innermost first */
+	struct ps_rule_slot rules[1u << PS_RULE_BITS];
+};
+
+enum { PS_UNWIND_CACHED, PS_UNWIND_NOCACHE, PS_UNWIND_LIBUNWIND };
+extern int ps_unwind_mode; /* PROFSHIM_UNWIND */
+void ps_unwind_mode_init(void);
+/* dlopen/dlclose: code at an address may have changed; rules start over. */
+void ps_unwind_code_changed(void);
+
+struct ps_thread;
+/* The calling hook's program stack interned into t's stack trie: the leaf
+ * id in *leaf; returns the number of program frames (more than max: the
+ * stack was cut to max), or -1 when the walk cannot be done here (unwind
+ * with libunwind). t entered (busy). */
+int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf);
+/* The last walk's program frames, innermost first, at most max. */
+int ps_unwind_cached_pcs(struct ps_thread *t, uintptr_t *pcs, int max);
 
 /* By the shim's own frame pointers (it is built with them): the return
  * address into the first frame outside the shim, and the frame address

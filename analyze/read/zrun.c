@@ -90,10 +90,12 @@ static int enter_block(struct pa_session *s, struct pa_thread *t, struct pa_curs
 	size_t off = PST_DATA_OFFSET + (size_t)zpos;
 	struct block b;
 	const char *why = NULL;
-	if (zpos <= run || zpos >= t->data_len)
+	if (zpos <= run || zpos >= t->data_len) {
+		off = PST_DATA_OFFSET + (size_t)run; /* name the run record */
 		why = "its run points outside the data";
-	else
+	} else {
 		why = parse_block(t, zpos, &b);
+	}
 	if (!why && b.run != run)
 		why = "the block belongs to another run";
 	if (why)

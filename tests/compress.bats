@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# Compressed runs (issue 15): finished windows of a thread file are stored
+# as zstd blocks (COMPRESSED RUNS in include/profshim_trace.h).
+
+load helpers
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+blocks() { python3 "$ROOT/tests/tools/zblocks.py" "$@"; }
+disk_bytes() { echo $(($(stat -c %b "$1") * $(stat -c %B "$1"))); }
+
+mem_figures() {
+	jqr '.memory_metrics | "\(.total_allocations) \(.total_allocation_bytes) \(.total_frees) \(.leaked_blocks) \(.leaked_bytes) \(.peak_memory_bytes) \(.temporary_allocations) \(.unknown_frees)"'
+}
+
+@test "a busy thread's file holds compressed blocks that read to the raw trace's figures" {
+	PROFSHIM_RECORD=mem run_shim "$TMP/c" "$PROGS/mem_bench" 300000 >/dev/null
+	PROFSHIM_COMPRESS=0 PROFSHIM_RECORD=mem run_shim "$TMP/r" "$PROGS/mem_bench" 300000 >/dev/null
+	nblocks=$(blocks "$TMP/c.t1" | wc -l)
+	[ "$nblocks" -ge 2 ]
+	assert_eq "$(blocks "$TMP/r.t1" | wc -l)" 0 "blocks with PROFSHIM_COMPRESS=0"
+	# blocks number 1, 2, ... in file order
+	assert_eq "$(blocks "$TMP/c.t1" | awk '{ printf "%s ", $2 }')" "$(seq -s ' ' 1 "$nblocks") "
+	# the raw runs' disk blocks were freed
+	[ "$(disk_bytes "$TMP/c.t1")" -lt "$(disk_bytes "$TMP/r.t1")" ]
+	analyze_json "$TMP/r" -q
+	raw=$(mem_figures)
+	analyze_json "$TMP/c" -q
+	assert_eq "$(mem_figures)" "$raw"
+	# mem_bench's known answer: N allocations, N frees, nothing leaked
+	assert_eq "$(jqr .memory_metrics.total_allocations)" 300000
+	assert_eq "$(jqr .memory_metrics.unknown_frees)" 0
+}
+
+@test "short threads stay in the plain format (no run records)" {
+	PROFSHIM_RECORD=mem run_shim "$TMP/t" "$PROGS/mem_known"
+	assert_eq "$(blocks "$TMP"/t.t* | wc -l)" 0
+	# no RUN record either: records start right at the data offset and the
+	# file is its header plus its data
+	f=$(ls "$TMP"/t.t* | head -1)
+	committed=$(od -An -tu8 -j16 -N8 "$f" | tr -d ' ')
+	assert_eq "$(stat -c %s "$f")" $((4096 + committed))
+}
+
+@test "killed mid-run after several blocks: every marker up to the kill is read" {
+	run run_shim "$TMP/k.trace" "$PROGS/core_crash" kill 100000
+	[ "$status" -eq 137 ]
+	[ "$(blocks "$TMP/k.trace.t1" | wc -l)" -ge 2 ]
+	analyze_json "$TMP/k.trace" -q
+	assert_eq "$(jqr '[.markers[] | select(.name == "before-death")] | length')" 100000
+}
+
+@test "a damaged block: a warning names the file and the block's offset; what came before it reads" {
+	run_shim "$TMP/d.trace" "$PROGS/core_crash" exit 100000
+	blocks "$TMP/d.trace.t1" >"$TMP/blocks"
+	[ "$(wc -l <"$TMP/blocks")" -ge 2 ]
+	read -r off1 _ _ zlen1 < <(sed -n 1p "$TMP/blocks")
+	read -r off2 _ _ zlen2 < <(sed -n 2p "$TMP/blocks")
+	# every marker of the intact trace
+	analyze_json "$TMP/d.trace" -q
+	assert_eq "$(jqr '.markers | length')" 100000
+	# the middle of block 2's zstd frame
+	cp "$TMP/d.trace.t1" "$TMP/intact.t1"
+	printf '\xde\xad\xbe\xef' | dd of="$TMP/d.trace.t1" bs=1 seek=$((off2 + zlen2 / 2)) conv=notrunc status=none
+	run "$PROFANALYZE" "$TMP/d.trace" --format=json -o "$TMP/report.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$TMP/d.trace.t1: offset $off2: compressed block damaged"* ]]
+	[[ "$output" == *"the 1 blocks and raw records before it are read"* ]]
+	two=$(jqr '.markers | length')
+	# block 1 and the raw window before it: more than a megabyte of markers
+	[ "$two" -gt 20000 ]
+	[ "$two" -lt 100000 ]
+	# block 1 damaged instead: only the first (raw) window reads
+	cp "$TMP/intact.t1" "$TMP/d.trace.t1"
+	printf '\xde\xad\xbe\xef' | dd of="$TMP/d.trace.t1" bs=1 seek=$((off1 + zlen1 / 2)) conv=notrunc status=none
+	run "$PROFANALYZE" "$TMP/d.trace" --format=json -o "$TMP/report.json"
+	[[ "$output" == *"$TMP/d.trace.t1: offset $off1: compressed block damaged"* ]]
+	one=$(jqr '.markers | length')
+	[ "$one" -gt 0 ]
+	[ "$one" -lt "$two" ]
+}
+
+@test "a run record pointing outside the data: the damage is named, the process is read" {
+	run_shim "$TMP/p.trace" "$PROGS/core_crash" exit 100000
+	read -r off1 _ < <(blocks "$TMP/p.trace.t1" | head -1)
+	# the RUN record before block 1 ends on the page before its raw run;
+	# find its zpos by value and point it past the data
+	zpos=$((off1 - 4096))
+	at=$(python3 - "$TMP/p.trace.t1" "$zpos" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+want = struct.pack('<Q', int(sys.argv[2]))
+i = d.find(want)
+while i >= 0 and (i + 8) % 4096:
+    i = d.find(want, i + 1)
+print(i)
+PY
+)
+	[ "$at" -gt 0 ]
+	printf '\xff\xff\xff\x7f' | dd of="$TMP/p.trace.t1" bs=1 seek="$at" conv=notrunc status=none
+	run "$PROFANALYZE" "$TMP/p.trace" --format=json -o "$TMP/report.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"compressed block damaged (its run points outside the data)"* ]]
+	[ "$(jqr '.markers | length')" -gt 0 ]
+}

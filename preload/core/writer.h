@@ -25,12 +25,13 @@
 /* Compressed runs (zwriter.c, "COMPRESSED RUNS" in profshim_trace.h).
  * Positions are file offsets. */
 struct pw_zstate {
-	int level;	   /* zstd level; 0 = the stream stays raw */
-	int run_open;	   /* a run with a RUN record is being written */
-	uint64_t run_rec;  /* the RUN record */
-	uint64_t run_data; /* the run's first record (page aligned) */
-	uint64_t seq;	   /* blocks written */
-	void *mem;	   /* scratch (mmap): compression context, then output */
+	int level;	    /* zstd level; 0 = the stream stays raw */
+	int run_open;	    /* a run with a RUN record is being written */
+	uint64_t run_rec;   /* the RUN record */
+	uint64_t run_data;  /* the run's first record (page aligned) */
+	uint64_t seq;	    /* blocks written */
+	uint64_t first_run; /* the file's first RUN record, 0 = none */
+	void *mem;	    /* scratch (mmap): compression context, then output */
 	size_t mem_len, ctx_len;
 };
 
@@ -66,6 +67,9 @@ extern void (*pw_z_hook)(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwh
 /* Compress this stream's finished windows (thread files); no-op when
  * PROFSHIM_COMPRESS=0. Call right after pw_open. */
 void pw_z_enable(struct pw_stream *s);
+/* A closed stream with compressed runs: rewrite its file without the
+ * holes of the freed raw runs (zcompact.c). */
+void pw_z_compact(struct pw_stream *s, int fd);
 /* Grow the file to len bytes with its space secured; 0 or -errno. */
 int pw_grow_file(struct pw_stream *s, int fd, uint64_t len);
 

@@ -180,6 +180,8 @@ static int open_run(struct pw_stream *s, int fd, uint64_t *pos)
 	if (pw_grow_file(s, fd, end) || write_all(fd, buf, (size_t)(p - buf), *pos))
 		return -1;
 	publish(s, end);
+	if (!s->z.first_run)
+		s->z.first_run = *pos;
 	s->z.run_open = 1;
 	s->z.run_rec = *pos;
 	s->z.run_data = end;
@@ -249,6 +251,8 @@ static void zhook(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why)
 	}
 	if (rc)
 		z->level = 0; /* raw from here on; the current run reads as it is */
+	if (why == PW_Z_CLOSE && z->seq)
+		pw_z_compact(s, fd); /* the file without its holes */
 	if (why == PW_Z_CLOSE && z->mem) {
 		munmap(z->mem, z->mem_len);
 		z->mem = NULL;

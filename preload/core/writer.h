@@ -64,9 +64,9 @@ enum pw_zwhy {
 /* The compression hook, set by pw_z_enable (zwriter.c): the writer itself
  * has no link dependency on it. */
 extern void (*pw_z_hook)(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why);
-/* Compress this stream's finished windows (thread files); no-op when
- * PROFSHIM_COMPRESS=0. Call right after pw_open. */
-void pw_z_enable(struct pw_stream *s);
+/* Compress this stream's finished windows at zstd `level` (thread files;
+ * 0 = stay raw). Call right after pw_open. */
+void pw_z_enable(struct pw_stream *s, int level);
 /* A closed stream with compressed runs: rewrite its file without the
  * holes of the freed raw runs (zcompact.c). */
 void pw_z_compact(struct pw_stream *s, int fd);

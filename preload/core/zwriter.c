@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -33,22 +32,6 @@
 #define BLOCK_HDR_MAX (1 + 4 * PST_VARINT_MAX)
 /* The longest PAD and RUN records (page filler plus their fields). */
 #define FILL_MAX (2 * ZPAGE + 32)
-
-static int level_from_env(void)
-{
-	static int level = -1;
-	if (level < 0) {
-		const char *v = getenv("PROFSHIM_COMPRESS");
-		int l = 1;
-		if (v && *v) {
-			char *end;
-			long n = strtol(v, &end, 10);
-			l = (*end || n < 0 || n > 19) ? 1 : (int)n;
-		}
-		level = l;
-	}
-	return level;
-}
 
 static uint64_t page_up(uint64_t v)
 {
@@ -259,11 +242,11 @@ static void zhook(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why)
 	}
 }
 
-void pw_z_enable(struct pw_stream *s)
+void pw_z_enable(struct pw_stream *s, int level)
 {
 	if (!s->hdr || memcmp(s->hdr->magic, PST_MAGIC_THREAD, PST_MAGIC_LEN) != 0)
 		return;
-	s->z.level = level_from_env();
+	s->z.level = level;
 	if (s->z.level)
 		pw_z_hook = zhook;
 }

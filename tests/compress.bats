@@ -105,3 +105,17 @@ mem_figures() {
 	[[ "$output" == *"compressed block damaged (its run points outside the data)"* ]]
 	[ "$(jqr '.markers | length')" -gt 0 ]
 }
+
+@test "two threads compressing at once: the site's known answer, both threads' blocks read" {
+	# mem_site_threads: 2 workers x 2 allocations x ROUNDS, 10 leaked each
+	PROFSHIM_RECORD=mem PROFSHIM_BUFFER_KB=256 run_shim "$TMP/m" "$PROGS/mem_site_threads" 60000 >/dev/null
+	n=0
+	for f in "$TMP"/m.t*; do
+		[ "$(blocks "$f" | wc -l)" -ge 1 ] && n=$((n + 1))
+	done
+	[ "$n" -ge 2 ]
+	analyze_json "$TMP/m" -q
+	assert_eq "$(jqr '.memory_metrics.unknown_frees')" 0
+	assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.allocations == 240000)] | length')" 1
+	assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.allocations == 240000)][0].leaked_blocks')" 20
+}

@@ -31,6 +31,7 @@ struct pw_zstate {
 	uint64_t run_data;  /* the run's first record (page aligned) */
 	uint64_t seq;	    /* blocks written */
 	uint64_t first_run; /* the file's first RUN record, 0 = none */
+	int unlinked;	    /* a BLOCK its RUN does not point to (no compaction) */
 	void *mem;	    /* scratch (mmap): compression context, then output */
 	size_t mem_len, ctx_len;
 };

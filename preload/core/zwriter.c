@@ -196,12 +196,16 @@ static int close_run(struct pw_stream *s, int fd, uint64_t *pos, int reopen)
 	uint8_t le[PST_Z_RUN_ZPOS];
 	for (unsigned i = 0; i < sizeof(le); i++)
 		le[i] = (uint8_t)(zpos >> (8 * i));
-	if (write_all(fd, le, sizeof(le), z->run_data - PST_Z_RUN_ZPOS))
-		return -1; /* the raw run stays; readers skip the BLOCK */
+	int linked = !write_all(fd, le, sizeof(le), z->run_data - PST_Z_RUN_ZPOS);
 	/* 4. the raw pages go (the pad's too); refused (no hole support):
-	 * they stay on disk, read by nobody */
-	fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)z->run_data,
-		  (off_t)(block_at - z->run_data));
+	 * they stay on disk, read by nobody. Unlinked (the store failed):
+	 * the raw run stays and readers skip the BLOCK; the file is then
+	 * never compacted (zcompact.c follows the links). */
+	if (linked)
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)z->run_data,
+			  (off_t)(block_at - z->run_data));
+	else
+		z->unlinked = 1;
 	z->seq++;
 	if (reopen) {
 		z->run_rec = block_end;
@@ -209,8 +213,8 @@ static int close_run(struct pw_stream *s, int fd, uint64_t *pos, int reopen)
 	} else {
 		z->run_open = 0;
 	}
-	*pos = end;
-	return 0;
+	*pos = end; /* published: records go after it whatever happens */
+	return linked ? 0 : -1;
 }
 
 static void zhook(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why)
@@ -234,7 +238,7 @@ static void zhook(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why)
 	}
 	if (rc)
 		z->level = 0; /* raw from here on; the current run reads as it is */
-	if (why == PW_Z_CLOSE && z->seq)
+	if (why == PW_Z_CLOSE && z->seq && !z->unlinked)
 		pw_z_compact(s, fd); /* the file without its holes */
 	if (why == PW_Z_CLOSE && z->mem) {
 		munmap(z->mem, z->mem_len);

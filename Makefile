@@ -14,14 +14,14 @@ BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude
 SHIM_DIRS := preload/core preload/cpu preload/mem preload/calls preload/io
 SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
 	-fno-omit-frame-pointer -pthread $(addprefix -I,$(SHIM_DIRS))
-SHIM_LIBS := -lunwind -ldl -lpthread -lrt
+SHIM_LIBS := -lunwind -ldl -lpthread -lrt -lzstd
 # analyze/ is grouped by pipeline stage: read/ (sessions, decoding, merge,
 # symbols), model/ (one model per recorder), analysis/ (analyses over the
 # models), output/ (one writer per format), report/ (the text and JSON
 # report's sections). main.c sits on top.
 ANALYZE_DIRS := analyze analyze/read analyze/model analyze/analysis analyze/output analyze/report
 ANALYZE_CFLAGS := $(BASE_CFLAGS) $(addprefix -I,$(ANALYZE_DIRS))
-ANALYZE_LIBS := -ldw -lelf -lcjson -lz -lm -lstdc++
+ANALYZE_LIBS := -ldw -lelf -lcjson -lz -lzstd -lm -lstdc++
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SHIM_SRC := $(wildcard $(addsuffix /*.c,$(SHIM_DIRS)))

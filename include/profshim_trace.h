@@ -259,6 +259,42 @@
  *                   descriptor calls are published; absent in older
  *                   traces): the descriptor's FD description, 0 = none
  *
+ * COMPRESSED RUNS (record kind 12, thread files; PROFSHIM_COMPRESS)
+ *   12  ZRUN    what      RUN: n, n zero bytes, zpos (u64 LE, fixed width)
+ *                         BLOCK: seq, run, raw_len, zlen, zlen bytes
+ *   A busy thread file is a sequence of runs. The shim keeps the run being
+ *   written raw in its shared mapping (so the hot path and the crash safety
+ *   above are unchanged); when the run is finished (a window slide, about
+ *   once per PROFSHIM_BUFFER_KB) it appends the run compressed, as a BLOCK,
+ *   and then frees the raw run's disk blocks. In stream order:
+ *
+ *     RUN(zpos) raw records... PAD BLOCK RUN(zpos) raw records... ...
+ *
+ *   RUN opens a run; its records follow it. The RUN record ends on a page
+ *   boundary (n pads it), so the raw records sit in whole pages that can
+ *   be freed. zpos is the data offset (from PST_DATA_OFFSET, like
+ *   committed) of the BLOCK that holds the run, 0 while there is none.
+ *   BLOCK: seq = 1, 2, ... in the file; run = data offset of the RUN it
+ *   replaces; raw_len = bytes of records from the end of that RUN record
+ *   (the PAD and the BLOCK itself not included); then one zstd frame of
+ *   zlen bytes carrying its content size and checksum. EXT PAD (any
+ *   length, skipped) puts the BLOCK on a page boundary.
+ *   The shim writes a BLOCK (with the next RUN after it), then advances
+ *   `committed` past them, then stores the old RUN's zpos, then frees the
+ *   raw pages (fallocate PUNCH_HOLE; the file length stays, its disk
+ *   blocks go). A crash at any moment leaves the raw run, or its BLOCK, or
+ *   both; a reader takes each run once:
+ *     - at a RUN with zpos != 0 it decodes the BLOCK at zpos (which must
+ *       name this RUN) in place of the raw records, then goes on after
+ *       the BLOCK (the bytes in between may be zeros);
+ *     - at a RUN with zpos == 0 it reads the raw records; a BLOCK met in
+ *       sequence repeats the run just read and is skipped.
+ *   A block that fails to decompress or to check is reported with the
+ *   file and its offset; the runs before it still read. Records never
+ *   cross a run's end: the delta and clock state runs on across runs.
+ *   The first window of a thread file (before the first slide) is raw and
+ *   has no RUN record: short threads write the plain format above.
+ *
  * MEMORY SAMPLING (MEM_CONFIG sample bytes = M > 0)
  *   Only sampled allocations are written (a Poisson process over bytes with
  *   mean distance M) and only the frees of sampled blocks. A sampled block
@@ -337,6 +373,7 @@ enum pst_kind {
 	PST_K_IO = 9,	 /* I/O, network, waits, contended locks */
 	PST_K_FD = 10,	 /* a descriptor's description */
 	PST_K_SPAN = 11, /* spans and counters of the public API */
+	PST_K_ZRUN = 12, /* compressed runs: see COMPRESSED RUNS */
 	PST_K_EXT = 15,
 };
 #define PST_KIND_BITS 4
@@ -363,6 +400,7 @@ enum pst_ext {
 	PST_X_IO_CONFIG = 48, /* process file: io recorder settings */
 	PST_X_IO_DNS = 49,    /* thread file: a getaddrinfo call */
 	PST_X_IO_OPEN = 50,   /* process file: a wait still in progress at the end */
+	PST_X_PAD = 56,	      /* thread file: filler, skipped (COMPRESSED RUNS) */
 	/* run directories (see RUN DIRECTORIES) */
 	PST_X_RUN_LINK = 40,
 	PST_X_PROCESS_CMDLINE = 41,
@@ -443,6 +481,16 @@ enum pst_span_what {
 	PST_SPAN_END_ERROR = 2,
 	PST_SPAN_COUNTER = 3,
 };
+
+/* Values of a kind-12 tag (see COMPRESSED RUNS). */
+enum pst_zrun_what {
+	PST_Z_RUN = 0,	 /* a run of records starts; u64 at its end: its BLOCK */
+	PST_Z_BLOCK = 1, /* the same run, compressed */
+};
+/* Length of a RUN record's zpos field (u64, little-endian, at its end). */
+#define PST_Z_RUN_ZPOS 8u
+/* The largest run a reader decompresses (writers stay far below). */
+#define PST_Z_MAX_RAW (1u << 30)
 
 static inline uint64_t pst_zigzag(int64_t v)
 {

@@ -41,12 +41,17 @@ calls=$("$ANALYZE" "$TMP/full.d/t" -q --format=json | python3 -c '
 import json, sys
 m = json.load(sys.stdin)["memory_metrics"]
 print(m["total_allocations"])')
-pbytes=$(cat "$TMP"/full.d/t* | wc -c)
+# On disk = allocated blocks (st_blocks): compressed traces free their raw
+# runs' blocks (holes), so the file length is shown too.
+disk() { stat -c '%b %B' "$@" | awk '{ s += $1 * $2 } END { print s }'; }
+length() { stat -c %s "$@" | awk '{ s += $1 } END { print s }'; }
+pbytes=$(disk "$TMP"/full.d/t*)
+plen=$(length "$TMP"/full.d/t*)
 echo
 printf "  allocation calls: %s\n" "$calls"
-awk -v b="$pbytes" -v n="$calls" 'BEGIN { printf "  profshim trace on disk: %d bytes, %.2f bytes per allocation call\n", b, b / n }'
+awk -v b="$pbytes" -v l="$plen" -v n="$calls" 'BEGIN { printf "  profshim trace on disk: %d bytes, %.2f bytes per allocation call (file length %d, %.2f per call)\n", b, b / n, l, l / n }'
 if [ -n "$HT" ]; then
-	hbytes=$(cat "$TMP"/ht.* | wc -c)
+	hbytes=$(disk "$TMP"/ht.*)
 	awk -v b="$hbytes" -v n="$calls" 'BEGIN { printf "  heaptrack file on disk: %d bytes, %.2f bytes per allocation call\n", b, b / n }'
 fi
 

@@ -9,7 +9,7 @@ src=$(ls analyze/*.c analyze/*/*.c | grep -v analyze/main.c)
 inc=$(for d in analyze analyze/*/; do printf -- '-I%s ' "${d%/}"; done)
 # shellcheck disable=SC2086
 clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $inc \
-	tools/fuzz_trace.c $src -o "$out/fuzz_trace" -ldw -lelf -lcjson -lz -lm -lstdc++
+	tools/fuzz_trace.c $src -o "$out/fuzz_trace" -ldw -lelf -lcjson -lz -lzstd -lm -lstdc++
 # Seeds: each corpus session packed as [u32 process length][process][thread].
 for p in tests/corpus/*.trace; do
 	t="$p.t1"

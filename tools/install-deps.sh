@@ -2,7 +2,7 @@
 # Install the Debian packages profshim needs to build and test, when missing.
 set -euo pipefail
 pkgs=(build-essential libunwind-dev libjemalloc-dev libcjson-dev bats libdw-dev libelf-dev
-      zlib1g-dev libgoogle-perftools-dev python3 jq clang libclang-rt-14-dev
+      zlib1g-dev libzstd-dev libgoogle-perftools-dev python3 jq clang libclang-rt-14-dev
       xz-utils nginx curl sqlite3 perl libxml2-utils golang-go chromium redis-server redis-tools bc)
 # Node.js and npm (browser tests) may come from outside Debian (NodeSource
 # ships npm inside its nodejs package): only a machine without them gets

@@ -21,6 +21,7 @@
 
 #include "decode.h"
 #include "session.h"
+#include "zrun.h"
 
 #define MAX_LOCAL_ID (1u << 26) /* bound on ids, so bad input cannot ask for huge tables */
 #define CALL_CHUNK (4u << 20)	/* bytes of call records per sink call (progress) */
@@ -47,8 +48,15 @@ static int bad(struct decoder *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(d->err->msg, sizeof(d->err->msg), "%s: offset %zu: %s", d->t->path, d->rec_off,
-		 what);
+	size_t zblock = pa_zrun_block_off(d->t);
+	if (zblock) /* in a compressed run: the block, and where in its records */
+		snprintf(d->err->msg, sizeof(d->err->msg),
+			 "%s: offset %zu: in the compressed block there, at byte %zu of its "
+			 "records: %s",
+			 d->t->path, zblock, d->rec_off - PST_DATA_OFFSET, what);
+	else
+		snprintf(d->err->msg, sizeof(d->err->msg), "%s: offset %zu: %s", d->t->path,
+			 d->rec_off, what);
 	return -1;
 }
 
@@ -509,7 +517,7 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 		sink_calls(d);
 	else if (__builtin_expect(next_call_event(d, ev), 1))
 		return 1;
-	while (d->c.p < d->c.end) {
+	while (d->c.p < d->c.end || (t->z && pa_zrun_leave(t, &d->c))) {
 		d->rec_off = PST_DATA_OFFSET + pa_cursor_off(&d->c);
 		uint64_t tag, v;
 		GET(&tag);
@@ -577,6 +585,10 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 			break;
 		case PST_K_EXT:
 			rc = decode_ext(d, value, ev);
+			break;
+		case PST_K_ZRUN: /* compressed runs: the cursor may move (zrun.c) */
+			t->events--;
+			rc = pa_zrun_record(d->s, t, &d->c, value, d->rec_off, d->err);
 			break;
 		default:
 			return bad(d, "unknown record kind %u", kind);

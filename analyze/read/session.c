@@ -18,6 +18,7 @@
 #include "decode.h"
 #include "run.h"
 #include "session.h"
+#include "zrun.h"
 
 static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -778,6 +779,7 @@ void pa_session_close(struct pa_session *s)
 		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&s->threads, i);
 		if (t->map)
 			munmap((void *)t->map, t->map_len);
+		pa_zrun_free(t);
 		pa_vec_free(&t->cct);
 		pa_vec_free(&t->cct_live);
 		pa_vec_free(&t->stack_map);

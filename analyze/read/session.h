@@ -120,6 +120,7 @@ struct pa_thread {
 	size_t map_len;		 /* bytes mapped at data - PST_DATA_OFFSET */
 	const uint8_t *map;
 	size_t index; /* position in session.threads */
+	struct pa_zread *z; /* compressed runs being read (zrun.c), NULL = none yet */
 };
 
 struct pa_marker {

@@ -100,6 +100,7 @@ void ps_config_load(void)
 	ps_cfg.cpu_hz = 100;
 	ps_cfg.stack_depth = 64;
 	ps_cfg.buffer_bytes = 1024 * 1024;
+	ps_cfg.compress_level = 1;
 	ps_cfg.rss_ms = 10;
 	ps_cfg.calls_mode = PS_CALLS_TREE;
 	ps_cfg.calls_max_depth = 1024;
@@ -124,6 +125,9 @@ void ps_config_load(void)
 	if (get_uint("PROFSHIM_BUFFER_KB", 256, 1024 * 1024, "a size in KiB from 256 to 1048576",
 		     &v))
 		ps_cfg.buffer_bytes = v * 1024;
+	if (get_uint("PROFSHIM_COMPRESS", 0, 19, "a zstd level from 1 to 19 (0 = no compression)",
+		     &v))
+		ps_cfg.compress_level = (unsigned)v;
 	if (get_uint("PROFSHIM_MEM_SAMPLE", 0, 1ull << 40,
 		     "a byte count (0 = record every allocation)", &v))
 		ps_cfg.mem_sample = v;

@@ -31,6 +31,7 @@ struct ps_config {
 	unsigned cpu_hz;	   /* PROFSHIM_CPU_HZ */
 	unsigned stack_depth;	   /* PROFSHIM_STACK_DEPTH */
 	size_t buffer_bytes;	   /* PROFSHIM_BUFFER_KB * 1024: mapped window */
+	unsigned compress_level;   /* PROFSHIM_COMPRESS: zstd level, 0 = raw */
 	bool start_paused;	   /* PROFSHIM_START=paused */
 	bool quiet;		   /* PROFSHIM_QUIET=1: no summary line */
 	uint64_t mem_sample;	   /* PROFSHIM_MEM_SAMPLE bytes, 0 = every call */

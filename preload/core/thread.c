@@ -158,6 +158,8 @@ static int open_state(struct ps_thread *t, pid_t tid, bool lazy)
 			 t->seq, start, ps_cfg.buffer_bytes);
 	if (rc && ps_spare_take(t, tid, start))
 		rc = 0; /* after a privilege drop: a file made before it */
+	if (!rc) /* compress finished windows (zwriter.c) */
+		pw_z_enable(&t->out, (int)ps_cfg.compress_level);
 	if (rc) {
 		ps_log("cannot create thread trace ", path, ": ", strerror(-rc),
 		       "; this thread is not recorded", NULL);

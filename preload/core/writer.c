@@ -47,7 +47,8 @@ static int grow_file(int fd, uint64_t from, uint64_t len)
 		}
 		return 0;
 	}
-	int rc = posix_fallocate(fd, 0, (off_t)len);
+	/* from `from`, not 0: holes punched below (zwriter.c) stay holes */
+	int rc = posix_fallocate(fd, (off_t)from, (off_t)(len - from));
 	if (rc == EOPNOTSUPP || rc == EINVAL) {
 		if (ftruncate(fd, (off_t)len) != 0)
 			return -errno;
@@ -55,6 +56,18 @@ static int grow_file(int fd, uint64_t from, uint64_t len)
 	}
 	return -rc;
 }
+
+int pw_grow_file(struct pw_stream *s, int fd, uint64_t len)
+{
+	if (len <= s->file_len)
+		return 0;
+	int rc = grow_file(fd, s->file_len, len);
+	if (!rc)
+		s->file_len = len;
+	return rc;
+}
+
+void (*pw_z_hook)(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why);
 
 /* Writers keep at most this many descriptors, and never more than half the
  * band above the high base, so a program with thousands of threads keeps
@@ -254,6 +267,8 @@ uint8_t *pw_reserve_slow(struct pw_stream *s, size_t max)
 		return NULL;
 	uint64_t pos = s->win ? s->win_off + (uint64_t)(s->cur - s->win) : s->win_off;
 	int fd = stream_fd(s);
+	if (fd >= 0 && s->z.level && pw_z_hook) /* compress the finished run */
+		pw_z_hook(s, fd, &pos, PW_Z_SLIDE);
 	int rc = fd < 0 ? fd : map_window(s, fd, pos, max);
 	release_fd(s, fd);
 	if (rc) {
@@ -294,6 +309,13 @@ void pw_close(struct pw_stream *s)
 {
 	if (!s->hdr)
 		return;
+	if (s->z.level && pw_z_hook && !s->failed) { /* compress the last run */
+		int zfd = stream_fd(s);
+		uint64_t pos = s->win ? s->win_off + (uint64_t)(s->cur - s->win) : s->win_off;
+		if (zfd >= 0)
+			pw_z_hook(s, zfd, &pos, PW_Z_CLOSE);
+		release_fd(s, zfd);
+	}
 	__atomic_or_fetch(&s->hdr->flags, PST_FLAG_CLOSED, __ATOMIC_RELEASE);
 	if (s->win)
 		munmap(s->win, s->win_len);
@@ -308,6 +330,8 @@ void pw_close(struct pw_stream *s)
 
 void pw_abandon(struct pw_stream *s)
 {
+	if (s->z.mem && pw_z_hook)
+		pw_z_hook(s, -1, NULL, PW_Z_FORGET);
 	if (s->win)
 		munmap(s->win, s->win_len);
 	if (s->hdr)

@@ -22,6 +22,20 @@
 
 #include "profshim_trace.h"
 
+/* Compressed runs (zwriter.c, "COMPRESSED RUNS" in profshim_trace.h).
+ * Positions are file offsets. */
+struct pw_zstate {
+	int level;	    /* zstd level; 0 = the stream stays raw */
+	int run_open;	    /* a run with a RUN record is being written */
+	uint64_t run_rec;   /* the RUN record */
+	uint64_t run_data;  /* the run's first record (page aligned) */
+	uint64_t seq;	    /* blocks written */
+	uint64_t first_run; /* the file's first RUN record, 0 = none */
+	int unlinked;	    /* a BLOCK its RUN does not point to (no compaction) */
+	void *mem;	    /* scratch (mmap): compression context, then output */
+	size_t mem_len, ctx_len;
+};
+
 struct pw_stream {
 	struct pst_file_header *hdr; /* header page, mapped for the stream's life */
 	uint8_t *win;		     /* current data window */
@@ -39,7 +53,26 @@ struct pw_stream {
 	 * last address and ALLOC stack written to this file. */
 	uint64_t last_addr, last_stack;
 	char path[PATH_MAX];
+	struct pw_zstate z; /* compressed runs (zwriter.c) */
 };
+
+/* Why the writer calls the compression hook (zwriter.c). */
+enum pw_zwhy {
+	PW_Z_SLIDE = 0, /* the window slides: data position *pos; may move it */
+	PW_Z_CLOSE = 1, /* clean close: compress the last run */
+	PW_Z_FORGET = 2 /* abandon: release the scratch memory only (fd -1) */
+};
+/* The compression hook, set by pw_z_enable (zwriter.c): the writer itself
+ * has no link dependency on it. */
+extern void (*pw_z_hook)(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why);
+/* Compress this stream's finished windows at zstd `level` (thread files;
+ * 0 = stay raw). Call right after pw_open. */
+void pw_z_enable(struct pw_stream *s, int level);
+/* A closed stream with compressed runs: rewrite its file without the
+ * holes of the freed raw runs (zcompact.c). */
+void pw_z_compact(struct pw_stream *s, int fd);
+/* Grow the file to len bytes with its space secured; 0 or -errno. */
+int pw_grow_file(struct pw_stream *s, int fd, uint64_t len);
 
 /* Bytes of a stream's first data window (later ones: window_bytes). */
 #define PW_FIRST_WINDOW (16 * 1024)

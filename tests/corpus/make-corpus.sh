@@ -121,4 +121,20 @@ mk_mem mem-bad-fn; poke "$here/mem-bad-fn.trace.t1" "$mem_fn" 7f
 mk_mem mem-cut; truncate -s $((mem_fn + 2)) "$here/mem-cut.trace.t1"
 # a stack delta that lands on a node never defined
 mk_mem mem-bad-stack-delta; poke "$here/mem-bad-stack-delta.trace.t1" "$mem_stack" 7e
+# compressed runs (record kind 12): small windows so that a short session
+# holds several zstd blocks and stays under the fuzzer's 64 KiB
+PROFSHIM_OUTPUT="$tmp/z.trace" PROFSHIM_RECORD=none PROFSHIM_BUFFER_KB=256 \
+	LD_PRELOAD="$root/build/libprofshim.so" "$root/build/tests/core_crash" exit 20000
+mk_z() { # NAME
+	cp "$tmp/z.trace" "$here/$1.trace"
+	cp "$tmp/z.trace.t1" "$here/$1.trace.t1"
+}
+# block 1: its offset and frame length (tests/tools/zblocks.py)
+read -r z_off _ _ z_len < <(python3 "$root/tests/tools/zblocks.py" "$tmp/z.trace.t1" | head -1)
+mk_z z-valid
+mk_z z-bad-frame; poke "$here/z-bad-frame.trace.t1" $((z_off + z_len / 2)) deadbeef
+mk_z z-bad-block-tag; poke "$here/z-bad-block-tag.trace.t1" "$z_off" 2c
+mk_z z-bad-run-pointer; poke "$here/z-bad-run-pointer.trace.t1" $((z_off - 8)) ffffff7f
+mk_z z-bad-raw-len; poke "$here/z-bad-raw-len.trace.t1" $((z_off + 4)) ff
+mk_z z-cut; truncate -s $((z_off + z_len / 2)) "$here/z-cut.trace.t1"
 echo "corpus: $(ls "$here"/*.trace | wc -l) sessions in $here"

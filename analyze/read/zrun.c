@@ -1,0 +1,190 @@
+/* Compressed runs of a thread file: see zrun.h. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "zrun.h"
+
+struct pa_zread {
+	const uint8_t *resume; /* in a block: the file after it; NULL = in the file */
+	size_t block_off;      /* file offset of that block */
+	uint64_t run;	       /* data offset of the raw run being read, UINT64_MAX = none */
+	uint8_t *buf;	       /* the block's records */
+	size_t cap;
+	ZSTD_DCtx *dctx;
+	uint64_t blocks; /* decompressed */
+};
+
+static struct pa_zread *zstate(struct pa_thread *t)
+{
+	if (!t->z) {
+		t->z = pa_xcalloc(1, sizeof(*t->z));
+		t->z->run = UINT64_MAX;
+	}
+	return t->z;
+}
+
+static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
+{
+	char what[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(err->msg, sizeof(err->msg), "%s: offset %zu: %s", path, off, what);
+	return -1;
+}
+
+/* A damaged block: what came before it stands, the thread's records end
+ * here (the ones after depend on its delta and clock state). */
+static int damaged(struct pa_session *s, struct pa_thread *t, struct pa_cursor *c, size_t off,
+		   const char *why)
+{
+	pa_warn(s,
+		"%s: offset %zu: compressed block damaged (%s); the thread's records from there "
+		"on are lost, the %llu blocks and raw records before it are read",
+		t->path, off, why, (unsigned long long)t->z->blocks);
+	t->z->resume = NULL;
+	c->p = c->end;
+	return 0;
+}
+
+/* The BLOCK header at data offset zpos: fields and payload, checked. */
+struct block {
+	uint64_t seq, run, raw_len, zlen;
+	const uint8_t *frame;
+	const uint8_t *end; /* after the record */
+};
+
+static const char *parse_block(const struct pa_thread *t, uint64_t zpos, struct block *b)
+{
+	struct pa_cursor c;
+	uint64_t tag;
+	pa_cursor_init(&c, t->data + zpos, t->data_len - (size_t)zpos);
+	if (pa_get_varint(&c, &tag) || tag != ((PST_Z_BLOCK << PST_KIND_BITS) | PST_K_ZRUN))
+		return "no block where its run points";
+	if (pa_get_varint(&c, &b->seq) || pa_get_varint(&c, &b->run) ||
+	    pa_get_varint(&c, &b->raw_len) || pa_get_varint(&c, &b->zlen))
+		return "malformed block header";
+	if (b->zlen > (uint64_t)(c.end - c.p))
+		return "block runs past the end of data";
+	if (b->raw_len > PST_Z_MAX_RAW)
+		return "implausible block size";
+	b->frame = c.p;
+	b->end = c.p + b->zlen;
+	return NULL;
+}
+
+/* Decompress the block the RUN at data offset `run` points to (zpos) and
+ * move the cursor into it. */
+static int enter_block(struct pa_session *s, struct pa_thread *t, struct pa_cursor *c, uint64_t run,
+		       uint64_t zpos)
+{
+	struct pa_zread *z = t->z;
+	size_t off = PST_DATA_OFFSET + (size_t)zpos;
+	struct block b;
+	const char *why = NULL;
+	if (zpos <= run || zpos >= t->data_len) {
+		off = PST_DATA_OFFSET + (size_t)run; /* name the run record */
+		why = "its run points outside the data";
+	} else {
+		why = parse_block(t, zpos, &b);
+	}
+	if (!why && b.run != run)
+		why = "the block belongs to another run";
+	if (why)
+		return damaged(s, t, c, off, why);
+	if (!z->dctx)
+		z->dctx = ZSTD_createDCtx();
+	if (b.raw_len > z->cap) {
+		free(z->buf);
+		z->buf = pa_xmalloc(b.raw_len ? b.raw_len : 1);
+		z->cap = b.raw_len;
+	}
+	unsigned long long size = ZSTD_getFrameContentSize(b.frame, b.zlen);
+	if (size != b.raw_len && size != ZSTD_CONTENTSIZE_UNKNOWN)
+		return damaged(s, t, c, off, "frame size does not match");
+	size_t n = ZSTD_decompressDCtx(z->dctx, z->buf, b.raw_len, b.frame, b.zlen);
+	if (ZSTD_isError(n))
+		return damaged(s, t, c, off, ZSTD_getErrorName(n));
+	if (n != b.raw_len)
+		return damaged(s, t, c, off, "short block");
+	z->blocks++;
+	z->resume = b.end;
+	z->block_off = off;
+	pa_cursor_init(c, z->buf, n);
+	return 0;
+}
+
+int pa_zrun_record(struct pa_session *s, struct pa_thread *t, struct pa_cursor *c, uint64_t what,
+		   size_t rec_off, struct pa_error *err)
+{
+	struct pa_zread *z = zstate(t);
+	if (z->resume)
+		return fail(err, t->path, rec_off, "run record inside a compressed block");
+	uint64_t data_off = rec_off - PST_DATA_OFFSET;
+	if (what == PST_Z_RUN) {
+		uint64_t n;
+		if (pa_get_varint(c, &n) || n + PST_Z_RUN_ZPOS > (uint64_t)(c->end - c->p))
+			return fail(err, t->path, rec_off, "malformed run record");
+		c->p += n;
+		uint64_t zpos = 0;
+		for (unsigned i = 0; i < PST_Z_RUN_ZPOS; i++)
+			zpos |= (uint64_t)c->p[i] << (8 * i);
+		c->p += PST_Z_RUN_ZPOS;
+		z->run = data_off;
+		return zpos ? enter_block(s, t, c, data_off, zpos) : 0;
+	}
+	if (what == PST_Z_BLOCK) {
+		/* met in sequence: the run just read raw, compressed again */
+		struct block b;
+		const char *why = parse_block(t, data_off, &b);
+		if (why)
+			return fail(err, t->path, rec_off, "%s", why);
+		if (b.run != z->run)
+			return fail(err, t->path, rec_off,
+				    "compressed block of a run that was not read");
+		c->p = b.end;
+		return 0;
+	}
+	return fail(err, t->path, rec_off, "unknown run record %llu", (unsigned long long)what);
+}
+
+bool pa_zrun_leave(struct pa_thread *t, struct pa_cursor *c)
+{
+	struct pa_zread *z = t->z;
+	if (!z || !z->resume)
+		return false;
+	c->start = t->data;
+	c->p = z->resume;
+	c->end = t->data + t->data_len;
+	z->resume = NULL;
+	z->block_off = 0;
+	return c->p < c->end;
+}
+
+size_t pa_zrun_block_off(const struct pa_thread *t)
+{
+	return t->z && t->z->resume ? t->z->block_off : 0;
+}
+
+uint64_t pa_zrun_blocks(const struct pa_thread *t)
+{
+	return t->z ? t->z->blocks : 0;
+}
+
+void pa_zrun_free(struct pa_thread *t)
+{
+	if (!t->z)
+		return;
+	ZSTD_freeDCtx(t->z->dctx);
+	free(t->z->buf);
+	free(t->z);
+	t->z = NULL;
+}

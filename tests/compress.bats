@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# Compressed runs (issue 15): finished windows of a thread file are stored
+# as zstd blocks (COMPRESSED RUNS in include/profshim_trace.h).
+
+load helpers
+
+setup() { setup_tmp; }
+teardown() { teardown_tmp; }
+
+blocks() { python3 "$ROOT/tests/tools/zblocks.py" "$@"; }
+disk_bytes() { echo $(($(stat -c %b "$1") * $(stat -c %B "$1"))); }
+
+mem_figures() {
+	jqr '.memory_metrics | "\(.total_allocations) \(.total_allocation_bytes) \(.total_frees) \(.leaked_blocks) \(.leaked_bytes) \(.peak_memory_bytes) \(.temporary_allocations) \(.unknown_frees)"'
+}
+
+@test "a busy thread's file holds compressed blocks that read to the raw trace's figures" {
+	PROFSHIM_RECORD=mem run_shim "$TMP/c" "$PROGS/mem_bench" 300000 >/dev/null
+	PROFSHIM_COMPRESS=0 PROFSHIM_RECORD=mem run_shim "$TMP/r" "$PROGS/mem_bench" 300000 >/dev/null
+	nblocks=$(blocks "$TMP/c.t1" | wc -l)
+	[ "$nblocks" -ge 2 ]
+	assert_eq "$(blocks "$TMP/r.t1" | wc -l)" 0 "blocks with PROFSHIM_COMPRESS=0"
+	# blocks number 1, 2, ... in file order
+	assert_eq "$(blocks "$TMP/c.t1" | awk '{ printf "%s ", $2 }')" "$(seq -s ' ' 1 "$nblocks") "
+	# smaller on disk, and (rewritten at the clean exit) no holes: the
+	# file is its header and its data
+	[ "$(disk_bytes "$TMP/c.t1")" -lt "$(disk_bytes "$TMP/r.t1")" ]
+	[ "$(stat -c %s "$TMP/c.t1")" -lt "$(stat -c %s "$TMP/r.t1")" ]
+	committed=$(od -An -tu8 -j16 -N8 "$TMP/c.t1" | tr -d ' ')
+	assert_eq "$(stat -c %s "$TMP/c.t1")" $((4096 + committed))
+	[ ! -e "$TMP/c.t1.zc" ]
+	analyze_json "$TMP/r" -q
+	raw=$(mem_figures)
+	analyze_json "$TMP/c" -q
+	assert_eq "$(mem_figures)" "$raw"
+	# mem_bench's known answer: N allocations, N frees, nothing leaked
+	assert_eq "$(jqr .memory_metrics.total_allocations)" 300000
+	assert_eq "$(jqr .memory_metrics.unknown_frees)" 0
+}
+
+@test "short threads stay in the plain format (no run records)" {
+	PROFSHIM_RECORD=mem run_shim "$TMP/t" "$PROGS/mem_known"
+	assert_eq "$(blocks "$TMP"/t.t* | wc -l)" 0
+	# no RUN record either: records start right at the data offset and the
+	# file is its header plus its data
+	f=$(ls "$TMP"/t.t* | head -1)
+	committed=$(od -An -tu8 -j16 -N8 "$f" | tr -d ' ')
+	assert_eq "$(stat -c %s "$f")" $((4096 + committed))
+}
+
+@test "killed mid-run after several blocks: every marker up to the kill is read" {
+	# 200000 markers: about 4 MB of records, 3-4 windows
+	run run_shim "$TMP/k.trace" "$PROGS/core_crash" kill 200000
+	[ "$status" -eq 137 ]
+	[ "$(blocks "$TMP/k.trace.t1" | wc -l)" -ge 2 ]
+	# not rewritten (no clean exit): the raw runs are holes, freed on disk
+	[ "$(disk_bytes "$TMP/k.trace.t1")" -lt "$(stat -c %s "$TMP/k.trace.t1")" ]
+	analyze_json "$TMP/k.trace" -q
+	assert_eq "$(jqr '[.markers[] | select(.name == "before-death")] | length')" 200000
+}
+
+@test "a damaged block: a warning names the file and the block's offset; what came before it reads" {
+	run_shim "$TMP/d.trace" "$PROGS/core_crash" exit 200000
+	blocks "$TMP/d.trace.t1" >"$TMP/blocks"
+	[ "$(wc -l <"$TMP/blocks")" -ge 2 ]
+	read -r off1 _ _ zlen1 < <(sed -n 1p "$TMP/blocks")
+	read -r off2 _ _ zlen2 < <(sed -n 2p "$TMP/blocks")
+	# every marker of the intact trace
+	analyze_json "$TMP/d.trace" -q
+	assert_eq "$(jqr '.markers | length')" 200000
+	# the middle of block 2's zstd frame
+	cp "$TMP/d.trace.t1" "$TMP/intact.t1"
+	printf '\xde\xad\xbe\xef' | dd of="$TMP/d.trace.t1" bs=1 seek=$((off2 + zlen2 / 2)) conv=notrunc status=none
+	run "$PROFANALYZE" "$TMP/d.trace" --format=json -o "$TMP/report.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$TMP/d.trace.t1: offset $off2: compressed block damaged"* ]]
+	[[ "$output" == *"the 1 blocks and raw records before it are read"* ]]
+	two=$(jqr '.markers | length')
+	# block 1 and the raw window before it: more than a megabyte of markers
+	[ "$two" -gt 20000 ]
+	[ "$two" -lt 200000 ]
+	# block 1 damaged instead: only the first (raw) window reads
+	cp "$TMP/intact.t1" "$TMP/d.trace.t1"
+	printf '\xde\xad\xbe\xef' | dd of="$TMP/d.trace.t1" bs=1 seek=$((off1 + zlen1 / 2)) conv=notrunc status=none
+	run "$PROFANALYZE" "$TMP/d.trace" --format=json -o "$TMP/report.json"
+	[[ "$output" == *"$TMP/d.trace.t1: offset $off1: compressed block damaged"* ]]
+	one=$(jqr '.markers | length')
+	[ "$one" -gt 0 ]
+	[ "$one" -lt "$two" ]
+}
+
+@test "a run record pointing outside the data: the damage is named, the process is read" {
+	run_shim "$TMP/p.trace" "$PROGS/core_crash" exit 200000
+	read -r off1 _ < <(blocks "$TMP/p.trace.t1" | head -1)
+	# compacted at the clean exit: block 1's RUN record (and its 8-byte
+	# zpos) is right before it
+	at=$((off1 - 8))
+	assert_eq "$(od -An -tu8 -j"$at" -N8 "$TMP/p.trace.t1" | tr -d ' ')" $((off1 - 4096))
+	[ "$at" -gt 0 ]
+	printf '\xff\xff\xff\x7f' | dd of="$TMP/p.trace.t1" bs=1 seek="$at" conv=notrunc status=none
+	run "$PROFANALYZE" "$TMP/p.trace" --format=json -o "$TMP/report.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"compressed block damaged (its run points outside the data)"* ]]
+	[ "$(jqr '.markers | length')" -gt 0 ]
+}
+
+@test "two threads compressing at once: the site's known answer, both threads' blocks read" {
+	# mem_site_threads: 2 workers x 2 allocations x ROUNDS, 10 leaked each
+	PROFSHIM_RECORD=mem PROFSHIM_BUFFER_KB=256 run_shim "$TMP/m" "$PROGS/mem_site_threads" 60000 >/dev/null
+	n=0
+	for f in "$TMP"/m.t*; do
+		[ "$(blocks "$f" | wc -l)" -ge 1 ] && n=$((n + 1))
+	done
+	[ "$n" -ge 2 ]
+	analyze_json "$TMP/m" -q
+	assert_eq "$(jqr '.memory_metrics.unknown_frees')" 0
+	assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.allocations == 240000)] | length')" 1
+	assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.allocations == 240000)][0].leaked_blocks')" 20
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""List the compressed blocks of a profshim thread file (COMPRESSED RUNS in
+include/profshim_trace.h): one line per block, "offset seq raw_len zlen",
+offset = the BLOCK record's file offset. Finds the first BLOCK (its RUN
+record names it back), then follows the chain RUN -> BLOCK -> RUN ..."""
+import struct
+import sys
+
+DATA = 4096
+
+
+def varint(d, p):
+    v = s = 0
+    while True:
+        b = d[p]
+        p += 1
+        v |= (b & 0x7F) << s
+        s += 7
+        if b < 0x80:
+            return v, p
+
+
+def run_zpos(d, r):
+    """zpos of the RUN record at file offset r, and where its records start."""
+    n, q = varint(d, r + 1)
+    return struct.unpack_from("<Q", d, q + n)[0], q + n + 8
+
+
+def block(d, at):
+    _, p = varint(d, at)
+    seq, p = varint(d, p)
+    run, p = varint(d, p)
+    raw, p = varint(d, p)
+    zlen, p = varint(d, p)
+    return seq, run, raw, zlen, p + zlen
+
+
+def first_block(d, end):
+    i = d.find(b"\x1c", 2 * DATA, end)
+    while 0 <= i < end:
+        try:
+            seq, run, _, _, _ = block(d, i)
+            r = DATA + run
+            if seq == 1 and r < i and d[r] == 0x0C and run_zpos(d, r)[0] == i - DATA:
+                return r
+        except (IndexError, struct.error):
+            pass
+        i = d.find(b"\x1c", i + 1, end)
+    return None
+
+
+def blocks(path):
+    d = open(path, "rb").read()
+    end = DATA + struct.unpack_from("<Q", d, 16)[0]
+    r = first_block(d, end)
+    while r is not None and r < end and d[r] == 0x0C:
+        zpos, _ = run_zpos(d, r)
+        if not zpos:
+            return
+        at = DATA + zpos
+        seq, _, raw, zlen, r = block(d, at)
+        yield at, seq, raw, zlen
+
+
+for path in sys.argv[1:]:
+    for b in blocks(path):
+        print(*b)

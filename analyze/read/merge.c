@@ -453,6 +453,12 @@ static void sink_calls(struct decoder *d)
 	struct pa_thread *t = d->t;
 	for (;;) {
 		const uint8_t *p = d->c.p, *end = d->c.end;
+		/* A memory or CPU trace is mostly other records: the kind, in
+		 * the low bits of the tag's first byte, spares the sink a call
+		 * (and its per-thread set-up) that would take nothing. */
+		if (p >= end || ((*p & PST_KIND_MASK) != PST_K_ENTER &&
+				 (*p & PST_KIND_MASK) != PST_K_EXIT))
+			return;
 		const uint8_t *stop = (size_t)(end - p) > CALL_CHUNK ? p + CALL_CHUNK : end;
 		struct pa_call_run run = {.thread = t,
 					  .cur = {.p = p,

@@ -452,17 +452,23 @@ int pa_next_call_checked(struct pa_call_cursor *c, uint32_t *func)
 	}
 }
 
+/* A memory or CPU trace is mostly other records: the kind, in the low
+ * bits of the tag's first byte, spares the sink a call (and its
+ * per-thread set-up) that would take nothing. */
+static inline bool call_record_next(const struct decoder *d)
+{
+	const uint8_t *p = d->c.p;
+	return p < d->c.end &&
+	       ((*p & PST_KIND_MASK) == PST_K_ENTER || (*p & PST_KIND_MASK) == PST_K_EXIT);
+}
+
 /* Let the call sink take the call records ahead, a chunk at a time. */
 static void sink_calls(struct decoder *d)
 {
 	struct pa_thread *t = d->t;
 	for (;;) {
 		const uint8_t *p = d->c.p, *end = d->c.end;
-		/* A memory or CPU trace is mostly other records: the kind, in
-		 * the low bits of the tag's first byte, spares the sink a call
-		 * (and its per-thread set-up) that would take nothing. */
-		if (p >= end ||
-		    ((*p & PST_KIND_MASK) != PST_K_ENTER && (*p & PST_KIND_MASK) != PST_K_EXIT))
+		if (!call_record_next(d))
 			return;
 		const uint8_t *stop = (size_t)(end - p) > CALL_CHUNK ? p + CALL_CHUNK : end;
 		struct pa_call_run run = {.thread = t,
@@ -495,9 +501,10 @@ static void sink_calls(struct decoder *d)
 static int next_event(struct decoder *d, struct pa_event *ev)
 {
 	struct pa_thread *t = d->t;
-	if (d->calls_fn)
-		sink_calls(d);
-	else if (__builtin_expect(next_call_event(d, ev), 1))
+	if (d->calls_fn) {
+		if (call_record_next(d))
+			sink_calls(d);
+	} else if (__builtin_expect(next_call_event(d, ev), 1))
 		return 1;
 	while (d->c.p < d->c.end) {
 		d->rec_off = PST_DATA_OFFSET + pa_cursor_off(&d->c);
@@ -580,7 +587,7 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 				t->end_ticks = ev->ticks;
 			return 1;
 		}
-		if (d->calls_fn)
+		if (d->calls_fn && call_record_next(d))
 			sink_calls(d);
 	}
 	return 0;

@@ -7,35 +7,52 @@
 #include "heap_model.h"
 #include "heap_sampled.h"
 
-/* A live block. */
+/* A live block: 32 bytes, two to a cache line (the table is the model's
+ * memory and most of its time). Its sampling weight is not kept: it is a
+ * function of the size (block_weight). */
 struct heap_block {
 	uint64_t addr; /* 0 = empty slot */
 	uint64_t size;
 	uint64_t ticks;
 	uint32_t site;
-	/* double, as the sums it was added to: a float weight subtracted
-	 * at the free left the sums off by its rounding (negative leaks) */
-	double weight;
 	uint32_t chain; /* reallocs this block went through */
 };
 
+/* The weight the block was added to the sums with: the same value is
+ * taken away at its free (a different rounding left the sums off:
+ * negative leaks). 1 without sampling. */
+static inline double block_weight(const struct heap_model *m, const struct heap_block *b);
+
 /* --- live blocks: linear probing with backward-shift deletion --- */
 
-static inline size_t block_hash(uint64_t addr, size_t cap)
+/* Where a block's search starts. A malloc hands out neighbouring addresses
+ * close in time, and frees them in runs too: keeping neighbouring 16-byte
+ * granules in neighbouring slots (the low bits of the granule, folded with
+ * the next ones) makes the table walked like the heap, a cache line and a
+ * page serving several events, where a scattering hash costs a cache and a
+ * TLB miss per event (the depth-14 Lua trace: a third of the reading
+ * time). Address patterns that pile up under the folding (long probe runs)
+ * switch the table to the scattering hash (blocks_check_probes). */
+static inline size_t block_hash(const struct heap_model *m, uint64_t addr)
 {
-	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+	if (m->blocks_scatter)
+		return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 20) & (m->cap - 1);
+	uint64_t g = addr >> 4;
+	return (size_t)(g ^ (g >> m->cap_bits)) & (m->cap - 1);
 }
 
-static void blocks_grow(struct heap_model *m)
+/* Rebuild the table with new_cap slots (the current hash). */
+static void blocks_rehash(struct heap_model *m, size_t new_cap)
 {
 	size_t old_cap = m->cap;
 	struct heap_block *old = m->blocks;
-	m->cap = old_cap ? old_cap * 2 : 1024;
+	m->cap = new_cap;
+	m->cap_bits = (unsigned)__builtin_ctzll(new_cap);
 	m->blocks = pa_xcalloc(m->cap, sizeof(*m->blocks));
 	for (size_t i = 0; i < old_cap; i++) {
 		if (!old[i].addr)
 			continue;
-		size_t j = block_hash(old[i].addr, m->cap);
+		size_t j = block_hash(m, old[i].addr);
 		while (m->blocks[j].addr)
 			j = (j + 1) & (m->cap - 1);
 		m->blocks[j] = old[i];
@@ -43,15 +60,38 @@ static void blocks_grow(struct heap_model *m)
 	free(old);
 }
 
+static void blocks_grow(struct heap_model *m)
+{
+	blocks_rehash(m, m->cap ? m->cap * 2 : 1024);
+}
+
+/* Searches and the slots they looked at, over the last stretch: more
+ * than BLOCKS_MAX_PROBES slots per search on average means the address
+ * pattern defeats the folding hash; scatter from then on. */
+#define BLOCKS_CHECK_EVERY (1u << 16)
+#define BLOCKS_MAX_PROBES 4
+
+static void blocks_check_probes(struct heap_model *m)
+{
+	if (!m->blocks_scatter && m->block_probes > BLOCKS_MAX_PROBES * (uint64_t)m->block_finds) {
+		m->blocks_scatter = true;
+		blocks_rehash(m, m->cap);
+	}
+	m->block_finds = m->block_probes = 0;
+}
+
 static struct heap_block *block_find(struct heap_model *m, uint64_t addr)
 {
 	if (!m->cap)
 		return NULL;
-	for (size_t i = block_hash(addr, m->cap);; i = (i + 1) & (m->cap - 1)) {
+	if (__builtin_expect(++m->block_finds >= BLOCKS_CHECK_EVERY, 0))
+		blocks_check_probes(m);
+	for (size_t i = block_hash(m, addr);; i = (i + 1) & (m->cap - 1)) {
 		if (m->blocks[i].addr == addr)
 			return &m->blocks[i];
 		if (!m->blocks[i].addr)
 			return NULL;
+		m->block_probes++;
 	}
 }
 
@@ -60,7 +100,7 @@ static struct heap_block *block_insert(struct heap_model *m, uint64_t addr)
 {
 	if ((m->len + 1) * 4 > m->cap * 3)
 		blocks_grow(m);
-	size_t i = block_hash(addr, m->cap);
+	size_t i = block_hash(m, addr);
 	while (m->blocks[i].addr)
 		i = (i + 1) & (m->cap - 1);
 	m->len++;
@@ -76,7 +116,7 @@ static void block_remove(struct heap_model *m, struct heap_block *b)
 	/* Move later members of the cluster back into the hole when their
 	 * home slot does not lie between the hole and them. */
 	for (size_t j = (i + 1) & mask; m->blocks[j].addr; j = (j + 1) & mask) {
-		size_t home = block_hash(m->blocks[j].addr, m->cap);
+		size_t home = block_hash(m, m->blocks[j].addr);
 		bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
 		if (movable) {
 			m->blocks[i] = m->blocks[j];
@@ -154,6 +194,11 @@ static double sample_weight(const struct heap_model *m, uint64_t size)
 	return p > 0 ? 1.0 / p : 1.0;
 }
 
+static inline double block_weight(const struct heap_model *m, const struct heap_block *b)
+{
+	return (float)sample_weight(m, b->size);
+}
+
 static unsigned hist_bucket(uint64_t size)
 {
 	return size ? 64u - (unsigned)__builtin_clzll(size) : 0;
@@ -171,7 +216,7 @@ static void release(struct heap_model *m, struct heap_block *b, const struct pa_
 		    bool is_free)
 {
 	struct heap_site *site = site_at(m, b->site);
-	double w = b->weight, bytes = (double)b->size * w;
+	double w = block_weight(m, b), bytes = (double)b->size * w;
 	site_touch(m, site);
 	site->live_blocks -= w;
 	site->live_bytes -= bytes;
@@ -208,7 +253,7 @@ static void chain_end(struct heap_model *m, const struct heap_block *b)
 	if (b->chain > site->chain_max)
 		site->chain_max = b->chain;
 	if (b->chain >= HEAP_LONG_CHAIN)
-		site->long_chains += b->weight;
+		site->long_chains += block_weight(m, b);
 }
 
 static void on_alloc(struct heap_model *m, const struct pa_event *ev)
@@ -274,7 +319,6 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	b->size = size;
 	b->ticks = ev->ticks;
 	b->site = si;
-	b->weight = (float)w;
 	b->chain = chain;
 	*last_alloc_of(m, ev->thread) = addr;
 	if (!m->usable_mode && m->live_bytes > m->peak_bytes) {
@@ -309,10 +353,11 @@ static void between_snapshot(struct heap_model *m)
 		if (!b->addr || b->ticks < m->between_from)
 			continue;
 		struct heap_site *site = site_at(m, b->site);
-		site->between_blocks += b->weight;
-		site->between_bytes += (double)b->size * b->weight;
-		m->between_blocks += b->weight;
-		m->between_bytes += (double)b->size * b->weight;
+		double w = block_weight(m, b);
+		site->between_blocks += w;
+		site->between_bytes += (double)b->size * w;
+		m->between_blocks += w;
+		m->between_bytes += (double)b->size * w;
 	}
 }
 
@@ -526,7 +571,7 @@ static void settle_live_blocks(struct heap_model *m)
 		if (b->ticks > site->live_last)
 			site->live_last = b->ticks;
 		if (m->growth_marks && b->ticks >= m->growth_from && b->ticks < m->growth_to)
-			site->live_between_marks += (double)b->size * b->weight;
+			site->live_between_marks += (double)b->size * block_weight(m, b);
 	}
 }
 

@@ -124,6 +124,10 @@ struct heap_model {
 	/* live blocks: open addressing on the address */
 	struct heap_block *blocks;
 	size_t cap, len;
+	unsigned cap_bits;     /* log2(cap) */
+	bool blocks_scatter;   /* scattering hash (heap_model.c) */
+	uint32_t block_finds;  /* since the last probe check */
+	uint64_t block_probes; /* slots past the first, likewise */
 };
 
 struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options *o);

@@ -21,6 +21,11 @@ static inline void pa_cursor_init(struct pa_cursor *c, const uint8_t *p, size_t 
 
 static inline int pa_get_varint(struct pa_cursor *c, uint64_t *out)
 {
+	/* most fields of a trace are one byte (kinds, deltas, small sizes) */
+	if (__builtin_expect(c->p < c->end && !(*c->p & 0x80), 1)) {
+		*out = *c->p++;
+		return 0;
+	}
 	uint64_t v = 0;
 	for (unsigned shift = 0; shift < 64; shift += 7) {
 		if (c->p >= c->end)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,8 +24,9 @@
 #include "session.h"
 #include "zrun.h"
 
-#define MAX_LOCAL_ID (1u << 26) /* bound on ids, so bad input cannot ask for huge tables */
-#define CALL_CHUNK (4u << 20)	/* bytes of call records per sink call (progress) */
+#define MAX_LOCAL_ID (1u << 26)	 /* bound on ids, so bad input cannot ask for huge tables */
+#define CALL_CHUNK (4u << 20)	 /* bytes of call records per sink call (progress) */
+#define RELEASE_CHUNK (8u << 20) /* decoded trace bytes given back at a time */
 
 struct progress;
 
@@ -37,6 +39,8 @@ struct decoder {
 	pa_calls_fn calls_fn; /* call sink, NULL = none */
 	void *ctx;
 	struct progress *prog;
+	const uint8_t *release_at; /* cursor position of the next release_behind */
+	size_t released;	   /* bytes of the mapping given back so far */
 };
 
 static int bad(struct decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -445,6 +449,7 @@ static inline int next_call_event(struct decoder *d, struct pa_event *ev)
 }
 
 static void count_progress(struct progress *p, uint64_t n);
+static void release_behind(struct decoder *d);
 
 /* The call sink's path for what the unchecked one leaves: the last
  * bytes of the data, long varints; anything else (another kind, a
@@ -478,12 +483,24 @@ int pa_next_call_checked(struct pa_call_cursor *c, uint32_t *func)
 	}
 }
 
+/* A memory or CPU trace is mostly other records: the kind, in the low
+ * bits of the tag's first byte, spares the sink a call (and its
+ * per-thread set-up) that would take nothing. */
+static inline bool call_record_next(const struct decoder *d)
+{
+	const uint8_t *p = d->c.p;
+	return p < d->c.end &&
+	       ((*p & PST_KIND_MASK) == PST_K_ENTER || (*p & PST_KIND_MASK) == PST_K_EXIT);
+}
+
 /* Let the call sink take the call records ahead, a chunk at a time. */
 static void sink_calls(struct decoder *d)
 {
 	struct pa_thread *t = d->t;
 	for (;;) {
 		const uint8_t *p = d->c.p, *end = d->c.end;
+		if (!call_record_next(d))
+			return;
 		const uint8_t *stop = (size_t)(end - p) > CALL_CHUNK ? p + CALL_CHUNK : end;
 		struct pa_call_run run = {.thread = t,
 					  .cur = {.p = p,
@@ -504,6 +521,8 @@ static void sink_calls(struct decoder *d)
 		if (t->now > t->end_ticks && !t->ended)
 			t->end_ticks = t->now;
 		count_progress(d->prog, run.n);
+		if (d->c.p >= d->release_at)
+			release_behind(d);
 		if (run.cur.p < stop)
 			return; /* on a record it does not take */
 	}
@@ -513,9 +532,10 @@ static void sink_calls(struct decoder *d)
 static int next_event(struct decoder *d, struct pa_event *ev)
 {
 	struct pa_thread *t = d->t;
-	if (d->calls_fn)
-		sink_calls(d);
-	else if (__builtin_expect(next_call_event(d, ev), 1))
+	if (d->calls_fn) {
+		if (call_record_next(d))
+			sink_calls(d);
+	} else if (__builtin_expect(next_call_event(d, ev), 1))
 		return 1;
 	while (d->c.p < d->c.end || (t->z && pa_zrun_leave(t, &d->c))) {
 		d->rec_off = PST_DATA_OFFSET + pa_cursor_off(&d->c);
@@ -603,10 +623,33 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 				t->end_ticks = ev->ticks;
 			return 1;
 		}
-		if (d->calls_fn)
+		if (d->calls_fn && call_record_next(d))
 			sink_calls(d);
 	}
 	return 0;
+}
+
+/* Streaming: the mapped pages of a thread file behind the cursor are
+ * never read again by the decoder, yet stay resident and count in the
+ * reader's memory, so a long trace would cost its whole size. Giving them
+ * back every RELEASE_CHUNK keeps the reader's memory independent of the
+ * trace's length. The mapping is private, read-only and never written: a
+ * page touched again later (a string an I/O event points to) is simply
+ * read back from the file. Data that is not in the mapping (decoded
+ * elsewhere) is left alone. */
+static void release_behind(struct decoder *d)
+{
+	const struct pa_thread *t = d->t;
+	const uint8_t *p = d->c.p;
+	d->release_at = p + RELEASE_CHUNK;
+	if (!t->map || p < t->map || p > t->map + t->map_len)
+		return;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t upto = (size_t)(p - t->map) / page * page;
+	if (upto > d->released)
+		madvise((void *)(t->map + d->released), upto - d->released, MADV_DONTNEED);
+	if (upto > d->released)
+		d->released = upto;
 }
 
 /* --- the merge heap --- */
@@ -719,6 +762,7 @@ int pa_session_run_calls(struct pa_session *s, pa_event_fn fn, pa_calls_fn calls
 		so->d.ctx = ctx;
 		so->d.prog = &prog;
 		pa_cursor_init(&so->d.c, so->d.t->data, so->d.t->data_len);
+		so->d.release_at = so->d.c.p + RELEASE_CHUNK;
 		prog.total += so->d.t->data_len;
 		int r = next_event(&so->d, &so->ev);
 		if (r < 0) {
@@ -739,6 +783,8 @@ int pa_session_run_calls(struct pa_session *s, pa_event_fn fn, pa_calls_fn calls
 			rc = -1;
 			goto out;
 		}
+		if (__builtin_expect(top->d.c.p >= top->d.release_at, 0))
+			release_behind(&top->d);
 		if (r == 0)
 			heap[0] = heap[--n];
 		if (n > 1) /* one thread left (or one at all): nothing to order */

@@ -115,6 +115,9 @@ struct sym_module {
 	struct pa_vec syms;	      /* struct sym_range, by lo */
 	struct pa_vec fns;	      /* struct fn_range, by lo */
 	Dwarf_Addr dwbias;	      /* process address - DWARF address */
+	/* fns of the CUs read so far (function_at): (CU offset + 1, 0) */
+	struct pa_pairmap fn_cus;
+	bool fns_started;
 };
 
 /* A cached answer. key_mod: module index + 1 (0: no module), with
@@ -514,6 +517,8 @@ static void collect_fns(struct sym_module *m, Dwarf_Die *parent)
 static void build_fns(struct sym_module *m)
 {
 	m->fns_built = true;
+	if (m->fns_started)
+		pa_vec_free(&m->fns);
 	pa_vec_init(&m->fns, sizeof(struct fn_range));
 	Dwarf_Die *cu = NULL;
 	Dwarf_Addr bias;
@@ -531,10 +536,37 @@ static const struct sym_range *symbol_at(struct sym_module *m, uint64_t pc)
 	return find_range(&m->syms, pc);
 }
 
+/* The functions of the CU that holds pc, read on its first use: a
+ * module's other CUs are never walked (libc's debug info has two
+ * thousand; walking them all was a fixed cost of every report). Without
+ * a CU found by address (no .debug_aranges for it), every CU is read, as
+ * a function could still cover pc. */
+static void collect_cu_of(struct sym_module *m, uint64_t pc)
+{
+	if (!m->fns_started) {
+		m->fns_started = true;
+		pa_vec_init(&m->fns, sizeof(struct fn_range));
+		pa_pairmap_init(&m->fn_cus);
+	}
+	Dwarf_Addr bias;
+	Dwarf_Die *cu = dwfl_module_addrdie(m->dm, pc, &bias);
+	if (!cu) {
+		build_fns(m);
+		return;
+	}
+	uint64_t off = dwarf_dieoffset(cu);
+	if (pa_pairmap_get(&m->fn_cus, off + 1, 0))
+		return;
+	pa_pairmap_put(&m->fn_cus, off + 1, 0, 1);
+	m->dwbias = bias;
+	collect_fns(m, cu);
+	sort_ranges(&m->fns);
+}
+
 static const struct fn_range *function_at(struct sym_module *m, uint64_t pc)
 {
 	if (!m->fns_built)
-		build_fns(m);
+		collect_cu_of(m, pc);
 	return find_range(&m->fns, pc);
 }
 
@@ -728,6 +760,8 @@ void pa_symbols_free(struct pa_symbols *sy)
 		pa_vec_free(&m->syms);
 		pa_vec_free(&m->fns);
 		pa_code_starts_free(&m->starts);
+		if (m->fns_started)
+			pa_pairmap_free(&m->fn_cus);
 		if (m->dwfl)
 			dwfl_end(m->dwfl);
 	}

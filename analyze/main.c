@@ -486,6 +486,16 @@ static int analyze_one(struct pa_options *op)
 	return rc ? 1 : 0;
 }
 
+/* The status of a report written from a trace with damaged data inside. */
+static int damaged_status(int rc)
+{
+	if (rc || !pa_data_damaged)
+		return rc;
+	fprintf(stderr, "profanalyze: error: the trace is damaged (see the warning above); the "
+			"report holds only the data before the damage\n");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct pa_options o;
@@ -497,7 +507,7 @@ int main(int argc, char **argv)
 		return 2;
 	/* --run-summary also reads one process file: a run of one */
 	if (pa_is_run_dir(o.trace) || (o.run_line && o.pid < 0 && !o.comm))
-		return pa_run_main(&o, analyze_one);
+		return damaged_status(pa_run_main(&o, analyze_one));
 	if (o.pid >= 0 || o.comm) {
 		fprintf(stderr,
 			"profanalyze: --pid and --comm take a run directory, not the process "
@@ -505,5 +515,5 @@ int main(int argc, char **argv)
 			o.trace);
 		return 2;
 	}
-	return analyze_one(&o);
+	return damaged_status(analyze_one(&o));
 }

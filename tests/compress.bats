@@ -59,7 +59,7 @@ mem_figures() {
 	assert_eq "$(jqr '[.markers[] | select(.name == "before-death")] | length')" 200000
 }
 
-@test "a damaged block: a warning names the file and the block's offset; what came before it reads" {
+@test "a damaged block: an error names the file and the block's offset, exit 1; what came before it reads" {
 	run_shim "$TMP/d.trace" "$PROGS/core_crash" exit 200000
 	blocks "$TMP/d.trace.t1" >"$TMP/blocks"
 	[ "$(wc -l <"$TMP/blocks")" -ge 2 ]
@@ -73,8 +73,9 @@ mem_figures() {
 	printf '\xde\xad\xbe\xef' | dd of="$TMP/d.trace.t1" bs=1 seek=$((off2 + zlen2 / 2)) conv=notrunc status=none
 	run "$PROFANALYZE" "$TMP/d.trace" --format=json -o "$TMP/report.json"
 	echo "$output"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"$TMP/d.trace.t1: offset $off2: compressed block damaged"* ]]
+	[[ "$output" == *"error: the trace is damaged"* ]]
 	[[ "$output" == *"the 1 blocks and raw records before it are read"* ]]
 	two=$(jqr '.markers | length')
 	# block 1 and the raw window before it: more than a megabyte of markers
@@ -84,13 +85,14 @@ mem_figures() {
 	cp "$TMP/intact.t1" "$TMP/d.trace.t1"
 	printf '\xde\xad\xbe\xef' | dd of="$TMP/d.trace.t1" bs=1 seek=$((off1 + zlen1 / 2)) conv=notrunc status=none
 	run "$PROFANALYZE" "$TMP/d.trace" --format=json -o "$TMP/report.json"
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"$TMP/d.trace.t1: offset $off1: compressed block damaged"* ]]
 	one=$(jqr '.markers | length')
 	[ "$one" -gt 0 ]
 	[ "$one" -lt "$two" ]
 }
 
-@test "a run record pointing outside the data: the damage is named, the process is read" {
+@test "a run record pointing outside the data: the damage is named, exit 1, the process is read" {
 	run_shim "$TMP/p.trace" "$PROGS/core_crash" exit 200000
 	read -r off1 _ < <(blocks "$TMP/p.trace.t1" | head -1)
 	# compacted at the clean exit: block 1's RUN record (and its 8-byte
@@ -101,7 +103,7 @@ mem_figures() {
 	printf '\xff\xff\xff\x7f' | dd of="$TMP/p.trace.t1" bs=1 seek="$at" conv=notrunc status=none
 	run "$PROFANALYZE" "$TMP/p.trace" --format=json -o "$TMP/report.json"
 	echo "$output"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 1 ]
 	[[ "$output" == *"compressed block damaged (its run points outside the data)"* ]]
 	[ "$(jqr '.markers | length')" -gt 0 ]
 }

@@ -395,7 +395,8 @@ C
 	val() { echo "$output" | sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 	read_ms=$(val read_ms) sleep_ms=$(val sleep_ms) cpu_ms=$(val cpu_ms)
 	analyze_json "$TMP/s.trace"
-	th() { jqr ".io_metrics.threads[] | select(.name == \"split\") | .$1"; }
+	# (fixed-point: jq writes a tiny value as 1e-06, which bc cannot read)
+	th() { jqr ".io_metrics.threads[] | select(.name == \"split\") | .$1" | awk '{ printf "%.6f", $1 }'; }
 	wall=$(th wall_ms)
 	classes=$(th 'cpu_ms + .io_ms + .network_ms + .locks_ms + .sleep_poll_ms')
 	split=$(th 'cpu_ms + .io_ms + .network_ms + .locks_ms + .sleep_poll_ms + .unaccounted_ms')

@@ -119,7 +119,7 @@ struct pa_thread {
 	struct pa_vec func_map;	 /* uint32_t: local func id -> session func */
 	size_t map_len;		 /* bytes mapped at data - PST_DATA_OFFSET */
 	const uint8_t *map;
-	size_t index; /* position in session.threads */
+	size_t index;	    /* position in session.threads */
 	struct pa_zread *z; /* compressed runs being read (zrun.c), NULL = none yet */
 };
 
@@ -329,5 +329,9 @@ const struct pa_module *pa_module_for(const struct pa_session *s, uint64_t pc, u
 void pa_trim_file(const char *path, uint32_t pid, size_t keep);
 
 void pa_warn(struct pa_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Data damaged in the middle of a trace (not a torn tail: a compressed
+ * block that fails its check) was met: the reports hold what came before
+ * it, and profanalyze exits with status 1 (as gzip -d does). */
+extern bool pa_data_damaged;
 
 #endif

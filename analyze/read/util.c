@@ -81,6 +81,8 @@ void pa_vec_free(struct pa_vec *v)
 	v->len = v->cap = 0;
 }
 
+bool pa_data_damaged;
+
 void pa_warn(struct pa_session *s, const char *fmt, ...)
 {
 	char buf[1024];

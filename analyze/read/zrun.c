@@ -52,6 +52,7 @@ static int damaged(struct pa_session *s, struct pa_thread *t, struct pa_cursor *
 		t->path, off, why, (unsigned long long)t->z->blocks);
 	t->z->resume = NULL;
 	c->p = c->end;
+	pa_data_damaged = true;
 	return 0;
 }
 

@@ -158,7 +158,7 @@ static int open_state(struct ps_thread *t, pid_t tid, bool lazy)
 			 t->seq, start, ps_cfg.buffer_bytes);
 	if (rc && ps_spare_take(t, tid, start))
 		rc = 0; /* after a privilege drop: a file made before it */
-	if (!rc) /* compress finished windows (zwriter.c) */
+	if (!rc)	/* compress finished windows (zwriter.c) */
 		pw_z_enable(&t->out, (int)ps_cfg.compress_level);
 	if (rc) {
 		ps_log("cannot create thread trace ", path, ": ", strerror(-rc),
@@ -193,6 +193,7 @@ uint8_t *ps_thread_open_lazy(struct ps_thread *t, size_t max)
 		errno = saved;
 		return NULL;
 	}
+	pw_z_enable(&t->out, (int)ps_cfg.compress_level); /* as an eager file */
 	char name[32];
 	if (pthread_getname_np(pthread_self(), name, sizeof(name)) == 0)
 		ps_thread_set_name(t, name);

@@ -129,3 +129,8 @@ format:
 
 clean:
 	rm -rf build build-asan demo-out
+
+# `make -s print-VAR` prints a variable (tests/run-all.sh takes the link
+# libraries from here rather than keeping its own list).
+print-%:
+	@echo $($*)

@@ -39,7 +39,7 @@ make -s test-progs >/dev/null || { echo "build failed"; echo "0 passed, 1 failed
 run_phase "unit tests" bash tests/run-unit.sh build/tests/unit/*
 run_phase "end-to-end (bats)" bats --tap tests/*.bats
 make -s BUILD=build-asan BASE_CFLAGS="-std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	ANALYZE_LIBS="-ldw -lelf -lcjson -lz -lm -lstdc++ -fsanitize=address,undefined" \
+	ANALYZE_LIBS="$(make -s print-ANALYZE_LIBS) -fsanitize=address,undefined" \
 	build-asan/profanalyze $(ls tests/unit/*.c | sed 's|tests/unit/\(.*\)\.c|build-asan/tests/unit/\1|') >/dev/null ||
 	{ echo "ASan build failed"; failed=$((failed + 1)); }
 find build/tests -maxdepth 1 -type f -exec cp {} build-asan/tests/ \;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "zrun.h"
@@ -16,7 +18,24 @@ struct pa_zread {
 	size_t cap;
 	ZSTD_DCtx *dctx;
 	uint64_t blocks; /* decompressed */
+	size_t released; /* bytes of the file's mapping given back so far */
 };
+
+/* The reader streams (merge.c gives back the mapping behind a raw cursor):
+ * in a compressed run the cursor is in the block's buffer, so the mapping
+ * behind the block is given back here, every 8 MB of file. */
+#define RELEASE_CHUNK ((size_t)8 << 20)
+
+static void release_before(struct pa_thread *t, size_t file_off)
+{
+	struct pa_zread *z = t->z;
+	if (!t->map || file_off > t->map_len || file_off < z->released + RELEASE_CHUNK)
+		return;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t upto = file_off / page * page;
+	madvise((void *)(t->map + z->released), upto - z->released, MADV_DONTNEED);
+	z->released = upto;
+}
 
 static struct pa_zread *zstate(struct pa_thread *t)
 {
@@ -119,6 +138,7 @@ static int enter_block(struct pa_session *s, struct pa_thread *t, struct pa_curs
 	z->blocks++;
 	z->resume = b.end;
 	z->block_off = off;
+	release_before(t, off);
 	pa_cursor_init(c, z->buf, n);
 	return 0;
 }

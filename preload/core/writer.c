@@ -272,6 +272,10 @@ uint8_t *pw_reserve_slow(struct pw_stream *s, size_t max)
 	int rc = fd < 0 ? fd : map_window(s, fd, pos, max);
 	release_fd(s, fd);
 	if (rc) {
+		/* No record may go into the old window any more, however small:
+		 * its run may be compressed and punched out already, and a commit
+		 * there would move `committed` back before the published BLOCK. */
+		s->limit = s->cur;
 		s->failed = 1;
 		return NULL;
 	}

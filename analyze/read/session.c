@@ -20,20 +20,6 @@
 #include "session.h"
 #include "zrun.h"
 
-static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
-{
-	char what[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	snprintf(err->msg, sizeof(err->msg), "%s: offset %zu: %s", path, off, what);
-	return -1;
-}
-
 /* A mapped trace file with a validated header. */
 struct mapped {
 	const uint8_t *map;
@@ -49,46 +35,48 @@ static int map_file(const char *path, const char *magic, struct mapped *m, struc
 	memset(m, 0, sizeof(*m));
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, path, 0, "cannot open: %s", strerror(errno));
+		return pa_fail_at(err, path, 0, "cannot open: %s", strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, path, 0, "not a regular file");
+		return pa_fail_at(err, path, 0, "not a regular file");
 	}
 	if (st.st_size == 0) {
 		close(fd);
-		return fail(err, path, 0, "empty file, not a profshim trace");
+		return pa_fail_at(err, path, 0, "empty file, not a profshim trace");
 	}
 	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)
-		return fail(err, path, 0, "cannot map: %s", strerror(errno));
+		return pa_fail_at(err, path, 0, "cannot map: %s", strerror(errno));
 	m->map = p;
 	m->size = (size_t)st.st_size;
 	if (m->size < sizeof(struct pst_file_header))
-		return fail(err, path, m->size, "truncated: the %zu-byte header is cut short",
-			    sizeof(struct pst_file_header));
+		return pa_fail_at(err, path, m->size, "truncated: the %zu-byte header is cut short",
+				  sizeof(struct pst_file_header));
 	m->hdr = p;
 	if (memcmp(m->hdr->magic, magic, PST_MAGIC_LEN) != 0) {
 		int other = !memcmp(m->hdr->magic, PST_MAGIC_THREAD, PST_MAGIC_LEN) ||
 			    !memcmp(m->hdr->magic, PST_MAGIC_PROCESS, PST_MAGIC_LEN);
-		return fail(err, path, 0, "%s",
-			    other ? (!strcmp(magic, PST_MAGIC_PROCESS)
-					 ? "this is a thread file; give the process file"
-					 : "expected a thread file")
-				  : "not a profshim trace (bad magic)");
+		return pa_fail_at(err, path, 0, "%s",
+				  other ? (!strcmp(magic, PST_MAGIC_PROCESS)
+					       ? "this is a thread file; give the process file"
+					       : "expected a thread file")
+					: "not a profshim trace (bad magic)");
 	}
 	if (m->hdr->version != PST_VERSION)
-		return fail(err, path, 8, "trace format version %u, this profanalyze reads %u",
-			    m->hdr->version, PST_VERSION);
+		return pa_fail_at(err, path, 8,
+				  "trace format version %u, this profanalyze reads %u",
+				  m->hdr->version, PST_VERSION);
 	if (m->hdr->header_size != PST_DATA_OFFSET)
-		return fail(err, path, 12, "bad header size %u", m->hdr->header_size);
+		return pa_fail_at(err, path, 12, "bad header size %u", m->hdr->header_size);
 	uint64_t committed = m->hdr->committed;
 	if (m->size < PST_DATA_OFFSET || committed > m->size - PST_DATA_OFFSET)
-		return fail(err, path, m->size,
-			    "truncated: header says %llu bytes of records, the file holds %zu",
-			    (unsigned long long)committed,
-			    m->size > PST_DATA_OFFSET ? m->size - PST_DATA_OFFSET : 0);
+		return pa_fail_at(
+		    err, path, m->size,
+		    "truncated: header says %llu bytes of records, the file holds %zu",
+		    (unsigned long long)committed,
+		    m->size > PST_DATA_OFFSET ? m->size - PST_DATA_OFFSET : 0);
 	m->data = m->map + PST_DATA_OFFSET;
 	m->data_len = (size_t)committed;
 	/* Bytes written past the last whole record: a record torn by a crash. */
@@ -133,8 +121,8 @@ struct proc_parse {
 #define GET(c, v)                                                                                  \
 	do {                                                                                       \
 		if (pa_get_varint(c, v))                                                           \
-			return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),                \
-				    "malformed field");                                            \
+			return pa_fail_at(pp->err, pp->path, pp->base + pa_cursor_off(c),          \
+					  "malformed field");                                      \
 	} while (0)
 
 /* argc strings into a new s->argv. */
@@ -146,8 +134,8 @@ static int read_argv(struct proc_parse *pp, struct pa_cursor *c, uint64_t argc)
 		const char *a;
 		size_t alen;
 		if (pa_get_str(c, &a, &alen, PST_MAX_RECORD))
-			return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
-				    "malformed argument %llu", (unsigned long long)i);
+			return pa_fail_at(pp->err, pp->path, pp->base + pa_cursor_off(c),
+					  "malformed argument %llu", (unsigned long long)i);
 		s->argv[s->argc++] = pa_xstrndup(a, alen);
 	}
 	return 0;
@@ -206,13 +194,14 @@ static int parse_process_info(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &wall);
 	GET(c, &mask);
 	if (clock > PST_CLOCK_TSC || pp->tps_x1000 == 0)
-		return fail(pp->err, pp->path, pp->base, "bad clock description");
+		return pa_fail_at(pp->err, pp->path, pp->base, "bad clock description");
 	if (pa_get_str(c, &exe, &elen, PST_MAX_STR))
-		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c), "malformed exe path");
+		return pa_fail_at(pp->err, pp->path, pp->base + pa_cursor_off(c),
+				  "malformed exe path");
 	GET(c, &argc);
 	if (argc > 100000)
-		return fail(pp->err, pp->path, pp->base, "implausible argc %llu",
-			    (unsigned long long)argc);
+		return pa_fail_at(pp->err, pp->path, pp->base, "implausible argc %llu",
+				  (unsigned long long)argc);
 	s->pid = (uint32_t)pid;
 	s->ppid = (uint32_t)ppid;
 	s->clock_kind = (unsigned)clock;
@@ -242,7 +231,8 @@ static int parse_run_link(struct proc_parse *pp, struct pa_cursor *c)
 	size_t plen, prlen;
 	uint64_t idx;
 	if (pa_get_str(c, &par, &plen, PST_MAX_STR) || pa_get_str(c, &prev, &prlen, PST_MAX_STR))
-		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c), "malformed run link");
+		return pa_fail_at(pp->err, pp->path, pp->base + pa_cursor_off(c),
+				  "malformed run link");
 	GET(c, &idx);
 	free(s->parent_file);
 	free(s->previous_file);
@@ -260,8 +250,8 @@ static int parse_cmdline(struct proc_parse *pp, struct pa_cursor *c)
 	uint64_t argc;
 	GET(c, &argc);
 	if (argc > 100000)
-		return fail(pp->err, pp->path, pp->base, "implausible argc %llu",
-			    (unsigned long long)argc);
+		return pa_fail_at(pp->err, pp->path, pp->base, "implausible argc %llu",
+				  (unsigned long long)argc);
 	for (int i = 0; i < s->argc; i++)
 		free(s->argv[i]);
 	free(s->argv);
@@ -292,8 +282,8 @@ static int parse_clock_cal(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &x1000);
 	GET(c, &span);
 	if (x1000 == 0)
-		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
-			    "bad clock calibration (rate 0)");
+		return pa_fail_at(pp->err, pp->path, pp->base + pa_cursor_off(c),
+				  "bad clock calibration (rate 0)");
 	pp->tps_x1000 = x1000;
 	return 0;
 }
@@ -318,7 +308,8 @@ static int parse_module(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &lo);
 	GET(c, &hi);
 	if (pa_get_str(c, &path, &plen, PST_MAX_STR) || pa_get_str(c, &id, &idlen, 64) || lo >= hi)
-		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c), "malformed module");
+		return pa_fail_at(pp->err, pp->path, pp->base + pa_cursor_off(c),
+				  "malformed module");
 	struct pa_session *s = pp->s;
 	/* Still loaded since an earlier map: the same module, seen again. */
 	for (size_t i = 0; i < s->modules.len; i++) {
@@ -351,12 +342,12 @@ static int parse_thread_file(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &start);
 	struct pa_session *s = pp->s;
 	if (seq == 0 || seq > UINT32_MAX)
-		return fail(pp->err, pp->path, pp->base, "bad thread number %llu",
-			    (unsigned long long)seq);
+		return pa_fail_at(pp->err, pp->path, pp->base, "bad thread number %llu",
+				  (unsigned long long)seq);
 	for (size_t i = 0; i < s->threads.len; i++)
 		if ((*(struct pa_thread **)pa_vec_at(&s->threads, i))->seq == seq)
-			return fail(pp->err, pp->path, pp->base, "thread %llu listed twice",
-				    (unsigned long long)seq);
+			return pa_fail_at(pp->err, pp->path, pp->base, "thread %llu listed twice",
+					  (unsigned long long)seq);
 	struct pa_thread *t = pa_xcalloc(1, sizeof(*t));
 	t->seq = (uint32_t)seq;
 	t->tid = (uint32_t)tid;
@@ -435,8 +426,9 @@ static int parse_cct_live(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &n.max_ticks);
 	GET(c, &nb);
 	if (nb > 64)
-		return fail(pp->err, pp->path, pp->base,
-			    "call tree node with %llu histogram buckets", (unsigned long long)nb);
+		return pa_fail_at(pp->err, pp->path, pp->base,
+				  "call tree node with %llu histogram buckets",
+				  (unsigned long long)nb);
 	n.nbuckets = (uint32_t)nb;
 	for (unsigned i = 0; i < nb; i++)
 		GET(c, &n.buckets[i]);
@@ -449,9 +441,9 @@ static int parse_cct_live(struct proc_parse *pp, struct pa_cursor *c)
 		GET(c, &n.timed_sub);
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
 	if (!t)
-		return fail(pp->err, pp->path, pp->base,
-			    "call tree of thread %llu, which never started",
-			    (unsigned long long)seq);
+		return pa_fail_at(pp->err, pp->path, pp->base,
+				  "call tree of thread %llu, which never started",
+				  (unsigned long long)seq);
 	n.func = session_func(pp->s, addr);
 	*(struct pa_cct_node *)pa_vec_push(&t->cct_live) = n;
 	return 0;
@@ -463,9 +455,9 @@ static int parse_cct_live_end(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &seq);
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
 	if (!t)
-		return fail(pp->err, pp->path, pp->base,
-			    "call tree of thread %llu, which never started",
-			    (unsigned long long)seq);
+		return pa_fail_at(pp->err, pp->path, pp->base,
+				  "call tree of thread %llu, which never started",
+				  (unsigned long long)seq);
 	pa_cct_commit(&t->cct_live, &t->cct_live_done);
 	t->cct_live_marked = true;
 	return 0;
@@ -512,12 +504,13 @@ static int parse_thread_exit(struct proc_parse *pp, struct pa_cursor *c)
 	GET(c, &seq);
 	GET(c, &end);
 	if (pa_get_str(c, &name, &nlen, PST_MAX_STR))
-		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
-			    "malformed thread name");
+		return pa_fail_at(pp->err, pp->path, pp->base + pa_cursor_off(c),
+				  "malformed thread name");
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
 	if (!t)
-		return fail(pp->err, pp->path, pp->base, "end of thread %llu, which never started",
-			    (unsigned long long)seq);
+		return pa_fail_at(pp->err, pp->path, pp->base,
+				  "end of thread %llu, which never started",
+				  (unsigned long long)seq);
 	t->end_ticks = end;
 	t->ended = true;
 	if (nlen >= sizeof(t->name))
@@ -580,9 +573,9 @@ static int parse_io_open(struct proc_parse *pp, struct pa_cursor *c)
 		GET(c, &desc);
 	struct pa_thread *t = thread_by_seq(pp->s, seq);
 	if (!t || op == 0 || op >= PST_IO_OP_MAX || start > end)
-		return fail(pp->err, pp->path, pp->base + pa_cursor_off(c),
-			    "bad unfinished I/O record (thread %llu, operation %llu)",
-			    (unsigned long long)seq, (unsigned long long)op);
+		return pa_fail_at(pp->err, pp->path, pp->base + pa_cursor_off(c),
+				  "bad unfinished I/O record (thread %llu, operation %llu)",
+				  (unsigned long long)seq, (unsigned long long)op);
 	struct pa_io_open *o = pa_vec_push(&pp->s->io_open);
 	o->thread = (uint32_t)t->index;
 	o->op = (unsigned)op;
@@ -679,26 +672,29 @@ static int parse_process_records(struct pa_session *s, const struct mapped *m, s
 		size_t at = PST_DATA_OFFSET + pa_cursor_off(&c);
 		uint64_t tag, len;
 		if (pa_get_varint(&c, &tag))
-			return fail(err, s->path, at, "malformed record tag");
+			return pa_fail_at(err, s->path, at, "malformed record tag");
 		if ((tag & PST_KIND_MASK) != PST_K_EXT)
-			return fail(err, s->path, at,
-				    "record kind %u does not belong in a process file",
-				    (unsigned)(tag & PST_KIND_MASK));
+			return pa_fail_at(err, s->path, at,
+					  "record kind %u does not belong in a process file",
+					  (unsigned)(tag & PST_KIND_MASK));
 		if (pa_get_varint(&c, &len) || len > (uint64_t)(c.end - c.p))
-			return fail(err, s->path, at, "record length runs past the end of data");
+			return pa_fail_at(err, s->path, at,
+					  "record length runs past the end of data");
 		struct pa_cursor body;
 		pa_cursor_init(&body, c.p, (size_t)len);
 		pp.base = PST_DATA_OFFSET + pa_cursor_off(&c);
 		uint64_t ext = tag >> PST_KIND_BITS;
 		if (!have_info && ext != PST_X_PROCESS_INFO)
-			return fail(err, s->path, at, "the first record is not the process info");
+			return pa_fail_at(err, s->path, at,
+					  "the first record is not the process info");
 		have_info = true;
 		if (parse_process_ext(&pp, ext, &body))
 			return -1;
 		c.p += len;
 	}
 	if (!have_info)
-		return fail(err, s->path, PST_DATA_OFFSET, "no records: the process file is empty");
+		return pa_fail_at(err, s->path, PST_DATA_OFFSET,
+				  "no records: the process file is empty");
 	finish_modules(&pp);
 	calibrate(&pp);
 	return 0;
@@ -721,18 +717,18 @@ static int open_thread(struct pa_session *s, struct pa_thread *t, struct pa_erro
 		return 0;
 	}
 	if (access(t->path, F_OK) != 0)
-		return fail(err, t->path, 0,
-			    "missing thread file (thread %u, tid %u, listed in %s)", t->seq, t->tid,
-			    s->path);
+		return pa_fail_at(err, t->path, 0,
+				  "missing thread file (thread %u, tid %u, listed in %s)", t->seq,
+				  t->tid, s->path);
 	if (map_file(t->path, PST_MAGIC_THREAD, &m, s, err)) {
 		unmap(&m);
 		return -1;
 	}
 	if (m.hdr->pid != s->pid || m.hdr->thread_seq != t->seq)
-		return fail(err, t->path, 16,
-			    "belongs to another process or thread "
-			    "(pid %u thread %u, expected pid %u thread %u)",
-			    m.hdr->pid, m.hdr->thread_seq, s->pid, t->seq);
+		return pa_fail_at(err, t->path, 16,
+				  "belongs to another process or thread "
+				  "(pid %u thread %u, expected pid %u thread %u)",
+				  m.hdr->pid, m.hdr->thread_seq, s->pid, t->seq);
 	t->map = m.map;
 	t->map_len = m.size;
 	t->data = m.data;

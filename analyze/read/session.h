@@ -328,6 +328,9 @@ const struct pa_module *pa_module_for(const struct pa_session *s, uint64_t pc, u
  * nothing when the file is still mapped by pid or cannot be written. */
 void pa_trim_file(const char *path, uint32_t pid, size_t keep);
 
+/* Fill err with "PATH: offset OFF: what" and return -1. */
+int pa_fail_at(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void pa_warn(struct pa_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Data damaged in the middle of a trace (not a torn tail: a compressed
  * block that fails its check) was met: the reports hold what came before

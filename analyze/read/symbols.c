@@ -15,74 +15,11 @@
 #include <unistd.h>
 
 #include "code_starts.h"
+#include "strtab.h"
 #include "symbols.h"
 
 /* From libstdc++ (the C++ ABI); declared here to stay a C program. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
-
-/* --- a bump allocator: frames and strings live until pa_symbols_free --- */
-
-#define ARENA_CHUNK (64 * 1024)
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, cap;
-	char data[];
-};
-
-static void *arena_alloc(struct arena_chunk **head, size_t n)
-{
-	n = (n + 7) & ~(size_t)7;
-	struct arena_chunk *c = *head;
-	if (!c || c->cap - c->used < n) {
-		size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		c = pa_xmalloc(sizeof(*c) + cap);
-		c->next = *head;
-		c->used = 0;
-		c->cap = cap;
-		*head = c;
-	}
-	void *p = c->data + c->used;
-	c->used += n;
-	return p;
-}
-
-static void arena_free(struct arena_chunk *c)
-{
-	while (c) {
-		struct arena_chunk *next = c->next;
-		free(c);
-		c = next;
-	}
-}
-
-/* --- hashing --- */
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-/* --- interned strings: one copy of each name and file --- */
-
-struct strtab {
-	const char **slots;
-	size_t cap, used;
-};
-
-static const char *intern(struct pa_symbols *sy, const char *s);
 
 /* --- per-module state --- */
 
@@ -138,50 +75,15 @@ struct pa_symbols {
 	size_t last_mod; /* module of the previous lookup: likely again */
 	struct cache_entry *cache;
 	size_t cache_cap, cache_used;
-	struct strtab strings;
-	struct arena_chunk *arena;
+	struct pa_strtab strings;     /* names and files */
+	struct pa_arena_chunk *arena; /* frames */
 	struct pa_symbols_stats stats;
 };
 
-static const char *intern_grow_insert(struct strtab *t, const char *s, uint64_t h)
-{
-	size_t mask = t->cap - 1;
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		if (!t->slots[i]) {
-			t->slots[i] = s;
-			return s;
-		}
-	}
-}
-
-static void strtab_grow(struct strtab *t)
-{
-	struct strtab old = *t;
-	t->cap = old.cap ? old.cap * 2 : 1024;
-	t->slots = pa_xcalloc(t->cap, sizeof(*t->slots));
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.slots[i])
-			intern_grow_insert(t, old.slots[i], hash_str(old.slots[i]));
-	free(old.slots);
-}
-
+/* One copy of each name and file, until pa_symbols_free. */
 static const char *intern(struct pa_symbols *sy, const char *s)
 {
-	if (!s)
-		return NULL;
-	struct strtab *t = &sy->strings;
-	if (2 * (t->used + 1) > t->cap)
-		strtab_grow(t);
-	uint64_t h = hash_str(s);
-	size_t mask = t->cap - 1;
-	for (size_t i = h & mask; t->slots[i]; i = (i + 1) & mask)
-		if (strcmp(t->slots[i], s) == 0)
-			return t->slots[i];
-	size_t n = strlen(s) + 1;
-	char *copy = arena_alloc(&sy->arena, n);
-	memcpy(copy, s, n);
-	t->used++;
-	return intern_grow_insert(t, copy, h);
+	return pa_strtab_intern(&sy->strings, s);
 }
 
 /* C++ names as people write them; anything else unchanged. */
@@ -696,7 +598,7 @@ static void symbolize(struct pa_symbols *sy, uint64_t pc, long mi, struct frame_
 static struct cache_entry *cache_slot(struct pa_symbols *sy, uint64_t pc, uint32_t key_mod)
 {
 	size_t mask = sy->cache_cap - 1;
-	for (size_t i = mix64(pc ^ ((uint64_t)key_mod << 48)) & mask;; i = (i + 1) & mask) {
+	for (size_t i = pa_mix64(pc ^ ((uint64_t)key_mod << 48)) & mask;; i = (i + 1) & mask) {
 		struct cache_entry *e = &sy->cache[i];
 		if (!e->nframes || (e->pc == pc && e->key_mod == key_mod))
 			return e;
@@ -721,7 +623,7 @@ static struct cache_entry *cache_insert(struct pa_symbols *sy, uint64_t pc, uint
 	if (2 * (sy->cache_used + 1) > sy->cache_cap)
 		cache_grow(sy);
 	struct cache_entry *e = cache_slot(sy, pc, key_mod);
-	struct pa_frame *copy = arena_alloc(&sy->arena, (size_t)n * sizeof(*copy));
+	struct pa_frame *copy = pa_arena_alloc(&sy->arena, (size_t)n * sizeof(*copy));
 	memcpy(copy, frames, (size_t)n * sizeof(*copy));
 	e->pc = pc;
 	e->key_mod = key_mod;
@@ -767,8 +669,8 @@ void pa_symbols_free(struct pa_symbols *sy)
 	}
 	free(sy->mods);
 	free(sy->cache);
-	free(sy->strings.slots);
-	arena_free(sy->arena);
+	pa_strtab_free(&sy->strings);
+	pa_arena_free(sy->arena);
 	free(sy);
 }
 

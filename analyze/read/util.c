@@ -83,6 +83,17 @@ void pa_vec_free(struct pa_vec *v)
 
 bool pa_data_damaged;
 
+int pa_fail_at(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(err->msg, sizeof(err->msg), "%s: offset %zu: %s", path, off, what);
+	return -1;
+}
+
 void pa_warn(struct pa_session *s, const char *fmt, ...)
 {
 	char buf[1024];

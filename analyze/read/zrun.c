@@ -46,20 +46,6 @@ static struct pa_zread *zstate(struct pa_thread *t)
 	return t->z;
 }
 
-static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(struct pa_error *err, const char *path, size_t off, const char *fmt, ...)
-{
-	char what[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	snprintf(err->msg, sizeof(err->msg), "%s: offset %zu: %s", path, off, what);
-	return -1;
-}
-
 /* A damaged block: what came before it stands, the thread's records end
  * here (the ones after depend on its delta and clock state). */
 static int damaged(struct pa_session *s, struct pa_thread *t, struct pa_cursor *c, size_t off,
@@ -148,12 +134,12 @@ int pa_zrun_record(struct pa_session *s, struct pa_thread *t, struct pa_cursor *
 {
 	struct pa_zread *z = zstate(t);
 	if (z->resume)
-		return fail(err, t->path, rec_off, "run record inside a compressed block");
+		return pa_fail_at(err, t->path, rec_off, "run record inside a compressed block");
 	uint64_t data_off = rec_off - PST_DATA_OFFSET;
 	if (what == PST_Z_RUN) {
 		uint64_t n;
 		if (pa_get_varint(c, &n) || n + PST_Z_RUN_ZPOS > (uint64_t)(c->end - c->p))
-			return fail(err, t->path, rec_off, "malformed run record");
+			return pa_fail_at(err, t->path, rec_off, "malformed run record");
 		c->p += n;
 		uint64_t zpos = 0;
 		for (unsigned i = 0; i < PST_Z_RUN_ZPOS; i++)
@@ -167,14 +153,15 @@ int pa_zrun_record(struct pa_session *s, struct pa_thread *t, struct pa_cursor *
 		struct block b;
 		const char *why = parse_block(t, data_off, &b);
 		if (why)
-			return fail(err, t->path, rec_off, "%s", why);
+			return pa_fail_at(err, t->path, rec_off, "%s", why);
 		if (b.run != z->run)
-			return fail(err, t->path, rec_off,
-				    "compressed block of a run that was not read");
+			return pa_fail_at(err, t->path, rec_off,
+					  "compressed block of a run that was not read");
 		c->p = b.end;
 		return 0;
 	}
-	return fail(err, t->path, rec_off, "unknown run record %llu", (unsigned long long)what);
+	return pa_fail_at(err, t->path, rec_off, "unknown run record %llu",
+			  (unsigned long long)what);
 }
 
 bool pa_zrun_leave(struct pa_thread *t, struct pa_cursor *c)

@@ -55,6 +55,7 @@ struct ps_cpu_thread {
 	uint64_t sys_base_ns;		 /* PERF: the thread's system time at its first sample */
 	int sys_base_set;
 	volatile uint32_t npending; /* pending[0..npending): appended by the handler */
+	volatile int flushing;	    /* the thread is writing its queue out */
 	/* Process end while the thread still runs (ps_cpu_account_live): the
 	 * exiting thread sets `closed`, then waits until `inside` (the thread
 	 * charging or writing samples) is 0, so its figures are final. */

@@ -133,6 +133,16 @@ void ps_sample_defer(struct ps_thread *t, struct ps_cpu_thread *c, void *uc, uin
 {
 	uint32_t i = c->npending;
 	if (i >= PS_CPU_PENDING_MAX) {
+		/* A long hook (a window compressed in it, a page fault): the
+		 * queue is the same hook's samples, so the last one's stack is
+		 * this one's too, but for the profiler's own frames, which are
+		 * [profshim] anyway. Its weight goes there. Not while the queue
+		 * is being written out: that entry may be written already. */
+		if (!c->flushing) {
+			c->pending[PS_CPU_PENDING_MAX - 1].weight += weight;
+			t->counters[PST_C_SAMPLES_DEFERRED]++;
+			return;
+		}
 		t->counters[PST_C_DROP_SAMPLE_BUSY]++;
 		ps_sample_drop(t, weight);
 		return;
@@ -208,6 +218,8 @@ static void write_kernel(struct ps_thread *t, uint64_t weight)
 void ps_sample_flush_slot(struct ps_thread *t, struct ps_cpu_thread *c)
 {
 	uint32_t i = 0;
+	c->flushing = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	for (;;) {
 		uint32_t n = __atomic_load_n(&c->npending, __ATOMIC_ACQUIRE);
 		if (i < n) {
@@ -222,8 +234,11 @@ void ps_sample_flush_slot(struct ps_thread *t, struct ps_cpu_thread *c)
 		}
 		t->cpu_pending = 0;
 		if (__atomic_compare_exchange_n(&c->npending, &n, 0, 0, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
+						__ATOMIC_ACQUIRE)) {
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			c->flushing = 0;
 			return;
+		}
 		t->cpu_pending = 1;
 	}
 }

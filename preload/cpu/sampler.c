@@ -234,6 +234,7 @@ static struct ps_cpu_thread *claim_slot(void)
 			c->used = 1;
 			c->closed = 0;
 			c->inside = 0;
+			c->flushing = 0;
 			return c;
 		}
 	struct ps_cpu_thread *c = ps_alloc_pages(sizeof(*c));

@@ -22,6 +22,8 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
 }
 
 @test "a long memory trace is read in the memory of a short one, figures exact" {
+	# ASan's quarantine holds freed memory back: no measure of the reader's
+	[[ "$PROFANALYZE" != *build-asan* ]] || skip "profanalyze built with ASan"
 	# the same workload (a ring of 1024 live blocks) short and long
 	run_shim "$TMP/short" "$PROGS/mem_bench" 20000 >/dev/null
 	run_shim "$TMP/long" "$PROGS/mem_bench" 4000000 >/dev/null

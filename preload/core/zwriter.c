@@ -38,36 +38,37 @@ static uint64_t page_up(uint64_t v)
 	return (v + ZPAGE - 1) & ~(uint64_t)(ZPAGE - 1);
 }
 
-/* A PAD record from file offset `at` to the page boundary after it (at
- * least 3 bytes); returns its end. */
-static uint8_t *put_pad(uint8_t *p, uint64_t at, uint64_t *end)
+/* Records that fill from file offset `at` to a page boundary: `fixed`
+ * bytes (tag, trailer) plus a varint length and that many bytes. Returns
+ * the length; *end is the boundary (one page on when the gap is too short,
+ * or of the one size a 1-byte/2-byte varint cannot fill exactly). */
+static uint64_t page_fill(uint64_t at, uint64_t fixed, uint64_t *end)
 {
 	uint64_t to = page_up(at);
-	/* tag (2 bytes) + len (1-2) + payload; 131 bytes cannot be spelled */
-	while (to - at < 3 || to - at == 131)
+	while (to - at < fixed + 1 || to - at == fixed + 1 + 128)
 		to += ZPAGE;
-	uint64_t gap = to - at;
-	uint64_t payload = gap - 3 < 128 ? gap - 3 : gap - 4;
+	uint64_t room = to - at - fixed; /* the varint and its bytes */
+	*end = to;
+	return room - 1 < 128 ? room - 1 : room - 2;
+}
+
+/* A PAD record (EXT tag: 2 bytes) from `at` to the page boundary. */
+static uint8_t *put_pad(uint8_t *p, uint64_t at, uint64_t *end)
+{
+	uint64_t payload = page_fill(at, 2, end);
 	p = pst_put_tag(p, PST_X_PAD, PST_K_EXT);
 	p = pst_put_varint(p, payload);
 	memset(p, 0, payload);
-	*end = to;
 	return p + payload;
 }
 
-/* A RUN record from file offset `at`, ending on a page boundary, zpos 0. */
+/* A RUN record (tag 1 byte, n zeros, zpos) to the page boundary, zpos 0. */
 static uint8_t *put_run(uint8_t *p, uint64_t at, uint64_t *end)
 {
-	uint64_t to = page_up(at);
-	/* tag (1) + n (1-2) + n zeros + zpos (8); 138 bytes cannot be spelled */
-	while (to - at < 10 || to - at == 138)
-		to += ZPAGE;
-	uint64_t gap = to - at;
-	uint64_t n = gap - 10 < 128 ? gap - 10 : gap - 11;
+	uint64_t n = page_fill(at, 1 + PST_Z_RUN_ZPOS, end);
 	p = pst_put_tag(p, PST_Z_RUN, PST_K_ZRUN);
 	p = pst_put_varint(p, n);
 	memset(p, 0, n + PST_Z_RUN_ZPOS);
-	*end = to;
 	return p + n + PST_Z_RUN_ZPOS;
 }
 

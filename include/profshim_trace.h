@@ -592,6 +592,11 @@ enum pst_counter {
 	 * thread allocated and freed, every call (see MEM_USABLE). */
 	PST_C_MEM_USABLE_ALLOC = 47,
 	PST_C_MEM_USABLE_FREED = 48,
+	/* Compressed runs (issue 15f): runs of the thread file left raw (the
+	 * compressor thread was behind, or its job failed), and runs the
+	 * compressor thread compressed (not the program's thread). */
+	PST_C_Z_RAW_RUNS = 53,
+	PST_C_Z_BACKGROUND = 54,
 	/* Ids still free: 8-9 (plain counts), 32-39, 41-43, 49-63. Readers skip ids they
 	 * do not know; a new counter takes the next free id. */
 	PST_C_COUNTER_MAX = 64

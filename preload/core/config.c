@@ -128,6 +128,10 @@ void ps_config_load(void)
 	if (get_uint("PROFSHIM_COMPRESS", 0, 19, "a zstd level from 1 to 19 (0 = no compression)",
 		     &v))
 		ps_cfg.compress_level = (unsigned)v;
+	pw_zt_on = 1; /* compress in the background thread (zthread.c) */
+	if (get_uint("PROFSHIM_COMPRESS_THREAD", 0, 1,
+		     "1 (compress in a background thread) or 0 (in the thread that writes)", &v))
+		pw_zt_on = (int)v;
 	if (get_uint("PROFSHIM_MEM_SAMPLE", 0, 1ull << 40,
 		     "a byte count (0 = record every allocation)", &v))
 		ps_cfg.mem_sample = v;

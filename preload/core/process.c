@@ -384,6 +384,7 @@ static void at_fork_child(void)
 	ps_run_fork_child(ps_process_path);
 	ps_spares_after_fork_child();
 	ps_recorders_fork_child_early(ps_self);
+	pw_zt_after_fork_child(); /* no compressor thread here (zthread.c) */
 	ps_threads_after_fork_child();
 	if (start_process() != 0) {
 		ps_disabled = 1;

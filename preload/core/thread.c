@@ -159,7 +159,7 @@ static int open_state(struct ps_thread *t, pid_t tid, bool lazy)
 	if (rc && ps_spare_take(t, tid, start))
 		rc = 0; /* after a privilege drop: a file made before it */
 	if (!rc)	/* compress finished windows (zwriter.c) */
-		pw_z_enable(&t->out, (int)ps_cfg.compress_level);
+		pw_z_enable(&t->out, (int)ps_cfg.compress_level, t->counters);
 	if (rc) {
 		ps_log("cannot create thread trace ", path, ": ", strerror(-rc),
 		       "; this thread is not recorded", NULL);
@@ -193,7 +193,7 @@ uint8_t *ps_thread_open_lazy(struct ps_thread *t, size_t max)
 		errno = saved;
 		return NULL;
 	}
-	pw_z_enable(&t->out, (int)ps_cfg.compress_level); /* as an eager file */
+	pw_z_enable(&t->out, (int)ps_cfg.compress_level, t->counters); /* as an eager file */
 	char name[32];
 	if (pthread_getname_np(pthread_self(), name, sizeof(name)) == 0)
 		ps_thread_set_name(t, name);
@@ -368,6 +368,7 @@ void ps_thread_end(struct ps_thread *t)
 	if (!t->file_lazy) /* no file is made for it: THREAD_EXIT has the end */
 		ps_write_ext(t, PST_X_THREAD_END, buf, (size_t)(p - buf));
 	record_thread_exit(t, end);
+	pw_z_settle(&t->out); /* its last job counted (zwriter.c) */
 	ps_thread_write_counters(t);
 	pw_close(&t->out);
 	ps_stacks_free(t);

@@ -24,6 +24,28 @@
 
 /* Compressed runs (zwriter.c, "COMPRESSED RUNS" in profshim_trace.h).
  * Positions are file offsets. */
+
+/* Memory (mmap) to compress in: the static zstd context, then output. */
+struct pw_zscratch {
+	void *mem;
+	size_t mem_len, ctx_len;
+	int level; /* the context's level */
+};
+
+/* A finished run handed to the compressor thread (zthread.c): it writes
+ * the BLOCK into room the writer reserved (a PAD's payload), links the
+ * RUN to it and frees the raw pages. Everything it needs is here, with a
+ * descriptor of its own: it never touches the stream. */
+struct pw_zjob {
+	int fd; /* closed by whoever runs the job */
+	int level;
+	dev_t dev; /* the file's, checked before each use of fd */
+	ino_t ino;
+	uint64_t seq;			     /* the BLOCK's number */
+	uint64_t run_rec, run_data, raw_end; /* the RUN record, its records */
+	uint64_t block_at, res_end;	     /* the reserved room */
+};
+
 struct pw_zstate {
 	int level;	    /* zstd level; 0 = the stream stays raw */
 	int run_open;	    /* a run with a RUN record is being written */
@@ -31,9 +53,12 @@ struct pw_zstate {
 	uint64_t run_data;  /* the run's first record (page aligned) */
 	uint64_t seq;	    /* blocks written */
 	uint64_t first_run; /* the file's first RUN record, 0 = none */
-	int unlinked;	    /* a BLOCK its RUN does not point to (no compaction) */
-	void *mem;	    /* scratch (mmap): compression context, then output */
-	size_t mem_len, ctx_len;
+	int unlinked;	    /* a run left raw before the last (no compaction) */
+	struct pw_zscratch sc;
+	/* the job handed to the compressor thread: its slot + 1, 0 = none */
+	int job;
+	uint32_t ticket;
+	uint64_t *counters; /* the thread's counters (PST_C_Z_*), NULL = none */
 };
 
 struct pw_stream {
@@ -66,8 +91,36 @@ enum pw_zwhy {
  * has no link dependency on it. */
 extern void (*pw_z_hook)(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why);
 /* Compress this stream's finished windows at zstd `level` (thread files;
- * 0 = stay raw). Call right after pw_open. */
-void pw_z_enable(struct pw_stream *s, int level);
+ * 0 = stay raw), counting in `counters` (PST_C_COUNTER_MAX of them, or
+ * NULL). Call right after pw_open. */
+void pw_z_enable(struct pw_stream *s, int level, uint64_t *counters);
+/* The job handed to the compressor, if any, is done before the thread's
+ * end (waited for, bounded, or compressed here): call before its counters
+ * are written. */
+void pw_z_settle(struct pw_stream *s);
+/* Run a compression job (zwriter.c): 0 when the run is linked to its
+ * BLOCK. Used by the compressor thread, and by a writer taking back its
+ * job. */
+int pw_z_job_run(const struct pw_zjob *j, struct pw_zscratch *sc);
+
+/* The compressor thread (zthread.c). All but pw_zt_wait are
+ * async-signal-safe. */
+extern int pw_zt_on; /* PROFSHIM_COMPRESS_THREAD, 1 by default */
+enum { PW_ZT_NONE = -1, PW_ZT_FULL = -2 };
+enum { PW_ZT_PENDING = 0, PW_ZT_OK = 1, PW_ZT_FAIL = 2 };
+/* A job slot for process pid's writer: its index (and *ticket), or
+ * PW_ZT_NONE (no compressor here: compress in place) or PW_ZT_FULL (every
+ * slot is taken: the run goes on). */
+int pw_zt_claim(uint32_t pid, uint32_t *ticket);
+void pw_zt_unclaim(int slot, uint32_t ticket); /* claimed, not posted */
+void pw_zt_post(int slot, uint32_t ticket, const struct pw_zjob *job);
+/* PW_ZT_PENDING, or the result (the slot is then free). */
+int pw_zt_result(int slot, uint32_t ticket);
+/* Take back a job not yet started (into *job): 1 when taken. */
+int pw_zt_cancel(int slot, uint32_t ticket, struct pw_zjob *job);
+/* Wait at most ms for the job; past that it is left to the compressor. */
+int pw_zt_wait(int slot, uint32_t ticket, unsigned ms);
+void pw_zt_after_fork_child(void);
 /* A closed stream with compressed runs: rewrite its file without the
  * holes of the freed raw runs (zcompact.c). */
 void pw_z_compact(struct pw_stream *s, int fd);

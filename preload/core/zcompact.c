@@ -8,7 +8,8 @@
  *
  * Layout of the copy: the header page, the raw first window, then for each
  * run a minimal RUN record pointing at the BLOCK right after it (offsets
- * rewritten), and the last run's raw records if it stayed raw.
+ * rewritten), and the last run's raw records if it stayed raw. The PADs
+ * and the room around blocks the compressor thread wrote are left out.
  */
 #define _GNU_SOURCE
 #include "writer.h"
@@ -66,6 +67,19 @@ static void put_run(struct out *o, uint64_t zpos)
 	put(o, r, sizeof(r));
 }
 
+/* Past the PAD records at `at` (a BLOCK written by the compressor thread
+ * is followed by one, up to the next RUN). */
+static uint64_t skip_pads(const uint8_t *src, uint64_t at, uint64_t end)
+{
+	uint64_t tag, len;
+	const uint8_t *p;
+	while (at < end && !get_varint(src + at, src + end, &tag, &p) &&
+	       tag == ((PST_X_PAD << PST_KIND_BITS) | PST_K_EXT) &&
+	       !get_varint(p, src + end, &len, &p) && len <= (uint64_t)(src + end - p))
+		at = (uint64_t)(p + len - src);
+	return at;
+}
+
 /* Copy the runs from `run` (a RUN record) to end into o; -1 on anything
  * unexpected (the file then stays as it is). */
 static int copy_runs(const uint8_t *src, uint64_t run, uint64_t end, struct out *o)
@@ -103,7 +117,7 @@ static int copy_runs(const uint8_t *src, uint64_t run, uint64_t end, struct out 
 		q = pst_put_varint(q, f[3]);
 		put(o, h, (size_t)(q - h));
 		put(o, p, (size_t)f[3]);
-		run = (uint64_t)(p + f[3] - src);
+		run = skip_pads(src, (uint64_t)(p + f[3] - src), end);
 	}
 	return o->err ? -1 : 0;
 }

@@ -2,7 +2,8 @@
 """List the compressed blocks of a profshim thread file (COMPRESSED RUNS in
 include/profshim_trace.h): one line per block, "offset seq raw_len zlen",
 offset = the BLOCK record's file offset. Finds the first BLOCK (its RUN
-record names it back), then follows the chain RUN -> BLOCK -> RUN ..."""
+record names it back), then follows the chain RUN -> BLOCK -> RUN ...
+(PADs after a BLOCK skipped)."""
 import struct
 import sys
 
@@ -49,6 +50,18 @@ def first_block(d, end):
     return None
 
 
+PAD = bytes([0x8F, 0x07])  # EXT tag of PAD (56 << 4 | 15)
+
+
+def skip_pads(d, r, end):
+    """Past the PAD records at r (the compressor thread's BLOCKs are
+    followed by one, up to the next RUN)."""
+    while r < end and d[r : r + 2] == PAD:
+        n, q = varint(d, r + 2)
+        r = q + n
+    return r
+
+
 def blocks(path):
     d = open(path, "rb").read()
     end = DATA + struct.unpack_from("<Q", d, 16)[0]
@@ -59,6 +72,7 @@ def blocks(path):
             return
         at = DATA + zpos
         seq, _, raw, zlen, r = block(d, at)
+        r = skip_pads(d, r, end)
         yield at, seq, raw, zlen
 
 

@@ -148,6 +148,11 @@ static void make_compressor(void)
 	pthread_t th;
 	sigset_t all, old;
 	int rc = -1;
+	/* glibc allocates the new thread's TLS vector with malloc: in a hook
+	 * that takes the plain path, counted as a re-entrant call. It is the
+	 * shim's allocation, not the program's: not counted. */
+	struct ps_thread *self = ps_self;
+	uint64_t reentrant = self ? self->counters[PST_C_DROP_REENTRANT] : 0;
 	if (real && pthread_attr_init(&a) == 0) {
 		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 		sigfillset(&all);
@@ -156,6 +161,8 @@ static void make_compressor(void)
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, _NSIG / 8);
 		pthread_attr_destroy(&a);
 	}
+	if (self)
+		self->counters[PST_C_DROP_REENTRANT] = reentrant;
 	__atomic_store_n(&zt_state, rc ? 3 : 2, __ATOMIC_RELEASE);
 	if (rc)
 		ps_log("cannot start the compression thread; runs are compressed in place", NULL);

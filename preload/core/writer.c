@@ -334,7 +334,7 @@ void pw_close(struct pw_stream *s)
 
 void pw_abandon(struct pw_stream *s)
 {
-	if ((s->z.sc.mem || s->z.job) && pw_z_hook)
+	if ((s->z.sc.mem || s->z.job[0] || s->z.job[1]) && pw_z_hook)
 		pw_z_hook(s, -1, NULL, PW_Z_FORGET);
 	if (s->win)
 		munmap(s->win, s->win_len);

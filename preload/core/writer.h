@@ -46,6 +46,7 @@ struct pw_zjob {
 	uint64_t block_at, res_end;	     /* the reserved room */
 };
 
+#define PW_Z_JOBS 2
 struct pw_zstate {
 	int level;	    /* zstd level; 0 = the stream stays raw */
 	int run_open;	    /* a run with a RUN record is being written */
@@ -55,9 +56,10 @@ struct pw_zstate {
 	uint64_t first_run; /* the file's first RUN record, 0 = none */
 	int unlinked;	    /* a run left raw before the last (no compaction) */
 	struct pw_zscratch sc;
-	/* the job handed to the compressor thread: its slot + 1, 0 = none */
-	int job;
-	uint32_t ticket;
+	/* jobs handed to the compressor thread: slot + 1, 0 = none (one it
+	 * works on, one waiting) */
+	int job[PW_Z_JOBS];
+	uint32_t ticket[PW_Z_JOBS];
 	uint64_t *counters; /* the thread's counters (PST_C_Z_*), NULL = none */
 };
 

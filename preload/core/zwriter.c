@@ -338,15 +338,42 @@ static void took(struct pw_zstate *z, int ok, int background)
 	}
 }
 
+/* Take back the results of the jobs the compressor is done with. */
 static void collect(struct pw_zstate *z)
 {
-	if (!z->job)
-		return;
-	int r = pw_zt_result(z->job - 1, z->ticket);
-	if (r == PW_ZT_PENDING)
-		return;
-	z->job = 0;
-	took(z, r == PW_ZT_OK, 1);
+	for (int i = 0; i < PW_Z_JOBS; i++) {
+		if (!z->job[i])
+			continue;
+		int r = pw_zt_result(z->job[i] - 1, z->ticket[i]);
+		if (r == PW_ZT_PENDING)
+			continue;
+		z->job[i] = 0;
+		took(z, r == PW_ZT_OK, 1);
+	}
+}
+
+/* Jobs the compressor has not started yet are taken back and done here. */
+static void take_back(struct pw_zstate *z)
+{
+	for (int i = 0; i < PW_Z_JOBS; i++) {
+		struct pw_zjob j;
+		if (!z->job[i] || !pw_zt_cancel(z->job[i] - 1, z->ticket[i], &j))
+			continue;
+		z->job[i] = 0;
+		int ok = pw_z_job_run(&j, &z->sc) == 0;
+		if (job_fd_ours(&j))
+			close(j.fd);
+		took(z, ok, 0);
+	}
+}
+
+/* A free entry for a job, or -1. */
+static int free_job(const struct pw_zstate *z)
+{
+	for (int i = 0; i < PW_Z_JOBS; i++)
+		if (!z->job[i])
+			return i;
+	return -1;
 }
 
 /* The file extended to len, the new part a hole: the room for a BLOCK
@@ -393,8 +420,9 @@ static int hand_over(struct pw_stream *s, int fd, uint64_t *pos, int slot, uint3
 	}
 	publish(s, end);
 	pw_zt_post(slot, ticket, &j);
-	z->job = slot + 1;
-	z->ticket = ticket;
+	int e = free_job(z);
+	z->job[e] = slot + 1;
+	z->ticket[e] = ticket;
 	z->seq++;
 	z->run_rec = j.res_end;
 	z->run_data = end;
@@ -403,11 +431,17 @@ static int hand_over(struct pw_stream *s, int fd, uint64_t *pos, int slot, uint3
 }
 
 /* The run [run_data, *pos) is long enough to end: hand it over, or
- * compress it in place, or let it go on (the compressor is behind). */
+ * compress it in place, or let it go on (the compressor is behind).
+ * A previous job, posted a window ago, still waiting for the compressor
+ * to start it: the compressor gets no CPU (no idle core), so it is done
+ * here, as without the compressor; the lag stays bounded (a SIGKILL finds
+ * every run but the last one or two compressed). With a job waiting and
+ * one being worked on, this run goes on and is handed over later. */
 static int end_run(struct pw_stream *s, int fd, uint64_t *pos)
 {
 	struct pw_zstate *z = &s->z;
-	if (!z->job) {
+	take_back(z);
+	if (free_job(z) >= 0) {
 		uint32_t ticket;
 		int slot = pw_zt_claim(s->hdr->pid, &ticket);
 		if (slot == PW_ZT_NONE)
@@ -430,19 +464,14 @@ static int end_run(struct pw_stream *s, int fd, uint64_t *pos)
 void pw_z_settle(struct pw_stream *s)
 {
 	struct pw_zstate *z = &s->z;
-	if (!z->job)
-		return;
-	int slot = z->job - 1;
-	struct pw_zjob j;
-	z->job = 0;
-	if (pw_zt_cancel(slot, z->ticket, &j)) { /* not started: done here */
-		int ok = pw_z_job_run(&j, &z->sc) == 0;
-		if (job_fd_ours(&j))
-			close(j.fd);
-		took(z, ok, 0);
-		return;
+	take_back(z);
+	for (int i = 0; i < PW_Z_JOBS; i++) {
+		if (!z->job[i])
+			continue;
+		int slot = z->job[i] - 1;
+		z->job[i] = 0;
+		took(z, pw_zt_wait(slot, z->ticket[i], SETTLE_MS) == PW_ZT_OK, 1);
 	}
-	took(z, pw_zt_wait(slot, z->ticket, SETTLE_MS) == PW_ZT_OK, 1);
 }
 
 static void zhook(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why)
@@ -450,12 +479,15 @@ static void zhook(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why)
 	struct pw_zstate *z = &s->z;
 	int rc = 0;
 	if (why == PW_Z_FORGET) {
-		struct pw_zjob j;
-		if (z->job && pw_zt_cancel(z->job - 1, z->ticket, &j) && job_fd_ours(&j))
-			close(j.fd);
-		else if (z->job) /* running: its descriptor is its own */
-			pw_zt_wait(z->job - 1, z->ticket, 0);
-		z->job = 0;
+		for (int i = 0; i < PW_Z_JOBS; i++) {
+			struct pw_zjob j;
+			if (z->job[i] && pw_zt_cancel(z->job[i] - 1, z->ticket[i], &j) &&
+			    job_fd_ours(&j))
+				close(j.fd);
+			else if (z->job[i]) /* running: its descriptor is its own */
+				pw_zt_wait(z->job[i] - 1, z->ticket[i], 0);
+			z->job[i] = 0;
+		}
 		if (z->sc.mem)
 			munmap(z->sc.mem, z->sc.mem_len);
 		z->sc.mem = NULL;

@@ -121,3 +121,114 @@ mem_figures() {
 	assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.allocations == 240000)] | length')" 1
 	assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.allocations == 240000)][0].leaked_blocks')" 20
 }
+
+# --- the compressor thread (issue 15f) ---
+
+@test "many threads writing at once: exact counts, one compressor thread that no report shows" {
+	out=$(PROFSHIM_RECORD=mem PROFSHIM_BUFFER_KB=256 run_shim "$TMP/m" "$PROGS/core_zthreads" 8 100000)
+	# after the workers: the compressor is the one thread left
+	assert_eq "$out" "threads=1 compressors=1"
+	n=0
+	for f in "$TMP"/m.t*; do
+		[ "$(blocks "$f" | wc -l)" -ge 1 ] && n=$((n + 1))
+	done
+	assert_eq "$n" 8 "workers' files with blocks"
+	analyze_json "$TMP/m" -q
+	assert_eq "$(jqr '.session.threads | length')" 9 "threads: main and 8 workers"
+	assert_eq "$(jqr '[.session.threads[] | select(.name == "profshim-z")] | length')" 0
+	assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.allocations == 800000 and .frees == 800000)] | length')" 1
+	assert_eq "$(jqr .memory_metrics.unknown_frees)" 0
+	assert_eq "$(jqr '[.dropped[]] | add')" 0 "dropped"
+	# the same in place (PROFSHIM_COMPRESS_THREAD=0): no compressor
+	out=$(PROFSHIM_COMPRESS_THREAD=0 PROFSHIM_RECORD=mem PROFSHIM_BUFFER_KB=256 run_shim "$TMP/i" "$PROGS/core_zthreads" 8 100000)
+	assert_eq "$out" "threads=0 compressors=0"
+	analyze_json "$TMP/i" -q
+	assert_eq "$(jqr '.session.threads | length')" 9
+	assert_eq "$(jqr '[.memory_metrics.top_sites[] | select(.allocations == 800000 and .frees == 800000)] | length')" 1
+}
+
+@test "PROFSHIM_COMPRESS_THREAD: blocks go into room after their run (1) or right after it (0); same figures" {
+	run run_shim "$TMP/k1" "$PROGS/core_crash" kill 200000
+	[ "$status" -eq 137 ]
+	PROFSHIM_COMPRESS_THREAD=0 run run_shim "$TMP/k0" "$PROGS/core_crash" kill 200000
+	[ "$status" -eq 137 ]
+	# killed: not rewritten, the layout is the writer's
+	[ "$(blocks --after "$TMP/k1.t1" | wc -l)" -ge 1 ]
+	assert_eq "$(blocks --after "$TMP/k1.t1" | awk '{ print $5 }' | sort -u)" pad
+	[ "$(blocks --after "$TMP/k0.t1" | wc -l)" -ge 2 ]
+	assert_eq "$(blocks --after "$TMP/k0.t1" | awk '{ print $5 }' | sort -u)" run
+	for t in k1 k0; do
+		analyze_json "$TMP/$t" -q
+		assert_eq "$(jqr '[.markers[] | select(.name == "before-death")] | length')" 200000
+	done
+	PROFSHIM_COMPRESS_THREAD=2 run run_shim "$TMP/b" "$PROGS/mem_known"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"PROFSHIM_COMPRESS_THREAD"* ]]
+	# a clean exit: both compacted, the same figures as raw
+	PROFSHIM_RECORD=mem run_shim "$TMP/c1" "$PROGS/mem_bench" 300000 >/dev/null
+	PROFSHIM_COMPRESS_THREAD=0 PROFSHIM_RECORD=mem run_shim "$TMP/c0" "$PROGS/mem_bench" 300000 >/dev/null
+	PROFSHIM_COMPRESS=0 PROFSHIM_RECORD=mem run_shim "$TMP/r" "$PROGS/mem_bench" 300000 >/dev/null
+	for t in c1 c0; do
+		[ "$(blocks "$TMP/$t.t1" | wc -l)" -ge 2 ]
+		committed=$(od -An -tu8 -j16 -N8 "$TMP/$t.t1" | tr -d ' ')
+		assert_eq "$(stat -c %s "$TMP/$t.t1")" $((4096 + committed)) "$t: compacted"
+	done
+	analyze_json "$TMP/r" -q
+	raw=$(mem_figures)
+	for t in c1 c0; do
+		analyze_json "$TMP/$t" -q
+		assert_eq "$(mem_figures)" "$raw" "$t figures"
+	done
+}
+
+@test "SIGKILL while the compressor is busy (zstd level 12): every marker reads" {
+	# level 12 takes longer than writing the records: at the kill the
+	# compressor is inside a job, others wait or are taken back
+	for n in 50000 200000; do
+		PROFSHIM_COMPRESS=12 PROFSHIM_BUFFER_KB=256 run run_shim "$TMP/k$n" "$PROGS/core_crash" kill $n
+		[ "$status" -eq 137 ]
+		analyze_json "$TMP/k$n" -q
+		assert_eq "$(jqr '[.markers[] | select(.name == "before-death")] | length')" $n
+	done
+	# a clean exit at level 12: the thread's end waits for the job being
+	# compressed and takes back the others; every marker, compacted
+	PROFSHIM_COMPRESS=12 PROFSHIM_BUFFER_KB=256 run_shim "$TMP/e" "$PROGS/core_crash" exit 200000
+	analyze_json "$TMP/e" -q
+	assert_eq "$(jqr '.markers | length')" 200000
+	committed=$(od -An -tu8 -j16 -N8 "$TMP/e.t1" | tr -d ' ')
+	assert_eq "$(stat -c %s "$TMP/e.t1")" $((4096 + committed)) "compacted"
+	[ "$(blocks "$TMP/e.t1" | wc -l)" -ge 2 ]
+}
+
+@test "fork and exec with runs handed to the compressor: every process's markers read" {
+	run env PROFSHIM_BUFFER_KB=256 PROFSHIM_OUTPUT="$TMP/f" LD_PRELOAD="$SHIM" "$PROGS/core_zfork" 100000
+	[ "$status" -eq 0 ]
+	child=$(echo "$output" | sed -n 's/^child=//p')
+	[ -n "$child" ]
+	analyze_json "$TMP/f" -q
+	assert_eq "$(jqr '[.markers[] | select(.name == "parent-before")] | length')" 100000
+	assert_eq "$(jqr '[.markers[] | select(.name == "parent-after")] | length')" 100000
+	assert_eq "$(jqr '.markers | length')" 200000
+	analyze_json "$TMP/f.$child" -q
+	assert_eq "$(jqr '.markers | length')" 100000
+	assert_eq "$(jqr '[.markers[] | select(.name == "child")] | length')" 100000
+	second=$(ls "$TMP" | grep -E "^f\.$child\.[0-9]+\$")
+	analyze_json "$TMP/$second" -q
+	assert_eq "$(jqr '[.markers[] | select(.name == "after-exec")] | length')" 100000
+	# every image wrote compressed blocks
+	for t in "$TMP/f.t1" "$TMP/f.$child.t1" "$TMP/$second.t1"; do
+		[ "$(blocks "$t" | wc -l)" -ge 1 ]
+	done
+}
+
+@test "CPU sampling at 4000 Hz with memory recording and compressed runs: no sample weight lost" {
+	PROFSHIM_RECORD=cpu,mem PROFSHIM_CPU_HZ=4000 PROFSHIM_BUFFER_KB=256 run_shim "$TMP/c" "$PROGS/cpu_alloc" >/dev/null
+	[ "$(blocks "$TMP/c.t1" | wc -l)" -ge 2 ]
+	analyze_json "$TMP/c" -q
+	# every period the thread's timer counted is a sample's weight or
+	# counted apart (dropped: only samples in the loader at start-up)
+	assert_eq "$(jqr '[.cpu.threads[] | select(.periods != null) | .weight + .dropped_weight + .unsampled_weight + .paused_weight == .periods] | all')" true
+	assert_eq "$(jqr '.cpu.dropped_weight * 100 <= .cpu.weight')" true "dropped weight <= 1%"
+	assert_eq "$(jqr '.cpu.weight > 1000')" true
+	assert_eq "$(jqr '[.cpu.threads[] | select(.name == "profshim-z")] | length')" 0
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """List the compressed blocks of a profshim thread file (COMPRESSED RUNS in
-include/profshim_trace.h): one line per block, "offset seq raw_len zlen",
+include/profshim_trace.h): one line per block, "offset seq raw_len zlen"
+(--after: and what follows it),
 offset = the BLOCK record's file offset. Finds the first BLOCK (its RUN
 record names it back), then follows the chain RUN -> BLOCK -> RUN ...
 (PADs after a BLOCK skipped)."""
@@ -72,10 +73,15 @@ def blocks(path):
             return
         at = DATA + zpos
         seq, _, raw, zlen, r = block(d, at)
+        after = "pad" if d[r : r + 2] == PAD else "run" if r < end else "end"
         r = skip_pads(d, r, end)
-        yield at, seq, raw, zlen
+        yield at, seq, raw, zlen, after
 
 
-for path in sys.argv[1:]:
+# --after: a 5th column says what follows the block: "pad" (the run was
+# handed to the compressor thread at its slide, the block went into room
+# reserved after it), "run" (compressed in place) or "end".
+after = sys.argv[1:2] == ["--after"]
+for path in sys.argv[1 + after :]:
     for b in blocks(path):
-        print(*b)
+        print(*(b if after else b[:4]))

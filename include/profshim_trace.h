@@ -295,6 +295,22 @@
  *   The first window of a thread file (before the first slide) is raw and
  *   has no RUN record: short threads write the plain format above.
  *
+ *   A BLOCK may also sit in room reserved after its run, when the shim
+ *   compresses in a background thread (PROFSHIM_COMPRESS_THREAD):
+ *
+ *     RUN(zpos) raw records... PAD[ ... BLOCK PAD ] RUN(zpos) raw records...
+ *
+ *   At the slide the writer appends one PAD whose payload is the room (a
+ *   hole in the file, up to the next RUN, which it writes and publishes
+ *   then). Later the compressor writes, inside that payload, a BLOCK on
+ *   a page boundary and a PAD from the BLOCK's end to the next RUN; then
+ *   it stores the RUN's zpos and frees the raw pages. The reading rules
+ *   above hold as they are: with zpos == 0 the reader reads the raw run
+ *   and skips the room as one PAD; with zpos set it decodes the BLOCK and
+ *   goes on after it, through the second PAD. A run the compressor did
+ *   not finish (exec, a kill) stays raw, zpos 0, followed by its room.
+ *   Readers must not assume that BLOCK seq numbers have no gaps.
+ *
  * MEMORY SAMPLING (MEM_CONFIG sample bytes = M > 0)
  *   Only sampled allocations are written (a Poisson process over bytes with
  *   mean distance M) and only the frees of sampled blocks. A sampled block

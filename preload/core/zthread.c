@@ -191,6 +191,7 @@ int pw_zt_claim(uint32_t pid, uint32_t *ticket)
 		if (step(st) != ZS_FREE)
 			continue;
 		uint32_t t = __atomic_add_fetch(&tickets, 1, __ATOMIC_RELAXED) & (UINT32_MAX >> 3);
+		t += !t; /* 0 would match a free slot's word */
 		uint32_t claimed = (t << 3) | ZS_CLAIMED;
 		if (__atomic_compare_exchange_n(&slots[i].state, &st, claimed, 0, __ATOMIC_ACQ_REL,
 						__ATOMIC_RELAXED)) {

@@ -405,7 +405,7 @@ static int hand_over(struct pw_stream *s, int fd, uint64_t *pos, int slot, uint3
 	/* page aligned, so the raw pages before it can be punched out */
 	j.block_at = page_up(at + 3 + PAD_HDR_MAX);
 	/* the next RUN record: the last 16 bytes of a page */
-	j.res_end = page_up(j.block_at + BLOCK_HDR_MAX + raw + 3 + PAD_HDR_MAX) - 16;
+	j.res_end = page_up(j.block_at + BLOCK_HDR_MAX + raw + 3 + PAD_HDR_MAX + 16) - 16;
 	uint8_t head[3 + PAD_HDR_MAX], run[FILL_MAX], *h, *r;
 	h = put_pad_head(head, j.res_end - at);
 	r = put_run(run, j.res_end, &end);

@@ -171,11 +171,15 @@ static void make_compressor(void)
 /* Is there a compressor (making it now when safe)? */
 static int have_compressor(uint32_t pid)
 {
+	/* A vfork child shares our memory but not our descriptors: the
+	 * compressor could not use its job's. */
+	if ((uint32_t)getpid() != pid)
+		return 0;
 	int st = __atomic_load_n(&zt_state, __ATOMIC_ACQUIRE);
 	if (st == 2 || st == 1)
 		return 1; /* one being made takes its slots when it starts */
-	if (st == 3 || (uint32_t)getpid() != pid || maybe_in_handler())
-		return 0; /* a vfork child, or no thread can be made here */
+	if (st == 3 || maybe_in_handler())
+		return 0; /* no thread can be made here */
 	int none = 0;
 	if (__atomic_compare_exchange_n(&zt_state, &none, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		make_compressor();

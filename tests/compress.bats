@@ -124,10 +124,14 @@ mem_figures() {
 
 # --- the compressor thread (issue 15f) ---
 
+# Allowed a single CPU: the shim makes no compressor thread there.
+one_cpu() { [ "$(nproc)" -lt 2 ]; }
+
 @test "many threads writing at once: exact counts, one compressor thread that no report shows" {
 	out=$(PROFSHIM_RECORD=mem PROFSHIM_BUFFER_KB=256 run_shim "$TMP/m" "$PROGS/core_zthreads" 8 100000)
-	# after the workers: the compressor is the one thread left
-	assert_eq "$out" "threads=1 compressors=1"
+	# after the workers: the compressor is the one thread left (none in a
+	# process allowed one CPU: it compresses in place)
+	assert_eq "$out" "$(one_cpu && echo "threads=0 compressors=0" || echo "threads=1 compressors=1")"
 	n=0
 	for f in "$TMP"/m.t*; do
 		[ "$(blocks "$f" | wc -l)" -ge 1 ] && n=$((n + 1))
@@ -154,7 +158,7 @@ mem_figures() {
 	[ "$status" -eq 137 ]
 	# killed: not rewritten, the layout is the writer's
 	[ "$(blocks --after "$TMP/k1.t1" | wc -l)" -ge 1 ]
-	assert_eq "$(blocks --after "$TMP/k1.t1" | awk '{ print $5 }' | sort -u)" pad
+	assert_eq "$(blocks --after "$TMP/k1.t1" | awk '{ print $5 }' | sort -u)" "$(one_cpu && echo run || echo pad)"
 	[ "$(blocks --after "$TMP/k0.t1" | wc -l)" -ge 2 ]
 	assert_eq "$(blocks --after "$TMP/k0.t1" | awk '{ print $5 }' | sort -u)" run
 	for t in k1 k0; do

@@ -24,15 +24,16 @@
  * The thread is made on first need, never at start-up, and only where
  * pthread_create is safe: not inside the shim's signal handlers (their
  * signal is blocked there). Until it exists such a run is compressed in
- * place, as without it. It blocks every signal, is never recorded (no
- * state, no file, no timer), and is gone in a forked child, which makes
- * one again when it needs one.
+ * place, as without it; and never in a process allowed a single CPU. It blocks every signal, is
+ * never recorded (no state, no file, no timer), and is gone in a forked child, which makes one
+ * again when it needs one.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -137,6 +138,14 @@ static int maybe_in_handler(void)
 	return (cs > 0 && sigismember(&cur, cs) == 1) || (rs > 0 && sigismember(&cur, rs) == 1);
 }
 
+/* A process allowed one CPU gains nothing from a second thread (it would
+ * only make glibc's malloc take its locks): compress in place there. */
+static int one_cpu(void)
+{
+	cpu_set_t set;
+	return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2;
+}
+
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
 /* Make the compressor (the real pthread_create: the wrapper would record
@@ -180,6 +189,10 @@ static int have_compressor(uint32_t pid)
 		return 1; /* one being made takes its slots when it starts */
 	if (st == 3 || maybe_in_handler())
 		return 0; /* no thread can be made here */
+	if (one_cpu()) {
+		__atomic_store_n(&zt_state, 3, __ATOMIC_RELEASE);
+		return 0;
+	}
 	int none = 0;
 	if (__atomic_compare_exchange_n(&zt_state, &none, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		make_compressor();

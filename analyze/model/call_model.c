@@ -72,8 +72,8 @@ struct call_func *call_model_func(struct call_model *m, uint32_t func)
  * index is the authority, a direct-mapped cache in front of it
  * (child_node) the usual hit; when a big tree crowds the cache, the
  * parent's last child is the next. */
-__attribute__((noinline)) uint32_t child_node_slow(struct call_model *m, uint32_t parent,
-						   uint32_t func)
+__attribute__((noinline)) uint32_t call_model_child_node_slow(struct call_model *m, uint32_t parent,
+							      uint32_t func)
 {
 	struct call_child_slot *cs = child_slot(m, parent, func);
 	uint32_t id = NODE_AT(m, parent)->last_child;
@@ -94,7 +94,7 @@ __attribute__((noinline)) uint32_t child_node_slow(struct call_model *m, uint32_
 }
 
 /* Count calls on the caller -> callee edge; returns its index + 1. */
-uint32_t add_edge(struct call_model *m, uint32_t caller, uint32_t callee, uint64_t count)
+uint32_t call_model_add_edge(struct call_model *m, uint32_t caller, uint32_t callee, uint64_t count)
 {
 	uint32_t e = pa_pairmap_get(&m->edge_index, caller, callee);
 	if (!e) {
@@ -385,7 +385,7 @@ static void trace_sums(struct call_model *m)
 	for (uint32_t i = 1; i < m->nodes.len; i++) {
 		const struct call_node *n = NODE_AT(m, i);
 		if (n->parent)
-			add_edge(m, NODE_AT(m, n->parent)->func, n->func, n->calls);
+			call_model_add_edge(m, NODE_AT(m, n->parent)->func, n->func, n->calls);
 	}
 	/* depth first, counting per function the nodes open on the path */
 	uint32_t *on_path = pa_xcalloc(m->funcs.len + 1, sizeof(uint32_t));
@@ -421,7 +421,7 @@ void call_model_finish(struct call_model *m, const struct pa_models *pm)
 	if (m->from_trace)
 		trace_sums(m);
 	if (!m->from_trace)
-		load_trees(m);
+		call_model_load_trees(m);
 	else if (m->s->threads.len)
 		for (size_t i = 0; i < m->s->threads.len; i++) {
 			struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
@@ -441,7 +441,7 @@ void call_model_finish(struct call_model *m, const struct pa_models *pm)
 		struct call_func *f = pa_vec_at(&m->funcs, i);
 		if (m->from_trace)
 			f->timed = f->calls; /* a trace times every call */
-		percentiles(f);
+		call_model_percentiles(f);
 		/* Estimated: max is the longest timed call; the calls' average
 		 * (reconciled total / calls) proves some call took that long */
 		if (f->calls && f->timed < f->calls && f->total / f->calls > f->max)

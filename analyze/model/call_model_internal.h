@@ -15,13 +15,14 @@
 #define STACK_AT(m, i) ((struct pa_vec *)(m)->stacks.items + (i))
 
 /* call_model.c */
-__attribute__((noinline)) uint32_t child_node_slow(struct call_model *m, uint32_t parent,
-						   uint32_t func);
-uint32_t add_edge(struct call_model *m, uint32_t caller, uint32_t callee, uint64_t count);
+__attribute__((noinline)) uint32_t call_model_child_node_slow(struct call_model *m, uint32_t parent,
+							      uint32_t func);
+uint32_t call_model_add_edge(struct call_model *m, uint32_t caller, uint32_t callee,
+			     uint64_t count);
 /* call_model_tree.c: tree mode, the threads' calling-context trees */
-void load_trees(struct call_model *m);
+void call_model_load_trees(struct call_model *m);
 /* call_model_percentiles.c */
-void percentiles(struct call_func *f);
+void call_model_percentiles(struct call_func *f);
 
 static inline struct call_node *node_at(struct call_model *m, uint32_t i)
 {
@@ -43,7 +44,7 @@ static inline uint32_t child_node(struct call_model *m, uint32_t parent, uint32_
 	const struct call_child_slot *cs = child_slot(m, parent, func);
 	if (__builtin_expect((cs->parent == parent) & (cs->func == func) & (cs->node != 0), 1))
 		return cs->node;
-	return child_node_slow(m, parent, func);
+	return call_model_child_node_slow(m, parent, func);
 }
 
 static inline struct call_thread_total *thread_total(struct call_model *m, size_t t)

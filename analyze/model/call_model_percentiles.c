@@ -139,7 +139,7 @@ static double fine_percentile(const struct call_func *f, double p)
 	return (double)f->max;
 }
 
-void percentiles(struct call_func *f)
+void call_model_percentiles(struct call_func *f)
 {
 	if (f->fine) {
 		f->p50 = fine_percentile(f, 50);

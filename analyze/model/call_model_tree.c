@@ -46,7 +46,7 @@ static void add_cct_node(struct call_model *m, size_t tindex, struct pa_pairmap 
 	for (uint32_t b = 0; b < c->nbuckets && b < 64; b++)
 		f->hist[b] += c->buckets[b];
 	if (parent)
-		add_edge(m, pfunc, c->func, c->calls);
+		call_model_add_edge(m, pfunc, c->func, c->calls);
 	struct call_thread_total *tt = thread_total(m, tindex);
 	tt->calls += c->calls;
 	tt->self += c->excl_ticks;
@@ -195,7 +195,7 @@ static void scale_estimates(struct pa_vec *cct, uint64_t thread_ticks)
 	free(exact);
 }
 
-void load_trees(struct call_model *m)
+void call_model_load_trees(struct call_model *m)
 {
 	for (size_t i = 0; i < m->s->threads.len; i++) {
 		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);

@@ -64,7 +64,7 @@ static int find_frame(const struct ps_calls_thread *c, uintptr_t fn)
 static inline struct ps_calls_thread *calls_of(struct ps_thread *t)
 {
 	struct ps_calls_thread *c = t->calls;
-	return PS_LIKELY(c != NULL) ? c : calls_create(t);
+	return PS_LIKELY(c != NULL) ? c : ps_calls_create(t);
 }
 
 static __attribute__((noinline)) void enter_overflow(struct ps_thread *t, struct ps_calls_thread *c,
@@ -185,7 +185,8 @@ static __attribute__((noinline)) void pending_add(struct ps_thread *t, struct ps
  * current hook read its clock, or after the previous one: either way
  * between two hook calls, which is where they are applied. Handlers that
  * interrupt this loop append; the final compare-and-swap sees them. */
-__attribute__((noinline)) void pending_drain(struct ps_thread *t, struct ps_calls_thread *c)
+__attribute__((noinline)) void ps_calls_pending_drain(struct ps_thread *t,
+						      struct ps_calls_thread *c)
 {
 	uint32_t i = 0;
 	for (;;) {
@@ -246,7 +247,7 @@ static COLD void hook_slow(uintptr_t fn, uintptr_t sp, uintptr_t site, bool is_e
 	if (c) {
 		uint64_t now = ps_now();
 		if (c->npending)
-			pending_drain(t, c);
+			ps_calls_pending_drain(t, c);
 		if (is_exit)
 			do_exit(t, c, fn, sp, now);
 		else
@@ -267,7 +268,7 @@ static COLD void hook_slow(uintptr_t fn, uintptr_t sp, uintptr_t site, bool is_e
 	/* tree mode reads the clock only for the calls it times */                                \
 	uint64_t now = c->mode == PS_CALLS_TREE ? 0 : ps_now();                                    \
 	if (PS_UNLIKELY(c->npending))                                                              \
-	pending_drain(t, c)
+	ps_calls_pending_drain(t, c)
 
 static __attribute__((noinline)) void enter_general(uintptr_t fn, uintptr_t sp, uintptr_t site)
 {

@@ -141,30 +141,31 @@ struct ps_calls_thread {
 /* the cold paths, in the files of their concern                       */
 
 /* state.c: a thread's state and its memory */
-extern int pool_lock;
-void *table_alloc(size_t bytes);
-void table_free(void *p, size_t bytes);
-void pool_put(struct ps_calls_thread *c);
-void funcs_clear(struct ps_calls_thread *c);
-int tree_clear(struct ps_calls_thread *c);
-struct ps_calls_thread *calls_create(struct ps_thread *t);
-void calls_free(struct ps_thread *t);
+extern int ps_calls_pool_lock;
+void *ps_calls_table_alloc(size_t bytes);
+void ps_calls_table_free(void *p, size_t bytes);
+void ps_calls_pool_put(struct ps_calls_thread *c);
+void ps_calls_funcs_clear(struct ps_calls_thread *c);
+int ps_calls_tree_clear(struct ps_calls_thread *c);
+struct ps_calls_thread *ps_calls_create(struct ps_thread *t);
+void ps_calls_free(struct ps_thread *t);
 
 /* trace_mode.c: function ids, room in the trace window, held-back ENTERs */
-int funcs_grow(struct ps_calls_thread *c);
-COLD uint8_t *reserve_slow(struct ps_thread *t, size_t max);
-COLD uint32_t func_id_slow(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn);
-COLD void materialize(struct ps_thread *t, struct ps_calls_thread *c, uint32_t upto);
+int ps_calls_funcs_grow(struct ps_calls_thread *c);
+COLD uint8_t *ps_calls_reserve_slow(struct ps_thread *t, size_t max);
+COLD uint32_t ps_calls_func_id_slow(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn);
+COLD void ps_calls_materialize(struct ps_thread *t, struct ps_calls_thread *c, uint32_t upto);
 
 /* cct.c: the tree's tables, and which calls it times */
-extern uint64_t stall_floor; /* TREE_STALL_MIN_NS in ticks */
-int nodes_grow(struct ps_calls_thread *c);
-int index_grow(struct ps_calls_thread *c);
-COLD uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn);
-COLD bool node_leaves_exact(struct cct_node *n);
+extern uint64_t ps_calls_stall_floor; /* TREE_STALL_MIN_NS in ticks */
+int ps_calls_nodes_grow(struct ps_calls_thread *c);
+int ps_calls_index_grow(struct ps_calls_thread *c);
+COLD uint32_t ps_calls_cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn);
+COLD bool ps_calls_node_leaves_exact(struct cct_node *n);
 
 /* calls.c: the hook calls of signal handlers, held back */
-__attribute__((noinline)) void pending_drain(struct ps_thread *t, struct ps_calls_thread *c);
+__attribute__((noinline)) void ps_calls_pending_drain(struct ps_thread *t,
+						      struct ps_calls_thread *c);
 
 /* ------------------------------------------------------------------ */
 /* small tables                                                        */
@@ -180,7 +181,7 @@ static HOT uint8_t *reserve(struct ps_thread *t, size_t max)
 {
 	if (PS_LIKELY(t->out.cur && (size_t)(t->out.limit - t->out.cur) >= max))
 		return t->out.cur;
-	return reserve_slow(t, max);
+	return ps_calls_reserve_slow(t, max);
 }
 
 static HOT uint32_t func_id(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
@@ -188,7 +189,7 @@ static HOT uint32_t func_id(struct ps_thread *t, struct ps_calls_thread *c, uint
 	const struct func_slot *s = &c->funcs[(uint32_t)mix(fn, 0) & c->func_mask];
 	if (PS_LIKELY(s->fn == fn && s->id))
 		return s->id;
-	return func_id_slow(t, c, fn);
+	return ps_calls_func_id_slow(t, c, fn);
 }
 
 /* ------------------------------------------------------------------ */
@@ -217,7 +218,7 @@ static HOT uint32_t cct_child(struct ps_calls_thread *c, uint32_t parent, uintpt
 	uint32_t kid = c->nodes[parent].kid[kid_slot(fn)];
 	if (PS_LIKELY(kid && c->nodes[kid].fn == fn))
 		return kid;
-	return cct_child_slow(c, parent, fn);
+	return ps_calls_cct_child_slow(c, parent, fn);
 }
 
 static HOT unsigned duration_bucket(uint64_t d)
@@ -254,7 +255,7 @@ static inline uint64_t stall_limit(const struct cct_node *n, uint64_t sub)
 {
 	float l = n->cap * (float)(sub ? sub : 1);
 	uint64_t limit = l < 1.8e19f ? (uint64_t)l : UINT64_MAX;
-	return limit > stall_floor ? limit : stall_floor;
+	return limit > ps_calls_stall_floor ? limit : ps_calls_stall_floor;
 }
 
 /* The time a sampled call stands for: its duration less the clock read
@@ -349,7 +350,8 @@ static HOT uint32_t tree_timing(struct ps_calls_thread *c, struct cct_node *n)
 	uint64_t calls = ++n->calls;
 	if (calls <= n->exact_until)
 		return 1;
-	if (PS_UNLIKELY(n->exact_until && calls == n->exact_until + 1) && node_leaves_exact(n))
+	if (PS_UNLIKELY(n->exact_until && calls == n->exact_until + 1) &&
+	    ps_calls_node_leaves_exact(n))
 		return 1;
 	if (PS_LIKELY(--c->countdown))
 		return 0;
@@ -437,7 +439,7 @@ static HOT void pop(struct ps_thread *t, struct ps_calls_thread *c, uint64_t now
 		write_exit(t, now);
 	} else if (d < c->written || (now > f->start ? now - f->start : 0) >= c->min_ticks) {
 		if (d >= c->written)
-			materialize(t, c, d);
+			ps_calls_materialize(t, c, d);
 		write_exit(t, now);
 		c->written = d;
 	} else {

@@ -8,14 +8,14 @@
 #define _GNU_SOURCE
 #include "calls_internal.h"
 
-int nodes_grow(struct ps_calls_thread *c)
+int ps_calls_nodes_grow(struct ps_calls_thread *c)
 {
 	uint32_t ncap = c->node_cap ? c->node_cap * 2 : 256;
 	if (ncap > CCT_MAX_NODES)
 		ncap = CCT_MAX_NODES;
 	if (ncap <= c->node_cap)
 		return -1;
-	struct cct_node *n = table_alloc((size_t)ncap * sizeof(*n));
+	struct cct_node *n = ps_calls_table_alloc((size_t)ncap * sizeof(*n));
 	if (!n)
 		return -1;
 	if (c->nodes) {
@@ -33,10 +33,10 @@ int nodes_grow(struct ps_calls_thread *c)
 	return 0;
 }
 
-int index_grow(struct ps_calls_thread *c)
+int ps_calls_index_grow(struct ps_calls_thread *c)
 {
 	uint32_t ncap = c->index ? (c->index_mask + 1) * 2 : 1024;
-	uint32_t *n = table_alloc(ncap * sizeof(*n));
+	uint32_t *n = ps_calls_table_alloc(ncap * sizeof(*n));
 	if (!n)
 		return -1;
 	uint32_t old_mask = c->index_mask;
@@ -53,11 +53,11 @@ int index_grow(struct ps_calls_thread *c)
 		n[j] = old[i];
 	}
 	if (old)
-		table_free(old, (old_mask + 1) * sizeof(*n));
+		ps_calls_table_free(old, (old_mask + 1) * sizeof(*n));
 	return 0;
 }
 
-COLD uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
+COLD uint32_t ps_calls_cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintptr_t fn)
 {
 	uint32_t found = index_find(c, parent, fn);
 	if (found)
@@ -65,12 +65,12 @@ COLD uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintptr
 	uint32_t j = index_home(c, parent, fn);
 	while (c->index[j])
 		j = (j + 1) & c->index_mask;
-	if (c->nnodes >= c->node_cap && nodes_grow(c))
+	if (c->nnodes >= c->node_cap && ps_calls_nodes_grow(c))
 		return CCT_UNTRACKED;
 	if ((c->nnodes + 1) * 2 > c->index_mask + 1) {
-		if (index_grow(c))
+		if (ps_calls_index_grow(c))
 			return CCT_UNTRACKED;
-		return cct_child_slow(c, parent, fn);
+		return ps_calls_cct_child_slow(c, parent, fn);
 	}
 	uint32_t id = c->nnodes;
 	struct cct_node *nd = &c->nodes[id];
@@ -85,7 +85,7 @@ COLD uint32_t cct_child_slow(struct ps_calls_thread *c, uint32_t parent, uintptr
 	return c->nodes[parent].kid[kid_slot(fn)] = id;
 }
 
-uint64_t stall_floor; /* TREE_STALL_MIN_NS in ticks */
+uint64_t ps_calls_stall_floor; /* TREE_STALL_MIN_NS in ticks */
 
 static uint64_t ns_to_ticks(uint64_t ns)
 {
@@ -95,7 +95,7 @@ static uint64_t ns_to_ticks(uint64_t ns)
 /* A node's exact calls are over: keep timing every call, or sample. What
  * counts is the calls' own time (less their children's): a call that
  * spends its time in children costs those children's hooks, not its own. */
-COLD bool node_leaves_exact(struct cct_node *n)
+COLD bool ps_calls_node_leaves_exact(struct cct_node *n)
 {
 	uint64_t self = n->incl > n->kids ? n->incl - n->kids : 0;
 	uint64_t long_call = ns_to_ticks(TREE_LONG_CALL_NS);
@@ -111,8 +111,8 @@ COLD bool node_leaves_exact(struct cct_node *n)
 		return true;
 	}
 	n->exact_until = 0; /* sampling from now on */
-	if (!stall_floor)
-		stall_floor = ns_to_ticks(TREE_STALL_MIN_NS);
+	if (!ps_calls_stall_floor)
+		ps_calls_stall_floor = ns_to_ticks(TREE_STALL_MIN_NS);
 	/* per call made in the exact calls (their timed_sub so far) */
 	n->cap =
 	    (float)n->incl * TREE_STALL_FACTOR / (float)(n->timed_sub ? n->timed_sub : n->timed);

@@ -11,7 +11,7 @@
  * released: its half-done push or pop can only lose one state. */
 struct ps_calls_thread *ps_calls_fork_child_take(struct ps_thread *self)
 {
-	pool_lock = 0;
+	ps_calls_pool_lock = 0;
 	struct ps_calls_thread *kept = NULL;
 	for (struct ps_thread *t = ps_thread_list(); t; t = t->next_all) {
 		if (t->state != PS_T_ACTIVE || !t->calls)
@@ -19,7 +19,7 @@ struct ps_calls_thread *ps_calls_fork_child_take(struct ps_thread *self)
 		if (t == self)
 			kept = t->calls;
 		else
-			pool_put(t->calls);
+			ps_calls_pool_put(t->calls);
 		t->calls = NULL;
 	}
 	return kept;
@@ -35,14 +35,14 @@ void ps_calls_fork_child_adopt(struct ps_thread *t, struct ps_calls_thread *c)
 	if (!c)
 		return;
 	if (!t || !ps_enter(t)) {
-		pool_put(c);
+		ps_calls_pool_put(c);
 		return;
 	}
 	c->npending = 0;
 	c->pending_overflow = 0;
-	funcs_clear(c);
-	if (c->mode == PS_CALLS_TREE && tree_clear(c)) {
-		pool_put(c);
+	ps_calls_funcs_clear(c);
+	if (c->mode == PS_CALLS_TREE && ps_calls_tree_clear(c)) {
+		ps_calls_pool_put(c);
 		ps_leave(t);
 		return;
 	}

@@ -118,7 +118,7 @@ void ps_calls_thread_end(struct ps_thread *t)
 	struct ps_calls_thread *c = t->calls;
 	if (!c)
 		return;
-	pending_drain(t, c);
+	ps_calls_pending_drain(t, c);
 	uint64_t now = ps_now();
 	c->overflow = 0;
 	while (c->depth)
@@ -127,7 +127,7 @@ void ps_calls_thread_end(struct ps_thread *t)
 		struct snap_out o = {.own = t};
 		write_snapshot(&o, c, now);
 	}
-	calls_free(t);
+	ps_calls_free(t);
 }
 
 /* Before exec: the thread's tree as it is now, into its own file (exec
@@ -138,7 +138,7 @@ void ps_calls_flush(struct ps_thread *t)
 	struct ps_calls_thread *c = t->calls;
 	if (!c)
 		return;
-	pending_drain(t, c);
+	ps_calls_pending_drain(t, c);
 	if (c->mode == PS_CALLS_TREE) {
 		struct snap_out o = {.own = t};
 		write_snapshot(&o, c, ps_now());

@@ -12,10 +12,10 @@
  * program making many short threads keeps a bounded number of them (as
  * many as ran at once). Taken at thread start and end only. */
 static struct ps_calls_thread *pool_head;
-int pool_lock;
+int ps_calls_pool_lock;
 
 /* Allocation for tables, keeping errno (mmap may set it). */
-void *table_alloc(size_t bytes)
+void *ps_calls_table_alloc(size_t bytes)
 {
 	int saved = errno;
 	void *p = ps_alloc_pages(bytes);
@@ -23,7 +23,7 @@ void *table_alloc(size_t bytes)
 	return p;
 }
 
-void table_free(void *p, size_t bytes)
+void ps_calls_table_free(void *p, size_t bytes)
 {
 	int saved = errno;
 	ps_free_pages(p, bytes);
@@ -32,16 +32,16 @@ void table_free(void *p, size_t bytes)
 
 static void pool_lock_take(void)
 {
-	while (__atomic_exchange_n(&pool_lock, 1, __ATOMIC_ACQUIRE))
+	while (__atomic_exchange_n(&ps_calls_pool_lock, 1, __ATOMIC_ACQUIRE))
 		sched_yield();
 }
 
-void pool_put(struct ps_calls_thread *c)
+void ps_calls_pool_put(struct ps_calls_thread *c)
 {
 	pool_lock_take();
 	c->pool_next = pool_head;
 	pool_head = c;
-	__atomic_store_n(&pool_lock, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&ps_calls_pool_lock, 0, __ATOMIC_RELEASE);
 }
 
 static struct ps_calls_thread *pool_get(void)
@@ -52,12 +52,12 @@ static struct ps_calls_thread *pool_get(void)
 	struct ps_calls_thread *c = pool_head;
 	if (c)
 		pool_head = c->pool_next;
-	__atomic_store_n(&pool_lock, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&ps_calls_pool_lock, 0, __ATOMIC_RELEASE);
 	return c;
 }
 
 /* An empty function table: this thread file has no FUNC records yet. */
-void funcs_clear(struct ps_calls_thread *c)
+void ps_calls_funcs_clear(struct ps_calls_thread *c)
 {
 	memset(c->funcs, 0, (c->func_mask + 1) * sizeof(struct func_slot));
 	c->func_used = 0;
@@ -66,11 +66,11 @@ void funcs_clear(struct ps_calls_thread *c)
 }
 
 /* An empty tree: the root alone. Keeps the tables' sizes. */
-int tree_clear(struct ps_calls_thread *c)
+int ps_calls_tree_clear(struct ps_calls_thread *c)
 {
-	if (!c->nodes && nodes_grow(c))
+	if (!c->nodes && ps_calls_nodes_grow(c))
 		return -1;
-	if (!c->index && index_grow(c))
+	if (!c->index && ps_calls_index_grow(c))
 		return -1;
 	__atomic_store_n(&c->nnodes, 1, __ATOMIC_RELEASE);
 	memset(&c->nodes[0], 0, sizeof(c->nodes[0]));
@@ -88,24 +88,24 @@ static struct ps_calls_thread *calls_state(void)
 		c->overflow = 0;
 		c->pending_overflow = 0;
 		c->npending = 0;
-		funcs_clear(c);
+		ps_calls_funcs_clear(c);
 		return c;
 	}
-	c = table_alloc(sizeof(*c));
+	c = ps_calls_table_alloc(sizeof(*c));
 	if (!c)
 		return NULL;
 	c->cap = ps_cfg.calls_max_depth ? ps_cfg.calls_max_depth : 1;
 	c->frames_bytes = (size_t)c->cap * sizeof(struct call_frame);
-	c->frames = table_alloc(c->frames_bytes);
-	if (!c->frames || funcs_grow(c)) {
-		table_free(c->frames, c->frames_bytes);
-		table_free(c, sizeof(*c));
+	c->frames = ps_calls_table_alloc(c->frames_bytes);
+	if (!c->frames || ps_calls_funcs_grow(c)) {
+		ps_calls_table_free(c->frames, c->frames_bytes);
+		ps_calls_table_free(c, sizeof(*c));
 		return NULL;
 	}
 	return c;
 }
 
-struct ps_calls_thread *calls_create(struct ps_thread *t)
+struct ps_calls_thread *ps_calls_create(struct ps_thread *t)
 {
 	struct ps_calls_thread *c = calls_state();
 	if (!c) {
@@ -131,11 +131,11 @@ struct ps_calls_thread *calls_create(struct ps_thread *t)
 		if (!c->min_ticks)
 			c->min_ticks = 1;
 	}
-	if (c->mode == PS_CALLS_TREE && tree_clear(c)) {
+	if (c->mode == PS_CALLS_TREE && ps_calls_tree_clear(c)) {
 		ps_log(
 		    "calls: out of memory for the call tree; calls of this thread are not recorded",
 		    NULL);
-		pool_put(c);
+		ps_calls_pool_put(c);
 		return NULL;
 	}
 	t->calls = c;
@@ -143,11 +143,11 @@ struct ps_calls_thread *calls_create(struct ps_thread *t)
 }
 
 /* The thread is done with its state: back to the pool (never unmapped). */
-void calls_free(struct ps_thread *t)
+void ps_calls_free(struct ps_thread *t)
 {
 	struct ps_calls_thread *c = t->calls;
 	if (!c)
 		return;
 	__atomic_store_n(&t->calls, NULL, __ATOMIC_RELEASE);
-	pool_put(c);
+	ps_calls_pool_put(c);
 }

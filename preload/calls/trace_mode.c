@@ -8,10 +8,10 @@
 #define _GNU_SOURCE
 #include "calls_internal.h"
 
-int funcs_grow(struct ps_calls_thread *c)
+int ps_calls_funcs_grow(struct ps_calls_thread *c)
 {
 	uint32_t ncap = c->funcs ? (c->func_mask + 1) * 2 : 1024;
-	struct func_slot *n = table_alloc(ncap * sizeof(*n));
+	struct func_slot *n = ps_calls_table_alloc(ncap * sizeof(*n));
 	if (!n)
 		return -1;
 	for (uint32_t i = 0; c->funcs && i <= c->func_mask; i++) {
@@ -24,7 +24,7 @@ int funcs_grow(struct ps_calls_thread *c)
 		n[j] = *s;
 	}
 	if (c->funcs)
-		table_free(c->funcs, (c->func_mask + 1) * sizeof(*n));
+		ps_calls_table_free(c->funcs, (c->func_mask + 1) * sizeof(*n));
 	c->funcs = n;
 	c->func_mask = ncap - 1;
 	return 0;
@@ -44,7 +44,7 @@ static struct func_slot *func_slot(struct ps_calls_thread *c, uintptr_t fn)
 		j = (j + 1) & c->func_mask;
 	}
 	if (c->func_used + 1 > (c->func_mask + 1) / 2) {
-		if (funcs_grow(c))
+		if (ps_calls_funcs_grow(c))
 			return NULL;
 		return func_slot(c, fn);
 	}
@@ -54,7 +54,7 @@ static struct func_slot *func_slot(struct ps_calls_thread *c, uintptr_t fn)
 	return &c->funcs[j];
 }
 
-COLD uint8_t *reserve_slow(struct ps_thread *t, size_t max)
+COLD uint8_t *ps_calls_reserve_slow(struct ps_thread *t, size_t max)
 {
 	int saved = errno;
 	uint8_t *p = ps_reserve(t, max);
@@ -76,7 +76,7 @@ static COLD uint32_t define_func(struct ps_thread *t, struct ps_calls_thread *c,
 	return id;
 }
 
-COLD uint32_t func_id_slow(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
+COLD uint32_t ps_calls_func_id_slow(struct ps_thread *t, struct ps_calls_thread *c, uintptr_t fn)
 {
 	struct func_slot *s = func_slot(c, fn);
 	if (PS_UNLIKELY(!s)) {
@@ -92,7 +92,7 @@ COLD uint32_t func_id_slow(struct ps_thread *t, struct ps_calls_thread *c, uintp
 }
 
 /* Minimum duration: write the held-back ENTERs of frames [written, upto]. */
-COLD void materialize(struct ps_thread *t, struct ps_calls_thread *c, uint32_t upto)
+COLD void ps_calls_materialize(struct ps_thread *t, struct ps_calls_thread *c, uint32_t upto)
 {
 	for (uint32_t i = c->written; i <= upto; i++)
 		write_enter(t, c, c->frames[i].fn, c->frames[i].start);

@@ -45,6 +45,13 @@
  * Fast path: no call that can change errno (only the slow paths that grow
  * a table or slide the trace window make system calls, and those save and
  * restore errno), no lock, no allocation.
+ *
+ * This file holds the hooks, the shadow stack's repair and the held-back
+ * calls; the helpers they inline are in calls_internal.h, the cold paths
+ * in trace_mode.c (function ids), cct.c (the tree's tables), state.c (a
+ * thread's state), snapshot.c (writing the tree), fork.c and shadow.c.
+ * The hooks' machine code must not change when code moves between these
+ * files: tools/calls-hotpath-asm.sh compares two builds.
  */
 #define _GNU_SOURCE
 #include "calls_internal.h"

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "call_model.h"
+#include "call_model_internal.h"
 #include "models.h"
 #include "symbols.h"
 
@@ -26,11 +27,6 @@ struct open_call {
 	uint32_t func;
 	uint32_t node;
 };
-
-/* Items of the model's arrays without a call per access (hot path). */
-#define FUNC_AT(m, i) ((struct call_func *)(m)->funcs.items + (i))
-#define NODE_AT(m, i) ((struct call_node *)(m)->nodes.items + (i))
-#define STACK_AT(m, i) ((struct pa_vec *)(m)->stacks.items + (i))
 
 struct call_model *call_model_new(struct pa_session *s, const struct pa_options *o)
 {
@@ -72,24 +68,12 @@ struct call_func *call_model_func(struct call_model *m, uint32_t func)
 	return FUNC_AT(m, func);
 }
 
-static inline struct call_node *node_at(struct call_model *m, uint32_t i)
-{
-	return NODE_AT(m, i);
-}
-
-static inline struct call_child_slot *child_slot(struct call_model *m, uint32_t parent,
-						 uint32_t func)
-{
-	uint32_t h = (parent * 0x9e3779b1u) ^ (func * 0x85ebca77u);
-	return &m->child_cache[(h ^ (h >> 15)) & (CALL_CHILD_CACHE - 1)];
-}
-
 /* The merged tree's child of parent for func, created when new: the
  * index is the authority, a direct-mapped cache in front of it
  * (child_node) the usual hit; when a big tree crowds the cache, the
  * parent's last child is the next. */
-static __attribute__((noinline)) uint32_t child_node_slow(struct call_model *m, uint32_t parent,
-							  uint32_t func)
+__attribute__((noinline)) uint32_t call_model_child_node_slow(struct call_model *m, uint32_t parent,
+							      uint32_t func)
 {
 	struct call_child_slot *cs = child_slot(m, parent, func);
 	uint32_t id = NODE_AT(m, parent)->last_child;
@@ -109,19 +93,8 @@ static __attribute__((noinline)) uint32_t child_node_slow(struct call_model *m, 
 	return NODE_AT(m, parent)->last_child = id;
 }
 
-/* A cache hit costs a hash and one compare that is nearly always true,
- * where checking the parent's last child first mispredicted whenever a
- * node alternates between children (a parser does all the time). */
-static inline uint32_t child_node(struct call_model *m, uint32_t parent, uint32_t func)
-{
-	const struct call_child_slot *cs = child_slot(m, parent, func);
-	if (__builtin_expect((cs->parent == parent) & (cs->func == func) & (cs->node != 0), 1))
-		return cs->node;
-	return child_node_slow(m, parent, func);
-}
-
 /* Count calls on the caller -> callee edge; returns its index + 1. */
-static uint32_t add_edge(struct call_model *m, uint32_t caller, uint32_t callee, uint64_t count)
+uint32_t call_model_add_edge(struct call_model *m, uint32_t caller, uint32_t callee, uint64_t count)
 {
 	uint32_t e = pa_pairmap_get(&m->edge_index, caller, callee);
 	if (!e) {
@@ -133,13 +106,6 @@ static uint32_t add_edge(struct call_model *m, uint32_t caller, uint32_t callee,
 	}
 	((struct call_edge *)pa_vec_at(&m->edges, e - 1))->count += count;
 	return e;
-}
-
-static inline struct call_thread_total *thread_total(struct call_model *m, size_t t)
-{
-	while (__builtin_expect(m->threads.len <= t, 0))
-		pa_vec_push(&m->threads);
-	return (struct call_thread_total *)m->threads.items + t;
 }
 
 /* Thread t's open calls. */
@@ -162,20 +128,6 @@ static inline unsigned fine_bucket(uint64_t v)
 	unsigned e = 63u - (unsigned)__builtin_clzll(v); /* > SUB_BITS */
 	unsigned shift = e - CALL_FINE_SUB_BITS;
 	return (shift << CALL_FINE_SUB_BITS) + (unsigned)(v >> shift);
-}
-
-/* The lowest duration of bucket b and the bucket's width. */
-static void fine_bucket_range(unsigned b, uint64_t *lo, uint64_t *width)
-{
-	if (b < (2u << CALL_FINE_SUB_BITS)) {
-		*lo = b;
-		*width = 1;
-		return;
-	}
-	unsigned shift = (b >> CALL_FINE_SUB_BITS) - 1;
-	uint64_t top = (b & ((1u << CALL_FINE_SUB_BITS) - 1)) | (1u << CALL_FINE_SUB_BITS);
-	*lo = top << shift;
-	*width = (uint64_t)1 << shift;
 }
 
 /* The function's durations outgrow the exact list: into the histogram,
@@ -413,350 +365,6 @@ void call_model_event(struct call_model *m, const struct pa_event *ev)
 	}
 }
 
-/* --- tree mode: the threads' calling-context trees --- */
-
-static bool func_on_path(const struct call_model *m, uint32_t node, uint32_t func)
-{
-	for (uint32_t i = node; i; i = ((const struct call_node *)pa_vec_at(&m->nodes, i))->parent)
-		if (((const struct call_node *)pa_vec_at(&m->nodes, i))->func == func)
-			return true;
-	return false;
-}
-
-static void add_cct_node(struct call_model *m, size_t tindex, struct pa_pairmap *ids,
-			 const struct pa_cct_node *c)
-{
-	uint32_t parent = c->parent ? pa_pairmap_get(ids, c->parent, 0) : 0;
-	if (c->parent && !parent)
-		pa_warn(m->s, "call tree node %llu of thread %zu: unknown parent %llu",
-			(unsigned long long)c->id, tindex, (unsigned long long)c->parent);
-	uint32_t pfunc = node_at(m, parent)->func;
-	bool recursive = func_on_path(m, parent, c->func);
-	uint32_t id = child_node(m, parent, c->func);
-	pa_pairmap_put(ids, c->id, 0, id);
-	struct call_node *n = node_at(m, id);
-	n->calls += c->calls;
-	n->timed += c->timed < c->calls ? c->timed : c->calls;
-	n->incl += c->incl_ticks;
-	n->excl += c->excl_ticks;
-	struct call_func *f = call_model_func(m, c->func);
-	f->calls += c->calls;
-	f->timed += c->timed < c->calls ? c->timed : c->calls;
-	f->self += c->excl_ticks;
-	if (!recursive)
-		f->total += c->incl_ticks;
-	if (c->calls && c->min_ticks < f->min)
-		f->min = c->min_ticks;
-	if (c->max_ticks > f->max)
-		f->max = c->max_ticks;
-	for (uint32_t b = 0; b < c->nbuckets && b < 64; b++)
-		f->hist[b] += c->buckets[b];
-	if (parent)
-		add_edge(m, pfunc, c->func, c->calls);
-	struct call_thread_total *tt = thread_total(m, tindex);
-	tt->calls += c->calls;
-	tt->self += c->excl_ticks;
-	if (!c->parent)
-		tt->outer += c->incl_ticks;
-	m->calls += c->calls;
-	m->timed += c->timed < c->calls ? c->timed : c->calls;
-}
-
-/* The calls made in all of each node's calls, themselves included: the
- * calls of its subtree (exact counts). Parents come before children. */
-static double *subtree_calls(const struct pa_vec *cct)
-{
-	size_t n = cct->len;
-	double *sub = pa_xcalloc(n + 1, sizeof(double));
-	uint32_t *up = pa_xcalloc(n + 1, sizeof(uint32_t));
-	struct pa_pairmap index;
-	pa_pairmap_init(&index);
-	for (size_t k = 0; k < n; k++) {
-		const struct pa_cct_node *c = pa_vec_at(cct, k);
-		pa_pairmap_put(&index, c->id, 0, (uint32_t)k + 1);
-		uint32_t p = c->parent ? pa_pairmap_get(&index, c->parent, 0) : 0;
-		up[k] = p ? p - 1 : (uint32_t)n;
-		sub[k] = (double)c->calls;
-	}
-	pa_pairmap_free(&index);
-	for (size_t k = n; k-- > 0;)
-		sub[up[k]] += sub[k];
-	free(up);
-	return sub;
-}
-
-/* Tree mode with sampled timing (see CCT_NODE in profshim_trace.h): a
- * node's time is its timed calls' time per call made in them times the
- * calls made in all its calls (exact); for a leaf that is their average
- * times its count. Per call made, not per call: a recursion's calls take
- * times as different as their subtrees (fib's deeper levels), where a
- * sample of the calls' averages is mostly far too low (and now and then
- * far too high); per call made they are alike. Without timed_sub (older
- * writers): the average per call. Returns whether any node was estimated. */
-static bool estimate_nodes(struct pa_vec *cct, bool *exact)
-{
-	bool any = false;
-	double *sub = subtree_calls(cct);
-	for (size_t k = 0; k < cct->len; k++) {
-		struct pa_cct_node *n = pa_vec_at(cct, k);
-		exact[k] = !(n->timed < n->calls && n->stood_for);
-		if (exact[k])
-			continue;
-		double v = n->timed_sub
-			       ? (double)n->incl_ticks * sub[k] / (double)n->timed_sub
-			       : (double)n->incl_ticks * (double)n->calls / (double)n->stood_for;
-		/* rounding must not take the average out of [min, max] */
-		double lo = (double)n->min_ticks * (double)n->calls;
-		double hi = (double)n->max_ticks * (double)n->calls;
-		n->incl_ticks = (uint64_t)(v < lo ? lo : v > hi ? hi : v + 0.5);
-		any = true;
-	}
-	free(sub);
-	return any;
-}
-
-/* Estimates made node by node can contradict each other (children
- * estimated above their parent: a sample of a recursion's calls is not a
- * sample of its time). Reconcile them so the identities of exact timing
- * hold: measured times stay as they are; an estimated node holds at least
- * the measured time below it (its floor); then, from the top, the estimated
- * part of a node's children is scaled down to fit in the parent. The
- * nodes stay estimated (timed < calls): the reports keep marking them ~.
- * A node's exclusive time is then its time less its children's, never
- * negative, so the self times of a thread add up to its outermost calls.
- * The thread's outermost calls likewise fit in its life (an estimated
- * outermost node: a callback called from uninstrumented code). The shim
- * writes parents before children (the reader checks). */
-static void reconcile_estimates(struct pa_vec *cct, const bool *exact, uint64_t thread_ticks)
-{
-	size_t n = cct->len;
-	struct pa_pairmap index;
-	pa_pairmap_init(&index);
-	/* up[k]: the parent's slot; slot n stands for the thread itself,
-	 * whose time (its life) holds its outermost calls */
-	uint32_t *up = pa_xcalloc(n + 1, sizeof(uint32_t));
-	for (size_t k = 0; k < n; k++) {
-		const struct pa_cct_node *c = pa_vec_at(cct, k);
-		pa_pairmap_put(&index, c->id, 0, (uint32_t)k + 1);
-		uint32_t p = c->parent ? pa_pairmap_get(&index, c->parent, 0) : 0;
-		up[k] = p ? p - 1 : (uint32_t)n;
-	}
-	pa_pairmap_free(&index);
-	/* bottom-up: the measured time each node must hold */
-	uint64_t *floor = pa_xcalloc(n + 1, sizeof(uint64_t));
-	uint64_t *kid_floor = pa_xcalloc(n + 1, sizeof(uint64_t));
-	for (size_t k = n; k-- > 0;) {
-		struct pa_cct_node *c = pa_vec_at(cct, k);
-		/* a measured node under its measured children is a clock-read
-		 * correction's rounding: raised too */
-		if (c->incl_ticks < kid_floor[k])
-			c->incl_ticks = kid_floor[k];
-		floor[k] = exact[k] ? c->incl_ticks : kid_floor[k];
-		kid_floor[up[k]] += floor[k];
-	}
-	/* the children's estimated part (above their floors), per parent */
-	uint64_t *kid_extra = pa_xcalloc(n + 1, sizeof(uint64_t));
-	for (size_t k = 0; k < n; k++)
-		kid_extra[up[k]] +=
-		    ((const struct pa_cct_node *)pa_vec_at(cct, k))->incl_ticks - floor[k];
-	/* top-down: scale each node's estimated part to fit its parent (whose
-	 * time is final when its children come); the thread's outermost calls
-	 * fit in its life when that is known */
-	double *scale = pa_xcalloc(n + 1, sizeof(double));
-	uint64_t root_room = thread_ticks > kid_floor[n] ? thread_ticks - kid_floor[n] : 0;
-	scale[n] = thread_ticks && kid_extra[n] > root_room
-		       ? (double)root_room / (double)kid_extra[n]
-		       : 1.0;
-	uint64_t *kids = pa_xcalloc(n + 1, sizeof(uint64_t));
-	for (size_t k = 0; k < n; k++) {
-		struct pa_cct_node *c = pa_vec_at(cct, k);
-		if (scale[up[k]] < 1.0) {
-			double extra = (double)(c->incl_ticks - floor[k]) * scale[up[k]];
-			c->incl_ticks = floor[k] + (uint64_t)extra;
-		}
-		uint64_t room = c->incl_ticks > kid_floor[k] ? c->incl_ticks - kid_floor[k] : 0;
-		scale[k] = kid_extra[k] > room ? (double)room / (double)kid_extra[k] : 1.0;
-		kids[up[k]] += c->incl_ticks;
-	}
-	/* kids[] was summed as children were finalized: all are now */
-	for (size_t k = 0; k < n; k++) {
-		struct pa_cct_node *c = pa_vec_at(cct, k);
-		c->excl_ticks = c->incl_ticks > kids[k] ? c->incl_ticks - kids[k] : 0;
-	}
-	free(kids);
-	free(scale);
-	free(kid_extra);
-	free(kid_floor);
-	free(floor);
-	free(up);
-}
-
-/* thread_ticks: the thread's life, which holds its outermost calls (0:
- * unknown, no bound). */
-static void scale_estimates(struct pa_vec *cct, uint64_t thread_ticks)
-{
-	bool *exact = pa_xcalloc(cct->len + 1, sizeof(bool));
-	if (estimate_nodes(cct, exact))
-		reconcile_estimates(cct, exact, thread_ticks);
-	free(exact);
-}
-
-static void load_trees(struct call_model *m)
-{
-	for (size_t i = 0; i < m->s->threads.len; i++) {
-		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
-		if (!t->cct.len)
-			continue;
-		m->from_tree = true;
-		scale_estimates(&t->cct,
-				t->end_ticks > t->start_ticks ? t->end_ticks - t->start_ticks : 0);
-		struct pa_pairmap ids;
-		pa_pairmap_init(&ids);
-		for (size_t k = 0; k < t->cct.len; k++)
-			add_cct_node(m, i, &ids, pa_vec_at(&t->cct, k));
-		pa_pairmap_free(&ids);
-	}
-}
-
-/* --- percentiles --- */
-
-static inline void swap_u64(uint64_t *a, uint64_t *b)
-{
-	uint64_t t = *a;
-	*a = *b;
-	*b = t;
-}
-
-/* Put the k-th smallest of v[lo..hi] at v[k], smaller ones before it and
- * larger ones after (quickselect, median-of-three pivot): linear time,
- * where sorting every duration would dominate the analysis. */
-static void select_kth(uint64_t *v, size_t lo, size_t hi, size_t k)
-{
-	while (hi > lo) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid] < v[lo])
-			swap_u64(&v[mid], &v[lo]);
-		if (v[hi] < v[lo])
-			swap_u64(&v[hi], &v[lo]);
-		if (v[hi] < v[mid])
-			swap_u64(&v[hi], &v[mid]);
-		uint64_t pivot = v[mid];
-		size_t i = lo, j = hi;
-		while (i <= j) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j) {
-				swap_u64(&v[i], &v[j]);
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return;
-	}
-}
-
-/* Nearest-rank percentile of n values; v[from..] already holds the values
- * at or above every earlier rank asked for (ranks asked in rising order). */
-static double exact_percentile(uint64_t *v, size_t n, size_t *from, double p)
-{
-	if (!n)
-		return 0;
-	size_t k = (size_t)ceil(p / 100.0 * (double)n);
-	k = k < 1 ? 0 : k - 1;
-	select_kth(v, *from, n - 1, k);
-	*from = k;
-	return (double)v[k];
-}
-
-/* Percentile from the log2 histogram: the rank's position inside its
- * bucket, interpolated linearly, clamped to [min, max]. */
-static double hist_percentile(const struct call_func *f, double p)
-{
-	uint64_t total = 0;
-	for (int b = 0; b < 64; b++)
-		total += f->hist[b];
-	if (!total)
-		return 0;
-	double rank = p / 100.0 * (double)total, seen = 0;
-	for (int b = 0; b < 64; b++) {
-		if (!f->hist[b])
-			continue;
-		if (seen + (double)f->hist[b] >= rank) {
-			double lo = b ? ldexp(1, b - 1) : 0, hi = b ? ldexp(1, b) : 1;
-			double v = lo + (hi - lo) * ((rank - seen) / (double)f->hist[b]);
-			if (v < (double)f->min)
-				v = (double)f->min;
-			if (v > (double)f->max)
-				v = (double)f->max;
-			return v;
-		}
-		seen += (double)f->hist[b];
-	}
-	return (double)f->max;
-}
-
-/* Nearest-rank percentile from the fine histogram: the rank's value
- * interpolated inside its bucket, clamped to [min, max]. */
-static double fine_percentile(const struct call_func *f, double p)
-{
-	uint64_t n = 0;
-	for (unsigned b = 0; b < CALL_FINE_BUCKETS; b++)
-		n += f->fine[b];
-	if (!n)
-		return 0;
-	uint64_t k = (uint64_t)ceil(p / 100.0 * (double)n);
-	k = k < 1 ? 1 : k;
-	uint64_t seen = 0;
-	for (unsigned b = 0; b < CALL_FINE_BUCKETS; b++) {
-		uint64_t c = f->fine[b];
-		if (seen + c < k) {
-			seen += c;
-			continue;
-		}
-		uint64_t lo, width;
-		fine_bucket_range(b, &lo, &width);
-		/* the j-th of c values spread evenly over [lo, lo + width - 1] */
-		double v =
-		    (double)lo + (double)(width - 1) * ((double)(k - seen) - 0.5) / (double)c;
-		if (v < (double)f->min)
-			v = (double)f->min;
-		if (v > (double)f->max)
-			v = (double)f->max;
-		return v;
-	}
-	return (double)f->max;
-}
-
-static void percentiles(struct call_func *f)
-{
-	if (f->fine) {
-		f->p50 = fine_percentile(f, 50);
-		f->p95 = fine_percentile(f, 95);
-		f->p99 = fine_percentile(f, 99);
-	} else if (f->durs.len) {
-		uint64_t *v = f->durs.items;
-		size_t from = 0;
-		f->p50 = exact_percentile(v, f->durs.len, &from, 50);
-		f->p95 = exact_percentile(v, f->durs.len, &from, 95);
-		f->p99 = exact_percentile(v, f->durs.len, &from, 99);
-	} else {
-		f->p50 = hist_percentile(f, 50);
-		f->p95 = hist_percentile(f, 95);
-		f->p99 = hist_percentile(f, 99);
-	}
-	if (f->min == UINT64_MAX)
-		f->min = 0;
-}
-
 /* Calls still open when a thread's data ends without a THREAD_END (exec,
  * a killed process) end with the thread. */
 static void close_open_calls(struct call_model *m)
@@ -777,7 +385,7 @@ static void trace_sums(struct call_model *m)
 	for (uint32_t i = 1; i < m->nodes.len; i++) {
 		const struct call_node *n = NODE_AT(m, i);
 		if (n->parent)
-			add_edge(m, NODE_AT(m, n->parent)->func, n->func, n->calls);
+			call_model_add_edge(m, NODE_AT(m, n->parent)->func, n->func, n->calls);
 	}
 	/* depth first, counting per function the nodes open on the path */
 	uint32_t *on_path = pa_xcalloc(m->funcs.len + 1, sizeof(uint32_t));
@@ -813,7 +421,7 @@ void call_model_finish(struct call_model *m, const struct pa_models *pm)
 	if (m->from_trace)
 		trace_sums(m);
 	if (!m->from_trace)
-		load_trees(m);
+		call_model_load_trees(m);
 	else if (m->s->threads.len)
 		for (size_t i = 0; i < m->s->threads.len; i++) {
 			struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&m->s->threads, i);
@@ -833,7 +441,7 @@ void call_model_finish(struct call_model *m, const struct pa_models *pm)
 		struct call_func *f = pa_vec_at(&m->funcs, i);
 		if (m->from_trace)
 			f->timed = f->calls; /* a trace times every call */
-		percentiles(f);
+		call_model_percentiles(f);
 		/* Estimated: max is the longest timed call; the calls' average
 		 * (reconciled total / calls) proves some call took that long */
 		if (f->calls && f->timed < f->calls && f->total / f->calls > f->max)

@@ -58,7 +58,7 @@ struct ps_thread {
 	struct pw_stream out;	    /* this thread's trace file */
 	volatile sig_atomic_t busy; /* inside a hook: re-entry takes plain path */
 	/* next to busy: the calls hooks read both on every call */
-	struct ps_calls_thread *calls; /* calls.c */
+	struct ps_calls_thread *calls; /* preload/calls/calls_internal.h */
 	volatile int state;	       /* enum ps_thread_state */
 	volatile int adopt;	       /* made for a running thread, not yet taken */
 	pid_t tid;

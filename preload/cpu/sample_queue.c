@@ -16,7 +16,7 @@
 
 uintptr_t ps_sample_trampoline;
 
-/* The calls recorder's shadow-stack depth of thread t (calls.c). Weak:
+/* The calls recorder's shadow-stack depth of thread t (calls.h). Weak:
  * until that recorder provides it, samples carry depth 0. */
 extern int ps_calls_depth(const struct ps_thread *t) __attribute__((weak, visibility("hidden")));
 

@@ -159,6 +159,7 @@ int ps_ct_arm(struct ps_cpu_thread *c, int sig)
 	c->has_timer = 0;
 	c->first_done = 0;
 	c->warmed = 0;
+	c->warm_due = 0;
 	c->charged = 0;
 	c->last_stack = 0;
 	c->last_profshim = 0;

@@ -108,10 +108,11 @@ bool ps_in_unwinder(uintptr_t pc)
 
 #define MAX_FRAMES 256
 
-static __attribute__((noinline)) void warm_walk(void)
+/* libunwind's start in the process (its tables, the pipe it checks
+ * addresses with): the general walk needs it, and it must not happen in a
+ * handler. No frame cache: see ps_sigunwind_warm. */
+static __attribute__((noinline)) void cursor_walk(void)
 {
-	void *buf[64];
-	unw_backtrace(buf, 64); /* makes this thread's frame cache */
 	unw_context_t uc;
 	unw_cursor_t cur;
 	if (unw_getcontext(&uc) || unw_init_local(&cur, &uc))
@@ -127,12 +128,17 @@ void ps_sigunwind_init(void)
 	/* One cache per thread: no lock and no signal masking on a lookup. */
 	find_texts();
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	warm_walk();
+	cursor_walk();
 }
 
+/* The thread's frame cache for unw_backtrace: 256 KiB that libunwind
+ * fills entry by entry, 64 page faults, a third of a millisecond. Made on
+ * demand (the thread's first sample asks for it), so a short process or
+ * thread that never gets a sample never pays for it. */
 void ps_sigunwind_warm(void)
 {
-	warm_walk();
+	void *buf[64];
+	unw_backtrace(buf, 64);
 }
 
 static inline uintptr_t interrupted_pc(const ucontext_t *uc)

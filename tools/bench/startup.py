@@ -6,10 +6,11 @@ getrusage(RUSAGE_CHILDREN) around the same loop (user + system of the
 processes the loop started, kernel work on their behalf included).
 
 usage: startup.py [--loops R] [--per-loop N] [--dir D] [--record R]
-                  [--cmd PROG] LABEL=SHIM_PATH ...
+                  [--cmd PROG] LABEL=SHIM_PATH[?VAR=VALUE&...] ...
 The trace files go under D (default: a new directory under the current
 directory, the usual place of a trace) and are deleted after each loop,
-outside the timed part. Prints per process: median wall and CPU in ms, and
+outside the timed part. After '?', PROFSHIM_ settings of that variant
+(e.g. shim=build/libprofshim.so?PROFSHIM_CPU_TIMER=posix). Prints per process: median wall and CPU in ms, and
 each shim's cost over plain."""
 import argparse, os, resource, shutil, statistics, tempfile, time
 
@@ -50,9 +51,11 @@ def main():
                 env = {k: v for k, v in os.environ.items()
                        if k != "LD_PRELOAD" and not k.startswith("PROFSHIM_")}
                 if shim:
+                    shim, _, extra = shim.partition("?")
                     env.update(LD_PRELOAD=os.path.abspath(shim), PROFSHIM_QUIET="1",
                                PROFSHIM_RECORD=a.record,
                                PROFSHIM_OUTPUT=os.path.join(tmp, "t.%p"))
+                    env.update(kv.split("=", 1) for kv in extra.split("&") if kv)
                 w, c = loop([a.cmd], env, a.per_loop)
                 for f in os.listdir(tmp):
                     os.unlink(os.path.join(tmp, f))

@@ -192,6 +192,7 @@ static void write_process_info(uint64_t start)
 {
 	static uint8_t buf[PST_MAX_RECORD - 64];
 	char exe[PATH_MAX], args[8192];
+	ps_clock_settle(); /* the rate goes in, and recorders start next */
 	ssize_t elen = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (elen < 0)
 		elen = 0;

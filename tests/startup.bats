@@ -230,3 +230,41 @@ PY
 	[ "$refined" != None ] || skip "no invariant TSC here: no CLOCK_CAL"
 	awk -v a="$start" -v b="$refined" 'BEGIN { d = (a - b) / b; if (d < 0) d = -d; exit !(d < 2e-3) }'
 }
+
+# exts_of FILE: the EXT numbers of a process file's records, one per line
+exts_of() {
+	python3 - "$1" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+def varint(p):
+    v = s = 0
+    while True:
+        b = d[p]; p += 1
+        v |= (b & 0x7f) << s; s += 7
+        if b < 0x80:
+            return v, p
+p = 4096
+while p < len(d) and d[p]:
+    tag, p = varint(p)
+    if tag & 15 != 15:
+        break
+    n, p = varint(p)
+    print(tag >> 4)
+    p += n
+PY
+}
+
+@test "the command line comes from argv's memory: no PROCESS_CMDLINE when it did not change, the one it changed to when it did" {
+	PROFSHIM_QUIET=1 run_shim "$TMP/a.trace" /bin/echo one "two three" > /dev/null
+	exts_of "$TMP/a.trace" > "$TMP/exts"
+	grep -qx 16 "$TMP/exts"         # PROCESS_INFO
+	! grep -qx 41 "$TMP/exts"       # no PROCESS_CMDLINE: unchanged
+	analyze_json "$TMP/a.trace" -q
+	assert_eq "$(jqr .session.command)" "/bin/echo one two three" "command line"
+	# retitled over its argv memory (nginx-style): the final title is written
+	run_shim "$TMP/run/" "$PROGS/run_title" "$(printf 'x%.0s' $(seq 1 100))"
+	for f in "$TMP"/run/*; do
+		case "$f" in *.t[0-9]*) continue ;; esac
+		exts_of "$f" | grep -qx 41 || { echo "no PROCESS_CMDLINE in $f"; false; }
+	done
+}

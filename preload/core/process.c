@@ -160,19 +160,6 @@ static int open_process_file(uint64_t start)
 
 /* --- what the process file says about the process --- */
 
-static size_t read_small_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	size_t n = 0;
-	ssize_t r;
-	while (n < cap && (r = read(fd, buf + n, cap - n)) > 0)
-		n += (size_t)r;
-	close(fd);
-	return n;
-}
-
 static uint64_t wall_ns(void)
 {
 	struct timespec ts;
@@ -191,12 +178,13 @@ static void write_clock_sync(void)
 static void write_process_info(uint64_t start)
 {
 	static uint8_t buf[PST_MAX_RECORD - 64];
-	char exe[PATH_MAX], args[8192];
+	char exe[PATH_MAX];
 	ps_clock_settle(); /* the rate goes in, and recorders start next */
 	ssize_t elen = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (elen < 0)
 		elen = 0;
-	size_t alen = read_small_file("/proc/self/cmdline", args, sizeof(args));
+	size_t alen;
+	const char *args = ps_run_start_cmdline(&alen);
 
 	uint8_t *p = buf;
 	p = pst_put_varint(p, (uint64_t)ps_pid);
@@ -275,8 +263,12 @@ void ps_init(void)
 	errno = saved;
 }
 
-__attribute__((constructor(101))) static void ps_constructor(void)
+/* glibc passes the program's argc, argv and environment to constructors:
+ * its command line without opening /proc (run.c). */
+__attribute__((constructor(101))) static void ps_constructor(int argc, char **argv, char **envp)
 {
+	(void)envp;
+	ps_run_note_argv(argc, argv);
 	ps_init();
 }
 

@@ -178,11 +178,9 @@ static void write_clock_sync(void)
 static void write_process_info(uint64_t start)
 {
 	static uint8_t buf[PST_MAX_RECORD - 64];
-	char exe[PATH_MAX];
 	ps_clock_settle(); /* the rate goes in, and recorders start next */
-	ssize_t elen = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (elen < 0)
-		elen = 0;
+	const char *exe = ps_exe_path();
+	size_t elen = strlen(exe);
 	size_t alen;
 	const char *args = ps_run_start_cmdline(&alen);
 
@@ -195,7 +193,7 @@ static void write_process_info(uint64_t start)
 	p = pst_put_varint(p, ps_mono_ns());
 	p = pst_put_varint(p, wall_ns());
 	p = pst_put_varint(p, ps_cfg.record);
-	p = pst_put_str(p, exe, (size_t)elen);
+	p = pst_put_str(p, exe, elen);
 	unsigned argc = 0;
 	for (size_t i = 0; i < alen; i++)
 		argc += args[i] == 0;

@@ -229,6 +229,7 @@ void ps_spares_after_fork_child(void);
 
 /* --- modules (modules.c) --- */
 void ps_modules_record(void);
+const char *ps_exe_path(void); /* /proc/self/exe, read once */
 
 /* --- stacks (stacks.c) --- */
 /* Intern a stack of n pcs (innermost first) into t's trie, writing STACK

@@ -106,6 +106,9 @@ static void expand_output(char *out, size_t cap)
 	}
 }
 
+/* A name is taken when a thread file of an earlier process has it as its
+ * base. The name itself needs no check: it is created with O_EXCL, and
+ * EEXIST moves on to the next one. */
 static int path_taken(const char *path)
 {
 	char t1[PATH_MAX + 4];
@@ -114,7 +117,7 @@ static int path_taken(const char *path)
 		return 1;
 	strcpy(t1, path);
 	strcat(t1, ".t1");
-	return lstat(path, &st) == 0 || lstat(t1, &st) == 0;
+	return lstat(t1, &st) == 0;
 }
 
 /* Create the process file under the first free name: the pattern, then

@@ -263,11 +263,15 @@ void ps_cpu_flush_queue(struct ps_thread *t)
  * reentrant: a sample meanwhile waits as [profshim] (t->unwinding). */
 static void warm_now(struct ps_thread *t, struct ps_cpu_thread *c)
 {
+	/* libunwind's address checks fail reads with EAGAIN; ps_leave may
+	 * come after the hook restored the program's errno */
+	int saved = errno;
 	t->unwinding = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	ps_sigunwind_warm();
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->unwinding = 0;
+	errno = saved;
 	c->warmed = 1;
 	c->warm_due = 0;
 	if (c->npending)

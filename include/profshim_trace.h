@@ -168,7 +168,8 @@
  *                   they are in the same directory as this file.)
  *     PROCESS_CMDLINE argc, argc x str arg   (the command line as the
  *                   process shows it at its end or exec, which replaces
- *                   PROCESS_INFO's: programs rename themselves)
+ *                   PROCESS_INFO's: programs rename themselves; written
+ *                   only when the argv memory changed since the start)
  *
  * CALL TREE SNAPSHOTS (PROFSHIM_CALLS=tree)
  *   A thread's tree is written as a full snapshot: CCT_NODE records (ids in

@@ -5,6 +5,7 @@
 # (/dev/shm) when there is one.
 # Goal: at most +2 ms per process, wall and CPU.
 #   BENCH_LOOPS=7 (or BENCH_RUNS) BENCH_PER_LOOP=100 tools/bench-startup.sh [LABEL=other.so ...]
+# A variant may carry settings: LABEL=build/libprofshim.so?PROFSHIM_CPU_TIMER=posix
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f build/libprofshim.so ] || make -s build/libprofshim.so

@@ -51,18 +51,28 @@ static uint64_t rate_x1000(uint64_t t0, uint64_t m0, uint64_t t1, uint64_t m1)
 	return (uint64_t)(cycles * 1e12 / (double)(m1 - m0));
 }
 
-/* TSC ticks per second x 1000, from two bracketed pairs ~40 us apart: a
- * start-up estimate good to about 0.1% (a pair's error is half its
- * bracket, ~20 ns), enough for the shim's own thresholds. It was a 250 us
- * spin, a tenth of a short process's start-up: the precise rate is
- * measured at the end over the process's whole life (CLOCK_CAL), and
- * profanalyze recalibrates from the CLOCK_SYNC points of any run longer
- * than 50 ms. */
+/* TSC ticks per second x 1000, from two bracketed pairs at least 40 us
+ * apart: a start-up estimate good to about 0.1% (a pair's error is half
+ * its bracket, ~20 ns), enough for the shim's own thresholds. It was a
+ * 250 us spin, then a 40 us one, a tenth of a short process's start-up;
+ * now the first pair is taken when the clock is chosen and the second
+ * when the rate is first needed (ps_clock_settle: the process file is
+ * made in between, which takes longer than that), so the span costs
+ * nothing. The precise rate is measured at the end over the process's
+ * whole life (CLOCK_CAL), and profanalyze recalibrates from the
+ * CLOCK_SYNC points of any run longer than 50 ms. */
 #define CAL_START_NS 40000u
-static uint64_t calibrate_tsc_x1000(void)
+static int cal_open; /* first pair taken, rate not computed yet */
+
+static void calibrate_start(void)
+{
+	tsc_mono_pair(&cal_tsc0, &cal_mono0);
+	cal_open = 1;
+}
+
+static uint64_t calibrate_end_x1000(void)
 {
 	uint64_t t1, m1;
-	tsc_mono_pair(&cal_tsc0, &cal_mono0);
 	do {
 		tsc_mono_pair(&t1, &m1);
 	} while (m1 - cal_mono0 < CAL_START_NS);
@@ -163,6 +173,7 @@ static void make_cal_env(void)
 
 const char *ps_clock_exec_env(void)
 {
+	ps_clock_settle();
 	return cal_env[0] ? cal_env : NULL;
 }
 
@@ -193,11 +204,8 @@ void ps_clock_init(void)
 		return;
 	}
 	if (use_tsc) {
-		ps_ticks_per_sec_x1000 = calibrate_tsc_x1000();
-		if (ps_ticks_per_sec_x1000 > 0)
-			ps_clock_kind = PST_CLOCK_TSC;
-		else
-			ps_ticks_per_sec_x1000 = 1000000000000ull;
+		calibrate_start(); /* the rate: ps_clock_settle */
+		ps_clock_kind = PST_CLOCK_TSC;
 	}
 #else
 	(void)want;
@@ -206,10 +214,26 @@ void ps_clock_init(void)
 	make_cal_env();
 }
 
+void ps_clock_settle(void)
+{
+#ifdef PS_HAVE_TSC
+	if (!cal_open)
+		return;
+	cal_open = 0;
+	uint64_t x1000 = calibrate_end_x1000();
+	/* A TSC that did not move in 40 us is no clock; ticks taken so far
+	 * (the start in the files' headers) are still TSC ticks: a rate of
+	 * 1 GHz keeps them readable. */
+	ps_ticks_per_sec_x1000 = x1000 ? x1000 : 1000000000000ull;
+	make_cal_env();
+#endif
+}
+
 void ps_clock_write_refined(void)
 {
 #ifdef PS_HAVE_TSC
 	uint64_t x1000, span;
+	ps_clock_settle();
 	if (!refine_tsc_x1000(&x1000, &span))
 		return;
 	/* later thresholds, and an exec's new image, take the better rate */
@@ -225,5 +249,6 @@ void ps_clock_write_refined(void)
 
 uint64_t ps_ticks_to_ns(uint64_t ticks)
 {
+	ps_clock_settle();
 	return (uint64_t)((double)ticks * 1e12 / (double)ps_ticks_per_sec_x1000);
 }

@@ -36,8 +36,12 @@ static inline uint64_t ps_now(void)
 	return ps_mono_ns();
 }
 
-/* Choose the clock (PROFSHIM_CLOCK=tsc|mono overrides) and calibrate. */
+/* Choose the clock (PROFSHIM_CLOCK=tsc|mono overrides) and start
+ * calibrating; ps_ticks_per_sec_x1000 is valid after ps_clock_settle(),
+ * which ends the calibration (at least 40 us after ps_clock_init: usually
+ * long past by then). Not in a signal handler. */
 void ps_clock_init(void);
+void ps_clock_settle(void);
 /* "PROFSHIM_CLOCK_CAL=..." for the environment of an exec (the new image
  * skips calibrating), or NULL; and whether an entry is that variable. */
 const char *ps_clock_exec_env(void);

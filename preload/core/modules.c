@@ -74,17 +74,29 @@ static int record_module(struct dl_phdr_info *info, size_t size, void *data)
 	return 0;
 }
 
-void ps_modules_record(void)
+/* The program's path: the same for the image's whole life (an exec
+ * starts a new shim), so read once, not at every dlopen. */
+const char *ps_exe_path(void)
 {
 	static char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = 0;
+	static int known;
+	if (!__atomic_load_n(&known, __ATOMIC_ACQUIRE)) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = 0;
+		__atomic_store_n(&known, 1, __ATOMIC_RELEASE);
+	}
+	return exe;
+}
+
+void ps_modules_record(void)
+{
+	const char *exe = ps_exe_path();
 	uint64_t gen = __atomic_add_fetch(&generation, 1, __ATOMIC_RELAXED);
 	uint8_t buf[32], *p = buf;
 	p = pst_put_varint(p, gen);
 	p = pst_put_varint(p, ps_now());
 	ps_process_ext(PST_X_MODULES_BEGIN, buf, (size_t)(p - buf));
-	dl_iterate_phdr(record_module, exe);
+	dl_iterate_phdr(record_module, (void *)exe);
 }
 
 /* --- dlopen/dlclose change the map --- */

@@ -106,6 +106,9 @@ static void expand_output(char *out, size_t cap)
 	}
 }
 
+/* A name is taken when a thread file of an earlier process has it as its
+ * base. The name itself needs no check: it is created with O_EXCL, and
+ * EEXIST moves on to the next one. */
 static int path_taken(const char *path)
 {
 	char t1[PATH_MAX + 4];
@@ -114,7 +117,7 @@ static int path_taken(const char *path)
 		return 1;
 	strcpy(t1, path);
 	strcat(t1, ".t1");
-	return lstat(path, &st) == 0 || lstat(t1, &st) == 0;
+	return lstat(t1, &st) == 0;
 }
 
 /* Create the process file under the first free name: the pattern, then
@@ -160,19 +163,6 @@ static int open_process_file(uint64_t start)
 
 /* --- what the process file says about the process --- */
 
-static size_t read_small_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	size_t n = 0;
-	ssize_t r;
-	while (n < cap && (r = read(fd, buf + n, cap - n)) > 0)
-		n += (size_t)r;
-	close(fd);
-	return n;
-}
-
 static uint64_t wall_ns(void)
 {
 	struct timespec ts;
@@ -191,11 +181,11 @@ static void write_clock_sync(void)
 static void write_process_info(uint64_t start)
 {
 	static uint8_t buf[PST_MAX_RECORD - 64];
-	char exe[PATH_MAX], args[8192];
-	ssize_t elen = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (elen < 0)
-		elen = 0;
-	size_t alen = read_small_file("/proc/self/cmdline", args, sizeof(args));
+	ps_clock_settle(); /* the rate goes in, and recorders start next */
+	const char *exe = ps_exe_path();
+	size_t elen = strlen(exe);
+	size_t alen;
+	const char *args = ps_run_start_cmdline(&alen);
 
 	uint8_t *p = buf;
 	p = pst_put_varint(p, (uint64_t)ps_pid);
@@ -206,7 +196,7 @@ static void write_process_info(uint64_t start)
 	p = pst_put_varint(p, ps_mono_ns());
 	p = pst_put_varint(p, wall_ns());
 	p = pst_put_varint(p, ps_cfg.record);
-	p = pst_put_str(p, exe, (size_t)elen);
+	p = pst_put_str(p, exe, elen);
 	unsigned argc = 0;
 	for (size_t i = 0; i < alen; i++)
 		argc += args[i] == 0;
@@ -274,8 +264,12 @@ void ps_init(void)
 	errno = saved;
 }
 
-__attribute__((constructor(101))) static void ps_constructor(void)
+/* glibc passes the program's argc, argv and environment to constructors:
+ * its command line without opening /proc (run.c). */
+__attribute__((constructor(101))) static void ps_constructor(int argc, char **argv, char **envp)
 {
+	(void)envp;
+	ps_run_note_argv(argc, argv);
 	ps_init();
 }
 

@@ -196,7 +196,73 @@ bool ps_run_is_exec_env(const char *entry)
 	return !strncmp(entry, EXEC_FROM, sizeof(EXEC_FROM) - 1);
 }
 
-/* --- the final command line --- */
+/* --- the command line: at start, and at the end --- */
+
+/*
+ * /proc/self/cmdline is the process's argv area, read by the kernel (on
+ * into the environment when its last byte is no NUL any more: that is how
+ * setproctitle makes room). The shim's constructor gets argv: the area is
+ * copied from memory at start instead of opening /proc, and at the end it
+ * is read again only when its bytes changed. A program that moves its
+ * area elsewhere (prctl PR_SET_MM_ARG_START, privileged; systemd does it)
+ * keeps its first command line in the trace.
+ */
+static const char *argv_area; /* NULL: not known, /proc is read */
+static size_t argv_len;
+static char start_args[8192];
+static size_t start_alen;
+static bool start_is_area; /* start_args is the area's bytes at start */
+
+void ps_run_note_argv(int argc, char **argv)
+{
+	if (argc <= 0 || !argv || !argv[0])
+		return;
+	const char *end = argv[0];
+	for (int i = 0; i < argc; i++) {
+		if (argv[i] != end)
+			return; /* not the kernel's layout any more: /proc */
+		end += strlen(argv[i]) + 1;
+	}
+	argv_area = argv[0];
+	argv_len = (size_t)(end - argv[0]);
+}
+
+static size_t read_cmdline(char *buf, size_t cap)
+{
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t n = 0;
+	ssize_t r;
+	while (n < cap && (r = read(fd, buf + n, cap - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	return n;
+}
+
+static bool area_is_cmdline(void)
+{
+	return argv_area && argv_len <= sizeof(start_args) && argv_area[argv_len - 1] == 0;
+}
+
+const char *ps_run_start_cmdline(size_t *len)
+{
+	start_is_area = area_is_cmdline();
+	if (start_is_area) {
+		memcpy(start_args, argv_area, argv_len);
+		start_alen = argv_len;
+	} else {
+		start_alen = read_cmdline(start_args, sizeof(start_args));
+	}
+	*len = start_alen;
+	return start_args;
+}
+
+static bool cmdline_unchanged(void)
+{
+	return start_is_area && area_is_cmdline() && argv_len == start_alen &&
+	       memcmp(argv_area, start_args, argv_len) == 0;
+}
 
 /* argv as the process shows it now (nginx workers, postgres backends and
  * others rewrite theirs after fork): written at the process's end, read
@@ -205,14 +271,10 @@ void ps_run_record_cmdline(void)
 {
 	static uint8_t buf[PST_MAX_RECORD - 64];
 	static char args[8192]; /* at most 4 bytes of record per byte: fits buf */
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return; /* no /proc (a chroot): the start-up command line stays */
-	size_t alen = 0;
-	ssize_t r;
-	while (alen < sizeof(args) && (r = read(fd, args + alen, sizeof(args) - alen)) > 0)
-		alen += (size_t)r;
-	close(fd);
+	if (cmdline_unchanged())
+		return; /* PROCESS_INFO's command line is the final one */
+	/* no /proc (a chroot): the start-up command line stays */
+	size_t alen = read_cmdline(args, sizeof(args));
 	while (alen && args[alen - 1] == 0) /* padding after a shortened title */
 		alen--;
 	if (!alen)

@@ -214,6 +214,9 @@ void ps_run_after_start(void); /* trims the files the replaced image left */
 void ps_run_fork_child(const char *parent_path);
 void ps_run_record_link(void);
 void ps_run_record_cmdline(void);
+void ps_run_note_argv(int argc, char **argv); /* the constructor's argv */
+/* The command line at start (argv's memory, or /proc/self/cmdline). */
+const char *ps_run_start_cmdline(size_t *len);
 const char *ps_run_exec_env(void); /* "PROFSHIM_EXEC_FROM=..." for an exec */
 bool ps_run_is_exec_env(const char *entry);
 
@@ -226,6 +229,7 @@ void ps_spares_after_fork_child(void);
 
 /* --- modules (modules.c) --- */
 void ps_modules_record(void);
+const char *ps_exe_path(void); /* /proc/self/exe, read once */
 
 /* --- stacks (stacks.c) --- */
 /* Intern a stack of n pcs (innermost first) into t's trie, writing STACK

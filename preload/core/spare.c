@@ -78,6 +78,10 @@ bool ps_spare_take(struct ps_thread *t, pid_t tid, uint64_t start)
 
 void ps_spares_finish(void)
 {
+	/* Most processes never made spares: the slots (a page each, with
+	 * their streams' paths) are not even touched. */
+	if (!__atomic_load_n(&prepared, __ATOMIC_ACQUIRE))
+		return;
 	for (unsigned i = 0; i < SPARES; i++) {
 		int ready = SPARE_READY;
 		if (!__atomic_compare_exchange_n(&spares[i].state, &ready, SPARE_TAKEN, 0,
@@ -93,6 +97,8 @@ void ps_spares_finish(void)
 
 void ps_spares_after_fork_child(void)
 {
+	if (!prepared)
+		return; /* no spares: nothing to touch */
 	for (unsigned i = 0; i < SPARES; i++) {
 		if (spares[i].state == SPARE_READY)
 			pw_abandon(&spares[i].out); /* the parent's files */

@@ -4,7 +4,6 @@
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -81,8 +80,10 @@ static uint64_t random_first(uint64_t period, pid_t tid)
 static int perf_signal_to(int fd, pid_t tid, int sig)
 {
 	struct f_owner_ex own = {.type = F_OWNER_TID, .pid = tid};
+	/* a new event has no status flags to keep (F_SETFL leaves the
+	 * access mode alone): no F_GETFL */
 	if (fcntl(fd, F_SETOWN_EX, &own) || fcntl(fd, F_SETSIG, sig) ||
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC | O_NONBLOCK))
+	    fcntl(fd, F_SETFL, O_ASYNC | O_NONBLOCK))
 		return -errno;
 	return 0;
 }
@@ -159,6 +160,7 @@ int ps_ct_arm(struct ps_cpu_thread *c, int sig)
 	c->has_timer = 0;
 	c->first_done = 0;
 	c->warmed = 0;
+	c->warm_due = 0;
 	c->charged = 0;
 	c->last_stack = 0;
 	c->last_profshim = 0;
@@ -195,23 +197,17 @@ void ps_ct_resume(struct ps_cpu_thread *c)
 }
 
 /* Is fd still the event we opened for c? A program that closed every
- * descriptor may have reused the number for a file of its own. */
+ * descriptor may have reused the number for a file of its own. Only a
+ * perf event answers PERF_EVENT_IOC_ID ('$' is perf's ioctl type; files,
+ * sockets, pipes and ttys refuse it): one call instead of an fstat and a
+ * readlink of /proc/self/fd/N. */
 static int perf_fd_is_ours(const struct ps_cpu_thread *c, int sig)
 {
 	struct f_owner_ex own;
-	struct stat st;
-	char link[64], path[32] = "/proc/self/fd/", num[24];
+	uint64_t id;
 	if (fcntl(c->fd, F_GETOWN_EX, &own) || own.type != F_OWNER_TID || own.pid != c->tid)
 		return 0;
-	if (fcntl(c->fd, F_GETSIG) != sig || fstat(c->fd, &st) || S_ISREG(st.st_mode))
-		return 0;
-	ps_u64_to_str(num, (uint64_t)c->fd);
-	strcat(path, num);
-	ssize_t n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return 0;
-	link[n] = 0;
-	return strcmp(link, "anon_inode:[perf_event]") == 0;
+	return fcntl(c->fd, F_GETSIG) == sig && ioctl(c->fd, PERF_EVENT_IOC_ID, &id) == 0;
 }
 
 int ps_ct_retarget(struct ps_cpu_thread *c, int sig)
@@ -236,7 +232,8 @@ int ps_ct_destroy(struct ps_cpu_thread *c, int sig)
 	int rc = 0;
 	if (c->fd >= 0) {
 		if (perf_fd_is_ours(c, sig)) {
-			ioctl(c->fd, PERF_EVENT_IOC_DISABLE, 0);
+			/* closing stops it (a signal already queued finds the
+			 * slot unhooked, as after a disable) */
 			close(c->fd);
 		} else {
 			rc = -1;

@@ -43,6 +43,9 @@ struct ps_cpu_thread {
 	int armed;	/* counting (not disarmed for exec) */
 	int first_done; /* PERF: period switched from the first one */
 	int warmed;	/* the thread's unwinder caches exist */
+	/* A sample came while the thread was not warmed: warm it up at its
+	 * next hook's end (ps_cpu_flush), outside the handler. */
+	volatile int warm_due;
 	uint64_t period_ns;
 	uint64_t first_ns;		 /* first expiry */
 	uint64_t charged;		 /* periods charged to samples (taken or dropped) */

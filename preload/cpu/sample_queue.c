@@ -243,7 +243,7 @@ void ps_sample_flush_slot(struct ps_thread *t, struct ps_cpu_thread *c)
 	}
 }
 
-void ps_cpu_flush(struct ps_thread *t)
+void ps_cpu_flush_queue(struct ps_thread *t)
 {
 	struct ps_cpu_thread *c = t->cpu;
 	if (!c) {
@@ -256,6 +256,36 @@ void ps_cpu_flush(struct ps_thread *t)
 	}
 	ps_sample_flush_slot(t, c);
 	ps_cpu_slot_leave(c);
+}
+
+/* The thread's unwinder fast path, asked for by a sample (warm_due), made
+ * at a hook's end: outside the handler, t busy. libunwind is not
+ * reentrant: a sample meanwhile waits as [profshim] (t->unwinding). */
+static void warm_now(struct ps_thread *t, struct ps_cpu_thread *c)
+{
+	/* libunwind's address checks fail reads with EAGAIN; ps_leave may
+	 * come after the hook restored the program's errno */
+	int saved = errno;
+	t->unwinding = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	ps_sigunwind_warm();
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->unwinding = 0;
+	errno = saved;
+	c->warmed = 1;
+	c->warm_due = 0;
+	if (c->npending)
+		t->cpu_pending = 1; /* written at the next hook's end */
+}
+
+/* At a hook's end (ps_leave): the queue, then a warm-up a sample asked
+ * for. */
+void ps_cpu_flush(struct ps_thread *t)
+{
+	ps_cpu_flush_queue(t);
+	struct ps_cpu_thread *c = t->cpu;
+	if (c && c->warm_due && !c->warmed)
+		warm_now(t, c);
 }
 
 /* The handshake with ps_cpu_account_live (sequentially consistent on both

@@ -37,6 +37,9 @@ int ps_sample_capture(struct ps_thread *t, void *uc, uintptr_t *pcs, int max, bo
 /* Write c's queued samples and [kernel] weight into t's stream (t busy);
  * ps_cpu_flush for t->cpu. */
 void ps_sample_flush_slot(struct ps_thread *t, struct ps_cpu_thread *c);
+/* t's queue written out (t busy; in the handler too). ps_cpu_flush, at a
+ * hook's end, also makes the unwinder cache a sample asked for. */
+void ps_cpu_flush_queue(struct ps_thread *t);
 /* In the handler, t busy in a hook: queue the sample. */
 void ps_sample_defer(struct ps_thread *t, struct ps_cpu_thread *c, void *uc, uint64_t weight);
 

@@ -66,6 +66,7 @@ static struct ps_cpu_thread *slots; /* push-only registry */
 static int slots_lock;		    /* arm/disarm/retarget; never in a handler */
 static __thread sigset_t fork_saved_mask PS_TLS;
 static __thread int fork_blocked PS_TLS; /* fork_saved_mask is to restore */
+static __thread int fork_warmed PS_TLS;	 /* the forking thread was warmed */
 
 static void lock_slots(void)
 {
@@ -191,8 +192,13 @@ static void on_own_signal(struct ps_thread *t, struct ps_cpu_thread *c, siginfo_
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (t->cpu_pending)
-		ps_cpu_flush(t);
+		ps_cpu_flush_queue(t);
 	write_sample(t, uc, weight);
+	if (!c->warmed) {
+		/* the fast walk's cache is made at the next hook's end */
+		c->warm_due = 1;
+		t->cpu_pending = 1;
+	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
 }
@@ -297,10 +303,8 @@ void ps_cpu_thread_start(struct ps_thread *t)
 {
 	if (!cpu_on)
 		return;
-	ps_sigunwind_warm();
+	/* not warmed: its first sample asks for that (ps_sigunwind_warm) */
 	arm_thread(t, t->tid);
-	if (t->cpu)
-		t->cpu->warmed = 1;
 	/* A thread created with every signal blocked (sigmask.c keeps the
 	 * program from blocking ours, but not a mask set before the shim
 	 * started or by a raw system call in the creator). */
@@ -490,8 +494,6 @@ void ps_cpu_init(void)
 			cpu_mech = PST_TIMER_POSIX; /* perf_event_open refused */
 			arm_thread(self, self->tid);
 		}
-		if (self->cpu)
-			self->cpu->warmed = 1; /* ps_sigunwind_init warmed it */
 		self->busy = 0;
 	}
 	write_timer_ext(); /* the mechanism is known now */
@@ -515,6 +517,8 @@ void ps_cpu_before_fork(void)
 	sigaddset(&set, cpu_sig);
 	if (pthread_sigmask(SIG_BLOCK, &set, &fork_saved_mask) == 0)
 		fork_blocked = 1;
+	struct ps_thread *self = ps_self;
+	fork_warmed = self && self->cpu && self->cpu->warmed;
 }
 
 static void restore_fork_mask(void)
@@ -553,7 +557,7 @@ void ps_cpu_after_fork(int child)
 	struct ps_thread *self = ps_self;
 	if (self && !self->cpu)
 		arm_thread(self, self->tid);
-	if (self && self->cpu)
+	if (self && self->cpu && fork_warmed)
 		self->cpu->warmed = 1; /* the forking thread's caches came along */
 	restore_fork_mask();
 }

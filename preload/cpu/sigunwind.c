@@ -108,18 +108,22 @@ bool ps_in_unwinder(uintptr_t pc)
 
 #define MAX_FRAMES 256
 
-static __attribute__((noinline)) void warm_walk(void)
+/* libunwind's start in the process (its tables, the pipe it checks
+ * addresses with, made by the first lookup of unwind information): the
+ * general walk needs it, and it must not happen in a handler. One lookup
+ * is enough: no step, so this thread's register-state cache (per thread,
+ * in libunwind's TLS: filling it is only memory, safe in a handler) and
+ * the constructor's callers in the loader and libc are not walked — 62 of
+ * 212 system calls of /bin/true were those steps' signal masking and
+ * address checks. No frame cache: see ps_sigunwind_warm. */
+static __attribute__((noinline)) void cursor_walk(void)
 {
-	void *buf[64];
-	unw_backtrace(buf, 64); /* makes this thread's frame cache */
 	unw_context_t uc;
 	unw_cursor_t cur;
+	unw_proc_info_t pi;
 	if (unw_getcontext(&uc) || unw_init_local(&cur, &uc))
 		return;
-	for (int i = 0; i < 64 && unw_step(&cur) > 0; i++) {
-		unw_word_t ip;
-		unw_get_reg(&cur, UNW_REG_IP, &ip);
-	}
+	unw_get_proc_info(&cur, &pi);
 }
 
 void ps_sigunwind_init(void)
@@ -127,12 +131,17 @@ void ps_sigunwind_init(void)
 	/* One cache per thread: no lock and no signal masking on a lookup. */
 	find_texts();
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	warm_walk();
+	cursor_walk();
 }
 
+/* The thread's frame cache for unw_backtrace: 256 KiB that libunwind
+ * fills entry by entry, 64 page faults, a third of a millisecond. Made on
+ * demand (the thread's first sample asks for it), so a short process or
+ * thread that never gets a sample never pays for it. */
 void ps_sigunwind_warm(void)
 {
-	warm_walk();
+	void *buf[64];
+	unw_backtrace(buf, 64);
 }
 
 static inline uintptr_t interrupted_pc(const ucontext_t *uc)

@@ -4,8 +4,10 @@
  * Frame 0 is the interrupted pc taken from the signal's ucontext; the
  * caller frames come from libunwind, started on that ucontext as a signal
  * frame. libunwind allocates and takes locks on its first use, so
- * ps_sigunwind_warm() runs it once outside any handler (at start and in
- * every new thread) and the handler only ever walks a warmed-up unwinder.
+ * ps_sigunwind_init() starts it outside any handler, and a thread's fast
+ * path (unw_backtrace's frame cache) is made by ps_sigunwind_warm(), also
+ * outside a handler; until then the thread's samples take the general
+ * walk, which needs no per-thread allocation.
  *
  * A stack is unsafe to walk while the thread is inside the dynamic loader
  * (libunwind looks up unwind tables through dl_iterate_phdr, whose data the
@@ -21,7 +23,7 @@
 /* Once per process, outside a handler: per-thread caching, the loader's
  * address range, libunwind's own start-up. */
 void ps_sigunwind_init(void);
-/* Outside a handler, in the thread itself: a first walk. */
+/* Outside a handler, in the thread itself: the thread's frame cache. */
 void ps_sigunwind_warm(void);
 
 enum { PS_UNWIND_OK = 0, PS_UNWIND_IN_LOADER = -1 };

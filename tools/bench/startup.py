@@ -6,16 +6,30 @@ getrusage(RUSAGE_CHILDREN) around the same loop (user + system of the
 processes the loop started, kernel work on their behalf included).
 
 usage: startup.py [--loops R] [--per-loop N] [--dir D] [--record R]
-                  [--cmd PROG] LABEL=SHIM_PATH ...
+                  [--cmd PROG] LABEL=SHIM_PATH[?VAR=VALUE&...] ...
 The trace files go under D (default: a new directory under the current
 directory, the usual place of a trace) and are deleted after each loop,
-outside the timed part. Prints per process: median wall and CPU in ms, and
+outside the timed part. After '?', PROFSHIM_ settings of that variant
+(e.g. shim=build/libprofshim.so?PROFSHIM_CPU_TIMER=posix); NOFILE=N there
+sets the soft descriptor limit the processes start with (the shim keeps
+its descriptors from 3/4 of it up). Prints per process: median wall and CPU in ms, and
 each shim's cost over plain."""
 import argparse, os, resource, shutil, statistics, tempfile, time
 
 
-def loop(argv, env, n):
-    """Run argv n times, one after the other; (wall s, cpu s) of the loop."""
+def loop(argv, env, n, nofile=None):
+    """Run argv n times, one after the other; (wall s, cpu s) of the loop.
+    nofile: the soft RLIMIT_NOFILE the processes start with."""
+    saved = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if nofile:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, saved[1]))
+    try:
+        return timed_loop(argv, env, n)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, saved)
+
+
+def timed_loop(argv, env, n):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     for _ in range(n):
@@ -49,11 +63,16 @@ def main():
             for label, shim in variants:
                 env = {k: v for k, v in os.environ.items()
                        if k != "LD_PRELOAD" and not k.startswith("PROFSHIM_")}
+                nofile = None
                 if shim:
+                    shim, _, extra = shim.partition("?")
                     env.update(LD_PRELOAD=os.path.abspath(shim), PROFSHIM_QUIET="1",
                                PROFSHIM_RECORD=a.record,
                                PROFSHIM_OUTPUT=os.path.join(tmp, "t.%p"))
-                w, c = loop([a.cmd], env, a.per_loop)
+                    env.update(kv.split("=", 1) for kv in extra.split("&") if kv)
+                    nofile = env.pop("NOFILE", None)
+                    nofile = int(nofile) if nofile else None
+                w, c = loop([a.cmd], env, a.per_loop, nofile)
                 for f in os.listdir(tmp):
                     os.unlink(os.path.join(tmp, f))
                 if rnd:

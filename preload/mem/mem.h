@@ -36,15 +36,19 @@ bool ps_memsample_passed(void);
  * counted into t->counters[PST_C_MEM_SAMPLE_BYTES] (t is this thread's
  * state; called before its counters are written). */
 void ps_memsample_settle(struct ps_thread *t);
-/* Charge `size` bytes to this thread's sampling clock; true when this
- * allocation is a sample. Inline: it runs on every allocation. */
-/* The charge alone: true when the sample point was passed (then call
- * ps_memsample_passed to know whether this allocation is a sample). */
-static inline bool ps_memsample_charge(size_t size)
+/* The fast paths' charge: true when `size` bytes stay short of the sample
+ * point (then they are charged); false, nothing charged: the caller takes
+ * the recording path, which charges them with ps_memsample_take. */
+static inline bool ps_memsample_charge_short(size_t size)
 {
-	ps_sample_tls.until -= (int64_t)(size ? size : 1);
-	return PS_UNLIKELY(ps_sample_tls.until <= 0);
+	int64_t left = ps_sample_tls.until - (int64_t)(size ? size : 1);
+	if (PS_UNLIKELY(left <= 0))
+		return false;
+	ps_sample_tls.until = left;
+	return true;
 }
+/* Charge `size` bytes to this thread's sampling clock; true when this
+ * allocation is a sample. */
 static inline bool ps_memsample_take(size_t size)
 {
 	ps_sample_tls.until -= (int64_t)(size ? size : 1);

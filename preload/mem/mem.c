@@ -515,11 +515,16 @@ static inline struct ps_thread *sample_thread(void)
  * paths, which decide again from the start: the fast path has counted
  * nothing when it gives up. */
 
-/* This thread, when the fast paths apply: recording, the thread started
- * and not inside a hook. */
+/* The recording switch (shim.h), read on every fast path: declared
+ * hidden here (it is the shim's own), a direct load, not one through the
+ * GOT. */
+extern volatile int ps_recording __attribute__((visibility("hidden")));
+
+/* This thread, when the fast paths apply (sample_glibc checked already):
+ * recording, the thread started and not inside a hook. */
 static inline struct ps_thread *sample_hot(void)
 {
-	if (!PS_LIKELY(sample_glibc) || PS_UNLIKELY(!ps_recording))
+	if (PS_UNLIKELY(!ps_recording))
 		return NULL;
 	struct ps_thread *t = ps_self;
 	return PS_LIKELY(t && !t->busy) ? t : NULL;
@@ -538,13 +543,27 @@ static inline size_t chunk_bytes(size_t word)
 	return (word & ~(size_t)7) - sizeof(size_t);
 }
 
+/* A new block p counted into this thread's exact live bytes. The thread
+ * is found again (ps_self): cheaper than keeping it across the
+ * allocator's call. */
+static inline void malloc_usable_counted(void *p)
+{
+	ps_memsample_usable_alloc(ps_self, chunk_bytes(chunk_word(p)));
+}
+
+/* realloc_hot's call failed: p was counted as freed and stays. */
+static __attribute__((noinline)) void realloc_failed(void *p)
+{
+	ps_self->counters[PST_C_MEM_USABLE_FREED] -= chunk_bytes(chunk_word(p));
+}
+
 /* The allocation after the charge: the call and its block counted. */
 static inline void *malloc_counted(struct ps_thread *t, size_t n)
 {
 	t->counters[PST_C_ALLOCS]++;
 	void *p = real.malloc(n);
 	if (PS_LIKELY(p))
-		ps_memsample_usable_alloc(t, chunk_bytes(chunk_word(p)));
+		malloc_usable_counted(p);
 	return p;
 }
 
@@ -559,13 +578,20 @@ static __attribute__((noinline)) void *malloc_recorded(size_t n)
 
 /* The hottest hooks keep sampling mode's fast path free of any prologue:
  * the rest lives in functions of their own, reached by tail calls. */
+static __attribute__((noinline)) void *malloc_hot(size_t n)
+{
+	struct ps_thread *t = sample_hot();
+	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
+		return malloc_counted(t, n);
+	return malloc_recorded(n);
+}
+
 PS_EXPORT void *malloc(size_t n)
 {
 	if (PS_LIKELY(mem_off))
 		return real.malloc(n);
-	struct ps_thread *t = sample_hot();
-	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
-		return malloc_counted(t, n);
+	if (PS_LIKELY(sample_glibc))
+		return malloc_hot(n);
 	return malloc_recorded(n);
 }
 
@@ -627,9 +653,9 @@ PS_EXPORT void free(void *p)
 			real.free(p);
 		return;
 	}
-	struct ps_thread *t = sample_hot();
+	struct ps_thread *t;
 	size_t chunk;
-	if (PS_LIKELY(t && (chunk = chunk_word(p)) >= CHUNK_MIN)) {
+	if (PS_LIKELY(sample_glibc && (t = sample_hot()) && (chunk = chunk_word(p)) >= CHUNK_MIN)) {
 		/* Sampling mode's fast path: a block surely not sampled goes
 		 * back as a tail call, nothing written. */
 		t->counters[PST_C_FREES]++;
@@ -731,46 +757,59 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	return q;
 }
 
-/* Sampling mode's realloc of a block (t from sample_hot): short of the
- * sample point and with an old block surely not sampled, the old block
- * counted as freed and the new one as allocated. */
-static __attribute__((noinline)) void *realloc_hot(struct ps_thread *t, void *p, size_t n)
+/* Sampling mode's realloc of a block (glibc below): short of the
+ * sample point, with an old block surely not sampled and no MEM_USABLE
+ * record due, the old block counted as freed and the new one as
+ * allocated. The free is counted first, as exact mode sees a realloc (the
+ * peak is not the old and the new block together), and before the call:
+ * nothing but the new block is left for after it. */
+static __attribute__((noinline)) void *realloc_hot(void *p, size_t n)
 {
+	struct ps_thread *t = sample_hot();
 	/* the old block's size in the allocator, before it goes */
 	size_t chunk = chunk_word(p);
-	if (PS_UNLIKELY(chunk < CHUNK_MIN || ps_memsample_maybe((uintptr_t)p) ||
+	if (PS_UNLIKELY(!t || !n || chunk < CHUNK_MIN || ps_memsample_maybe((uintptr_t)p)))
+		return realloc_common(p, n, PST_FN_REALLOC);
+	uint64_t *freed = &t->counters[PST_C_MEM_USABLE_FREED];
+	if (PS_UNLIKELY(*freed + chunk_bytes(chunk) >= ps_sample_tls.publish_at ||
 			!ps_memsample_charge_short(n)))
 		return realloc_common(p, n, PST_FN_REALLOC);
+	*freed += chunk_bytes(chunk);
 	t->counters[PST_C_ALLOCS]++;
 	void *q = real.realloc(p, n);
-	/* p is gone unless the call failed (NULL for a non-zero size) */
-	if (PS_UNLIKELY(!q && n))
-		return q;
-	/* the free first, as exact mode sees a realloc: the peak is not the
-	 * old and the new block together */
-	if (PS_UNLIKELY(ps_memsample_freed(t, chunk_bytes(chunk))))
-		ps_memsample_publish_frees(t);
 	if (PS_LIKELY(q))
-		ps_memsample_usable_alloc(t, chunk_bytes(chunk_word(q)));
+		malloc_usable_counted(q);
+	else
+		realloc_failed(p); /* p stays */
 	return q;
 }
 
+static __attribute__((noinline)) void *realloc_recorded(void *p, size_t n)
+{
+	if (PS_UNLIKELY(resolving()))
+		return p ? NULL : boot_alloc(n, 0);
+	return realloc_common(p, n, PST_FN_REALLOC);
+}
+
+/* realloc(NULL, n) is malloc(n) (C11 7.22.3.5; glibc's realloc calls its
+ * malloc): in sampling mode's fast path, one call less */
+static __attribute__((noinline)) void *realloc_null_hot(size_t n)
+{
+	struct ps_thread *t = sample_hot();
+	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
+		return malloc_counted(t, n);
+	return realloc_recorded(NULL, n);
+}
+
+/* Each path its own function, reached by a tail call: the fast ones keep
+ * a small frame. */
 PS_EXPORT void *realloc(void *p, size_t n)
 {
 	if (PS_LIKELY(mem_off) && !is_boot(p))
 		return real.realloc(p, n);
-	struct ps_thread *t = sample_hot();
-	if (PS_LIKELY(t)) {
-		if (p)
-			return realloc_hot(t, p, n);
-		/* realloc(NULL, n) is malloc(n) (C11 7.22.3.5; glibc's realloc
-		 * calls its malloc): one call less */
-		if (PS_LIKELY(ps_memsample_charge_short(n)))
-			return malloc_counted(t, n);
-	}
-	if (PS_UNLIKELY(resolving()))
-		return p ? NULL : boot_alloc(n, 0);
-	return realloc_common(p, n, PST_FN_REALLOC);
+	if (PS_LIKELY(sample_glibc))
+		return p ? realloc_hot(p, n) : realloc_null_hot(n);
+	return realloc_recorded(p, n);
 }
 
 /* Built on the allocator's realloc: glibc's reallocarray would call glibc's

@@ -291,6 +291,32 @@ frame_in_function() {
 	done
 }
 
+# mem_realloc_mix allocates the way interpreters do (Lua: realloc(NULL, n)
+# for a new block, realloc(p, n) to grow it, free): sampling mode's realloc
+# fast paths count every call, the requested bytes and each block's
+# allocator size (old block out, new block in) exactly, so calls and bytes
+# equal exact mode's and peak and leak (live bytes counted exactly, only
+# the slack share estimated) stay within 10% in every run.
+@test "sampling mode through realloc: calls and bytes exact, peak and leak within 10%" {
+	PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/e" LD_PRELOAD="$SHIM" "$PROGS/mem_realloc_mix" >/dev/null
+	analyze_json "$TMP/e" -q
+	cp "$TMP/report.json" "$TMP/exact.json"
+	ex() { jq -r ".memory_metrics.$1" "$TMP/exact.json"; }
+	[ "$(ex total_allocations)" -ge 267267 ]
+	[ "$(ex peak_memory_bytes)" -gt $((4 << 20)) ]
+	for run in 1 2 3; do
+		PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=65536 PROFSHIM_OUTPUT="$TMP/s$run" LD_PRELOAD="$SHIM" \
+			"$PROGS/mem_realloc_mix" >/dev/null
+		analyze_json "$TMP/s$run" -q
+		assert_eq "$(jqr .memory_metrics.estimated)" true "estimated ($run)"
+		for f in total_allocations total_frees total_allocation_bytes; do
+			assert_eq "$(jqr .memory_metrics.$f)" "$(ex $f)" "$f ($run)"
+		done
+		assert_within "$(jqr .memory_metrics.peak_memory_bytes)" "$(ex peak_memory_bytes)" 10 "peak ($run)"
+		assert_within "$(jqr .memory_metrics.leaked_bytes)" "$(ex leaked_bytes)" 10 "leaked bytes ($run)"
+	done
+}
+
 # A MEM_USABLE record (EXT 64) cut short inside its length: a clear error
 # naming the file and offset, no crash.
 @test "sampling mode: a truncated MEM_USABLE record fails cleanly" {

@@ -11,9 +11,9 @@
 # BENCH_MEM_SAMPLE (bytes, default 524288).
 # BENCH_MEM_SAMPLED=1: only sampled mode's overhead with its spread
 # (tools/bench/paired_ratio.py: BENCH_RUNS rounds, default 15; per-round
-# CPU ratios min / median / max): plain, the shim recording nothing
-# (PROFSHIM_RECORD=none: interposition, start-up and exit alone) and
-# sampled.
+# CPU ratios min / median / max, ratios of medians and of minima): plain,
+# the shim recording nothing (PROFSHIM_RECORD=none: interposition,
+# start-up and exit alone) and sampled.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${BUILD:-$ROOT/build}"

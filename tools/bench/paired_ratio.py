@@ -8,7 +8,9 @@ in an order rotated from round to round (no variant always runs right
 after another); a round's ratio is a variant's time over the baseline's
 in the same round, so slow drifts of a loaded machine cancel. Prints per
 variant the min / median / max of the per-round CPU ratios, the ratio of
-the median CPU times, and the median wall ratio."""
+the median CPU times, the ratio of the minimum CPU times (the least
+disturbed run of each: the steadiest figure on a busy machine) and the
+median wall ratio."""
 import os, statistics, subprocess, sys, time
 
 
@@ -45,13 +47,14 @@ def main():
             cpu[label].append(c)
     base = cmds[0][0]
     print(f"{'run':<12} {'cpu s':>8} {'cpu x min':>10} {'median':>8} {'max':>8}"
-          f" {'x of medians':>13} {'wall x':>8}   ({runs} rounds, per-round ratios)")
+          f" {'x of medians':>13} {'x of mins':>10} {'wall x':>8}   ({runs} rounds)")
     for label, _ in cmds:
         ratios = sorted(c / b for c, b in zip(cpu[label], cpu[base]))
         wr = statistics.median(w / b for w, b in zip(wall[label], wall[base]))
         print(f"{label:<12} {statistics.median(cpu[label]):8.3f} {ratios[0]:10.4f}"
               f" {statistics.median(ratios):8.4f} {ratios[-1]:8.4f}"
-              f" {statistics.median(cpu[label]) / statistics.median(cpu[base]):13.4f} {wr:8.4f}")
+              f" {statistics.median(cpu[label]) / statistics.median(cpu[base]):13.4f}"
+              f" {min(cpu[label]) / min(cpu[base]):10.4f} {wr:8.4f}")
 
 
 if __name__ == "__main__":

@@ -934,11 +934,12 @@ void ps_mem_init(void)
 	mem_off = !mem_on;
 	ps_unwind_init();
 	ps_memsample_init();
-	sample_mode = mem_on && ps_memsample_mean;
-	sample_glibc = sample_mode && glibc_chunks;
 	ps_rss_init();
 	uint8_t buf[32], *p = buf;
 	p = pst_put_varint(p, ps_memsample_mean);
 	p = pst_put_varint(p, mem_on ? ps_cfg.rss_ms : 0);
 	ps_process_ext(PST_X_MEM_CONFIG, buf, (size_t)(p - buf));
+	/* the fast paths' switches, once everything above is set */
+	sample_mode = mem_on && ps_memsample_mean;
+	sample_glibc = sample_mode && glibc_chunks;
 }

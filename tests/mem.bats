@@ -291,6 +291,52 @@ frame_in_function() {
 	done
 }
 
+# mem_realloc_mix allocates the way interpreters do (Lua: realloc(NULL, n)
+# for a new block, realloc(p, n) to grow it, free): sampling mode's realloc
+# fast paths count every call, the requested bytes and each block's
+# allocator size (old block out, new block in) exactly, so calls and bytes
+# equal exact mode's and peak and leak (live bytes counted exactly, only
+# the slack share estimated) stay within 10% in every run.
+@test "sampling mode through realloc: calls and bytes exact, peak and leak within 10%" {
+	PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/e" LD_PRELOAD="$SHIM" "$PROGS/mem_realloc_mix" >/dev/null
+	analyze_json "$TMP/e" -q
+	cp "$TMP/report.json" "$TMP/exact.json"
+	ex() { jq -r ".memory_metrics.$1" "$TMP/exact.json"; }
+	[ "$(ex total_allocations)" -ge 267267 ]
+	[ "$(ex peak_memory_bytes)" -gt $((4 << 20)) ]
+	for run in 1 2 3; do
+		PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=65536 PROFSHIM_OUTPUT="$TMP/s$run" LD_PRELOAD="$SHIM" \
+			"$PROGS/mem_realloc_mix" >/dev/null
+		analyze_json "$TMP/s$run" -q
+		assert_eq "$(jqr .memory_metrics.estimated)" true "estimated ($run)"
+		for f in total_allocations total_frees total_allocation_bytes; do
+			assert_eq "$(jqr .memory_metrics.$f)" "$(ex $f)" "$f ($run)"
+		done
+		assert_within "$(jqr .memory_metrics.peak_memory_bytes)" "$(ex peak_memory_bytes)" 10 "peak ($run)"
+		assert_within "$(jqr .memory_metrics.leaked_bytes)" "$(ex leaked_bytes)" 10 "leaked bytes ($run)"
+	done
+}
+
+# With an allocator other than glibc's below, sampling mode counts each
+# block's size with malloc_usable_size: the live bytes are counted (the
+# JSON says so) and the 5 MB peak and leak come out close to exact mode's
+# (before, nothing was counted there and both were sample estimates).
+@test "sampling mode with jemalloc below: live bytes counted, peak and leak within 10%" {
+	[ -e "$JEMALLOC" ] || skip "no jemalloc"
+	PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/e" LD_PRELOAD="$SHIM $JEMALLOC" \
+		"$PROGS/mem_sampled" 60000 512 150 >/dev/null
+	analyze_json "$TMP/e" -q
+	cp "$TMP/report.json" "$TMP/exact.json"
+	ex() { jq -r ".memory_metrics.$1" "$TMP/exact.json"; }
+	PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=65536 PROFSHIM_OUTPUT="$TMP/s" LD_PRELOAD="$SHIM $JEMALLOC" \
+		"$PROGS/mem_sampled" 60000 512 150 >/dev/null
+	analyze_json "$TMP/s" -q
+	assert_eq "$(jqr .memory_metrics.live_bytes_counted)" true "live bytes counted"
+	assert_eq "$(jqr .memory_metrics.total_allocations)" "$(ex total_allocations)" "calls"
+	assert_within "$(jqr .memory_metrics.peak_memory_bytes)" "$(ex peak_memory_bytes)" 10 "peak"
+	assert_within "$(jqr .memory_metrics.leaked_bytes)" "$(ex leaked_bytes)" 10 "leaked bytes"
+}
+
 # A MEM_USABLE record (EXT 64) cut short inside its length: a clear error
 # naming the file and offset, no crash.
 @test "sampling mode: a truncated MEM_USABLE record fails cleanly" {

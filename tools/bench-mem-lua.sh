@@ -9,6 +9,11 @@
 #   - start-up: ms per process of /bin/true under the shim (every recorder).
 # Environment: BENCH_LUA_DEPTH (default 15), BENCH_RUNS (default 3),
 # BENCH_MEM_SAMPLE (bytes, default 524288).
+# BENCH_MEM_SAMPLED=1: only sampled mode's overhead with its spread
+# (tools/bench/paired_ratio.py: BENCH_RUNS rounds, default 15; per-round
+# CPU ratios min / median / max, ratios of medians and of minima): plain,
+# the shim recording nothing (PROFSHIM_RECORD=none: interposition,
+# start-up and exit alone) and sampled.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${BUILD:-$ROOT/build}"
@@ -29,6 +34,15 @@ SCRIPT="$ROOT/tools/bench/binary_trees.lua"
 HT=""
 command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null && HT=1
 
+if [ "${BENCH_MEM_SAMPLED:-}" = 1 ]; then
+	RUNS="${BENCH_RUNS:-15}"
+	echo "bench-mem-lua: sampled mode's overhead, binary trees depth $DEPTH, mean $SAMPLE bytes"
+	# no rm or mkdir in the timed commands: their time would count
+	python3 "$ROOT/tools/bench/paired_ratio.py" --runs "$RUNS" plain="$LUA $SCRIPT $DEPTH" \
+		none="PROFSHIM_QUIET=1 PROFSHIM_OUTPUT=$TMP/n.%p PROFSHIM_RECORD=none LD_PRELOAD=$SHIM $LUA $SCRIPT $DEPTH" \
+		sampled="PROFSHIM_QUIET=1 PROFSHIM_OUTPUT=$TMP/s.%p PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=$SAMPLE LD_PRELOAD=$SHIM $LUA $SCRIPT $DEPTH"
+	exit 0
+fi
 args=(plain="$LUA $SCRIPT $DEPTH"
 	full="rm -rf $TMP/full.d; mkdir -p $TMP/full.d; PROFSHIM_QUIET=1 PROFSHIM_OUTPUT=$TMP/full.d/t PROFSHIM_RECORD=mem LD_PRELOAD=$SHIM $LUA $SCRIPT $DEPTH"
 	sampled="rm -rf $TMP/s.d; mkdir -p $TMP/s.d; PROFSHIM_QUIET=1 PROFSHIM_OUTPUT=$TMP/s.d/t PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=$SAMPLE LD_PRELOAD=$SHIM $LUA $SCRIPT $DEPTH")

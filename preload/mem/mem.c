@@ -218,7 +218,8 @@ static inline size_t block_bytes(void *p)
 		 * the less the reader has to estimate. */
 		return (((const size_t *)p)[-1] & ~(size_t)7) - sizeof(size_t);
 	}
-	return usable(p);
+	/* not usable(): that one counts only once the API asked for it */
+	return p && real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
 }
 
 /* --- the real call inside a hook --- */
@@ -431,11 +432,19 @@ static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 		ps_memsample_usable_alloc(t, block_bytes(p));
 }
 
+/* Sampling mode is on (memory recorded, PROFSHIM_MEM_SAMPLE set, the
+ * allocator resolved): set once by ps_mem_init, so the hooks decide on one
+ * load instead of four. */
+static bool sample_mode;
+/* The same with glibc's allocator below: malloc, free and realloc take
+ * the fast paths below (sample_hot), which read glibc's chunk header. */
+static bool sample_glibc;
+
 /* Sampling mode's thread for a hook, when the fast path applies:
  * recording, the thread started and not inside a hook. */
 static inline struct ps_thread *sample_thread(void)
 {
-	if (!ps_memsample_mean || PS_UNLIKELY(!ps_recording || !mem_on))
+	if (!PS_LIKELY(sample_mode) || PS_UNLIKELY(!ps_recording))
 		return NULL;
 	struct ps_thread *t = ps_self;
 	return PS_LIKELY(t && !t->busy) ? t : NULL;
@@ -494,6 +503,70 @@ static inline struct ps_thread *sample_thread(void)
 		return p_;                                                                         \
 	} while (0)
 
+/* --- sampling mode's fast paths (glibc below) ---
+ *
+ * Short of the sample point and for a block surely not sampled, a hook only
+ * counts: the call, the sampling clock, the block's size in the allocator
+ * (read from its chunk header, the word before the block; see block_bytes)
+ * into the exact live bytes. No clock, no errno, no thread entry (a signal
+ * handler that allocates meanwhile is counted as usual), and no call but
+ * the allocator's. Everything else (a sample, a block that may be sampled,
+ * a MEM_USABLE record due, the bootstrap arena) is left to the recorded
+ * paths, which decide again from the start: the fast path has counted
+ * nothing when it gives up. */
+
+/* The recording switch (shim.h), read on every fast path: declared
+ * hidden here (it is the shim's own), a direct load, not one through the
+ * GOT. */
+extern volatile int ps_recording __attribute__((visibility("hidden")));
+
+/* This thread, when the fast paths apply (sample_glibc checked already):
+ * recording, the thread started and not inside a hook. */
+static inline struct ps_thread *sample_hot(void)
+{
+	if (PS_UNLIKELY(!ps_recording))
+		return NULL;
+	struct ps_thread *t = ps_self;
+	return PS_LIKELY(t && !t->busy) ? t : NULL;
+}
+
+/* glibc's chunk header word of block p, and the block's bytes from it
+ * (as block_bytes). A header below 16 (the smallest chunk is 32) is the
+ * bootstrap arena's: its blocks have a zero word there (is_boot). */
+#define CHUNK_MIN 16
+static inline size_t chunk_word(const void *p)
+{
+	return ((const size_t *)p)[-1];
+}
+static inline size_t chunk_bytes(size_t word)
+{
+	return (word & ~(size_t)7) - sizeof(size_t);
+}
+
+/* A new block p counted into this thread's exact live bytes. The thread
+ * is found again (ps_self): cheaper than keeping it across the
+ * allocator's call. */
+static inline void malloc_usable_counted(void *p)
+{
+	ps_memsample_usable_alloc(ps_self, chunk_bytes(chunk_word(p)));
+}
+
+/* realloc_hot's call failed: p was counted as freed and stays. */
+static __attribute__((noinline)) void realloc_failed(void *p)
+{
+	ps_self->counters[PST_C_MEM_USABLE_FREED] -= chunk_bytes(chunk_word(p));
+}
+
+/* The allocation after the charge: the call and its block counted. */
+static inline void *malloc_counted(struct ps_thread *t, size_t n)
+{
+	t->counters[PST_C_ALLOCS]++;
+	void *p = real.malloc(n);
+	if (PS_LIKELY(p))
+		malloc_usable_counted(p);
+	return p;
+}
+
 /* --- the hooks --- */
 
 static __attribute__((noinline)) void *malloc_recorded(size_t n)
@@ -503,40 +576,22 @@ static __attribute__((noinline)) void *malloc_recorded(size_t n)
 	RECORD_ALLOC(PST_FN_MALLOC, n, real.malloc(n));
 }
 
-/* The sample point was passed (ps_memsample_charge). */
-static __attribute__((noinline)) void *malloc_sample(struct ps_thread *t, size_t n)
-{
-	if (!ps_memsample_passed()) {
-		void *q = real.malloc(n);
-		ps_memsample_usable_alloc(t, block_bytes(q));
-		return q;
-	}
-	ps_enter(t);
-	void *p = REAL_CALL(t, real.malloc(n));
-	int e = errno;
-	note_sampled(t, PST_FN_MALLOC, n, p);
-	ps_leave(t);
-	errno = e;
-	return p;
-}
-
 /* The hottest hooks keep sampling mode's fast path free of any prologue:
  * the rest lives in functions of their own, reached by tail calls. */
+static __attribute__((noinline)) void *malloc_hot(size_t n)
+{
+	struct ps_thread *t = sample_hot();
+	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
+		return malloc_counted(t, n);
+	return malloc_recorded(n);
+}
+
 PS_EXPORT void *malloc(size_t n)
 {
 	if (PS_LIKELY(mem_off))
 		return real.malloc(n);
-	struct ps_thread *t;
-	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2 &&
-		      (t = sample_thread()))) {
-		t->counters[PST_C_ALLOCS]++;
-		if (PS_LIKELY(!ps_memsample_charge(n))) {
-			void *p = real.malloc(n);
-			ps_memsample_usable_alloc(t, block_bytes(p));
-			return p;
-		}
-		return malloc_sample(t, n);
-	}
+	if (PS_LIKELY(sample_glibc))
+		return malloc_hot(n);
 	return malloc_recorded(n);
 }
 
@@ -599,12 +654,12 @@ PS_EXPORT void free(void *p)
 		return;
 	}
 	struct ps_thread *t;
-	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2 && !is_boot(p) &&
-		      (t = sample_thread()))) {
+	size_t chunk;
+	if (PS_LIKELY(sample_glibc && (t = sample_hot()) && (chunk = chunk_word(p)) >= CHUNK_MIN)) {
 		/* Sampling mode's fast path: a block surely not sampled goes
 		 * back as a tail call, nothing written. */
 		t->counters[PST_C_FREES]++;
-		if (PS_UNLIKELY(ps_memsample_freed(t, block_bytes(p))))
+		if (PS_UNLIKELY(ps_memsample_freed(t, chunk_bytes(chunk))))
 			return free_publish(t, p);
 		if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
 			return real.free(p);
@@ -702,13 +757,59 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	return q;
 }
 
+/* Sampling mode's realloc of a block (glibc below): short of the
+ * sample point, with an old block surely not sampled and no MEM_USABLE
+ * record due, the old block counted as freed and the new one as
+ * allocated. The free is counted first, as exact mode sees a realloc (the
+ * peak is not the old and the new block together), and before the call:
+ * nothing but the new block is left for after it. */
+static __attribute__((noinline)) void *realloc_hot(void *p, size_t n)
+{
+	struct ps_thread *t = sample_hot();
+	/* the old block's size in the allocator, before it goes */
+	size_t chunk = chunk_word(p);
+	if (PS_UNLIKELY(!t || !n || chunk < CHUNK_MIN || ps_memsample_maybe((uintptr_t)p)))
+		return realloc_common(p, n, PST_FN_REALLOC);
+	uint64_t *freed = &t->counters[PST_C_MEM_USABLE_FREED];
+	if (PS_UNLIKELY(*freed + chunk_bytes(chunk) >= ps_sample_tls.publish_at ||
+			!ps_memsample_charge_short(n)))
+		return realloc_common(p, n, PST_FN_REALLOC);
+	*freed += chunk_bytes(chunk);
+	t->counters[PST_C_ALLOCS]++;
+	void *q = real.realloc(p, n);
+	if (PS_LIKELY(q))
+		malloc_usable_counted(q);
+	else
+		realloc_failed(p); /* p stays */
+	return q;
+}
+
+static __attribute__((noinline)) void *realloc_recorded(void *p, size_t n)
+{
+	if (PS_UNLIKELY(resolving()))
+		return p ? NULL : boot_alloc(n, 0);
+	return realloc_common(p, n, PST_FN_REALLOC);
+}
+
+/* realloc(NULL, n) is malloc(n) (C11 7.22.3.5; glibc's realloc calls its
+ * malloc): in sampling mode's fast path, one call less */
+static __attribute__((noinline)) void *realloc_null_hot(size_t n)
+{
+	struct ps_thread *t = sample_hot();
+	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
+		return malloc_counted(t, n);
+	return realloc_recorded(NULL, n);
+}
+
+/* Each path its own function, reached by a tail call: the fast ones keep
+ * a small frame. */
 PS_EXPORT void *realloc(void *p, size_t n)
 {
 	if (PS_LIKELY(mem_off) && !is_boot(p))
 		return real.realloc(p, n);
-	if (PS_UNLIKELY(resolving()))
-		return p ? NULL : boot_alloc(n, 0);
-	return realloc_common(p, n, PST_FN_REALLOC);
+	if (PS_LIKELY(sample_glibc))
+		return p ? realloc_hot(p, n) : realloc_null_hot(n);
+	return realloc_recorded(p, n);
 }
 
 /* Built on the allocator's realloc: glibc's reallocarray would call glibc's
@@ -838,4 +939,7 @@ void ps_mem_init(void)
 	p = pst_put_varint(p, ps_memsample_mean);
 	p = pst_put_varint(p, mem_on ? ps_cfg.rss_ms : 0);
 	ps_process_ext(PST_X_MEM_CONFIG, buf, (size_t)(p - buf));
+	/* the fast paths' switches, once everything above is set */
+	sample_mode = mem_on && ps_memsample_mean;
+	sample_glibc = sample_mode && glibc_chunks;
 }

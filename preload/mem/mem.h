@@ -23,10 +23,10 @@ struct ps_sample_tls {
 			* bytes were charged since, not yet counted */
 	uint64_t rng;  /* xorshift64* state, 0 = not seeded */
 	/* exact usable bytes (counters MEM_USABLE_*): the highest
-	 * (alloc - freed) since the last MEM_USABLE record, and the bytes
-	 * still to free before the next one is due */
+	 * (alloc - freed) since the last MEM_USABLE record, and the freed
+	 * count at which the next one is due */
 	int64_t high;
-	int64_t free_until;
+	uint64_t publish_at;
 };
 extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
 /* The sample point was passed: draw the next one; true when this
@@ -36,15 +36,20 @@ bool ps_memsample_passed(void);
  * counted into t->counters[PST_C_MEM_SAMPLE_BYTES] (t is this thread's
  * state; called before its counters are written). */
 void ps_memsample_settle(struct ps_thread *t);
-/* Charge `size` bytes to this thread's sampling clock; true when this
- * allocation is a sample. Inline: it runs on every allocation. */
-/* The charge alone: true when the sample point was passed (then call
- * ps_memsample_passed to know whether this allocation is a sample). */
-static inline bool ps_memsample_charge(size_t size)
+/* The fast paths' charge: true when `size` bytes stay short of the sample
+ * point (then they are charged); false, nothing charged: the caller takes
+ * the recording path, which charges them with ps_memsample_take. */
+static inline bool ps_memsample_charge_short(size_t size)
 {
-	ps_sample_tls.until -= (int64_t)(size ? size : 1);
-	return PS_UNLIKELY(ps_sample_tls.until <= 0);
+	/* size 0 charges 1 (size + (size == 0): two instructions) */
+	ps_sample_tls.until -= (int64_t)(size + (size == 0));
+	if (PS_LIKELY(ps_sample_tls.until > 0))
+		return true;
+	ps_sample_tls.until += (int64_t)(size + (size == 0));
+	return false;
 }
+/* Charge `size` bytes to this thread's sampling clock; true when this
+ * allocation is a sample. */
 static inline bool ps_memsample_take(size_t size)
 {
 	ps_sample_tls.until -= (int64_t)(size ? size : 1);
@@ -59,19 +64,28 @@ static inline bool ps_memsample_take(size_t size)
 bool ps_memsample_remember(uintptr_t addr, uint64_t size);
 /* Counting filter in front of the set: zero for the bucket of an address
  * means it is surely not a sampled block. The free path reads a bitmap of
- * the non-zero buckets (4 KiB: stays in L1; the byte counters were a cache
- * miss per free), the counters are only touched by sampled blocks. */
+ * the non-zero buckets (4 KiB, static: stays in L1, no pointer to load;
+ * the byte counters were a cache miss per free), the counters are only
+ * touched by sampled blocks. A bucket is address bits 4-18: blocks are
+ * 16-byte aligned and spread over the heap, and two shifts and a mask are
+ * cheaper than a multiplicative hash on every free. */
 #define PS_FILTER_BITS 15
-extern uint8_t *ps_memsample_filter;
-extern uint64_t *ps_memsample_nonzero; /* bit per bucket: counter != 0 */
+#define PS_FILTER_WORDS ((1u << PS_FILTER_BITS) / 64)
+extern uint64_t ps_memsample_nonzero[PS_FILTER_WORDS]; /* bit per bucket: counter != 0 */
 static inline uint32_t ps_memsample_hash(uintptr_t a)
 {
 	return (uint32_t)(((uint64_t)a * 0x9e3779b97f4a7c15ull) >> 32);
 }
+static inline uint32_t ps_memsample_bucket(uintptr_t a)
+{
+	return (uint32_t)(a >> 4) & ((1u << PS_FILTER_BITS) - 1);
+}
 static inline bool ps_memsample_maybe(uintptr_t a)
 {
-	uint32_t h = ps_memsample_hash(a) & ((1u << PS_FILTER_BITS) - 1);
-	return (__atomic_load_n(&ps_memsample_nonzero[h >> 6], __ATOMIC_RELAXED) >> (h & 63)) & 1;
+	uintptr_t b = a >> 4;
+	uint64_t word = __atomic_load_n(&ps_memsample_nonzero[(b >> 6) & (PS_FILTER_WORDS - 1)],
+					__ATOMIC_RELAXED);
+	return (word >> (b & 63)) & 1;
 }
 bool ps_memsample_forget(uintptr_t addr, uint64_t *size);
 /* Live bytes a sampled block of `size` stands for (approximately
@@ -106,8 +120,8 @@ void ps_memsample_publish_frees(struct ps_thread *t);
  * when t is not entered; the fast path keeps the call out of line). */
 static inline bool ps_memsample_freed(struct ps_thread *t, size_t u)
 {
-	t->counters[PST_C_MEM_USABLE_FREED] += u;
-	return PS_UNLIKELY((ps_sample_tls.free_until -= (int64_t)u) <= 0);
+	uint64_t f = t->counters[PST_C_MEM_USABLE_FREED] += u;
+	return PS_UNLIKELY(f >= ps_sample_tls.publish_at);
 }
 
 /* --- rss.c --- */

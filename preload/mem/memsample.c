@@ -8,9 +8,11 @@
  *
  * Frees of sampled blocks must be recorded, the others not: sampled
  * addresses live in a lock-free open-addressing set (few entries: one per
- * `mean` bytes live), with a counting filter in front (per hash bucket, the
- * number of sampled blocks live) so that the common free of an unsampled
- * block costs one byte load. Counts are exact, so the filter never fills.
+ * `mean` bytes live), with a counting filter in front (per bucket of
+ * addresses, the number of sampled blocks live) so that the common free of
+ * an unsampled block costs one bit test. Counts are exact, so the filter
+ * never fills. The set and the counters are made at the first sample (a
+ * process that takes none pays no mapping); the bitmap is static.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,30 +29,40 @@
 
 uint64_t ps_memsample_mean;
 
-static uintptr_t *set_slots;	/* SET_SLOTS addresses */
-uint8_t *ps_memsample_filter;	/* 2^PS_FILTER_BITS counters */
-uint64_t *ps_memsample_nonzero; /* 2^PS_FILTER_BITS bits */
-#define filter ps_memsample_filter
-static unsigned set_live; /* sampled blocks in the set */
+/* One mapping, made by the first sample (tables_get). */
+struct sample_tables {
+	uintptr_t slots[SET_SLOTS];	   /* addresses */
+	uint64_t sizes[SET_SLOTS];	   /* the blocks' requested sizes */
+	uint8_t filter[1u << FILTER_BITS]; /* sampled blocks live per bucket */
+};
+static struct sample_tables *tables;
+uint64_t ps_memsample_nonzero[PS_FILTER_WORDS]; /* bit per bucket: counter != 0 */
+static unsigned set_live;			/* sampled blocks in the set */
 
 __thread struct ps_sample_tls ps_sample_tls PS_TLS;
 #define tls ps_sample_tls
-static uint64_t *set_sizes; /* the blocks' requested sizes */
 
 void ps_memsample_init(void)
 {
 	ps_memsample_mean = ps_cfg.mem_sample;
-	if (!ps_memsample_mean)
-		return;
-	set_slots = ps_alloc_pages(SET_SLOTS * sizeof(uintptr_t));
-	set_sizes = ps_alloc_pages(SET_SLOTS * sizeof(uint64_t));
-	filter = ps_alloc_pages(1u << FILTER_BITS);
-	ps_memsample_nonzero = ps_alloc_pages((1u << FILTER_BITS) / 8);
-	if (!set_slots || !set_sizes || !filter || !ps_memsample_nonzero) {
-		ps_log("cannot allocate the memory sampling tables; ",
-		       "recording every allocation instead", NULL);
-		ps_memsample_mean = 0;
-	}
+}
+
+/* The tables, made on first use: a thread that finds none maps its own
+ * and publishes it unless another thread was first (then it unmaps its
+ * own). No lock, no waiting; NULL when no memory could be mapped (the
+ * caller counts the sample's free as unseen). */
+static struct sample_tables *tables_get(void)
+{
+	struct sample_tables *cur = __atomic_load_n(&tables, __ATOMIC_ACQUIRE);
+	if (PS_LIKELY(cur))
+		return cur;
+	struct sample_tables *mine = ps_alloc_pages(sizeof(struct sample_tables));
+	if (!mine)
+		return NULL;
+	if (__atomic_compare_exchange_n(&tables, &cur, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return mine;
+	ps_free_pages(mine, sizeof(struct sample_tables));
+	return cur;
 }
 
 /* Natural logarithm of x in (0, 1] to about 1e-6, without libm (the shim
@@ -137,7 +149,7 @@ void ps_memsample_publish(struct ps_thread *t, uint64_t ticks, uintptr_t addr, s
 	tls.high = live;
 	/* the next record when about M bytes more were freed (frees do not
 	 * move the sampling clock) */
-	tls.free_until = (int64_t)ps_memsample_mean;
+	tls.publish_at = f + ps_memsample_mean;
 }
 
 void ps_memsample_publish_now(struct ps_thread *t)
@@ -151,7 +163,7 @@ void ps_memsample_publish_now(struct ps_thread *t)
 void ps_memsample_publish_frees(struct ps_thread *t)
 {
 	if (!ps_enter(t)) {
-		tls.free_until = (int64_t)ps_memsample_mean;
+		tls.publish_at = t->counters[PST_C_MEM_USABLE_FREED] + ps_memsample_mean;
 		return;
 	}
 	int saved = errno;
@@ -181,31 +193,27 @@ bool ps_memsample_passed(void)
 /* The bucket's bit follows its counter. Clearing races with another
  * thread's increment: after clearing, a counter found non-zero sets the
  * bit again, so a live sampled block's bucket never reads as empty. */
-static void bucket_added(uint32_t h)
+static void bucket_added(uint32_t b)
 {
-	h &= (1u << FILTER_BITS) - 1;
-	__atomic_or_fetch(&ps_memsample_nonzero[h >> 6], 1ull << (h & 63), __ATOMIC_RELEASE);
+	__atomic_or_fetch(&ps_memsample_nonzero[b >> 6], 1ull << (b & 63), __ATOMIC_RELEASE);
 }
 
-static void bucket_removed(uint32_t h, uint8_t left)
+static void bucket_removed(struct sample_tables *s, uint32_t b, uint8_t left)
 {
-	h &= (1u << FILTER_BITS) - 1;
 	if (left)
 		return;
-	__atomic_and_fetch(&ps_memsample_nonzero[h >> 6], ~(1ull << (h & 63)), __ATOMIC_ACQ_REL);
-	if (__atomic_load_n(&filter[h], __ATOMIC_ACQUIRE))
-		bucket_added(h);
-}
-
-static inline uint8_t *filter_of(uint32_t h)
-{
-	return &filter[h & ((1u << FILTER_BITS) - 1)];
+	__atomic_and_fetch(&ps_memsample_nonzero[b >> 6], ~(1ull << (b & 63)), __ATOMIC_ACQ_REL);
+	if (__atomic_load_n(&s->filter[b], __ATOMIC_ACQUIRE))
+		bucket_added(b);
 }
 
 bool ps_memsample_remember(uintptr_t addr, uint64_t size)
 {
-	uint32_t h = addr_hash(addr);
-	uint8_t *f = filter_of(h);
+	struct sample_tables *s = tables_get();
+	if (!s)
+		return false;
+	uint32_t h = addr_hash(addr), b = ps_memsample_bucket(addr);
+	uint8_t *f = &s->filter[b];
 	/* Full set, or a saturated counter: this block's free goes
 	 * unrecorded and the reader sees it as live (the caller
 	 * counts it). */
@@ -214,16 +222,16 @@ bool ps_memsample_remember(uintptr_t addr, uint64_t size)
 		return false;
 	__atomic_add_fetch(&set_live, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(f, 1, __ATOMIC_RELEASE);
-	bucket_added(h);
+	bucket_added(b);
 	for (uint32_t i = h >> (32 - SET_BITS);; i = (i + 1) & (SET_SLOTS - 1)) {
-		uintptr_t cur = __atomic_load_n(&set_slots[i], __ATOMIC_ACQUIRE);
+		uintptr_t cur = __atomic_load_n(&s->slots[i], __ATOMIC_ACQUIRE);
 		if (cur != EMPTY && cur != TOMBSTONE)
 			continue;
 		/* The size goes in first: a slot is only found by its
 		 * address once the block is live, and only its owner frees
 		 * it. */
-		__atomic_store_n(&set_sizes[i], size, __ATOMIC_RELAXED);
-		if (__atomic_compare_exchange_n(&set_slots[i], &cur, addr, 0, __ATOMIC_ACQ_REL,
+		__atomic_store_n(&s->sizes[i], size, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&s->slots[i], &cur, addr, 0, __ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE))
 			return true;
 	}
@@ -231,21 +239,25 @@ bool ps_memsample_remember(uintptr_t addr, uint64_t size)
 
 bool ps_memsample_forget(uintptr_t addr, uint64_t *size)
 {
-	uint32_t h = addr_hash(addr);
-	uint8_t *f = filter_of(h);
+	/* none yet: no block was sampled */
+	struct sample_tables *s = __atomic_load_n(&tables, __ATOMIC_ACQUIRE);
+	if (!s)
+		return false;
+	uint32_t h = addr_hash(addr), b = ps_memsample_bucket(addr);
+	uint8_t *f = &s->filter[b];
 	if (PS_LIKELY(__atomic_load_n(f, __ATOMIC_ACQUIRE) == 0))
 		return false;
 	for (uint32_t i = h >> (32 - SET_BITS), n = 0; n < SET_SLOTS;
 	     i = (i + 1) & (SET_SLOTS - 1), n++) {
-		uintptr_t cur = __atomic_load_n(&set_slots[i], __ATOMIC_ACQUIRE);
+		uintptr_t cur = __atomic_load_n(&s->slots[i], __ATOMIC_ACQUIRE);
 		if (cur == EMPTY)
 			return false;
 		if (cur == addr)
-			*size = __atomic_load_n(&set_sizes[i], __ATOMIC_RELAXED);
+			*size = __atomic_load_n(&s->sizes[i], __ATOMIC_RELAXED);
 		if (cur == addr &&
-		    __atomic_compare_exchange_n(&set_slots[i], &cur, TOMBSTONE, 0, __ATOMIC_ACQ_REL,
+		    __atomic_compare_exchange_n(&s->slots[i], &cur, TOMBSTONE, 0, __ATOMIC_ACQ_REL,
 						__ATOMIC_RELAXED)) {
-			bucket_removed(h, __atomic_sub_fetch(f, 1, __ATOMIC_ACQ_REL));
+			bucket_removed(s, b, __atomic_sub_fetch(f, 1, __ATOMIC_ACQ_REL));
 			__atomic_sub_fetch(&set_live, 1, __ATOMIC_RELAXED);
 			return true;
 		}

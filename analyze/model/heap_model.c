@@ -25,6 +25,12 @@ static struct heap_block *block_insert(struct heap_model *m, uint64_t addr)
 	return live_insert(&m->live, addr);
 }
 
+/* The slot for a new block at addr, or (*was_live) the live block there. */
+static struct heap_block *block_claim(struct heap_model *m, uint64_t addr, bool *was_live)
+{
+	return live_claim(&m->live, addr, was_live);
+}
+
 static void block_remove(struct heap_model *m, struct heap_block *b)
 {
 	live_remove(&m->live, b);
@@ -190,9 +196,12 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 		series_note(m, ev->ticks);
 		return;
 	}
-	struct heap_block *b = block_find(m, addr);
-	if (b) /* the free was lost (a race, or not recorded): replace */
+	bool lost;
+	struct heap_block *b = block_claim(m, addr, &lost);
+	if (lost) { /* the free was lost (a race, or not recorded): replace */
 		release(m, b, ev, false);
+		b = block_insert(m, addr);
+	}
 	uint32_t si = site_for_stack(m, ev->u.alloc.stack);
 	struct heap_site *site = site_at(m, si);
 	double bytes = (double)size * w;
@@ -219,7 +228,6 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 		site->reallocs += w;
 		site->realloc_moved_bytes += (double)moved * w;
 	}
-	b = block_insert(m, addr);
 	b->size = size;
 	b->ticks = ev->ticks;
 	b->site = si;

@@ -355,6 +355,34 @@ struct heap_block *live_find(struct live_table *t, uint64_t key)
 	return b;
 }
 
+struct heap_block *live_claim(struct live_table *t, uint64_t key, bool *was_live)
+{
+	struct heap_block *b = NULL;
+	*was_live = false;
+	if ((key & LIVE_SYNTHETIC) || !t->cap || (t->len + 1) * 4 > t->cap * 3) {
+		/* a window, or a hash that grows first: a search, then an insert */
+		b = live_find(t, key);
+		*was_live = b != NULL;
+		return b ? b : live_insert(t, key);
+	}
+	/* hash_find and hash_insert in one probe (the same counts) */
+	if (__builtin_expect(++t->finds >= CHECK_EVERY, 0))
+		check_probes(t);
+	size_t i = hash_home(t, key);
+	for (;; i = (i + 1) & (t->cap - 1)) {
+		if (t->slots[i].addr == key) {
+			*was_live = true;
+			return &t->slots[i];
+		}
+		if (!t->slots[i].addr)
+			break;
+		t->probes++;
+	}
+	t->len++;
+	t->slots[i].addr = key;
+	return &t->slots[i];
+}
+
 struct heap_block *live_insert(struct live_table *t, uint64_t key)
 {
 	if (key & LIVE_SYNTHETIC)

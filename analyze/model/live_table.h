@@ -71,6 +71,9 @@ struct heap_block *live_find(struct live_table *t, uint64_t key);
  * the rest is the caller's. The pointer holds until the next insert or
  * remove. */
 struct heap_block *live_insert(struct live_table *t, uint64_t key);
+/* live_find, and when key is not live live_insert, in one search:
+ * *was_live tells which. */
+struct heap_block *live_claim(struct live_table *t, uint64_t key, bool *was_live);
 /* Remove a block live_find or live_insert returned. */
 void live_remove(struct live_table *t, struct heap_block *b);
 /* Start loading the memory a lookup of key will touch (a hint: the heap

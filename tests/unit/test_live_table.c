@@ -211,11 +211,37 @@ static void walk_sees_every_block_once(void)
 	live_free(&t);
 }
 
+/* live_claim: a search and an insert in one, for both kinds of key,
+ * across the hash's growth. */
+static void claim_finds_or_inserts(void)
+{
+	struct live_table t;
+	live_init(&t);
+	int ok = 1;
+	for (uint64_t i = 1; i <= 50000; i++) {
+		uint64_t key = i % 2 ? skey(9, i) : 0x7f0000001000ull + i * 64;
+		bool was_live = true;
+		struct heap_block *b = live_claim(&t, key, &was_live);
+		ok &= !was_live && b->addr == key;
+		b->size = size_of(key);
+		b = live_claim(&t, key, &was_live);
+		ok &= was_live && b->addr == key && b->size == size_of(key);
+	}
+	CHECK(ok);
+	CHECK(live_count(&t) == 50000);
+	for (uint64_t i = 1; i <= 50000; i++)
+		ok &= take(&t, i % 2 ? skey(9, i) : 0x7f0000001000ull + i * 64);
+	CHECK(ok);
+	CHECK(live_count(&t) == 0);
+	live_free(&t);
+}
+
 int main(void)
 {
 	frees_in_any_order_give_pages_back();
 	sparse_long_lived_blocks_are_swept();
 	threads_and_addresses_mix();
 	walk_sees_every_block_once();
+	claim_finds_or_inserts();
 	return UNIT_DONE();
 }

@@ -358,12 +358,12 @@ void heap_model_event(struct heap_model *m, const struct pa_event *ev)
 {
 	switch (ev->kind) {
 	case PA_EV_ALLOC:
-		live_prefetch(&m->live, ev->u.alloc.addr);
+		live_prefetch(&m->live, ev->u.alloc.addr, false);
 		if (ev->u.alloc.old_addr)
-			live_prefetch(&m->live, ev->u.alloc.old_addr);
+			live_prefetch(&m->live, ev->u.alloc.old_addr, true);
 		break;
 	case PA_EV_FREE:
-		live_prefetch(&m->live, ev->u.free.addr);
+		live_prefetch(&m->live, ev->u.free.addr, true);
 		break;
 	case PA_EV_RSS:
 	case PA_EV_MARK:

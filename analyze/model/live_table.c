@@ -398,11 +398,17 @@ void live_remove(struct live_table *t, struct heap_block *b)
 		window_remove(t, b);
 }
 
-void live_prefetch(const struct live_table *t, uint64_t key)
+void live_prefetch(const struct live_table *t, uint64_t key, bool removal)
 {
 	if (!(key & LIVE_SYNTHETIC)) {
-		if (t->cap)
-			__builtin_prefetch(&t->slots[hash_home(t, key)]);
+		if (!t->cap)
+			return;
+		size_t home = hash_home(t, key);
+		__builtin_prefetch(&t->slots[home]);
+		/* a removal looks at the next slot too (backward shift): in
+		 * the next cache line when home is the second of its line */
+		if (removal && (home & 1))
+			__builtin_prefetch(&t->slots[(home + 1) & (t->cap - 1)]);
 		return;
 	}
 	if (!t->last || t->last_seq != key_seq(key))

@@ -76,9 +76,10 @@ struct heap_block *live_insert(struct live_table *t, uint64_t key);
 struct heap_block *live_claim(struct live_table *t, uint64_t key, bool *was_live);
 /* Remove a block live_find or live_insert returned. */
 void live_remove(struct live_table *t, struct heap_block *b);
-/* Start loading the memory a lookup of key will touch (a hint: the heap
- * model asks a few events ahead, so cache misses overlap). */
-void live_prefetch(const struct live_table *t, uint64_t key);
+/* Start loading the memory a lookup of key will touch, and with removal
+ * what removing its block will (a hint: the heap model asks a few events
+ * ahead, so cache misses overlap). */
+void live_prefetch(const struct live_table *t, uint64_t key, bool removal);
 size_t live_count(const struct live_table *t);
 /* Every live block: the hash in slot order, then the windows in the order
  * their threads first came, each in key order. */

@@ -7,123 +7,33 @@
 #include "heap_model.h"
 #include "heap_sampled.h"
 
-/* A live block: 32 bytes, two to a cache line (the table is the model's
- * memory and most of its time). Its sampling weight is not kept: it is a
- * function of the size (block_weight). */
-struct heap_block {
-	uint64_t addr; /* 0 = empty slot */
-	uint64_t size;
-	uint64_t ticks;
-	uint32_t site;
-	uint32_t chain; /* reallocs this block went through */
-};
-
 /* The weight the block was added to the sums with: the same value is
  * taken away at its free (a different rounding left the sums off:
  * negative leaks). 1 without sampling. */
 static inline double block_weight(const struct heap_model *m, const struct heap_block *b);
 
-/* --- live blocks: linear probing with backward-shift deletion --- */
-
-/* Where a block's search starts. A malloc hands out neighbouring addresses
- * close in time, and frees them in runs too: keeping neighbouring 16-byte
- * granules in neighbouring slots (the low bits of the granule, folded with
- * the next ones) makes the table walked like the heap, a cache line and a
- * page serving several events, where a scattering hash costs a cache and a
- * TLB miss per event (the depth-14 Lua trace: a third of the reading
- * time). Address patterns that pile up under the folding (long probe runs)
- * switch the table to the scattering hash (blocks_check_probes). */
-static inline size_t block_hash(const struct heap_model *m, uint64_t addr)
-{
-	if (m->blocks_scatter)
-		return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 20) & (m->cap - 1);
-	uint64_t g = addr >> 4;
-	return (size_t)(g ^ (g >> m->cap_bits)) & (m->cap - 1);
-}
-
-/* Rebuild the table with new_cap slots (the current hash). */
-static void blocks_rehash(struct heap_model *m, size_t new_cap)
-{
-	size_t old_cap = m->cap;
-	struct heap_block *old = m->blocks;
-	m->cap = new_cap;
-	m->cap_bits = (unsigned)__builtin_ctzll(new_cap);
-	m->blocks = pa_xcalloc(m->cap, sizeof(*m->blocks));
-	for (size_t i = 0; i < old_cap; i++) {
-		if (!old[i].addr)
-			continue;
-		size_t j = block_hash(m, old[i].addr);
-		while (m->blocks[j].addr)
-			j = (j + 1) & (m->cap - 1);
-		m->blocks[j] = old[i];
-	}
-	free(old);
-}
-
-static void blocks_grow(struct heap_model *m)
-{
-	blocks_rehash(m, m->cap ? m->cap * 2 : 1024);
-}
-
-/* Searches and the slots they looked at, over the last stretch: more
- * than BLOCKS_MAX_PROBES slots per search on average means the address
- * pattern defeats the folding hash; scatter from then on. */
-#define BLOCKS_CHECK_EVERY (1u << 16)
-#define BLOCKS_MAX_PROBES 4
-
-static void blocks_check_probes(struct heap_model *m)
-{
-	if (!m->blocks_scatter && m->block_probes > BLOCKS_MAX_PROBES * (uint64_t)m->block_finds) {
-		m->blocks_scatter = true;
-		blocks_rehash(m, m->cap);
-	}
-	m->block_finds = m->block_probes = 0;
-}
+/* --- live blocks (live_table.c) --- */
 
 static struct heap_block *block_find(struct heap_model *m, uint64_t addr)
 {
-	if (!m->cap)
-		return NULL;
-	if (__builtin_expect(++m->block_finds >= BLOCKS_CHECK_EVERY, 0))
-		blocks_check_probes(m);
-	for (size_t i = block_hash(m, addr);; i = (i + 1) & (m->cap - 1)) {
-		if (m->blocks[i].addr == addr)
-			return &m->blocks[i];
-		if (!m->blocks[i].addr)
-			return NULL;
-		m->block_probes++;
-	}
+	return live_find(&m->live, addr);
 }
 
 /* The slot for a new block at addr (addr must not be live). */
 static struct heap_block *block_insert(struct heap_model *m, uint64_t addr)
 {
-	if ((m->len + 1) * 4 > m->cap * 3)
-		blocks_grow(m);
-	size_t i = block_hash(m, addr);
-	while (m->blocks[i].addr)
-		i = (i + 1) & (m->cap - 1);
-	m->len++;
-	m->blocks[i].addr = addr;
-	return &m->blocks[i];
+	return live_insert(&m->live, addr);
+}
+
+/* The slot for a new block at addr, or (*was_live) the live block there. */
+static struct heap_block *block_claim(struct heap_model *m, uint64_t addr, bool *was_live)
+{
+	return live_claim(&m->live, addr, was_live);
 }
 
 static void block_remove(struct heap_model *m, struct heap_block *b)
 {
-	size_t i = (size_t)(b - m->blocks), mask = m->cap - 1;
-	m->blocks[i].addr = 0;
-	m->len--;
-	/* Move later members of the cluster back into the hole when their
-	 * home slot does not lie between the hole and them. */
-	for (size_t j = (i + 1) & mask; m->blocks[j].addr; j = (j + 1) & mask) {
-		size_t home = block_hash(m, m->blocks[j].addr);
-		bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
-		if (movable) {
-			m->blocks[i] = m->blocks[j];
-			m->blocks[j].addr = 0;
-			i = j;
-		}
-	}
+	live_remove(&m->live, b);
 }
 
 /* --- sites --- */
@@ -286,9 +196,12 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 		series_note(m, ev->ticks);
 		return;
 	}
-	struct heap_block *b = block_find(m, addr);
-	if (b) /* the free was lost (a race, or not recorded): replace */
+	bool lost;
+	struct heap_block *b = block_claim(m, addr, &lost);
+	if (lost) { /* the free was lost (a race, or not recorded): replace */
 		release(m, b, ev, false);
+		b = block_insert(m, addr);
+	}
 	uint32_t si = site_for_stack(m, ev->u.alloc.stack);
 	struct heap_site *site = site_at(m, si);
 	double bytes = (double)size * w;
@@ -315,7 +228,6 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 		site->reallocs += w;
 		site->realloc_moved_bytes += (double)moved * w;
 	}
-	b = block_insert(m, addr);
 	b->size = size;
 	b->ticks = ev->ticks;
 	b->site = si;
@@ -346,19 +258,22 @@ static void on_free(struct heap_model *m, const struct pa_event *ev)
 	series_note(m, ev->ticks);
 }
 
+static void between_block(const struct heap_block *b, void *ctx)
+{
+	struct heap_model *m = ctx;
+	if (b->ticks < m->between_from)
+		return;
+	struct heap_site *site = site_at(m, b->site);
+	double w = block_weight(m, b);
+	site->between_blocks += w;
+	site->between_bytes += (double)b->size * w;
+	m->between_blocks += w;
+	m->between_bytes += (double)b->size * w;
+}
+
 static void between_snapshot(struct heap_model *m)
 {
-	for (size_t i = 0; i < m->cap; i++) {
-		const struct heap_block *b = &m->blocks[i];
-		if (!b->addr || b->ticks < m->between_from)
-			continue;
-		struct heap_site *site = site_at(m, b->site);
-		double w = block_weight(m, b);
-		site->between_blocks += w;
-		site->between_bytes += (double)b->size * w;
-		m->between_blocks += w;
-		m->between_bytes += (double)b->size * w;
-	}
+	live_for_each(&m->live, between_block, m);
 }
 
 static void on_mark(struct heap_model *m, const struct pa_event *ev)
@@ -393,7 +308,7 @@ static bool other_thread(const struct heap_model *m, const struct pa_event *ev)
 	return m->o && m->o->thread >= 0 && ev->thread && (long)ev->thread->tid != m->o->thread;
 }
 
-void heap_model_event(struct heap_model *m, const struct pa_event *ev)
+static void apply_event(struct heap_model *m, const struct pa_event *ev)
 {
 	switch (ev->kind) {
 	case PA_EV_ALLOC:
@@ -425,6 +340,49 @@ void heap_model_event(struct heap_model *m, const struct pa_event *ev)
 	m->last_ticks = ev->ticks;
 }
 
+/* --- reading ahead --- */
+
+/* The waiting events, oldest first: before any other event (its order
+ * against them matters: a marker's snapshot, an RSS point, usable bytes)
+ * and at the end. */
+void heap_model_flush(struct heap_model *m)
+{
+	while (m->ahead_len) {
+		apply_event(m, &m->ahead[m->ahead_first]);
+		m->ahead_first = (m->ahead_first + 1) % HEAP_AHEAD;
+		m->ahead_len--;
+	}
+}
+
+void heap_model_event(struct heap_model *m, const struct pa_event *ev)
+{
+	switch (ev->kind) {
+	case PA_EV_ALLOC:
+		live_prefetch(&m->live, ev->u.alloc.addr, false);
+		if (ev->u.alloc.old_addr)
+			live_prefetch(&m->live, ev->u.alloc.old_addr, true);
+		break;
+	case PA_EV_FREE:
+		live_prefetch(&m->live, ev->u.free.addr, true);
+		break;
+	case PA_EV_RSS:
+	case PA_EV_MARK:
+	case PA_EV_MEM_USABLE:
+		heap_model_flush(m);
+		apply_event(m, ev);
+		return;
+	default: /* not the heap's */
+		return;
+	}
+	if (m->ahead_len < HEAP_AHEAD) {
+		m->ahead[(m->ahead_first + m->ahead_len++) % HEAP_AHEAD] = *ev;
+		return;
+	}
+	apply_event(m, &m->ahead[m->ahead_first]);
+	m->ahead[m->ahead_first] = *ev;
+	m->ahead_first = (m->ahead_first + 1) % HEAP_AHEAD;
+}
+
 struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options *o)
 {
 	struct heap_model *m = pa_xcalloc(1, sizeof(*m));
@@ -442,6 +400,7 @@ struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options 
 	double ns_per_tick = pa_ticks_to_ns(s, 1);
 	m->short_lived_ticks = ns_per_tick > 0 ? (uint64_t)(HEAP_SHORT_LIVED_NS / ns_per_tick) : 0;
 	m->series_max = -1;
+	live_init(&m->live);
 	return m;
 }
 
@@ -557,26 +516,28 @@ static void pick_growth_marker(struct heap_model *m)
 
 /* Blocks live at the end: their chains end, and their allocation times
  * tell whether a site's leak grew over the run. */
+static void settle_live_block(const struct heap_block *b, void *ctx)
+{
+	struct heap_model *m = ctx;
+	chain_end(m, b);
+	struct heap_site *site = site_at(m, b->site);
+	if (!site->live_first || b->ticks < site->live_first)
+		site->live_first = b->ticks;
+	if (b->ticks > site->live_last)
+		site->live_last = b->ticks;
+	if (m->growth_marks && b->ticks >= m->growth_from && b->ticks < m->growth_to)
+		site->live_between_marks += (double)b->size * block_weight(m, b);
+}
+
 static void settle_live_blocks(struct heap_model *m)
 {
 	pick_growth_marker(m);
-	for (size_t i = 0; i < m->cap; i++) {
-		const struct heap_block *b = &m->blocks[i];
-		if (!b->addr)
-			continue;
-		chain_end(m, b);
-		struct heap_site *site = site_at(m, b->site);
-		if (!site->live_first || b->ticks < site->live_first)
-			site->live_first = b->ticks;
-		if (b->ticks > site->live_last)
-			site->live_last = b->ticks;
-		if (m->growth_marks && b->ticks >= m->growth_from && b->ticks < m->growth_to)
-			site->live_between_marks += (double)b->size * block_weight(m, b);
-	}
+	live_for_each(&m->live, settle_live_block, m);
 }
 
 int heap_model_finish(struct heap_model *m, struct pa_error *err)
 {
+	heap_model_flush(m);
 	settle_live_blocks(m);
 	for (size_t i = 0; i < m->sites.len; i++)
 		site_touch(m, site_at(m, (uint32_t)i));
@@ -604,7 +565,7 @@ void heap_model_free(struct heap_model *m)
 	pa_vec_free(&m->last_alloc);
 	pa_vec_free(&m->heap_series);
 	pa_vec_free(&m->rss_series);
-	free(m->blocks);
+	live_free(&m->live);
 	heap_usable_free(m);
 	free(m);
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "live_table.h"
 #include "options.h"
 #include "session.h"
 
@@ -65,6 +66,7 @@ struct heap_point {
 	double bytes;
 };
 
+#define HEAP_AHEAD 16	     /* events read ahead of the model (prefetch distance) */
 #define HEAP_HIST_BUCKETS 65 /* bucket k: size in [2^(k-1), 2^k), 0: size 0 */
 
 struct heap_model {
@@ -121,17 +123,20 @@ struct heap_model {
 	struct heap_usable *usable;
 	bool usable_mode;
 
-	/* live blocks: open addressing on the address */
-	struct heap_block *blocks;
-	size_t cap, len;
-	unsigned cap_bits;     /* log2(cap) */
-	bool blocks_scatter;   /* scattering hash (heap_model.c) */
-	uint32_t block_finds;  /* since the last probe check */
-	uint64_t block_probes; /* slots past the first, likewise */
+	/* live blocks by key (live_table.h) */
+	struct live_table live;
+	/* ALLOC and FREE events wait here a few events (a ring) while the
+	 * live-table memory they will touch is loaded: the misses of
+	 * neighbouring events overlap instead of following one another */
+	struct pa_event ahead[HEAP_AHEAD];
+	unsigned ahead_first, ahead_len;
 };
 
 struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options *o);
+/* ALLOC and FREE events are applied a few events late (HEAP_AHEAD): the
+ * figures are whole after heap_model_flush or heap_model_finish. */
 void heap_model_event(struct heap_model *m, const struct pa_event *ev);
+void heap_model_flush(struct heap_model *m);
 /* After the last event: settles the peak per site. Returns 0, or -1 with
  * a message in err (e.g. a --between marker that never came). */
 int heap_model_finish(struct heap_model *m, struct pa_error *err);

@@ -13,6 +13,12 @@ static void on_event(const struct pa_event *ev, void *ctx)
 {
 	struct pa_models *pm = ctx;
 	summary_model_event(pm->summary, ev);
+	/* The bulk of a memory trace: only the heap model takes them (the
+	 * call, CPU and I/O models ignore memory events). */
+	if (ev->kind == PA_EV_ALLOC || ev->kind == PA_EV_FREE) {
+		heap_model_event(pm->heap, ev);
+		return;
+	}
 	call_model_event(pm->calls, ev);
 	heap_model_event(pm->heap, ev);
 	if (pm->cpu)

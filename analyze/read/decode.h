@@ -26,6 +26,22 @@ static inline int pa_get_varint(struct pa_cursor *c, uint64_t *out)
 		*out = *c->p++;
 		return 0;
 	}
+	/* ten bytes ahead (the longest varint): no end check per byte */
+	if (__builtin_expect(c->end - c->p >= 10, 1)) {
+		const uint8_t *p = c->p;
+		uint64_t v = p[0] & 0x7f;
+		for (unsigned i = 1; i < 10; i++) {
+			v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+			if (!(p[i] & 0x80)) {
+				if (i == 9 && p[i] > 1)
+					return -1;
+				*out = v;
+				c->p = p + i + 1;
+				return 0;
+			}
+		}
+		return -1;
+	}
 	uint64_t v = 0;
 	for (unsigned shift = 0; shift < 64; shift += 7) {
 		if (c->p >= c->end)

@@ -773,9 +773,9 @@ void pa_session_close(struct pa_session *s)
 {
 	for (size_t i = 0; i < s->threads.len; i++) {
 		struct pa_thread *t = *(struct pa_thread **)pa_vec_at(&s->threads, i);
+		pa_zrun_free(t); /* first: its read-ahead thread reads the mapping */
 		if (t->map)
 			munmap((void *)t->map, t->map_len);
-		pa_zrun_free(t);
 		pa_vec_free(&t->cct);
 		pa_vec_free(&t->cct_live);
 		pa_vec_free(&t->stack_map);

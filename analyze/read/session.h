@@ -25,7 +25,11 @@ struct pa_vec {
 };
 void pa_vec_init(struct pa_vec *v, size_t item_size);
 void *pa_vec_push(struct pa_vec *v); /* zeroed new item; exits on OOM */
-void *pa_vec_at(const struct pa_vec *v, size_t i);
+/* Inline: the models index their arrays once or more per event. */
+static inline void *pa_vec_at(const struct pa_vec *v, size_t i)
+{
+	return (char *)v->items + i * v->item;
+}
 void pa_vec_free(struct pa_vec *v);
 
 /* Memory helpers that exit with a message on failure. */

@@ -69,11 +69,6 @@ void *pa_vec_push(struct pa_vec *v)
 	return p;
 }
 
-void *pa_vec_at(const struct pa_vec *v, size_t i)
-{
-	return (char *)v->items + i * v->item;
-}
-
 void pa_vec_free(struct pa_vec *v)
 {
 	free(v->items);

@@ -1,5 +1,6 @@
 /* Compressed runs of a thread file: see zrun.h. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,10 @@
 
 #include "zrun.h"
 
+struct zahead;
+
 struct pa_zread {
+	struct zahead *ahead;  /* the next block, decompressed ahead */
 	const uint8_t *resume; /* in a block: the file after it; NULL = in the file */
 	size_t block_off;      /* file offset of that block */
 	uint64_t run;	       /* data offset of the raw run being read, UINT64_MAX = none */
@@ -87,6 +91,154 @@ static const char *parse_block(const struct pa_thread *t, uint64_t zpos, struct 
 	return NULL;
 }
 
+/* --- reading ahead ---
+ * While the decoder reads one block, a second thread decompresses the
+ * next one (a long trace's zstd time moves to another core): the RUN
+ * after a BLOCK names it. The decoder then takes that buffer in place of
+ * decompressing; a block it did not expect is decompressed in place as
+ * before, so what is read never depends on the thread. At most
+ * AHEAD_MAX threads at a time (each holds a block's buffer); the other
+ * thread files decompress in place. */
+#define AHEAD_MAX 4
+
+enum { AHEAD_IDLE, AHEAD_BUSY, AHEAD_DONE };
+
+struct zahead {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int state;
+	bool quit;
+	uint64_t zpos; /* the job: the block at zpos */
+	const uint8_t *frame;
+	size_t zlen, raw_len;
+	size_t result; /* ZSTD_decompressDCtx's */
+	uint8_t *buf;
+	size_t cap;
+	ZSTD_DCtx *dctx;
+};
+
+static int aheads_alive;
+
+static void *ahead_main(void *arg)
+{
+	struct zahead *a = arg;
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (a->state != AHEAD_BUSY && !a->quit)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->quit)
+			break;
+		pthread_mutex_unlock(&a->mu);
+		size_t n = ZSTD_decompressDCtx(a->dctx, a->buf, a->raw_len, a->frame, a->zlen);
+		pthread_mutex_lock(&a->mu);
+		a->result = n;
+		a->state = AHEAD_DONE;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+static struct zahead *ahead_start(void)
+{
+	if (aheads_alive >= AHEAD_MAX)
+		return NULL;
+	struct zahead *a = pa_xcalloc(1, sizeof(*a));
+	a->dctx = ZSTD_createDCtx();
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	if (!a->dctx || pthread_create(&a->thread, NULL, ahead_main, a)) {
+		ZSTD_freeDCtx(a->dctx);
+		pthread_mutex_destroy(&a->mu);
+		pthread_cond_destroy(&a->cv);
+		free(a);
+		return NULL;
+	}
+	aheads_alive++;
+	return a;
+}
+
+static void ahead_stop(struct zahead *a)
+{
+	pthread_mutex_lock(&a->mu);
+	a->quit = true;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->thread, NULL);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	ZSTD_freeDCtx(a->dctx);
+	free(a->buf);
+	free(a);
+	aheads_alive--;
+}
+
+/* The block at zpos when it was decompressed ahead: its buffer becomes
+ * the thread's (*n: the decompression's result). False otherwise; either
+ * way the helper is idle after. */
+static bool ahead_take(struct pa_zread *z, uint64_t zpos, size_t *n)
+{
+	struct zahead *a = z->ahead;
+	if (!a)
+		return false;
+	pthread_mutex_lock(&a->mu);
+	while (a->state == AHEAD_BUSY)
+		pthread_cond_wait(&a->cv, &a->mu);
+	bool hit = a->state == AHEAD_DONE && a->zpos == zpos;
+	a->state = AHEAD_IDLE;
+	pthread_mutex_unlock(&a->mu);
+	if (!hit)
+		return false;
+	uint8_t *buf = z->buf;
+	size_t cap = z->cap;
+	z->buf = a->buf;
+	z->cap = a->cap;
+	a->buf = buf;
+	a->cap = cap;
+	*n = a->result;
+	return true;
+}
+
+/* After entering block b: hand the next block (the RUN after b names it)
+ * to the helper. */
+static void ahead_next(struct pa_thread *t, const struct block *b)
+{
+	struct pa_zread *z = t->z;
+	size_t pos = (size_t)(b->end - t->data);
+	struct pa_cursor c;
+	uint64_t tag, n, zpos = 0;
+	pa_cursor_init(&c, b->end, t->data_len - pos);
+	if (pa_get_varint(&c, &tag) || tag != ((PST_Z_RUN << PST_KIND_BITS) | PST_K_ZRUN) ||
+	    pa_get_varint(&c, &n) || n + PST_Z_RUN_ZPOS > (uint64_t)(c.end - c.p))
+		return;
+	for (unsigned i = 0; i < PST_Z_RUN_ZPOS; i++)
+		zpos |= (uint64_t)c.p[n + i] << (8 * i);
+	struct block next;
+	if (zpos <= pos || zpos >= t->data_len || parse_block(t, zpos, &next) || next.run != pos ||
+	    !next.raw_len)
+		return;
+	if (!z->ahead)
+		z->ahead = ahead_start();
+	struct zahead *a = z->ahead;
+	if (!a)
+		return;
+	/* idle here (ahead_take came first): the buffer is the decoder's */
+	if (next.raw_len > a->cap) {
+		free(a->buf);
+		a->buf = pa_xmalloc(next.raw_len);
+		a->cap = next.raw_len;
+	}
+	pthread_mutex_lock(&a->mu);
+	a->zpos = zpos;
+	a->frame = next.frame;
+	a->zlen = next.zlen;
+	a->raw_len = next.raw_len;
+	a->state = AHEAD_BUSY;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
 /* Decompress the block the RUN at data offset `run` points to (zpos) and
  * move the cursor into it. */
 static int enter_block(struct pa_session *s, struct pa_thread *t, struct pa_cursor *c, uint64_t run,
@@ -106,9 +258,11 @@ static int enter_block(struct pa_session *s, struct pa_thread *t, struct pa_curs
 		why = "the block belongs to another run";
 	if (why)
 		return damaged(s, t, c, off, why);
+	size_t n;
+	bool taken = ahead_take(z, zpos, &n);
 	if (!z->dctx)
 		z->dctx = ZSTD_createDCtx();
-	if (b.raw_len > z->cap) {
+	if (!taken && b.raw_len > z->cap) {
 		free(z->buf);
 		z->buf = pa_xmalloc(b.raw_len ? b.raw_len : 1);
 		z->cap = b.raw_len;
@@ -116,7 +270,8 @@ static int enter_block(struct pa_session *s, struct pa_thread *t, struct pa_curs
 	unsigned long long size = ZSTD_getFrameContentSize(b.frame, b.zlen);
 	if (size != b.raw_len && size != ZSTD_CONTENTSIZE_UNKNOWN)
 		return damaged(s, t, c, off, "frame size does not match");
-	size_t n = ZSTD_decompressDCtx(z->dctx, z->buf, b.raw_len, b.frame, b.zlen);
+	if (!taken)
+		n = ZSTD_decompressDCtx(z->dctx, z->buf, b.raw_len, b.frame, b.zlen);
 	if (ZSTD_isError(n))
 		return damaged(s, t, c, off, ZSTD_getErrorName(n));
 	if (n != b.raw_len)
@@ -126,6 +281,7 @@ static int enter_block(struct pa_session *s, struct pa_thread *t, struct pa_curs
 	z->block_off = off;
 	release_before(t, off);
 	pa_cursor_init(c, z->buf, n);
+	ahead_next(t, &b);
 	return 0;
 }
 
@@ -191,6 +347,8 @@ void pa_zrun_free(struct pa_thread *t)
 {
 	if (!t->z)
 		return;
+	if (t->z->ahead)
+		ahead_stop(t->z->ahead);
 	ZSTD_freeDCtx(t->z->dctx);
 	free(t->z->buf);
 	free(t->z);

@@ -102,7 +102,8 @@ static void neighbouring_addresses_stay_folded(void)
 	struct fixture f;
 	setup(&f, 0);
 	churn(&f, dense, 100000, 10);
-	CHECK(!f.m->blocks_scatter);
+	heap_model_flush(f.m);
+	CHECK(!f.m->live.scatter);
 	figures_exact(&f, 100000, 10);
 	heap_model_free(f.m);
 }
@@ -115,7 +116,7 @@ static void piled_addresses_switch_to_scattering(void)
 	 * probe run under the folding hash */
 	for (int rep = 0; rep < 200; rep++)
 		churn(&f, piled, 600, 1000000);
-	CHECK(f.m->blocks_scatter);
+	CHECK(f.m->live.scatter);
 	struct pa_error err;
 	CHECK(heap_model_finish(f.m, &err) == 0);
 	CHECK(f.m->allocs == 200.0 * (600 + 2 * 599));
@@ -136,13 +137,46 @@ static void sampled_weights_cancel(void)
 	for (uint64_t i = 0; i < 5000; i++)
 		if (i % 2)
 			release(&f, dense(i));
+	heap_model_flush(f.m);
 	double half = f.m->live_bytes;
 	for (uint64_t i = 0; i < 5000; i++)
 		if (!(i % 2))
 			release(&f, dense(i));
+	heap_model_flush(f.m);
 	CHECK(half > 0);
 	CHECK(f.m->live_bytes > -0.5 && f.m->live_bytes < 0.5);
 	CHECK(f.m->live_blocks > -0.5 && f.m->live_blocks < 0.5);
+	heap_model_free(f.m);
+}
+
+/* Synthetic keys (thread seq, allocation number), as the reader hands
+ * them when frees name their block by number: three rounds of n blocks,
+ * every keep-th block of the first round living to the end; the frees of a
+ * round come in reverse (a collector's sweep). Same figures as addresses. */
+static void synthetic_keys_give_exact_figures(void)
+{
+	struct fixture f;
+	setup(&f, 0);
+	const uint64_t n = 100000, keep = 10;
+	uint64_t next = 1, first[3] = {0, 0, 0};
+	for (int round = 0; round < 3; round++) {
+		first[round] = next;
+		for (uint64_t i = 0; i < n; i++)
+			if (round == 0 || i % keep)
+				alloc(&f, LIVE_SYNTHETIC | 2ull << LIVE_SEQ_SHIFT | next++,
+				      16 + i % 100, 1 + (uint32_t)(i % 7));
+		for (uint64_t k = next; k-- > first[round];)
+			if (round > 0 || (k - first[0]) % keep)
+				release(&f, LIVE_SYNTHETIC | 2ull << LIVE_SEQ_SHIFT | k);
+	}
+	heap_model_flush(f.m);
+	/* only the sparse long-lived blocks may have been swept to the hash */
+	CHECK(f.m->live.len <= n / keep);
+	CHECK(f.m->live.pages <= 64 + 4 * (f.m->live.page_blocks / LIVE_PAGE + 1));
+	for (uint64_t i = 0; i < n; i += keep)
+		release(&f, LIVE_SYNTHETIC | 2ull << LIVE_SEQ_SHIFT | (first[0] + i));
+	figures_exact(&f, n, keep);
+	CHECK(f.m->live.pages <= 1);
 	heap_model_free(f.m);
 }
 
@@ -151,5 +185,6 @@ int main(void)
 	neighbouring_addresses_stay_folded();
 	piled_addresses_switch_to_scattering();
 	sampled_weights_cancel();
+	synthetic_keys_give_exact_figures();
 	return UNIT_DONE();
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "heap_early.h"
 #include "options.h"
 #include "session.h"
 
@@ -128,6 +129,9 @@ struct heap_model {
 	bool blocks_scatter;   /* scattering hash (heap_model.c) */
 	uint32_t block_finds;  /* since the last probe check */
 	uint64_t block_probes; /* slots past the first, likewise */
+
+	/* numbered blocks ended before their ALLOC came (heap_early.h) */
+	struct heap_early early;
 };
 
 struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options *o);

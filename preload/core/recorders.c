@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <stddef.h>
 
+#include "livemap.h"
 #include "mem.h"
 #include "recorder.h"
 #include "shim.h"
@@ -47,13 +48,22 @@ static void mem_settle(struct ps_thread *t)
 		ps_memsample_settle(t);
 }
 
+/* A forked child numbers its blocks from 1 again (new thread files): the
+ * parent's entries must not name them (mem_ids.h). */
+static void mem_after_fork(int side)
+{
+	if (side != PS_FORK_PARENT)
+		ps_livemap_clear();
+	ps_rss_after_fork(side);
+}
+
 const struct ps_recorder ps_recorder_mem = {
     .name = "mem",
     .init = ps_mem_init,
     .thread_end = mem_settle,
     .flush = mem_settle,
     .before_fork = ps_rss_before_fork,
-    .after_fork = ps_rss_after_fork,
+    .after_fork = mem_after_fork,
     .before_exec = ps_rss_before_exec,
     .after_failed_exec = ps_rss_after_failed_exec,
     .finish = ps_rss_finish,

@@ -1,38 +1,40 @@
 /* Allocation ids: see alloc_ids.h. */
 #include "alloc_ids.h"
 
+#include <stdio.h>
+
 #define CUT "malformed or cut-short record"
 
 #define GET(v)                                                                                     \
 	do {                                                                                       \
 		if (pa_get_varint(c, v)) {                                                         \
-			*why = CUT;                                                                \
+			snprintf(why, PA_IDS_WHY, "%s", CUT);                                      \
 			return -1;                                                                 \
 		}                                                                                  \
 	} while (0)
 
 /* An address written as a delta (DELTA CODING): a user address, never a
  * block key. */
-static int get_addr(struct pa_thread *t, struct pa_cursor *c, uint64_t *addr, const char **why)
+static int get_addr(struct pa_thread *t, struct pa_cursor *c, uint64_t *addr, char *why)
 {
 	uint64_t zz;
 	GET(&zz);
 	*addr = pa_undelta(&t->last_addr, zz);
 	if (!*addr || *addr >> 63) {
-		*why = "bad block address";
+		snprintf(why, PA_IDS_WHY, "bad block address");
 		return -1;
 	}
 	return 0;
 }
 
-static int bad_ref(const char **why)
+static int bad_ref(char *why)
 {
-	*why = "bad block reference";
+	snprintf(why, PA_IDS_WHY, "bad block reference");
 	return -1;
 }
 
 /* A ref (FREE, realloc's old block): its key, 0 = none. */
-static int get_ref(struct pa_thread *t, struct pa_cursor *c, uint64_t *key, const char **why)
+static int get_ref(struct pa_thread *t, struct pa_cursor *c, uint64_t *key, char *why)
 {
 	uint64_t ref, seq, n;
 	GET(&ref);
@@ -64,7 +66,7 @@ static int get_ref(struct pa_thread *t, struct pa_cursor *c, uint64_t *key, cons
 }
 
 int pa_ids_alloc(struct pa_thread *t, struct pa_cursor *c, uint64_t q, struct pa_event *ev,
-		 uint64_t *stack_local, const char **why)
+		 uint64_t *stack_local, char *why)
 {
 	uint64_t fn2, zz;
 	t->now += q << t->mem_shift;
@@ -76,12 +78,13 @@ int pa_ids_alloc(struct pa_thread *t, struct pa_cursor *c, uint64_t q, struct pa
 	unsigned bits = (unsigned)(fn2 & ((1u << PST_A_FN_SHIFT) - 1));
 	bool realloc = fn == PST_FN_REALLOC || fn == PST_FN_REALLOCARRAY;
 	if (fn >= PST_FN_COUNT) {
-		*why = "unknown allocation function";
+		snprintf(why, PA_IDS_WHY, "unknown allocation function %llu",
+			 (unsigned long long)fn);
 		return -1;
 	}
 	/* at most one of the bits; `same` only for a realloc */
 	if ((bits & (bits - 1)) || (bits == PST_A_SAME && !realloc)) {
-		*why = "bad allocation flags";
+		snprintf(why, PA_IDS_WHY, "bad allocation flags");
 		return -1;
 	}
 	ev->u.alloc.fn = (unsigned)fn;
@@ -96,7 +99,7 @@ int pa_ids_alloc(struct pa_thread *t, struct pa_cursor *c, uint64_t q, struct pa
 		ev->u.alloc.addr = ev->u.alloc.old_addr;
 	} else if (!bits) {
 		if ((t->alloc_n + 1) >> PST_ID_N_BITS || t->seq >> PST_ID_SEQ_BITS) {
-			*why = "too many numbered blocks";
+			snprintf(why, PA_IDS_WHY, "too many numbered blocks");
 			return -1;
 		}
 		ev->u.alloc.addr = pst_block_key(t->seq, ++t->alloc_n);
@@ -105,7 +108,7 @@ int pa_ids_alloc(struct pa_thread *t, struct pa_cursor *c, uint64_t q, struct pa
 }
 
 int pa_ids_free(struct pa_thread *t, struct pa_cursor *c, uint64_t q, struct pa_event *ev,
-		const char **why)
+		char *why)
 {
 	t->now += q << t->mem_shift;
 	if (get_ref(t, c, &ev->u.free.addr, why))

@@ -10,13 +10,16 @@
 #include "decode.h"
 #include "session.h"
 
+#define PA_IDS_WHY 96
+
 /* The fields of an ALLOC after its tag (q: the tag's value): fills
  * ev->u.alloc except the stack, whose file-local id goes to *stack_local,
- * and advances t->now. 0, or -1 with *why saying what is wrong. */
+ * and advances t->now. 0, or -1 with why (PA_IDS_WHY bytes) saying what
+ * is wrong. */
 int pa_ids_alloc(struct pa_thread *t, struct pa_cursor *c, uint64_t q, struct pa_event *ev,
-		 uint64_t *stack_local, const char **why);
+		 uint64_t *stack_local, char *why);
 /* The same for a FREE: fills ev->u.free. */
 int pa_ids_free(struct pa_thread *t, struct pa_cursor *c, uint64_t q, struct pa_event *ev,
-		const char **why);
+		char *why);
 
 #endif

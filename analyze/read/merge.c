@@ -354,9 +354,9 @@ static inline uint64_t undelta_old(uint64_t addr, uint64_t zz)
 static int decode_alloc(struct decoder *d, uint64_t dt, struct pa_event *ev)
 {
 	uint64_t fn, stack_local;
-	const char *why;
+	char why[PA_IDS_WHY];
 	if (d->t->ids) { /* numbered blocks (alloc_ids.c) */
-		if (pa_ids_alloc(d->t, &d->c, dt, ev, &stack_local, &why))
+		if (pa_ids_alloc(d->t, &d->c, dt, ev, &stack_local, why))
 			return bad(d, "%s", why);
 		return lookup_local(d, &d->t->stack_map, stack_local, &ev->u.alloc.stack,
 				    "stack node");
@@ -562,8 +562,8 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 			break;
 		case PST_K_FREE:
 			if (t->ids) { /* numbered blocks (alloc_ids.c) */
-				const char *why;
-				if (pa_ids_free(t, &d->c, value, ev, &why))
+				char why[PA_IDS_WHY];
+				if (pa_ids_free(t, &d->c, value, ev, why))
 					return bad(d, "%s", why);
 				break;
 			}

@@ -37,7 +37,9 @@ static inline size_t block_hash(const struct heap_model *m, uint64_t addr)
 {
 	if (m->blocks_scatter)
 		return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 20) & (m->cap - 1);
-	uint64_t g = addr >> 4;
+	/* numbered blocks (ALLOCATION IDS): consecutive numbers, one slot
+	 * each (>> 4 would put 16 of them on one home slot) */
+	uint64_t g = addr >> 63 ? addr : addr >> 4;
 	return (size_t)(g ^ (g >> m->cap_bits)) & (m->cap - 1);
 }
 

@@ -37,9 +37,16 @@ static inline size_t block_hash(const struct heap_model *m, uint64_t addr)
 {
 	if (m->blocks_scatter)
 		return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 20) & (m->cap - 1);
-	/* numbered blocks (ALLOCATION IDS): consecutive numbers, one slot
-	 * each (>> 4 would put 16 of them on one home slot) */
-	uint64_t g = addr >> 63 ? addr : addr >> 4;
+	/* Numbered blocks (ALLOCATION IDS): runs of 8 consecutive numbers
+	 * keep neighbouring slots (blocks allocated together are freed
+	 * together), the runs are scattered: consecutive numbers laid out
+	 * one per slot pile up in one long cluster wherever a live range of
+	 * older numbers sits (linear probing at its worst: the depth-12 Lua
+	 * trace read in 1.7-2.2 s, this way in 1.0-1.2). */
+	if (addr >> 63)
+		return (size_t)((((addr >> 3) * 0x9e3779b97f4a7c15ull) >> 20 << 3) | (addr & 7)) &
+		       (m->cap - 1);
+	uint64_t g = addr >> 4;
 	return (size_t)(g ^ (g >> m->cap_bits)) & (m->cap - 1);
 }
 

@@ -49,12 +49,12 @@ static void mem_settle(struct ps_thread *t)
 }
 
 /* A forked child numbers its blocks from 1 again (new thread files): the
- * parent's entries must not name them (mem_ids.h). */
-static void mem_after_fork(int side)
+ * parent's entries must not name them (mem_ids.h). Early, before the
+ * child can record anything (single-threaded there). */
+static void mem_fork_child_early(struct ps_thread *self)
 {
-	if (side != PS_FORK_PARENT)
-		ps_livemap_clear();
-	ps_rss_after_fork(side);
+	(void)self;
+	ps_livemap_clear();
 }
 
 const struct ps_recorder ps_recorder_mem = {
@@ -63,7 +63,8 @@ const struct ps_recorder ps_recorder_mem = {
     .thread_end = mem_settle,
     .flush = mem_settle,
     .before_fork = ps_rss_before_fork,
-    .after_fork = mem_after_fork,
+    .fork_child_early = mem_fork_child_early,
+    .after_fork = ps_rss_after_fork,
     .before_exec = ps_rss_before_exec,
     .after_failed_exec = ps_rss_after_failed_exec,
     .finish = ps_rss_finish,

@@ -334,7 +334,8 @@
  *   true one and never drifts; other records keep exact times (their dt
  *   counts from that clock). The shim picks k so that 2^k ticks are at
  *   most 1 us (TSC: ticks per us rounded down to a power of two;
- *   CLOCK_MONOTONIC ns: k = 9), or k = 0 with PROFSHIM_MEM_TIME=exact.
+ *   CLOCK_MONOTONIC ns: k = 9), or k = 0 with PROFSHIM_MEM_TIME=exact
+ *   and when the shim has no live-block map (every block by address).
  *   Because each thread's times are rounded on their own, a FREE in one
  *   thread can sort before the other thread's ALLOC of the block (the
  *   same microsecond): readers keep such frees until the ALLOC comes.

@@ -29,9 +29,10 @@ mem_figures() {
 	jqr '.memory_metrics | "\(.total_allocations) \(.total_allocation_bytes) \(.total_frees) \(.failed_allocations) \(.leaked_blocks) \(.leaked_bytes) \(.peak_memory_bytes) \(.temporary_allocations) \(.unknown_frees)"'
 }
 
-# The three ways of writing a block: numbered (default), numbered with
-# exact times, and by address (a map of 64 slots has room for few blocks)
-MODES=("" "PROFSHIM_MEM_TIME=exact" "PROFSHIM_LIVEMAP_SLOTS=64")
+# The ways of writing a block: numbered (default), numbered with exact
+# times, numbered or by address (a map of 64 slots has room for few
+# blocks), and all by address (no map)
+MODES=("" "PROFSHIM_MEM_TIME=exact" "PROFSHIM_LIVEMAP_SLOTS=64" "PROFSHIM_LIVEMAP_SLOTS=0")
 
 # profile MODE PROG ARGS... : the JSON report of PROG under MODE
 profile() {
@@ -98,7 +99,7 @@ profile() {
 }
 
 @test "cross-thread frees racing their allocations: no false leak, exact totals" {
-	for mode in "" "PROFSHIM_MEM_TIME=exact"; do
+	for mode in "${MODES[@]}"; do
 		profile "$mode" "$PROGS/mem_ids" xthread 200000
 		assert_eq "$(cat "$TMP/out")" "allocs=200000 frees=200000"
 		assert_eq "$(own_sums ids_ | cut -d' ' -f1,3,4,5)" "200000 200000 0 0" "own allocs, frees, leaks ($mode)"

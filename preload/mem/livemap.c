@@ -56,7 +56,8 @@ static unsigned bits;
 static unsigned probes;
 
 /* PROFSHIM_LIVEMAP_SLOTS (a test knob: a tiny table forces the fallback
- * to addresses); rounded up to a power of two. */
+ * to addresses, 0 = no table: every block by address); rounded up to a
+ * power of two. */
 static unsigned slot_bits(void)
 {
 	const char *v = getenv("PROFSHIM_LIVEMAP_SLOTS");
@@ -64,8 +65,10 @@ static unsigned slot_bits(void)
 		return DEFAULT_BITS;
 	char *end;
 	unsigned long long n = strtoull(v, &end, 10);
+	if (!*end && n == 0)
+		return 0;
 	if (*end || n < (1ull << MIN_BITS) || n > (1ull << MAX_BITS)) {
-		ps_log("PROFSHIM_LIVEMAP_SLOTS must be a number of slots from 16 to 2^30; "
+		ps_log("PROFSHIM_LIVEMAP_SLOTS must be 0 or a number of slots from 16 to 2^30; "
 		       "using the default",
 		       NULL);
 		return DEFAULT_BITS;
@@ -81,6 +84,8 @@ bool ps_livemap_init(void)
 	if (table)
 		return true;
 	unsigned b = slot_bits();
+	if (!b)
+		return false;
 	size_t len = sizeof(struct slot) << b;
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

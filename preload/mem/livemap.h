@@ -28,7 +28,7 @@
 #define PS_LIVEMAP_MAX_SEQ (1u << PST_ID_SEQ_BITS)
 
 /* Map the table (slots: PROFSHIM_LIVEMAP_SLOTS, a power of two, default
- * 2^22). False when it could not be mapped: every block is then written
+ * 2^22; 0 = none). False when there is none: every block is then written
  * with its address. */
 bool ps_livemap_init(void);
 /* The table is there. */

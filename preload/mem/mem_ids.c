@@ -39,8 +39,13 @@ void ps_mem_ids_init(void)
 		k = 0;
 	else if (v && *v && strcmp(v, "us"))
 		ps_log("PROFSHIM_MEM_TIME must be 'exact' or 'us'; using 'us'", NULL);
+	/* Without the map every block is written by address, and addresses
+	 * need exact times: a block freed by one thread and allocated again
+	 * by another within one quantum could sort in the wrong order, and
+	 * nothing tells the two blocks apart. */
+	if (!ps_livemap_init())
+		k = 0;
 	ps_mem_time_shift = k;
-	ps_livemap_init(); /* without it, every block is written by address */
 	pw_thread_mem_time_shift = k;
 	pw_thread_flags_extra |= PST_FLAG_ALLOC_IDS;
 }

@@ -332,7 +332,10 @@
  *   q = (now - last) >> k and the file's clock advances by q << k, so the
  *   time a reader gets (last + (q << k)) is at most 2^k ticks before the
  *   true one and never drifts; other records keep exact times (their dt
- *   counts from that clock). The shim picks k so that 2^k ticks are at
+ *   counts from that clock), and so does an ALLOC or FREE that names a
+ *   block by address (has_addr, or a ref of kind 1): two blocks at one
+ *   address, freed by one thread and allocated by another, are told apart
+ *   only by the order of their records. The shim picks k so that 2^k ticks are at
  *   most 1 us (TSC: ticks per us rounded down to a power of two;
  *   CLOCK_MONOTONIC ns: k = 9), or k = 0 with PROFSHIM_MEM_TIME=exact
  *   and when the shim has no live-block map (every block by address).

@@ -27,6 +27,13 @@ static int get_addr(struct pa_thread *t, struct pa_cursor *c, uint64_t *addr, ch
 	return 0;
 }
 
+/* A key that is an address, not a numbered block: its record's dt is in
+ * ticks, not rounded (ALLOCATION IDS). */
+static bool by_address(uint64_t key)
+{
+	return key && !(key >> 63);
+}
+
 static int bad_ref(char *why)
 {
 	snprintf(why, PA_IDS_WHY, "bad block reference");
@@ -69,7 +76,6 @@ int pa_ids_alloc(struct pa_thread *t, struct pa_cursor *c, uint64_t q, struct pa
 		 uint64_t *stack_local, char *why)
 {
 	uint64_t fn2, zz;
-	t->now += q << t->mem_shift;
 	GET(&fn2);
 	GET(&ev->u.alloc.size);
 	GET(&zz);
@@ -104,14 +110,17 @@ int pa_ids_alloc(struct pa_thread *t, struct pa_cursor *c, uint64_t q, struct pa
 		}
 		ev->u.alloc.addr = pst_block_key(t->seq, ++t->alloc_n);
 	}
+	t->now += by_address(ev->u.alloc.addr) || by_address(ev->u.alloc.old_addr)
+		      ? q
+		      : q << t->mem_shift;
 	return 0;
 }
 
 int pa_ids_free(struct pa_thread *t, struct pa_cursor *c, uint64_t q, struct pa_event *ev,
 		char *why)
 {
-	t->now += q << t->mem_shift;
 	if (get_ref(t, c, &ev->u.free.addr, why))
 		return -1;
+	t->now += by_address(ev->u.free.addr) ? q : q << t->mem_shift;
 	return ev->u.free.addr ? 0 : bad_ref(why);
 }

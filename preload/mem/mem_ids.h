@@ -93,13 +93,17 @@ static inline bool ps_write_alloc_id(struct ps_thread *t, const struct ps_alloc_
 		bits = PST_A_SAME;
 	else if (!ps_number_block(t, r->addr))
 		bits = PST_A_HAS_ADDR;
-	w = pst_put_tag(w, ps_mem_dt(t, now), PST_K_ALLOC);
+	bool realloc = r->fn == PST_FN_REALLOC || r->fn == PST_FN_REALLOCARRAY;
+	/* a record naming a block by address keeps its exact time (see
+	 * ALLOCATION IDS: two blocks at one address are told apart by order) */
+	bool by_addr = bits == PST_A_HAS_ADDR || (realloc && r->old && !r->old_id);
+	w = pst_put_tag(w, by_addr ? ps_dt(t, now) : ps_mem_dt(t, now), PST_K_ALLOC);
 	w = pst_put_varint(w, (uint64_t)r->fn << PST_A_FN_SHIFT | bits);
 	w = pst_put_varint(w, r->size);
 	w = pst_put_varint(w, pw_delta(&t->out.last_stack, r->stack));
 	if (bits == PST_A_HAS_ADDR)
 		w = pst_put_varint(w, pw_delta(&t->out.last_addr, r->addr));
-	if (r->fn == PST_FN_REALLOC || r->fn == PST_FN_REALLOCARRAY)
+	if (realloc)
 		w = ps_put_ref(t, w, r->old_id, r->old);
 	ps_commit(t, w);
 	return true;
@@ -111,7 +115,7 @@ static inline void ps_write_free_id(struct ps_thread *t, uintptr_t addr, uint64_
 	uint8_t *w = ps_reserve(t, 4 * PST_VARINT_MAX);
 	if (!w)
 		return;
-	w = pst_put_tag(w, ps_mem_dt(t, now), PST_K_FREE);
+	w = pst_put_tag(w, id ? ps_mem_dt(t, now) : ps_dt(t, now), PST_K_FREE);
 	w = ps_put_ref(t, w, id, addr);
 	ps_commit(t, w);
 }

@@ -344,7 +344,9 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 		on_alloc_ended(m, ev, chain, &ended);
 		return;
 	}
-	struct heap_block *b = block_find(m, addr);
+	/* a number is never live twice (nor is an old block resized in
+	 * place: released above): a search that cannot hit is left out */
+	struct heap_block *b = heap_early_numbered(addr) ? NULL : block_find(m, addr);
 	if (b) /* the free was lost (a race, or not recorded): replace */
 		release(m, b, ev, false);
 	uint32_t si = site_for_stack(m, ev->u.alloc.stack);

@@ -113,6 +113,15 @@ profile() {
 	done
 }
 
+@test "cross-thread reallocs racing the allocations they resize: no false leak, exact totals" {
+	for mode in "" "PROFSHIM_MEM_TIME=exact"; do
+		profile "$mode" "$PROGS/mem_ids" xrealloc 100000
+		assert_eq "$(cat "$TMP/out")" "allocs=200000 frees=100000"
+		assert_eq "$(own_sums ids_ | cut -d' ' -f1,3,4,5)" "200000 100000 0 0" "own allocs, frees, leaks ($mode)"
+		assert_eq "$(jqr .memory_metrics.unknown_frees)" 0 "unknown frees ($mode)"
+	done
+}
+
 @test "fork: the child frees the parent's blocks by address, numbers its own from 1" {
 	profile "" "$PROGS/mem_ids" fork
 	child=$(sed -n 's/^child=//p' "$TMP/out")

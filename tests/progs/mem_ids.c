@@ -10,6 +10,8 @@
  *   xthread N one thread allocates N blocks and hands them over a ring to
  *             another thread that frees them at once (frees race with the
  *             allocations: the same microsecond)
+ *   xrealloc N  the same, but the second thread first reallocs each block
+ *             (grown: moved or in place) and frees the result
  *   fork      the parent allocates 100 blocks and forks; the child frees
  *             them, allocates and frees 10 of its own; the parent waits
  *             and frees its blocks
@@ -86,6 +88,8 @@ static int mode_realloc(void)
 static void *volatile ring[RING];
 static long total;
 
+static int consumer_reallocs;
+
 static void *consumer(void *arg)
 {
 	(void)arg;
@@ -94,6 +98,8 @@ static void *consumer(void *arg)
 		while (!(p = __atomic_load_n(&ring[i % RING], __ATOMIC_ACQUIRE)))
 			;
 		__atomic_store_n(&ring[i % RING], NULL, __ATOMIC_RELEASE);
+		if (consumer_reallocs)
+			p = ids_realloc(p, 40 + (size_t)(i % 3) * 24);
 		free(p);
 	}
 	return NULL;
@@ -112,7 +118,7 @@ static int mode_xthread(long n)
 		__atomic_store_n(&ring[i % RING], p, __ATOMIC_RELEASE);
 	}
 	pthread_join(th, NULL);
-	printf("allocs=%ld frees=%ld\n", n, n);
+	printf("allocs=%ld frees=%ld\n", consumer_reallocs ? 2 * n : n, n);
 	return 0;
 }
 
@@ -171,6 +177,10 @@ int main(int argc, char **argv)
 		return mode_realloc();
 	if (!strcmp(mode, "xthread"))
 		return mode_xthread(argc > 2 ? atol(argv[2]) : 100000);
+	if (!strcmp(mode, "xrealloc")) {
+		consumer_reallocs = 1;
+		return mode_xthread(argc > 2 ? atol(argv[2]) : 100000);
+	}
 	if (!strcmp(mode, "fork"))
 		return mode_fork();
 	if (!strcmp(mode, "paused"))

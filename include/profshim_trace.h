@@ -47,6 +47,8 @@
  *   15    EXT     ext kind  len, then len bytes of payload (rare records,
  *                           skippable by length; layouts below)
  *
+ *   (Files with PST_FLAG_ALLOC_IDS write ALLOC and FREE differently: see
+ *   ALLOCATION IDS.)
  *   ALLOC: fn is enum pst_alloc_fn; size is the requested size (for calloc
  *   nmemb*size; 0 on overflow); addr is the result (0 when the call failed
  *   or realloc(p, 0) freed p); stack is the leaf STACK node id (0 = none).
@@ -312,6 +314,52 @@
  *   not finish (exec, a kill) stays raw, zpos 0, followed by its room.
  *   Readers must not assume that BLOCK seq numbers have no gaps.
  *
+ * ALLOCATION IDS (thread files with PST_FLAG_ALLOC_IDS; full memory
+ * recording, not sampling mode)
+ *   Heap addresses are what compresses worst (2-4 bytes per call after
+ *   zstd), so these files name blocks by number, and time memory events
+ *   coarsely:
+ *   2   ALLOC   dt/2^k    fn2, size, stack[, addr][, old ref]
+ *   3   FREE    dt/2^k    ref
+ *   fn2 = fn << 3 | same << 2 | has_addr << 1 | failed. failed: no block
+ *   was created (the call failed, or realloc(p, 0) freed p). has_addr: the
+ *   block's address follows (delta-coded as in DELTA CODING); the block is
+ *   known by its address, as in files without the flag. Otherwise a block
+ *   that was created gets the file's next number n = 1, 2, ... (only
+ *   ALLOC records with failed = has_addr = same = 0 take a number).
+ *   same (REALLOC / REALLOCARRAY only): resized in place; the block keeps
+ *   the old ref's identity (its number or its address) and takes no new
+ *   number. stack is delta-coded as in DELTA CODING. old ref: REALLOC and
+ *   REALLOCARRAY only, the block realloc was given.
+ *   A ref (FREE, old ref) is a varint whose low 2 bits say what it is:
+ *     0  none (realloc of NULL; never in a FREE); the other bits are 0
+ *     1  by address: an address delta follows (as DELTA CODING's FREE
+ *        addr); the other bits are 0
+ *     2  another thread file's block: its thread_seq and n follow
+ *        (plain varints); the other bits are 0
+ *     3  this file's block: ref >> 2 = pst_zigzag(n - last_n), where
+ *        last_n is the n of the previous kind-3 ref of the file (0 at the
+ *        start), which becomes n
+ *   Within a process, the block (thread_seq, n) is the n-th numbered
+ *   block of thread file thread_seq. A free of a block the shim did not
+ *   number (allocated before it started, while it was off, or with
+ *   has_addr) is written by address. Readers key a numbered block as
+ *   (1 << 63) | thread_seq << 40 | n (user addresses are below 2^63).
+ *   Times: header.mem_time_shift = k. An ALLOC or FREE's dt is
+ *   q = (now - last) >> k and the file's clock advances by q << k, so the
+ *   time a reader gets (last + (q << k)) is at most 2^k ticks before the
+ *   true one and never drifts; other records keep exact times (their dt
+ *   counts from that clock), and so does an ALLOC or FREE that names a
+ *   block by address (has_addr, or a ref of kind 1): two blocks at one
+ *   address, freed by one thread and allocated by another, are told apart
+ *   only by the order of their records. The shim picks k so that 2^k ticks are at
+ *   most 1 us (TSC: ticks per us rounded down to a power of two;
+ *   CLOCK_MONOTONIC ns: k = 9), or k = 0 with PROFSHIM_MEM_TIME=exact
+ *   and when the shim has no live-block map (every block by address).
+ *   Because each thread's times are rounded on their own, a FREE in one
+ *   thread can sort before the other thread's ALLOC of the block (the
+ *   same microsecond): readers keep such frees until the ALLOC comes.
+ *
  * MEMORY SAMPLING (MEM_CONFIG sample bytes = M > 0)
  *   Only sampled allocations are written (a Poisson process over bytes with
  *   mean distance M) and only the frees of sampled blocks. A sampled block
@@ -363,6 +411,9 @@ enum pst_flags {
 	 * CODING"). Written by every profshim since delta coding came; a file without
 	 * the flag (older profshim) holds them plain and still reads. */
 	PST_FLAG_DELTA = 1u << 1,
+	/* Thread files: ALLOC and FREE name blocks by number and their times
+	 * are rounded to 2^mem_time_shift ticks (see ALLOCATION IDS). */
+	PST_FLAG_ALLOC_IDS = 1u << 2,
 };
 
 struct pst_file_header {
@@ -375,7 +426,35 @@ struct pst_file_header {
 	uint32_t thread_seq;  /* thread files: 1, 2, ...; process file: 0 */
 	uint32_t flags;	      /* enum pst_flags */
 	uint64_t start_ticks; /* base of the first dt in this file */
+	/* thread files with PST_FLAG_ALLOC_IDS: ALLOC/FREE dt unit is
+	 * 2^mem_time_shift ticks (0 in older files, which ignore it) */
+	uint32_t mem_time_shift;
 };
+
+/* ALLOCATION IDS: the low bits of an ALLOC's fn2 field and of a ref. */
+enum pst_alloc_bits {
+	PST_A_FAILED = 1u << 0,	  /* no block created */
+	PST_A_HAS_ADDR = 1u << 1, /* the address follows */
+	PST_A_SAME = 1u << 2,	  /* realloc in place: the old ref's block */
+	PST_A_FN_SHIFT = 3,
+};
+enum pst_ref_kind {
+	PST_REF_NONE = 0,
+	PST_REF_ADDR = 1,  /* an address delta follows */
+	PST_REF_OTHER = 2, /* thread_seq, n follow */
+	PST_REF_OWN = 3,   /* ref >> 2 = zigzag(n - last_n) */
+	PST_REF_BITS = 2,
+};
+/* Numbered blocks: n < 2^PST_ID_N_BITS, thread_seq < 2^PST_ID_SEQ_BITS. */
+#define PST_ID_N_BITS 40
+#define PST_ID_SEQ_BITS 23
+/* The reader's key of block n of thread file seq (never a user address). */
+static inline uint64_t pst_block_key(uint64_t seq, uint64_t n)
+{
+	return (1ull << 63) | (seq << PST_ID_N_BITS) | n;
+}
+/* The largest mem_time_shift a reader accepts. */
+#define PST_MAX_MEM_TIME_SHIFT 32
 
 enum pst_kind {
 	PST_K_EXIT = 0,

@@ -76,6 +76,7 @@ first_alloc() {
 import sys
 d = open(sys.argv[1], 'rb').read()
 end = 4096 + int.from_bytes(d[16:24], 'little')
+ids = int.from_bytes(d[36:40], 'little') & 4
 def varint(p):
     v = s = 0
     while True:
@@ -87,7 +88,8 @@ while p < end:
     k = tag & 15
     if k == 2:
         fn = q
-        for _ in range(3): _, q = varint(q)
+        # allocation ids (flag 4): fn2, size, stack; else fn, size, addr, stack
+        for _ in range(2 if ids else 3): _, q = varint(q)
         print(fn, q)
         break
     if k == 15:
@@ -115,7 +117,8 @@ PY
 	printf '\x7f' | dd of="$TMP/t.t1" bs=1 seek="$fn" conv=notrunc status=none
 	run "$PROFANALYZE" -q "$TMP/t"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"t.t1: offset "*": unknown allocation function 127"* ]]
+	# fn2 = 127 with allocation ids: function 127 >> 3
+	[[ "$output" == *"t.t1: offset "*": unknown allocation function 15"* ]]
 	cp "$TMP/good.t1" "$TMP/t.t1"
 	run "$PROFANALYZE" -q "$TMP/t"
 	[ "$status" -eq 0 ]

@@ -166,6 +166,43 @@ static void chain_end(struct heap_model *m, const struct heap_block *b)
 		site->long_chains += block_weight(m, b);
 }
 
+/* The ALLOC of a block whose free (or move by realloc) was merged before
+ * it: counted as allocated and ended at once, never live (the peak is
+ * not raised by a block that was gone). */
+static void on_alloc_ended(struct heap_model *m, const struct pa_event *ev, uint32_t chain,
+			   const struct heap_early_entry *e)
+{
+	struct heap_block b = {.addr = ev->u.alloc.addr,
+			       .size = ev->u.alloc.size,
+			       .ticks = ev->ticks,
+			       .site = site_for_stack(m, ev->u.alloc.stack),
+			       .chain = chain};
+	struct heap_site *site = site_at(m, b.site);
+	double w = block_weight(m, &b), bytes = (double)b.size * w;
+	site_touch(m, site);
+	if (site->allocs == 0)
+		site->ticks = ev->ticks;
+	site->allocs += w;
+	site->bytes += bytes;
+	if (ev->u.alloc.fn == PST_FN_CALLOC)
+		site->calloc_bytes += bytes;
+	m->alloc_bytes += bytes;
+	unsigned k = hist_bucket(b.size);
+	m->hist_count[k] += w;
+	m->hist_bytes[k] += bytes;
+	if (chain)
+		site->reallocs += w;
+	if (e->is_free) {
+		site->frees += w;
+		site->churn += w; /* freed within a microsecond */
+		if (!e->counted)
+			m->frees += w;
+		chain_end(m, &b);
+	}
+	*last_alloc_of(m, ev->thread) = b.addr;
+	series_note(m, ev->ticks);
+}
+
 static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 {
 	uint64_t size = ev->u.alloc.size, addr = ev->u.alloc.addr, old = ev->u.alloc.old_addr;
@@ -187,6 +224,8 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 			if (freed)
 				chain_end(m, b);
 			release(m, b, ev, freed);
+		} else if (heap_early_numbered(old)) {
+			heap_early_add(&m->early, old, freed, true); /* its ALLOC is to come */
 		}
 	}
 	if (!addr) {
@@ -194,6 +233,13 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 			m->failed += w;
 		*last_alloc_of(m, ev->thread) = 0;
 		series_note(m, ev->ticks);
+		return;
+	}
+	/* a numbered block another thread ended already (heap_early.h); not
+	 * a realloc in place, whose block goes on */
+	struct heap_early_entry ended;
+	if (!(is_realloc && addr == old) && heap_early_take(&m->early, addr, &ended)) {
+		on_alloc_ended(m, ev, chain, &ended);
 		return;
 	}
 	bool lost;
@@ -249,6 +295,10 @@ static void on_free(struct heap_model *m, const struct pa_event *ev)
 	if (!m->estimated)
 		m->frees += 1;
 	struct heap_block *b = block_find(m, ev->u.free.addr);
+	if (!b && heap_early_numbered(ev->u.free.addr)) { /* its ALLOC is to come */
+		heap_early_add(&m->early, ev->u.free.addr, true, true);
+		return;
+	}
 	if (!b) {
 		m->unknown_frees++;
 		return;
@@ -317,8 +367,12 @@ static void apply_event(struct heap_model *m, const struct pa_event *ev)
 		on_alloc(m, ev);
 		break;
 	case PA_EV_FREE:
-		if (other_thread(m, ev) && !block_find(m, ev->u.free.addr))
+		if (other_thread(m, ev) && !block_find(m, ev->u.free.addr)) {
+			/* maybe the shown thread's block, its ALLOC still to come */
+			if (heap_early_numbered(ev->u.free.addr))
+				heap_early_add(&m->early, ev->u.free.addr, true, false);
 			return;
+		}
 		on_free(m, ev);
 		break;
 	case PA_EV_RSS:
@@ -538,6 +592,8 @@ static void settle_live_blocks(struct heap_model *m)
 int heap_model_finish(struct heap_model *m, struct pa_error *err)
 {
 	heap_model_flush(m);
+	/* frees of numbered blocks whose ALLOC never came (a lost record) */
+	m->unknown_frees += heap_early_counted_left(&m->early);
 	settle_live_blocks(m);
 	for (size_t i = 0; i < m->sites.len; i++)
 		site_touch(m, site_at(m, (uint32_t)i));
@@ -566,6 +622,7 @@ void heap_model_free(struct heap_model *m)
 	pa_vec_free(&m->heap_series);
 	pa_vec_free(&m->rss_series);
 	live_free(&m->live);
+	heap_early_free(&m->early);
 	heap_usable_free(m);
 	free(m);
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "heap_early.h"
 #include "live_table.h"
 #include "options.h"
 #include "session.h"
@@ -130,6 +131,9 @@ struct heap_model {
 	 * neighbouring events overlap instead of following one another */
 	struct pa_event ahead[HEAP_AHEAD];
 	unsigned ahead_first, ahead_len;
+
+	/* numbered blocks ended before their ALLOC came (heap_early.h) */
+	struct heap_early early;
 };
 
 struct heap_model *heap_model_new(struct pa_session *s, const struct pa_options *o);

@@ -70,6 +70,17 @@ static inline int pa_get_str(struct pa_cursor *c, const char **s, size_t *len, s
 	return 0;
 }
 
+/* Delta-coded fields (PST_FLAG_DELTA, include/profshim_trace.h): the
+ * previous value plus the zigzag distance, which becomes the previous
+ * value (an address of 0 does not). */
+static inline uint64_t pa_undelta(uint64_t *prev, uint64_t zz)
+{
+	uint64_t v = *prev + (uint64_t)pst_unzigzag(zz);
+	if (v)
+		*prev = v;
+	return v;
+}
+
 static inline size_t pa_cursor_off(const struct pa_cursor *c)
 {
 	return (size_t)(c->p - c->start);

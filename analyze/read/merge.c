@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc_ids.h"
 #include "decode.h"
 #include "session.h"
 #include "zrun.h"
@@ -345,17 +346,6 @@ static int decode_ext(struct decoder *d, uint64_t ext, struct pa_event *ev)
 	return rc;
 }
 
-/* Delta-coded fields (PST_FLAG_DELTA, include/profshim_trace.h): the
- * previous value plus the zigzag distance, which becomes the previous
- * value (an address of 0 does not). */
-static inline uint64_t undelta(uint64_t *prev, uint64_t zz)
-{
-	uint64_t v = *prev + (uint64_t)pst_unzigzag(zz);
-	if (v)
-		*prev = v;
-	return v;
-}
-
 static inline uint64_t undelta_old(uint64_t addr, uint64_t zz)
 {
 	return zz ? addr + (uint64_t)pst_unzigzag(zz - 1) : 0;
@@ -364,6 +354,13 @@ static inline uint64_t undelta_old(uint64_t addr, uint64_t zz)
 static int decode_alloc(struct decoder *d, uint64_t dt, struct pa_event *ev)
 {
 	uint64_t fn, stack_local;
+	char why[PA_IDS_WHY];
+	if (d->t->ids) { /* numbered blocks (alloc_ids.c) */
+		if (pa_ids_alloc(d->t, &d->c, dt, ev, &stack_local, why))
+			return bad(d, "%s", why);
+		return lookup_local(d, &d->t->stack_map, stack_local, &ev->u.alloc.stack,
+				    "stack node");
+	}
 	d->t->now += dt;
 	GET(&fn);
 	GET(&ev->u.alloc.size);
@@ -376,8 +373,8 @@ static int decode_alloc(struct decoder *d, uint64_t dt, struct pa_event *ev)
 	if (fn == PST_FN_REALLOC || fn == PST_FN_REALLOCARRAY)
 		GET(&ev->u.alloc.old_addr);
 	if (d->t->delta) {
-		ev->u.alloc.addr = undelta(&d->t->last_addr, ev->u.alloc.addr);
-		stack_local = undelta(&d->t->last_stack, stack_local);
+		ev->u.alloc.addr = pa_undelta(&d->t->last_addr, ev->u.alloc.addr);
+		stack_local = pa_undelta(&d->t->last_stack, stack_local);
 		if (fn == PST_FN_REALLOC || fn == PST_FN_REALLOCARRAY)
 			ev->u.alloc.old_addr = undelta_old(ev->u.alloc.addr, ev->u.alloc.old_addr);
 	}
@@ -564,10 +561,16 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 			rc = rc ? rc : 1;
 			break;
 		case PST_K_FREE:
+			if (t->ids) { /* numbered blocks (alloc_ids.c) */
+				char why[PA_IDS_WHY];
+				if (pa_ids_free(t, &d->c, value, ev, why))
+					return bad(d, "%s", why);
+				break;
+			}
 			t->now += value;
 			GET(&ev->u.free.addr);
 			if (t->delta)
-				ev->u.free.addr = undelta(&t->last_addr, ev->u.free.addr);
+				ev->u.free.addr = pa_undelta(&t->last_addr, ev->u.free.addr);
 			break;
 		case PST_K_SAMPLE:
 			t->now += value;

@@ -736,6 +736,13 @@ static int open_thread(struct pa_session *s, struct pa_thread *t, struct pa_erro
 	t->closed = m.hdr->flags & PST_FLAG_CLOSED;
 	t->delta = m.hdr->flags & PST_FLAG_DELTA;
 	t->last_addr = t->last_stack = 0;
+	t->ids = m.hdr->flags & PST_FLAG_ALLOC_IDS;
+	t->mem_shift = t->ids ? m.hdr->mem_time_shift : 0;
+	t->alloc_n = t->last_ref_n = 0;
+	if (t->ids && (!t->delta || t->mem_shift > PST_MAX_MEM_TIME_SHIFT))
+		return pa_fail_at(err, t->path, offsetof(struct pst_file_header, mem_time_shift),
+				  "bad allocation-id header (mem_time_shift %u, flags %#x)",
+				  m.hdr->mem_time_shift, m.hdr->flags);
 	t->now = m.hdr->start_ticks;
 	return 0;
 }

@@ -105,6 +105,11 @@ struct pa_thread {
 	/* PST_FLAG_DELTA: ALLOC/FREE fields delta-coded, and their state */
 	bool delta;
 	uint64_t last_addr, last_stack;
+	/* PST_FLAG_ALLOC_IDS (alloc_ids.c): numbered blocks, ALLOC/FREE dt in
+	 * units of 2^mem_shift ticks; blocks numbered so far, last own ref */
+	bool ids;
+	unsigned mem_shift;
+	uint64_t alloc_n, last_ref_n;
 
 	uint64_t counters[PST_C_COUNTER_MAX];
 	struct pa_vec cct; /* struct pa_cct_node */

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <stddef.h>
 
+#include "livemap.h"
 #include "mem.h"
 #include "recorder.h"
 #include "shim.h"
@@ -47,12 +48,22 @@ static void mem_settle(struct ps_thread *t)
 		ps_memsample_settle(t);
 }
 
+/* A forked child numbers its blocks from 1 again (new thread files): the
+ * parent's entries must not name them (mem_ids.h). Early, before the
+ * child can record anything (single-threaded there). */
+static void mem_fork_child_early(struct ps_thread *self)
+{
+	(void)self;
+	ps_livemap_clear();
+}
+
 const struct ps_recorder ps_recorder_mem = {
     .name = "mem",
     .init = ps_mem_init,
     .thread_end = mem_settle,
     .flush = mem_settle,
     .before_fork = ps_rss_before_fork,
+    .fork_child_early = mem_fork_child_early,
     .after_fork = ps_rss_after_fork,
     .before_exec = ps_rss_before_exec,
     .after_failed_exec = ps_rss_after_failed_exec,

@@ -69,6 +69,8 @@ int pw_grow_file(struct pw_stream *s, int fd, uint64_t len)
 
 void (*pw_z_hook)(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why);
 
+uint32_t pw_thread_flags_extra, pw_thread_mem_time_shift; /* mem.c, ALLOCATION IDS */
+
 /* Writers keep at most this many descriptors, and never more than half the
  * band above the high base, so a program with thousands of threads keeps
  * its own descriptors (streams past the cap reopen by path instead). */
@@ -243,8 +245,10 @@ int pw_open(struct pw_stream *s, const char *path, const char *magic, uint32_t p
 		h->thread_seq = seq;
 		h->start_ticks = start_ticks;
 		/* thread files delta-code their ALLOC/FREE records (mem.c) */
-		if (memcmp(magic, PST_MAGIC_THREAD, PST_MAGIC_LEN) == 0)
-			h->flags = PST_FLAG_DELTA;
+		if (memcmp(magic, PST_MAGIC_THREAD, PST_MAGIC_LEN) == 0) {
+			h->flags = PST_FLAG_DELTA | pw_thread_flags_extra;
+			h->mem_time_shift = pw_thread_mem_time_shift;
+		}
 		__atomic_store_n(&h->committed, 0, __ATOMIC_RELEASE);
 		/* room for small records: a large one slides the window */
 		rc = map_window(s, fd, PST_DATA_OFFSET, 256);

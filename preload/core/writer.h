@@ -79,6 +79,9 @@ struct pw_stream {
 	/* Delta coding state of ALLOC/FREE records (PST_FLAG_DELTA): the
 	 * last address and ALLOC stack written to this file. */
 	uint64_t last_addr, last_stack;
+	/* Allocation ids (ALLOCATION IDS, mem_ids.h): blocks this file has
+	 * numbered, and the n of the last own-block ref it wrote. */
+	uint64_t alloc_n, last_ref_n;
 	char path[PATH_MAX];
 	struct pw_zstate z; /* compressed runs (zwriter.c) */
 };
@@ -131,6 +134,11 @@ int pw_grow_file(struct pw_stream *s, int fd, uint64_t len);
 
 /* Bytes of a stream's first data window (later ones: window_bytes). */
 #define PW_FIRST_WINDOW (16 * 1024)
+
+/* Set by the memory recorder at start (before any thread file): header
+ * flags added to every thread file (PST_FLAG_ALLOC_IDS) and its
+ * mem_time_shift. */
+extern uint32_t pw_thread_flags_extra, pw_thread_mem_time_shift;
 
 /* Create `path` exclusively (never overwrites); 0 on success, -errno. */
 int pw_open(struct pw_stream *s, const char *path, const char *magic, uint32_t pid, uint32_t tid,

@@ -32,6 +32,7 @@
 #include "calls.h"
 #include "clock.h"
 #include "mem.h"
+#include "mem_ids.h"
 #include "unwind.h"
 
 #define PS_INLINE inline __attribute__((always_inline))
@@ -393,12 +394,39 @@ static void write_free(struct ps_thread *t, uintptr_t addr)
 }
 
 /* A new block p (or a failed call, p == NULL) of `size` requested bytes,
- * full tracking. */
+ * full tracking: numbered (mem_ids.h). */
 static PS_INLINE void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 {
 	t->counters[PST_C_ALLOCS]++;
 	t->live_bytes += (int64_t)usable(p);
-	rss_check(t, write_alloc(t, fn, size, p, 0));
+	struct ps_alloc_rec r = {.fn = fn, .size = size, .addr = (uintptr_t)p};
+	r.stack = capture_stack(t);
+	uint64_t now = ps_now();
+	ps_write_alloc_id(t, &r, now);
+	rss_check(t, now);
+}
+
+/* A realloc's record, full tracking. old_id: p's id, taken from the map
+ * before the real call (0: by address); the map is set right here: p back
+ * when it lives on (the call failed), or as the resized block when it
+ * stayed in place. */
+static PS_INLINE uint64_t note_realloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
+				       void *q, bool old_gone, uint64_t old_id)
+{
+	struct ps_alloc_rec r = {.fn = fn, .size = size, .addr = (uintptr_t)q};
+	if (old_gone) {
+		r.old = (uintptr_t)p;
+		r.old_id = old_id;
+		/* in place: the block keeps its identity (not a move) */
+		if (q == p)
+			r.same = !old_id || ps_livemap_insert((uintptr_t)q, old_id);
+	} else if (old_id) {
+		ps_livemap_insert((uintptr_t)p, old_id); /* failed: p lives on */
+	}
+	r.stack = capture_stack(t);
+	uint64_t now = ps_now();
+	ps_write_alloc_id(t, &r, now);
+	return now;
 }
 
 /* The same in sampling mode, past the sampling decision. */
@@ -694,7 +722,9 @@ static __attribute__((noinline)) void free_recorded(void *p)
 	}
 	int saved = errno;
 	t->live_bytes -= (int64_t)usable(p);
-	write_free(t, (uintptr_t)p);
+	/* out of the map before the block goes back (livemap.h) */
+	uint64_t id = ps_livemap_take((uintptr_t)p);
+	ps_write_free_id(t, (uintptr_t)p, id, ps_now());
 	REAL_FREE(t, p);
 	ps_leave(t);
 	errno = saved;
@@ -721,6 +751,8 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	if (!t)
 		return real.realloc(p, n);
 	size_t old_usable = ps_memsample_mean || !p ? 0 : usable(p);
+	/* full tracking: p's id out of the map before the block may go */
+	uint64_t old_id = !ps_memsample_mean && p ? ps_livemap_take((uintptr_t)p) : 0;
 	void *q = REAL_CALL(t, real.realloc(p, n));
 	int e = errno;
 	t->counters[PST_C_ALLOCS]++;
@@ -731,7 +763,7 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 		if (old_gone)
 			t->live_bytes -= (int64_t)old_usable;
 		t->live_bytes += (int64_t)usable(q);
-		now = write_alloc(t, fn, n, q, old_gone ? (uintptr_t)p : 0);
+		now = note_realloc(t, fn, n, p, q, old_gone, old_id);
 	} else {
 		/* Sampling: the old block's free, when it was sampled, and the
 		 * new block as a fresh allocation when it is sampled. */
@@ -934,6 +966,8 @@ void ps_mem_init(void)
 	mem_off = !mem_on;
 	ps_unwind_init();
 	ps_memsample_init();
+	if (mem_on && !ps_memsample_mean)
+		ps_mem_ids_init(); /* numbered blocks (mem_ids.h) */
 	ps_rss_init();
 	uint8_t buf[32], *p = buf;
 	p = pst_put_varint(p, ps_memsample_mean);

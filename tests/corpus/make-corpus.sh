@@ -85,42 +85,64 @@ mk_mem() { # NAME
 	cp "$tmp/mem.trace" "$here/$1.trace"
 	cp "$tmp/mem.trace.t1" "$here/$1.trace.t1"
 }
-# offsets of the first ALLOC's fn and stack fields
+# offsets of the first ALLOC's fn and stack fields, and of the first FREE's
+# ref (allocation ids, PST_FLAG_ALLOC_IDS: fn2, size, stack[, addr][, ref])
 mem_offsets=$(python3 - "$tmp/mem.trace.t1" <<'PY'
 import sys
 d = open(sys.argv[1], 'rb').read()
 end = 4096 + int.from_bytes(d[16:24], 'little')
+ids = int.from_bytes(d[36:40], 'little') & 4
+assert ids, "full memory recording writes allocation ids"
 def varint(p):
     v = s = 0
     while True:
         b = d[p]; p += 1; v |= (b & 0x7f) << s; s += 7
         if b < 0x80: return v, p
-p = 4096
-while p < end:
+def ref(q):
+    r, q = varint(q)
+    if r & 3 == 1: _, q = varint(q)
+    if r & 3 == 2: _, q = varint(q); _, q = varint(q)
+    return q
+p, fn, stack, free = 4096, 0, 0, 0
+while p < end and not (fn and free):
     tag, q = varint(p)
     k = tag & 15
     if k == 2:
-        fn = q
-        for _ in range(3): _, q = varint(q)
-        print(fn, q)
-        break
-    if k == 15:
+        fn2, q = varint(q)
+        if not fn: fn = q - 1
+        _, q = varint(q)
+        if not stack: stack = q
+        _, q = varint(q)
+        if fn2 & 2: _, q = varint(q)
+        if fn2 >> 3 in (2, 3): q = ref(q)
+        p = q
+    elif k == 3:
+        if not free: free = q
+        p = ref(q)
+    elif k == 15:
         n, q = varint(q); p = q + n
     elif k in (5,):
         _, q = varint(q); _, q = varint(q); p = q
-    elif k in (3, 8):
+    elif k == 8:
         _, q = varint(q); p = q
     else:
         break
+print(fn, stack, free)
 PY
 )
-mem_fn=${mem_offsets% *}
-mem_stack=${mem_offsets#* }
+read -r mem_fn mem_stack mem_free <<< "$mem_offsets"
 mk_mem mem-valid
 mk_mem mem-bad-fn; poke "$here/mem-bad-fn.trace.t1" "$mem_fn" 7f
 mk_mem mem-cut; truncate -s $((mem_fn + 2)) "$here/mem-cut.trace.t1"
 # a stack delta that lands on a node never defined
 mk_mem mem-bad-stack-delta; poke "$here/mem-bad-stack-delta.trace.t1" "$mem_stack" 7e
+# allocation ids: two flag bits at once; a ref with unknown bits; a ref to
+# a block out of range (n < 1); a time shift out of range; a FREE cut short
+mk_mem ids-bad-flags; poke "$here/ids-bad-flags.trace.t1" "$mem_fn" 03
+mk_mem ids-ref-bits; poke "$here/ids-ref-bits.trace.t1" "$mem_free" 05
+mk_mem ids-ref-range; poke "$here/ids-ref-range.trace.t1" "$mem_free" 7f
+mk_mem ids-bad-shift; poke "$here/ids-bad-shift.trace.t1" 48 ff
+mk_mem ids-cut; truncate -s $((mem_free)) "$here/ids-cut.trace.t1"
 # compressed runs (record kind 12): small windows so that a short session
 # holds several zstd blocks and stays under the fuzzer's 64 KiB
 PROFSHIM_OUTPUT="$tmp/z.trace" PROFSHIM_RECORD=none PROFSHIM_BUFFER_KB=256 \

@@ -1,0 +1,48 @@
+/*
+ * The live-block map of full memory recording (ALLOCATION IDS in
+ * include/profshim_trace.h): the address of every live block the shim
+ * recorded -> its allocation id, so a FREE names its block by a small
+ * number instead of a heap address (the address is what zstd cannot
+ * squeeze: 2-4 bytes per call on disk).
+ *
+ * One table for the process, mmap'd once: no lock, no malloc and no
+ * syscall per event. Each entry is written only by the thread that owns
+ * the block (malloc returned it to that thread, or the program handed it
+ * on, which orders the handover), so two threads never race on one key;
+ * they only race to claim a free slot, which a CAS on the key settles.
+ */
+#ifndef PS_LIVEMAP_H
+#define PS_LIVEMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profshim_trace.h"
+
+/* id = thread_seq << PS_LIVEMAP_SEQ_SHIFT | n (n = 1, 2, ... per thread
+ * file); a thread_seq of 2^23 or more cannot be written in an id (the
+ * reader's key, pst_block_key, has 23 bits for it). */
+#define PS_LIVEMAP_SEQ_SHIFT PST_ID_N_BITS
+#define PS_LIVEMAP_N_MASK ((1ull << PS_LIVEMAP_SEQ_SHIFT) - 1)
+#define PS_LIVEMAP_MAX_SEQ (1u << PST_ID_SEQ_BITS)
+
+/* Map the table (slots: PROFSHIM_LIVEMAP_SLOTS, a power of two, default
+ * 2^22; 0 = none). False when there is none: every block is then written
+ * with its address. */
+bool ps_livemap_init(void);
+/* The table is there. */
+bool ps_livemap_on(void);
+/* addr -> id; false when no slot is free near addr's home (the block is
+ * then written with its address). A stale entry for addr (a free the shim
+ * did not see) is overwritten. */
+bool ps_livemap_insert(uintptr_t addr, uint64_t id);
+/* The id of addr, removing it; 0 when addr is not in the map. Call it
+ * before the block goes back to the allocator: afterwards another thread
+ * may get the same address and insert it. */
+uint64_t ps_livemap_take(uintptr_t addr);
+/* A forked child: forget every entry (its thread files number their
+ * blocks from 1 again). Single-threaded (in the child after fork). */
+void ps_livemap_clear(void);
+
+#endif

@@ -394,7 +394,13 @@
 #include <stdint.h>
 #include <string.h>
 
-#define PST_VERSION 1
+/* Version 2: thread files may hold ALLOCATION IDS (PST_FLAG_ALLOC_IDS)
+ * and the header's mem_time_shift. Readers take every version from
+ * PST_VERSION_OLDEST on: version-1 files hold the records without ids. A
+ * profanalyze from before version 2 refuses these files by their version
+ * instead of misreading their ALLOC records. */
+#define PST_VERSION 2
+#define PST_VERSION_OLDEST 1
 #define PST_DATA_OFFSET 4096u
 #define PST_MAGIC_PROCESS "PSHMPROC"
 #define PST_MAGIC_THREAD "PSHMTHRD"

@@ -72,6 +72,9 @@ expect_error() {
 @test "wrong version" {
 	patch "$TMP/ok.trace" 8 63000000
 	expect_error "$TMP/ok.trace: offset 8: trace format version 99" "$TMP/ok.trace"
+	[[ "$output" == *"written by a newer profshim"* ]]
+	patch "$TMP/ok.trace" 8 00000000
+	expect_error "$TMP/ok.trace: offset 8: trace format version 0, this profanalyze reads versions 1 to 2" "$TMP/ok.trace"
 }
 
 @test "missing thread file" {

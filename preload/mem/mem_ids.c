@@ -24,6 +24,7 @@ uint32_t ps_mem_time_shift;
 /* The largest k with 2^k ticks <= 1 us. */
 static uint32_t shift_for_clock(void)
 {
+	ps_clock_settle(); /* the rate (a no-op once the process file has it) */
 	uint64_t per_us = ps_ticks_per_sec_x1000 / 1000000000ull;
 	uint32_t k = 0;
 	while (k < 31 && (2ull << k) <= per_us)

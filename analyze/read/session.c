@@ -65,12 +65,13 @@ static int map_file(const char *path, const char *magic, struct mapped *m, struc
 					: "not a profshim trace (bad magic)");
 	}
 	if (m->hdr->version < PST_VERSION_OLDEST || m->hdr->version > PST_VERSION)
-		return pa_fail_at(err, path, 8,
-				  "trace format version %u, this profanalyze reads versions %u to %u%s",
-				  m->hdr->version, PST_VERSION_OLDEST, PST_VERSION,
-				  m->hdr->version > PST_VERSION
-				      ? " (written by a newer profshim: read it with that profshim's profanalyze)"
-				      : "");
+		return pa_fail_at(
+		    err, path, 8,
+		    "trace format version %u, this profanalyze reads versions %u to %u%s",
+		    m->hdr->version, PST_VERSION_OLDEST, PST_VERSION,
+		    m->hdr->version > PST_VERSION
+			? " (written by a newer profshim: read it with that profshim's profanalyze)"
+			: "");
 	if (m->hdr->header_size != PST_DATA_OFFSET)
 		return pa_fail_at(err, path, 12, "bad header size %u", m->hdr->header_size);
 	uint64_t committed = m->hdr->committed;

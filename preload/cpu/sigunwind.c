@@ -135,9 +135,10 @@ void ps_sigunwind_init(void)
 }
 
 /* The thread's frame cache for unw_backtrace: 256 KiB that libunwind
- * fills entry by entry, 64 page faults, a third of a millisecond. Made on
- * demand (the thread's first sample asks for it), so a short process or
- * thread that never gets a sample never pays for it. */
+ * fills entry by entry, 64 page faults, a third of a millisecond. Made
+ * when a thread starts (ps_cpu_thread_start, ps_cpu_init), outside any
+ * handler; a thread adopted from /proc/self/task gets it when its first
+ * sample asks, at the next hook's end (sample_queue.c). */
 void ps_sigunwind_warm(void)
 {
 	void *buf[64];

@@ -166,19 +166,14 @@ static void chain_end(struct heap_model *m, const struct heap_block *b)
 		site->long_chains += block_weight(m, b);
 }
 
-/* The ALLOC of a block whose free (or move by realloc) was merged before
- * it: counted as allocated and ended at once, never live (the peak is
- * not raised by a block that was gone). */
-static void on_alloc_ended(struct heap_model *m, const struct pa_event *ev, uint32_t chain,
-			   const struct heap_early_entry *e)
+/* What every ALLOC that creates a block adds, live or not: the site's
+ * and the run's allocation counts and bytes, the size histogram, and a
+ * realloc's place in its chain (moved: bytes realloc copied, 0 in place). */
+static void count_allocation(struct heap_model *m, struct heap_site *site,
+			     const struct pa_event *ev, double w, uint32_t chain, uint64_t moved)
 {
-	struct heap_block b = {.addr = ev->u.alloc.addr,
-			       .size = ev->u.alloc.size,
-			       .ticks = ev->ticks,
-			       .site = site_for_stack(m, ev->u.alloc.stack),
-			       .chain = chain};
-	struct heap_site *site = site_at(m, b.site);
-	double w = block_weight(m, &b), bytes = (double)b.size * w;
+	uint64_t size = ev->u.alloc.size;
+	double bytes = (double)size * w;
 	site_touch(m, site);
 	if (site->allocs == 0)
 		site->ticks = ev->ticks;
@@ -187,11 +182,29 @@ static void on_alloc_ended(struct heap_model *m, const struct pa_event *ev, uint
 	if (ev->u.alloc.fn == PST_FN_CALLOC)
 		site->calloc_bytes += bytes;
 	m->alloc_bytes += bytes;
-	unsigned k = hist_bucket(b.size);
+	unsigned k = hist_bucket(size);
 	m->hist_count[k] += w;
 	m->hist_bytes[k] += bytes;
-	if (chain)
+	if (chain) {
 		site->reallocs += w;
+		site->realloc_moved_bytes += (double)moved * w;
+	}
+}
+
+/* The ALLOC of a block whose free (or move by realloc) was merged before
+ * it: counted as allocated and ended at once, never live (the peak is
+ * not raised by a block that was gone). */
+static void on_alloc_ended(struct heap_model *m, const struct pa_event *ev, uint32_t chain,
+			   uint64_t moved, const struct heap_early_entry *e)
+{
+	struct heap_block b = {.addr = ev->u.alloc.addr,
+			       .size = ev->u.alloc.size,
+			       .ticks = ev->ticks,
+			       .site = site_for_stack(m, ev->u.alloc.stack),
+			       .chain = chain};
+	struct heap_site *site = site_at(m, b.site);
+	double w = block_weight(m, &b);
+	count_allocation(m, site, ev, w, chain, moved);
 	if (e->is_free) {
 		site->frees += w;
 		site->churn += w; /* freed within a microsecond */
@@ -239,7 +252,7 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	 * a realloc in place, whose block goes on */
 	struct heap_early_entry ended;
 	if (!(is_realloc && addr == old) && heap_early_take(&m->early, addr, &ended)) {
-		on_alloc_ended(m, ev, chain, &ended);
+		on_alloc_ended(m, ev, chain, moved, &ended);
 		return;
 	}
 	bool lost;
@@ -251,29 +264,15 @@ static void on_alloc(struct heap_model *m, const struct pa_event *ev)
 	uint32_t si = site_for_stack(m, ev->u.alloc.stack);
 	struct heap_site *site = site_at(m, si);
 	double bytes = (double)size * w;
-	site_touch(m, site);
-	if (site->allocs == 0)
-		site->ticks = ev->ticks;
-	site->allocs += w;
-	site->bytes += bytes;
-	if (ev->u.alloc.fn == PST_FN_CALLOC)
-		site->calloc_bytes += bytes;
+	count_allocation(m, site, ev, w, chain, moved);
 	site->live_blocks += w;
 	site->live_bytes += bytes;
-	m->alloc_bytes += bytes;
 	m->live_blocks += w;
 	m->live_bytes += bytes;
 	/* the estimate's variance (Horvitz-Thompson, estimated from the
 	 * samples): size^2 (1 - p) / p^2 per sampled block; 0 unsampled */
 	m->live_var_blocks += w * (w - 1);
 	m->live_var_bytes += (double)size * bytes * (w - 1);
-	unsigned k = hist_bucket(size);
-	m->hist_count[k] += w;
-	m->hist_bytes[k] += bytes;
-	if (chain) {
-		site->reallocs += w;
-		site->realloc_moved_bytes += (double)moved * w;
-	}
 	b->size = size;
 	b->ticks = ev->ticks;
 	b->site = si;

@@ -191,35 +191,11 @@ C
 }
 
 # rates_of FILE: "START REFINED" TSC rates of a process file: PROCESS_INFO's
-# start-up estimate and CLOCK_CAL's (EXT 88) rate over the process's life
+# (EXT 16: pid, ppid, clock kind, rate) start-up estimate and CLOCK_CAL's
+# (EXT 88) rate over the process's life; None when there is none
 rates_of() {
-	python3 - "$1" <<'PY'
-import sys
-d = open(sys.argv[1], "rb").read()
-def varint(p):
-    v = s = 0
-    while True:
-        b = d[p]; p += 1
-        v |= (b & 0x7f) << s; s += 7
-        if b < 0x80:
-            return v, p
-p, start, refined = 4096, None, None
-while p < len(d) and d[p]:
-    tag, p = varint(p)
-    if tag & 15 != 15:
-        break
-    n, p = varint(p)
-    body = p
-    if tag >> 4 == 16 and start is None:  # PROCESS_INFO: pid ppid kind rate
-        q = body
-        for _ in range(3):
-            _, q = varint(q)
-        start, _ = varint(q)
-    if tag >> 4 == 88:
-        refined, _ = varint(body)
-    p = body + n
-print(start, refined)
-PY
+	python3 "$BATS_TEST_DIRNAME/tools/pexts.py" "$1" |
+		awk '$1 == 16 && !s { s = $5 } $1 == 88 { r = $2 } END { print (s ? s : "None"), (r ? r : "None") }'
 }
 
 @test "the start-up TSC estimate (its span is the start-up's own work, no spin) is within 0.2% of the rate over a 0.3 s life" {
@@ -233,25 +209,7 @@ PY
 
 # exts_of FILE: the EXT numbers of a process file's records, one per line
 exts_of() {
-	python3 - "$1" <<'PY'
-import sys
-d = open(sys.argv[1], "rb").read()
-def varint(p):
-    v = s = 0
-    while True:
-        b = d[p]; p += 1
-        v |= (b & 0x7f) << s; s += 7
-        if b < 0x80:
-            return v, p
-p = 4096
-while p < len(d) and d[p]:
-    tag, p = varint(p)
-    if tag & 15 != 15:
-        break
-    n, p = varint(p)
-    print(tag >> 4)
-    p += n
-PY
+	python3 "$BATS_TEST_DIRNAME/tools/pexts.py" "$1" | cut -d' ' -f1
 }
 
 @test "the command line comes from argv's memory: no PROCESS_CMDLINE when it did not change, the one it changed to when it did" {

@@ -156,41 +156,7 @@ profile() {
 
 # first_free FILE : offset of the first FREE's ref
 first_free() {
-	python3 - "$1" <<'PY'
-import sys
-d = open(sys.argv[1], 'rb').read()
-end = 4096 + int.from_bytes(d[16:24], 'little')
-def varint(p):
-    v = s = 0
-    while True:
-        b = d[p]; p += 1; v |= (b & 0x7f) << s; s += 7
-        if b < 0x80: return v, p
-def ref(q):
-    r, q = varint(q)
-    for _ in range({1: 1, 2: 2}.get(r & 3, 0)): _, q = varint(q)
-    return q
-p = 4096
-while p < end:
-    tag, q = varint(p)
-    k = tag & 15
-    if k == 3:
-        print(q)
-        break
-    if k == 2:
-        fn2, q = varint(q)
-        for _ in range(2 + (fn2 >> 1 & 1)): _, q = varint(q)
-        p = ref(q) if fn2 >> 3 in (2, 3) else q
-    elif k == 15:
-        n, q = varint(q); p = q + n
-    elif k == 5:
-        _, q = varint(q); _, q = varint(q); p = q
-    elif k == 7:
-        _, q = varint(q); n, q = varint(q); p = q + n
-    elif k == 8:
-        _, q = varint(q); p = q
-    else:
-        break
-PY
+	python3 "$BATS_TEST_DIRNAME/tools/memoffsets.py" "$1" | cut -d' ' -f3
 }
 
 @test "damaged id records: clear errors naming the file and offset" {

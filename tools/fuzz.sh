@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz profanalyze's reader with libFuzzer (clang, ASan/UBSan) for
-# FUZZ_SECONDS (default 60), seeded from tests/corpus.
+# FUZZ_SECONDS (default 60), seeded from the bad-input corpus
+# (tests/corpus/make-corpus.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/fuzz
@@ -10,8 +11,11 @@ inc=$(for d in analyze analyze/*/; do printf -- '-I%s ' "${d%/}"; done)
 # shellcheck disable=SC2086
 clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $inc \
 	tools/fuzz_trace.c $src -o "$out/fuzz_trace" -ldw -lelf -lcjson -lz -lzstd -lm -lstdc++
-# Seeds: each corpus session packed as [u32 process length][process][thread].
-for p in tests/corpus/*.trace; do
+# Seeds: each bad-input corpus session (made here from the built shim)
+# packed as [u32 process length][process][thread].
+make -s all test-progs
+bash tests/corpus/make-corpus.sh "$out/sessions" >/dev/null
+for p in "$out"/sessions/*.trace; do
 	t="$p.t1"
 	[ -f "$t" ] || t=/dev/null
 	python3 - "$p" "$t" "$out/corpus/$(basename "$p")" <<'PY'

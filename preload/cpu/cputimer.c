@@ -18,11 +18,13 @@
  * enters a blocking call, which would make poll, epoll_wait or nanosleep
  * fail with EINTR. The CPU time is not lost: the count includes kernel
  * time, and the next sample's weight comes from it (ps_ct_weight); the
- * periods beyond its own are the thread's time in the kernel (as far as
- * its system time says; the rest is vCPU steal in user code), which the
- * sampler charges to a [kernel] frame rather than to the stack the next
- * sample happens to interrupt. So CPU time is user + system with both
- * timers (the POSIX timer's clock is the thread's CPU clock).
+ * periods beyond its own are the thread's time in the kernel, or vCPU
+ * steal while it ran user code (the hypervisor held the vCPU past an
+ * expiry, which then fired late, in user mode). The sampler tells them
+ * apart (sampler.c, kernel_periods) and charges the kernel's to a
+ * [kernel] frame rather than to the stack the next sample happens to
+ * interrupt. So CPU time is user + system with both timers (the POSIX
+ * timer's clock is the thread's CPU clock).
  * Excluding the kernel is also what perf_event_paranoid=2 allows.
  */
 
@@ -165,8 +167,10 @@ int ps_ct_arm(struct ps_cpu_thread *c, int sig)
 	c->last_stack = 0;
 	c->last_profshim = 0;
 	c->kernel_weight = 0;
-	c->kernel_charged = 0;
-	c->sys_base_set = 0;
+	c->last_count = 0;
+	c->steal_ns = 0;
+	c->steal_charged = 0;
+	c->steal_base_set = 0;
 	c->npending = 0;
 	c->first_ns = random_first(c->period_ns, c->tid);
 	int rc = c->mech == PST_TIMER_PERF ? perf_arm(c, sig) : posix_arm(c, sig);
@@ -295,6 +299,7 @@ uint64_t ps_ct_weight(struct ps_cpu_thread *c, const siginfo_t *si)
 		c->charged++;
 		return 1;
 	}
+	c->last_count = count;
 	uint64_t due = periods_due(c, count);
 	uint64_t w = due > c->charged ? due - c->charged : 1;
 	c->charged += w;

@@ -54,9 +54,14 @@ struct ps_cpu_thread {
 	volatile int last_profshim;	 /* ... and it was the [profshim] frame */
 	struct ps_cpu_thread *next;	 /* registry, push-only */
 	volatile uint64_t kernel_weight; /* PERF: periods in the kernel, to write */
-	uint64_t kernel_charged;	 /* PERF: periods charged to [kernel] so far */
-	uint64_t sys_base_ns;		 /* PERF: the thread's system time at its first sample */
-	int sys_base_set;
+	/* PERF: telling the thread's time in the kernel from vCPU steal
+	 * (sampler.c, kernel_periods) */
+	uint64_t last_count;	/* the event's count read at the last signal */
+	uint64_t steal_count;	/* the count ... */
+	uint64_t steal_cpu;	/* ... and the thread's CPU clock, when steal was last measured */
+	uint64_t steal_ns;	/* count gained beyond the thread's CPU clock */
+	uint64_t steal_charged; /* periods of that left on the stacks sampled */
+	int steal_base_set;
 	volatile uint32_t npending; /* pending[0..npending): appended by the handler */
 	volatile int flushing;	    /* the thread is writing its queue out */
 	/* Process end while the thread still runs (ps_cpu_account_live): the

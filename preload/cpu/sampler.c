@@ -37,7 +37,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/resource.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #if __has_include(<sys/single_threaded.h>)
@@ -116,27 +116,58 @@ static void write_sample(struct ps_thread *t, void *uc, uint64_t weight)
 	ps_sample_write(t, weight, stack, ps_sample_depth(t));
 }
 
-/* The calling thread's system time, ns (async-signal-safe). */
-static uint64_t thread_sys_ns(void)
+/* The calling thread's CPU clock, ns (a system call: async-signal-safe). */
+static uint64_t thread_cpu_ns(void)
 {
-	struct rusage ru;
-	if (getrusage(RUSAGE_THREAD, &ru))
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
 		return 0;
-	return (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000u;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Of `extra` periods a sample carries beyond its own, those the thread's
- * system time accounts for and no [kernel] sample has taken yet. */
-static uint64_t kernel_periods(struct ps_cpu_thread *c, uint64_t extra)
+/* From here on, steal is what the perf count (at `count`) gains beyond
+ * the calling thread's CPU clock. */
+static void steal_base(struct ps_cpu_thread *c, uint64_t count)
 {
-	uint64_t sys = thread_sys_ns();
-	uint64_t used = sys > c->sys_base_ns ? sys - c->sys_base_ns : 0;
-	uint64_t due = used / c->period_ns;
-	uint64_t k = due > c->kernel_charged ? due - c->kernel_charged : 0;
-	if (k > extra)
-		k = extra;
-	c->kernel_charged += k;
-	return k;
+	c->steal_count = count;
+	c->steal_cpu = thread_cpu_ns();
+	c->steal_base_set = 1;
+}
+
+/*
+ * Of `extra` periods the perf count passed without a signal (its count
+ * now `count`), those spent in the kernel; the rest are vCPU steal in
+ * user code and stay with the stack sampled (perf_attr_note, cputimer.c).
+ *
+ * Steal is measured, not guessed: cpu-clock counts by local_clock(),
+ * which runs on while the hypervisor holds the vCPU, and the thread's CPU
+ * clock (sum_exec_runtime) leaves steal out where the guest knows it
+ * (paravirt steal time). What one gains over the other between two
+ * signals is steal; it is taken in each interval on its own, so an
+ * interval where the event was paused (the count stood still) does not
+ * hide the steal of later ones.
+ *
+ * The thread's system time (getrusage) is not used: it is the kernel's
+ * tick (250 Hz) sampling user against kernel mode, off by 20% or more in
+ * a 600 ms run whose phases last a few ms, and bounding by it turned that
+ * noise into a deficit (only the ticks' undercounts were kept).
+ */
+static uint64_t kernel_periods(struct ps_cpu_thread *c, uint64_t count, uint64_t extra)
+{
+	uint64_t cpu = thread_cpu_ns();
+	if (count > c->steal_count && cpu > c->steal_cpu) {
+		uint64_t gained = count - c->steal_count, ran = cpu - c->steal_cpu;
+		if (gained > ran)
+			c->steal_ns += gained - ran;
+	}
+	c->steal_count = count;
+	c->steal_cpu = cpu;
+	uint64_t due = c->steal_ns / c->period_ns;
+	uint64_t s = due > c->steal_charged ? due - c->steal_charged : 0;
+	if (s > extra)
+		s = extra;
+	c->steal_charged += s;
+	return extra - s;
 }
 
 static void on_own_signal(struct ps_thread *t, struct ps_cpu_thread *c, siginfo_t *si, void *uc);
@@ -170,20 +201,21 @@ static void on_own_signal(struct ps_thread *t, struct ps_cpu_thread *c, siginfo_
 		t->counters[PST_C_CPU_PAUSED] += weight;
 		return;
 	}
-	if (c->mech == PST_TIMER_PERF && c->sys_base_set && weight > 1) {
+	if (c->mech != PST_TIMER_PERF) {
+		;
+	} else if (!c->steal_base_set) {
+		steal_base(c, c->last_count);
+	} else if (weight > 1) {
 		/* perf_attr_note (cputimer.c): periods that passed without a
 		 * signal were spent in the kernel (the interrupted stack is not
 		 * theirs), or stolen from the vCPU while the thread ran this code
-		 * (they are). The thread's system time tells them apart. */
-		uint64_t k = kernel_periods(c, weight - 1);
+		 * (they are). */
+		uint64_t k = kernel_periods(c, c->last_count, weight - 1);
 		if (k) {
 			c->kernel_weight += k;
 			weight -= k;
 			t->cpu_pending = 1;
 		}
-	} else if (!c->sys_base_set) {
-		c->sys_base_ns = thread_sys_ns();
-		c->sys_base_set = 1;
 	}
 	if (t->busy) {
 		ps_sample_defer(t, c, uc, weight);
@@ -282,12 +314,11 @@ static void arm_thread(struct ps_thread *t, pid_t tid)
 		int rc = ps_ct_arm(c, cpu_sig);
 		if (rc == 0 && exec_paused)
 			ps_ct_pause(c);
-		if (rc == 0 && tid == ps_gettid()) {
-			/* In the thread itself: its system time from now on is
-			 * what perf periods without a signal can be (a thread
-			 * armed from another one takes it at its first sample) */
-			c->sys_base_ns = thread_sys_ns();
-			c->sys_base_set = 1;
+		if (rc == 0 && tid == ps_gettid() && c->mech == PST_TIMER_PERF) {
+			/* In the thread itself, the count just enabled: steal is
+			 * measured from here (a thread armed from another one
+			 * starts at its first sample) */
+			steal_base(c, 0);
 		}
 		if (rc) {
 			c->used = 0;
@@ -321,6 +352,16 @@ void ps_cpu_thread_start(struct ps_thread *t)
 		ps_sigmask_thread_start(cpu_sig);
 }
 
+/* Is sig blocked in the calling thread? Asked of the kernel: a mask set
+ * with a raw system call is not seen by sigmask.c. */
+static bool signal_blocked_here(int sig)
+{
+	uint64_t mask = 0;
+	if (sig <= 0 || sig > 64 || syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &mask, 8))
+		return false;
+	return mask >> (sig - 1) & 1;
+}
+
 /* The thread's final accounting, in the thread, its slot c already
  * unhooked: the queue is written, and the CPU time since the last
  * delivered expiry, which the kernel had counted but not signalled yet,
@@ -331,12 +372,18 @@ static void account_thread_end(struct ps_thread *t, struct ps_cpu_thread *c)
 	ps_sample_flush_slot(t, c);
 	uint64_t rest = ps_ct_uncharged(c);
 	c->charged += rest;
-	if (rest && ps_recording && c->mech == PST_TIMER_PERF && c->sys_base_set) {
+	if (rest && ps_recording && c->mech == PST_TIMER_PERF && c->steal_base_set &&
+	    !signal_blocked_here(cpu_sig)) {
 		/* The perf timer signals only in user mode: periods counted
 		 * and never signalled are the thread's system time (a program
-		 * that lives in read() sees few signals). They go to [kernel],
-		 * as during the run, not to the stack sampled last. */
-		uint64_t k = kernel_periods(c, rest);
+		 * that lives in read() sees few signals), less steal. They go
+		 * to [kernel], as during the run, not to the stack sampled
+		 * last. Unless the thread blocks the signal (without libc:
+		 * sigmask.c keeps libc's calls from blocking it): then they are
+		 * its time with the signal blocked, user code or not, which no
+		 * sample saw. (A thread that blocks it that way for a while and
+		 * unblocks it later has that time charged as kernel time.) */
+		uint64_t k = kernel_periods(c, ps_ct_used_ns(c), rest);
 		if (k) {
 			uintptr_t pc = PST_PC_KERNEL;
 			ps_sample_write(t, k, ps_stack_intern(t, &pc, 1), 0);

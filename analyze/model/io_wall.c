@@ -123,6 +123,22 @@ static void take_excess(struct io_model *m, const struct cpu_model *cpu)
 	free(x);
 }
 
+/* Of the CPU time sample cs carries, what can have been spent inside
+ * call b: a sample's weight is the CPU time since the thread's previous
+ * sample (at `since`), and no more of it than the wall time from the
+ * call's start (or that previous sample) to this one was inside the call.
+ * A sample that lands in a sleep's hook just before the system call
+ * carries the CPU time of the loop that ran before: it is not taken off
+ * the sleep. */
+static double inside_call(const struct pa_session *s, const struct io_block *b, uint64_t since,
+			  const struct cpu_sample *cs, double period_ns)
+{
+	uint64_t from = since > b->ticks ? since : b->ticks;
+	double cpu_ns = (double)cs->weight * period_ns;
+	double wall_ns = pa_ticks_to_ns(s, cs->ticks > from ? cs->ticks - from : 0);
+	return cpu_ns < wall_ns ? cpu_ns : wall_ns;
+}
+
 void io_model_take_cpu(struct io_model *m, const struct cpu_model *cpu)
 {
 	if (!m || !cpu || !m->blocks.len)
@@ -132,8 +148,11 @@ void io_model_take_cpu(struct io_model *m, const struct cpu_model *cpu)
 	double period_ns = cpu->period_s * 1e9;
 	/* both sorted by (thread, time); a thread's recorded calls do not
 	 * overlap (a call inside a recorded call is not recorded) */
+	uint64_t prev_ticks = 0; /* the thread's sample before this one */
 	for (size_t i = 0; i < ns; i++) {
 		const struct cpu_sample *cs = pa_vec_at(&cpu->samples_v, sa[i].index);
+		uint64_t since = i && sa[i - 1].thread == sa[i].thread ? prev_ticks : 0;
+		prev_ticks = cs->ticks;
 		while (k < nb) {
 			const struct io_block *b = pa_vec_at(&m->blocks, bl[k].index);
 			if (b->thread > cs->thread ||
@@ -145,7 +164,7 @@ void io_model_take_cpu(struct io_model *m, const struct cpu_model *cpu)
 			break;
 		struct io_block *b = pa_vec_at(&m->blocks, bl[k].index);
 		if (b->thread == cs->thread && b->ticks <= cs->ticks && cs->ticks <= b->end)
-			take(m, b, (double)cs->weight * period_ns);
+			take(m, b, inside_call(m->s, b, since, cs, period_ns));
 	}
 	free(bl);
 	free(sa);

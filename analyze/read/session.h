@@ -2,7 +2,7 @@
  * profanalyze's reading half: a session is one process file and its thread
  * files, validated and decoded; events are delivered merged in time order.
  *
- * Pipeline: read + validate (session.c, decode.c) -> merge by time
+ * Pipeline: read + validate (session.c, trace_file.c, process_file.c) -> merge by time
  * (merge.c) -> symbolize (symbols.c) -> models (one per recorder) -> one
  * writer per output format. Writers never re-read traces; models never
  * print.

@@ -120,7 +120,8 @@ struct pa_thread {
 	size_t cct_done, cct_live_done;
 	bool cct_marked, cct_live_marked; /* a complete snapshot was seen */
 	struct pa_vec cct_live;
-	/* decode state, private to decode.c */
+	/* reading state of a thread file (merge.c decodes it, zrun.c
+	 * feeds it compressed runs) */
 	const uint8_t *data;
 	size_t data_len, pos;
 	uint64_t now;

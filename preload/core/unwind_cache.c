@@ -11,11 +11,12 @@
  *
  * Reuse is a proof, not a guess. A frame is (ip, sp, bp): its return
  * address, its stack pointer (the CFA of the frame inside it) and its rbp.
- * When the walk reaches a frame equal to one of the previous walk's, the
- * previous walk's outer frames are walked again with the rules kept for
- * them (no lookup) and must give the same (ip, sp, bp) at every level: the
- * very memory reads a fresh walk would make, with the same results, so the
- * stack is the same as a fresh walk's. Only then are their ids reused.
+ * When the walk reaches a frame equal to one of the previous walk's, every
+ * stack slot the previous walk read from there outward (kept with it as
+ * address and value) must still hold the same value: then a fresh walk
+ * would make the very same reads with the same results, so the stack is
+ * the same as a fresh walk's (the argument is at tail_intact). Only then
+ * are their ids reused.
  *
  * Anything the rules do not cover (no unwind information, signal frames,
  * CFA expressions, a stack deeper than the chain) returns -1: the caller
@@ -86,31 +87,44 @@ static inline bool step(const struct ps_frame_rule *r, uintptr_t *ip, uintptr_t 
 	return true;
 }
 
-/* A kept walk's frames from q outward are the stack still: walked
- * again from q with the rules kept for them (the reads a fresh walk would
- * make), every level gives the same (ip, sp), and the walk ends the same
- * way. A bp that differs where it matters moves some CFA, so comparing
- * sp is enough; where no CFA depends on it, it is not compared. */
-static bool tail_intact(const struct ps_unwind_chain *c, int q, uintptr_t bp)
+/* A kept walk's frames from q outward are the stack still, given that
+ * frame q itself is equal (same ip and sp, and same bp where the walk
+ * outward reads it: match checks those).
+ *
+ * Why this proves it: the walk from a frame is a function of the frame's
+ * (ip, sp, bp), the rules of the code (fixed while the code generation is
+ * unchanged: cache_of drops the chains otherwise) and the stack slots it
+ * reads. A step reads the return address at CFA - 8 and the saved rbp at
+ * CFA + rbp_off; its CFA comes from sp or bp. Starting from an equal
+ * frame q, if every slot the kept walk read from q outward holds the
+ * value it held then, each step computes the same CFA (by induction: the
+ * same sp, and the same bp wherever a CFA reads it), so reads the same
+ * slot addresses, finds the same values and ends the same way (the final
+ * null return address is one of the slots). So the slots are all there
+ * is to compare: one load and compare per slot, nothing recomputed.
+ * A saved rbp that no CFA further out depends on (bp_needed of the frame
+ * it goes into) is not compared: code built without frame pointers keeps
+ * any value in rbp, which may differ while the stack does not.
+ *
+ * Why not less: one frame's (return address, CFA) being equal does not
+ * prove its callers are. main calls f at call site A, f calls malloc;
+ * later main calls f at call site B with the same stack depth: f's frame
+ * has the same return address (into f) and the same stack pointer both
+ * times, while main's frame above it differs (A or B, in the slot f's
+ * frame was called with). Only the slots say that; nothing outside the
+ * shim tells when a frame returned (no return-address patching: that
+ * breaks exceptions, longjmp and code that reads its own stack). For the
+ * same reason longjmp, signal handlers and swapcontext need no
+ * invalidation: whatever they did to the stack, the slots show it.
+ *
+ * The slots are compared innermost first: when a new path shares part of
+ * a kept walk, its inner slots are the ones that differ. */
+static inline bool tail_intact(const struct ps_unwind_chain *c, int q)
 {
-	uintptr_t sp = c->f[q].sp;
-	for (int k = q; k > 0; k--) {
-		const struct ps_frame_rule *r = &c->f[k].rule;
-		const struct ps_unwind_frame *out = &c->f[k - 1];
-		uintptr_t cfa = (r->cfa_is_rbp ? bp : sp) + (uintptr_t)(intptr_t)r->cfa_off;
-		/* the CFA first: equal to a stack pointer the walk that made
-		 * the chain checked, the slot below it is the one it read */
-		if (cfa != out->sp || *(const uintptr_t *)(cfa - 8) != out->ip)
+	for (int k = c->f[q].checks; k-- > 0;)
+		if (*(const uintptr_t *)c->checks[k].addr != c->checks[k].value)
 			return false;
-		if (r->rbp_off)
-			bp = *(const uintptr_t *)(cfa + (intptr_t)r->rbp_off);
-		sp = cfa;
-	}
-	if (c->f[0].rule.outermost)
-		return true;
-	/* the walk ended on a null return address */
-	uintptr_t ip = c->f[0].ip;
-	return step(&c->f[0].rule, &ip, &sp, &bp) && ip == 0;
+	return true;
 }
 
 static struct ps_unwind_cache *cache_of(struct ps_thread *t)
@@ -148,7 +162,7 @@ static int match(struct ps_unwind_cache *uc, int *q, uintptr_t ip, uintptr_t sp,
 			i--;
 		q[c] = i;
 		if (i >= 0 && ch->f[i].sp == sp && ch->f[i].ip == ip &&
-		    (!ch->f[i].bp_needed || ch->f[i].bp == bp) && tail_intact(ch, i, bp)) {
+		    (!ch->f[i].bp_needed || ch->f[i].bp == bp) && tail_intact(ch, i)) {
 			*keep = i + 1;
 			return c;
 		}
@@ -207,9 +221,33 @@ static int walk(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp, uintptr_
 	return k;
 }
 
+/* The slots the walk read stepping out of frame i (see tail_intact), in
+ * ch->checks after those of the frames outside it. */
+static void note_checks(struct ps_unwind_chain *ch, int i)
+{
+	struct ps_unwind_frame *f = &ch->f[i];
+	int k = i > 0 ? ch->f[i - 1].checks : 0;
+	if (i == 0) {
+		/* the outermost: the walk ended here on a null return
+		 * address, unless the rules say the stack ends */
+		if (!f->rule.outermost) {
+			uintptr_t cfa = (f->rule.cfa_is_rbp ? f->bp : f->sp) +
+					(uintptr_t)(intptr_t)f->rule.cfa_off;
+			ch->checks[k++] = (struct ps_slot_check){cfa - 8, 0};
+		}
+	} else {
+		const struct ps_unwind_frame *out = &ch->f[i - 1];
+		ch->checks[k++] = (struct ps_slot_check){out->sp - 8, out->ip};
+		if (f->rule.rbp_off && out->bp_needed)
+			ch->checks[k++] = (struct ps_slot_check){
+			    out->sp + (uintptr_t)(intptr_t)f->rule.rbp_off, out->bp};
+	}
+	f->checks = (uint16_t)k;
+}
+
 /* Put the fresh frames on top of the kept ones, outermost first, with
- * their depth and whether their bp is read further out; false when the
- * chain grows too long. */
+ * their depth, whether their bp is read further out and the slots that
+ * prove them; false when the chain grows too long. */
 static bool stack_fresh(struct ps_unwind_chain *ch, const struct ps_unwind_frame *fresh, int keep,
 			int n)
 {
@@ -223,6 +261,7 @@ static bool stack_fresh(struct ps_unwind_chain *ch, const struct ps_unwind_frame
 		bool ends = f->rule.outermost || !out;
 		bool uses = !f->rule.outermost && f->rule.cfa_is_rbp;
 		f->bp_needed = uses || (!ends && !f->rule.rbp_off && out->bp_needed);
+		note_checks(ch, i);
 	}
 	ch->n = keep + n;
 	return true;
@@ -273,6 +312,8 @@ int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
 		int v = victim(uc);
 		if (v != c) {
 			memcpy(uc->ch[v].f, uc->ch[c].f, (size_t)keep * sizeof(uc->ch[c].f[0]));
+			memcpy(uc->ch[v].checks, uc->ch[c].checks,
+			       (size_t)uc->ch[c].f[keep - 1].checks * sizeof(uc->ch[c].checks[0]));
 			c = v;
 		}
 	}

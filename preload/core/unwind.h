@@ -123,6 +123,11 @@ struct ps_unwind_cache {
 	uint64_t gen;	/* ps_unwind_code_gen the rules are valid for */
 	int last;	/* the chain of the last walk (-1: it was cut short) */
 	uint32_t clock; /* stamps */
+	/* each reusable chain's innermost frame (ip 0: not reusable), side
+	 * by side: the first thing every call compares */
+	struct {
+		uintptr_t ip, sp;
+	} top[PS_CHAINS];
 	struct ps_unwind_chain ch[PS_CHAINS];
 	struct ps_unwind_frame fresh[PS_CHAIN_MAX]; /* a walk's new frames,
 						     * innermost first */

@@ -150,6 +150,7 @@ static struct ps_unwind_cache *cache_of(struct ps_thread *t)
 		for (int c = 0; c < PS_CHAINS; c++) {
 			uc->ch[c].n = 0;
 			uc->ch[c].reusable = false;
+			uc->top[c].ip = 0;
 		}
 		uc->gen = gen;
 	}
@@ -299,12 +300,11 @@ static bool intern_from(struct ps_thread *t, struct ps_unwind_chain *ch, int fro
 static inline bool same_from_top(struct ps_unwind_cache *uc, int c, uintptr_t ip, uintptr_t sp,
 				 uintptr_t bp)
 {
+	if (uc->top[c].ip != ip || uc->top[c].sp != sp)
+		return false; /* (an ip is never 0: not reusable) */
 	const struct ps_unwind_chain *ch = &uc->ch[c];
-	if (!ch->reusable || ch->n == 0)
-		return false;
 	const struct ps_unwind_frame *f = &ch->f[ch->n - 1];
-	return f->sp == sp && f->ip == ip && (!f->bp_needed || f->bp == bp) &&
-	       tail_intact(ch, ch->n - 1);
+	return (!f->bp_needed || f->bp == bp) && tail_intact(ch, ch->n - 1);
 }
 
 /* The common case first: the stack is one of the kept walks' from its
@@ -371,6 +371,7 @@ int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
 	}
 	struct ps_unwind_chain *ch = &uc->ch[c];
 	ch->reusable = false;
+	uc->top[c].ip = 0;
 	uc->last = c;
 	if (!stack_fresh(ch, uc->fresh, keep, fresh)) {
 		ch->n = 0;
@@ -390,6 +391,10 @@ int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
 		return shown;
 	}
 	ch->reusable = true;
+	if (ch->n) {
+		uc->top[c].ip = ch->f[ch->n - 1].ip;
+		uc->top[c].sp = ch->f[ch->n - 1].sp;
+	}
 	ch->stamp = ++uc->clock;
 	*leaf = ch->n ? ch->f[ch->n - 1].node : 0;
 	return shown;

@@ -118,25 +118,32 @@ static inline bool step(const struct ps_frame_rule *r, uintptr_t *ip, uintptr_t 
  * invalidation: whatever they did to the stack, the slots show it.
  *
  * The slots are compared innermost first: when a new path shares part of
- * a kept walk, its inner slots are the ones that differ. */
-static inline uintptr_t slot_differs(const struct ps_slot_check *s)
+ * a kept walk, its inner slots are the ones that differ (and see below). */
+static inline bool slot_same(const struct ps_slot_check *s)
 {
-	return *(const uintptr_t *)s->addr ^ s->value;
+	return *(const uintptr_t *)s->addr == s->value;
 }
 
+/* Innermost first, and no slot read past the first that differs: as long
+ * as the slots so far are equal, the next one is a slot a fresh walk
+ * would read too, so this reads no memory a fresh walk would not (a
+ * stack that is no longer there, say a fiber's, is not read past the
+ * point where it differs). Four at a time, a branch each (a load may not
+ * move above the branch before it): ~4 instructions a slot. */
 static inline bool tail_intact(const struct ps_unwind_chain *c, int q)
 {
-	const struct ps_slot_check *s = c->checks;
-	int k = c->f[q].checks;
-	/* four at a time without a branch each: ~4 instructions a slot */
-	for (; k >= 4; k -= 4)
-		if (slot_differs(&s[k - 1]) | slot_differs(&s[k - 2]) | slot_differs(&s[k - 3]) |
-		    slot_differs(&s[k - 4]))
+	const struct ps_slot_check *s = c->checks + c->f[q].checks;
+	const struct ps_slot_check *end = c->checks;
+	while (s - end >= 4) {
+		if (!slot_same(s - 1) || !slot_same(s - 2) || !slot_same(s - 3) ||
+		    !slot_same(s - 4))
 			return false;
-	uintptr_t d = 0;
-	while (k > 0)
-		d |= slot_differs(&s[--k]);
-	return d == 0;
+		s -= 4;
+	}
+	while (s > end)
+		if (!slot_same(--s))
+			return false;
+	return true;
 }
 
 static struct ps_unwind_cache *cache_of(struct ps_thread *t)
@@ -309,17 +316,15 @@ static inline bool same_from_top(struct ps_unwind_cache *uc, int c, uintptr_t ip
 
 /* The common case first: the stack is one of the kept walks' from its
  * innermost frame out (an allocation in a loop; the few paths of an
- * interpreter's allocations), the last walk's tried first. Its stack id
- * and depth then, without a walk; false otherwise. Any kept walk matching
- * here gives the same stack, so the order changes no stack. */
+ * interpreter's allocations). Its stack id and depth then, without a
+ * walk; false otherwise. Any kept walk matching here gives the same
+ * stack, so the order they are tried in changes no stack. */
 static inline bool same_as_kept(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp,
 				uintptr_t bp, uint64_t *leaf, int *shown)
 {
 	if (ps_unwind_mode != PS_UNWIND_CACHED)
 		return false;
-	int last = uc->last < 0 ? 0 : uc->last;
-	for (int i = 0; i < PS_CHAINS; i++) {
-		int c = (last + i) % PS_CHAINS;
+	for (int c = 0; c < PS_CHAINS; c++) {
 		if (same_from_top(uc, c, ip, sp, bp)) {
 			struct ps_unwind_chain *ch = &uc->ch[c];
 			const struct ps_unwind_frame *f = &ch->f[ch->n - 1];

@@ -2,7 +2,7 @@
 # The cached unwinder's reuse of earlier walks (preload/core/unwind_cache.c)
 # on known stacks (tests/progs/stack_reuse.c): recursion to several depths,
 # two callers with the same inner frames, longjmp out of a deep recursion,
-# an allocation in a signal handler. Every site's stack is known; the
+# an allocation in a signal handler, two contexts on the same stack memory. Every site's stack is known; the
 # three unwinders (cached, nocache, libunwind) give the same sites.
 load helpers
 
@@ -52,13 +52,15 @@ known() {
 402 10 alloc_at;recx31;main
 500 3 alloc_at;on_signal;sig_recx6;main
 501 3 alloc_at;sig_recx6;main
+600 5 alloc_at;recx4;fiber_x
+601 5 alloc_at;recx4;fiber_y
 WANT
 	diff "$TMP/want" "$TMP/got"
 }
 
 @test "stack reuse: the same sites as libunwind's and as walks without reuse, to the line" {
 	for mode in libunwind nocache cached; do sites "$mode"; done
-	[ "$(grep -c '"alloc_at ' "$TMP/cached.sites")" -ge 11 ]
+	[ "$(grep -c '"alloc_at ' "$TMP/cached.sites")" -ge 13 ]
 	diff "$TMP/libunwind.sites" "$TMP/nocache.sites"
 	diff "$TMP/libunwind.sites" "$TMP/cached.sites"
 }

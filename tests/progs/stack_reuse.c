@@ -22,6 +22,15 @@
  *            (3 signals), then
  *   501      sig_rec's caller allocates on the same depth without a
  *            signal: alloc_at < sig_rec x 6 < main (3 calls).
+ *   600/601  on a context of its own (makecontext, swapcontext), on the
+ *            same stack memory each time, fiber_x or fiber_y (the same
+ *            code): alloc_at < rec x 4 < fiber_x or fiber_y, then libc's
+ *            start of a context (5 calls each, alternating): the frames
+ *            come back at the same addresses, only the slot with the
+ *            return address into fiber_x or fiber_y differs. (glibc's
+ *            start of a context has no unwind information for its
+ *            return address: the cached walk gives up there and these
+ *            stacks come from libunwind, so this checks that fallback.)
  * Nothing is kept: every block is freed before the next allocation of its
  * slot, all at the end.
  */
@@ -29,6 +38,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ucontext.h>
 
 #define KEEP 16
 static void *keep[KEEP];
@@ -99,6 +109,32 @@ __attribute__((noinline)) static void sig_rec(int d, int raise_it)
 	BARRIER();
 }
 
+static ucontext_t main_ctx, fiber_ctx;
+static char fiber_stack[64 * 1024] __attribute__((aligned(16)));
+
+__attribute__((noinline)) static void fiber_x(void)
+{
+	rec(3, 600);
+	BARRIER();
+}
+
+__attribute__((noinline)) static void fiber_y(void)
+{
+	rec(3, 601);
+	BARRIER();
+}
+
+/* fn on a new context on fiber_stack, until it returns */
+static void run_fiber(void (*fn)(void))
+{
+	getcontext(&fiber_ctx);
+	fiber_ctx.uc_stack.ss_sp = fiber_stack;
+	fiber_ctx.uc_stack.ss_size = sizeof(fiber_stack);
+	fiber_ctx.uc_link = &main_ctx;
+	makecontext(&fiber_ctx, fn, 0);
+	swapcontext(&main_ctx, &fiber_ctx);
+}
+
 int main(void)
 {
 	static const int depths[] = {0, 1, 7, 40};
@@ -128,6 +164,9 @@ int main(void)
 		sig_rec(5, 1);
 		sig_rec(5, 0);
 	}
+
+	for (int i = 0; i < 10; i++)
+		run_fiber(i % 2 ? fiber_y : fiber_x);
 
 	for (int i = 0; i < KEEP; i++)
 		free(keep[i]);

@@ -338,20 +338,16 @@ static inline bool same_as_kept(struct ps_unwind_cache *uc, uintptr_t ip, uintpt
 	return false;
 }
 
-int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
+/* The walk from the program's frame (ip, sp, bp) when no kept walk is the
+ * stack from its top: up to a frame proven equal to a kept walk's, whose
+ * outer part it reuses, or to the end. Out of line: the common case does
+ * not set up its frame (room for a cut stack's frames). */
+static __attribute__((noinline)) int walk_and_keep(struct ps_thread *t, struct ps_unwind_cache *uc,
+						   uintptr_t ip, uintptr_t sp, uintptr_t bp,
+						   int max, uint64_t *leaf)
 {
-	struct ps_unwind_cache *uc = cache_of(t);
-	uintptr_t ret, frame;
-	if (!uc || !ps_unwind_caller(&ret, &frame))
-		return -1;
-	/* The program's frame: the return address into it, its stack pointer
-	 * once the shim's outermost frame is gone, and its rbp, saved by that
-	 * frame's prologue (the shim keeps frame pointers). */
-	uintptr_t bp = *(const uintptr_t *)frame;
 	int c, keep, shown;
-	if (same_as_kept(uc, ret, frame + 16, bp, leaf, &shown))
-		return shown;
-	int fresh = walk(uc, ret, frame + 16, bp, max, &c, &keep);
+	int fresh = walk(uc, ip, sp, bp, max, &c, &keep);
 	if (fresh == PS_WALK_CUT) {
 		/* cut to the innermost max frames (the kept walks stay as they
 		 * were: ids of a cut stack depend on where it was cut) */
@@ -403,6 +399,22 @@ int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
 	ch->stamp = ++uc->clock;
 	*leaf = ch->n ? ch->f[ch->n - 1].node : 0;
 	return shown;
+}
+
+int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
+{
+	struct ps_unwind_cache *uc = cache_of(t);
+	uintptr_t ret, frame;
+	if (!uc || !ps_unwind_caller(&ret, &frame))
+		return -1;
+	/* The program's frame: the return address into it, its stack pointer
+	 * once the shim's outermost frame is gone, and its rbp, saved by that
+	 * frame's prologue (the shim keeps frame pointers). */
+	uintptr_t bp = *(const uintptr_t *)frame;
+	int shown;
+	if (same_as_kept(uc, ret, frame + 16, bp, leaf, &shown))
+		return shown;
+	return walk_and_keep(t, uc, ret, frame + 16, bp, max, leaf);
 }
 
 int ps_unwind_cached_pcs(struct ps_thread *t, uintptr_t *pcs, int max)

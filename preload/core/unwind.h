@@ -91,7 +91,18 @@ struct ps_unwind_frame {
 	uint16_t depth;	   /* frames shown from the outermost to here */
 	uint8_t shown;	   /* not the shim's own */
 	uint8_t bp_needed; /* the walk outward from here reads this bp */
+	uint16_t checks;   /* the chain's slot checks that prove the frames
+			    * from here outward: checks[0 .. this) */
 };
+/* One stack slot a walk read and the value it found there: while every
+ * slot a walk read from a frame outward holds the same value, a new walk
+ * from an equal frame makes the same reads with the same results. */
+struct ps_slot_check {
+	uintptr_t addr, value;
+};
+/* A frame's step reads its return address and at most one saved rbp;
+ * the walk's end reads one more return address (0). */
+#define PS_CHECKS_MAX (2 * PS_CHAIN_MAX + 1)
 /* One walk, OUTERMOST frame first, so the part a new walk reuses stays
  * where it is and only the top is rewritten. */
 struct ps_unwind_chain {
@@ -99,6 +110,8 @@ struct ps_unwind_chain {
 	bool reusable;	/* complete, with every node: a walk may reuse it */
 	uint32_t stamp; /* when last used (the least recent is replaced) */
 	struct ps_unwind_frame f[PS_CHAIN_MAX];
+	/* the slots the walk read, outermost first (see tail_intact) */
+	struct ps_slot_check checks[PS_CHECKS_MAX];
 };
 /* A few recent walks: programs alternate between a few paths (an
  * interpreter's allocation of an object, then of its array part), each
@@ -110,6 +123,11 @@ struct ps_unwind_cache {
 	uint64_t gen;	/* ps_unwind_code_gen the rules are valid for */
 	int last;	/* the chain of the last walk (-1: it was cut short) */
 	uint32_t clock; /* stamps */
+	/* each reusable chain's innermost frame (ip 0: not reusable), side
+	 * by side: the first thing every call compares */
+	struct {
+		uintptr_t ip, sp;
+	} top[PS_CHAINS];
 	struct ps_unwind_chain ch[PS_CHAINS];
 	struct ps_unwind_frame fresh[PS_CHAIN_MAX]; /* a walk's new frames,
 						     * innermost first */

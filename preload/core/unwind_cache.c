@@ -11,11 +11,12 @@
  *
  * Reuse is a proof, not a guess. A frame is (ip, sp, bp): its return
  * address, its stack pointer (the CFA of the frame inside it) and its rbp.
- * When the walk reaches a frame equal to one of the previous walk's, the
- * previous walk's outer frames are walked again with the rules kept for
- * them (no lookup) and must give the same (ip, sp, bp) at every level: the
- * very memory reads a fresh walk would make, with the same results, so the
- * stack is the same as a fresh walk's. Only then are their ids reused.
+ * When the walk reaches a frame equal to one of the previous walk's, every
+ * stack slot the previous walk read from there outward (kept with it as
+ * address and value) must still hold the same value: then a fresh walk
+ * would make the very same reads with the same results, so the stack is
+ * the same as a fresh walk's (the argument is at tail_intact). Only then
+ * are their ids reused.
  *
  * Anything the rules do not cover (no unwind information, signal frames,
  * CFA expressions, a stack deeper than the chain) returns -1: the caller
@@ -86,31 +87,63 @@ static inline bool step(const struct ps_frame_rule *r, uintptr_t *ip, uintptr_t 
 	return true;
 }
 
-/* A kept walk's frames from q outward are the stack still: walked
- * again from q with the rules kept for them (the reads a fresh walk would
- * make), every level gives the same (ip, sp), and the walk ends the same
- * way. A bp that differs where it matters moves some CFA, so comparing
- * sp is enough; where no CFA depends on it, it is not compared. */
-static bool tail_intact(const struct ps_unwind_chain *c, int q, uintptr_t bp)
+/* A kept walk's frames from q outward are the stack still, given that
+ * frame q itself is equal (same ip and sp, and same bp where the walk
+ * outward reads it: match checks those).
+ *
+ * Why this proves it: the walk from a frame is a function of the frame's
+ * (ip, sp, bp), the rules of the code (fixed while the code generation is
+ * unchanged: cache_of drops the chains otherwise) and the stack slots it
+ * reads. A step reads the return address at CFA - 8 and the saved rbp at
+ * CFA + rbp_off; its CFA comes from sp or bp. Starting from an equal
+ * frame q, if every slot the kept walk read from q outward holds the
+ * value it held then, each step computes the same CFA (by induction: the
+ * same sp, and the same bp wherever a CFA reads it), so reads the same
+ * slot addresses, finds the same values and ends the same way (the final
+ * null return address is one of the slots). So the slots are all there
+ * is to compare: one load and compare per slot, nothing recomputed.
+ * A saved rbp that no CFA further out depends on (bp_needed of the frame
+ * it goes into) is not compared: code built without frame pointers keeps
+ * any value in rbp, which may differ while the stack does not.
+ *
+ * Why not less: one frame's (return address, CFA) being equal does not
+ * prove its callers are. main calls f at call site A, f calls malloc;
+ * later main calls f at call site B with the same stack depth: f's frame
+ * has the same return address (into f) and the same stack pointer both
+ * times, while main's frame above it differs (A or B, in the slot f's
+ * frame was called with). Only the slots say that; nothing outside the
+ * shim tells when a frame returned (no return-address patching: that
+ * breaks exceptions, longjmp and code that reads its own stack). For the
+ * same reason longjmp, signal handlers and swapcontext need no
+ * invalidation: whatever they did to the stack, the slots show it.
+ *
+ * The slots are compared innermost first: when a new path shares part of
+ * a kept walk, its inner slots are the ones that differ (and see below). */
+static inline bool slot_same(const struct ps_slot_check *s)
 {
-	uintptr_t sp = c->f[q].sp;
-	for (int k = q; k > 0; k--) {
-		const struct ps_frame_rule *r = &c->f[k].rule;
-		const struct ps_unwind_frame *out = &c->f[k - 1];
-		uintptr_t cfa = (r->cfa_is_rbp ? bp : sp) + (uintptr_t)(intptr_t)r->cfa_off;
-		/* the CFA first: equal to a stack pointer the walk that made
-		 * the chain checked, the slot below it is the one it read */
-		if (cfa != out->sp || *(const uintptr_t *)(cfa - 8) != out->ip)
+	return *(const uintptr_t *)s->addr == s->value;
+}
+
+/* Innermost first, and no slot read past the first that differs: as long
+ * as the slots so far are equal, the next one is a slot a fresh walk
+ * would read too, so this reads no memory a fresh walk would not (a
+ * stack that is no longer there, say a fiber's, is not read past the
+ * point where it differs). Four at a time, a branch each (a load may not
+ * move above the branch before it): ~4 instructions a slot. */
+static inline bool tail_intact(const struct ps_unwind_chain *c, int q)
+{
+	const struct ps_slot_check *s = c->checks + c->f[q].checks;
+	const struct ps_slot_check *end = c->checks;
+	while (s - end >= 4) {
+		if (!slot_same(s - 1) || !slot_same(s - 2) || !slot_same(s - 3) ||
+		    !slot_same(s - 4))
 			return false;
-		if (r->rbp_off)
-			bp = *(const uintptr_t *)(cfa + (intptr_t)r->rbp_off);
-		sp = cfa;
+		s -= 4;
 	}
-	if (c->f[0].rule.outermost)
-		return true;
-	/* the walk ended on a null return address */
-	uintptr_t ip = c->f[0].ip;
-	return step(&c->f[0].rule, &ip, &sp, &bp) && ip == 0;
+	while (s > end)
+		if (!slot_same(--s))
+			return false;
+	return true;
 }
 
 static struct ps_unwind_cache *cache_of(struct ps_thread *t)
@@ -124,6 +157,7 @@ static struct ps_unwind_cache *cache_of(struct ps_thread *t)
 		for (int c = 0; c < PS_CHAINS; c++) {
 			uc->ch[c].n = 0;
 			uc->ch[c].reusable = false;
+			uc->top[c].ip = 0;
 		}
 		uc->gen = gen;
 	}
@@ -148,7 +182,7 @@ static int match(struct ps_unwind_cache *uc, int *q, uintptr_t ip, uintptr_t sp,
 			i--;
 		q[c] = i;
 		if (i >= 0 && ch->f[i].sp == sp && ch->f[i].ip == ip &&
-		    (!ch->f[i].bp_needed || ch->f[i].bp == bp) && tail_intact(ch, i, bp)) {
+		    (!ch->f[i].bp_needed || ch->f[i].bp == bp) && tail_intact(ch, i)) {
 			*keep = i + 1;
 			return c;
 		}
@@ -207,9 +241,33 @@ static int walk(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp, uintptr_
 	return k;
 }
 
+/* The slots the walk read stepping out of frame i (see tail_intact), in
+ * ch->checks after those of the frames outside it. */
+static void note_checks(struct ps_unwind_chain *ch, int i)
+{
+	struct ps_unwind_frame *f = &ch->f[i];
+	int k = i > 0 ? ch->f[i - 1].checks : 0;
+	if (i == 0) {
+		/* the outermost: the walk ended here on a null return
+		 * address, unless the rules say the stack ends */
+		if (!f->rule.outermost) {
+			uintptr_t cfa = (f->rule.cfa_is_rbp ? f->bp : f->sp) +
+					(uintptr_t)(intptr_t)f->rule.cfa_off;
+			ch->checks[k++] = (struct ps_slot_check){cfa - 8, 0};
+		}
+	} else {
+		const struct ps_unwind_frame *out = &ch->f[i - 1];
+		ch->checks[k++] = (struct ps_slot_check){out->sp - 8, out->ip};
+		if (f->rule.rbp_off && out->bp_needed)
+			ch->checks[k++] = (struct ps_slot_check){
+			    out->sp + (uintptr_t)(intptr_t)f->rule.rbp_off, out->bp};
+	}
+	f->checks = (uint16_t)k;
+}
+
 /* Put the fresh frames on top of the kept ones, outermost first, with
- * their depth and whether their bp is read further out; false when the
- * chain grows too long. */
+ * their depth, whether their bp is read further out and the slots that
+ * prove them; false when the chain grows too long. */
 static bool stack_fresh(struct ps_unwind_chain *ch, const struct ps_unwind_frame *fresh, int keep,
 			int n)
 {
@@ -223,6 +281,7 @@ static bool stack_fresh(struct ps_unwind_chain *ch, const struct ps_unwind_frame
 		bool ends = f->rule.outermost || !out;
 		bool uses = !f->rule.outermost && f->rule.cfa_is_rbp;
 		f->bp_needed = uses || (!ends && !f->rule.rbp_off && out->bp_needed);
+		note_checks(ch, i);
 	}
 	ch->n = keep + n;
 	return true;
@@ -244,18 +303,51 @@ static bool intern_from(struct ps_thread *t, struct ps_unwind_chain *ch, int fro
 	return true;
 }
 
-int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
+/* Kept walk c, when the stack is the same from its innermost frame out. */
+static inline bool same_from_top(struct ps_unwind_cache *uc, int c, uintptr_t ip, uintptr_t sp,
+				 uintptr_t bp)
 {
-	struct ps_unwind_cache *uc = cache_of(t);
-	uintptr_t ret, frame;
-	if (!uc || !ps_unwind_caller(&ret, &frame))
-		return -1;
-	/* The program's frame: the return address into it, its stack pointer
-	 * once the shim's outermost frame is gone, and its rbp, saved by that
-	 * frame's prologue (the shim keeps frame pointers). */
-	uintptr_t bp = *(const uintptr_t *)frame;
-	int c, keep;
-	int fresh = walk(uc, ret, frame + 16, bp, max, &c, &keep);
+	if (uc->top[c].ip != ip || uc->top[c].sp != sp)
+		return false; /* (an ip is never 0: not reusable) */
+	const struct ps_unwind_chain *ch = &uc->ch[c];
+	const struct ps_unwind_frame *f = &ch->f[ch->n - 1];
+	return (!f->bp_needed || f->bp == bp) && tail_intact(ch, ch->n - 1);
+}
+
+/* The common case first: the stack is one of the kept walks' from its
+ * innermost frame out (an allocation in a loop; the few paths of an
+ * interpreter's allocations). Its stack id and depth then, without a
+ * walk; false otherwise. Any kept walk matching here gives the same
+ * stack, so the order they are tried in changes no stack. */
+static inline bool same_as_kept(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp,
+				uintptr_t bp, uint64_t *leaf, int *shown)
+{
+	if (ps_unwind_mode != PS_UNWIND_CACHED)
+		return false;
+	for (int c = 0; c < PS_CHAINS; c++) {
+		if (same_from_top(uc, c, ip, sp, bp)) {
+			struct ps_unwind_chain *ch = &uc->ch[c];
+			const struct ps_unwind_frame *f = &ch->f[ch->n - 1];
+			ch->stamp = ++uc->clock;
+			uc->last = c;
+			*leaf = f->node;
+			*shown = f->depth;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The walk from the program's frame (ip, sp, bp) when no kept walk is the
+ * stack from its top: up to a frame proven equal to a kept walk's, whose
+ * outer part it reuses, or to the end. Out of line: the common case does
+ * not set up its frame (room for a cut stack's frames). */
+static __attribute__((noinline)) int walk_and_keep(struct ps_thread *t, struct ps_unwind_cache *uc,
+						   uintptr_t ip, uintptr_t sp, uintptr_t bp,
+						   int max, uint64_t *leaf)
+{
+	int c, keep, shown;
+	int fresh = walk(uc, ip, sp, bp, max, &c, &keep);
 	if (fresh == PS_WALK_CUT) {
 		/* cut to the innermost max frames (the kept walks stay as they
 		 * were: ids of a cut stack depend on where it was cut) */
@@ -273,17 +365,20 @@ int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
 		int v = victim(uc);
 		if (v != c) {
 			memcpy(uc->ch[v].f, uc->ch[c].f, (size_t)keep * sizeof(uc->ch[c].f[0]));
+			memcpy(uc->ch[v].checks, uc->ch[c].checks,
+			       (size_t)uc->ch[c].f[keep - 1].checks * sizeof(uc->ch[c].checks[0]));
 			c = v;
 		}
 	}
 	struct ps_unwind_chain *ch = &uc->ch[c];
 	ch->reusable = false;
+	uc->top[c].ip = 0;
 	uc->last = c;
 	if (!stack_fresh(ch, uc->fresh, keep, fresh)) {
 		ch->n = 0;
 		return -1;
 	}
-	int shown = ch->n ? ch->f[ch->n - 1].depth : 0;
+	shown = ch->n ? ch->f[ch->n - 1].depth : 0;
 	if (shown > max) {
 		/* cut to the innermost max frames: ids of a cut stack depend on
 		 * where it was cut, so this walk's are not kept */
@@ -297,9 +392,48 @@ int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
 		return shown;
 	}
 	ch->reusable = true;
+	if (ch->n) {
+		uc->top[c].ip = ch->f[ch->n - 1].ip;
+		uc->top[c].sp = ch->f[ch->n - 1].sp;
+	}
 	ch->stamp = ++uc->clock;
 	*leaf = ch->n ? ch->f[ch->n - 1].node : 0;
 	return shown;
+}
+
+/* ps_unwind_caller (unwind.c) inline, from this function's own frame: a
+ * call less on every allocation. The same answer: the walk up the shim's
+ * frame pointers stops at the first return address outside the shim,
+ * wherever inside the shim it starts. */
+static inline __attribute__((always_inline)) bool program_frame(uintptr_t *ret, uintptr_t *frame)
+{
+	const uintptr_t *fp = __builtin_frame_address(0);
+	for (int i = 0; i < 2 * PS_MAX_SHIM_FRAMES && fp; i++) {
+		uintptr_t r = fp[1];
+		if (!ps_in_shim(r)) {
+			*ret = r;
+			*frame = (uintptr_t)fp;
+			return true;
+		}
+		fp = (const uintptr_t *)fp[0];
+	}
+	return false;
+}
+
+int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
+{
+	struct ps_unwind_cache *uc = cache_of(t);
+	uintptr_t ret, frame;
+	if (!uc || !program_frame(&ret, &frame))
+		return -1;
+	/* The program's frame: the return address into it, its stack pointer
+	 * once the shim's outermost frame is gone, and its rbp, saved by that
+	 * frame's prologue (the shim keeps frame pointers). */
+	uintptr_t bp = *(const uintptr_t *)frame;
+	int shown;
+	if (same_as_kept(uc, ret, frame + 16, bp, leaf, &shown))
+		return shown;
+	return walk_and_keep(t, uc, ret, frame + 16, bp, max, leaf);
 }
 
 int ps_unwind_cached_pcs(struct ps_thread *t, uintptr_t *pcs, int max)

@@ -8,6 +8,8 @@
  * threads besides main in /proc/self/task, C how many are "profshim-z".
  * argv[1] picks what happens next:
  *   plain   nothing more;
+ *   pause   then sleeps 500 ms (the compressor has time to start on the
+ *           last run handed to it) and exits;
  *   thread  then a pthread allocates ROUNDS more (the site
  *           "zraw_alloc <- worker"): glibc turns multi-threaded, both go on;
  *   fork    then a forked child allocates ROUNDS (and prints its own line,
@@ -88,7 +90,9 @@ int main(int argc, char **argv)
 		rounds = atoi(argv[2]);
 	allocate();
 	report("");
-	if (!strcmp(mode, "thread")) {
+	if (!strcmp(mode, "pause")) {
+		usleep(500 * 1000);
+	} else if (!strcmp(mode, "thread")) {
 		pthread_t t;
 		if (pthread_create(&t, NULL, worker, NULL))
 			return 2;

@@ -23,14 +23,14 @@
  *    the maker around clone and inherited), so no handler of the program
  *    or of the shim ever runs on it and process signals go elsewhere;
  *  - CLONE_CHILD_CLEARTID: the kernel clears the tid word when it ends;
- *  - the descriptor table (CLONE_FILES: it writes through the job's
- *    descriptors) but not the root, cwd and umask (no CLONE_FS).
+ *  - glibc's clone flags for a thread (CLONE_FS included: see below).
  * It dies with the process (exit_group, exec, a fatal signal) and is not
  * copied by fork. glibc's setuid() family changes the credentials of the
  * threads glibc knows: this one keeps the old ones; it only ever writes
  * to descriptors the program's threads handed it. Like any second thread
  * it makes the kernel refuse unshare(CLONE_NEWUSER) (which wants a
- * single-threaded process).
+ * single-threaded process) and setns() into a mount namespace (which
+ * wants an unshared fs_struct).
  */
 #define _GNU_SOURCE
 #include "rawthread.h"
@@ -131,10 +131,13 @@ long pw_raw_thread_start(void (*fn)(void *), void *arg)
 	uint8_t *stack_top = base + GUARD_BYTES + STACK_BYTES;
 	uint8_t *tcb = stack_top + TLS_PAD_BYTES;
 	fill_tcb(tcb);
-	/* Not CLONE_FS: the thread uses no paths, and a shared fs_struct
-	 * would make the program's setns() into a mount namespace fail. */
-	unsigned long flags = CLONE_VM | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SETTLS |
-			      CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+	/* glibc's own flags. The thread uses no paths and would not need
+	 * CLONE_FS (without it the program's setns() into a mount namespace
+	 * would work), but valgrind runs only clones with CLONE_VM|CLONE_FS|
+	 * CLONE_FILES and stops the program on any other. */
+	unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+			      CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
+			      CLONE_CHILD_CLEARTID;
 	uint64_t all = ~(uint64_t)0, old = 0;
 	zsys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0);
 	long r = clone_run(flags, stack_top, &tid_word, tcb, fn, arg);

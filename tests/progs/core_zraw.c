@@ -8,7 +8,7 @@
  * threads besides main in /proc/self/task, C how many are "profshim-z".
  * argv[1] picks what happens next:
  *   plain   nothing more;
- *   pause   then sleeps 500 ms (the compressor has time to start on the
+ *   pause   then sleeps 1 s (the compressor has time to start on the
  *           last run handed to it) and exits;
  *   thread  then a pthread allocates ROUNDS more (the site
  *           "zraw_alloc <- worker"): glibc turns multi-threaded, both go on;
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	allocate();
 	report("");
 	if (!strcmp(mode, "pause")) {
-		usleep(500 * 1000);
+		sleep(1);
 	} else if (!strcmp(mode, "thread")) {
 		pthread_t t;
 		if (pthread_create(&t, NULL, worker, NULL))

@@ -697,8 +697,8 @@ enum pst_counter {
 	/* Compressed runs (issue 15f): runs of the thread file left raw (the
 	 * compressor thread was behind, or its job failed), and runs the
 	 * compressor thread compressed (not the program's thread). */
-	PST_C_Z_RAW_RUNS = 53,
-	PST_C_Z_BACKGROUND = 54,
+	PST_C_Z_RAW_RUNS = 53,	 /* reported as compression.runs_left_raw */
+	PST_C_Z_BACKGROUND = 54, /* compression.runs_compressed_in_background */
 	/* Ids still free: 8-9 (plain counts), 32-39, 41-43, 49-63. Readers skip ids they
 	 * do not know; a new counter takes the next free id. */
 	PST_C_COUNTER_MAX = 64

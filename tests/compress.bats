@@ -165,7 +165,7 @@ one_cpu() { [ "$(nproc)" -lt 2 ]; }
 		analyze_json "$TMP/$t" -q
 		assert_eq "$(jqr '[.markers[] | select(.name == "before-death")] | length')" 200000
 	done
-	PROFSHIM_COMPRESS_THREAD=2 run run_shim "$TMP/b" "$PROGS/mem_known"
+	PROFSHIM_COMPRESS_THREAD=3 run run_shim "$TMP/b" "$PROGS/mem_known"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"PROFSHIM_COMPRESS_THREAD"* ]]
 	# a clean exit: both compacted, the same figures as raw

@@ -210,6 +210,31 @@ static cJSON *markers_json(const struct pa_models *pm)
 	return a;
 }
 
+/* How the writer stored the finished windows of the thread files
+ * (COMPRESSED RUNS in profshim_trace.h): not data lost, so not under
+ * "dropped", but a run left raw costs disk and means the compressor thread
+ * fell behind. */
+static void compression_json(const struct pa_session *s, cJSON *root)
+{
+	cJSON *z = cJSON_AddObjectToObject(root, "compression");
+	cJSON_AddNumberToObject(z, "runs_compressed_in_background",
+				(double)s->counters[PST_C_Z_BACKGROUND]);
+	cJSON_AddNumberToObject(z, "runs_left_raw", (double)s->counters[PST_C_Z_RAW_RUNS]);
+}
+
+static void compression_text(const struct pa_session *s, FILE *out)
+{
+	uint64_t bg = s->counters[PST_C_Z_BACKGROUND], raw = s->counters[PST_C_Z_RAW_RUNS];
+	if (!bg && !raw)
+		return;
+	fprintf(out, "\nCompression (finished windows of the trace files)\n");
+	fprintf(out, "  %-26s %12" PRIu64 "\n", "compressed_in_background", bg);
+	if (raw)
+		fprintf(out,
+			"  %-26s %12" PRIu64 "  (compressor behind: stored raw, nothing lost)\n",
+			"left_raw", raw);
+}
+
 void summary_report_json(const struct pa_models *pm, cJSON *root)
 {
 	const struct pa_session *s = pm->s;
@@ -225,6 +250,7 @@ void summary_report_json(const struct pa_models *pm, cJSON *root)
 	for (unsigned c = 0; c < PST_C_COUNTER_MAX; c++)
 		if (counter_name(c))
 			cJSON_AddNumberToObject(drop, counter_name(c), (double)s->counters[c]);
+	compression_json(s, root);
 	cJSON *warn = cJSON_AddArrayToObject(root, "warnings");
 	for (size_t i = 0; i < s->warnings.len; i++)
 		cJSON_AddItemToArray(warn,
@@ -294,5 +320,6 @@ void summary_report_text(const struct pa_models *pm, FILE *out)
 			fprintf(out, "  %-26s %12" PRIu64 "\n", counter_name(c), s->counters[c]);
 		}
 	}
+	compression_text(s, out);
 	empty_sections_text(pm, out); /* why a part of the report is missing */
 }

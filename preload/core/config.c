@@ -128,9 +128,11 @@ void ps_config_load(void)
 	if (get_uint("PROFSHIM_COMPRESS", 0, 19, "a zstd level from 1 to 19 (0 = no compression)",
 		     &v))
 		ps_cfg.compress_level = (unsigned)v;
-	pw_zt_on = 1; /* compress in the background thread (zthread.c) */
-	if (get_uint("PROFSHIM_COMPRESS_THREAD", 0, 1,
-		     "1 (compress in a background thread) or 0 (in the thread that writes)", &v))
+	pw_zt_on = PW_ZT_RAW; /* compress in the background thread (zthread.c) */
+	if (get_uint("PROFSHIM_COMPRESS_THREAD", 0, 2,
+		     "1 (compress in a background thread), 0 (in the thread that writes) "
+		     "or 2 (in a background thread made with pthread_create)",
+		     &v))
 		pw_zt_on = (int)v;
 	if (get_uint("PROFSHIM_MEM_SAMPLE", 0, 1ull << 40,
 		     "a byte count (0 = record every allocation)", &v))

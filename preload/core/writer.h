@@ -110,7 +110,13 @@ int pw_z_job_run(const struct pw_zjob *j, struct pw_zscratch *sc);
 
 /* The compressor thread (zthread.c). All but pw_zt_wait are
  * async-signal-safe. */
-extern int pw_zt_on; /* PROFSHIM_COMPRESS_THREAD, 1 by default */
+extern int pw_zt_on; /* PROFSHIM_COMPRESS_THREAD, PW_ZT_RAW by default */
+/* Its kinds: 0 none (compress in place), a raw thread glibc does not know
+ * (rawthread.c), a glibc thread. */
+enum { PW_ZT_INLINE = 0, PW_ZT_RAW = 1, PW_ZT_PTHREAD = 2 };
+/* Bind the calls a job makes (zstd, memcpy) with one tiny compression in
+ * sc, before a raw thread runs them; 0 or -1. */
+int pw_z_warm(struct pw_zscratch *sc);
 enum { PW_ZT_NONE = -1, PW_ZT_FULL = -2 };
 enum { PW_ZT_PENDING = 0, PW_ZT_OK = 1, PW_ZT_FAIL = 2 };
 /* A job slot for process pid's writer: its index (and *ticket), or

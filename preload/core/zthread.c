@@ -21,12 +21,20 @@
  * descriptor and offsets, so a thread state reused after its thread ended
  * is never written by it.
  *
- * The thread is made on first need, never at start-up, and only where
- * pthread_create is safe: not inside the shim's signal handlers (their
- * signal is blocked there). Until it exists such a run is compressed in
- * place, as without it; and never in a process allowed a single CPU. It blocks every signal, is
- * never recorded (no state, no file, no timer), and is gone in a forked child, which makes one
- * again when it needs one.
+ * The thread is made on first need, never at start-up, and never in a
+ * process allowed a single CPU. It blocks every signal, is never recorded
+ * (no state, no file, no timer), and is gone in a forked child, which
+ * makes one again when it needs one.
+ *
+ * What kind of thread (PROFSHIM_COMPRESS_THREAD):
+ *  1 (default): a raw thread (rawthread.c) glibc does not know about, so a
+ *    single-threaded program's malloc stays on its lock-free path. Its
+ *    code uses raw system calls only (zsys.h) and no TLS. It can be made
+ *    anywhere, a signal handler included (mmap and clone). Where raw
+ *    threads are not supported (not x86-64), as 2.
+ *  2: a glibc thread (pthread_create), made only where that is safe: not
+ *    inside the shim's signal handlers (their signal is blocked there);
+ *    until it exists such a run is compressed in place.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -42,8 +50,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rawthread.h"
 #include "sampler.h"
 #include "shim.h"
+#include "zsys.h"
 
 enum { ZS_FREE = 0, ZS_CLAIMED, ZS_READY, ZS_BUSY, ZS_OK, ZS_FAIL, ZS_ORPHAN };
 #define ZS_MASK 7u
@@ -61,11 +71,12 @@ static uint32_t work; /* bumped at each hand-over: the compressor's futex */
 static int zt_state;
 static struct pw_zscratch zt_scratch; /* the compressor's own */
 
-int pw_zt_on = 1; /* PROFSHIM_COMPRESS_THREAD (config.c) */
+int pw_zt_on = PW_ZT_RAW; /* PROFSHIM_COMPRESS_THREAD (config.c) */
 
+/* Raw: the compressor may be a raw thread (no errno there). */
 static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
-	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+	return zsys_futex(addr, op, val, ts);
 }
 
 static void wake_all(uint32_t *addr)
@@ -79,12 +90,12 @@ static uint32_t step(uint32_t st)
 }
 
 /* The job's descriptor is closed while it is still ours (the program may
- * have closed the number and reused it). */
+ * have closed the number and reused it). Raw calls: the compressor's. */
 static void close_job_fd(struct pw_zjob *j)
 {
 	struct stat st;
-	if (j->fd >= 0 && fstat(j->fd, &st) == 0 && st.st_dev == j->dev && st.st_ino == j->ino)
-		close(j->fd);
+	if (j->fd >= 0 && zsys_fstat(j->fd, &st) == 0 && st.st_dev == j->dev && st.st_ino == j->ino)
+		zsys_close(j->fd);
 	j->fd = -1;
 }
 
@@ -104,11 +115,11 @@ static void run_slot(struct zslot *sl, uint32_t ready)
 	wake_all(&sl->state);
 }
 
-static void *compressor_main(void *arg)
+/* The compressor's loop: raw system calls only, no TLS (it may be a raw
+ * thread). */
+static void compressor_loop(void)
 {
-	(void)arg;
-	ps_thread_over = 1; /* the hooks pass through: never recorded */
-	prctl(PR_SET_NAME, "profshim-z", 0, 0, 0);
+	zsys6(SYS_prctl, PR_SET_NAME, (long)"profshim-z", 0, 0, 0, 0);
 	for (;;) {
 		uint32_t seen = __atomic_load_n(&work, __ATOMIC_ACQUIRE);
 		int did = 0;
@@ -122,7 +133,22 @@ static void *compressor_main(void *arg)
 		if (!did)
 			futex(&work, FUTEX_WAIT_PRIVATE, seen, NULL);
 	}
+}
+
+/* A glibc thread (PW_ZT_PTHREAD). */
+static void *compressor_main(void *arg)
+{
+	(void)arg;
+	ps_thread_over = 1; /* the hooks pass through: never recorded */
+	compressor_loop();
 	return NULL;
+}
+
+/* A raw thread: nothing of the shim's TLS, no hook ever runs on it. */
+static void raw_compressor_main(void *arg)
+{
+	(void)arg;
+	compressor_loop();
 }
 
 /* Inside one of the shim's signal handlers, perhaps: its signal is blocked
@@ -148,9 +174,20 @@ static int one_cpu(void)
 
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
+/* A raw compressor. Before it runs, the lazily bound calls its code makes
+ * (zstd, memcpy) are bound here by one tiny compression: the dynamic
+ * linker's resolver is glibc code that reads the thread's TLS. */
+static int make_raw_compressor(void)
+{
+	if (pw_z_warm(&zt_scratch))
+		return -1;
+	long tid = pw_raw_thread_start(raw_compressor_main, NULL);
+	return tid > 0 ? 0 : -1;
+}
+
 /* Make the compressor (the real pthread_create: the wrapper would record
  * it), with every signal blocked (glibc keeps its own two). */
-static void make_compressor(void)
+static void make_pthread_compressor(void)
 {
 	create_fn real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
 	pthread_attr_t a;
@@ -177,6 +214,23 @@ static void make_compressor(void)
 		ps_log("cannot start the compression thread; runs are compressed in place", NULL);
 }
 
+static int raw_kind(void)
+{
+	return pw_zt_on == PW_ZT_RAW && pw_raw_thread_supported();
+}
+
+static void make_compressor(void)
+{
+	if (!raw_kind()) {
+		make_pthread_compressor();
+		return;
+	}
+	int rc = make_raw_compressor();
+	__atomic_store_n(&zt_state, rc ? 3 : 2, __ATOMIC_RELEASE);
+	if (rc)
+		ps_log("cannot start the compression thread; runs are compressed in place", NULL);
+}
+
 /* Is there a compressor (making it now when safe)? */
 static int have_compressor(uint32_t pid)
 {
@@ -187,7 +241,8 @@ static int have_compressor(uint32_t pid)
 	int st = __atomic_load_n(&zt_state, __ATOMIC_ACQUIRE);
 	if (st == 2 || st == 1)
 		return 1; /* one being made takes its slots when it starts */
-	if (st == 3 || maybe_in_handler())
+	/* a raw thread can be made anywhere; pthread_create not in a handler */
+	if (st == 3 || (!raw_kind() && maybe_in_handler()))
 		return 0; /* no thread can be made here */
 	if (one_cpu()) {
 		__atomic_store_n(&zt_state, 3, __ATOMIC_RELEASE);
@@ -296,6 +351,7 @@ void pw_zt_after_fork_child(void)
 		slots[i].state = ZS_FREE;
 	}
 	work = 0;
+	pw_raw_thread_after_fork_child();
 	if (zt_state != 3)
 		zt_state = 0; /* made again on first need */
 }

@@ -16,6 +16,10 @@
  * calls instead of the compression. With PROFSHIM_COMPRESS_THREAD=0, or
  * where no compressor can be had (see zthread.c), the writer compresses in
  * place and appends PAD + BLOCK itself, as before.
+ *
+ * What a job runs (pw_z_job_run and what it calls) uses raw system calls
+ * (zsys.h) and no TLS: the compressor may be a raw thread that glibc does
+ * not know about (rawthread.c).
  */
 #define _GNU_SOURCE
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_initStaticCCtx, ZSTD_estimateCCtxSize */
@@ -29,6 +33,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <zstd.h>
+
+#include "zsys.h"
 
 /* The format's page: RUN records end on it, BLOCKs start on it (4096 is
  * the smallest page; larger pages only free fewer raw bytes). */
@@ -92,8 +98,8 @@ static uint8_t *put_run(uint8_t *p, uint64_t at, uint64_t *end)
 static int write_all(int fd, const uint8_t *p, size_t n, uint64_t off)
 {
 	while (n) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
+		long w = zsys_pwrite(fd, p, n, off);
+		if (w == -EINTR)
 			continue;
 		if (w <= 0)
 			return -1;
@@ -117,12 +123,12 @@ static uint8_t *scratch(struct pw_zscratch *sc, int level, size_t raw, size_t *c
 	size_t need = ctx + ZSTD_compressBound(raw) + BLOCK_HDR_MAX + 2 * FILL_MAX;
 	need = (need + ZPAGE - 1) & ~(size_t)(ZPAGE - 1);
 	if (sc->mem && (sc->mem_len < need || sc->level != level)) {
-		munmap(sc->mem, sc->mem_len);
+		zsys_munmap(sc->mem, sc->mem_len);
 		sc->mem = NULL;
 	}
 	if (!sc->mem) {
-		void *m =
-		    mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *m = zsys_mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				    -1, 0);
 		if (m == MAP_FAILED)
 			return NULL;
 		sc->mem = m;
@@ -140,7 +146,7 @@ static uint8_t *put_block(struct pw_zscratch *sc, int level, int fd, uint64_t ru
 			  uint64_t run_data, size_t raw, uint64_t seq, uint8_t *p, size_t room)
 {
 	/* the raw run, read through the page cache (run_data is page aligned) */
-	void *src = mmap(NULL, raw, PROT_READ, MAP_SHARED, fd, (off_t)run_data);
+	void *src = zsys_mmap(NULL, raw, PROT_READ, MAP_SHARED, fd, run_data);
 	if (src == MAP_FAILED)
 		return NULL;
 	ZSTD_CCtx *cctx = ZSTD_initStaticCCtx(sc->mem, sc->ctx_len);
@@ -157,7 +163,7 @@ static uint8_t *put_block(struct pw_zscratch *sc, int level, int fd, uint64_t ru
 	    !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) &&
 	    !ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(cctx, raw)))
 		zlen = ZSTD_compress2(cctx, frame, zroom, src, raw);
-	munmap(src, raw);
+	zsys_munmap(src, raw);
 	if (!cctx || ZSTD_isError(zlen) || zlen >= raw)
 		return NULL; /* an incompressible run stays raw */
 	h = pst_put_varint(h, zlen);
@@ -180,8 +186,8 @@ static int link_run(int fd, uint64_t run_data, uint64_t block_at)
  * on disk, read by nobody. */
 static void free_raw(int fd, uint64_t run_data, uint64_t block_at)
 {
-	fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)run_data,
-		  (off_t)(block_at - run_data));
+	zsys_fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, run_data,
+		       block_at - run_data);
 }
 
 /* Open a run at pos (a RUN record, page aligned after it); pos moves past
@@ -277,7 +283,29 @@ static uint8_t *put_pad_head(uint8_t *p, uint64_t len)
 static int job_fd_ours(const struct pw_zjob *j)
 {
 	struct stat st;
-	return fstat(j->fd, &st) == 0 && st.st_dev == j->dev && st.st_ino == j->ino;
+	return zsys_fstat(j->fd, &st) == 0 && st.st_dev == j->dev && st.st_ino == j->ino;
+}
+
+int pw_z_warm(struct pw_zscratch *sc)
+{
+	static const uint8_t sample[] = "profshim warm-up: profshim warm-up: profshim warm-up";
+	volatile size_t n = sizeof(sample); /* not a constant: real calls */
+	size_t cap;
+	uint8_t *out = scratch(sc, 1, n, &cap);
+	if (!out)
+		return -1;
+	ZSTD_CCtx *cctx = ZSTD_initStaticCCtx(sc->mem, sc->ctx_len);
+	if (!cctx || ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(cctx, n)))
+		return -1;
+	size_t z = ZSTD_compress2(cctx, out + n, cap - n, sample, n);
+	if (ZSTD_isError(z))
+		return -1;
+	memcpy(out, sample, n);
+	memmove(out + 1, out, n);
+	memset(out, 0, n);
+	return 0;
 }
 
 /* The compressor's half (or a writer's, for a job it took back). In the

@@ -48,6 +48,7 @@
 
 #include "clock.h"
 #include "cputimer.h"
+#include "rawthread.h"
 #include "sampler.h"
 #include "shim.h"
 #include "sample_queue.h"
@@ -496,6 +497,8 @@ static void cover_running_threads(void)
 				tid = tid * 10 + (*c - '0');
 			if (*c || tid <= 0 || tid == self)
 				continue;
+			if (tid == pw_raw_thread_tid())
+				continue; /* the shim's compressor: never sampled */
 			struct ps_thread *t = ps_thread_start_for((pid_t)tid);
 			if (t)
 				arm_thread(t, (pid_t)tid);

@@ -2,7 +2,8 @@
  * jobs posted from several threads at once each run once and their
  * results come back to their writer; a job not started can be taken back;
  * a writer that stops waiting leaves the slot to the compressor; a full
- * table says so instead of waiting; the thread is named "profshim-z".
+ * table says so instead of waiting; the thread is named "profshim-z" and
+ * (on x86-64, by default) is the raw thread glibc does not know about.
  * The compression itself (pw_z_job_run) is a stub here: bats tests cover
  * it end to end (tests/compress.bats). */
 #define _GNU_SOURCE
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../preload/core/rawthread.c"
 #include "../../preload/core/zthread.c"
 #include "unit.h"
 
@@ -31,16 +33,23 @@ void ps_log(const char *msg, ...)
 	fprintf(stderr, "%s\n", msg);
 }
 
+int pw_z_warm(struct pw_zscratch *sc)
+{
+	(void)sc;
+	return 0;
+}
+
 /* The stub job: level 1 succeeds, level 0 fails; `hold` keeps the
- * compressor inside a job. */
+ * compressor inside a job. Raw calls only: it runs in a raw thread. */
 static int runs, hold, inside;
 int pw_z_job_run(const struct pw_zjob *j, struct pw_zscratch *sc)
 {
 	(void)sc;
 	__atomic_add_fetch(&runs, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&inside, 1, __ATOMIC_RELEASE);
+	struct timespec ms = {0, 1000000};
 	while (__atomic_load_n(&hold, __ATOMIC_ACQUIRE))
-		usleep(1000);
+		zsys6(SYS_nanosleep, (long)&ms, 0, 0, 0, 0, 0);
 	__atomic_store_n(&inside, 0, __ATOMIC_RELEASE);
 	return j->level ? 0 : -1;
 }
@@ -67,7 +76,8 @@ static void *writer(void *arg)
 	return (void *)bad;
 }
 
-static int named_threads(const char *name)
+/* How many threads are called name; *tid: the last one's id. */
+static int named_threads(const char *name, long *tid)
 {
 	char path[300], comm[64];
 	int n = 0;
@@ -76,8 +86,10 @@ static int named_threads(const char *name)
 	while (d && (e = readdir(d))) {
 		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
 		FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
-		if (f && fgets(comm, sizeof(comm), f) && !strncmp(comm, name, strlen(name)))
+		if (f && fgets(comm, sizeof(comm), f) && !strncmp(comm, name, strlen(name))) {
 			n++;
+			*tid = atol(e->d_name);
+		}
 		if (f)
 			fclose(f);
 	}
@@ -99,7 +111,10 @@ static void test_many_writers(void)
 	}
 	CHECK(bad == 0);
 	CHECK(runs == WRITERS * JOBS);
-	CHECK(named_threads("profshim-z") == 1);
+	long tid = 0;
+	CHECK(named_threads("profshim-z", &tid) == 1);
+	if (raw_kind())
+		CHECK(tid == pw_raw_thread_tid()); /* the raw kind by default */
 }
 
 static void test_take_back_and_orphan(void)
@@ -160,6 +175,11 @@ int main(void)
 		printf("%s: one CPU, no compressor thread: skipped\n", __FILE__);
 		return 0;
 	}
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's runtime keeps per-thread state in TLS, which a raw thread
+	 * has not (the shim itself is never built with it): a glibc thread */
+	pw_zt_on = PW_ZT_PTHREAD;
+#endif
 	test_many_writers();
 	test_take_back_and_orphan();
 	test_full_table();

@@ -27,6 +27,45 @@
 #define PS_LIVEMAP_N_MASK ((1ull << PS_LIVEMAP_SEQ_SHIFT) - 1)
 #define PS_LIVEMAP_MAX_SEQ (1u << PST_ID_SEQ_BITS)
 
+/* The table (livemap.c); here for the inline prefetch. */
+struct ps_livemap_slot {
+	uint64_t key;	/* 0 = empty, 1 = tombstone, else a block address */
+	uint64_t value; /* its id */
+};
+struct ps_livemap_table {
+	struct ps_livemap_slot *slots; /* NULL: no map */
+	size_t mask;
+	unsigned bits;
+	unsigned probes;
+};
+extern struct ps_livemap_table ps_livemap __attribute__((visibility("hidden")));
+
+/* The home slot of addr: addr / 32 plus an offset per 2^(5 + bits)-byte
+ * region (livemap.c, "Locality"). */
+static inline size_t ps_livemap_home(uintptr_t addr)
+{
+	uint64_t region = (uint64_t)addr >> (5 + ps_livemap.bits);
+	uint64_t offset = (region * 0x9e3779b97f4a7c15ull) >> 40;
+	return (size_t)(((uint64_t)addr >> 5) + offset) & ps_livemap.mask;
+}
+
+/* Start loading addr's home slot into the cache: the slot is a cache miss
+ * on most events (the table is half the size of the heap's small blocks),
+ * and an allocation knows its block's address long before it inserts it
+ * (the stack walk comes in between). */
+static inline void ps_livemap_prefetch(uintptr_t addr)
+{
+	if (!ps_livemap.slots)
+		return;
+	const struct ps_livemap_slot *s = &ps_livemap.slots[ps_livemap_home(addr)];
+#if defined(__x86_64__)
+	/* GCC 12 dropped __builtin_prefetch here once inlined into the hooks */
+	__asm__ volatile("prefetcht0 %0" : : "m"(*s));
+#else
+	__builtin_prefetch(s, 1, 3);
+#endif
+}
+
 /* Map the table (slots: PROFSHIM_LIVEMAP_SLOTS, a power of two, default
  * 2^22; 0 = none). False when there is none: every block is then written
  * with its address. */

@@ -101,6 +101,7 @@ static inline void rss_check(struct ps_thread *t, uint64_t now)
  * full tracking: numbered (mem_ids.h). */
 static PS_INLINE void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
 {
+	ps_livemap_prefetch((uintptr_t)p); /* inserted after the stack walk */
 	t->counters[PST_C_ALLOCS]++;
 	t->live_bytes += (int64_t)usable(p);
 	struct ps_alloc_rec r = {.fn = fn, .size = size, .addr = (uintptr_t)p};
@@ -117,6 +118,8 @@ static PS_INLINE void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size
 static PS_INLINE uint64_t note_realloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
 				       void *q, bool old_gone, uint64_t old_id)
 {
+	if (q != p)
+		ps_livemap_prefetch((uintptr_t)q); /* inserted after the stack walk */
 	struct ps_alloc_rec r = {.fn = fn, .size = size, .addr = (uintptr_t)q};
 	if (old_gone) {
 		r.old = (uintptr_t)p;

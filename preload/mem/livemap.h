@@ -27,7 +27,11 @@
 #define PS_LIVEMAP_N_MASK ((1ull << PS_LIVEMAP_SEQ_SHIFT) - 1)
 #define PS_LIVEMAP_MAX_SEQ (1u << PST_ID_SEQ_BITS)
 
-/* The table (livemap.c); here for the inline prefetch. */
+/* Slot keys besides addresses. */
+#define PS_LIVEMAP_EMPTY 0
+#define PS_LIVEMAP_TOMB 1
+
+/* The table (livemap.c); here for the inline take and prefetch. */
 struct ps_livemap_slot {
 	uint64_t key;	/* 0 = empty, 1 = tombstone, else a block address */
 	uint64_t value; /* its id */
@@ -79,7 +83,38 @@ bool ps_livemap_insert(uintptr_t addr, uint64_t id);
 /* The id of addr, removing it; 0 when addr is not in the map. Call it
  * before the block goes back to the allocator: afterwards another thread
  * may get the same address and insert it. */
-uint64_t ps_livemap_take(uintptr_t addr);
+/* Inline: it runs on every free, and the caller has work to overlap with
+ * the slot's load. */
+static inline uint64_t ps_livemap_take(uintptr_t addr)
+{
+	/* the table's fields read once: the acquire loads below would make
+	 * the compiler read them again at every probe */
+	struct ps_livemap_slot *slots = ps_livemap.slots;
+	if (!slots || addr <= PS_LIVEMAP_TOMB)
+		return 0;
+	size_t mask = ps_livemap.mask;
+	unsigned probes = ps_livemap.probes;
+	size_t i = ps_livemap_home(addr);
+	for (unsigned k = 0; k < probes; k++, i = (i + 1) & mask) {
+		uint64_t key = __atomic_load_n(&slots[i].key, __ATOMIC_ACQUIRE);
+		if (key == addr) {
+			uint64_t id = __atomic_load_n(&slots[i].value, __ATOMIC_ACQUIRE);
+			__atomic_store_n(&slots[i].key, PS_LIVEMAP_TOMB, __ATOMIC_RELEASE);
+			return id;
+		}
+		if (key == PS_LIVEMAP_EMPTY)
+			return 0;
+	}
+	return 0;
+}
+/* addr's block was freed or allocated on a hook's plain path (not
+ * recorded): any entry for addr goes, so that no stale entry outlives it
+ * (ps_livemap_insert stops at the first free slot). */
+static inline void ps_livemap_forget(uintptr_t addr)
+{
+	if (ps_livemap.slots)
+		(void)ps_livemap_take(addr);
+}
 /* A forked child: forget every entry (its thread files number their
  * blocks from 1 again). Single-threaded (in the child after fork). */
 void ps_livemap_clear(void);

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mem_full.h"
 #include "mem_record.h"
 
 static bool mem_on; /* PST_REC_MEM in PROFSHIM_RECORD */
@@ -185,6 +186,14 @@ static inline struct ps_thread *sample_thread(void)
 		}                                                                                  \
 	} while (0)
 
+/* A block allocated on a hook's plain path (not recorded): out of the
+ * live-block map, in case a stale entry names its address (livemap.h). */
+static inline void *plain_block(void *p)
+{
+	ps_livemap_forget((uintptr_t)p);
+	return p;
+}
+
 /* Recording wrapper for the plain allocating calls. Sampling mode only
  * counts the call unless it is a sample: no clock, no errno traffic. */
 #define RECORD_ALLOC(fn, size, call)                                                               \
@@ -192,7 +201,7 @@ static inline struct ps_thread *sample_thread(void)
 		SAMPLE_FAST(fn, size, call);                                                       \
 		struct ps_thread *t_ = mem_enter();                                                \
 		if (!t_)                                                                           \
-			return call;                                                               \
+			return plain_block(call);                                                  \
 		void *p_ = REAL_CALL(t_, call);                                                    \
 		if (ps_memsample_mean) {                                                           \
 			t_->counters[PST_C_ALLOCS]++;                                              \
@@ -381,11 +390,13 @@ PS_EXPORT void free(void *p)
 
 static __attribute__((noinline)) void free_recorded(void *p)
 {
+	ps_livemap_prefetch((uintptr_t)p); /* taken by ps_mem_free_full */
 	if (PS_UNLIKELY(is_boot(p)))
 		return;
 	ensure_real();
 	struct ps_thread *t = mem_enter();
 	if (!t) {
+		ps_livemap_forget((uintptr_t)p); /* before the block goes back */
 		real.free(p);
 		return;
 	}
@@ -403,25 +414,34 @@ static __attribute__((noinline)) void free_recorded(void *p)
 		ps_leave(t);
 		return;
 	}
-	int saved = errno;
-	t->live_bytes -= (int64_t)usable(p);
-	/* out of the map before the block goes back (livemap.h) */
+	ps_mem_free_full(t, p);
+}
+
+/* realloc on the plain path (not recorded): the map keeps p's entry
+ * while p lives on (resized in place, or the call failed), and has none
+ * for a new block. p's entry is taken before the call, when p may go. */
+static void *realloc_plain(void *p, size_t n)
+{
 	uint64_t id = ps_livemap_take((uintptr_t)p);
-	ps_write_free_id(t, (uintptr_t)p, id, ps_now());
-	REAL_FREE(t, p);
-	ps_leave(t);
-	errno = saved;
+	void *q = real.realloc(p, n);
+	if (id && (q == p || (!q && n)))
+		ps_livemap_insert((uintptr_t)p, id);
+	else
+		ps_livemap_forget((uintptr_t)q);
+	return q;
 }
 
 static void *realloc_common(void *p, size_t n, unsigned fn)
 {
+	if (p)
+		ps_livemap_prefetch((uintptr_t)p); /* taken below */
 	if (PS_UNLIKELY(p && is_boot(p)))
 		return boot_realloc(p, n);
 	/* sampling mode: the old block's size in the allocator, before it goes */
 	size_t old_bytes = ps_memsample_mean ? block_bytes(p) : 0;
 	struct ps_thread *t = mem_enter();
 	if (!t)
-		return real.realloc(p, n);
+		return realloc_plain(p, n);
 	size_t old_usable = ps_memsample_mean || !p ? 0 : usable(p);
 	/* full tracking: p's id out of the map before the block may go */
 	uint64_t old_id = !ps_memsample_mean && p ? ps_livemap_take((uintptr_t)p) : 0;
@@ -565,6 +585,8 @@ PS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		note_any(t, PST_FN_POSIX_MEMALIGN, n, rc == 0 ? p : NULL);
 		ps_leave(t);
 		errno = e;
+	} else if (rc == 0) {
+		ps_livemap_forget((uintptr_t)p);
 	}
 	return rc;
 }

@@ -1,0 +1,13 @@
+/*
+ * Full memory recording's paths out of mem.c's hooks (mem_full.c).
+ */
+#ifndef PS_MEM_FULL_H
+#define PS_MEM_FULL_H
+
+#include "shim.h"
+
+/* The free of p by entered thread t (not sampling mode): written, then
+ * the block goes back; leaves t. */
+void ps_mem_free_full(struct ps_thread *t, void *p) __attribute__((visibility("hidden")));
+
+#endif

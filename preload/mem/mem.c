@@ -390,7 +390,6 @@ PS_EXPORT void free(void *p)
 
 static __attribute__((noinline)) void free_recorded(void *p)
 {
-	ps_livemap_prefetch((uintptr_t)p); /* taken by ps_mem_free_full */
 	if (PS_UNLIKELY(is_boot(p)))
 		return;
 	ensure_real();
@@ -433,8 +432,6 @@ static void *realloc_plain(void *p, size_t n)
 
 static void *realloc_common(void *p, size_t n, unsigned fn)
 {
-	if (p)
-		ps_livemap_prefetch((uintptr_t)p); /* taken below */
 	if (PS_UNLIKELY(p && is_boot(p)))
 		return boot_realloc(p, n);
 	/* sampling mode: the old block's size in the allocator, before it goes */
@@ -442,37 +439,29 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	struct ps_thread *t = mem_enter();
 	if (!t)
 		return realloc_plain(p, n);
-	size_t old_usable = ps_memsample_mean || !p ? 0 : usable(p);
-	/* full tracking: p's id out of the map before the block may go */
-	uint64_t old_id = !ps_memsample_mean && p ? ps_livemap_take((uintptr_t)p) : 0;
+	if (!ps_memsample_mean)
+		return ps_mem_realloc_full(t, p, n, fn);
 	void *q = REAL_CALL(t, real.realloc(p, n));
 	int e = errno;
 	t->counters[PST_C_ALLOCS]++;
 	/* p is gone unless the call failed (NULL result for a non-zero size). */
 	bool old_gone = p && (q || n == 0);
 	uint64_t now = 0;
-	if (!ps_memsample_mean) {
-		if (old_gone)
-			t->live_bytes -= (int64_t)old_usable;
-		t->live_bytes += (int64_t)usable(q);
-		now = note_realloc(t, fn, n, p, q, old_gone, old_id);
-	} else {
-		/* Sampling: the old block's free, when it was sampled, and the
-		 * new block as a fresh allocation when it is sampled. */
-		if (old_gone && ps_memsample_freed(t, old_bytes))
-			ps_memsample_publish_now(t);
-		if (old_gone && ps_memsample_maybe((uintptr_t)p))
-			free_sampled(t, p);
-		size_t u = block_bytes(q);
-		ps_memsample_usable_alloc(t, u);
-		if (ps_memsample_take(n)) {
-			if (q && ps_memsample_remember((uintptr_t)q, n))
-				t->live_bytes += ps_memsample_estimate(n);
-			else if (q)
-				t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
-			now = write_alloc(t, fn, n, q, 0);
-			ps_memsample_publish(t, 0, (uintptr_t)q, u);
-		}
+	/* Sampling: the old block's free, when it was sampled, and the new
+	 * block as a fresh allocation when it is sampled. */
+	if (old_gone && ps_memsample_freed(t, old_bytes))
+		ps_memsample_publish_now(t);
+	if (old_gone && ps_memsample_maybe((uintptr_t)p))
+		free_sampled(t, p);
+	size_t u = block_bytes(q);
+	ps_memsample_usable_alloc(t, u);
+	if (ps_memsample_take(n)) {
+		if (q && ps_memsample_remember((uintptr_t)q, n))
+			t->live_bytes += ps_memsample_estimate(n);
+		else if (q)
+			t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
+		now = write_alloc(t, fn, n, q, 0);
+		ps_memsample_publish(t, 0, (uintptr_t)q, u);
 	}
 	if (now)
 		rss_check(t, now);

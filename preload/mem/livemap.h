@@ -76,9 +76,11 @@ static inline void ps_livemap_prefetch(uintptr_t addr)
 bool ps_livemap_init(void);
 /* The table is there. */
 bool ps_livemap_on(void);
-/* addr -> id; false when no slot is free near addr's home (the block is
- * then written with its address). A stale entry for addr (a free the shim
- * did not see) is overwritten. */
+/* addr -> id, in the first free slot from addr's home; false when none is
+ * free near it (the block is then written with its address). A stale
+ * entry for addr (a free the shim did not see) met before that slot is
+ * overwritten; one further on stays behind the new entry (searches stop
+ * at the first), which is why the hooks' plain paths forget their blocks. */
 bool ps_livemap_insert(uintptr_t addr, uint64_t id);
 /* The id of addr, removing it; 0 when addr is not in the map. Call it
  * before the block goes back to the allocator: afterwards another thread

@@ -29,206 +29,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "calls.h"
-#include "clock.h"
-#include "mem.h"
-#include "mem_ids.h"
-#include "unwind.h"
+#include "mem_full.h"
+#include "mem_record.h"
 
-#define PS_INLINE inline __attribute__((always_inline))
-
-/* --- the allocator below --- */
-
-struct real_alloc {
-	void *(*malloc)(size_t);
-	void (*free)(void *);
-	void *(*calloc)(size_t, size_t);
-	void *(*realloc)(void *, size_t);
-	int (*posix_memalign)(void **, size_t, size_t);
-	void *(*aligned_alloc)(size_t, size_t);
-	void *(*memalign)(size_t, size_t);
-	void *(*valloc)(size_t);
-	void *(*pvalloc)(size_t);
-	size_t (*malloc_usable_size)(void *);
-};
-static struct real_alloc real;
-static volatile int resolve_state; /* 0 = no, 1 = resolving, 2 = done */
-static bool mem_on;		   /* PST_REC_MEM in PROFSHIM_RECORD */
+static bool mem_on; /* PST_REC_MEM in PROFSHIM_RECORD */
 /* Set once the real functions are known and memory recording is off for
  * the whole run: every hook is then one load and a tail call. */
 static bool mem_off;
-
-/* --- bootstrap arena for allocations made while resolving --- */
-
-#define BOOT_BYTES (64 * 1024)
-#define BOOT_ALIGN 16
-static _Alignas(BOOT_ALIGN) char boot_arena[BOOT_BYTES];
-static size_t boot_used;
-
-static inline bool is_boot(const void *p)
-{
-	return (const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_BYTES;
-}
-
-/* Bump allocation with the size kept in the 16 bytes before the block. */
-static void *boot_alloc(size_t n, size_t align)
-{
-	if (align < BOOT_ALIGN)
-		align = BOOT_ALIGN;
-	size_t cur = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
-	for (;;) {
-		size_t start = (cur + BOOT_ALIGN + align - 1) & ~(align - 1);
-		size_t end = start + ((n + BOOT_ALIGN - 1) & ~(size_t)(BOOT_ALIGN - 1));
-		if (end > BOOT_BYTES || end < start)
-			return NULL;
-		if (__atomic_compare_exchange_n(&boot_used, &cur, end, 0, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED)) {
-			*(size_t *)(boot_arena + start - BOOT_ALIGN) = n;
-			return boot_arena + start; /* static memory: zeroed */
-		}
-	}
-}
-
-static size_t boot_size(const void *p)
-{
-	return *(const size_t *)((const char *)p - BOOT_ALIGN);
-}
-
-/* The shared object holding fn (an opaque key), or NULL. dladdr searches
- * the object's symbol table linearly (a tenth of a millisecond for ten
- * lookups in libc, at every start-up); _dl_find_object (glibc 2.35) is a
- * lookup in a sorted table of mappings. */
-static const void *object_of(void *fn, bool fast)
-{
-	if (!fn)
-		return NULL;
-#if defined(DLFO_STRUCT_HAS_EH_DBASE)
-	if (fast) {
-		struct dl_find_object fo;
-		return _dl_find_object(fn, &fo) == 0 ? (const void *)fo.dlfo_link_map : NULL;
-	}
-#endif
-	(void)fast;
-	Dl_info info;
-	return dladdr(fn, &info) ? info.dli_fbase : NULL;
-}
-
-/* Same shared object as the allocator's malloc? */
-static bool same_object(void *fn, const void *base, bool fast)
-{
-	return fn && object_of(fn, fast) == base;
-}
-
-#define RESOLVE(name) (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
-
-/* The allocator below is glibc's (see block_bytes). */
-static bool glibc_chunks;
-
-static void resolve_real(void)
-{
-	int expect = 0;
-	if (!__atomic_compare_exchange_n(&resolve_state, &expect, 1, 0, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
-		return;
-	struct real_alloc r;
-	r.malloc = RESOLVE(malloc);
-	r.free = RESOLVE(free);
-	r.calloc = RESOLVE(calloc);
-	r.realloc = RESOLVE(realloc);
-	r.posix_memalign = RESOLVE(posix_memalign);
-	r.aligned_alloc = RESOLVE(aligned_alloc);
-	r.memalign = RESOLVE(memalign);
-	r.valloc = RESOLVE(valloc);
-	r.pvalloc = RESOLVE(pvalloc);
-	r.malloc_usable_size = RESOLVE(malloc_usable_size);
-	if (!r.malloc || !r.free || !r.calloc || !r.realloc) {
-		ps_log("cannot find the allocator below the shim; aborting", NULL);
-		abort();
-	}
-	bool fast = true; /* the loader's table is there once it has started */
-	const void *base = object_of((void *)r.malloc, fast);
-	if (!base) {
-		fast = false;
-		base = object_of((void *)r.malloc, fast);
-	}
-	/* Optional functions only from the same allocator as malloc. */
-	if (!same_object((void *)r.posix_memalign, base, fast))
-		r.posix_memalign = NULL;
-	if (!same_object((void *)r.aligned_alloc, base, fast))
-		r.aligned_alloc = NULL;
-	if (!same_object((void *)r.memalign, base, fast))
-		r.memalign = NULL;
-	if (!same_object((void *)r.valloc, base, fast))
-		r.valloc = NULL;
-	if (!same_object((void *)r.pvalloc, base, fast))
-		r.pvalloc = NULL;
-	if (!same_object((void *)r.malloc_usable_size, base, fast))
-		r.malloc_usable_size = NULL;
-	glibc_chunks = base && base == object_of((void *)&getpid, fast);
-	real = r;
-	__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
-}
-
-/* --- aligned allocation built from what the allocator has --- */
-
-static void *real_memalign(size_t align, size_t n)
-{
-	if (real.memalign)
-		return real.memalign(align, n);
-	if (real.posix_memalign) {
-		void *p = NULL;
-		int rc = real.posix_memalign(&p, align, n);
-		if (rc) {
-			errno = rc;
-			return NULL;
-		}
-		return p;
-	}
-	if (real.aligned_alloc)
-		return real.aligned_alloc(align, (n + align - 1) & ~(align - 1));
-	errno = ENOMEM;
-	return NULL;
-}
-
-/* The API's live-bytes counter (profshim_get_counters) costs a
- * malloc_usable_size call per allocation and per free (7% of a recorded
- * run of an allocation-heavy program): it is kept only once the program
- * has asked for the counters (api.c sets ps_live_wanted). */
-static inline size_t usable(void *p)
-{
-	if (PS_LIKELY(!__atomic_load_n(&ps_live_wanted, __ATOMIC_RELAXED)))
-		return 0;
-	return p && real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
-}
-
-/* Sampling mode's exact live bytes count each block's size in the
- * allocator, read at every allocation and free. glibc's allocator keeps
- * it in the word before the block (the chunk size, with 3 flag bits): a
- * load, where malloc_usable_size is a call and a dozen instructions on
- * the hottest path. Counted alike at allocation and free, either measure
- * adds up; the reader only needs the slack share of the sampled blocks,
- * measured the same way. */
-static inline size_t block_bytes(void *p)
-{
-	if (PS_LIKELY(glibc_chunks)) {
-		if (!p)
-			return 0;
-		/* about malloc_usable_size's value: the chunk less its one-word
-		 * header (an mmapped chunk has two: 8 bytes off in 128 KiB or
-		 * more, the same at its allocation and free). The less slack,
-		 * the less the reader has to estimate. */
-		return (((const size_t *)p)[-1] & ~(size_t)7) - sizeof(size_t);
-	}
-	/* not usable(): that one counts only once the API asked for it */
-	return p && real.malloc_usable_size ? real.malloc_usable_size(p) : 0;
-}
-
-/* --- the real call inside a hook --- */
-
-/* A CPU sample landing in the real allocator while a hook runs it is the
- * program's time (shim.h, PS_REAL_CALL); two stores per recorded call. */
-#define REAL_CALL(t, expr) PS_REAL_CALL(t, expr)
-#define REAL_FREE(t, p) PS_REAL_VOID(t, real.free(p))
 
 /* --- entering a hook --- */
 
@@ -274,93 +81,6 @@ static inline struct ps_thread *mem_enter(void)
 	return t;
 }
 
-static inline void ensure_real(void)
-{
-	if (PS_UNLIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) != 2))
-		resolve_real();
-}
-
-/* Resolve the real functions if needed; true while dlsym runs (state 1),
- * when allocations must come from the arena. One load when resolved. */
-static inline bool resolving(void)
-{
-	if (PS_LIKELY(__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 2))
-		return false;
-	resolve_real();
-	return __atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) == 1;
-}
-
-/* --- records --- */
-
-/* With calls recorded, the shadow stack gives the stack without unwinding
- * when the allocating code is the innermost instrumented function itself:
- * its call of malloc and its call of the enter hook then left their return
- * addresses in the same slot, so the frame address of the outermost shim
- * frame equals the one the enter hook saw. The stack is then the call
- * site (return address of the shim's caller) and each instrumented
- * function's call site in its caller: return addresses, as unwinding
- * would give (ending one frame into the code that called the outermost
- * instrumented function). Otherwise (called through uninstrumented code,
- * an alloca'd frame, deeper than the shadow stack): -1, unwind. */
-static PS_INLINE int shadow_stack(struct ps_thread *t, uintptr_t *pcs, int max, int *truncated)
-{
-	uintptr_t ret, frame, frame0 = 0;
-	if (max < 2 || !ps_unwind_caller(&ret, &frame))
-		return -1;
-	int depth = ps_calls_depth(t);
-	int k = ps_calls_sites(t, &frame0, pcs + 1, max - 1);
-	if (k <= 0 || frame0 != frame)
-		return -1;
-	pcs[0] = ret;
-	*truncated = depth > k;
-	return k + 1;
-}
-
-/* Inlined into the hooks, like write_alloc and note_alloc: every shim
- * frame on the stack is one more frame libunwind must step through and
- * drop (~100 instructions each). */
-static PS_INLINE uint64_t capture_stack(struct ps_thread *t)
-{
-	uintptr_t pcs[256];
-	int truncated = 0;
-	int n = t->calls ? shadow_stack(t, pcs, (int)ps_cfg.stack_depth, &truncated) : -1;
-	if (n < 0 && ps_unwind_mode != PS_UNWIND_LIBUNWIND) {
-		/* The cached unwinder interns as it goes (unwind_cache.c); it
-		 * does not use libunwind, so a CPU sample may walk meanwhile. */
-		uint64_t leaf;
-		int max = (int)ps_cfg.stack_depth;
-		int k = ps_unwind_cached(t, max, &leaf);
-		if (PS_LIKELY(k >= 0)) {
-			if (k > max)
-				t->counters[PST_C_DROP_STACK_TRUNC]++;
-			if (PS_UNLIKELY(t->cpu_pending))
-				ps_cpu_hook_stack(t, pcs, ps_unwind_cached_pcs(t, pcs, max));
-			return leaf;
-		}
-	}
-	if (n < 0) {
-		/* A CPU sample cannot walk the stack while libunwind does. */
-		t->unwinding = 1;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		n = ps_unwind_here(pcs, (int)ps_cfg.stack_depth, &truncated);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		t->unwinding = 0;
-	}
-	if (PS_UNLIKELY(t->cpu_pending))
-		ps_cpu_hook_stack(t, pcs, n);
-	if (truncated)
-		t->counters[PST_C_DROP_STACK_TRUNC]++;
-	return ps_stack_intern(t, pcs, n);
-}
-
-/* RSS reading due? `now` is the time of the event just written (reading
- * the clock costs ~20 ns in a VM: once per event is enough). */
-static inline void rss_check(struct ps_thread *t, uint64_t now)
-{
-	if (PS_UNLIKELY(now >= __atomic_load_n(&ps_rss_next, __ATOMIC_RELAXED)))
-		ps_rss_tick(t);
-}
-
 /* Returns the event time. */
 static PS_INLINE uint64_t write_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
 				      uintptr_t old)
@@ -391,42 +111,6 @@ static void write_free(struct ps_thread *t, uintptr_t addr)
 	w = pst_put_tag(w, ps_dt(t, ps_now()), PST_K_FREE);
 	w = pst_put_varint(w, pw_delta(&t->out.last_addr, addr));
 	ps_commit(t, w);
-}
-
-/* A new block p (or a failed call, p == NULL) of `size` requested bytes,
- * full tracking: numbered (mem_ids.h). */
-static PS_INLINE void note_alloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
-{
-	t->counters[PST_C_ALLOCS]++;
-	t->live_bytes += (int64_t)usable(p);
-	struct ps_alloc_rec r = {.fn = fn, .size = size, .addr = (uintptr_t)p};
-	r.stack = capture_stack(t);
-	uint64_t now = ps_now();
-	ps_write_alloc_id(t, &r, now);
-	rss_check(t, now);
-}
-
-/* A realloc's record, full tracking. old_id: p's id, taken from the map
- * before the real call (0: by address); the map is set right here: p back
- * when it lives on (the call failed), or as the resized block when it
- * stayed in place. */
-static PS_INLINE uint64_t note_realloc(struct ps_thread *t, unsigned fn, uint64_t size, void *p,
-				       void *q, bool old_gone, uint64_t old_id)
-{
-	struct ps_alloc_rec r = {.fn = fn, .size = size, .addr = (uintptr_t)q};
-	if (old_gone) {
-		r.old = (uintptr_t)p;
-		r.old_id = old_id;
-		/* in place: the block keeps its identity (not a move) */
-		if (q == p)
-			r.same = !old_id || ps_livemap_insert((uintptr_t)q, old_id);
-	} else if (old_id) {
-		ps_livemap_insert((uintptr_t)p, old_id); /* failed: p lives on */
-	}
-	r.stack = capture_stack(t);
-	uint64_t now = ps_now();
-	ps_write_alloc_id(t, &r, now);
-	return now;
 }
 
 /* The same in sampling mode, past the sampling decision. */
@@ -502,6 +186,14 @@ static inline struct ps_thread *sample_thread(void)
 		}                                                                                  \
 	} while (0)
 
+/* A block allocated on a hook's plain path (not recorded): out of the
+ * live-block map, in case a stale entry names its address (livemap.h). */
+static inline void *plain_block(void *p)
+{
+	ps_livemap_forget((uintptr_t)p);
+	return p;
+}
+
 /* Recording wrapper for the plain allocating calls. Sampling mode only
  * counts the call unless it is a sample: no clock, no errno traffic. */
 #define RECORD_ALLOC(fn, size, call)                                                               \
@@ -509,7 +201,7 @@ static inline struct ps_thread *sample_thread(void)
 		SAMPLE_FAST(fn, size, call);                                                       \
 		struct ps_thread *t_ = mem_enter();                                                \
 		if (!t_)                                                                           \
-			return call;                                                               \
+			return plain_block(call);                                                  \
 		void *p_ = REAL_CALL(t_, call);                                                    \
 		if (ps_memsample_mean) {                                                           \
 			t_->counters[PST_C_ALLOCS]++;                                              \
@@ -703,6 +395,7 @@ static __attribute__((noinline)) void free_recorded(void *p)
 	ensure_real();
 	struct ps_thread *t = mem_enter();
 	if (!t) {
+		ps_livemap_forget((uintptr_t)p); /* before the block goes back */
 		real.free(p);
 		return;
 	}
@@ -720,24 +413,20 @@ static __attribute__((noinline)) void free_recorded(void *p)
 		ps_leave(t);
 		return;
 	}
-	int saved = errno;
-	t->live_bytes -= (int64_t)usable(p);
-	/* out of the map before the block goes back (livemap.h) */
-	uint64_t id = ps_livemap_take((uintptr_t)p);
-	ps_write_free_id(t, (uintptr_t)p, id, ps_now());
-	REAL_FREE(t, p);
-	ps_leave(t);
-	errno = saved;
+	ps_mem_free_full(t, p);
 }
 
-/* realloc of a bootstrap block: move it to the real allocator. */
-static void *boot_realloc(void *p, size_t n)
+/* realloc on the plain path (not recorded): the map keeps p's entry
+ * while p lives on (resized in place, or the call failed), and has none
+ * for a new block. p's entry is taken before the call, when p may go. */
+static void *realloc_plain(void *p, size_t n)
 {
-	void *q = real.malloc(n ? n : 1);
-	if (q) {
-		size_t old = boot_size(p);
-		memcpy(q, p, old < n ? old : n);
-	}
+	uint64_t id = ps_livemap_take((uintptr_t)p);
+	void *q = real.realloc(p, n);
+	if (id && (q == p || (!q && n)))
+		ps_livemap_insert((uintptr_t)p, id);
+	else
+		ps_livemap_forget((uintptr_t)q);
 	return q;
 }
 
@@ -749,38 +438,30 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 	size_t old_bytes = ps_memsample_mean ? block_bytes(p) : 0;
 	struct ps_thread *t = mem_enter();
 	if (!t)
-		return real.realloc(p, n);
-	size_t old_usable = ps_memsample_mean || !p ? 0 : usable(p);
-	/* full tracking: p's id out of the map before the block may go */
-	uint64_t old_id = !ps_memsample_mean && p ? ps_livemap_take((uintptr_t)p) : 0;
+		return realloc_plain(p, n);
+	if (!ps_memsample_mean)
+		return ps_mem_realloc_full(t, p, n, fn);
 	void *q = REAL_CALL(t, real.realloc(p, n));
 	int e = errno;
 	t->counters[PST_C_ALLOCS]++;
 	/* p is gone unless the call failed (NULL result for a non-zero size). */
 	bool old_gone = p && (q || n == 0);
 	uint64_t now = 0;
-	if (!ps_memsample_mean) {
-		if (old_gone)
-			t->live_bytes -= (int64_t)old_usable;
-		t->live_bytes += (int64_t)usable(q);
-		now = note_realloc(t, fn, n, p, q, old_gone, old_id);
-	} else {
-		/* Sampling: the old block's free, when it was sampled, and the
-		 * new block as a fresh allocation when it is sampled. */
-		if (old_gone && ps_memsample_freed(t, old_bytes))
-			ps_memsample_publish_now(t);
-		if (old_gone && ps_memsample_maybe((uintptr_t)p))
-			free_sampled(t, p);
-		size_t u = block_bytes(q);
-		ps_memsample_usable_alloc(t, u);
-		if (ps_memsample_take(n)) {
-			if (q && ps_memsample_remember((uintptr_t)q, n))
-				t->live_bytes += ps_memsample_estimate(n);
-			else if (q)
-				t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
-			now = write_alloc(t, fn, n, q, 0);
-			ps_memsample_publish(t, 0, (uintptr_t)q, u);
-		}
+	/* Sampling: the old block's free, when it was sampled, and the new
+	 * block as a fresh allocation when it is sampled. */
+	if (old_gone && ps_memsample_freed(t, old_bytes))
+		ps_memsample_publish_now(t);
+	if (old_gone && ps_memsample_maybe((uintptr_t)p))
+		free_sampled(t, p);
+	size_t u = block_bytes(q);
+	ps_memsample_usable_alloc(t, u);
+	if (ps_memsample_take(n)) {
+		if (q && ps_memsample_remember((uintptr_t)q, n))
+			t->live_bytes += ps_memsample_estimate(n);
+		else if (q)
+			t->counters[PST_C_DROP_MEM_SAMPLE_SET]++;
+		now = write_alloc(t, fn, n, q, 0);
+		ps_memsample_publish(t, 0, (uintptr_t)q, u);
 	}
 	if (now)
 		rss_check(t, now);
@@ -893,6 +574,8 @@ PS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		note_any(t, PST_FN_POSIX_MEMALIGN, n, rc == 0 ? p : NULL);
 		ps_leave(t);
 		errno = e;
+	} else if (rc == 0) {
+		ps_livemap_forget((uintptr_t)p);
 	}
 	return rc;
 }
@@ -912,33 +595,12 @@ PS_EXPORT void *memalign(size_t align, size_t n)
 	RECORD_ALLOC(PST_FN_MEMALIGN, n, real_memalign(align, n));
 }
 
-static size_t page_size(void)
-{
-	static size_t pg;
-	if (!pg) {
-		long v = sysconf(_SC_PAGESIZE);
-		pg = v > 0 ? (size_t)v : 4096;
-	}
-	return pg;
-}
-
 PS_EXPORT void *valloc(size_t n)
 {
 	if (PS_UNLIKELY(resolving()))
 		return boot_alloc(n, page_size());
 	RECORD_ALLOC(PST_FN_VALLOC, n,
 		     real.valloc ? real.valloc(n) : real_memalign(page_size(), n));
-}
-
-static void *pvalloc_fallback(size_t n)
-{
-	size_t pg = page_size();
-	size_t rounded = (n + pg - 1) & ~(pg - 1);
-	if (rounded < n) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return real_memalign(pg, rounded ? rounded : pg);
 }
 
 PS_EXPORT void *pvalloc(size_t n)

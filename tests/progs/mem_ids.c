@@ -17,6 +17,10 @@
  *             and frees its blocks
  *   paused    a block allocated while recording is paused (start paused),
  *             freed while recording
+ *   stale     a block allocated while recording, freed while it is stopped;
+ *             a block allocated while stopped at that address (printed:
+ *             same=1 when glibc handed it back), freed while recording:
+ *             its free is by address, not the first block's
  *   timed     marker "a", 50 ms asleep, malloc(1 MiB) (the peak), marker
  *             "b", free
  * No stdio before the end (glibc's own buffers would be allocations).
@@ -158,6 +162,20 @@ static int mode_paused(void)
 	return 0;
 }
 
+static int mode_stale(void)
+{
+	void *c = ids_malloc(24); /* numbered */
+	uintptr_t at = (uintptr_t)c;
+	PROFSHIM_STOP();
+	free(c);		  /* not recorded */
+	void *e = ids_malloc(24); /* not recorded: c's address again */
+	PROFSHIM_START();
+	int same = (uintptr_t)e == at;
+	free(e); /* recorded: not c's free */
+	printf("same=%d\n", same);
+	return 0;
+}
+
 static int mode_timed(void)
 {
 	PROFSHIM_MARK("a");
@@ -185,6 +203,8 @@ int main(int argc, char **argv)
 		return mode_fork();
 	if (!strcmp(mode, "paused"))
 		return mode_paused();
+	if (!strcmp(mode, "stale"))
+		return mode_stale();
 	if (!strcmp(mode, "timed"))
 		return mode_timed();
 	return 2;

@@ -1,5 +1,6 @@
 /* Unit tests of the live-block map (preload/mem/livemap.c): ids come back
- * for the addresses they were entered for, once; a stale entry is
+ * for the addresses they were entered for, once; an insert takes the first
+ * free slot (a tombstone too) and a forgotten block is gone; a stale entry is
  * overwritten; a crowded neighbourhood says no instead of probing far;
  * tombstones are reused; threads entering and taking their own blocks at
  * once never see each other's ids; a forked child's clear empties it. */
@@ -38,6 +39,27 @@ static void test_stale(void)
 	CHECK(ps_livemap_insert(HEAP + 64, 2)); /* its free was never seen */
 	CHECK(ps_livemap_take(HEAP + 64) == 2);
 	CHECK(ps_livemap_take(HEAP + 64) == 0);
+}
+
+/* An insert takes the first free slot from home, a tombstone included:
+ * three blocks of one granule (one home h) fill h, h+1, h+2; after the
+ * first is taken, a fourth lands on h's tombstone and the others keep
+ * their ids. A block forgotten on a hook's plain path is gone. */
+static void test_first_free_slot(void)
+{
+	uint64_t g = 0x7e0000000000ull;
+	size_t h = ps_livemap_home(g);
+	CHECK(ps_livemap_insert(g, 1) && ps_livemap_insert(g + 8, 2) &&
+	      ps_livemap_insert(g + 16, 3));
+	CHECK(ps_livemap.slots[h].key == g &&
+	      ps_livemap.slots[(h + 2) & ps_livemap.mask].key == g + 16);
+	CHECK(ps_livemap_take(g) == 1);
+	CHECK(ps_livemap.slots[h].key == KEY_TOMB);
+	CHECK(ps_livemap_insert(g + 24, 4));
+	CHECK(ps_livemap.slots[h].key == g + 24);
+	ps_livemap_forget(g + 8);
+	CHECK(ps_livemap_take(g + 8) == 0);
+	CHECK(ps_livemap_take(g + 16) == 3 && ps_livemap_take(g + 24) == 4);
 }
 
 /* The 32 addresses of one 32-byte granule share a home slot h and fill
@@ -107,6 +129,7 @@ int main(void)
 	CHECK(ps_livemap_take(HEAP) == 0); /* no table: nothing known */
 	CHECK(ps_livemap_init());
 	CHECK(ps_livemap_on());
+	test_first_free_slot();
 	test_round_trip();
 	test_stale();
 	test_crowded();

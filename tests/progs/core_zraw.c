@@ -28,6 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "task_count.h"
+
 static int rounds = 200000;
 
 __attribute__((noinline)) static void zraw_alloc(size_t n)
@@ -36,27 +38,6 @@ __attribute__((noinline)) static void zraw_alloc(size_t n)
 	if (p)
 		p[0] = 1;
 	free((void *)p);
-}
-
-static void count_threads(int *others, int *compressors)
-{
-	char path[300], name[64];
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	*others = *compressors = 0;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' || atoi(e->d_name) == getpid())
-			continue;
-		(*others)++;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		FILE *f = fopen(path, "r");
-		if (f && fgets(name, sizeof(name), f) && !strncmp(name, "profshim-z", 10))
-			(*compressors)++;
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
 }
 
 static void report(const char *prefix)

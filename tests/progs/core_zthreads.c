@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "task_count.h"
+
 static int rounds = 100000;
 static pthread_barrier_t start;
 
@@ -34,29 +36,6 @@ static void *worker(void *arg)
 	for (int i = 0; i < rounds; i++)
 		zalloc(16 + (size_t)(i % 200));
 	return NULL;
-}
-
-/* Threads of this process other than main, and how many are the shim's
- * compressor. */
-static void count_threads(int *others, int *compressors)
-{
-	char path[300], name[64];
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	*others = *compressors = 0;
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' || atoi(e->d_name) == getpid())
-			continue;
-		(*others)++;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		FILE *f = fopen(path, "r");
-		if (f && fgets(name, sizeof(name), f) && !strcmp(name, "profshim-z\n"))
-			(*compressors)++;
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
 }
 
 int main(int argc, char **argv)

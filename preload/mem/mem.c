@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "calls.h"
+#include "glibc_chunk.h"
 #include "clock.h"
 #include "mem.h"
 #include "mem_ids.h"
@@ -552,24 +553,23 @@ extern volatile int ps_recording __attribute__((visibility("hidden")));
  * recording, the thread started and not inside a hook. */
 static inline struct ps_thread *sample_hot(void)
 {
-	if (PS_UNLIKELY(!ps_recording))
+	/* Both flags read as plain ints: each is read once per call, and a
+	 * compare with memory is one instruction where a volatile read is a
+	 * load and a test. */
+	if (PS_UNLIKELY(!*(const int *)&ps_recording))
 		return NULL;
 	struct ps_thread *t = ps_self;
-	return PS_LIKELY(t && !t->busy) ? t : NULL;
+	return PS_LIKELY(t && !*(const sig_atomic_t *)&t->busy) ? t : NULL;
 }
 
+/* The fast paths keep no frame pointer: the frame they make only aligns
+ * the stack for the allocator's call (CPU samples landing here unwind by
+ * the unwind tables, and the recorded paths they jump to, whose frames the
+ * shim walks by frame pointer, keep theirs). */
+#define PS_HOT __attribute__((noinline, optimize("omit-frame-pointer")))
+
 /* glibc's chunk header word of block p, and the block's bytes from it
- * (as block_bytes). A header below 16 (the smallest chunk is 32) is the
- * bootstrap arena's: its blocks have a zero word there (is_boot). */
-#define CHUNK_MIN 16
-static inline size_t chunk_word(const void *p)
-{
-	return ((const size_t *)p)[-1];
-}
-static inline size_t chunk_bytes(size_t word)
-{
-	return (word & ~(size_t)7) - sizeof(size_t);
-}
+ * (as block_bytes): glibc_chunk.h. */
 
 /* A new block p counted into this thread's exact live bytes. The thread
  * is found again (ps_self): cheaper than keeping it across the
@@ -606,7 +606,7 @@ static __attribute__((noinline)) void *malloc_recorded(size_t n)
 
 /* The hottest hooks keep sampling mode's fast path free of any prologue:
  * the rest lives in functions of their own, reached by tail calls. */
-static __attribute__((noinline)) void *malloc_hot(size_t n)
+static PS_HOT void *malloc_hot(size_t n)
 {
 	struct ps_thread *t = sample_hot();
 	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
@@ -614,13 +614,25 @@ static __attribute__((noinline)) void *malloc_hot(size_t n)
 	return malloc_recorded(n);
 }
 
+/* --- the dispatch of malloc, free and realloc ---
+ *
+ * Each jumps through a pointer chosen once by ps_mem_init (set_hot_hooks):
+ * the allocator itself when memory is not recorded, sampling mode's fast
+ * paths with glibc below, the recorded paths otherwise, and until
+ * ps_mem_init has run (they start the shim). One indirect jump, where the
+ * hook tested two flags on every call. */
+struct hot_hooks {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*realloc)(void *, size_t);
+};
+static void free_checked(void *p);
+static void *realloc_recorded(void *p, size_t n);
+static struct hot_hooks hot = {malloc_recorded, free_checked, realloc_recorded};
+
 PS_EXPORT void *malloc(size_t n)
 {
-	if (PS_LIKELY(mem_off))
-		return real.malloc(n);
-	if (PS_LIKELY(sample_glibc))
-		return malloc_hot(n);
-	return malloc_recorded(n);
+	return hot.malloc(n);
 }
 
 PS_EXPORT void *calloc(size_t nmemb, size_t size)
@@ -674,26 +686,39 @@ static __attribute__((noinline)) void free_publish(struct ps_thread *t, void *p)
 
 PS_EXPORT void free(void *p)
 {
+	hot.free(p);
+}
+
+/* free, memory not recorded: the bootstrap arena's blocks stay. */
+static void free_off(void *p)
+{
+	if (PS_LIKELY(!is_boot(p)))
+		real.free(p);
+}
+
+/* free, the recorded paths (not sampling mode's fast path). */
+static void free_checked(void *p)
+{
+	if (PS_LIKELY(p))
+		free_recorded(p);
+}
+
+/* free, sampling mode with glibc below: a block surely not sampled goes
+ * back as a tail call, nothing written. */
+static PS_HOT void free_hot(void *p)
+{
 	if (PS_UNLIKELY(!p))
 		return;
-	if (PS_LIKELY(mem_off)) {
-		if (!is_boot(p))
-			real.free(p);
-		return;
-	}
-	struct ps_thread *t;
+	struct ps_thread *t = sample_hot();
 	size_t chunk;
-	if (PS_LIKELY(sample_glibc && (t = sample_hot()) && (chunk = chunk_word(p)) >= CHUNK_MIN)) {
-		/* Sampling mode's fast path: a block surely not sampled goes
-		 * back as a tail call, nothing written. */
-		t->counters[PST_C_FREES]++;
-		if (PS_UNLIKELY(ps_memsample_freed(t, chunk_bytes(chunk))))
-			return free_publish(t, p);
-		if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
-			return real.free(p);
-		return free_maybe_sampled(t, p);
-	}
-	free_recorded(p);
+	if (PS_UNLIKELY(!t || (chunk = chunk_word(p)) < CHUNK_MIN))
+		return free_recorded(p);
+	t->counters[PST_C_FREES]++;
+	if (PS_UNLIKELY(ps_memsample_freed(t, chunk_bytes(chunk))))
+		return free_publish(t, p);
+	if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
+		return real.free(p);
+	return free_maybe_sampled(t, p);
 }
 
 static __attribute__((noinline)) void free_recorded(void *p)
@@ -795,8 +820,11 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
  * allocated. The free is counted first, as exact mode sees a realloc (the
  * peak is not the old and the new block together), and before the call:
  * nothing but the new block is left for after it. */
-static __attribute__((noinline)) void *realloc_hot(void *p, size_t n)
+static void *realloc_null_hot(size_t n);
+static PS_HOT void *realloc_hot(void *p, size_t n)
 {
+	if (PS_UNLIKELY(!p))
+		return realloc_null_hot(n);
 	struct ps_thread *t = sample_hot();
 	/* the old block's size in the allocator, before it goes */
 	size_t chunk = chunk_word(p);
@@ -825,7 +853,7 @@ static __attribute__((noinline)) void *realloc_recorded(void *p, size_t n)
 
 /* realloc(NULL, n) is malloc(n) (C11 7.22.3.5; glibc's realloc calls its
  * malloc): in sampling mode's fast path, one call less */
-static __attribute__((noinline)) void *realloc_null_hot(size_t n)
+static PS_HOT void *realloc_null_hot(size_t n)
 {
 	struct ps_thread *t = sample_hot();
 	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
@@ -833,15 +861,34 @@ static __attribute__((noinline)) void *realloc_null_hot(size_t n)
 	return realloc_recorded(NULL, n);
 }
 
+/* realloc, memory not recorded (a bootstrap block moves to the
+ * allocator). */
+static void *realloc_off(void *p, size_t n)
+{
+	if (PS_UNLIKELY(is_boot(p)))
+		return realloc_recorded(p, n);
+	return real.realloc(p, n);
+}
+
 /* Each path its own function, reached by a tail call: the fast ones keep
  * a small frame. */
 PS_EXPORT void *realloc(void *p, size_t n)
 {
-	if (PS_LIKELY(mem_off) && !is_boot(p))
-		return real.realloc(p, n);
-	if (PS_LIKELY(sample_glibc))
-		return p ? realloc_hot(p, n) : realloc_null_hot(n);
-	return realloc_recorded(p, n);
+	return hot.realloc(p, n);
+}
+
+/* The hooks' paths for the whole run (ps_mem_init, once the allocator
+ * and the mode are known). */
+static void set_hot_hooks(void)
+{
+	struct hot_hooks h = {malloc_recorded, free_checked, realloc_recorded};
+	if (mem_off)
+		h = (struct hot_hooks){real.malloc, free_off, realloc_off};
+	else if (sample_glibc)
+		h = (struct hot_hooks){malloc_hot, free_hot, realloc_hot};
+	__atomic_store_n(&hot.malloc, h.malloc, __ATOMIC_RELAXED);
+	__atomic_store_n(&hot.free, h.free, __ATOMIC_RELAXED);
+	__atomic_store_n(&hot.realloc, h.realloc, __ATOMIC_RELAXED);
 }
 
 /* Built on the allocator's realloc: glibc's reallocarray would call glibc's
@@ -976,4 +1023,5 @@ void ps_mem_init(void)
 	/* the fast paths' switches, once everything above is set */
 	sample_mode = mem_on && ps_memsample_mean;
 	sample_glibc = sample_mode && glibc_chunks;
+	set_hot_hooks();
 }

@@ -55,6 +55,7 @@ static void mem_fork_child_early(struct ps_thread *self)
 {
 	(void)self;
 	ps_livemap_clear();
+	ps_memsample_fork_child();
 }
 
 const struct ps_recorder ps_recorder_mem = {

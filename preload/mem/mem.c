@@ -549,17 +549,30 @@ static inline struct ps_thread *sample_thread(void)
  * GOT. */
 extern volatile int ps_recording __attribute__((visibility("hidden")));
 
+/* The fast paths' thread, first time: started and not inside a hook.
+ * Kept in the gate (mem.h) until the thread ends: the gate is not closed
+ * while a hook runs, so an allocation made inside another hook (a libc
+ * call an I/O hook forwards, a signal handler's) is counted like any other
+ * on the fast path; whatever must write (a sample, a sampled block's free,
+ * a MEM_USABLE record) goes to the recorded paths, which check busy. */
+static __attribute__((noinline)) bool sample_gate_open(void)
+{
+	struct ps_thread *t = ps_self;
+	if (!ps_recording || !t || t->busy)
+		return false;
+	ps_sample_tls.gate = t;
+	return true;
+}
+
 /* This thread, when the fast paths apply (sample_glibc checked already):
- * recording, the thread started and not inside a hook. */
+ * recording, the gate open. NULL: the hook's *_open function, out of
+ * line (the fast paths keep no call but the allocator's), opens the gate
+ * and comes back, or takes the recorded path. */
 static inline struct ps_thread *sample_hot(void)
 {
-	/* Both flags read as plain ints: each is read once per call, and a
-	 * compare with memory is one instruction where a volatile read is a
-	 * load and a test. */
-	if (PS_UNLIKELY(!*(const int *)&ps_recording))
+	if (PS_UNLIKELY(!ps_recording))
 		return NULL;
-	struct ps_thread *t = ps_self;
-	return PS_LIKELY(t && !*(const sig_atomic_t *)&t->busy) ? t : NULL;
+	return ps_sample_tls.gate;
 }
 
 /* The fast paths keep no frame pointer: the frame they make only aligns
@@ -572,17 +585,19 @@ static inline struct ps_thread *sample_hot(void)
  * (as block_bytes): glibc_chunk.h. */
 
 /* A new block p counted into this thread's exact live bytes. The thread
- * is found again (ps_self): cheaper than keeping it across the
- * allocator's call. */
+ * is found again (the gate, next to the sampling clock): cheaper than
+ * keeping it across the allocator's call. */
 static inline void malloc_usable_counted(void *p)
 {
-	ps_memsample_usable_alloc(ps_self, chunk_bytes(chunk_word(p)));
+	ps_memsample_usable_alloc(ps_sample_tls.gate, chunk_bytes(chunk_word(p)));
 }
 
-/* realloc_hot's call failed: p was counted as freed and stays. */
-static __attribute__((noinline)) void realloc_failed(void *p)
+/* realloc_hot's call failed: p was counted as freed and stays. Returns
+ * the call's NULL (realloc_hot keeps nothing across its call). */
+static __attribute__((noinline)) void *realloc_failed(void *p)
 {
 	ps_self->counters[PST_C_MEM_USABLE_FREED] -= chunk_bytes(chunk_word(p));
+	return NULL;
 }
 
 /* The allocation after the charge: the call and its block counted. */
@@ -606,12 +621,20 @@ static __attribute__((noinline)) void *malloc_recorded(size_t n)
 
 /* The hottest hooks keep sampling mode's fast path free of any prologue:
  * the rest lives in functions of their own, reached by tail calls. */
+static void *malloc_open(size_t n);
 static PS_HOT void *malloc_hot(size_t n)
 {
 	struct ps_thread *t = sample_hot();
-	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
+	if (PS_UNLIKELY(!t))
+		return malloc_open(n);
+	if (PS_LIKELY(ps_memsample_charge_short(n)))
 		return malloc_counted(t, n);
 	return malloc_recorded(n);
+}
+
+static __attribute__((noinline)) void *malloc_open(size_t n)
+{
+	return sample_gate_open() ? malloc_hot(n) : malloc_recorded(n);
 }
 
 /* --- the dispatch of malloc, free and realloc ---
@@ -665,7 +688,13 @@ static __attribute__((noinline)) void free_sampled(struct ps_thread *t, void *p)
 /* Sampling mode, a block that may have been sampled (counted already). */
 static __attribute__((noinline)) void free_maybe_sampled(struct ps_thread *t, void *p)
 {
-	ps_enter(t);
+	if (!ps_enter(t)) {
+		/* inside another hook (the fast path does not check): its
+		 * free cannot be written here */
+		t->counters[PST_C_DROP_REENTRANT]++;
+		real.free(p);
+		return;
+	}
 	free_sampled(t, p);
 	REAL_FREE(t, p);
 	ps_leave(t);
@@ -705,13 +734,16 @@ static void free_checked(void *p)
 
 /* free, sampling mode with glibc below: a block surely not sampled goes
  * back as a tail call, nothing written. */
+static void free_open(void *p);
 static PS_HOT void free_hot(void *p)
 {
 	if (PS_UNLIKELY(!p))
 		return;
 	struct ps_thread *t = sample_hot();
-	size_t chunk;
-	if (PS_UNLIKELY(!t || (chunk = chunk_word(p)) < CHUNK_MIN))
+	if (PS_UNLIKELY(!t))
+		return free_open(p);
+	size_t chunk = chunk_word(p);
+	if (PS_UNLIKELY(chunk < CHUNK_MIN))
 		return free_recorded(p);
 	t->counters[PST_C_FREES]++;
 	if (PS_UNLIKELY(ps_memsample_freed(t, chunk_bytes(chunk))))
@@ -719,6 +751,14 @@ static PS_HOT void free_hot(void *p)
 	if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
 		return real.free(p);
 	return free_maybe_sampled(t, p);
+}
+
+static __attribute__((noinline)) void free_open(void *p)
+{
+	if (sample_gate_open())
+		free_hot(p);
+	else
+		free_recorded(p);
 }
 
 static __attribute__((noinline)) void free_recorded(void *p)
@@ -821,14 +861,17 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
  * peak is not the old and the new block together), and before the call:
  * nothing but the new block is left for after it. */
 static void *realloc_null_hot(size_t n);
+static void *realloc_open(void *p, size_t n);
 static PS_HOT void *realloc_hot(void *p, size_t n)
 {
 	if (PS_UNLIKELY(!p))
 		return realloc_null_hot(n);
 	struct ps_thread *t = sample_hot();
+	if (PS_UNLIKELY(!t))
+		return realloc_open(p, n);
 	/* the old block's size in the allocator, before it goes */
 	size_t chunk = chunk_word(p);
-	if (PS_UNLIKELY(!t || !n || chunk < CHUNK_MIN || ps_memsample_maybe((uintptr_t)p)))
+	if (PS_UNLIKELY(!n || chunk < CHUNK_MIN || ps_memsample_maybe((uintptr_t)p)))
 		return realloc_common(p, n, PST_FN_REALLOC);
 	uint64_t *freed = &t->counters[PST_C_MEM_USABLE_FREED];
 	if (PS_UNLIKELY(*freed + chunk_bytes(chunk) >= ps_sample_tls.publish_at ||
@@ -837,10 +880,9 @@ static PS_HOT void *realloc_hot(void *p, size_t n)
 	*freed += chunk_bytes(chunk);
 	t->counters[PST_C_ALLOCS]++;
 	void *q = real.realloc(p, n);
-	if (PS_LIKELY(q))
-		malloc_usable_counted(q);
-	else
-		realloc_failed(p); /* p stays */
+	if (PS_UNLIKELY(!q))
+		return realloc_failed(p); /* p stays */
+	malloc_usable_counted(q);
 	return q;
 }
 
@@ -856,9 +898,16 @@ static __attribute__((noinline)) void *realloc_recorded(void *p, size_t n)
 static PS_HOT void *realloc_null_hot(size_t n)
 {
 	struct ps_thread *t = sample_hot();
-	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
+	if (PS_UNLIKELY(!t))
+		return realloc_open(NULL, n);
+	if (PS_LIKELY(ps_memsample_charge_short(n)))
 		return malloc_counted(t, n);
 	return realloc_recorded(NULL, n);
+}
+
+static __attribute__((noinline)) void *realloc_open(void *p, size_t n)
+{
+	return sample_gate_open() ? realloc_hot(p, n) : realloc_recorded(p, n);
 }
 
 /* realloc, memory not recorded (a bootstrap block moves to the

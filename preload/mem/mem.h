@@ -27,6 +27,12 @@ struct ps_sample_tls {
 	 * count at which the next one is due */
 	int64_t high;
 	uint64_t publish_at;
+	/* The fast paths' thread (mem.c, sample_hot): this thread's state
+	 * once a fast path found it started and not inside a hook; NULL
+	 * before, at its end (ps_memsample_settle) and in a forked child
+	 * (ps_memsample_fork_child). One load where ps_self and its busy
+	 * flag were two and a test each. */
+	struct ps_thread *gate;
 };
 extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
 /* The sample point was passed: draw the next one; true when this
@@ -36,6 +42,8 @@ bool ps_memsample_passed(void);
  * counted into t->counters[PST_C_MEM_SAMPLE_BYTES] (t is this thread's
  * state; called before its counters are written). */
 void ps_memsample_settle(struct ps_thread *t);
+/* A forked child: the parent's thread state is forgotten (the gate). */
+void ps_memsample_fork_child(void);
 /* The fast paths' charge: true when `size` bytes stay short of the sample
  * point (then they are charged); false, nothing charged: the caller takes
  * the recording path, which charges them with ps_memsample_take. */

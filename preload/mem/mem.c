@@ -34,6 +34,7 @@
 #include "clock.h"
 #include "mem.h"
 #include "mem_ids.h"
+#include "recorder.h"
 #include "unwind.h"
 
 #define PS_INLINE inline __attribute__((always_inline))
@@ -1073,4 +1074,19 @@ void ps_mem_init(void)
 	sample_mode = mem_on && ps_memsample_mean;
 	sample_glibc = sample_mode && glibc_chunks;
 	set_hot_hooks();
+}
+
+/* A recorded forked child has a process file of its own: it needs the
+ * memory settings too, or its reader takes sampled counts for every call
+ * (sampling mode's totals come from its counters; the parent's file said
+ * so, the child's did not). */
+void ps_mem_after_fork(int side)
+{
+	ps_rss_after_fork(side);
+	if (side != PS_FORK_CHILD || !mem_on)
+		return;
+	uint8_t buf[32], *p = buf;
+	p = pst_put_varint(p, ps_memsample_mean);
+	p = pst_put_varint(p, ps_cfg.rss_ms);
+	ps_process_ext(PST_X_MEM_CONFIG, buf, (size_t)(p - buf));
 }

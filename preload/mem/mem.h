@@ -132,6 +132,10 @@ static inline bool ps_memsample_freed(struct ps_thread *t, size_t u)
 	return PS_UNLIKELY(f >= ps_sample_tls.publish_at);
 }
 
+/* A forked child (recorder.h after_fork): the RSS timer, and the memory
+ * settings written into the child's process file. */
+void ps_mem_after_fork(int side);
+
 /* --- rss.c --- */
 /* Event clock time of the next due RSS reading (0: read at the next event,
  * UINT64_MAX: off). ps_rss_tick(t) must run with t entered (busy). */

@@ -580,7 +580,11 @@ static inline struct ps_thread *sample_hot(void)
  * the stack for the allocator's call (CPU samples landing here unwind by
  * the unwind tables, and the recorded paths they jump to, whose frames the
  * shim walks by frame pointer, keep theirs). */
+#if defined(__clang__) /* no per-function optimize attribute */
+#define PS_HOT __attribute__((noinline))
+#else
 #define PS_HOT __attribute__((noinline, optimize("omit-frame-pointer")))
+#endif
 
 /* glibc's chunk header word of block p, and the block's bytes from it
  * (as block_bytes): glibc_chunk.h. */

@@ -49,12 +49,14 @@ void ps_memsample_fork_child(void);
  * the recording path, which charges them with ps_memsample_take. */
 static inline bool ps_memsample_charge_short(size_t size)
 {
-	/* size 0 charges 1 (size + (size == 0): two instructions) */
-	ps_sample_tls.until -= (int64_t)(size + (size == 0));
-	if (PS_LIKELY(ps_sample_tls.until > 0))
-		return true;
-	ps_sample_tls.until += (int64_t)(size + (size == 0));
-	return false;
+	/* size 0 (charged 1) is left to the recording path: a test here is
+	 * cheaper than the adjustment on every call. Stored only when it
+	 * stays short: nothing to undo. */
+	int64_t left = ps_sample_tls.until - (int64_t)size;
+	if (PS_UNLIKELY(size == 0 || left <= 0))
+		return false;
+	ps_sample_tls.until = left;
+	return true;
 }
 /* Charge `size` bytes to this thread's sampling clock; true when this
  * allocation is a sample. */

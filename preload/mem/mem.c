@@ -586,9 +586,6 @@ static inline struct ps_thread *sample_hot(void)
 #define PS_HOT __attribute__((noinline, optimize("omit-frame-pointer")))
 #endif
 
-/* glibc's chunk header word of block p, and the block's bytes from it
- * (as block_bytes): glibc_chunk.h. */
-
 /* A new block p counted into this thread's exact live bytes. The thread
  * is found again (the gate, next to the sampling clock): cheaper than
  * keeping it across the allocator's call. */
@@ -601,7 +598,8 @@ static inline void malloc_usable_counted(void *p)
  * the call's NULL (realloc_hot keeps nothing across its call). */
 static __attribute__((noinline)) void *realloc_failed(void *p)
 {
-	ps_self->counters[PST_C_MEM_USABLE_FREED] -= chunk_bytes(chunk_word(p));
+	/* into the state realloc_hot counted it in */
+	ps_sample_tls.gate->counters[PST_C_MEM_USABLE_FREED] -= chunk_bytes(chunk_word(p));
 	return NULL;
 }
 

@@ -30,11 +30,9 @@
 #include <unistd.h>
 
 #include "calls.h"
-#include "glibc_chunk.h"
 #include "clock.h"
 #include "mem.h"
 #include "mem_ids.h"
-#include "recorder.h"
 #include "unwind.h"
 
 #define PS_INLINE inline __attribute__((always_inline))
@@ -544,6 +542,9 @@ static inline struct ps_thread *sample_thread(void)
  * a MEM_USABLE record due, the bootstrap arena) is left to the recorded
  * paths, which decide again from the start: the fast path has counted
  * nothing when it gives up. */
+
+#include "glibc_chunk.h" /* the chunk-header read */
+#include "recorder.h"	 /* PS_FORK_CHILD (ps_mem_after_fork) */
 
 /* The recording switch (shim.h), read on every fast path: declared
  * hidden here (it is the shim's own), a direct load, not one through the

@@ -566,14 +566,13 @@ static __attribute__((noinline)) bool sample_gate_open(void)
 	return true;
 }
 
-/* This thread, when the fast paths apply (sample_glibc checked already):
- * recording, the gate open. NULL: the hook's *_open function, out of
- * line (the fast paths keep no call but the allocator's), opens the gate
- * and comes back, or takes the recorded path. */
+/* This thread, when the fast paths apply: they are only reached while
+ * recording (set_hot_hooks follows profshim_start/stop). NULL: the hook's
+ * *_open function, out of line (the fast paths keep no call but the
+ * allocator's), opens the gate and comes back, or takes the recorded
+ * path. */
 static inline struct ps_thread *sample_hot(void)
 {
-	if (PS_UNLIKELY(!ps_recording))
-		return NULL;
 	return ps_sample_tls.gate;
 }
 
@@ -930,14 +929,20 @@ PS_EXPORT void *realloc(void *p, size_t n)
 	return hot.realloc(p, n);
 }
 
-/* The hooks' paths for the whole run (ps_mem_init, once the allocator
- * and the mode are known). */
+/* The process has ended (ps_mem_finish): recorded paths from now on. */
+static bool hooks_finished;
+
+/* The hooks' paths (ps_mem_init, once the allocator and the mode are
+ * known; then at every start and stop of recording): sampling mode's fast
+ * paths only while recording, so they need not check ps_recording on
+ * every call; the recorded paths check it. */
 static void set_hot_hooks(void)
 {
 	struct hot_hooks h = {malloc_recorded, free_checked, realloc_recorded};
 	if (mem_off)
 		h = (struct hot_hooks){real.malloc, free_off, realloc_off};
-	else if (sample_glibc)
+	else if (sample_glibc && ps_recording &&
+		 !__atomic_load_n(&hooks_finished, __ATOMIC_ACQUIRE))
 		h = (struct hot_hooks){malloc_hot, free_hot, realloc_hot};
 	__atomic_store_n(&hot.malloc, h.malloc, __ATOMIC_RELAXED);
 	__atomic_store_n(&hot.free, h.free, __ATOMIC_RELAXED);
@@ -1092,4 +1097,18 @@ void ps_mem_after_fork(int side)
 	p = pst_put_varint(p, ps_memsample_mean);
 	p = pst_put_varint(p, ps_cfg.rss_ms);
 	ps_process_ext(PST_X_MEM_CONFIG, buf, (size_t)(p - buf));
+}
+
+void ps_mem_recording_changed(void)
+{
+	set_hot_hooks();
+}
+
+void ps_mem_finish(void)
+{
+	ps_rss_finish();
+	/* the end's records are being written: the recorded paths check
+	 * ps_recording, which goes to 0 right after */
+	__atomic_store_n(&hooks_finished, true, __ATOMIC_RELEASE);
+	set_hot_hooks();
 }

@@ -137,6 +137,12 @@ static inline bool ps_memsample_freed(struct ps_thread *t, size_t u)
 /* A forked child (recorder.h after_fork): the RSS timer, and the memory
  * settings written into the child's process file. */
 void ps_mem_after_fork(int side);
+/* Recording started or stopped (recorder.h start, recording_changed):
+ * the hooks' paths follow. */
+void ps_mem_recording_changed(void);
+/* The process ends: the RSS timer's last reading; the hooks leave the
+ * fast paths (recording is about to stop). */
+void ps_mem_finish(void);
 
 /* --- rss.c --- */
 /* Event clock time of the next due RSS reading (0: read at the next event,

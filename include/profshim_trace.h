@@ -154,7 +154,8 @@
  *                   last name, also in the process file)
  *     MEM_CONFIG    sample bytes, rss ms    (memory recorder settings:
  *                   sample bytes = PROFSHIM_MEM_SAMPLE mean, 0 = every
- *                   allocation recorded; rss ms = RSS interval, 0 = off)
+ *                   allocation recorded; rss ms = RSS interval, 0 = off;
+ *                   a forked child's process file has its own)
  *     CCT_LIVE      seq, node id, parent id, function address, then as
  *                   CCT_NODE from calls on: a node of the calling-context
  *                   tree of thread `seq`, still running when the process

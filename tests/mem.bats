@@ -339,6 +339,38 @@ frame_in_function() {
 
 # A MEM_USABLE record (EXT 64) cut short inside its length: a clear error
 # naming the file and offset, no crash.
+# mem_gate: sampling mode's fast paths count through a per-thread gate
+# (mem.c, sample_hot) that must stay shut while recording is stopped, be
+# shut at a thread's end (its state is reused) and in a forked child. The
+# calls and frees counted must be exact mode's, in the parent and in the
+# child, and the stopped stretch (4,000 calls) must not be counted.
+@test "sampling mode's fast paths: stop/start, ended threads and a forked child counted as in exact mode" {
+	local mode child counted
+	for mode in exact 65536; do
+		rm -f "$TMP"/g.*
+		if [ $mode = exact ]; then
+			PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/g.$mode" LD_PRELOAD="$SHIM" "$PROGS/mem_gate" >"$TMP/out"
+		else
+			PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=$mode PROFSHIM_OUTPUT="$TMP/g.$mode" LD_PRELOAD="$SHIM" \
+				"$PROGS/mem_gate" >"$TMP/out"
+		fi
+		child=$(sed -n 's/^child=//p' "$TMP/out")
+		counted=$(sed -n 's/^counted=//p' "$TMP/out")
+		analyze_json "$TMP/g.$mode" -q
+		jqr '.memory_metrics | "\(.total_allocations) \(.total_frees)"' >"$TMP/parent.$mode"
+		# the program's own calls, a few of libc's at most; not the 4,000
+		# made while stopped
+		local allocs=$(cut -d' ' -f1 "$TMP/parent.$mode")
+		[ "$allocs" -ge "$counted" ] && [ "$allocs" -le $((counted + 50)) ]
+		analyze_json "$TMP/g.$mode.$child" -q
+		jqr '.memory_metrics | "\(.total_allocations) \(.total_frees)"' >"$TMP/child.$mode"
+		[ "$(cut -d' ' -f1 "$TMP/child.$mode")" -ge "$(sed -n 's/^child_counted=//p' "$TMP/out")" ]
+	done
+	assert_eq "$(cat "$TMP/parent.65536")" "$(cat "$TMP/parent.exact")" "parent: calls, frees"
+	assert_eq "$(cat "$TMP/child.65536")" "$(cat "$TMP/child.exact")" "child: calls, frees"
+	assert_eq "$(jqr .memory_metrics.estimated)" true "the child's report knows it was sampled"
+}
+
 @test "sampling mode: a truncated MEM_USABLE record fails cleanly" {
 	PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=4096 PROFSHIM_OUTPUT="$TMP/s" LD_PRELOAD="$SHIM" \
 		"$PROGS/mem_sampled" 2000 >/dev/null

@@ -9,6 +9,8 @@
 #   - start-up: ms per process of /bin/true under the shim (every recorder).
 # Environment: BENCH_LUA_DEPTH (default 15), BENCH_RUNS (default 3),
 # BENCH_MEM_SAMPLE (bytes, default 524288).
+# BENCH_MEM_SAMPLED=instructions: the same three under callgrind
+# (instructions executed, ratios to plain).
 # BENCH_MEM_SAMPLED=1: only sampled mode's overhead with its spread
 # (tools/bench/paired_ratio.py: BENCH_RUNS rounds, default 15; per-round
 # CPU ratios min / median / max, ratios of medians and of minima): plain,
@@ -34,6 +36,34 @@ SCRIPT="$ROOT/tools/bench/binary_trees.lua"
 HT=""
 command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null && HT=1
 
+# BENCH_MEM_SAMPLED=instructions: the same three under callgrind, the
+# instructions each executes (deterministic: the figure that resolves a few
+# % on a loaded machine, where CPU time cannot). The RSS timer is off in
+# the shim's runs: valgrind can fail to deliver its signal when the
+# compressed writer is at the stack's deepest ("Can't extend stack").
+if [ "${BENCH_MEM_SAMPLED:-}" = instructions ]; then
+	command -v valgrind >/dev/null || {
+		echo "bench-mem-lua: valgrind is not installed; skipped"
+		exit 0
+	}
+	echo "bench-mem-lua: instructions (callgrind), binary trees depth $DEPTH, mean $SAMPLE bytes"
+	instr() { # LABEL ENV... : the run's instruction count and its ratio to plain
+		local label=$1
+		shift
+		env "$@" PROFSHIM_QUIET=1 PROFSHIM_RSS_MS=0 PROFSHIM_OUTPUT="$TMP/$label.%p" \
+			valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.$label" "$LUA" "$SCRIPT" "$DEPTH" \
+			>/dev/null 2>"$TMP/cg.$label.log"
+		sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$TMP/cg.$label.log"
+	}
+	plain=$(instr plain)
+	none=$(instr none PROFSHIM_RECORD=none LD_PRELOAD="$SHIM")
+	sampled=$(instr sampled PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE="$SAMPLE" LD_PRELOAD="$SHIM")
+	for row in "plain $plain" "none $none" "sampled $sampled"; do
+		set -- $row
+		awk -v l="$1" -v n="$2" -v p="$plain" 'BEGIN { printf "  %-8s %15d instructions  x %.4f\n", l, n, n / p }'
+	done
+	exit 0
+fi
 if [ "${BENCH_MEM_SAMPLED:-}" = 1 ]; then
 	RUNS="${BENCH_RUNS:-15}"
 	echo "bench-mem-lua: sampled mode's overhead, binary trees depth $DEPTH, mean $SAMPLE bytes"

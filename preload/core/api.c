@@ -5,17 +5,21 @@
 
 #include "clock.h"
 #include "profshim.h"
+#include "recorder.h"
 #include "shim.h"
 
 PS_EXPORT void profshim_start(void)
 {
-	if (ps_initialized && !ps_disabled)
+	if (ps_initialized && !ps_disabled) {
 		ps_recording = 1;
+		ps_recorders_recording_changed();
+	}
 }
 
 PS_EXPORT void profshim_stop(void)
 {
 	ps_recording = 0;
+	ps_recorders_recording_changed();
 }
 
 /* noinline: the return address must be the caller's call site. */

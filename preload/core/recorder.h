@@ -58,6 +58,8 @@ struct ps_recorder {
 	void (*flush_other)(struct ps_thread *t);
 	/* The process ends (exit, not exec): stop timers, last records. */
 	void (*finish)(void);
+	/* profshim_start / profshim_stop set ps_recording (any thread). */
+	void (*recording_changed)(void);
 };
 
 /* The recorders, in table order; NULL-terminated. */
@@ -77,6 +79,7 @@ void ps_recorders_after_failed_exec(void);
 void ps_recorders_flush(struct ps_thread *t);
 void ps_recorders_flush_other(struct ps_thread *t);
 void ps_recorders_finish(void);
+void ps_recorders_recording_changed(void);
 
 /* Each recorder's descriptor (defined next to the recorder, or in
  * recorders.c as adapters for recorders older than this interface). */

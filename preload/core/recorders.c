@@ -55,6 +55,7 @@ static void mem_fork_child_early(struct ps_thread *self)
 {
 	(void)self;
 	ps_livemap_clear();
+	ps_memsample_fork_child();
 }
 
 const struct ps_recorder ps_recorder_mem = {
@@ -64,10 +65,12 @@ const struct ps_recorder ps_recorder_mem = {
     .flush = mem_settle,
     .before_fork = ps_rss_before_fork,
     .fork_child_early = mem_fork_child_early,
-    .after_fork = ps_rss_after_fork,
+    .after_fork = ps_mem_after_fork,
+    .start = ps_mem_recording_changed,
+    .recording_changed = ps_mem_recording_changed,
     .before_exec = ps_rss_before_exec,
     .after_failed_exec = ps_rss_after_failed_exec,
-    .finish = ps_rss_finish,
+    .finish = ps_mem_finish,
 };
 
 /* --- calls (calls.c) --- */
@@ -168,6 +171,10 @@ void ps_recorders_flush(struct ps_thread *t)
 void ps_recorders_flush_other(struct ps_thread *t)
 {
 	WALK(flush_other, t);
+}
+void ps_recorders_recording_changed(void)
+{
+	WALK(recording_changed);
 }
 void ps_recorders_finish(void)
 {

@@ -235,46 +235,64 @@ static inline void *plain_block(void *p)
  * paths, which decide again from the start: the fast path has counted
  * nothing when it gives up. */
 
+#include "glibc_chunk.h" /* the chunk-header read */
+#include "recorder.h"	 /* PS_FORK_CHILD (ps_mem_after_fork) */
+
 /* The recording switch (shim.h), read on every fast path: declared
  * hidden here (it is the shim's own), a direct load, not one through the
  * GOT. */
 extern volatile int ps_recording __attribute__((visibility("hidden")));
 
-/* This thread, when the fast paths apply (sample_glibc checked already):
- * recording, the thread started and not inside a hook. */
+/* The fast paths' thread, first time: started and not inside a hook.
+ * Kept in the gate (mem.h) until the thread ends: the gate is not closed
+ * while a hook runs, so an allocation made inside another hook (a libc
+ * call an I/O hook forwards, a signal handler's) is counted like any other
+ * on the fast path; whatever must write (a sample, a sampled block's free,
+ * a MEM_USABLE record) goes to the recorded paths, which check busy. */
+static __attribute__((noinline)) bool sample_gate_open(void)
+{
+	struct ps_thread *t = ps_self;
+	if (!ps_recording || !t || t->busy)
+		return false;
+	ps_sample_tls.gate = t;
+	return true;
+}
+
+/* This thread, when the fast paths apply: they are only reached while
+ * recording (set_hot_hooks follows profshim_start/stop). NULL: the hook's
+ * *_open function, out of line (the fast paths keep no call but the
+ * allocator's), opens the gate and comes back, or takes the recorded
+ * path. */
 static inline struct ps_thread *sample_hot(void)
 {
-	if (PS_UNLIKELY(!ps_recording))
-		return NULL;
-	struct ps_thread *t = ps_self;
-	return PS_LIKELY(t && !t->busy) ? t : NULL;
+	return ps_sample_tls.gate;
 }
 
-/* glibc's chunk header word of block p, and the block's bytes from it
- * (as block_bytes). A header below 16 (the smallest chunk is 32) is the
- * bootstrap arena's: its blocks have a zero word there (is_boot). */
-#define CHUNK_MIN 16
-static inline size_t chunk_word(const void *p)
-{
-	return ((const size_t *)p)[-1];
-}
-static inline size_t chunk_bytes(size_t word)
-{
-	return (word & ~(size_t)7) - sizeof(size_t);
-}
+/* The fast paths keep no frame pointer: the frame they make only aligns
+ * the stack for the allocator's call (CPU samples landing here unwind by
+ * the unwind tables, and the recorded paths they jump to, whose frames the
+ * shim walks by frame pointer, keep theirs). */
+#if defined(__clang__) /* no per-function optimize attribute */
+#define PS_HOT __attribute__((noinline))
+#else
+#define PS_HOT __attribute__((noinline, optimize("omit-frame-pointer")))
+#endif
 
 /* A new block p counted into this thread's exact live bytes. The thread
- * is found again (ps_self): cheaper than keeping it across the
- * allocator's call. */
+ * is found again (the gate, next to the sampling clock): cheaper than
+ * keeping it across the allocator's call. */
 static inline void malloc_usable_counted(void *p)
 {
-	ps_memsample_usable_alloc(ps_self, chunk_bytes(chunk_word(p)));
+	ps_memsample_usable_alloc(ps_sample_tls.gate, chunk_bytes(chunk_word(p)));
 }
 
-/* realloc_hot's call failed: p was counted as freed and stays. */
-static __attribute__((noinline)) void realloc_failed(void *p)
+/* realloc_hot's call failed: p was counted as freed and stays. Returns
+ * the call's NULL (realloc_hot keeps nothing across its call). */
+static __attribute__((noinline)) void *realloc_failed(void *p)
 {
-	ps_self->counters[PST_C_MEM_USABLE_FREED] -= chunk_bytes(chunk_word(p));
+	/* into the state realloc_hot counted it in */
+	ps_sample_tls.gate->counters[PST_C_MEM_USABLE_FREED] -= chunk_bytes(chunk_word(p));
+	return NULL;
 }
 
 /* The allocation after the charge: the call and its block counted. */
@@ -298,21 +316,41 @@ static __attribute__((noinline)) void *malloc_recorded(size_t n)
 
 /* The hottest hooks keep sampling mode's fast path free of any prologue:
  * the rest lives in functions of their own, reached by tail calls. */
-static __attribute__((noinline)) void *malloc_hot(size_t n)
+static void *malloc_open(size_t n);
+static PS_HOT void *malloc_hot(size_t n)
 {
 	struct ps_thread *t = sample_hot();
-	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
+	if (PS_UNLIKELY(!t))
+		return malloc_open(n);
+	if (PS_LIKELY(ps_memsample_charge_short(n)))
 		return malloc_counted(t, n);
 	return malloc_recorded(n);
 }
 
+static __attribute__((noinline)) void *malloc_open(size_t n)
+{
+	return sample_gate_open() ? malloc_hot(n) : malloc_recorded(n);
+}
+
+/* --- the dispatch of malloc, free and realloc ---
+ *
+ * Each jumps through a pointer chosen once by ps_mem_init (set_hot_hooks):
+ * the allocator itself when memory is not recorded, sampling mode's fast
+ * paths with glibc below, the recorded paths otherwise, and until
+ * ps_mem_init has run (they start the shim). One indirect jump, where the
+ * hook tested two flags on every call. */
+struct hot_hooks {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*realloc)(void *, size_t);
+};
+static void free_checked(void *p);
+static void *realloc_recorded(void *p, size_t n);
+static struct hot_hooks hot = {malloc_recorded, free_checked, realloc_recorded};
+
 PS_EXPORT void *malloc(size_t n)
 {
-	if (PS_LIKELY(mem_off))
-		return real.malloc(n);
-	if (PS_LIKELY(sample_glibc))
-		return malloc_hot(n);
-	return malloc_recorded(n);
+	return hot.malloc(n);
 }
 
 PS_EXPORT void *calloc(size_t nmemb, size_t size)
@@ -345,7 +383,13 @@ static __attribute__((noinline)) void free_sampled(struct ps_thread *t, void *p)
 /* Sampling mode, a block that may have been sampled (counted already). */
 static __attribute__((noinline)) void free_maybe_sampled(struct ps_thread *t, void *p)
 {
-	ps_enter(t);
+	if (!ps_enter(t)) {
+		/* inside another hook (the fast path does not check): its
+		 * free cannot be written here */
+		t->counters[PST_C_DROP_REENTRANT]++;
+		real.free(p);
+		return;
+	}
 	free_sampled(t, p);
 	REAL_FREE(t, p);
 	ps_leave(t);
@@ -366,26 +410,50 @@ static __attribute__((noinline)) void free_publish(struct ps_thread *t, void *p)
 
 PS_EXPORT void free(void *p)
 {
+	hot.free(p);
+}
+
+/* free, memory not recorded: the bootstrap arena's blocks stay. */
+static void free_off(void *p)
+{
+	if (PS_LIKELY(!is_boot(p)))
+		real.free(p);
+}
+
+/* free, the recorded paths (not sampling mode's fast path). */
+static void free_checked(void *p)
+{
+	if (PS_LIKELY(p))
+		free_recorded(p);
+}
+
+/* free, sampling mode with glibc below: a block surely not sampled goes
+ * back as a tail call, nothing written. */
+static void free_open(void *p);
+static PS_HOT void free_hot(void *p)
+{
 	if (PS_UNLIKELY(!p))
 		return;
-	if (PS_LIKELY(mem_off)) {
-		if (!is_boot(p))
-			real.free(p);
-		return;
-	}
-	struct ps_thread *t;
-	size_t chunk;
-	if (PS_LIKELY(sample_glibc && (t = sample_hot()) && (chunk = chunk_word(p)) >= CHUNK_MIN)) {
-		/* Sampling mode's fast path: a block surely not sampled goes
-		 * back as a tail call, nothing written. */
-		t->counters[PST_C_FREES]++;
-		if (PS_UNLIKELY(ps_memsample_freed(t, chunk_bytes(chunk))))
-			return free_publish(t, p);
-		if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
-			return real.free(p);
-		return free_maybe_sampled(t, p);
-	}
-	free_recorded(p);
+	struct ps_thread *t = sample_hot();
+	if (PS_UNLIKELY(!t))
+		return free_open(p);
+	size_t chunk = chunk_word(p);
+	if (PS_UNLIKELY(chunk < CHUNK_MIN))
+		return free_recorded(p);
+	t->counters[PST_C_FREES]++;
+	if (PS_UNLIKELY(ps_memsample_freed(t, chunk_bytes(chunk))))
+		return free_publish(t, p);
+	if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
+		return real.free(p);
+	return free_maybe_sampled(t, p);
+}
+
+static __attribute__((noinline)) void free_open(void *p)
+{
+	if (sample_gate_open())
+		free_hot(p);
+	else
+		free_recorded(p);
 }
 
 static __attribute__((noinline)) void free_recorded(void *p)
@@ -476,12 +544,18 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
  * allocated. The free is counted first, as exact mode sees a realloc (the
  * peak is not the old and the new block together), and before the call:
  * nothing but the new block is left for after it. */
-static __attribute__((noinline)) void *realloc_hot(void *p, size_t n)
+static void *realloc_null_hot(size_t n);
+static void *realloc_open(void *p, size_t n);
+static PS_HOT void *realloc_hot(void *p, size_t n)
 {
+	if (PS_UNLIKELY(!p))
+		return realloc_null_hot(n);
 	struct ps_thread *t = sample_hot();
+	if (PS_UNLIKELY(!t))
+		return realloc_open(p, n);
 	/* the old block's size in the allocator, before it goes */
 	size_t chunk = chunk_word(p);
-	if (PS_UNLIKELY(!t || !n || chunk < CHUNK_MIN || ps_memsample_maybe((uintptr_t)p)))
+	if (PS_UNLIKELY(!n || chunk < CHUNK_MIN || ps_memsample_maybe((uintptr_t)p)))
 		return realloc_common(p, n, PST_FN_REALLOC);
 	uint64_t *freed = &t->counters[PST_C_MEM_USABLE_FREED];
 	if (PS_UNLIKELY(*freed + chunk_bytes(chunk) >= ps_sample_tls.publish_at ||
@@ -490,10 +564,9 @@ static __attribute__((noinline)) void *realloc_hot(void *p, size_t n)
 	*freed += chunk_bytes(chunk);
 	t->counters[PST_C_ALLOCS]++;
 	void *q = real.realloc(p, n);
-	if (PS_LIKELY(q))
-		malloc_usable_counted(q);
-	else
-		realloc_failed(p); /* p stays */
+	if (PS_UNLIKELY(!q))
+		return realloc_failed(p); /* p stays */
+	malloc_usable_counted(q);
 	return q;
 }
 
@@ -506,23 +579,55 @@ static __attribute__((noinline)) void *realloc_recorded(void *p, size_t n)
 
 /* realloc(NULL, n) is malloc(n) (C11 7.22.3.5; glibc's realloc calls its
  * malloc): in sampling mode's fast path, one call less */
-static __attribute__((noinline)) void *realloc_null_hot(size_t n)
+static PS_HOT void *realloc_null_hot(size_t n)
 {
 	struct ps_thread *t = sample_hot();
-	if (PS_LIKELY(t && ps_memsample_charge_short(n)))
+	if (PS_UNLIKELY(!t))
+		return realloc_open(NULL, n);
+	if (PS_LIKELY(ps_memsample_charge_short(n)))
 		return malloc_counted(t, n);
 	return realloc_recorded(NULL, n);
+}
+
+static __attribute__((noinline)) void *realloc_open(void *p, size_t n)
+{
+	return sample_gate_open() ? realloc_hot(p, n) : realloc_recorded(p, n);
+}
+
+/* realloc, memory not recorded (a bootstrap block moves to the
+ * allocator). */
+static void *realloc_off(void *p, size_t n)
+{
+	if (PS_UNLIKELY(is_boot(p)))
+		return realloc_recorded(p, n);
+	return real.realloc(p, n);
 }
 
 /* Each path its own function, reached by a tail call: the fast ones keep
  * a small frame. */
 PS_EXPORT void *realloc(void *p, size_t n)
 {
-	if (PS_LIKELY(mem_off) && !is_boot(p))
-		return real.realloc(p, n);
-	if (PS_LIKELY(sample_glibc))
-		return p ? realloc_hot(p, n) : realloc_null_hot(n);
-	return realloc_recorded(p, n);
+	return hot.realloc(p, n);
+}
+
+/* The process has ended (ps_mem_finish): recorded paths from now on. */
+static bool hooks_finished;
+
+/* The hooks' paths (ps_mem_init, once the allocator and the mode are
+ * known; then at every start and stop of recording): sampling mode's fast
+ * paths only while recording, so they need not check ps_recording on
+ * every call; the recorded paths check it. */
+static void set_hot_hooks(void)
+{
+	struct hot_hooks h = {malloc_recorded, free_checked, realloc_recorded};
+	if (mem_off)
+		h = (struct hot_hooks){real.malloc, free_off, realloc_off};
+	else if (sample_glibc && ps_recording &&
+		 !__atomic_load_n(&hooks_finished, __ATOMIC_ACQUIRE))
+		h = (struct hot_hooks){malloc_hot, free_hot, realloc_hot};
+	__atomic_store_n(&hot.malloc, h.malloc, __ATOMIC_RELAXED);
+	__atomic_store_n(&hot.free, h.free, __ATOMIC_RELAXED);
+	__atomic_store_n(&hot.realloc, h.realloc, __ATOMIC_RELAXED);
 }
 
 /* Built on the allocator's realloc: glibc's reallocarray would call glibc's
@@ -638,4 +743,34 @@ void ps_mem_init(void)
 	/* the fast paths' switches, once everything above is set */
 	sample_mode = mem_on && ps_memsample_mean;
 	sample_glibc = sample_mode && glibc_chunks;
+	set_hot_hooks();
+}
+
+/* A recorded forked child has a process file of its own: it needs the
+ * memory settings too, or its reader takes sampled counts for every call
+ * (sampling mode's totals come from its counters; the parent's file said
+ * so, the child's did not). */
+void ps_mem_after_fork(int side)
+{
+	ps_rss_after_fork(side);
+	if (side != PS_FORK_CHILD || !mem_on)
+		return;
+	uint8_t buf[32], *p = buf;
+	p = pst_put_varint(p, ps_memsample_mean);
+	p = pst_put_varint(p, ps_cfg.rss_ms);
+	ps_process_ext(PST_X_MEM_CONFIG, buf, (size_t)(p - buf));
+}
+
+void ps_mem_recording_changed(void)
+{
+	set_hot_hooks();
+}
+
+void ps_mem_finish(void)
+{
+	ps_rss_finish();
+	/* the end's records are being written: the recorded paths check
+	 * ps_recording, which goes to 0 right after */
+	__atomic_store_n(&hooks_finished, true, __ATOMIC_RELEASE);
+	set_hot_hooks();
 }

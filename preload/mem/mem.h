@@ -27,6 +27,12 @@ struct ps_sample_tls {
 	 * count at which the next one is due */
 	int64_t high;
 	uint64_t publish_at;
+	/* The fast paths' thread (mem.c, sample_hot): this thread's state
+	 * once a fast path found it started and not inside a hook; NULL
+	 * before, at its end (ps_memsample_settle) and in a forked child
+	 * (ps_memsample_fork_child). One load where ps_self and its busy
+	 * flag were two and a test each. */
+	struct ps_thread *gate;
 };
 extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
 /* The sample point was passed: draw the next one; true when this
@@ -36,17 +42,21 @@ bool ps_memsample_passed(void);
  * counted into t->counters[PST_C_MEM_SAMPLE_BYTES] (t is this thread's
  * state; called before its counters are written). */
 void ps_memsample_settle(struct ps_thread *t);
+/* A forked child: the parent's thread state is forgotten (the gate). */
+void ps_memsample_fork_child(void);
 /* The fast paths' charge: true when `size` bytes stay short of the sample
  * point (then they are charged); false, nothing charged: the caller takes
  * the recording path, which charges them with ps_memsample_take. */
 static inline bool ps_memsample_charge_short(size_t size)
 {
-	/* size 0 charges 1 (size + (size == 0): two instructions) */
-	ps_sample_tls.until -= (int64_t)(size + (size == 0));
-	if (PS_LIKELY(ps_sample_tls.until > 0))
-		return true;
-	ps_sample_tls.until += (int64_t)(size + (size == 0));
-	return false;
+	/* size 0 (charged 1) is left to the recording path: a test here is
+	 * cheaper than the adjustment on every call. Stored only when it
+	 * stays short: nothing to undo. */
+	int64_t left = ps_sample_tls.until - (int64_t)size;
+	if (PS_UNLIKELY(size == 0 || left <= 0))
+		return false;
+	ps_sample_tls.until = left;
+	return true;
 }
 /* Charge `size` bytes to this thread's sampling clock; true when this
  * allocation is a sample. */
@@ -123,6 +133,16 @@ static inline bool ps_memsample_freed(struct ps_thread *t, size_t u)
 	uint64_t f = t->counters[PST_C_MEM_USABLE_FREED] += u;
 	return PS_UNLIKELY(f >= ps_sample_tls.publish_at);
 }
+
+/* A forked child (recorder.h after_fork): the RSS timer, and the memory
+ * settings written into the child's process file. */
+void ps_mem_after_fork(int side);
+/* Recording started or stopped (recorder.h start, recording_changed):
+ * the hooks' paths follow. */
+void ps_mem_recording_changed(void);
+/* The process ends: the RSS timer's last reading; the hooks leave the
+ * fast paths (recording is about to stop). */
+void ps_mem_finish(void);
 
 /* --- rss.c --- */
 /* Event clock time of the next due RSS reading (0: read at the next event,

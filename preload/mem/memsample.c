@@ -130,6 +130,14 @@ void ps_memsample_settle(struct ps_thread *t)
 	 * last record would otherwise be missed */
 	if (ps_memsample_mean && t && t->counters[PST_C_MEM_USABLE_ALLOC])
 		ps_memsample_publish_now(t);
+	/* the thread's end (or a flush, an exec): the fast paths check this
+	 * thread again before they count into its state */
+	tls.gate = NULL;
+}
+
+void ps_memsample_fork_child(void)
+{
+	tls.gate = NULL;
 }
 
 void ps_memsample_publish(struct ps_thread *t, uint64_t ticks, uintptr_t addr, size_t usable)

@@ -371,6 +371,30 @@ frame_in_function() {
 	assert_eq "$(jqr .memory_metrics.estimated)" true "the child's report knows it was sampled"
 }
 
+@test "sampling mode: a process ended by _exit says its counts are lower bounds; calls with no block sampled are still reported" {
+	# every block sampled (a 1-byte mean): both processes have figures
+	PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=1 run_shim "$TMP/f" "$PROGS/mem_ids" fork >"$TMP/out"
+	child=$(sed -n 's/^child=//p' "$TMP/out")
+	analyze_json "$TMP/f.$child" -q
+	assert_eq "$(jqr .memory_metrics.counts_complete)" false "the child ended with _exit"
+	"$PROFANALYZE" "$TMP/f.$child" | grep -q "lower bounds: call counts"
+	analyze_json "$TMP/f" -q
+	assert_eq "$(jqr .memory_metrics.counts_complete)" true "the parent ended normally"
+	"$PROFANALYZE" "$TMP/f" | grep -q "exact: call counts"
+	# a mean far above what the program allocates: no block sampled (but
+	# once in 200,000 runs); the parent's calls are counted all the same,
+	# and the child's report does not say it made no allocation
+	PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=1073741824 run_shim "$TMP/n" "$PROGS/mem_ids" fork >"$TMP/out"
+	child=$(sed -n 's/^child=//p' "$TMP/out")
+	analyze_json "$TMP/n" -q
+	[ "$(jqr .memory_metrics.total_allocations)" -ge 100 ]
+	[ "$(jqr .memory_metrics.total_frees)" -ge 100 ]
+	! "$PROFANALYZE" "$TMP/n" | grep -q "made no allocation"
+	"$PROFANALYZE" "$TMP/n.$child" >"$TMP/child.txt"
+	! grep -q "made no allocation" "$TMP/child.txt"
+	grep -q "call counts were never written" "$TMP/child.txt"
+}
+
 @test "sampling mode: a truncated MEM_USABLE record fails cleanly" {
 	PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=4096 PROFSHIM_OUTPUT="$TMP/s" LD_PRELOAD="$SHIM" \
 		"$PROGS/mem_sampled" 2000 >/dev/null

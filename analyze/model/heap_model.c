@@ -511,6 +511,14 @@ static void settle_estimates(struct heap_model *m)
 	m->bytes_exact = c[PST_C_MEM_SAMPLE_BYTES] != 0;
 	if (m->bytes_exact)
 		m->alloc_bytes = (double)c[PST_C_MEM_SAMPLE_BYTES];
+	m->counts_partial = !m->s->ended;
+	if (!m->has_data && c[PST_C_ALLOCS]) {
+		/* calls counted, none sampled: the figures are there, the
+		 * sampled blocks are none (not "no allocation") */
+		m->has_data = true;
+		m->first_ticks = m->s->start_ticks;
+		m->last_ticks = m->s->end_ticks;
+	}
 	heap_usable_finish(m);
 	if (m->live_bytes > m->alloc_bytes)
 		m->live_bytes = m->alloc_bytes;

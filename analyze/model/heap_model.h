@@ -73,9 +73,13 @@ struct heap_point {
 struct heap_model {
 	struct pa_session *s;
 	const struct pa_options *o;
-	bool has_data;	     /* any ALLOC, FREE or RSS event */
-	bool estimated;	     /* sampling mode: figures are estimates */
-	bool bytes_exact;    /* sampling mode: alloc_bytes counted by the shim */
+	bool has_data;	  /* any ALLOC, FREE or RSS event */
+	bool estimated;	  /* sampling mode: figures are estimates */
+	bool bytes_exact; /* sampling mode: alloc_bytes counted by the shim */
+	/* sampling mode: the process did not end (killed, crashed, _exit),
+	 * so the counts of threads still running then were never written:
+	 * calls and bytes are lower bounds */
+	bool counts_partial;
 	double sample_bytes; /* sampling mean M, 0 = every allocation */
 
 	/* totals (weighted) */

@@ -32,6 +32,9 @@ const char *pa_why_no_memory(const struct pa_models *pm)
 		return NULL;
 	if (!recorded(pm, PST_REC_MEM))
 		return "the memory recorder was off (PROFSHIM_RECORD without mem)";
+	if (pm->s->mem_sample_bytes && !pm->s->ended)
+		return "no allocation was sampled, and the process did not end normally "
+		       "(killed, crashed or _exit): its call counts were never written";
 	if (pm->o->thread >= 0)
 		return "this thread (--thread) made no allocation while recording";
 	return "the program made no allocation while recording";
@@ -81,9 +84,11 @@ void empty_sections_json(const struct pa_models *pm, cJSON *root)
 
 void pa_no_data_error(const struct pa_models *pm, const char *format, unsigned parts)
 {
-	static const char *const data_names[] = {
-	    [PA_DATA_CPU] = "cpu",	 [PA_DATA_CALLS] = "calls", [PA_DATA_MEM] = "mem",
-	    [PA_DATA_OFFCPU] = "offcpu", [PA_DATA_WALL] = "wall"};
+	static const char *const data_names[] = {[PA_DATA_CPU] = "cpu",
+						 [PA_DATA_CALLS] = "calls",
+						 [PA_DATA_MEM] = "mem",
+						 [PA_DATA_OFFCPU] = "offcpu",
+						 [PA_DATA_WALL] = "wall"};
 	static const unsigned data_parts[] = {[PA_DATA_CPU] = PST_REC_CPU,
 					      [PA_DATA_CALLS] = PST_REC_CALLS,
 					      [PA_DATA_MEM] = PST_REC_MEM,

@@ -190,6 +190,8 @@ void heap_report_json(const struct pa_models *pm, cJSON *root)
 	cJSON_AddNumberToObject(o, "sample_bytes", m->sample_bytes);
 	if (m->estimated) {
 		cJSON_AddBoolToObject(o, "bytes_exact", m->bytes_exact);
+		/* false: the process did not end, threads' counts are missing */
+		cJSON_AddBoolToObject(o, "counts_complete", !m->counts_partial);
 		/* peak and leaked bytes from the shim's exact live bytes */
 		cJSON_AddBoolToObject(o, "live_bytes_counted", m->usable_mode);
 		/* how far the estimates may be off: one standard deviation */
@@ -311,11 +313,14 @@ void heap_report_text(const struct pa_models *pm, FILE *out)
 	double secs = run_seconds(s);
 	fprintf(out, "\nMemory%s\n", m->estimated ? " (estimates from sampling)" : "");
 	if (m->estimated)
-		fprintf(
-		    out,
-		    "  sampled one allocation per %.0f bytes on average; exact: call counts%s;\n"
-		    "  estimates (+-: one standard deviation): peak, leaks and sites\n",
-		    m->sample_bytes, m->bytes_exact ? " and bytes requested" : "");
+		fprintf(out,
+			"  sampled one allocation per %.0f bytes on average; %s: call counts%s;\n"
+			"  estimates (+-: one standard deviation): peak, leaks and sites\n",
+			m->sample_bytes, m->counts_partial ? "lower bounds" : "exact",
+			m->bytes_exact ? " and bytes requested" : "");
+	if (m->estimated && m->counts_partial)
+		fprintf(out, "  (the process did not end normally: the counts of threads still\n"
+			     "  running then were never written)\n");
 	if (m->usable_mode)
 		fprintf(out,
 			"  peak and leaked bytes: the exact live bytes in the allocator, less the\n"

@@ -29,7 +29,8 @@ diff_json() { "$PROFANALYZE" diff "$@" --format=json -q -o "$TMP/report.json"; }
 	diff_json "$TMP/base.trace" "$TMP/new.trace"
 	assert_eq "$(jqr '.cpu_functions.rows[0].name')" changed_work
 	assert_eq "$(jqr '.cpu_functions.rows[0].status')" regressed
-	assert_eq "$(jqr '[.cpu_functions.rows[] | select(.status == "regressed")] | length')" 1
+	# (the kernel's time follows the machine's load: see the next test)
+	assert_eq "$(jqr '[.cpu_functions.rows[] | select(.status == "regressed" and .name != "[kernel]")] | length')" 1
 	# the ratio of self times against what the program measured itself
 	local truth got
 	truth=$(awk -v b="$(measured base changed_work_s)" -v n="$(measured new changed_work_s)" 'BEGIN { print n / b }')
@@ -51,7 +52,13 @@ diff_json() { "$PROFANALYZE" diff "$@" --format=json -q -o "$TMP/report.json"; }
 	run_v a diff_v1
 	run_v b diff_v1
 	diff_json "$TMP/a.trace" "$TMP/b.trace"
-	assert_eq "$(jqr '[.cpu_functions.rows[] | select(.status != "same")] | length')" 0
+	# Every function of the program is the same. [kernel] is left out: the
+	# kernel's time for the same binary follows the machine's load (page
+	# faults, the trace's pages; under a second suite's I/O, 1 to 24 ms of
+	# a 200 ms run, getrusage's system time 0 to 40 ms), a real change the
+	# diff is right to show.
+	jqr '.cpu_functions.rows[] | select(.status != "same")' >&2
+	assert_eq "$(jqr '[.cpu_functions.rows[] | select(.status != "same" and .name != "[kernel]")] | length')" 0
 	assert_eq "$(jqr '[.allocation_sites.rows[] | select(.status != "same")] | length')" 0
 }
 
@@ -301,7 +308,8 @@ B
 	[ "$(jqr '.new.processes')" -ge 3 ]
 	assert_eq "$(jqr '.cpu_functions.rows[0].name')" changed_work
 	assert_eq "$(jqr '.cpu_functions.rows[0].status')" regressed
-	assert_eq "$(jqr '[.cpu_functions.rows[] | select(.status == "regressed")] | length')" 1
+	# (the kernel's time follows the machine's load: see the next test)
+	assert_eq "$(jqr '[.cpu_functions.rows[] | select(.status == "regressed" and .name != "[kernel]")] | length')" 1
 	# summed over both programs: (200 + 100) / (100 + 100) by the programs' own CPU clocks
 	local truth got
 	truth=$(awk -v b1="$(measured base.1 changed_work_s)" -v b2="$(measured base.2 changed_work_s)" \

@@ -170,6 +170,7 @@ int ps_ct_arm(struct ps_cpu_thread *c, int sig)
 	c->last_count = 0;
 	c->steal_ns = 0;
 	c->steal_charged = 0;
+	c->kernel_charged = 0;
 	c->steal_base_set = 0;
 	c->npending = 0;
 	c->first_ns = random_first(c->period_ns, c->tid);

@@ -56,11 +56,13 @@ struct ps_cpu_thread {
 	volatile uint64_t kernel_weight; /* PERF: periods in the kernel, to write */
 	/* PERF: telling the thread's time in the kernel from vCPU steal
 	 * (sampler.c, kernel_periods) */
-	uint64_t last_count;	/* the event's count read at the last signal */
-	uint64_t steal_count;	/* the count ... */
-	uint64_t steal_cpu;	/* ... and the thread's CPU clock, when steal was last measured */
-	uint64_t steal_ns;	/* count gained beyond the thread's CPU clock */
-	uint64_t steal_charged; /* periods of that left on the stacks sampled */
+	uint64_t last_count;	 /* the event's count read at the last signal */
+	uint64_t steal_count;	 /* the count ... */
+	uint64_t steal_cpu;	 /* ... and the thread's CPU clock, when steal was last measured */
+	uint64_t steal_ns;	 /* count gained beyond the thread's CPU clock */
+	uint64_t steal_charged;	 /* periods of that left on the stacks sampled */
+	uint64_t sys_base_ns;	 /* the thread's system time (getrusage) at the base */
+	uint64_t kernel_charged; /* periods charged to [kernel] so far */
 	int steal_base_set;
 	volatile uint32_t npending; /* pending[0..npending): appended by the handler */
 	volatile int flushing;	    /* the thread is writing its queue out */

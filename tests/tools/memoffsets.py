@@ -5,22 +5,17 @@ and of the first FREE's ref, as "FN STACK FREE" (0 = none). The bad-input
 corpus and tests/mem_ids.bats damage records at these places."""
 import sys
 
+import tracefile
+
 
 def main(path):
     d = open(path, "rb").read()
-    end = 4096 + int.from_bytes(d[16:24], "little")
+    end = tracefile.DATA + int.from_bytes(d[16:24], "little")
     if not int.from_bytes(d[36:40], "little") & 4:
         sys.exit("%s: no allocation ids (PST_FLAG_ALLOC_IDS)" % path)
 
     def varint(p):
-        v = s = 0
-        while True:
-            b = d[p]
-            p += 1
-            v |= (b & 0x7F) << s
-            s += 7
-            if b < 0x80:
-                return v, p
+        return tracefile.varint(d, p)
 
     def skip(q, count):
         for _ in range(count):
@@ -31,7 +26,7 @@ def main(path):
         r, q = varint(q)
         return skip(q, {1: 1, 2: 2}.get(r & 3, 0))
 
-    p, fn, stack, free = 4096, 0, 0, 0
+    p, fn, stack, free = tracefile.DATA, 0, 0, 0
     while p < end and not (fn and free):
         tag, q = varint(p)
         k = tag & 15

@@ -4,21 +4,13 @@ KIND and the first varints of its body (up to four, as far as the body
 holds them). For tests that check which records a process wrote."""
 import sys
 
+from tracefile import DATA, varint
 
-def varint(d, p):
-    v = s = 0
-    while True:
-        b = d[p]
-        p += 1
-        v |= (b & 0x7F) << s
-        s += 7
-        if b < 0x80:
-            return v, p
 
 
 def main(path):
     d = open(path, "rb").read()
-    p = 4096
+    p = DATA
     while p < len(d) and d[p]:
         tag, p = varint(d, p)
         if tag & 15 != 15:  # EXT records only (process files hold no other)

@@ -8,18 +8,7 @@ record names it back), then follows the chain RUN -> BLOCK -> RUN ...
 import struct
 import sys
 
-DATA = 4096
-
-
-def varint(d, p):
-    v = s = 0
-    while True:
-        b = d[p]
-        p += 1
-        v |= (b & 0x7F) << s
-        s += 7
-        if b < 0x80:
-            return v, p
+from tracefile import DATA, varint
 
 
 def run_zpos(d, r):

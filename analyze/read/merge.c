@@ -9,6 +9,9 @@
  * With a call sink (pa_session_run_calls), ENTER and EXIT records do not
  * take part in the merge: the sink decodes and uses them in one loop, in
  * each thread's order, before the thread's next merged event.
+ *
+ * The rarer records (EXT, I/O, call-tree nodes) are decoded in
+ * decode_ext.c; the decoder's state is in decoder.h.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -22,6 +25,7 @@
 
 #include "alloc_ids.h"
 #include "decode.h"
+#include "decoder.h"
 #include "session.h"
 #include "zrun.h"
 
@@ -29,24 +33,7 @@
 #define CALL_CHUNK (4u << 20)	 /* bytes of call records per sink call (progress) */
 #define RELEASE_CHUNK (8u << 20) /* decoded trace bytes given back at a time */
 
-struct progress;
-
-struct decoder {
-	struct pa_session *s;
-	struct pa_thread *t;
-	struct pa_cursor c;
-	struct pa_error *err;
-	size_t rec_off;	      /* file offset of the record being decoded */
-	pa_calls_fn calls_fn; /* call sink, NULL = none */
-	void *ctx;
-	struct progress *prog;
-	const uint8_t *release_at; /* cursor position of the next release_behind */
-	size_t released;	   /* bytes of the mapping given back so far */
-};
-
-static int bad(struct decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int bad(struct decoder *d, const char *fmt, ...)
+int pa_decoder_bad(struct decoder *d, const char *fmt, ...)
 {
 	char what[300];
 	va_list ap;
@@ -65,28 +52,11 @@ static int bad(struct decoder *d, const char *fmt, ...)
 	return -1;
 }
 
-#define GET(v)                                                                                     \
-	do {                                                                                       \
-		if (pa_get_varint(&d->c, v))                                                       \
-			return bad(d, "malformed or cut-short record");                            \
-	} while (0)
-
 static uint32_t *local_slot(struct pa_vec *map, uint64_t id)
 {
 	while (map->len <= id)
 		*(uint32_t *)pa_vec_push(map) = 0;
 	return pa_vec_at(map, (size_t)id);
-}
-
-static inline int lookup_local(struct decoder *d, struct pa_vec *map, uint64_t id, uint32_t *out,
-			       const char *what)
-{
-	/* every event of a call trace comes through here: index directly */
-	uint32_t v = id < map->len ? ((const uint32_t *)map->items)[id] : 0;
-	if (__builtin_expect(!v && id != 0, 0))
-		return bad(d, "%s id %llu used before it is defined", what, (unsigned long long)id);
-	*out = v;
-	return 0;
 }
 
 static int define_stack(struct decoder *d, uint64_t id)
@@ -95,8 +65,8 @@ static int define_stack(struct decoder *d, uint64_t id)
 	GET(&parent_local);
 	GET(&pc);
 	if (id == 0 || id >= MAX_LOCAL_ID || parent_local >= id)
-		return bad(d, "bad stack node %llu (parent %llu)", (unsigned long long)id,
-			   (unsigned long long)parent_local);
+		return pa_decoder_bad(d, "bad stack node %llu (parent %llu)",
+				      (unsigned long long)id, (unsigned long long)parent_local);
 	uint32_t parent = 0;
 	if (lookup_local(d, &d->t->stack_map, parent_local, &parent, "stack node"))
 		return -1;
@@ -120,7 +90,7 @@ static int define_func(struct decoder *d, uint64_t id)
 	uint64_t addr;
 	GET(&addr);
 	if (id == 0 || id >= MAX_LOCAL_ID)
-		return bad(d, "bad function id %llu", (unsigned long long)id);
+		return pa_decoder_bad(d, "bad function id %llu", (unsigned long long)id);
 	struct pa_session *s = d->s;
 	uint32_t f = pa_pairmap_get(&s->func_index, addr, 0);
 	if (!f) {
@@ -130,220 +100,6 @@ static int define_func(struct decoder *d, uint64_t id)
 	}
 	*local_slot(&d->t->func_map, id) = f;
 	return 0;
-}
-
-static int decode_cct_node(struct decoder *d)
-{
-	struct pa_cct_node n;
-	memset(&n, 0, sizeof(n));
-	uint64_t func, nb;
-	GET(&n.id);
-	GET(&n.parent);
-	GET(&func);
-	GET(&n.calls);
-	GET(&n.incl_ticks);
-	GET(&n.excl_ticks);
-	GET(&n.min_ticks);
-	GET(&n.max_ticks);
-	GET(&nb);
-	if (nb > 64)
-		return bad(d, "call tree node with %llu histogram buckets", (unsigned long long)nb);
-	n.nbuckets = (uint32_t)nb;
-	for (unsigned i = 0; i < nb; i++)
-		GET(&n.buckets[i]);
-	n.timed = n.stood_for = n.calls; /* absent from older writers: all timed */
-	if (d->c.p < d->c.end)
-		GET(&n.timed);
-	if (d->c.p < d->c.end)
-		GET(&n.stood_for);
-	if (d->c.p < d->c.end) /* added later: absent, 0 */
-		GET(&n.timed_sub);
-	if (lookup_local(d, &d->t->func_map, func, &n.func, "function"))
-		return -1;
-	*(struct pa_cct_node *)pa_vec_push(&d->t->cct) = n;
-	return 0;
-}
-
-static int decode_thread_counters(struct decoder *d)
-{
-	while (d->c.p < d->c.end) {
-		uint64_t id, v;
-		GET(&id);
-		GET(&v);
-		if (id < PST_C_COUNTER_MAX)
-			d->t->counters[id] = v;
-	}
-	return 0;
-}
-
-/* --- io recorder records (kinds 9-11, EXT IO_DNS) --- */
-
-/* A call site: the pc of a one-frame STACK node (0 = unknown). */
-static int site_pc(struct decoder *d, uint64_t local, uint64_t *pc)
-{
-	uint32_t node = 0;
-	if (lookup_local(d, &d->t->stack_map, local, &node, "stack node"))
-		return -1;
-	*pc = node ? ((struct pa_stack_node *)pa_vec_at(&d->s->stacks, node))->pc : 0;
-	return 0;
-}
-
-static int decode_io(struct decoder *d, uint64_t dt, struct pa_event *ev)
-{
-	uint64_t op, desc, res, stack, site;
-	d->t->now += dt;
-	GET(&op);
-	GET(&desc);
-	GET(&ev->u.io.obj);
-	GET(&ev->u.io.asked);
-	GET(&res);
-	GET(&ev->u.io.dur);
-	GET(&site);
-	GET(&stack);
-	if (op == 0 || op >= PST_IO_OP_MAX)
-		return bad(d, "unknown I/O operation %llu", (unsigned long long)op);
-	if (desc > UINT32_MAX)
-		return bad(d, "I/O descriptor id %llu out of range", (unsigned long long)desc);
-	ev->u.io.op = (unsigned)op;
-	ev->u.io.desc = (uint32_t)desc;
-	ev->u.io.result = pst_unzigzag(res);
-	if (site_pc(d, site, &ev->u.io.site))
-		return -1;
-	return lookup_local(d, &d->t->stack_map, stack, &ev->u.io.stack, "stack node");
-}
-
-static int decode_fd(struct decoder *d, uint64_t dt, struct pa_event *ev)
-{
-	uint64_t desc, kind, fd, port;
-	d->t->now += dt;
-	GET(&desc);
-	GET(&kind);
-	GET(&fd);
-	GET(&port);
-	if (desc == 0 || desc > UINT32_MAX || kind == 0 || kind >= PST_FD_KIND_MAX ||
-	    fd > INT32_MAX || port > 65535)
-		return bad(d, "bad descriptor record (id %llu, kind %llu, fd %llu, port %llu)",
-			   (unsigned long long)desc, (unsigned long long)kind,
-			   (unsigned long long)fd, (unsigned long long)port);
-	if (pa_get_str(&d->c, &ev->u.fd.name, &ev->u.fd.name_len, PST_MAX_STR) ||
-	    pa_get_str(&d->c, &ev->u.fd.note, &ev->u.fd.note_len, PST_MAX_STR))
-		return bad(d, "malformed descriptor name");
-	ev->u.fd.desc = (uint32_t)desc;
-	ev->u.fd.kind = (unsigned)kind;
-	ev->u.fd.fd = (uint32_t)fd;
-	ev->u.fd.port = (uint32_t)port;
-	return 0;
-}
-
-static int decode_span(struct decoder *d, uint64_t dt, struct pa_event *ev)
-{
-	uint64_t what, v = 0;
-	d->t->now += dt;
-	GET(&what);
-	if (what > PST_SPAN_COUNTER)
-		return bad(d, "unknown span record %llu", (unsigned long long)what);
-	ev->u.span.what = (unsigned)what;
-	ev->u.span.name = "";
-	ev->u.span.name_len = 0;
-	if ((what == PST_SPAN_BEGIN || what == PST_SPAN_COUNTER) &&
-	    pa_get_str(&d->c, &ev->u.span.name, &ev->u.span.name_len, PST_MAX_STR))
-		return bad(d, "malformed span name");
-	if (what == PST_SPAN_COUNTER)
-		GET(&v);
-	ev->u.span.value = pst_unzigzag(v);
-	return 0;
-}
-
-static int decode_dns(struct decoder *d, struct pa_event *ev)
-{
-	uint64_t end, res, stack, site;
-	GET(&end);
-	GET(&ev->u.dns.dur);
-	GET(&res);
-	GET(&site);
-	GET(&stack);
-	if (pa_get_str(&d->c, &ev->u.dns.host, &ev->u.dns.host_len, PST_MAX_STR))
-		return bad(d, "malformed DNS record");
-	ev->u.dns.result = pst_unzigzag(res);
-	if (site_pc(d, site, &ev->u.dns.site))
-		return -1;
-	ev->kind = PA_EV_DNS;
-	ev->ticks = end;
-	if (lookup_local(d, &d->t->stack_map, stack, &ev->u.dns.stack, "stack node"))
-		return -1;
-	return 1;
-}
-
-static int decode_mem_usable(struct decoder *d, struct pa_event *ev)
-{
-	uint64_t ticks, high;
-	GET(&ticks);
-	GET(&ev->u.usable.alloc);
-	GET(&ev->u.usable.freed);
-	GET(&high);
-	GET(&ev->u.usable.addr);
-	GET(&ev->u.usable.block);
-	ev->u.usable.high = pst_unzigzag(high);
-	ev->kind = PA_EV_MEM_USABLE;
-	/* absolute (0: at the record before); never before that record, as
-	 * the writer's dt clamps a clock read a little behind the last one */
-	ev->ticks = ticks > d->t->now ? ticks : d->t->now;
-	return 1;
-}
-
-/* An EXT record; returns 1 when it produced an event (THREAD_END, DNS,
- * MEM_USABLE). */
-static int decode_ext(struct decoder *d, uint64_t ext, struct pa_event *ev)
-{
-	uint64_t len;
-	GET(&len);
-	if (len > (uint64_t)(d->c.end - d->c.p))
-		return bad(d, "record length runs past the end of data");
-	struct pa_cursor outer = d->c;
-	d->c.end = d->c.p + len;
-	int rc = 0;
-	const char *name;
-	size_t nlen;
-	uint64_t end;
-	switch (ext) {
-	case PST_X_THREAD_NAME:
-		if (pa_get_str(&d->c, &name, &nlen, PST_MAX_STR))
-			return bad(d, "malformed thread name");
-		if (nlen >= sizeof(d->t->name))
-			nlen = sizeof(d->t->name) - 1;
-		memcpy(d->t->name, name, nlen);
-		d->t->name[nlen] = 0;
-		break;
-	case PST_X_THREAD_END:
-		GET(&end);
-		d->t->ended = true;
-		d->t->end_ticks = end;
-		ev->kind = PA_EV_THREAD_END;
-		ev->ticks = end;
-		rc = 1;
-		break;
-	case PST_X_COUNTERS:
-		rc = decode_thread_counters(d);
-		break;
-	case PST_X_CCT_NODE:
-		rc = decode_cct_node(d);
-		break;
-	case PST_X_CCT_END:
-		pa_cct_commit(&d->t->cct, &d->t->cct_done);
-		d->t->cct_marked = true;
-		break;
-	case PST_X_IO_DNS:
-		rc = decode_dns(d, ev);
-		break;
-	case PST_X_MEM_USABLE:
-		rc = decode_mem_usable(d, ev);
-		break;
-	default:
-		break; /* newer kinds: skipped by length */
-	}
-	d->c.p = outer.p + len;
-	d->c.end = outer.end;
-	return rc;
 }
 
 static inline uint64_t undelta_old(uint64_t addr, uint64_t zz)
@@ -357,7 +113,7 @@ static int decode_alloc(struct decoder *d, uint64_t dt, struct pa_event *ev)
 	char why[PA_IDS_WHY];
 	if (d->t->ids) { /* numbered blocks (alloc_ids.c) */
 		if (pa_ids_alloc(d->t, &d->c, dt, ev, &stack_local, why))
-			return bad(d, "%s", why);
+			return pa_decoder_bad(d, "%s", why);
 		return lookup_local(d, &d->t->stack_map, stack_local, &ev->u.alloc.stack,
 				    "stack node");
 	}
@@ -367,7 +123,8 @@ static int decode_alloc(struct decoder *d, uint64_t dt, struct pa_event *ev)
 	GET(&ev->u.alloc.addr);
 	GET(&stack_local);
 	if (fn >= PST_FN_COUNT)
-		return bad(d, "unknown allocation function %llu", (unsigned long long)fn);
+		return pa_decoder_bad(d, "unknown allocation function %llu",
+				      (unsigned long long)fn);
 	ev->u.alloc.fn = (unsigned)fn;
 	ev->u.alloc.old_addr = 0;
 	if (fn == PST_FN_REALLOC || fn == PST_FN_REALLOCARRAY)
@@ -389,7 +146,7 @@ static int decode_mark(struct decoder *d, uint64_t dt, struct pa_event *ev)
 	d->t->now += dt;
 	GET(&pc);
 	if (pa_get_str(&d->c, &name, &nlen, PST_MAX_STR))
-		return bad(d, "malformed marker name");
+		return pa_decoder_bad(d, "malformed marker name");
 	struct pa_marker *m = pa_vec_push(&d->s->markers);
 	m->ticks = d->t->now;
 	m->thread = (uint32_t)d->t->index;
@@ -564,7 +321,7 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 			if (t->ids) { /* numbered blocks (alloc_ids.c) */
 				char why[PA_IDS_WHY];
 				if (pa_ids_free(t, &d->c, value, ev, why))
-					return bad(d, "%s", why);
+					return pa_decoder_bad(d, "%s", why);
 				break;
 			}
 			t->now += value;
@@ -595,26 +352,26 @@ static int next_event(struct decoder *d, struct pa_event *ev)
 			GET(&ev->u.rss.bytes);
 			break;
 		case PST_K_IO:
-			rc = decode_io(d, value, ev);
+			rc = pa_decode_io(d, value, ev);
 			rc = rc ? rc : 1;
 			break;
 		case PST_K_FD:
-			rc = decode_fd(d, value, ev);
+			rc = pa_decode_fd(d, value, ev);
 			rc = rc ? rc : 1;
 			break;
 		case PST_K_SPAN:
-			rc = decode_span(d, value, ev);
+			rc = pa_decode_span(d, value, ev);
 			rc = rc ? rc : 1;
 			break;
 		case PST_K_EXT:
-			rc = decode_ext(d, value, ev);
+			rc = pa_decode_ext(d, value, ev);
 			break;
 		case PST_K_ZRUN: /* compressed runs: the cursor may move (zrun.c) */
 			t->events--;
 			rc = pa_zrun_record(d->s, t, &d->c, value, d->rec_off, d->err);
 			break;
 		default:
-			return bad(d, "unknown record kind %u", kind);
+			return pa_decoder_bad(d, "unknown record kind %u", kind);
 		}
 		if (rc < 0)
 			return -1;

@@ -72,17 +72,17 @@ C
 
 # first_alloc FILE : offsets of the first ALLOC's fn and stack fields
 first_alloc() {
-	python3 - "$1" <<'PY'
+	python3 - "$1" "$BATS_TEST_DIRNAME/tools" <<'PY'
 import sys
+sys.path.insert(0, sys.argv[2])
+from tracefile import DATA, data_end
+import tracefile
 d = open(sys.argv[1], 'rb').read()
-end = 4096 + int.from_bytes(d[16:24], 'little')
+end = data_end(d)
 ids = int.from_bytes(d[36:40], 'little') & 4
 def varint(p):
-    v = s = 0
-    while True:
-        b = d[p]; p += 1; v |= (b & 0x7f) << s; s += 7
-        if b < 0x80: return v, p
-p = 4096
+    return tracefile.varint(d, p)
+p = DATA
 while p < end:
     tag, q = varint(p)
     k = tag & 15

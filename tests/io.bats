@@ -196,16 +196,16 @@ patch() {
 @test "damaged io records: a clear error naming file and offset" {
 	PROFSHIM_RECORD=io PROFSHIM_OUTPUT="$TMP/d.trace" LD_PRELOAD="$SHIM" "$PROGS/io_known" "$TMP" > /dev/null
 	# find the first IO record (kind 9) and give it an unknown operation
-	off=$(python3 - "$TMP/d.trace.t1" <<'PY'
+	off=$(python3 - "$TMP/d.trace.t1" "$BATS_TEST_DIRNAME/tools" <<'PY'
 import sys
+sys.path.insert(0, sys.argv[2])
+from tracefile import DATA, data_end
+import tracefile
 d = open(sys.argv[1], 'rb').read()
-end = 4096 + int.from_bytes(d[16:24], 'little')
+end = data_end(d)
 def varint(p):
-    v = s = 0
-    while True:
-        b = d[p]; p += 1; v |= (b & 0x7f) << s; s += 7
-        if b < 0x80: return v, p
-p = 4096
+    return tracefile.varint(d, p)
+p = DATA
 while p < end:
     tag, q = varint(p)
     kind = tag & 15

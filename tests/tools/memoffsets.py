@@ -10,7 +10,7 @@ import tracefile
 
 def main(path):
     d = open(path, "rb").read()
-    end = tracefile.DATA + int.from_bytes(d[16:24], "little")
+    end = tracefile.data_end(d)
     if not int.from_bytes(d[36:40], "little") & 4:
         sys.exit("%s: no allocation ids (PST_FLAG_ALLOC_IDS)" % path)
 

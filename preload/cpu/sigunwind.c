@@ -25,6 +25,10 @@ struct text_range {
 /* The dynamic loader's and libunwind's code. */
 static struct text_range loader = {"/ld-linux", 0, 0, 0};
 static struct text_range unwinder = {"/libunwind", 0, 0, 0};
+/* libc's and the shim's: where a thread may hold what a frame cache's
+ * making takes (see ps_sigunwind_may_warm). */
+static struct text_range libc_text = {"/libc.so", 0, 0, 0};
+static struct text_range shim_text = {NULL, 0, 0, 0};
 
 static bool module_holds(const struct dl_phdr_info *info, uintptr_t addr)
 {
@@ -69,6 +73,9 @@ static void find_texts(void)
 		return;
 	dl_iterate_phdr(find_text, &loader);
 	dl_iterate_phdr(find_text, &unwinder);
+	dl_iterate_phdr(find_text, &libc_text);
+	shim_text.addr = (uintptr_t)&ps_sigunwind_init;
+	dl_iterate_phdr(find_text, &shim_text);
 	__atomic_store_n(&texts_found, 1, __ATOMIC_RELEASE);
 }
 
@@ -134,17 +141,6 @@ void ps_sigunwind_init(void)
 	cursor_walk();
 }
 
-/* The thread's frame cache for unw_backtrace: 256 KiB that libunwind
- * fills entry by entry, 64 page faults, a third of a millisecond. Made
- * when a thread starts (ps_cpu_thread_start, ps_cpu_init), outside any
- * handler; a thread adopted from /proc/self/task gets it when its first
- * sample asks, at the next hook's end (sample_queue.c). */
-void ps_sigunwind_warm(void)
-{
-	void *buf[64];
-	unw_backtrace(buf, 64);
-}
-
 static inline uintptr_t interrupted_pc(const ucontext_t *uc)
 {
 #if defined(__x86_64__)
@@ -154,6 +150,48 @@ static inline uintptr_t interrupted_pc(const ucontext_t *uc)
 #else
 #error "unsupported architecture"
 #endif
+}
+
+/* The thread's frame cache for unw_backtrace: 256 KiB that libunwind
+ * fills entry by entry, 64 page faults, a third of a millisecond. Made
+ * when a thread starts (ps_cpu_thread_start), outside any handler. The
+ * starting thread of a process is not warmed at start (that was the
+ * largest part of a short process's start-up): its first sample makes the
+ * cache in the handler where that is safe (ps_sigunwind_may_warm), else
+ * the next hook's end does (sample_queue.c), as for threads adopted from
+ * /proc/self/task. */
+void ps_sigunwind_warm(void)
+{
+	void *buf[64];
+	unw_backtrace(buf, 64);
+}
+
+static bool in_text(const struct text_range *r, uintptr_t pc)
+{
+	return pc >= r->lo && pc < r->hi;
+}
+
+/*
+ * Making the frame cache takes what a handler must not take from a thread
+ * that may hold it: libunwind's first unw_backtrace runs a pthread_once
+ * and its memory pool's lock, glibc's pthread_setspecific, and the walk
+ * dl_iterate_phdr (the loader's lock, recursive). A thread holds those
+ * only while its pc is in libc, the loader, libunwind or the shim (the
+ * pool's lock is even held with every signal blocked), never while it runs
+ * the program's own code. So a sample that interrupted the program's own
+ * code (or any library but those four) may make the cache right there: a
+ * thread that computes without calling a hook gets the fast walk from its
+ * first sample on, and a short process that never gets a sample never
+ * pays for it. Unknown ranges (libc not found by name): never.
+ */
+bool ps_sigunwind_may_warm(const void *ucontext)
+{
+	if (!__atomic_load_n(&texts_found, __ATOMIC_ACQUIRE) || !libc_text.hi || !loader.hi ||
+	    !unwinder.hi || !shim_text.hi)
+		return false;
+	uintptr_t pc = interrupted_pc(ucontext);
+	return !in_text(&libc_text, pc) && !in_text(&loader, pc) && !in_text(&unwinder, pc) &&
+	       !in_text(&shim_text, pc);
 }
 
 /* The slow, general walk: libunwind's cursor started on the signal frame. */

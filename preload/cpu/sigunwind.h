@@ -6,8 +6,9 @@
  * frame. libunwind allocates and takes locks on its first use, so
  * ps_sigunwind_init() starts it outside any handler, and a thread's fast
  * path (unw_backtrace's frame cache) is made by ps_sigunwind_warm(), also
- * outside a handler; until then the thread's samples take the general
- * walk, which needs no per-thread allocation.
+ * outside a handler, or by a sample that ps_sigunwind_may_warm allows;
+ * until then the thread's samples take the general walk, which needs no
+ * per-thread allocation.
  *
  * A stack is unsafe to walk while the thread is inside the dynamic loader
  * (libunwind looks up unwind tables through dl_iterate_phdr, whose data the
@@ -25,6 +26,11 @@
 void ps_sigunwind_init(void);
 /* Outside a handler, in the thread itself: the thread's frame cache. */
 void ps_sigunwind_warm(void);
+/* In a handler: may this sample make the thread's frame cache (the warmed
+ * walk of ps_sigunwind_capture)? Yes when it interrupted code that holds
+ * nothing the cache's making takes: not libc, the loader, libunwind or
+ * the shim. */
+bool ps_sigunwind_may_warm(const void *ucontext);
 
 enum { PS_UNWIND_OK = 0, PS_UNWIND_IN_LOADER = -1 };
 

@@ -12,10 +12,13 @@
 #include <libunwind.h>
 #include <link.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "shim.h"
 #include "sigunwind.h"
+#include "unwind.h"
 
 struct text_range {
 	const char *name; /* part of the module's path (or NULL: see addr) */
@@ -92,12 +95,20 @@ void ps_io_pipe_made(int fds[2], uintptr_t from); /* io_files.c */
 PS_EXPORT int pipe2(int fds[2], int flags)
 {
 	static pipe2_fn real;
-	if (!real)
-		real = (pipe2_fn)dlsym(RTLD_NEXT, "pipe2");
-	int rc = real(fds, flags);
 	find_texts();
 	uintptr_t from = (uintptr_t)__builtin_return_address(0);
-	if (rc == 0 && from >= unwinder.lo && from < unwinder.hi) {
+	bool from_unwinder = from >= unwinder.lo && from < unwinder.hi;
+	int rc;
+	if (from_unwinder) {
+		/* libunwind's start may run in a signal handler (unwind.c): no
+		 * dlsym there */
+		rc = (int)syscall(SYS_pipe2, fds, flags);
+	} else {
+		if (!real)
+			real = (pipe2_fn)dlsym(RTLD_NEXT, "pipe2");
+		rc = real(fds, flags);
+	}
+	if (rc == 0 && from_unwinder) {
 		int saved = errno;
 		fds[0] = ps_fd_move_high(fds[0]);
 		fds[1] = ps_fd_move_high(fds[1]);
@@ -115,30 +126,12 @@ bool ps_in_unwinder(uintptr_t pc)
 
 #define MAX_FRAMES 256
 
-/* libunwind's start in the process (its tables, the pipe it checks
- * addresses with, made by the first lookup of unwind information): the
- * general walk needs it, and it must not happen in a handler. One lookup
- * is enough: no step, so this thread's register-state cache (per thread,
- * in libunwind's TLS: filling it is only memory, safe in a handler) and
- * the constructor's callers in the loader and libc are not walked — 62 of
- * 212 system calls of /bin/true were those steps' signal masking and
- * address checks. No frame cache: see ps_sigunwind_warm. */
-static __attribute__((noinline)) void cursor_walk(void)
-{
-	unw_context_t uc;
-	unw_cursor_t cur;
-	unw_proc_info_t pi;
-	if (unw_getcontext(&uc) || unw_init_local(&cur, &uc))
-		return;
-	unw_get_proc_info(&cur, &pi);
-}
-
+/* The loader's, libunwind's, libc's and the shim's code ranges. libunwind
+ * itself starts on first need (ps_unwind_start, unwind.c): the first
+ * walk, which may be a sample's in the handler. */
 void ps_sigunwind_init(void)
 {
-	/* One cache per thread: no lock and no signal masking on a lookup. */
 	find_texts();
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	cursor_walk();
 }
 
 static inline uintptr_t interrupted_pc(const ucontext_t *uc)
@@ -163,6 +156,7 @@ static inline uintptr_t interrupted_pc(const ucontext_t *uc)
 void ps_sigunwind_warm(void)
 {
 	void *buf[64];
+	ps_unwind_start();
 	unw_backtrace(buf, 64);
 }
 
@@ -242,6 +236,7 @@ int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max, bool warmed)
 	uintptr_t pc = interrupted_pc(uc);
 	if (pc >= loader.lo && pc < loader.hi)
 		return PS_UNWIND_IN_LOADER;
+	ps_unwind_start();
 	if (max > MAX_FRAMES)
 		max = MAX_FRAMES;
 	int n = warmed && max > 1 ? walk_fast(pc, pcs, max) : 0;

@@ -3,9 +3,10 @@
  *
  * Frame 0 is the interrupted pc taken from the signal's ucontext; the
  * caller frames come from libunwind, started on that ucontext as a signal
- * frame. libunwind allocates and takes locks on its first use, so
- * ps_sigunwind_init() starts it outside any handler, and a thread's fast
- * path (unw_backtrace's frame cache) is made by ps_sigunwind_warm(), also
+ * frame. libunwind starts on its first use (ps_unwind_start, unwind.c:
+ * its locks are taken with every signal blocked, its memory comes from
+ * mmap, so that may be a sample's walk in the handler), and a thread's
+ * fast path (unw_backtrace's frame cache) is made by ps_sigunwind_warm()
  * outside a handler, or by a sample that ps_sigunwind_may_warm allows;
  * until then the thread's samples take the general walk, which needs no
  * per-thread allocation.
@@ -21,8 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Once per process, outside a handler: per-thread caching, the loader's
- * address range, libunwind's own start-up. */
+/* Once per process, outside a handler: the code ranges of the loader,
+ * libunwind, libc and the shim. */
 void ps_sigunwind_init(void);
 /* Outside a handler, in the thread itself: the thread's frame cache. */
 void ps_sigunwind_warm(void);

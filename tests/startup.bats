@@ -227,7 +227,7 @@ exts_of() {
 	done
 }
 
-@test "the starting thread's unwinder cache is made by its first sample, not at start: a thread that never calls a hook gets the fast walk from then on" {
+@test "libunwind and the starting thread's unwinder cache are made by its first sample, not at start: a thread that never calls a hook gets the fast walk from then on" {
 	# main burns 200 ms of CPU in its own code, no thread, no hook until its
 	# report at the end: ~20 samples at 100 Hz
 	out=$(PROFSHIM_QUIET=1 PROFSHIM_RECORD=cpu run_shim "$TMP/b.trace" "$PROGS/cpu_burn" 0 100)
@@ -235,6 +235,11 @@ exts_of() {
 	main_tid=$(jqr '.session.pid')
 	assert_eq "$(jqr ".cpu.threads[] | select(.tid == $main_tid) | .top_self_function")" burn_main
 	[ "$(jqr .cpu.samples)" -ge 8 ] || { echo "samples: $(jqr .cpu.samples)"; false; }
+	# libunwind itself started on the first sample's walk (in the handler):
+	# every sample in burn_main is walked out to main
+	"$PROFANALYZE" "$TMP/b.trace" -q --format=folded --data=cpu > "$TMP/b.folded"
+	grep -q 'burn_main' "$TMP/b.folded"
+	! grep 'burn_main' "$TMP/b.folded" | grep -v ';main;burn_main ' || { cat "$TMP/b.folded"; false; }
 	# one cache, made by a sample (not at start: that would be 0 here)
 	assert_eq "$(jqr .cpu.caches_made_by_samples)" 1 "caches made by a sample"
 	# samples before it (one landing in libc's clock_gettime, say) take the

@@ -250,6 +250,17 @@ exts_of() {
 		w=$(jqr ".cpu.threads[] | select(.tid == $tid) | .weight")
 		assert_within "$(awk -v w="$w" 'BEGIN { print w * 1e7 }')" "$ns" 15 "thread $tid CPU ns"
 	done < <(grep '^tid ' <<<"$out")
+	# another allocator after the shim (its own locks, outside libc): the
+	# starting thread is warmed at start, as before, never in a handler
+	jem=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+	if [ -e "$jem" ]; then
+		PROFSHIM_QUIET=1 PROFSHIM_RECORD=cpu PROFSHIM_OUTPUT="$TMP/j.trace" \
+			LD_PRELOAD="$SHIM $jem" "$PROGS/cpu_burn" 0 100 > /dev/null
+		analyze_json "$TMP/j.trace" -q
+		[ "$(jqr .cpu.samples)" -ge 8 ]
+		assert_eq "$(jqr .cpu.caches_made_by_samples)" 0 "caches made by a sample (jemalloc)"
+		assert_eq "$(jqr .cpu.cold_walks)" 0 "cold walks (jemalloc)"
+	fi
 	# a process that ends before its first sample makes no cache at all
 	PROFSHIM_QUIET=1 PROFSHIM_RECORD=cpu run_shim "$TMP/t.trace" /bin/true
 	analyze_json "$TMP/t.trace" -q

@@ -582,12 +582,18 @@ void ps_cpu_init(void)
 	if (self) {
 		self->busy = 1;
 		/* Not warmed here (a third of a short process's start-up): its
-		 * first sample does it (ps_sigunwind_may_warm) */
+		 * first sample does it (ps_sigunwind_may_warm), unless the
+		 * allocator is not glibc's */
+		bool warm = !ps_sigunwind_lazy_ok();
+		if (warm)
+			ps_sigunwind_warm();
 		arm_thread(self, self->tid);
 		if (!self->cpu && cpu_mech == PST_TIMER_PERF) {
 			cpu_mech = PST_TIMER_POSIX; /* perf_event_open refused */
 			arm_thread(self, self->tid);
 		}
+		if (warm && self->cpu)
+			self->cpu->warmed = 1;
 		self->busy = 0;
 	}
 	write_timer_ext(); /* the mechanism is known now */

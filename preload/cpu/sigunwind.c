@@ -126,12 +126,24 @@ bool ps_in_unwinder(uintptr_t pc)
 
 #define MAX_FRAMES 256
 
-/* The loader's, libunwind's, libc's and the shim's code ranges. libunwind
- * itself starts on first need (ps_unwind_start, unwind.c): the first
- * walk, which may be a sample's in the handler. */
+/* Does every calloc go to glibc's (the shim's calloc first in the lookup
+ * order, glibc's next)? See ps_sigunwind_may_warm. */
+static bool glibc_allocates;
+
+static bool in_text(const struct text_range *r, uintptr_t pc)
+{
+	return pc >= r->lo && pc < r->hi;
+}
+
+/* The loader's, libunwind's, libc's and the shim's code ranges, and who
+ * allocates. libunwind itself starts on first need (ps_unwind_start,
+ * unwind.c): the first walk, which may be a sample's in the handler. */
 void ps_sigunwind_init(void)
 {
 	find_texts();
+	uintptr_t first = (uintptr_t)dlsym(RTLD_DEFAULT, "calloc");
+	uintptr_t next = (uintptr_t)dlsym(RTLD_NEXT, "calloc");
+	glibc_allocates = in_text(&shim_text, first) && in_text(&libc_text, next);
 }
 
 static inline uintptr_t interrupted_pc(const ucontext_t *uc)
@@ -160,11 +172,6 @@ void ps_sigunwind_warm(void)
 	unw_backtrace(buf, 64);
 }
 
-static bool in_text(const struct text_range *r, uintptr_t pc)
-{
-	return pc >= r->lo && pc < r->hi;
-}
-
 /*
  * Making the frame cache takes what a handler must not take from a thread
  * that may hold it: libunwind's first unw_backtrace runs a pthread_once
@@ -177,11 +184,23 @@ static bool in_text(const struct text_range *r, uintptr_t pc)
  * thread that computes without calling a hook gets the fast walk from its
  * first sample on, and a short process that never gets a sample never
  * pays for it. Unknown ranges (libc not found by name): never.
+ *
+ * One more: glibc's pthread_setspecific callocs a block when libunwind's
+ * key is past the first 32. That calloc goes through the shim's (plain
+ * path in a handler) to the allocator after it; glibc's takes its lock
+ * only in libc, but another allocator (tcmalloc, jemalloc) has its own
+ * code and locks. So only where glibc allocates (ps_sigunwind_lazy_ok);
+ * elsewhere the starting thread is warmed at start, as before.
  */
+bool ps_sigunwind_lazy_ok(void)
+{
+	return __atomic_load_n(&texts_found, __ATOMIC_ACQUIRE) && libc_text.hi && loader.hi &&
+	       unwinder.hi && shim_text.hi && glibc_allocates;
+}
+
 bool ps_sigunwind_may_warm(const void *ucontext)
 {
-	if (!__atomic_load_n(&texts_found, __ATOMIC_ACQUIRE) || !libc_text.hi || !loader.hi ||
-	    !unwinder.hi || !shim_text.hi)
+	if (!ps_sigunwind_lazy_ok())
 		return false;
 	uintptr_t pc = interrupted_pc(ucontext);
 	return !in_text(&libc_text, pc) && !in_text(&loader, pc) && !in_text(&unwinder, pc) &&

@@ -32,6 +32,9 @@ void ps_sigunwind_warm(void);
  * nothing the cache's making takes: not libc, the loader, libunwind or
  * the shim. */
 bool ps_sigunwind_may_warm(const void *ucontext);
+/* Whether samples may make frame caches at all (the allocator is glibc's):
+ * if not, the starting thread is warmed at start. */
+bool ps_sigunwind_lazy_ok(void);
 
 enum { PS_UNWIND_OK = 0, PS_UNWIND_IN_LOADER = -1 };
 

@@ -700,7 +700,15 @@ enum pst_counter {
 	 * compressor thread compressed (not the program's thread). */
 	PST_C_Z_RAW_RUNS = 53,	 /* reported as compression.runs_left_raw */
 	PST_C_Z_BACKGROUND = 54, /* compression.runs_compressed_in_background */
-	/* Ids still free: 8-9 (plain counts), 32-39, 41-43, 49-63. Readers skip ids they
+	/* The CPU sampler's unwinder (issue 15q): a thread's fast walk needs
+	 * its frame cache; a process's starting thread gets it from its first
+	 * sample that interrupts the program's own code, made in the handler,
+	 * not at start-up. Reported in the JSON report's cpu section. */
+	PST_C_CPU_COLD_WALKS = 57,	 /* samples walked by the general walk
+					  * (no frame cache yet): cpu.cold_walks */
+	PST_C_CPU_WARMED_BY_SAMPLE = 58, /* frame caches made by a sample in the
+					  * handler: cpu.caches_made_by_samples */
+	/* Ids still free: 8-9 (plain counts), 32-39, 41-43, 49-56, 59-63. Readers skip ids they
 	 * do not know; a new counter takes the next free id. */
 	PST_C_COUNTER_MAX = 64
 };

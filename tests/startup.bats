@@ -226,3 +226,43 @@ exts_of() {
 		exts_of "$f" | grep -qx 41 || { echo "no PROCESS_CMDLINE in $f"; false; }
 	done
 }
+
+@test "libunwind and the starting thread's unwinder cache are made by its first sample, not at start: a thread that never calls a hook gets the fast walk from then on" {
+	# main burns 200 ms of CPU in its own code, no thread, no hook until its
+	# report at the end: ~20 samples at 100 Hz
+	out=$(PROFSHIM_QUIET=1 PROFSHIM_RECORD=cpu run_shim "$TMP/b.trace" "$PROGS/cpu_burn" 0 100)
+	analyze_json "$TMP/b.trace" -q
+	main_tid=$(jqr '.session.pid')
+	assert_eq "$(jqr ".cpu.threads[] | select(.tid == $main_tid) | .top_self_function")" burn_main
+	[ "$(jqr .cpu.samples)" -ge 8 ] || { echo "samples: $(jqr .cpu.samples)"; false; }
+	# libunwind itself started on the first sample's walk (in the handler):
+	# every sample in burn_main is walked out to main
+	"$PROFANALYZE" "$TMP/b.trace" -q --format=folded --data=cpu > "$TMP/b.folded"
+	grep -q 'burn_main' "$TMP/b.folded"
+	! grep 'burn_main' "$TMP/b.folded" | grep -v ';main;burn_main ' || { cat "$TMP/b.folded"; false; }
+	# one cache, made by a sample (not at start: that would be 0 here)
+	assert_eq "$(jqr .cpu.caches_made_by_samples)" 1 "caches made by a sample"
+	# samples before it (one landing in libc's clock_gettime, say) take the
+	# general walk; every later one the fast walk
+	[ "$(jqr .cpu.cold_walks)" -le 2 ] || { echo "cold walks: $(jqr .cpu.cold_walks)"; false; }
+	# samples x period still match the CPU time the program measured
+	while read -r _ tid _ ns; do
+		w=$(jqr ".cpu.threads[] | select(.tid == $tid) | .weight")
+		assert_within "$(awk -v w="$w" 'BEGIN { print w * 1e7 }')" "$ns" 15 "thread $tid CPU ns"
+	done < <(grep '^tid ' <<<"$out")
+	# another allocator after the shim (its own locks, outside libc): the
+	# starting thread is warmed at start, as before, never in a handler
+	jem=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+	if [ -e "$jem" ]; then
+		PROFSHIM_QUIET=1 PROFSHIM_RECORD=cpu PROFSHIM_OUTPUT="$TMP/j.trace" \
+			LD_PRELOAD="$SHIM $jem" "$PROGS/cpu_burn" 0 100 > /dev/null
+		analyze_json "$TMP/j.trace" -q
+		[ "$(jqr .cpu.samples)" -ge 8 ]
+		assert_eq "$(jqr .cpu.caches_made_by_samples)" 0 "caches made by a sample (jemalloc)"
+		assert_eq "$(jqr .cpu.cold_walks)" 0 "cold walks (jemalloc)"
+	fi
+	# a process that ends before its first sample makes no cache at all
+	PROFSHIM_QUIET=1 PROFSHIM_RECORD=cpu run_shim "$TMP/t.trace" /bin/true
+	analyze_json "$TMP/t.trace" -q
+	assert_eq "$(jqr '.cpu.caches_made_by_samples // 0')" 0 "caches in /bin/true"
+}

@@ -6,7 +6,8 @@
 #     heaptrack: wall and CPU ratios to the plain run;
 #   - bytes on disk per allocation call, profshim against heaptrack;
 #   - analysis time and peak memory: profanalyze against heaptrack_print;
-#   - start-up: ms per process of /bin/true under the shim (every recorder).
+#   - start-up: ms per process of /bin/true under the shim (every recorder),
+#     interleaved loops, medians (BENCH_STARTUP_LOOPS).
 # Environment: BENCH_LUA_DEPTH (default 15), BENCH_RUNS (default 3),
 # BENCH_MEM_SAMPLE (bytes, default 524288).
 # BENCH_MEM_SAMPLED=instructions: the same three under callgrind
@@ -112,15 +113,13 @@ echo "  analysis (median of 3):"
 analyse profanalyze "$ANALYZE" "$TMP/full.d/t" -q --format=json
 [ -n "$HT" ] && analyse heaptrack_print heaptrack_print "$TMP"/ht.*
 
-# Start-up: /bin/true 200 times with and without the shim, every recorder.
-startup() { # prints ms per process
-	local t0 t1
-	t0=$(date +%s%N)
-	for _ in $(seq 200); do "$@" /bin/true; done
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 200000))
-}
-mkdir -p "$TMP/st"
-plain_us=$(startup env)
-shim_us=$(startup env PROFSHIM_QUIET=1 PROFSHIM_RECORD=cpu,mem,calls,io PROFSHIM_OUTPUT="$TMP/st/t.%p" LD_PRELOAD="$SHIM")
-awk -v p="$plain_us" -v s="$shim_us" 'BEGIN { printf "  start-up: /bin/true %.2f ms plain, %.2f ms under the shim (every recorder): +%.2f ms per process\n", p / 1000, s / 1000, (s - p) / 1000 }'
+# Start-up: /bin/true with and without the shim (every recorder), in
+# interleaved loops of 100 processes (BENCH_STARTUP_LOOPS, default 15),
+# medians per process: one sequential loop of each followed the machine's
+# load more than the shim. Wall and CPU (user + system of the processes).
+st=$(python3 "$ROOT/tools/bench/startup.py" --values --loops "${BENCH_STARTUP_LOOPS:-15}" \
+	--per-loop 100 --dir "$TMP" shim="$SHIM")
+read -r _ plain_wall plain_cpu < <(grep '^plain ' <<<"$st")
+read -r _ shim_wall shim_cpu < <(grep '^shim ' <<<"$st")
+awk -v p="$plain_wall" -v s="$shim_wall" 'BEGIN { printf "  start-up: /bin/true %.2f ms plain, %.2f ms under the shim (every recorder): +%.2f ms per process\n", p, s, s - p }'
+awk -v p="$plain_cpu" -v s="$shim_cpu" 'BEGIN { printf "  start-up CPU: /bin/true %.2f ms plain, %.2f ms under the shim: +%.2f ms per process\n", p, s, s - p }'

@@ -334,6 +334,10 @@ void cpu_report_json(const struct pa_models *pm, cJSON *root)
 				(double)pm->s->counters[PST_C_DROP_SAMPLE_BUSY]);
 	cJSON_AddNumberToObject(o, "dropped_in_loader",
 				(double)pm->s->counters[PST_C_DROP_SAMPLE_LOADER]);
+	/* issue 15q: how the sampler's unwinder started (see the counters) */
+	cJSON_AddNumberToObject(o, "cold_walks", (double)pm->s->counters[PST_C_CPU_COLD_WALKS]);
+	cJSON_AddNumberToObject(o, "caches_made_by_samples",
+				(double)pm->s->counters[PST_C_CPU_WARMED_BY_SAMPLE]);
 	if (pm->o->thread >= 0)
 		cJSON_AddNumberToObject(o, "thread", (double)pm->o->thread);
 	cJSON_AddItemToObject(o, "functions", functions_json(m, th));

@@ -42,8 +42,27 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 void ps_unwind_init(void)
 {
 	dl_iterate_phdr(find_self, (void *)(uintptr_t)&ps_unwind_init);
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	ps_unwind_mode_init();
+}
+
+/*
+ * libunwind's start in the process: its tables and memory pools, the pipe
+ * it checks addresses with (moved high, sigunwind.c), and our policy of
+ * one cache per thread (no lock and no signal masking on a lookup), which
+ * must be set before any walk. Made on first need, not at start-up: it
+ * was a tenth of a short process's start-up (18 system calls, 12 page
+ * faults, 42 K instructions) that a process taking no sample and no stack
+ * never used. It may be made in a signal handler (the CPU sampler's first
+ * sample): libunwind takes its locks with every signal blocked (so the
+ * interrupted thread never holds one), allocates with mmap only, and its
+ * pipe is made with a raw system call there.
+ */
+int ps_unwind_started;
+
+void ps_unwind_start_slow(void)
+{
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	__atomic_store_n(&ps_unwind_started, 1, __ATOMIC_RELEASE);
 }
 
 __attribute__((noinline)) int ps_unwind_caller(uintptr_t *ret, uintptr_t *frame)

@@ -14,9 +14,16 @@
 #endif
 #include <libunwind.h>
 
-/* Find the shim's own code range and set libunwind's cache policy; call
- * once at start, outside any hook. */
+/* Find the shim's own code range; call once at start, outside any hook. */
 void ps_unwind_init(void);
+/* libunwind's start (unwind.c): before any libunwind walk, on first need. */
+extern int ps_unwind_started;
+void ps_unwind_start_slow(void);
+static inline void ps_unwind_start(void)
+{
+	if (__builtin_expect(!__atomic_load_n(&ps_unwind_started, __ATOMIC_ACQUIRE), 0))
+		ps_unwind_start_slow();
+}
 /* Frames the shim adds on top of the program's: the hook, the recorder,
  * operator new wrappers. Generous; only the top is cut. */
 #define PS_MAX_SHIM_FRAMES 8
@@ -39,6 +46,7 @@ static inline __attribute__((always_inline)) int ps_unwind_here(uintptr_t *pcs, 
 	void *buf[PS_MAX_CAPTURE + PS_MAX_SHIM_FRAMES + 1];
 	if (max > PS_MAX_CAPTURE)
 		max = PS_MAX_CAPTURE;
+	ps_unwind_start();
 	/* One extra frame tells whether the stack was cut. */
 	int n = unw_backtrace(buf, max + PS_MAX_SHIM_FRAMES + 1);
 	int skip = 0;

@@ -107,9 +107,22 @@ static int attribute_shim_frames(struct ps_thread *t, uintptr_t *pcs, int n, boo
  * before the handler set the flag itself). */
 int ps_sample_capture(struct ps_thread *t, void *uc, uintptr_t *pcs, int max, bool in_hook)
 {
-	int n = ps_sigunwind_capture(uc, pcs, max, t->cpu && t->cpu->warmed);
+	struct ps_cpu_thread *c = t->cpu;
+	bool warmed = c && c->warmed;
+	/* A cold thread's sample in the program's own code makes the frame
+	 * cache here (sigunwind.c says why that is safe): no warm-up at start,
+	 * and a thread that never calls a hook gets the fast walk too. */
+	bool warm_here = c && !warmed && !in_hook && !t->unwinding && ps_sigunwind_may_warm(uc);
+	int n = ps_sigunwind_capture(uc, pcs, max, warmed || warm_here);
 	if (n < 0)
 		return n;
+	if (warm_here) {
+		c->warmed = 1;
+		c->warm_due = 0;
+		t->counters[PST_C_CPU_WARMED_BY_SAMPLE]++;
+	} else if (!warmed) {
+		t->counters[PST_C_CPU_COLD_WALKS]++;
+	}
 	if (n >= max)
 		t->counters[PST_C_DROP_STACK_TRUNC]++;
 	return attribute_shim_frames(t, pcs, n, in_hook);

@@ -581,13 +581,18 @@ void ps_cpu_init(void)
 	struct ps_thread *self = ps_self;
 	if (self) {
 		self->busy = 1;
-		ps_sigunwind_warm(); /* as in ps_cpu_thread_start */
+		/* Not warmed here (a third of a short process's start-up): its
+		 * first sample does it (ps_sigunwind_may_warm), unless the
+		 * allocator is not glibc's */
+		bool warm = !ps_sigunwind_lazy_ok();
+		if (warm)
+			ps_sigunwind_warm();
 		arm_thread(self, self->tid);
 		if (!self->cpu && cpu_mech == PST_TIMER_PERF) {
 			cpu_mech = PST_TIMER_POSIX; /* perf_event_open refused */
 			arm_thread(self, self->tid);
 		}
-		if (self->cpu)
+		if (warm && self->cpu)
 			self->cpu->warmed = 1;
 		self->busy = 0;
 	}

@@ -12,10 +12,13 @@
 #include <libunwind.h>
 #include <link.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "shim.h"
 #include "sigunwind.h"
+#include "unwind.h"
 
 struct text_range {
 	const char *name; /* part of the module's path (or NULL: see addr) */
@@ -25,6 +28,10 @@ struct text_range {
 /* The dynamic loader's and libunwind's code. */
 static struct text_range loader = {"/ld-linux", 0, 0, 0};
 static struct text_range unwinder = {"/libunwind", 0, 0, 0};
+/* libc's and the shim's: where a thread may hold what a frame cache's
+ * making takes (see ps_sigunwind_may_warm). */
+static struct text_range libc_text = {"/libc.so", 0, 0, 0};
+static struct text_range shim_text = {NULL, 0, 0, 0};
 
 static bool module_holds(const struct dl_phdr_info *info, uintptr_t addr)
 {
@@ -69,6 +76,9 @@ static void find_texts(void)
 		return;
 	dl_iterate_phdr(find_text, &loader);
 	dl_iterate_phdr(find_text, &unwinder);
+	dl_iterate_phdr(find_text, &libc_text);
+	shim_text.addr = (uintptr_t)&ps_sigunwind_init;
+	dl_iterate_phdr(find_text, &shim_text);
 	__atomic_store_n(&texts_found, 1, __ATOMIC_RELEASE);
 }
 
@@ -85,12 +95,20 @@ void ps_io_pipe_made(int fds[2], uintptr_t from); /* io_files.c */
 PS_EXPORT int pipe2(int fds[2], int flags)
 {
 	static pipe2_fn real;
-	if (!real)
-		real = (pipe2_fn)dlsym(RTLD_NEXT, "pipe2");
-	int rc = real(fds, flags);
 	find_texts();
 	uintptr_t from = (uintptr_t)__builtin_return_address(0);
-	if (rc == 0 && from >= unwinder.lo && from < unwinder.hi) {
+	bool from_unwinder = from >= unwinder.lo && from < unwinder.hi;
+	int rc;
+	if (from_unwinder) {
+		/* libunwind's start may run in a signal handler (unwind.c): no
+		 * dlsym there */
+		rc = (int)syscall(SYS_pipe2, fds, flags);
+	} else {
+		if (!real)
+			real = (pipe2_fn)dlsym(RTLD_NEXT, "pipe2");
+		rc = real(fds, flags);
+	}
+	if (rc == 0 && from_unwinder) {
 		int saved = errno;
 		fds[0] = ps_fd_move_high(fds[0]);
 		fds[1] = ps_fd_move_high(fds[1]);
@@ -108,41 +126,24 @@ bool ps_in_unwinder(uintptr_t pc)
 
 #define MAX_FRAMES 256
 
-/* libunwind's start in the process (its tables, the pipe it checks
- * addresses with, made by the first lookup of unwind information): the
- * general walk needs it, and it must not happen in a handler. One lookup
- * is enough: no step, so this thread's register-state cache (per thread,
- * in libunwind's TLS: filling it is only memory, safe in a handler) and
- * the constructor's callers in the loader and libc are not walked — 62 of
- * 212 system calls of /bin/true were those steps' signal masking and
- * address checks. No frame cache: see ps_sigunwind_warm. */
-static __attribute__((noinline)) void cursor_walk(void)
+/* Does every calloc go to glibc's (the shim's calloc first in the lookup
+ * order, glibc's next)? See ps_sigunwind_may_warm. */
+static bool glibc_allocates;
+
+static bool in_text(const struct text_range *r, uintptr_t pc)
 {
-	unw_context_t uc;
-	unw_cursor_t cur;
-	unw_proc_info_t pi;
-	if (unw_getcontext(&uc) || unw_init_local(&cur, &uc))
-		return;
-	unw_get_proc_info(&cur, &pi);
+	return pc >= r->lo && pc < r->hi;
 }
 
+/* The loader's, libunwind's, libc's and the shim's code ranges, and who
+ * allocates. libunwind itself starts on first need (ps_unwind_start,
+ * unwind.c): the first walk, which may be a sample's in the handler. */
 void ps_sigunwind_init(void)
 {
-	/* One cache per thread: no lock and no signal masking on a lookup. */
 	find_texts();
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	cursor_walk();
-}
-
-/* The thread's frame cache for unw_backtrace: 256 KiB that libunwind
- * fills entry by entry, 64 page faults, a third of a millisecond. Made
- * when a thread starts (ps_cpu_thread_start, ps_cpu_init), outside any
- * handler; a thread adopted from /proc/self/task gets it when its first
- * sample asks, at the next hook's end (sample_queue.c). */
-void ps_sigunwind_warm(void)
-{
-	void *buf[64];
-	unw_backtrace(buf, 64);
+	uintptr_t first = (uintptr_t)dlsym(RTLD_DEFAULT, "calloc");
+	uintptr_t next = (uintptr_t)dlsym(RTLD_NEXT, "calloc");
+	glibc_allocates = in_text(&shim_text, first) && in_text(&libc_text, next);
 }
 
 static inline uintptr_t interrupted_pc(const ucontext_t *uc)
@@ -154,6 +155,56 @@ static inline uintptr_t interrupted_pc(const ucontext_t *uc)
 #else
 #error "unsupported architecture"
 #endif
+}
+
+/* The thread's frame cache for unw_backtrace: 256 KiB that libunwind
+ * fills entry by entry, 64 page faults, a third of a millisecond. Made
+ * when a thread starts (ps_cpu_thread_start), outside any handler. The
+ * starting thread of a process is not warmed at start (that was the
+ * largest part of a short process's start-up): its first sample makes the
+ * cache in the handler where that is safe (ps_sigunwind_may_warm), else
+ * the next hook's end does (sample_queue.c), as for threads adopted from
+ * /proc/self/task. */
+void ps_sigunwind_warm(void)
+{
+	void *buf[64];
+	ps_unwind_start();
+	unw_backtrace(buf, 64);
+}
+
+/*
+ * Making the frame cache takes what a handler must not take from a thread
+ * that may hold it: libunwind's first unw_backtrace runs a pthread_once
+ * and its memory pool's lock, glibc's pthread_setspecific, and the walk
+ * dl_iterate_phdr (the loader's lock, recursive). A thread holds those
+ * only while its pc is in libc, the loader, libunwind or the shim (the
+ * pool's lock is even held with every signal blocked), never while it runs
+ * the program's own code. So a sample that interrupted the program's own
+ * code (or any library but those four) may make the cache right there: a
+ * thread that computes without calling a hook gets the fast walk from its
+ * first sample on, and a short process that never gets a sample never
+ * pays for it. Unknown ranges (libc not found by name): never.
+ *
+ * One more: glibc's pthread_setspecific callocs a block when libunwind's
+ * key is past the first 32. That calloc goes through the shim's (plain
+ * path in a handler) to the allocator after it; glibc's takes its lock
+ * only in libc, but another allocator (tcmalloc, jemalloc) has its own
+ * code and locks. So only where glibc allocates (ps_sigunwind_lazy_ok);
+ * elsewhere the starting thread is warmed at start, as before.
+ */
+bool ps_sigunwind_lazy_ok(void)
+{
+	return __atomic_load_n(&texts_found, __ATOMIC_ACQUIRE) && libc_text.hi && loader.hi &&
+	       unwinder.hi && shim_text.hi && glibc_allocates;
+}
+
+bool ps_sigunwind_may_warm(const void *ucontext)
+{
+	if (!ps_sigunwind_lazy_ok())
+		return false;
+	uintptr_t pc = interrupted_pc(ucontext);
+	return !in_text(&libc_text, pc) && !in_text(&loader, pc) && !in_text(&unwinder, pc) &&
+	       !in_text(&shim_text, pc);
 }
 
 /* The slow, general walk: libunwind's cursor started on the signal frame. */
@@ -204,6 +255,7 @@ int ps_sigunwind_capture(void *ucontext, uintptr_t *pcs, int max, bool warmed)
 	uintptr_t pc = interrupted_pc(uc);
 	if (pc >= loader.lo && pc < loader.hi)
 		return PS_UNWIND_IN_LOADER;
+	ps_unwind_start();
 	if (max > MAX_FRAMES)
 		max = MAX_FRAMES;
 	int n = warmed && max > 1 ? walk_fast(pc, pcs, max) : 0;

@@ -3,11 +3,13 @@
  *
  * Frame 0 is the interrupted pc taken from the signal's ucontext; the
  * caller frames come from libunwind, started on that ucontext as a signal
- * frame. libunwind allocates and takes locks on its first use, so
- * ps_sigunwind_init() starts it outside any handler, and a thread's fast
- * path (unw_backtrace's frame cache) is made by ps_sigunwind_warm(), also
- * outside a handler; until then the thread's samples take the general
- * walk, which needs no per-thread allocation.
+ * frame. libunwind starts on its first use (ps_unwind_start, unwind.c:
+ * its locks are taken with every signal blocked, its memory comes from
+ * mmap, so that may be a sample's walk in the handler), and a thread's
+ * fast path (unw_backtrace's frame cache) is made by ps_sigunwind_warm()
+ * outside a handler, or by a sample that ps_sigunwind_may_warm allows;
+ * until then the thread's samples take the general walk, which needs no
+ * per-thread allocation.
  *
  * A stack is unsafe to walk while the thread is inside the dynamic loader
  * (libunwind looks up unwind tables through dl_iterate_phdr, whose data the
@@ -20,11 +22,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Once per process, outside a handler: per-thread caching, the loader's
- * address range, libunwind's own start-up. */
+/* Once per process, outside a handler: the code ranges of the loader,
+ * libunwind, libc and the shim. */
 void ps_sigunwind_init(void);
 /* Outside a handler, in the thread itself: the thread's frame cache. */
 void ps_sigunwind_warm(void);
+/* In a handler: may this sample make the thread's frame cache (the warmed
+ * walk of ps_sigunwind_capture)? Yes when it interrupted code that holds
+ * nothing the cache's making takes: not libc, the loader, libunwind or
+ * the shim. */
+bool ps_sigunwind_may_warm(const void *ucontext);
+/* Whether samples may make frame caches at all (the allocator is glibc's):
+ * if not, the starting thread is warmed at start. */
+bool ps_sigunwind_lazy_ok(void);
 
 enum { PS_UNWIND_OK = 0, PS_UNWIND_IN_LOADER = -1 };
 

@@ -50,6 +50,9 @@ def main():
     ap.add_argument("--dir", default=None, help="where trace files go")
     ap.add_argument("--record", default="cpu,mem,calls,io")
     ap.add_argument("--cmd", default="/bin/true")
+    ap.add_argument("--values", action="store_true",
+                    help="print only the medians, ms per process, one line per variant: "
+                         "LABEL WALL CPU (plain first), for scripts")
     ap.add_argument("shims", nargs="+", help="LABEL=PATH of a libprofshim.so")
     a = ap.parse_args()
 
@@ -80,6 +83,11 @@ def main():
                     cpus[label].append(c / a.per_loop)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if a.values:
+        for label, _ in variants:
+            w, c = statistics.median(walls[label]), statistics.median(cpus[label])
+            print(f"{label} {w * 1e3:.3f} {c * 1e3:.3f}")
+        return
     fs = os.popen(f"stat -f -c %T {base}").read().strip()
     print(f"start-up of {a.cmd}, PROFSHIM_RECORD={a.record}, traces on {fs} ({base}); "
           f"median of {a.loops} loops of {a.per_loop}, interleaved")

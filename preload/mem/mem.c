@@ -317,6 +317,7 @@ static __attribute__((noinline)) void *malloc_recorded(size_t n)
 /* The hottest hooks keep sampling mode's fast path free of any prologue:
  * the rest lives in functions of their own, reached by tail calls. */
 static void *malloc_open(size_t n);
+static void *malloc_missed(size_t n);
 static PS_HOT void *malloc_hot(size_t n)
 {
 	struct ps_thread *t = sample_hot();
@@ -324,6 +325,14 @@ static PS_HOT void *malloc_hot(size_t n)
 		return malloc_open(n);
 	if (PS_LIKELY(ps_memsample_charge_short(n)))
 		return malloc_counted(t, n);
+	return malloc_missed(n);
+}
+
+/* The charge reached the sample point (or size 0): undone, and the
+ * recorded path decides from the start. */
+static __attribute__((noinline)) void *malloc_missed(size_t n)
+{
+	ps_memsample_uncharge(n);
 	return malloc_recorded(n);
 }
 
@@ -343,10 +352,12 @@ struct hot_hooks {
 	void *(*malloc)(size_t);
 	void (*free)(void *);
 	void *(*realloc)(void *, size_t);
+	void *(*calloc)(size_t, size_t);
 };
 static void free_checked(void *p);
 static void *realloc_recorded(void *p, size_t n);
-static struct hot_hooks hot = {malloc_recorded, free_checked, realloc_recorded};
+static void *calloc_recorded(size_t nmemb, size_t size);
+static struct hot_hooks hot = {malloc_recorded, free_checked, realloc_recorded, calloc_recorded};
 
 PS_EXPORT void *malloc(size_t n)
 {
@@ -355,8 +366,11 @@ PS_EXPORT void *malloc(size_t n)
 
 PS_EXPORT void *calloc(size_t nmemb, size_t size)
 {
-	if (PS_LIKELY(mem_off))
-		return real.calloc(nmemb, size);
+	return hot.calloc(nmemb, size);
+}
+
+static __attribute__((noinline)) void *calloc_recorded(size_t nmemb, size_t size)
+{
 	if (PS_UNLIKELY(resolving())) {
 		size_t n;
 		return __builtin_mul_overflow(nmemb, size, &n) ? NULL : boot_alloc(n, 0);
@@ -438,14 +452,23 @@ static PS_HOT void free_hot(void *p)
 	if (PS_UNLIKELY(!t))
 		return free_open(p);
 	size_t chunk = chunk_word(p);
-	if (PS_UNLIKELY(chunk < CHUNK_MIN))
-		return free_recorded(p);
 	t->counters[PST_C_FREES]++;
 	if (PS_UNLIKELY(ps_memsample_freed(t, chunk_bytes(chunk))))
 		return free_publish(t, p);
 	if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
 		return real.free(p);
 	return free_maybe_sampled(t, p);
+}
+
+/* free_hot's dispatch when a bootstrap block was handed out (rare: only
+ * another thread's allocation while the allocator is being resolved): its
+ * block has no chunk header and stays. Otherwise no pointer into the
+ * arena exists and free_hot needs no check. */
+static void free_hot_boot(void *p)
+{
+	if (PS_UNLIKELY(is_boot(p)))
+		return;
+	free_hot(p);
 }
 
 static __attribute__((noinline)) void free_open(void *p)
@@ -546,6 +569,7 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
  * nothing but the new block is left for after it. */
 static void *realloc_null_hot(size_t n);
 static void *realloc_open(void *p, size_t n);
+static void *realloc_missed(void *p, size_t n);
 static PS_HOT void *realloc_hot(void *p, size_t n)
 {
 	if (PS_UNLIKELY(!p))
@@ -555,12 +579,13 @@ static PS_HOT void *realloc_hot(void *p, size_t n)
 		return realloc_open(p, n);
 	/* the old block's size in the allocator, before it goes */
 	size_t chunk = chunk_word(p);
-	if (PS_UNLIKELY(!n || chunk < CHUNK_MIN || ps_memsample_maybe((uintptr_t)p)))
+	if (PS_UNLIKELY(!n || ps_memsample_maybe((uintptr_t)p)))
 		return realloc_common(p, n, PST_FN_REALLOC);
 	uint64_t *freed = &t->counters[PST_C_MEM_USABLE_FREED];
-	if (PS_UNLIKELY(*freed + chunk_bytes(chunk) >= ps_sample_tls.publish_at ||
-			!ps_memsample_charge_short(n)))
+	if (PS_UNLIKELY(*freed + chunk_bytes(chunk) >= ps_sample_tls.publish_at))
 		return realloc_common(p, n, PST_FN_REALLOC);
+	if (PS_UNLIKELY(!ps_memsample_charge_short(n)))
+		return realloc_missed(p, n);
 	*freed += chunk_bytes(chunk);
 	t->counters[PST_C_ALLOCS]++;
 	void *q = real.realloc(p, n);
@@ -577,6 +602,14 @@ static __attribute__((noinline)) void *realloc_recorded(void *p, size_t n)
 	return realloc_common(p, n, PST_FN_REALLOC);
 }
 
+/* realloc_hot's charge reached the sample point: undone, and the
+ * recorded path decides from the start (p NULL or not). */
+static __attribute__((noinline)) void *realloc_missed(void *p, size_t n)
+{
+	ps_memsample_uncharge(n);
+	return realloc_recorded(p, n);
+}
+
 /* realloc(NULL, n) is malloc(n) (C11 7.22.3.5; glibc's realloc calls its
  * malloc): in sampling mode's fast path, one call less */
 static PS_HOT void *realloc_null_hot(size_t n)
@@ -586,12 +619,21 @@ static PS_HOT void *realloc_null_hot(size_t n)
 		return realloc_open(NULL, n);
 	if (PS_LIKELY(ps_memsample_charge_short(n)))
 		return malloc_counted(t, n);
-	return realloc_recorded(NULL, n);
+	return realloc_missed(NULL, n);
 }
 
 static __attribute__((noinline)) void *realloc_open(void *p, size_t n)
 {
 	return sample_gate_open() ? realloc_hot(p, n) : realloc_recorded(p, n);
+}
+
+/* realloc_hot's dispatch when a bootstrap block was handed out (see
+ * free_hot_boot): such a block moves to the allocator. */
+static void *realloc_hot_boot(void *p, size_t n)
+{
+	if (PS_UNLIKELY(is_boot(p)))
+		return realloc_recorded(p, n);
+	return realloc_hot(p, n);
 }
 
 /* realloc, memory not recorded (a bootstrap block moves to the
@@ -619,15 +661,24 @@ static bool hooks_finished;
  * every call; the recorded paths check it. */
 static void set_hot_hooks(void)
 {
-	struct hot_hooks h = {malloc_recorded, free_checked, realloc_recorded};
+	/* boot_alloc's pairing (mem_below.c): the allocator is resolved
+	 * (state 2, ps_mem_init's ensure_real), then the flag is read */
+	bool boot = __atomic_load_n(&resolve_state, __ATOMIC_SEQ_CST) != 2 ||
+		    __atomic_load_n(&boot_handed_out, __ATOMIC_SEQ_CST);
+	struct hot_hooks h = {malloc_recorded, free_checked, realloc_recorded, calloc_recorded};
 	if (mem_off)
-		h = (struct hot_hooks){real.malloc, free_off, realloc_off};
+		/* the allocator itself, one jump: nothing to check unless a
+		 * bootstrap block exists */
+		h = (struct hot_hooks){real.malloc, boot ? free_off : real.free,
+				       boot ? realloc_off : real.realloc, real.calloc};
 	else if (sample_glibc && ps_recording &&
 		 !__atomic_load_n(&hooks_finished, __ATOMIC_ACQUIRE))
-		h = (struct hot_hooks){malloc_hot, free_hot, realloc_hot};
+		h = (struct hot_hooks){malloc_hot, boot ? free_hot_boot : free_hot,
+				       boot ? realloc_hot_boot : realloc_hot, calloc_recorded};
 	__atomic_store_n(&hot.malloc, h.malloc, __ATOMIC_RELAXED);
 	__atomic_store_n(&hot.free, h.free, __ATOMIC_RELAXED);
 	__atomic_store_n(&hot.realloc, h.realloc, __ATOMIC_RELAXED);
+	__atomic_store_n(&hot.calloc, h.calloc, __ATOMIC_RELAXED);
 }
 
 /* Built on the allocator's realloc: glibc's reallocarray would call glibc's

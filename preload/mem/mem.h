@@ -45,18 +45,32 @@ void ps_memsample_settle(struct ps_thread *t);
 /* A forked child: the parent's thread state is forgotten (the gate). */
 void ps_memsample_fork_child(void);
 /* The fast paths' charge: true when `size` bytes stay short of the sample
- * point (then they are charged); false, nothing charged: the caller takes
- * the recording path, which charges them with ps_memsample_take. */
+ * point. False: the charge must be undone (ps_memsample_uncharge, out of
+ * line, on the way to the recording path, which charges again with
+ * ps_memsample_take). Charging first and undoing on the rare miss keeps
+ * the fast path at a subtraction from memory and a branch on its result.
+ * size 0 (charged 1) is left to the recording path, charged nothing: a
+ * test here is cheaper than an adjustment on every call. A signal
+ * handler's allocation between the charge and its undo sees the clock a
+ * little early; the bytes counted (drawn - until) still add up, the undo
+ * comes after any draw in between. */
 static inline bool ps_memsample_charge_short(size_t size)
 {
-	/* size 0 (charged 1) is left to the recording path: a test here is
-	 * cheaper than the adjustment on every call. Stored only when it
-	 * stays short: nothing to undo. */
-	int64_t left = ps_sample_tls.until - (int64_t)size;
-	if (PS_UNLIKELY(size == 0 || left <= 0))
+	if (PS_UNLIKELY(size == 0))
 		return false;
-	ps_sample_tls.until = left;
-	return true;
+#if defined(__x86_64__)
+	/* GCC loads, subtracts, stores and tests (5 instructions): the
+	 * subtraction from memory sets the flags the branch needs (2). */
+	bool reached;
+	__asm__("subq %2, %0" : "+m"(ps_sample_tls.until), "=@ccle"(reached) : "r"(size));
+	return PS_LIKELY(!reached);
+#else
+	return PS_LIKELY((ps_sample_tls.until -= (int64_t)size) > 0);
+#endif
+}
+static inline void ps_memsample_uncharge(size_t size)
+{
+	ps_sample_tls.until += (int64_t)size;
 }
 /* Charge `size` bytes to this thread's sampling clock; true when this
  * allocation is a sample. */

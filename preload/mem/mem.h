@@ -22,16 +22,22 @@ struct ps_sample_tls {
 	int64_t drawn; /* `until` when last drawn (or settled): drawn - until
 			* bytes were charged since, not yet counted */
 	uint64_t rng;  /* xorshift64* state, 0 = not seeded */
+	/* `until` was drawn (ps_memsample_passed) since the thread started
+	 * or its fast paths closed: reaching it is a sample */
+	bool armed;
 	/* exact usable bytes (counters MEM_USABLE_*): the highest
-	 * (alloc - freed) since the last MEM_USABLE record, and the freed
-	 * count at which the next one is due */
+	 * (alloc - freed) since the last MEM_USABLE record, and the bytes
+	 * left to free before the next one is due (<= 0: due) */
 	int64_t high;
-	uint64_t publish_at;
-	/* The fast paths' thread (mem.c, sample_hot): this thread's state
-	 * once a fast path found it started and not inside a hook; NULL
-	 * before, at its end (ps_memsample_settle) and in a forked child
-	 * (ps_memsample_fork_child). One load where ps_self and its busy
-	 * flag were two and a test each. */
+	int64_t left;
+	/* The fast paths' thread (mem.c): this thread's state, set where the
+	 * two countdowns are armed (ps_memsample_passed draws `until`,
+	 * ps_memsample_publish sets `left`), both run by the thread inside
+	 * a hook, its state entered. NULL before, at its end and before an
+	 * exec (ps_memsample_settle), in a forked child
+	 * (ps_memsample_fork_child): then `until` and `left` are 0 as well.
+	 * So a fast path that found its countdown short needs no test of
+	 * the gate: NULL => both countdowns <= 0 => the slow path. */
 	struct ps_thread *gate;
 };
 extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
@@ -42,7 +48,8 @@ bool ps_memsample_passed(void);
  * counted into t->counters[PST_C_MEM_SAMPLE_BYTES] (t is this thread's
  * state; called before its counters are written). */
 void ps_memsample_settle(struct ps_thread *t);
-/* A forked child: the parent's thread state is forgotten (the gate). */
+/* A forked child: the parent's thread state is forgotten (the gate, and
+ * the countdowns: the parent counts what it charged). */
 void ps_memsample_fork_child(void);
 /* The fast paths' charge: true when `size` bytes stay short of the sample
  * point. False: the charge must be undone (ps_memsample_uncharge, out of
@@ -71,6 +78,24 @@ static inline bool ps_memsample_charge_short(size_t size)
 static inline void ps_memsample_uncharge(size_t size)
 {
 	ps_sample_tls.until += (int64_t)size;
+}
+/* The fast paths' count of a free of `u` usable bytes towards the next
+ * MEM_USABLE record: true when it stays short (then the gate is open:
+ * see ps_sample_tls.gate). False: undo with ps_memsample_unfree, or count
+ * the free and publish. Same form as ps_memsample_charge_short. */
+static inline bool ps_memsample_free_short(size_t u)
+{
+#if defined(__x86_64__)
+	bool due;
+	__asm__("subq %2, %0" : "+m"(ps_sample_tls.left), "=@ccle"(due) : "r"(u));
+	return PS_LIKELY(!due);
+#else
+	return PS_LIKELY((ps_sample_tls.left -= (int64_t)u) > 0);
+#endif
+}
+static inline void ps_memsample_unfree(size_t u)
+{
+	ps_sample_tls.left += (int64_t)u;
 }
 /* Charge `size` bytes to this thread's sampling clock; true when this
  * allocation is a sample. */
@@ -144,8 +169,8 @@ void ps_memsample_publish_frees(struct ps_thread *t);
  * when t is not entered; the fast path keeps the call out of line). */
 static inline bool ps_memsample_freed(struct ps_thread *t, size_t u)
 {
-	uint64_t f = t->counters[PST_C_MEM_USABLE_FREED] += u;
-	return PS_UNLIKELY(f >= ps_sample_tls.publish_at);
+	t->counters[PST_C_MEM_USABLE_FREED] += u;
+	return PS_UNLIKELY((ps_sample_tls.left -= (int64_t)u) <= 0);
 }
 
 /* A forked child (recorder.h after_fork): the RSS timer, and the memory

@@ -440,7 +440,7 @@ static PS_HOT void free_hot(void *p)
 static __attribute__((noinline)) void free_missed(void *p, size_t u)
 {
 	struct ps_thread *t = ps_sample_tls.gate;
-	if (!t) {
+	if (!ps_memsample_gate_open(t)) {
 		ps_memsample_unfree(u);
 		free_recorded(p);
 		return;

@@ -33,14 +33,23 @@ struct ps_sample_tls {
 	/* The fast paths' thread (mem.c): this thread's state, set where the
 	 * two countdowns are armed (ps_memsample_passed draws `until`,
 	 * ps_memsample_publish sets `left`), both run by the thread inside
-	 * a hook, its state entered. NULL before, at its end and before an
-	 * exec (ps_memsample_settle), in a forked child
+	 * a hook, its state entered. Closed before, at its end and before
+	 * an exec (ps_memsample_settle), in a forked child
 	 * (ps_memsample_fork_child): then `until` and `left` are 0 as well.
 	 * So a fast path that found its countdown short needs no test of
-	 * the gate: NULL => both countdowns <= 0 => the slow path. */
+	 * the gate: closed => both countdowns <= 0 => the slow path. Closed
+	 * is NULL at first, &ps_memsample_closed later: a fork or a failed
+	 * exec in a signal handler that interrupted a fast path between its
+	 * countdown and its load of the gate then counts into that dummy
+	 * state (those few counts are lost) instead of through NULL. */
 	struct ps_thread *gate;
 };
 extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
+extern struct ps_thread ps_memsample_closed __attribute__((visibility("hidden")));
+static inline bool ps_memsample_gate_open(const struct ps_thread *t)
+{
+	return t && t != &ps_memsample_closed;
+}
 /* The sample point was passed: draw the next one; true when this
  * allocation is a sample. */
 bool ps_memsample_passed(void);

@@ -40,6 +40,7 @@ uint64_t ps_memsample_nonzero[PS_FILTER_WORDS]; /* bit per bucket: counter != 0 
 static unsigned set_live;			/* sampled blocks in the set */
 
 __thread struct ps_sample_tls ps_sample_tls PS_TLS;
+struct ps_thread ps_memsample_closed; /* the closed gate (mem.h) */
 #define tls ps_sample_tls
 
 void ps_memsample_init(void)
@@ -127,7 +128,7 @@ static void count_charged(struct ps_thread *t)
  * clock again without a sample (ps_memsample_passed). */
 static void fast_paths_closed(void)
 {
-	tls.gate = NULL;
+	tls.gate = &ps_memsample_closed;
 	tls.until = tls.drawn = 0;
 	tls.left = 0;
 	tls.armed = false;

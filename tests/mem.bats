@@ -344,6 +344,27 @@ frame_in_function() {
 	assert_within "$(jqr .memory_metrics.leaked_bytes)" "$(ex leaked_bytes)" 5 "leaked bytes"
 }
 
+# mem_exec_fail: the shim writes what the thread holds before an exec and
+# closes sampling mode's fast paths; the exec fails and the program goes
+# on: the calls after it are counted all the same (5,001 / 5,000 with the
+# program's stdout buffer).
+@test "sampling mode: calls after a failed exec counted as in exact mode" {
+	local out
+	for mode in exact 4096; do
+		if [ "$mode" = exact ]; then
+			out=$(PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/x.$mode" LD_PRELOAD="$SHIM" "$PROGS/mem_exec_fail")
+		else
+			out=$(PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=$mode PROFSHIM_OUTPUT="$TMP/x.$mode" \
+				LD_PRELOAD="$SHIM" "$PROGS/mem_exec_fail")
+		fi
+		assert_eq "$out" "exec_failed=1" "the program's view ($mode)"
+		analyze_json "$TMP/x.$mode" -q
+		jqr '.memory_metrics | "\(.total_allocations) \(.total_frees) \(.total_allocation_bytes)"' >"$TMP/x.$mode.counts"
+		[ "$(cut -d' ' -f1 "$TMP/x.$mode.counts")" -ge 5000 ]
+	done
+	assert_eq "$(cat "$TMP/x.4096.counts")" "$(cat "$TMP/x.exact.counts")" "calls, frees, bytes"
+}
+
 # Memory not recorded (PROFSHIM_RECORD without mem): malloc, free, realloc
 # and calloc jump straight to the allocator (no bootstrap block was handed
 # out); the programs' results are unchanged.

@@ -546,9 +546,10 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 /* Sampling mode's realloc of a block (glibc below): short of the
  * sample point, with an old block surely not sampled and no MEM_USABLE
  * record due, the old block counted as freed and the new one as
- * allocated. The free is counted first, as exact mode sees a realloc (the
- * peak is not the old and the new block together), and before the call:
- * nothing but the new block is left for after it. */
+ * allocated. Both countdowns are taken before the call (a miss changes
+ * nothing), the counts after it, the free first, as exact mode sees a
+ * realloc (the peak is not the old and the new block together); only the
+ * old block's size is kept across the call. */
 static void *realloc_null_hot(size_t n);
 static void *realloc_given_back(void *p, size_t n, size_t u, size_t charged);
 static PS_HOT void *realloc_hot(void *p, size_t n)

@@ -317,6 +317,67 @@ frame_in_function() {
 	done
 }
 
+# mem_realloc_fail: a realloc of a 1 MiB block to 64 MiB fails (address
+# space limit) on sampling mode's fast path (a 1 TiB mean: the sample
+# point is not reached, but once in ~16,000 runs, when the recorded path
+# takes the call: same figures). The call is counted, the old block stays
+# live: the peak is p + q, as exact mode sees it. (Bytes: sampling mode
+# counts a failed call's requested bytes, exact mode does not.)
+@test "sampling mode: a realloc failing on the fast path counted as in exact mode, its block live" {
+	run env PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/e" LD_PRELOAD="$SHIM" "$PROGS/mem_realloc_fail"
+	[ "$status" -eq 0 ]
+	[ "$output" = "failed=1 errno=ENOMEM" ] || skip "no address-space limit here ($output)"
+	analyze_json "$TMP/e" -q
+	cp "$TMP/report.json" "$TMP/exact.json"
+	ex() { jq -r ".memory_metrics.$1" "$TMP/exact.json"; }
+	assert_eq "$(ex failed_allocations)" 1 "exact mode saw the failure"
+	out=$(PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=1099511627776 PROFSHIM_OUTPUT="$TMP/s" \
+		LD_PRELOAD="$SHIM" "$PROGS/mem_realloc_fail")
+	assert_eq "$out" "failed=1 errno=ENOMEM" "the program's own view"
+	analyze_json "$TMP/s" -q
+	assert_eq "$(jqr .memory_metrics.bytes_exact)" true "live bytes counted"
+	for f in total_allocations total_frees; do
+		assert_eq "$(jqr .memory_metrics.$f)" "$(ex $f)" "$f"
+	done
+	# p (1 MiB) + q (2 MiB): 2 MiB if the failed call had counted p freed
+	assert_within "$(jqr .memory_metrics.peak_memory_bytes)" "$(ex peak_memory_bytes)" 2 "peak"
+	assert_within "$(jqr .memory_metrics.leaked_bytes)" "$(ex leaked_bytes)" 5 "leaked bytes"
+}
+
+# mem_exec_fail: the shim writes what the thread holds before an exec and
+# closes sampling mode's fast paths; the exec fails and the program goes
+# on: the calls after it are counted all the same (5,001 / 5,000 with the
+# program's stdout buffer).
+@test "sampling mode: calls after a failed exec counted as in exact mode" {
+	local out
+	for mode in exact 4096; do
+		if [ "$mode" = exact ]; then
+			out=$(PROFSHIM_RECORD=mem PROFSHIM_OUTPUT="$TMP/x.$mode" LD_PRELOAD="$SHIM" "$PROGS/mem_exec_fail")
+		else
+			out=$(PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE=$mode PROFSHIM_OUTPUT="$TMP/x.$mode" \
+				LD_PRELOAD="$SHIM" "$PROGS/mem_exec_fail")
+		fi
+		assert_eq "$out" "exec_failed=1" "the program's view ($mode)"
+		analyze_json "$TMP/x.$mode" -q
+		jqr '.memory_metrics | "\(.total_allocations) \(.total_frees) \(.total_allocation_bytes)"' >"$TMP/x.$mode.counts"
+		[ "$(cut -d' ' -f1 "$TMP/x.$mode.counts")" -ge 5000 ]
+	done
+	assert_eq "$(cat "$TMP/x.4096.counts")" "$(cat "$TMP/x.exact.counts")" "calls, frees, bytes"
+}
+
+# Memory not recorded (PROFSHIM_RECORD without mem): malloc, free, realloc
+# and calloc jump straight to the allocator (no bootstrap block was handed
+# out); the programs' results are unchanged.
+@test "memory not recorded: the hooks are the allocator's functions, programs unchanged" {
+	for rec in none cpu; do
+		for prog in mem_realloc_zero mem_realloc_fail; do
+			want=$("$PROGS/$prog")
+			got=$(PROFSHIM_RECORD=$rec PROFSHIM_OUTPUT="$TMP/n.$rec.$prog" LD_PRELOAD="$SHIM" "$PROGS/$prog")
+			assert_eq "$got" "$want" "$prog under PROFSHIM_RECORD=$rec"
+		done
+	done
+}
+
 # With an allocator other than glibc's below, sampling mode counts each
 # block's size with malloc_usable_size: the live bytes are counted (the
 # JSON says so) and the 5 MB peak and leak come out close to exact mode's

@@ -61,7 +61,7 @@ if [ "${BENCH_MEM_SAMPLED:-}" = instructions ]; then
 	sampled=$(instr sampled PROFSHIM_RECORD=mem PROFSHIM_MEM_SAMPLE="$SAMPLE" LD_PRELOAD="$SHIM")
 	for row in "plain $plain" "none $none" "sampled $sampled"; do
 		set -- $row
-		awk -v l="$1" -v n="$2" -v p="$plain" 'BEGIN { printf "  %-8s %15d instructions  x %.4f\n", l, n, n / p }'
+		awk -v l="$1" -v n="$2" -v p="$plain" 'BEGIN { printf "  %-8s %15.0f instructions  x %.4f\n", l, n, n / p }'
 	done
 	exit 0
 fi

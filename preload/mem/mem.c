@@ -149,7 +149,8 @@ static void note_any(struct ps_thread *t, unsigned fn, uint64_t size, void *p)
  * load instead of four. */
 static bool sample_mode;
 /* The same with glibc's allocator below: malloc, free and realloc take
- * the fast paths below (sample_hot), which read glibc's chunk header. */
+ * the fast paths below (malloc_hot, free_hot, realloc_hot), which read
+ * glibc's chunk header. */
 static bool sample_glibc;
 
 /* Sampling mode's thread for a hook, when the fast path applies:
@@ -233,40 +234,20 @@ static inline void *plain_block(void *p)
  * the allocator's. Everything else (a sample, a block that may be sampled,
  * a MEM_USABLE record due, the bootstrap arena) is left to the recorded
  * paths, which decide again from the start: the fast path has counted
- * nothing when it gives up. */
+ * nothing when it gives up (a countdown it took is given back).
+ *
+ * The thread's state (the gate, mem.h) is not tested: the countdowns
+ * (sampling clock, bytes to the next MEM_USABLE record) are only armed
+ * with the gate open, so a countdown that stays short means the gate is
+ * open, and a closed gate sends every call to the slow path. */
 
 #include "glibc_chunk.h" /* the chunk-header read */
 #include "recorder.h"	 /* PS_FORK_CHILD (ps_mem_after_fork) */
 
-/* The recording switch (shim.h), read on every fast path: declared
+/* The recording switch (shim.h), read by sample_thread: declared
  * hidden here (it is the shim's own), a direct load, not one through the
  * GOT. */
 extern volatile int ps_recording __attribute__((visibility("hidden")));
-
-/* The fast paths' thread, first time: started and not inside a hook.
- * Kept in the gate (mem.h) until the thread ends: the gate is not closed
- * while a hook runs, so an allocation made inside another hook (a libc
- * call an I/O hook forwards, a signal handler's) is counted like any other
- * on the fast path; whatever must write (a sample, a sampled block's free,
- * a MEM_USABLE record) goes to the recorded paths, which check busy. */
-static __attribute__((noinline)) bool sample_gate_open(void)
-{
-	struct ps_thread *t = ps_self;
-	if (!ps_recording || !t || t->busy)
-		return false;
-	ps_sample_tls.gate = t;
-	return true;
-}
-
-/* This thread, when the fast paths apply: they are only reached while
- * recording (set_hot_hooks follows profshim_start/stop). NULL: the hook's
- * *_open function, out of line (the fast paths keep no call but the
- * allocator's), opens the gate and comes back, or takes the recorded
- * path. */
-static inline struct ps_thread *sample_hot(void)
-{
-	return ps_sample_tls.gate;
-}
 
 /* The fast paths keep no frame pointer: the frame they make only aligns
  * the stack for the allocator's call (CPU samples landing here unwind by
@@ -286,22 +267,25 @@ static inline void malloc_usable_counted(void *p)
 	ps_memsample_usable_alloc(ps_sample_tls.gate, chunk_bytes(chunk_word(p)));
 }
 
-/* realloc_hot's call failed: p was counted as freed and stays. Returns
- * the call's NULL (realloc_hot keeps nothing across its call). */
-static __attribute__((noinline)) void *realloc_failed(void *p)
+/* realloc_hot's call failed: the call is counted, the old block of u
+ * usable bytes stays (its countdown given back). Returns the call's
+ * NULL (realloc_hot keeps nothing else across its call). */
+static __attribute__((noinline)) void *realloc_failed(size_t u)
 {
-	/* into the state realloc_hot counted it in */
-	ps_sample_tls.gate->counters[PST_C_MEM_USABLE_FREED] -= chunk_bytes(chunk_word(p));
+	ps_sample_tls.gate->counters[PST_C_ALLOCS]++;
+	ps_memsample_unfree(u);
 	return NULL;
 }
 
-/* The allocation after the charge: the call and its block counted. */
-static inline void *malloc_counted(struct ps_thread *t, size_t n)
+/* The allocation after the charge: the call and its block counted, both
+ * after the call (the thread's state loaded once). */
+static inline void *malloc_counted(size_t n)
 {
-	t->counters[PST_C_ALLOCS]++;
 	void *p = real.malloc(n);
+	struct ps_thread *t = ps_sample_tls.gate; /* open: see above */
+	t->counters[PST_C_ALLOCS]++;
 	if (PS_LIKELY(p))
-		malloc_usable_counted(p);
+		ps_memsample_usable_alloc(t, chunk_bytes(chunk_word(p)));
 	return p;
 }
 
@@ -316,20 +300,20 @@ static __attribute__((noinline)) void *malloc_recorded(size_t n)
 
 /* The hottest hooks keep sampling mode's fast path free of any prologue:
  * the rest lives in functions of their own, reached by tail calls. */
-static void *malloc_open(size_t n);
+static void *malloc_missed(size_t n);
 static PS_HOT void *malloc_hot(size_t n)
 {
-	struct ps_thread *t = sample_hot();
-	if (PS_UNLIKELY(!t))
-		return malloc_open(n);
 	if (PS_LIKELY(ps_memsample_charge_short(n)))
-		return malloc_counted(t, n);
-	return malloc_recorded(n);
+		return malloc_counted(n);
+	return malloc_missed(n);
 }
 
-static __attribute__((noinline)) void *malloc_open(size_t n)
+/* The charge reached the sample point (or size 0, or the gate is
+ * closed): undone, and the recorded path decides from the start. */
+static __attribute__((noinline)) void *malloc_missed(size_t n)
 {
-	return sample_gate_open() ? malloc_hot(n) : malloc_recorded(n);
+	ps_memsample_uncharge(n);
+	return malloc_recorded(n);
 }
 
 /* --- the dispatch of malloc, free and realloc ---
@@ -343,10 +327,12 @@ struct hot_hooks {
 	void *(*malloc)(size_t);
 	void (*free)(void *);
 	void *(*realloc)(void *, size_t);
+	void *(*calloc)(size_t, size_t);
 };
 static void free_checked(void *p);
 static void *realloc_recorded(void *p, size_t n);
-static struct hot_hooks hot = {malloc_recorded, free_checked, realloc_recorded};
+static void *calloc_recorded(size_t nmemb, size_t size);
+static struct hot_hooks hot = {malloc_recorded, free_checked, realloc_recorded, calloc_recorded};
 
 PS_EXPORT void *malloc(size_t n)
 {
@@ -355,8 +341,11 @@ PS_EXPORT void *malloc(size_t n)
 
 PS_EXPORT void *calloc(size_t nmemb, size_t size)
 {
-	if (PS_LIKELY(mem_off))
-		return real.calloc(nmemb, size);
+	return hot.calloc(nmemb, size);
+}
+
+static __attribute__((noinline)) void *calloc_recorded(size_t nmemb, size_t size)
+{
 	if (PS_UNLIKELY(resolving())) {
 		size_t n;
 		return __builtin_mul_overflow(nmemb, size, &n) ? NULL : boot_alloc(n, 0);
@@ -429,31 +418,47 @@ static void free_checked(void *p)
 
 /* free, sampling mode with glibc below: a block surely not sampled goes
  * back as a tail call, nothing written. */
-static void free_open(void *p);
+static void free_missed(void *p, size_t u);
 static PS_HOT void free_hot(void *p)
 {
 	if (PS_UNLIKELY(!p))
 		return;
-	struct ps_thread *t = sample_hot();
-	if (PS_UNLIKELY(!t))
-		return free_open(p);
-	size_t chunk = chunk_word(p);
-	if (PS_UNLIKELY(chunk < CHUNK_MIN))
-		return free_recorded(p);
+	size_t u = chunk_bytes(chunk_word(p));
+	if (PS_UNLIKELY(!ps_memsample_free_short(u)))
+		return free_missed(p, u);
+	struct ps_thread *t = ps_sample_tls.gate; /* open: see above */
 	t->counters[PST_C_FREES]++;
-	if (PS_UNLIKELY(ps_memsample_freed(t, chunk_bytes(chunk))))
-		return free_publish(t, p);
+	t->counters[PST_C_MEM_USABLE_FREED] += u;
 	if (PS_LIKELY(!ps_memsample_maybe((uintptr_t)p)))
 		return real.free(p);
 	return free_maybe_sampled(t, p);
 }
 
-static __attribute__((noinline)) void free_open(void *p)
+/* free_hot's countdown ran out: with the gate open, a MEM_USABLE record
+ * is due (the free counted as the fast path counts it, then published);
+ * closed, the countdown is given back and the recorded path decides. */
+static __attribute__((noinline)) void free_missed(void *p, size_t u)
 {
-	if (sample_gate_open())
-		free_hot(p);
-	else
+	struct ps_thread *t = ps_sample_tls.gate;
+	if (!ps_memsample_gate_open(t)) {
+		ps_memsample_unfree(u);
 		free_recorded(p);
+		return;
+	}
+	t->counters[PST_C_FREES]++;
+	t->counters[PST_C_MEM_USABLE_FREED] += u;
+	free_publish(t, p);
+}
+
+/* free_hot's dispatch when a bootstrap block was handed out (rare: only
+ * another thread's allocation while the allocator is being resolved): its
+ * block has no chunk header and stays. Otherwise no pointer into the
+ * arena exists and free_hot needs no check. */
+static void free_hot_boot(void *p)
+{
+	if (PS_UNLIKELY(is_boot(p)))
+		return;
+	free_hot(p);
 }
 
 static __attribute__((noinline)) void free_recorded(void *p)
@@ -541,31 +546,30 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
 /* Sampling mode's realloc of a block (glibc below): short of the
  * sample point, with an old block surely not sampled and no MEM_USABLE
  * record due, the old block counted as freed and the new one as
- * allocated. The free is counted first, as exact mode sees a realloc (the
- * peak is not the old and the new block together), and before the call:
- * nothing but the new block is left for after it. */
+ * allocated. Both countdowns are taken before the call (a miss changes
+ * nothing), the counts after it, the free first, as exact mode sees a
+ * realloc (the peak is not the old and the new block together); only the
+ * old block's size is kept across the call. */
 static void *realloc_null_hot(size_t n);
-static void *realloc_open(void *p, size_t n);
+static void *realloc_given_back(void *p, size_t n, size_t u, size_t charged);
 static PS_HOT void *realloc_hot(void *p, size_t n)
 {
 	if (PS_UNLIKELY(!p))
 		return realloc_null_hot(n);
-	struct ps_thread *t = sample_hot();
-	if (PS_UNLIKELY(!t))
-		return realloc_open(p, n);
 	/* the old block's size in the allocator, before it goes */
-	size_t chunk = chunk_word(p);
-	if (PS_UNLIKELY(!n || chunk < CHUNK_MIN || ps_memsample_maybe((uintptr_t)p)))
+	size_t u = chunk_bytes(chunk_word(p));
+	if (PS_UNLIKELY(!n || ps_memsample_maybe((uintptr_t)p)))
 		return realloc_common(p, n, PST_FN_REALLOC);
-	uint64_t *freed = &t->counters[PST_C_MEM_USABLE_FREED];
-	if (PS_UNLIKELY(*freed + chunk_bytes(chunk) >= ps_sample_tls.publish_at ||
-			!ps_memsample_charge_short(n)))
-		return realloc_common(p, n, PST_FN_REALLOC);
-	*freed += chunk_bytes(chunk);
-	t->counters[PST_C_ALLOCS]++;
+	if (PS_UNLIKELY(!ps_memsample_free_short(u)))
+		return realloc_given_back(p, n, u, 0);
+	if (PS_UNLIKELY(!ps_memsample_charge_short(n)))
+		return realloc_given_back(p, n, u, n);
 	void *q = real.realloc(p, n);
 	if (PS_UNLIKELY(!q))
-		return realloc_failed(p); /* p stays */
+		return realloc_failed(u);	  /* p stays */
+	struct ps_thread *t = ps_sample_tls.gate; /* open: see above */
+	t->counters[PST_C_ALLOCS]++;
+	t->counters[PST_C_MEM_USABLE_FREED] += u;
 	malloc_usable_counted(q);
 	return q;
 }
@@ -577,21 +581,41 @@ static __attribute__((noinline)) void *realloc_recorded(void *p, size_t n)
 	return realloc_common(p, n, PST_FN_REALLOC);
 }
 
+/* realloc_hot's countdowns ran out (a MEM_USABLE record due, the sample
+ * point, the gate closed): the free's (u) and the charge's (charged: 0 if
+ * not taken) given back, and the recorded path decides from the start. */
+static __attribute__((noinline)) void *realloc_given_back(void *p, size_t n, size_t u,
+							  size_t charged)
+{
+	ps_memsample_unfree(u);
+	ps_memsample_uncharge(charged);
+	return realloc_common(p, n, PST_FN_REALLOC);
+}
+
+/* realloc(NULL, n)'s charge ran out: undone, and the recorded path
+ * decides from the start. */
+static __attribute__((noinline)) void *realloc_missed(size_t n)
+{
+	ps_memsample_uncharge(n);
+	return realloc_recorded(NULL, n);
+}
+
 /* realloc(NULL, n) is malloc(n) (C11 7.22.3.5; glibc's realloc calls its
  * malloc): in sampling mode's fast path, one call less */
 static PS_HOT void *realloc_null_hot(size_t n)
 {
-	struct ps_thread *t = sample_hot();
-	if (PS_UNLIKELY(!t))
-		return realloc_open(NULL, n);
 	if (PS_LIKELY(ps_memsample_charge_short(n)))
-		return malloc_counted(t, n);
-	return realloc_recorded(NULL, n);
+		return malloc_counted(n);
+	return realloc_missed(n);
 }
 
-static __attribute__((noinline)) void *realloc_open(void *p, size_t n)
+/* realloc_hot's dispatch when a bootstrap block was handed out (see
+ * free_hot_boot): such a block moves to the allocator. */
+static void *realloc_hot_boot(void *p, size_t n)
 {
-	return sample_gate_open() ? realloc_hot(p, n) : realloc_recorded(p, n);
+	if (PS_UNLIKELY(is_boot(p)))
+		return realloc_recorded(p, n);
+	return realloc_hot(p, n);
 }
 
 /* realloc, memory not recorded (a bootstrap block moves to the
@@ -619,15 +643,24 @@ static bool hooks_finished;
  * every call; the recorded paths check it. */
 static void set_hot_hooks(void)
 {
-	struct hot_hooks h = {malloc_recorded, free_checked, realloc_recorded};
+	/* boot_alloc's pairing (mem_below.c): the allocator is resolved
+	 * (state 2, ps_mem_init's ensure_real), then the flag is read */
+	bool boot = __atomic_load_n(&resolve_state, __ATOMIC_SEQ_CST) != 2 ||
+		    __atomic_load_n(&boot_handed_out, __ATOMIC_SEQ_CST);
+	struct hot_hooks h = {malloc_recorded, free_checked, realloc_recorded, calloc_recorded};
 	if (mem_off)
-		h = (struct hot_hooks){real.malloc, free_off, realloc_off};
+		/* the allocator itself, one jump: nothing to check unless a
+		 * bootstrap block exists */
+		h = (struct hot_hooks){real.malloc, boot ? free_off : real.free,
+				       boot ? realloc_off : real.realloc, real.calloc};
 	else if (sample_glibc && ps_recording &&
 		 !__atomic_load_n(&hooks_finished, __ATOMIC_ACQUIRE))
-		h = (struct hot_hooks){malloc_hot, free_hot, realloc_hot};
+		h = (struct hot_hooks){malloc_hot, boot ? free_hot_boot : free_hot,
+				       boot ? realloc_hot_boot : realloc_hot, calloc_recorded};
 	__atomic_store_n(&hot.malloc, h.malloc, __ATOMIC_RELAXED);
 	__atomic_store_n(&hot.free, h.free, __ATOMIC_RELAXED);
 	__atomic_store_n(&hot.realloc, h.realloc, __ATOMIC_RELAXED);
+	__atomic_store_n(&hot.calloc, h.calloc, __ATOMIC_RELAXED);
 }
 
 /* Built on the allocator's realloc: glibc's reallocarray would call glibc's

@@ -22,19 +22,34 @@ struct ps_sample_tls {
 	int64_t drawn; /* `until` when last drawn (or settled): drawn - until
 			* bytes were charged since, not yet counted */
 	uint64_t rng;  /* xorshift64* state, 0 = not seeded */
+	/* `until` was drawn (ps_memsample_passed) since the thread started
+	 * or its fast paths closed: reaching it is a sample */
+	bool armed;
 	/* exact usable bytes (counters MEM_USABLE_*): the highest
-	 * (alloc - freed) since the last MEM_USABLE record, and the freed
-	 * count at which the next one is due */
+	 * (alloc - freed) since the last MEM_USABLE record, and the bytes
+	 * left to free before the next one is due (<= 0: due) */
 	int64_t high;
-	uint64_t publish_at;
-	/* The fast paths' thread (mem.c, sample_hot): this thread's state
-	 * once a fast path found it started and not inside a hook; NULL
-	 * before, at its end (ps_memsample_settle) and in a forked child
-	 * (ps_memsample_fork_child). One load where ps_self and its busy
-	 * flag were two and a test each. */
+	int64_t left;
+	/* The fast paths' thread (mem.c): this thread's state, set where the
+	 * two countdowns are armed (ps_memsample_passed draws `until`,
+	 * ps_memsample_publish sets `left`), both run by the thread inside
+	 * a hook, its state entered. Closed before, at its end and before
+	 * an exec (ps_memsample_settle), in a forked child
+	 * (ps_memsample_fork_child): then `until` and `left` are 0 as well.
+	 * So a fast path that found its countdown short needs no test of
+	 * the gate: closed => both countdowns <= 0 => the slow path. Closed
+	 * is NULL at first, &ps_memsample_closed later: a fork or a failed
+	 * exec in a signal handler that interrupted a fast path between its
+	 * countdown and its load of the gate then counts into that dummy
+	 * state (those few counts are lost) instead of through NULL. */
 	struct ps_thread *gate;
 };
 extern __thread struct ps_sample_tls ps_sample_tls PS_TLS;
+extern struct ps_thread ps_memsample_closed __attribute__((visibility("hidden")));
+static inline bool ps_memsample_gate_open(const struct ps_thread *t)
+{
+	return t && t != &ps_memsample_closed;
+}
 /* The sample point was passed: draw the next one; true when this
  * allocation is a sample. */
 bool ps_memsample_passed(void);
@@ -42,21 +57,54 @@ bool ps_memsample_passed(void);
  * counted into t->counters[PST_C_MEM_SAMPLE_BYTES] (t is this thread's
  * state; called before its counters are written). */
 void ps_memsample_settle(struct ps_thread *t);
-/* A forked child: the parent's thread state is forgotten (the gate). */
+/* A forked child: the parent's thread state is forgotten (the gate, and
+ * the countdowns: the parent counts what it charged). */
 void ps_memsample_fork_child(void);
 /* The fast paths' charge: true when `size` bytes stay short of the sample
- * point (then they are charged); false, nothing charged: the caller takes
- * the recording path, which charges them with ps_memsample_take. */
+ * point. False: the charge must be undone (ps_memsample_uncharge, out of
+ * line, on the way to the recording path, which charges again with
+ * ps_memsample_take). Charging first and undoing on the rare miss keeps
+ * the fast path at a subtraction from memory and a branch on its result.
+ * size 0 (charged 1) is left to the recording path, charged nothing: a
+ * test here is cheaper than an adjustment on every call. A signal
+ * handler's allocation between the charge and its undo sees the clock a
+ * little early; the bytes counted (drawn - until) still add up, the undo
+ * comes after any draw in between. */
 static inline bool ps_memsample_charge_short(size_t size)
 {
-	/* size 0 (charged 1) is left to the recording path: a test here is
-	 * cheaper than the adjustment on every call. Stored only when it
-	 * stays short: nothing to undo. */
-	int64_t left = ps_sample_tls.until - (int64_t)size;
-	if (PS_UNLIKELY(size == 0 || left <= 0))
+	if (PS_UNLIKELY(size == 0))
 		return false;
-	ps_sample_tls.until = left;
-	return true;
+#if defined(__x86_64__)
+	/* GCC loads, subtracts, stores and tests (5 instructions): the
+	 * subtraction from memory sets the flags the branch needs (2). */
+	bool reached;
+	__asm__("subq %2, %0" : "+m"(ps_sample_tls.until), "=@ccle"(reached) : "r"(size));
+	return PS_LIKELY(!reached);
+#else
+	return PS_LIKELY((ps_sample_tls.until -= (int64_t)size) > 0);
+#endif
+}
+static inline void ps_memsample_uncharge(size_t size)
+{
+	ps_sample_tls.until += (int64_t)size;
+}
+/* The fast paths' count of a free of `u` usable bytes towards the next
+ * MEM_USABLE record: true when it stays short (then the gate is open:
+ * see ps_sample_tls.gate). False: undo with ps_memsample_unfree, or count
+ * the free and publish. Same form as ps_memsample_charge_short. */
+static inline bool ps_memsample_free_short(size_t u)
+{
+#if defined(__x86_64__)
+	bool due;
+	__asm__("subq %2, %0" : "+m"(ps_sample_tls.left), "=@ccle"(due) : "r"(u));
+	return PS_LIKELY(!due);
+#else
+	return PS_LIKELY((ps_sample_tls.left -= (int64_t)u) > 0);
+#endif
+}
+static inline void ps_memsample_unfree(size_t u)
+{
+	ps_sample_tls.left += (int64_t)u;
 }
 /* Charge `size` bytes to this thread's sampling clock; true when this
  * allocation is a sample. */
@@ -74,13 +122,17 @@ static inline bool ps_memsample_take(size_t size)
 bool ps_memsample_remember(uintptr_t addr, uint64_t size);
 /* Counting filter in front of the set: zero for the bucket of an address
  * means it is surely not a sampled block. The free path reads a bitmap of
- * the non-zero buckets (4 KiB, static: stays in L1, no pointer to load;
+ * the non-zero buckets (2 KiB, static: stays in L1, no pointer to load;
  * the byte counters were a cache miss per free), the counters are only
- * touched by sampled blocks. A bucket is address bits 4-18: blocks are
- * 16-byte aligned and spread over the heap, and two shifts and a mask are
- * cheaper than a multiplicative hash on every free. */
-#define PS_FILTER_BITS 15
-#define PS_FILTER_WORDS ((1u << PS_FILTER_BITS) / 64)
+ * touched by sampled blocks. A bucket is address bits 4-9 (its bit in a
+ * word) and 12-19 (the word): blocks are 16-byte aligned and spread over
+ * the heap. Both come from one shift of the address: the word is the
+ * shifted address's second byte (one byte move on x86-64, no mask), the
+ * bit its low 6 bits (the bit test takes them mod 64). 7 instructions on
+ * the free path, where bits 4-18 took 9. */
+#define PS_FILTER_WORD_BITS 8
+#define PS_FILTER_WORDS (1u << PS_FILTER_WORD_BITS)
+#define PS_FILTER_BITS (PS_FILTER_WORD_BITS + 6)
 extern uint64_t ps_memsample_nonzero[PS_FILTER_WORDS]; /* bit per bucket: counter != 0 */
 static inline uint32_t ps_memsample_hash(uintptr_t a)
 {
@@ -88,13 +140,22 @@ static inline uint32_t ps_memsample_hash(uintptr_t a)
 }
 static inline uint32_t ps_memsample_bucket(uintptr_t a)
 {
-	return (uint32_t)(a >> 4) & ((1u << PS_FILTER_BITS) - 1);
+	uintptr_t b = a >> 4;
+	return (uint32_t)(((b >> 8) & (PS_FILTER_WORDS - 1)) << 6 | (b & 63));
 }
 static inline bool ps_memsample_maybe(uintptr_t a)
 {
 	uintptr_t b = a >> 4;
-	uint64_t word = __atomic_load_n(&ps_memsample_nonzero[(b >> 6) & (PS_FILTER_WORDS - 1)],
-					__ATOMIC_RELAXED);
+	uintptr_t w;
+#if defined(__x86_64__)
+	/* the second byte of b, read as its register's high byte (GCC and
+	 * clang split (b >> 8) & 255 into a shift and a byte move); the
+	 * 32-bit move clears the rest */
+	__asm__("movzbl %h1, %k0" : "=r"(w) : "Q"(b));
+#else
+	w = (b >> 8) & (PS_FILTER_WORDS - 1);
+#endif
+	uint64_t word = __atomic_load_n(&ps_memsample_nonzero[w], __ATOMIC_RELAXED);
 	return (word >> (b & 63)) & 1;
 }
 bool ps_memsample_forget(uintptr_t addr, uint64_t *size);
@@ -130,8 +191,8 @@ void ps_memsample_publish_frees(struct ps_thread *t);
  * when t is not entered; the fast path keeps the call out of line). */
 static inline bool ps_memsample_freed(struct ps_thread *t, size_t u)
 {
-	uint64_t f = t->counters[PST_C_MEM_USABLE_FREED] += u;
-	return PS_UNLIKELY(f >= ps_sample_tls.publish_at);
+	t->counters[PST_C_MEM_USABLE_FREED] += u;
+	return PS_UNLIKELY((ps_sample_tls.left -= (int64_t)u) <= 0);
 }
 
 /* A forked child (recorder.h after_fork): the RSS timer, and the memory

@@ -14,14 +14,33 @@
 struct real_alloc real;
 volatile int resolve_state; /* 0 = no, 1 = resolving, 2 = done */
 bool glibc_chunks;
+bool boot_handed_out;
 _Alignas(BOOT_ALIGN) char boot_arena[BOOT_BYTES];
 /* --- bootstrap arena for allocations made while resolving --- */
 
 static size_t boot_used;
 
+/* The resolving ended between the caller's check and boot_alloc's: the
+ * hooks may already jump straight to the allocator (boot_handed_out was
+ * read false), so the block comes from the allocator, zeroed like the
+ * arena's. */
+static void *boot_alloc_late(size_t n, size_t align)
+{
+	if (align)
+		return real_memalign(align, n ? n : 1);
+	return real.calloc(1, n ? n : 1);
+}
+
 /* Bump allocation with the size kept in the 16 bytes before the block. */
 void *boot_alloc(size_t n, size_t align)
 {
+	/* Flag first, then the state (both sequentially consistent), the
+	 * reverse of set_hot_hooks (state 2 seen, then the flag): either
+	 * the hooks see the flag and keep the arena check, or this sees
+	 * state 2 and hands out no arena block. */
+	__atomic_store_n(&boot_handed_out, true, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&resolve_state, __ATOMIC_SEQ_CST) == 2)
+		return boot_alloc_late(n, align);
 	if (align < BOOT_ALIGN)
 		align = BOOT_ALIGN;
 	size_t cur = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
@@ -112,7 +131,7 @@ void resolve_real(void)
 		r.malloc_usable_size = NULL;
 	glibc_chunks = base && base == object_of((void *)&getpid, fast);
 	real = r;
-	__atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&resolve_state, 2, __ATOMIC_SEQ_CST); /* boot_alloc */
 }
 
 /* --- aligned allocation built from what the allocator has --- */

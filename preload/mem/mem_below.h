@@ -41,6 +41,12 @@ extern bool glibc_chunks PS_MEM_HIDDEN;
 #define BOOT_BYTES (64 * 1024)
 #define BOOT_ALIGN 16
 extern char boot_arena[BOOT_BYTES] PS_MEM_HIDDEN;
+/* A bootstrap block was ever handed out (sticky). While none was, no
+ * pointer into the arena can reach free or realloc: the hooks then jump
+ * straight to the allocator, with no arena check (mem.c, set_hot_hooks).
+ * Read only once resolve_state is 2 (sequentially consistent with
+ * boot_alloc's own check; see there). */
+extern bool boot_handed_out PS_MEM_HIDDEN;
 
 static inline bool is_boot(const void *p)
 {

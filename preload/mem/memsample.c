@@ -40,6 +40,7 @@ uint64_t ps_memsample_nonzero[PS_FILTER_WORDS]; /* bit per bucket: counter != 0 
 static unsigned set_live;			/* sampled blocks in the set */
 
 __thread struct ps_sample_tls ps_sample_tls PS_TLS;
+struct ps_thread ps_memsample_closed; /* the closed gate (mem.h) */
 #define tls ps_sample_tls
 
 void ps_memsample_init(void)
@@ -122,6 +123,17 @@ static void count_charged(struct ps_thread *t)
 	tls.drawn = tls.until;
 }
 
+/* The gate closed, the countdowns at 0 (nothing left charged: the
+ * caller counted it, or it is the parent's). The next draw starts the
+ * clock again without a sample (ps_memsample_passed). */
+static void fast_paths_closed(void)
+{
+	tls.gate = &ps_memsample_closed;
+	tls.until = tls.drawn = 0;
+	tls.left = 0;
+	tls.armed = false;
+}
+
 void ps_memsample_settle(struct ps_thread *t)
 {
 	if (ps_memsample_mean && tls.rng)
@@ -130,14 +142,15 @@ void ps_memsample_settle(struct ps_thread *t)
 	 * last record would otherwise be missed */
 	if (ps_memsample_mean && t && t->counters[PST_C_MEM_USABLE_ALLOC])
 		ps_memsample_publish_now(t);
-	/* the thread's end (or a flush, an exec): the fast paths check this
-	 * thread again before they count into its state */
-	tls.gate = NULL;
+	/* the thread's end (or a flush, an exec): the fast paths give way
+	 * until a recorded path arms the countdowns again (see
+	 * ps_sample_tls.gate) */
+	fast_paths_closed();
 }
 
 void ps_memsample_fork_child(void)
 {
-	tls.gate = NULL;
+	fast_paths_closed();
 }
 
 void ps_memsample_publish(struct ps_thread *t, uint64_t ticks, uintptr_t addr, size_t usable)
@@ -156,8 +169,10 @@ void ps_memsample_publish(struct ps_thread *t, uint64_t ticks, uintptr_t addr, s
 	ps_write_ext(t, PST_X_MEM_USABLE, buf, (size_t)(p - buf));
 	tls.high = live;
 	/* the next record when about M bytes more were freed (frees do not
-	 * move the sampling clock) */
-	tls.publish_at = f + ps_memsample_mean;
+	 * move the sampling clock); armed: the gate opens (t is this
+	 * thread's state, entered) */
+	tls.left = (int64_t)ps_memsample_mean;
+	tls.gate = t;
 }
 
 void ps_memsample_publish_now(struct ps_thread *t)
@@ -171,7 +186,7 @@ void ps_memsample_publish_now(struct ps_thread *t)
 void ps_memsample_publish_frees(struct ps_thread *t)
 {
 	if (!ps_enter(t)) {
-		tls.publish_at = t->counters[PST_C_MEM_USABLE_FREED] + ps_memsample_mean;
+		tls.left = (int64_t)ps_memsample_mean;
 		return;
 	}
 	int saved = errno;
@@ -182,18 +197,25 @@ void ps_memsample_publish_frees(struct ps_thread *t)
 
 bool ps_memsample_passed(void)
 {
-	if (PS_UNLIKELY(tls.rng == 0)) {
-		/* First use in this thread: start with a random distance (the
-		 * charge just made is forgiven as a sample, but counted). */
-		count_charged(ps_self);
-		tls.until = tls.drawn = draw_distance();
+	/* Called inside a hook, this thread's state entered (ps_self) */
+	struct ps_thread *t = ps_self;
+	if (PS_UNLIKELY(!t)) {
+		/* no state to open the gate to: the clock stays closed */
+		count_charged(NULL);
 		return false;
 	}
+	/* First use in this thread, or first since the gate closed: start
+	 * with a random distance (the charge just made is forgiven as a
+	 * sample, but counted; exponential distances have no memory). */
+	bool first = !tls.armed;
 	/* One sample, however many sample points the block spans: the
 	 * reader's weight 1 / (1 - exp(-s/mean)) accounts for that. */
-	count_charged(ps_self);
+	count_charged(t);
 	tls.until = tls.drawn = draw_distance();
-	return true;
+	tls.armed = true;
+	/* armed: the gate opens (see ps_sample_tls.gate) */
+	tls.gate = t;
+	return !first;
 }
 
 #define addr_hash ps_memsample_hash

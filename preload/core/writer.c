@@ -8,7 +8,10 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include "zsys.h"
 
 static size_t page_size(void)
 {
@@ -23,38 +26,41 @@ static size_t page_size(void)
 /* Grow the file from `from` to `len` bytes with its space secured, so a
  * full disk shows up here as an error and never as SIGBUS on a store.
  *
- * A small growth (a stream's header and first window) writes zeros: the
- * space is reserved by the write (delayed allocation) and a file cut
- * before writeback frees no block. Fallocated blocks are real: cutting
- * them at exit frees them, and on a filesystem mounted with `discard`
- * that waits for the device, 0.3-3 ms per file measured here, most of a
- * short process's start-up. Larger growths (window slides of a busy
- * stream) fallocate: no copying of zeros. */
-#define ZERO_FILL_MAX (64 * 1024)
+ * Every growth writes zeros: the space is reserved by the write (delayed
+ * allocation on ext4, xfs, btrfs; pages on tmpfs) and a file cut or a run
+ * punched out before writeback frees no block. It is also the cheapest
+ * way to a window the program can write to. Fallocated blocks are
+ * unwritten extents: mapping a window of them (MADV_POPULATE_WRITE in
+ * map_window) went through readahead's zero-fill and ext4_page_mkwrite's
+ * journalled conversion for every page, 2.5 ms of kernel time per MiB
+ * measured here, against 0.4 ms per MiB for writing zeros and mapping the
+ * pages already in the page cache (issue 15p, tools/bench-window.c).
+ * Cutting fallocated blocks at exit also waits for the device on a
+ * filesystem mounted with `discard`. A raw system call: the shim's own
+ * I/O stays out of the io recorder's hooks, and errno is untouched. */
+#define ZERO_CHUNK (16 * 1024)
+#define ZERO_IOV 64 /* 1 MiB per call */
 static int grow_file(int fd, uint64_t from, uint64_t len)
 {
-	static const uint8_t zeros[4096];
-	if (len > from && len - from <= ZERO_FILL_MAX) {
-		while (from < len) {
-			size_t n =
-			    len - from > sizeof(zeros) ? sizeof(zeros) : (size_t)(len - from);
-			ssize_t w = pwrite(fd, zeros, n, (off_t)from);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return w < 0 ? -errno : -ENOSPC;
-			from += (uint64_t)w;
+	static const uint8_t zeros[ZERO_CHUNK];
+	struct iovec iov[ZERO_IOV];
+	while (from < len) {
+		uint64_t left = len - from;
+		int n = 0;
+		for (; n < ZERO_IOV && left; n++) {
+			size_t c = left > ZERO_CHUNK ? ZERO_CHUNK : (size_t)left;
+			iov[n].iov_base = (void *)zeros;
+			iov[n].iov_len = c;
+			left -= c;
 		}
-		return 0;
+		long w = zsys_pwritev(fd, iov, n, from);
+		if (w == -EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? (int)w : -ENOSPC;
+		from += (uint64_t)w;
 	}
-	/* from `from`, not 0: holes punched below (zwriter.c) stay holes */
-	int rc = posix_fallocate(fd, (off_t)from, (off_t)(len - from));
-	if (rc == EOPNOTSUPP || rc == EINVAL) {
-		if (ftruncate(fd, (off_t)len) != 0)
-			return -errno;
-		return 0;
-	}
-	return -rc;
+	return 0;
 }
 
 int pw_grow_file(struct pw_stream *s, int fd, uint64_t len)
@@ -158,8 +164,8 @@ static int map_window(struct pw_stream *s, int fd, uint64_t pos, size_t max)
 	uint64_t off = pos & ~(uint64_t)(pg - 1);
 	/* A first window is small: most streams (short processes, idle
 	 * threads) never fill it, and every byte of it is allocated up front
-	 * (fallocate: extents on ext4, whole pages on tmpfs) and trimmed at the
-	 * end. A stream that fills it slides to full-size windows. */
+	 * (zeros written, see grow_file) and trimmed at the end. A stream that fills it slides to
+	 * full-size windows. */
 	size_t len = s->win || s->win_off > PST_DATA_OFFSET ? s->window_bytes : PW_FIRST_WINDOW;
 	if (len > s->window_bytes)
 		len = s->window_bytes;
@@ -177,16 +183,18 @@ static int map_window(struct pw_stream *s, int fd, uint64_t pos, size_t max)
 #ifdef MADV_POPULATE_WRITE
 	/* A stream that filled a window will fill the next one: map its pages
 	 * writable in one call rather than taking a fault per page (a few us
-	 * each in a VM, a tenth of a busy call trace's cost). Not for a first
-	 * window, which most threads never fill; older kernels say EINVAL. */
+	 * each in a VM, a tenth of a busy call trace's cost). Its pages are in
+	 * the page cache already (grow_file wrote them), so this only maps
+	 * them. Not for a first window, which most threads never fill; older
+	 * kernels say EINVAL. */
 	if (s->win)
 		madvise(w, len, MADV_POPULATE_WRITE);
 #endif
-	/* A first window: no readahead. The file's blocks are fresh
-	 * (fallocated, unwritten), so readahead only zero-fills up to 32 page
-	 * cache pages per fault that a short process never writes, and the
+	/* A first window: no readahead. Where its pages are not in the page
+	 * cache (evicted, or a file not grown by us), readahead would fill up
+	 * to 32 pages per fault that a short process never writes, and the
 	 * trim at its end drops them again: a third of a short process's
-	 * start-up cost. One page per fault instead. */
+	 * start-up cost once. One page per fault instead. */
 	if (!s->win)
 		madvise(w, len, MADV_RANDOM);
 	if (s->win)

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -55,6 +56,13 @@ static inline long zsys6(long nr, long a, long b, long c, long d, long e, long f
 static inline long zsys_pwrite(int fd, const void *p, size_t n, uint64_t off)
 {
 	return zsys6(SYS_pwrite64, fd, (long)p, (long)n, (long)off, 0, 0);
+}
+
+static inline long zsys_pwritev(int fd, const struct iovec *iov, int n, uint64_t off)
+{
+	/* the kernel takes the offset as (low, high) longs and rebuilds it
+	 * as high << 32 | low on 32-bit; a 64-bit kernel shifts high out */
+	return zsys6(SYS_pwritev, fd, (long)iov, n, (long)off, (long)(off >> 32), 0);
 }
 
 static inline int zsys_fstat(int fd, struct stat *st)

@@ -74,6 +74,15 @@ int pw_grow_file(struct pw_stream *s, int fd, uint64_t len)
 }
 
 void (*pw_z_hook)(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why);
+int (*pw_z_map_hook)(struct pw_stream *s, void *old, size_t old_len, int settle);
+
+/* Unmap the current window, once no job of the compressor can populate it
+ * any more (zmap.c); else it stays mapped. */
+static void unmap_window(struct pw_stream *s)
+{
+	if (s->win && (!s->z.map_job || !pw_z_map_hook || pw_z_map_hook(s, NULL, 0, 1)))
+		munmap(s->win, s->win_len);
+}
 
 uint32_t pw_thread_flags_extra, pw_thread_mem_time_shift; /* mem.c, ALLOCATION IDS */
 
@@ -164,8 +173,8 @@ static int map_window(struct pw_stream *s, int fd, uint64_t pos, size_t max)
 	uint64_t off = pos & ~(uint64_t)(pg - 1);
 	/* A first window is small: most streams (short processes, idle
 	 * threads) never fill it, and every byte of it is allocated up front
-	 * (zeros written, see grow_file) and trimmed at the end. A stream that fills it slides to
-	 * full-size windows. */
+	 * (zeros written, see grow_file) and trimmed at the end. A stream
+	 * that fills it slides to full-size windows. */
 	size_t len = s->win || s->win_off > PST_DATA_OFFSET ? s->window_bytes : PW_FIRST_WINDOW;
 	if (len > s->window_bytes)
 		len = s->window_bytes;
@@ -180,30 +189,35 @@ static int map_window(struct pw_stream *s, int fd, uint64_t pos, size_t max)
 	void *w = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
 	if (w == MAP_FAILED)
 		return -errno;
-#ifdef MADV_POPULATE_WRITE
-	/* A stream that filled a window will fill the next one: map its pages
-	 * writable in one call rather than taking a fault per page (a few us
-	 * each in a VM, a tenth of a busy call trace's cost). Its pages are in
-	 * the page cache already (grow_file wrote them), so this only maps
-	 * them. Not for a first window, which most threads never fill; older
-	 * kernels say EINVAL. */
-	if (s->win)
-		madvise(w, len, MADV_POPULATE_WRITE);
-#endif
-	/* A first window: no readahead. Where its pages are not in the page
-	 * cache (evicted, or a file not grown by us), readahead would fill up
-	 * to 32 pages per fault that a short process never writes, and the
-	 * trim at its end drops them again: a third of a short process's
-	 * start-up cost once. One page per fault instead. */
-	if (!s->win)
-		madvise(w, len, MADV_RANDOM);
-	if (s->win)
-		munmap(s->win, s->win_len);
+	void *old = s->win;
+	size_t old_len = s->win_len;
 	s->win = w;
 	s->win_off = off;
 	s->win_len = len;
 	s->cur = (uint8_t *)w + (pos - off);
 	s->limit = (uint8_t *)w + len;
+	/* A first window: no readahead. Where its pages are not in the page
+	 * cache (evicted, or a file not grown by us), readahead would fill up
+	 * to 32 pages per fault that a short process never writes, and the
+	 * trim at its end drops them again: a third of a short process's
+	 * start-up cost once. One page per fault instead. */
+	if (!old) {
+		madvise(w, len, MADV_RANDOM);
+		return 0;
+	}
+	/* A stream that filled a window will fill the next one: map its pages
+	 * writable in one call rather than taking a fault per page (a few us
+	 * each in a VM, a tenth of a busy call trace's cost). Its pages are in
+	 * the page cache already (grow_file wrote them), so this only maps
+	 * them. Not for a first window, which most threads never fill. With
+	 * a compressor running, it does that and the unmap of the old window
+	 * (zmap.c); else here (older kernels say EINVAL to the populate). */
+	if (pw_z_map_hook && pw_z_map_hook(s, old, old_len, 0))
+		return 0;
+#ifdef MADV_POPULATE_WRITE
+	madvise(w, len, MADV_POPULATE_WRITE);
+#endif
+	munmap(old, old_len);
 	return 0;
 }
 
@@ -313,7 +327,7 @@ void pw_trim(struct pw_stream *s)
 		return;
 	if (s->win) {
 		s->win_off += (uint64_t)(s->cur - s->win); /* where the next record goes */
-		munmap(s->win, s->win_len);
+		unmap_window(s);
 	}
 	s->win = s->cur = s->limit = NULL; /* the next reserve maps again */
 	s->win_len = 0;
@@ -333,8 +347,7 @@ void pw_close(struct pw_stream *s)
 		release_fd(s, zfd);
 	}
 	__atomic_or_fetch(&s->hdr->flags, PST_FLAG_CLOSED, __ATOMIC_RELEASE);
-	if (s->win)
-		munmap(s->win, s->win_len);
+	unmap_window(s);
 	s->win = s->cur = s->limit = NULL;
 	int fd = stream_fd(s);
 	if (fd >= 0) {
@@ -348,8 +361,7 @@ void pw_abandon(struct pw_stream *s)
 {
 	if ((s->z.sc.mem || s->z.job[0] || s->z.job[1]) && pw_z_hook)
 		pw_z_hook(s, -1, NULL, PW_Z_FORGET);
-	if (s->win)
-		munmap(s->win, s->win_len);
+	unmap_window(s);
 	if (s->hdr)
 		munmap(s->hdr, PST_DATA_OFFSET);
 	s->win = s->cur = s->limit = NULL;

@@ -91,6 +91,11 @@ static inline int zsys_munmap(void *p, size_t n)
 	return (int)zsys6(SYS_munmap, (long)p, (long)n, 0, 0, 0, 0);
 }
 
+static inline int zsys_madvise(void *p, size_t n, int advice)
+{
+	return (int)zsys6(SYS_madvise, (long)p, (long)n, advice, 0, 0, 0);
+}
+
 static inline int zsys_fallocate(int fd, int mode, uint64_t off, uint64_t len)
 {
 	return (int)zsys6(SYS_fallocate, fd, mode, (long)off, (long)len, 0, 0);

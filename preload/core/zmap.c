@@ -21,8 +21,9 @@
  *   bound the window stays mapped (never a populate after an unmap).
  * Where no compressor runs yet (the stream's first slides), in a forked
  * or vfork child, or with no free slot, the writer does both itself, as
- * before. Everything here is async-signal-safe but the bounded wait (a
- * slide may run in a signal handler; close, trim and abandon do not).
+ * before (with no free slot and the previous job still running on the
+ * old window, that window stays mapped instead). Everything here is async-signal-safe but the
+ * bounded wait (a slide may run in a signal handler; close, trim and abandon do not).
  */
 #define _GNU_SOURCE
 #include "writer.h"
@@ -108,6 +109,17 @@ int pw_z_map(struct pw_stream *s, void *old, size_t old_len, int settle)
 	if (settle)
 		return end_job(s, SETTLE_MS);
 	/* The previous job: taken back, or left to finish before this one. */
-	end_job(s, 0);
-	return hand_over(s, old, old_len);
+	int over = end_job(s, 0);
+	if (hand_over(s, old, old_len))
+		return 1;
+	if (over)
+		return 0; /* the writer populates and unmaps, as before */
+			  /* The previous job still runs on old and no slot is free (all 64
+			   * taken): unmapping old here could come before its populate. It
+			   * stays mapped (address space only, its pages are the file's); the
+			   * new window is populated here. Never seen in practice. */
+#ifdef MADV_POPULATE_WRITE
+	madvise(s->win, s->win_len, MADV_POPULATE_WRITE);
+#endif
+	return 1;
 }

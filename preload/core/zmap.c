@@ -21,8 +21,11 @@
  *   bound the window stays mapped (never a populate after an unmap).
  * Where no compressor runs yet (the stream's first slides), in a forked
  * or vfork child, or with no free slot, the writer does both itself, as
- * before (with no free slot and the previous job still running on the
- * old window, that window stays mapped instead). Everything here is async-signal-safe but the
+ * before (if the previous job still runs on the old window, that window
+ * stays mapped instead). A forked child's copies of the windows are
+ * unmapped by the child itself (its copy of the slot table is reset); a
+ * child made without the fork handlers (vfork, a raw fork) never waits
+ * for a job. Everything here is async-signal-safe but the
  * bounded wait (a slide may run in a signal handler; close, trim and abandon do not).
  */
 #define _GNU_SOURCE
@@ -55,9 +58,7 @@ static void forget_job(struct pw_zstate *z)
 }
 
 /* Done with the job on the current window: 1 when no job can touch it any
- * more (taken back, finished, or we are a forked child, where no
- * compressor works on our copy), 0 when it still runs (orphaned if
- * wait_ms passed). */
+ * more, 0 when it still runs (orphaned if wait_ms passed). */
 static int end_job(struct pw_stream *s, unsigned wait_ms)
 {
 	struct pw_zstate *z = &s->z;
@@ -65,15 +66,25 @@ static int end_job(struct pw_stream *s, unsigned wait_ms)
 		return 1;
 	int slot = z->map_job - 1, over = 1;
 	struct pw_zjob j;
-	if ((uint32_t)getpid() != s->hdr->pid) {
-		if (z->map_old) /* a forked child: its copy of the old window */
-			munmap(z->map_old, z->map_old_len);
-	} else if (pw_zt_cancel(slot, z->map_ticket, &j)) {
+	if (pw_zt_cancel(slot, z->map_ticket, &j)) {
 		if (j.map_old) /* not started: its unmap is done here */
 			munmap(j.map_old, j.map_old_len);
 	} else {
-		/* a map job never fails: anything but OK means still running */
-		over = pw_zt_wait(slot, z->map_ticket, wait_ms) == PW_ZT_OK;
+		int r = pw_zt_result(slot, z->map_ticket);
+		if (r == PW_ZT_FAIL) {
+			/* A map job never fails: the slot is not ours any more.
+			 * A forked child (zthread.c reset its table): no
+			 * compressor works on its copies, the old one goes. */
+			if (z->map_old)
+				munmap(z->map_old, z->map_old_len);
+		} else if (r == PW_ZT_PENDING) {
+			/* Running. Never wait in a child made without the fork
+			 * handlers: a vfork child's compressor is its parent's,
+			 * a raw fork child's copy of the slot never changes. */
+			if ((uint32_t)getpid() != s->hdr->pid)
+				wait_ms = 0;
+			over = pw_zt_wait(slot, z->map_ticket, wait_ms) == PW_ZT_OK;
+		}
 	}
 	forget_job(z);
 	return over;
@@ -112,12 +123,13 @@ int pw_z_map(struct pw_stream *s, void *old, size_t old_len, int settle)
 	int over = end_job(s, 0);
 	if (hand_over(s, old, old_len))
 		return 1;
+	/* Else the writer populates and unmaps, as before; but if the
+	 * previous job still runs on old (and no slot was free, or we are a
+	 * vfork child), unmapping old here could come before its populate: it
+	 * stays mapped (address space only, its pages are the file's) and
+	 * only the new window is populated here. */
 	if (over)
-		return 0; /* the writer populates and unmaps, as before */
-			  /* The previous job still runs on old and no slot is free (all 64
-			   * taken): unmapping old here could come before its populate. It
-			   * stays mapped (address space only, its pages are the file's); the
-			   * new window is populated here. Never seen in practice. */
+		return 0;
 #ifdef MADV_POPULATE_WRITE
 	madvise(s->win, s->win_len, MADV_POPULATE_WRITE);
 #endif

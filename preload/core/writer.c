@@ -8,7 +8,10 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include "zsys.h"
 
 static size_t page_size(void)
 {
@@ -23,38 +26,41 @@ static size_t page_size(void)
 /* Grow the file from `from` to `len` bytes with its space secured, so a
  * full disk shows up here as an error and never as SIGBUS on a store.
  *
- * A small growth (a stream's header and first window) writes zeros: the
- * space is reserved by the write (delayed allocation) and a file cut
- * before writeback frees no block. Fallocated blocks are real: cutting
- * them at exit frees them, and on a filesystem mounted with `discard`
- * that waits for the device, 0.3-3 ms per file measured here, most of a
- * short process's start-up. Larger growths (window slides of a busy
- * stream) fallocate: no copying of zeros. */
-#define ZERO_FILL_MAX (64 * 1024)
+ * Every growth writes zeros: the space is reserved by the write (delayed
+ * allocation on ext4, xfs, btrfs; pages on tmpfs) and a file cut or a run
+ * punched out before writeback frees no block. It is also the cheapest
+ * way to a window the program can write to. Fallocated blocks are
+ * unwritten extents: mapping a window of them (MADV_POPULATE_WRITE in
+ * map_window) went through readahead's zero-fill and ext4_page_mkwrite's
+ * journalled conversion for every page, 2.5 ms of kernel time per MiB
+ * measured here, against 0.4 ms per MiB for writing zeros and mapping the
+ * pages already in the page cache (issue 15p, tools/bench-window.c).
+ * Cutting fallocated blocks at exit also waits for the device on a
+ * filesystem mounted with `discard`. A raw system call: the shim's own
+ * I/O stays out of the io recorder's hooks, and errno is untouched. */
+#define ZERO_CHUNK (16 * 1024)
+#define ZERO_IOV 64 /* 1 MiB per call */
 static int grow_file(int fd, uint64_t from, uint64_t len)
 {
-	static const uint8_t zeros[4096];
-	if (len > from && len - from <= ZERO_FILL_MAX) {
-		while (from < len) {
-			size_t n =
-			    len - from > sizeof(zeros) ? sizeof(zeros) : (size_t)(len - from);
-			ssize_t w = pwrite(fd, zeros, n, (off_t)from);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return w < 0 ? -errno : -ENOSPC;
-			from += (uint64_t)w;
+	static const uint8_t zeros[ZERO_CHUNK];
+	struct iovec iov[ZERO_IOV];
+	while (from < len) {
+		uint64_t left = len - from;
+		int n = 0;
+		for (; n < ZERO_IOV && left; n++) {
+			size_t c = left > ZERO_CHUNK ? ZERO_CHUNK : (size_t)left;
+			iov[n].iov_base = (void *)zeros;
+			iov[n].iov_len = c;
+			left -= c;
 		}
-		return 0;
+		long w = zsys_pwritev(fd, iov, n, from);
+		if (w == -EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? (int)w : -ENOSPC;
+		from += (uint64_t)w;
 	}
-	/* from `from`, not 0: holes punched below (zwriter.c) stay holes */
-	int rc = posix_fallocate(fd, (off_t)from, (off_t)(len - from));
-	if (rc == EOPNOTSUPP || rc == EINVAL) {
-		if (ftruncate(fd, (off_t)len) != 0)
-			return -errno;
-		return 0;
-	}
-	return -rc;
+	return 0;
 }
 
 int pw_grow_file(struct pw_stream *s, int fd, uint64_t len)
@@ -68,6 +74,15 @@ int pw_grow_file(struct pw_stream *s, int fd, uint64_t len)
 }
 
 void (*pw_z_hook)(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why);
+int (*pw_z_map_hook)(struct pw_stream *s, void *old, size_t old_len, int settle);
+
+/* Unmap the current window, once no job of the compressor can populate it
+ * any more (zmap.c); else it stays mapped. */
+static void unmap_window(struct pw_stream *s)
+{
+	if (s->win && (!s->z.map_job || !pw_z_map_hook || pw_z_map_hook(s, NULL, 0, 1)))
+		munmap(s->win, s->win_len);
+}
 
 uint32_t pw_thread_flags_extra, pw_thread_mem_time_shift; /* mem.c, ALLOCATION IDS */
 
@@ -158,8 +173,8 @@ static int map_window(struct pw_stream *s, int fd, uint64_t pos, size_t max)
 	uint64_t off = pos & ~(uint64_t)(pg - 1);
 	/* A first window is small: most streams (short processes, idle
 	 * threads) never fill it, and every byte of it is allocated up front
-	 * (fallocate: extents on ext4, whole pages on tmpfs) and trimmed at the
-	 * end. A stream that fills it slides to full-size windows. */
+	 * (zeros written, see grow_file) and trimmed at the end. A stream
+	 * that fills it slides to full-size windows. */
 	size_t len = s->win || s->win_off > PST_DATA_OFFSET ? s->window_bytes : PW_FIRST_WINDOW;
 	if (len > s->window_bytes)
 		len = s->window_bytes;
@@ -174,28 +189,35 @@ static int map_window(struct pw_stream *s, int fd, uint64_t pos, size_t max)
 	void *w = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
 	if (w == MAP_FAILED)
 		return -errno;
-#ifdef MADV_POPULATE_WRITE
-	/* A stream that filled a window will fill the next one: map its pages
-	 * writable in one call rather than taking a fault per page (a few us
-	 * each in a VM, a tenth of a busy call trace's cost). Not for a first
-	 * window, which most threads never fill; older kernels say EINVAL. */
-	if (s->win)
-		madvise(w, len, MADV_POPULATE_WRITE);
-#endif
-	/* A first window: no readahead. The file's blocks are fresh
-	 * (fallocated, unwritten), so readahead only zero-fills up to 32 page
-	 * cache pages per fault that a short process never writes, and the
-	 * trim at its end drops them again: a third of a short process's
-	 * start-up cost. One page per fault instead. */
-	if (!s->win)
-		madvise(w, len, MADV_RANDOM);
-	if (s->win)
-		munmap(s->win, s->win_len);
+	void *old = s->win;
+	size_t old_len = s->win_len;
 	s->win = w;
 	s->win_off = off;
 	s->win_len = len;
 	s->cur = (uint8_t *)w + (pos - off);
 	s->limit = (uint8_t *)w + len;
+	/* A first window: no readahead. Where its pages are not in the page
+	 * cache (evicted, or a file not grown by us), readahead would fill up
+	 * to 32 pages per fault that a short process never writes, and the
+	 * trim at its end drops them again: a third of a short process's
+	 * start-up cost once. One page per fault instead. */
+	if (!old) {
+		madvise(w, len, MADV_RANDOM);
+		return 0;
+	}
+	/* A stream that filled a window will fill the next one: map its pages
+	 * writable in one call rather than taking a fault per page (a few us
+	 * each in a VM, a tenth of a busy call trace's cost). Its pages are in
+	 * the page cache already (grow_file wrote them), so this only maps
+	 * them. Not for a first window, which most threads never fill. With
+	 * a compressor running, it does that and the unmap of the old window
+	 * (zmap.c); else here (older kernels say EINVAL to the populate). */
+	if (pw_z_map_hook && pw_z_map_hook(s, old, old_len, 0))
+		return 0;
+#ifdef MADV_POPULATE_WRITE
+	madvise(w, len, MADV_POPULATE_WRITE);
+#endif
+	munmap(old, old_len);
 	return 0;
 }
 
@@ -305,7 +327,7 @@ void pw_trim(struct pw_stream *s)
 		return;
 	if (s->win) {
 		s->win_off += (uint64_t)(s->cur - s->win); /* where the next record goes */
-		munmap(s->win, s->win_len);
+		unmap_window(s);
 	}
 	s->win = s->cur = s->limit = NULL; /* the next reserve maps again */
 	s->win_len = 0;
@@ -325,8 +347,7 @@ void pw_close(struct pw_stream *s)
 		release_fd(s, zfd);
 	}
 	__atomic_or_fetch(&s->hdr->flags, PST_FLAG_CLOSED, __ATOMIC_RELEASE);
-	if (s->win)
-		munmap(s->win, s->win_len);
+	unmap_window(s);
 	s->win = s->cur = s->limit = NULL;
 	int fd = stream_fd(s);
 	if (fd >= 0) {
@@ -340,8 +361,7 @@ void pw_abandon(struct pw_stream *s)
 {
 	if ((s->z.sc.mem || s->z.job[0] || s->z.job[1]) && pw_z_hook)
 		pw_z_hook(s, -1, NULL, PW_Z_FORGET);
-	if (s->win)
-		munmap(s->win, s->win_len);
+	unmap_window(s);
 	if (s->hdr)
 		munmap(s->hdr, PST_DATA_OFFSET);
 	s->win = s->cur = s->limit = NULL;

@@ -36,14 +36,22 @@ struct pw_zscratch {
  * the BLOCK into room the writer reserved (a PAD's payload), links the
  * RUN to it and frees the raw pages. Everything it needs is here, with a
  * descriptor of its own: it never touches the stream. */
+enum pw_zjob_kind {
+	PW_ZJ_COMPRESS = 0, /* compress a run (zwriter.c) */
+	PW_ZJ_MAP = 1	    /* populate a new window, unmap the old one (zmap.c) */
+};
 struct pw_zjob {
-	int fd; /* closed by whoever runs the job */
+	int kind; /* enum pw_zjob_kind */
+	int fd;	  /* closed by whoever runs the job; -1 = none */
 	int level;
 	dev_t dev; /* the file's, checked before each use of fd */
 	ino_t ino;
 	uint64_t seq;			     /* the BLOCK's number */
 	uint64_t run_rec, run_data, raw_end; /* the RUN record, its records */
 	uint64_t block_at, res_end;	     /* the reserved room */
+	/* PW_ZJ_MAP: the window to populate, then the one to unmap */
+	void *map_new, *map_old;
+	size_t map_new_len, map_old_len;
 };
 
 #define PW_Z_JOBS 2
@@ -61,6 +69,12 @@ struct pw_zstate {
 	int job[PW_Z_JOBS];
 	uint32_t ticket[PW_Z_JOBS];
 	uint64_t *counters; /* the thread's counters (PST_C_Z_*), NULL = none */
+	/* the window job handed to the compressor (zmap.c): slot + 1, 0 =
+	 * none, and the old window it unmaps */
+	int map_job;
+	uint32_t map_ticket;
+	void *map_old;
+	size_t map_old_len;
 };
 
 struct pw_stream {
@@ -95,6 +109,14 @@ enum pw_zwhy {
 /* The compression hook, set by pw_z_enable (zwriter.c): the writer itself
  * has no link dependency on it. */
 extern void (*pw_z_hook)(struct pw_stream *s, int fd, uint64_t *pos, enum pw_zwhy why);
+/* The window mapping hook, set by pw_z_enable (zmap.c). With settle 0, a
+ * slide has just mapped s->win: the compressor is asked to populate it and
+ * to unmap the old window; 1 when it took both, 0 when the writer does
+ * them. With settle 1, s->win is about to be unmapped (close, trim,
+ * abandon): 1 when no job can touch it any more, 0 when the compressor
+ * may still (it gets no CPU): s->win must then stay mapped. */
+extern int (*pw_z_map_hook)(struct pw_stream *s, void *old, size_t old_len, int settle);
+int pw_z_map(struct pw_stream *s, void *old, size_t old_len, int settle);
 /* Compress this stream's finished windows at zstd `level` (thread files;
  * 0 = stay raw), counting in `counters` (PST_C_COUNTER_MAX of them, or
  * NULL). Call right after pw_open. */
@@ -123,6 +145,10 @@ enum { PW_ZT_PENDING = 0, PW_ZT_OK = 1, PW_ZT_FAIL = 2 };
  * PW_ZT_NONE (no compressor here: compress in place) or PW_ZT_FULL (every
  * slot is taken: the run goes on). */
 int pw_zt_claim(uint32_t pid, uint32_t *ticket);
+/* Is process pid's compressor running now (never makes one)? */
+int pw_zt_running(uint32_t pid);
+/* Run a window job (zmap.c): the compressor's half. */
+int pw_z_map_job_run(const struct pw_zjob *j);
 void pw_zt_unclaim(int slot, uint32_t ticket); /* claimed, not posted */
 void pw_zt_post(int slot, uint32_t ticket, const struct pw_zjob *job);
 /* PW_ZT_PENDING, or the result (the slot is then free). */

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -57,6 +58,13 @@ static inline long zsys_pwrite(int fd, const void *p, size_t n, uint64_t off)
 	return zsys6(SYS_pwrite64, fd, (long)p, (long)n, (long)off, 0, 0);
 }
 
+static inline long zsys_pwritev(int fd, const struct iovec *iov, int n, uint64_t off)
+{
+	/* the kernel takes the offset as (low, high) longs and rebuilds it
+	 * as high << 32 | low on 32-bit; a 64-bit kernel shifts high out */
+	return zsys6(SYS_pwritev, fd, (long)iov, n, (long)off, (long)(off >> 32), 0);
+}
+
 static inline int zsys_fstat(int fd, struct stat *st)
 {
 #ifdef SYS_fstat
@@ -81,6 +89,11 @@ static inline void *zsys_mmap(void *addr, size_t n, int prot, int flags, int fd,
 static inline int zsys_munmap(void *p, size_t n)
 {
 	return (int)zsys6(SYS_munmap, (long)p, (long)n, 0, 0, 0, 0);
+}
+
+static inline int zsys_madvise(void *p, size_t n, int advice)
+{
+	return (int)zsys6(SYS_madvise, (long)p, (long)n, advice, 0, 0, 0);
 }
 
 static inline int zsys_fallocate(int fd, int mode, uint64_t off, uint64_t len)

@@ -274,6 +274,11 @@ int pw_zt_claim(uint32_t pid, uint32_t *ticket)
 	return PW_ZT_FULL;
 }
 
+int pw_zt_running(uint32_t pid)
+{
+	return __atomic_load_n(&zt_state, __ATOMIC_ACQUIRE) == 2 && (uint32_t)getpid() == pid;
+}
+
 void pw_zt_post(int slot, uint32_t ticket, const struct pw_zjob *job)
 {
 	slots[slot].job = *job;

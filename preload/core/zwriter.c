@@ -317,6 +317,8 @@ int pw_z_warm(struct pw_zscratch *sc)
 int pw_z_job_run(const struct pw_zjob *j, struct pw_zscratch *sc)
 {
 	size_t cap, raw = (size_t)(j->raw_end - j->run_data);
+	if (j->kind == PW_ZJ_MAP)
+		return pw_z_map_job_run(j);
 	if (!job_fd_ours(j))
 		return -1;
 	uint8_t *out = scratch(sc, j->level, raw, &cap);
@@ -549,6 +551,8 @@ void pw_z_enable(struct pw_stream *s, int level, uint64_t *counters)
 		return;
 	s->z.level = level;
 	s->z.counters = counters;
-	if (s->z.level)
+	if (s->z.level) {
 		pw_z_hook = zhook;
+		pw_z_map_hook = pw_z_map;
+	}
 }

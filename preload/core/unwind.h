@@ -106,9 +106,8 @@ struct ps_slot_check {
 /* One walk, OUTERMOST frame first, so the part a new walk reuses stays
  * where it is and only the top is rewritten. */
 struct ps_unwind_chain {
-	int n;		/* frames */
-	bool reusable;	/* complete, with every node: a walk may reuse it */
-	uint32_t stamp; /* when last used (the least recent is replaced) */
+	int n;	       /* frames */
+	bool reusable; /* complete, with every node: a walk may reuse it */
 	struct ps_unwind_frame f[PS_CHAIN_MAX];
 	/* the slots the walk read, outermost first (see tail_intact) */
 	struct ps_slot_check checks[PS_CHECKS_MAX];
@@ -119,15 +118,26 @@ struct ps_unwind_chain {
 #define PS_CHAINS 4
 /* Per thread, kept with its stack trie (stacks.c): the ids it holds are
  * that trie's. */
+/* A reusable chain's innermost frame and all the common case needs to
+ * prove and use it, in one cache line: the call that finds its stack
+ * equal to a kept walk's from the top reads only this and the slots. */
+struct ps_unwind_top {
+	uintptr_t ip, sp;		    /* ip 0: not reusable (or not in cached mode) */
+	uintptr_t bp;			    /* compared under bp_mask: all ones when the walk */
+	uintptr_t bp_mask;		    /* outward reads this rbp, 0 when it does not */
+	const struct ps_slot_check *checks; /* the chain's slots, outermost */
+	uint64_t node;			    /* stack-trie id of the stack */
+	uint16_t depth;			    /* frames shown */
+	uint16_t nchecks;		    /* slots that prove the chain */
+	uint32_t stamp;			    /* when last used (the least recent is replaced) */
+};
 struct ps_unwind_cache {
 	uint64_t gen;	/* ps_unwind_code_gen the rules are valid for */
 	int last;	/* the chain of the last walk (-1: it was cut short) */
 	uint32_t clock; /* stamps */
-	/* each reusable chain's innermost frame (ip 0: not reusable), side
-	 * by side: the first thing every call compares */
-	struct {
-		uintptr_t ip, sp;
-	} top[PS_CHAINS];
+	/* each chain's innermost frame, side by side: the first thing every
+	 * call compares */
+	struct ps_unwind_top top[PS_CHAINS] __attribute__((aligned(64)));
 	struct ps_unwind_chain ch[PS_CHAINS];
 	struct ps_unwind_frame fresh[PS_CHAIN_MAX]; /* a walk's new frames,
 						     * innermost first */

@@ -124,43 +124,72 @@ static inline bool slot_same(const struct ps_slot_check *s)
 	return *(const uintptr_t *)s->addr == s->value;
 }
 
-/* Innermost first, and no slot read past the first that differs: as long
- * as the slots so far are equal, the next one is a slot a fresh walk
- * would read too, so this reads no memory a fresh walk would not (a
- * stack that is no longer there, say a fiber's, is not read past the
- * point where it differs). Four at a time, a branch each (a load may not
- * move above the branch before it): ~4 instructions a slot. */
-static inline bool tail_intact(const struct ps_unwind_chain *c, int q)
+/* Slots first[0 .. n), innermost (the last) first, and no slot read past
+ * the first that differs: as long as the slots so far are equal, the next
+ * one is a slot a fresh walk would read too, so this reads no memory a
+ * fresh walk would not (a stack that is no longer there, say a fiber's,
+ * is not read past the point where it differs). A branch each (a load may
+ * not move above the branch before it): 4 instructions a slot. The odd
+ * ones first, then four at a time: the loop's own count and branch once
+ * per four slots, not per slot. */
+static inline bool slots_same(const struct ps_slot_check *first, unsigned n)
 {
-	const struct ps_slot_check *s = c->checks + c->f[q].checks;
-	const struct ps_slot_check *end = c->checks;
-	while (s - end >= 4) {
+	const struct ps_slot_check *s = first + n;
+	switch (n & 3) {
+	case 3:
+		if (!slot_same(--s))
+			return false;
+		/* fall through */
+	case 2:
+		if (!slot_same(--s))
+			return false;
+		/* fall through */
+	case 1:
+		if (!slot_same(--s))
+			return false;
+		/* fall through */
+	default:
+		break;
+	}
+	while (s != first) {
 		if (!slot_same(s - 1) || !slot_same(s - 2) || !slot_same(s - 3) ||
 		    !slot_same(s - 4))
 			return false;
 		s -= 4;
 	}
-	while (s > end)
-		if (!slot_same(--s))
-			return false;
 	return true;
 }
 
-static struct ps_unwind_cache *cache_of(struct ps_thread *t)
+/* Kept walk c's frames from q outward are the stack still (see above). */
+static inline bool tail_intact(const struct ps_unwind_chain *c, int q)
 {
-	struct ps_unwind_cache *uc = ps_stack_unwind_cache(t);
+	return slots_same(c->checks, c->f[q].checks);
+}
+
+/* Code was loaded or unloaded since uc's rules and walks were made: they
+ * start over. */
+static __attribute__((noinline)) void cache_reset(struct ps_unwind_cache *uc, uint64_t gen)
+{
+	memset(uc->rules, 0, sizeof(uc->rules));
+	for (int c = 0; c < PS_CHAINS; c++) {
+		uc->ch[c].n = 0;
+		uc->ch[c].reusable = false;
+		uc->top[c].ip = 0;
+	}
+	uc->gen = gen;
+}
+
+static inline struct ps_unwind_cache *cache_of(struct ps_thread *t)
+{
+	/* the cache is at the start of the thread's stack table (stacks.c):
+	 * no call on every allocation to find it once the table exists */
+	struct ps_unwind_cache *uc =
+	    PS_LIKELY(t->stacks) ? (struct ps_unwind_cache *)t->stacks : ps_stack_unwind_cache(t);
 	if (!uc)
 		return NULL;
 	uint64_t gen = __atomic_load_n(&ps_unwind_code_gen, __ATOMIC_ACQUIRE);
-	if (PS_UNLIKELY(uc->gen != gen)) {
-		memset(uc->rules, 0, sizeof(uc->rules));
-		for (int c = 0; c < PS_CHAINS; c++) {
-			uc->ch[c].n = 0;
-			uc->ch[c].reusable = false;
-			uc->top[c].ip = 0;
-		}
-		uc->gen = gen;
-	}
+	if (PS_UNLIKELY(uc->gen != gen))
+		cache_reset(uc, gen);
 	return uc;
 }
 
@@ -196,7 +225,7 @@ static int victim(const struct ps_unwind_cache *uc)
 	int v = 0;
 	for (int c = 1; c < PS_CHAINS; c++)
 		if (!uc->ch[c].reusable ||
-		    (uc->ch[v].reusable && (int32_t)(uc->ch[c].stamp - uc->ch[v].stamp) < 0))
+		    (uc->ch[v].reusable && (int32_t)(uc->top[c].stamp - uc->top[v].stamp) < 0))
 			v = c;
 	return v;
 }
@@ -303,39 +332,56 @@ static bool intern_from(struct ps_thread *t, struct ps_unwind_chain *ch, int fro
 	return true;
 }
 
-/* Kept walk c, when the stack is the same from its innermost frame out. */
-static inline bool same_from_top(struct ps_unwind_cache *uc, int c, uintptr_t ip, uintptr_t sp,
+/* Kept walk c, when the stack is the same from its innermost frame out:
+ * match's test for the innermost frame, from uc->top[c] alone. */
+static inline bool same_from_top(const struct ps_unwind_top *top, uintptr_t ip, uintptr_t sp,
 				 uintptr_t bp)
 {
-	if (uc->top[c].ip != ip || uc->top[c].sp != sp)
-		return false; /* (an ip is never 0: not reusable) */
-	const struct ps_unwind_chain *ch = &uc->ch[c];
-	const struct ps_unwind_frame *f = &ch->f[ch->n - 1];
-	return (!f->bp_needed || f->bp == bp) && tail_intact(ch, ch->n - 1);
+	/* (an ip is never 0: top->ip 0 is no kept walk) */
+	return top->ip == ip && top->sp == sp && !((top->bp ^ bp) & top->bp_mask) &&
+	       slots_same(top->checks, top->nchecks);
 }
 
 /* The common case first: the stack is one of the kept walks' from its
  * innermost frame out (an allocation in a loop; the few paths of an
  * interpreter's allocations). Its stack id and depth then, without a
  * walk; false otherwise. Any kept walk matching here gives the same
- * stack, so the order they are tried in changes no stack. */
+ * stack, so the order they are tried in changes no stack. Outside the
+ * cached mode no top is set, so none matches. */
 static inline bool same_as_kept(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp,
 				uintptr_t bp, uint64_t *leaf, int *shown)
 {
-	if (ps_unwind_mode != PS_UNWIND_CACHED)
-		return false;
 	for (int c = 0; c < PS_CHAINS; c++) {
-		if (same_from_top(uc, c, ip, sp, bp)) {
-			struct ps_unwind_chain *ch = &uc->ch[c];
-			const struct ps_unwind_frame *f = &ch->f[ch->n - 1];
-			ch->stamp = ++uc->clock;
+		struct ps_unwind_top *top = &uc->top[c];
+		if (same_from_top(top, ip, sp, bp)) {
+			top->stamp = ++uc->clock;
 			uc->last = c;
-			*leaf = f->node;
-			*shown = f->depth;
+			*leaf = top->node;
+			*shown = top->depth;
 			return true;
 		}
 	}
 	return false;
+}
+
+/* Kept walk c is reusable: its innermost frame and slots into uc->top[c]
+ * (only in the cached mode: nocache must never reuse a walk). */
+static void set_top(struct ps_unwind_cache *uc, int c)
+{
+	struct ps_unwind_chain *ch = &uc->ch[c];
+	struct ps_unwind_top *top = &uc->top[c];
+	top->stamp = ++uc->clock;
+	if (ps_unwind_mode != PS_UNWIND_CACHED || !ch->n)
+		return;
+	const struct ps_unwind_frame *f = &ch->f[ch->n - 1];
+	top->sp = f->sp;
+	top->bp = f->bp;
+	top->bp_mask = f->bp_needed ? ~(uintptr_t)0 : 0;
+	top->checks = ch->checks;
+	top->nchecks = f->checks;
+	top->node = f->node;
+	top->depth = f->depth;
+	top->ip = f->ip;
 }
 
 /* The walk from the program's frame (ip, sp, bp) when no kept walk is the
@@ -392,11 +438,7 @@ static __attribute__((noinline)) int walk_and_keep(struct ps_thread *t, struct p
 		return shown;
 	}
 	ch->reusable = true;
-	if (ch->n) {
-		uc->top[c].ip = ch->f[ch->n - 1].ip;
-		uc->top[c].sp = ch->f[ch->n - 1].sp;
-	}
-	ch->stamp = ++uc->clock;
+	set_top(uc, c);
 	*leaf = ch->n ? ch->f[ch->n - 1].node : 0;
 	return shown;
 }

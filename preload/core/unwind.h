@@ -151,11 +151,11 @@ void ps_unwind_mode_init(void);
 void ps_unwind_code_changed(void);
 
 struct ps_thread;
-/* The calling hook's program stack interned into t's stack trie: the leaf
- * id in *leaf; returns the number of program frames (more than max: the
- * stack was cut to max), or -1 when the walk cannot be done here (unwind
- * with libunwind). t entered (busy). */
-int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf);
+/* ps_unwind_cached(t, max, &leaf) (unwind_fast.h, inline): the calling
+ * hook's program stack interned into t's stack trie: the leaf id in *leaf;
+ * returns the number of program frames (more than max: the stack was cut
+ * to max), or -1 when the walk cannot be done here (unwind with
+ * libunwind). t entered (busy). */
 /* The last walk's program frames, innermost first, at most max. */
 int ps_unwind_cached_pcs(struct ps_thread *t, uintptr_t *pcs, int max);
 
@@ -165,5 +165,7 @@ int ps_unwind_cached_pcs(struct ps_thread *t, uintptr_t *pcs, int max);
  * outermost shim frame. The program's frames are never read. Returns 0
  * when the walk fails. */
 int ps_unwind_caller(uintptr_t *ret, uintptr_t *frame);
+
+#include "unwind_fast.h"
 
 #endif

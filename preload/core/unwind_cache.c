@@ -30,9 +30,10 @@
 
 #include "shim.h"
 #include "unwind.h"
+#include "unwind_fast.h"
 
 int ps_unwind_mode = PS_UNWIND_CACHED;
-uint64_t ps_unwind_code_gen; /* bumped when code is loaded or unloaded */
+uint64_t ps_unwind_code_gen;
 
 void ps_unwind_code_changed(void)
 {
@@ -119,56 +120,15 @@ static inline bool step(const struct ps_frame_rule *r, uintptr_t *ip, uintptr_t 
  *
  * The slots are compared innermost first: when a new path shares part of
  * a kept walk, its inner slots are the ones that differ (and see below). */
-static inline bool slot_same(const struct ps_slot_check *s)
-{
-	return *(const uintptr_t *)s->addr == s->value;
-}
-
-/* Slots first[0 .. n), innermost (the last) first, and no slot read past
- * the first that differs: as long as the slots so far are equal, the next
- * one is a slot a fresh walk would read too, so this reads no memory a
- * fresh walk would not (a stack that is no longer there, say a fiber's,
- * is not read past the point where it differs). A branch each (a load may
- * not move above the branch before it): 4 instructions a slot. The odd
- * ones first, then four at a time: the loop's own count and branch once
- * per four slots, not per slot. */
-static inline bool slots_same(const struct ps_slot_check *first, unsigned n)
-{
-	const struct ps_slot_check *s = first + n;
-	switch (n & 3) {
-	case 3:
-		if (!slot_same(--s))
-			return false;
-		/* fall through */
-	case 2:
-		if (!slot_same(--s))
-			return false;
-		/* fall through */
-	case 1:
-		if (!slot_same(--s))
-			return false;
-		/* fall through */
-	default:
-		break;
-	}
-	while (s != first) {
-		if (!slot_same(s - 1) || !slot_same(s - 2) || !slot_same(s - 3) ||
-		    !slot_same(s - 4))
-			return false;
-		s -= 4;
-	}
-	return true;
-}
-
 /* Kept walk c's frames from q outward are the stack still (see above). */
 static inline bool tail_intact(const struct ps_unwind_chain *c, int q)
 {
-	return slots_same(c->checks, c->f[q].checks);
+	return ps_slots_same(c->checks, c->f[q].checks);
 }
 
 /* Code was loaded or unloaded since uc's rules and walks were made: they
  * start over. */
-static __attribute__((noinline)) void cache_reset(struct ps_unwind_cache *uc, uint64_t gen)
+static void cache_reset(struct ps_unwind_cache *uc, uint64_t gen)
 {
 	memset(uc->rules, 0, sizeof(uc->rules));
 	for (int c = 0; c < PS_CHAINS; c++) {
@@ -179,12 +139,9 @@ static __attribute__((noinline)) void cache_reset(struct ps_unwind_cache *uc, ui
 	uc->gen = gen;
 }
 
-static inline struct ps_unwind_cache *cache_of(struct ps_thread *t)
+static struct ps_unwind_cache *cache_of(struct ps_thread *t)
 {
-	/* the cache is at the start of the thread's stack table (stacks.c):
-	 * no call on every allocation to find it once the table exists */
-	struct ps_unwind_cache *uc =
-	    PS_LIKELY(t->stacks) ? (struct ps_unwind_cache *)t->stacks : ps_stack_unwind_cache(t);
+	struct ps_unwind_cache *uc = ps_stack_unwind_cache(t);
 	if (!uc)
 		return NULL;
 	uint64_t gen = __atomic_load_n(&ps_unwind_code_gen, __ATOMIC_ACQUIRE);
@@ -332,38 +289,6 @@ static bool intern_from(struct ps_thread *t, struct ps_unwind_chain *ch, int fro
 	return true;
 }
 
-/* Kept walk c, when the stack is the same from its innermost frame out:
- * match's test for the innermost frame, from uc->top[c] alone. */
-static inline bool same_from_top(const struct ps_unwind_top *top, uintptr_t ip, uintptr_t sp,
-				 uintptr_t bp)
-{
-	/* (an ip is never 0: top->ip 0 is no kept walk) */
-	return top->ip == ip && top->sp == sp && !((top->bp ^ bp) & top->bp_mask) &&
-	       slots_same(top->checks, top->nchecks);
-}
-
-/* The common case first: the stack is one of the kept walks' from its
- * innermost frame out (an allocation in a loop; the few paths of an
- * interpreter's allocations). Its stack id and depth then, without a
- * walk; false otherwise. Any kept walk matching here gives the same
- * stack, so the order they are tried in changes no stack. Outside the
- * cached mode no top is set, so none matches. */
-static inline bool same_as_kept(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp,
-				uintptr_t bp, uint64_t *leaf, int *shown)
-{
-	for (int c = 0; c < PS_CHAINS; c++) {
-		struct ps_unwind_top *top = &uc->top[c];
-		if (same_from_top(top, ip, sp, bp)) {
-			top->stamp = ++uc->clock;
-			uc->last = c;
-			*leaf = top->node;
-			*shown = top->depth;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Kept walk c is reusable: its innermost frame and slots into uc->top[c]
  * (only in the cached mode: nocache must never reuse a walk). */
 static void set_top(struct ps_unwind_cache *uc, int c)
@@ -388,9 +313,8 @@ static void set_top(struct ps_unwind_cache *uc, int c)
  * stack from its top: up to a frame proven equal to a kept walk's, whose
  * outer part it reuses, or to the end. Out of line: the common case does
  * not set up its frame (room for a cut stack's frames). */
-static __attribute__((noinline)) int walk_and_keep(struct ps_thread *t, struct ps_unwind_cache *uc,
-						   uintptr_t ip, uintptr_t sp, uintptr_t bp,
-						   int max, uint64_t *leaf)
+int ps_unwind_walk(struct ps_thread *t, struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp,
+		   uintptr_t bp, int max, uint64_t *leaf)
 {
 	int c, keep, shown;
 	int fresh = walk(uc, ip, sp, bp, max, &c, &keep);
@@ -443,39 +367,16 @@ static __attribute__((noinline)) int walk_and_keep(struct ps_thread *t, struct p
 	return shown;
 }
 
-/* ps_unwind_caller (unwind.c) inline, from this function's own frame: a
- * call less on every allocation. The same answer: the walk up the shim's
- * frame pointers stops at the first return address outside the shim,
- * wherever inside the shim it starts. */
-static inline __attribute__((always_inline)) bool program_frame(uintptr_t *ret, uintptr_t *frame)
-{
-	const uintptr_t *fp = __builtin_frame_address(0);
-	for (int i = 0; i < 2 * PS_MAX_SHIM_FRAMES && fp; i++) {
-		uintptr_t r = fp[1];
-		if (!ps_in_shim(r)) {
-			*ret = r;
-			*frame = (uintptr_t)fp;
-			return true;
-		}
-		fp = (const uintptr_t *)fp[0];
-	}
-	return false;
-}
-
-int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
+/* ps_unwind_cached when the inline part cannot start: no stack table yet
+ * (made here), code loaded or unloaded since the rules were cached, or
+ * the shim's frames cannot be climbed (-1). */
+int ps_unwind_cached_slow(struct ps_thread *t, int max, uint64_t *leaf)
 {
 	struct ps_unwind_cache *uc = cache_of(t);
 	uintptr_t ret, frame;
-	if (!uc || !program_frame(&ret, &frame))
+	if (!uc || !ps_program_frame(&ret, &frame))
 		return -1;
-	/* The program's frame: the return address into it, its stack pointer
-	 * once the shim's outermost frame is gone, and its rbp, saved by that
-	 * frame's prologue (the shim keeps frame pointers). */
-	uintptr_t bp = *(const uintptr_t *)frame;
-	int shown;
-	if (same_as_kept(uc, ret, frame + 16, bp, leaf, &shown))
-		return shown;
-	return walk_and_keep(t, uc, ret, frame + 16, bp, max, leaf);
+	return ps_unwind_from(t, uc, ret, frame, max, leaf);
 }
 
 int ps_unwind_cached_pcs(struct ps_thread *t, uintptr_t *pcs, int max)

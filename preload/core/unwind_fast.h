@@ -34,13 +34,29 @@ static inline bool ps_slot_same(const struct ps_slot_check *s)
  * fresh walk would not (a stack that is no longer there, say a fiber's,
  * is not read past the point where it differs). A branch each (a load may
  * not move above the branch before it): 4 instructions a slot. The odd
- * ones first, then four at a time: the loop's own count and branch once
- * per four slots, not per slot. */
+ * ones first (one jump into the unrolled compares), then eight at a time:
+ * the loop's own count and branch once per eight slots. */
 static inline __attribute__((always_inline)) bool ps_slots_same(const struct ps_slot_check *first,
 								unsigned n)
 {
 	const struct ps_slot_check *s = first + n;
-	switch (n & 3) {
+	switch (n & 7) {
+	case 7:
+		if (!ps_slot_same(--s))
+			return false;
+		/* fall through */
+	case 6:
+		if (!ps_slot_same(--s))
+			return false;
+		/* fall through */
+	case 5:
+		if (!ps_slot_same(--s))
+			return false;
+		/* fall through */
+	case 4:
+		if (!ps_slot_same(--s))
+			return false;
+		/* fall through */
 	case 3:
 		if (!ps_slot_same(--s))
 			return false;
@@ -56,12 +72,11 @@ static inline __attribute__((always_inline)) bool ps_slots_same(const struct ps_
 	default:
 		break;
 	}
-	while (s != first) {
+	for (; s != first; s -= 8)
 		if (!ps_slot_same(s - 1) || !ps_slot_same(s - 2) || !ps_slot_same(s - 3) ||
-		    !ps_slot_same(s - 4))
+		    !ps_slot_same(s - 4) || !ps_slot_same(s - 5) || !ps_slot_same(s - 6) ||
+		    !ps_slot_same(s - 7) || !ps_slot_same(s - 8))
 			return false;
-		s -= 4;
-	}
 	return true;
 }
 

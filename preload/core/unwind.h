@@ -22,7 +22,11 @@ void ps_unwind_init(void);
 #define PS_MAX_SHIM_FRAMES 8
 #define PS_MAX_CAPTURE 256
 
-extern uintptr_t ps_shim_lo, ps_shim_hi; /* the shim's executable code */
+/* Hidden in the declaration too, not only by -fvisibility=hidden (which
+ * covers definitions): otherwise every read in a hook goes through the
+ * GOT (relaxed by the linker to a lea, still one instruction more). */
+#define PS_HIDDEN __attribute__((visibility("hidden")))
+extern PS_HIDDEN uintptr_t ps_shim_lo, ps_shim_hi; /* the shim's executable code */
 
 static inline int ps_in_shim(uintptr_t pc)
 {
@@ -145,7 +149,7 @@ struct ps_unwind_cache {
 };
 
 enum { PS_UNWIND_CACHED, PS_UNWIND_NOCACHE, PS_UNWIND_LIBUNWIND };
-extern int ps_unwind_mode; /* PROFSHIM_UNWIND */
+extern PS_HIDDEN int ps_unwind_mode; /* PROFSHIM_UNWIND */
 void ps_unwind_mode_init(void);
 /* dlopen/dlclose: code at an address may have changed; rules start over. */
 void ps_unwind_code_changed(void);

@@ -14,7 +14,7 @@
 #include "shim.h"
 #include "unwind.h"
 
-extern uint64_t ps_unwind_code_gen; /* bumped when code is loaded or unloaded */
+extern PS_HIDDEN uint64_t ps_unwind_code_gen; /* bumped when code is loaded or unloaded */
 
 /* The whole cached unwinder from the calling hook (unwind_cache.c). */
 int ps_unwind_cached_slow(struct ps_thread *t, int max, uint64_t *leaf);

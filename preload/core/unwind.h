@@ -25,7 +25,9 @@ void ps_unwind_init(void);
 /* Hidden in the declaration too, not only by -fvisibility=hidden (which
  * covers definitions): otherwise every read in a hook goes through the
  * GOT (relaxed by the linker to a lea, still one instruction more). */
+#ifndef PS_HIDDEN
 #define PS_HIDDEN __attribute__((visibility("hidden")))
+#endif
 extern PS_HIDDEN uintptr_t ps_shim_lo, ps_shim_hi; /* the shim's executable code */
 
 static inline int ps_in_shim(uintptr_t pc)

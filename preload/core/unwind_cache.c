@@ -119,7 +119,9 @@ static inline bool step(const struct ps_frame_rule *r, uintptr_t *ip, uintptr_t 
  * invalidation: whatever they did to the stack, the slots show it.
  *
  * The slots are compared innermost first: when a new path shares part of
- * a kept walk, its inner slots are the ones that differ (and see below). */
+ * a kept walk, its inner slots are the ones that differ (and see
+ * ps_slots_same in unwind_fast.h). */
+
 /* Kept walk c's frames from q outward are the stack still (see above). */
 static inline bool tail_intact(const struct ps_unwind_chain *c, int q)
 {

@@ -8,6 +8,7 @@
  * written) and new stacks simply get new nodes.
  */
 #define _GNU_SOURCE
+#include <stddef.h>
 #include <string.h>
 
 #include "shim.h"
@@ -25,6 +26,10 @@ struct slot {
 };
 
 struct ps_stack_table {
+	/* the allocation unwinder's per-thread cache (unwind_cache.c): its
+	 * node ids are this table's, so it lives and dies with it. First:
+	 * the unwinder finds it from t->stacks without a call */
+	struct ps_unwind_cache unwind;
 	uint64_t next_id;
 	uint32_t used;
 	/* The previous stack, outermost frame first, with its node ids: most
@@ -33,10 +38,9 @@ struct ps_stack_table {
 	uintptr_t last_pc[CACHE_DEPTH];
 	uint64_t last_node[CACHE_DEPTH];
 	struct slot slots[TABLE_SLOTS];
-	/* the allocation unwinder's per-thread cache (unwind_cache.c): its
-	 * node ids are this table's, so it lives and dies with it */
-	struct ps_unwind_cache unwind;
 };
+_Static_assert(offsetof(struct ps_stack_table, unwind) == 0,
+	       "unwind_cache.c reads the cache at t->stacks");
 
 static struct ps_stack_table *table_of(struct ps_thread *t)
 {

@@ -29,7 +29,13 @@ static inline void ps_unwind_start(void)
 #define PS_MAX_SHIM_FRAMES 8
 #define PS_MAX_CAPTURE 256
 
-extern uintptr_t ps_shim_lo, ps_shim_hi; /* the shim's executable code */
+/* Hidden in the declaration too, not only by -fvisibility=hidden (which
+ * covers definitions): otherwise every read in a hook goes through the
+ * GOT (relaxed by the linker to a lea, still one instruction more). */
+#ifndef PS_HIDDEN
+#define PS_HIDDEN __attribute__((visibility("hidden")))
+#endif
+extern PS_HIDDEN uintptr_t ps_shim_lo, ps_shim_hi; /* the shim's executable code */
 
 static inline int ps_in_shim(uintptr_t pc)
 {
@@ -114,9 +120,8 @@ struct ps_slot_check {
 /* One walk, OUTERMOST frame first, so the part a new walk reuses stays
  * where it is and only the top is rewritten. */
 struct ps_unwind_chain {
-	int n;		/* frames */
-	bool reusable;	/* complete, with every node: a walk may reuse it */
-	uint32_t stamp; /* when last used (the least recent is replaced) */
+	int n;	       /* frames */
+	bool reusable; /* complete, with every node: a walk may reuse it */
 	struct ps_unwind_frame f[PS_CHAIN_MAX];
 	/* the slots the walk read, outermost first (see tail_intact) */
 	struct ps_slot_check checks[PS_CHECKS_MAX];
@@ -127,15 +132,26 @@ struct ps_unwind_chain {
 #define PS_CHAINS 4
 /* Per thread, kept with its stack trie (stacks.c): the ids it holds are
  * that trie's. */
+/* A reusable chain's innermost frame and all the common case needs to
+ * prove and use it, in one cache line: the call that finds its stack
+ * equal to a kept walk's from the top reads only this and the slots. */
+struct ps_unwind_top {
+	uintptr_t ip, sp;		    /* ip 0: not reusable (or not in cached mode) */
+	uintptr_t bp;			    /* compared under bp_mask: all ones when the walk */
+	uintptr_t bp_mask;		    /* outward reads this rbp, 0 when it does not */
+	const struct ps_slot_check *checks; /* the chain's slots, outermost */
+	uint64_t node;			    /* stack-trie id of the stack */
+	uint16_t depth;			    /* frames shown */
+	uint16_t nchecks;		    /* slots that prove the chain */
+	uint32_t stamp;			    /* when last used (the least recent is replaced) */
+};
 struct ps_unwind_cache {
 	uint64_t gen;	/* ps_unwind_code_gen the rules are valid for */
 	int last;	/* the chain of the last walk (-1: it was cut short) */
 	uint32_t clock; /* stamps */
-	/* each reusable chain's innermost frame (ip 0: not reusable), side
-	 * by side: the first thing every call compares */
-	struct {
-		uintptr_t ip, sp;
-	} top[PS_CHAINS];
+	/* each chain's innermost frame, side by side: the first thing every
+	 * call compares */
+	struct ps_unwind_top top[PS_CHAINS] __attribute__((aligned(64)));
 	struct ps_unwind_chain ch[PS_CHAINS];
 	struct ps_unwind_frame fresh[PS_CHAIN_MAX]; /* a walk's new frames,
 						     * innermost first */
@@ -143,17 +159,17 @@ struct ps_unwind_cache {
 };
 
 enum { PS_UNWIND_CACHED, PS_UNWIND_NOCACHE, PS_UNWIND_LIBUNWIND };
-extern int ps_unwind_mode; /* PROFSHIM_UNWIND */
+extern PS_HIDDEN int ps_unwind_mode; /* PROFSHIM_UNWIND */
 void ps_unwind_mode_init(void);
 /* dlopen/dlclose: code at an address may have changed; rules start over. */
 void ps_unwind_code_changed(void);
 
 struct ps_thread;
-/* The calling hook's program stack interned into t's stack trie: the leaf
- * id in *leaf; returns the number of program frames (more than max: the
- * stack was cut to max), or -1 when the walk cannot be done here (unwind
- * with libunwind). t entered (busy). */
-int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf);
+/* ps_unwind_cached(t, max, &leaf) (unwind_fast.h, inline): the calling
+ * hook's program stack interned into t's stack trie: the leaf id in *leaf;
+ * returns the number of program frames (more than max: the stack was cut
+ * to max), or -1 when the walk cannot be done here (unwind with
+ * libunwind). t entered (busy). */
 /* The last walk's program frames, innermost first, at most max. */
 int ps_unwind_cached_pcs(struct ps_thread *t, uintptr_t *pcs, int max);
 
@@ -163,5 +179,7 @@ int ps_unwind_cached_pcs(struct ps_thread *t, uintptr_t *pcs, int max);
  * outermost shim frame. The program's frames are never read. Returns 0
  * when the walk fails. */
 int ps_unwind_caller(uintptr_t *ret, uintptr_t *frame);
+
+#include "unwind_fast.h"
 
 #endif

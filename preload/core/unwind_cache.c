@@ -30,9 +30,10 @@
 
 #include "shim.h"
 #include "unwind.h"
+#include "unwind_fast.h"
 
 int ps_unwind_mode = PS_UNWIND_CACHED;
-uint64_t ps_unwind_code_gen; /* bumped when code is loaded or unloaded */
+uint64_t ps_unwind_code_gen;
 
 void ps_unwind_code_changed(void)
 {
@@ -118,32 +119,26 @@ static inline bool step(const struct ps_frame_rule *r, uintptr_t *ip, uintptr_t 
  * invalidation: whatever they did to the stack, the slots show it.
  *
  * The slots are compared innermost first: when a new path shares part of
- * a kept walk, its inner slots are the ones that differ (and see below). */
-static inline bool slot_same(const struct ps_slot_check *s)
-{
-	return *(const uintptr_t *)s->addr == s->value;
-}
+ * a kept walk, its inner slots are the ones that differ (and see
+ * ps_slots_same in unwind_fast.h). */
 
-/* Innermost first, and no slot read past the first that differs: as long
- * as the slots so far are equal, the next one is a slot a fresh walk
- * would read too, so this reads no memory a fresh walk would not (a
- * stack that is no longer there, say a fiber's, is not read past the
- * point where it differs). Four at a time, a branch each (a load may not
- * move above the branch before it): ~4 instructions a slot. */
+/* Kept walk c's frames from q outward are the stack still (see above). */
 static inline bool tail_intact(const struct ps_unwind_chain *c, int q)
 {
-	const struct ps_slot_check *s = c->checks + c->f[q].checks;
-	const struct ps_slot_check *end = c->checks;
-	while (s - end >= 4) {
-		if (!slot_same(s - 1) || !slot_same(s - 2) || !slot_same(s - 3) ||
-		    !slot_same(s - 4))
-			return false;
-		s -= 4;
+	return ps_slots_same(c->checks, c->f[q].checks);
+}
+
+/* Code was loaded or unloaded since uc's rules and walks were made: they
+ * start over. */
+static void cache_reset(struct ps_unwind_cache *uc, uint64_t gen)
+{
+	memset(uc->rules, 0, sizeof(uc->rules));
+	for (int c = 0; c < PS_CHAINS; c++) {
+		uc->ch[c].n = 0;
+		uc->ch[c].reusable = false;
+		uc->top[c].ip = 0;
 	}
-	while (s > end)
-		if (!slot_same(--s))
-			return false;
-	return true;
+	uc->gen = gen;
 }
 
 static struct ps_unwind_cache *cache_of(struct ps_thread *t)
@@ -152,15 +147,8 @@ static struct ps_unwind_cache *cache_of(struct ps_thread *t)
 	if (!uc)
 		return NULL;
 	uint64_t gen = __atomic_load_n(&ps_unwind_code_gen, __ATOMIC_ACQUIRE);
-	if (PS_UNLIKELY(uc->gen != gen)) {
-		memset(uc->rules, 0, sizeof(uc->rules));
-		for (int c = 0; c < PS_CHAINS; c++) {
-			uc->ch[c].n = 0;
-			uc->ch[c].reusable = false;
-			uc->top[c].ip = 0;
-		}
-		uc->gen = gen;
-	}
+	if (PS_UNLIKELY(uc->gen != gen))
+		cache_reset(uc, gen);
 	return uc;
 }
 
@@ -196,7 +184,7 @@ static int victim(const struct ps_unwind_cache *uc)
 	int v = 0;
 	for (int c = 1; c < PS_CHAINS; c++)
 		if (!uc->ch[c].reusable ||
-		    (uc->ch[v].reusable && (int32_t)(uc->ch[c].stamp - uc->ch[v].stamp) < 0))
+		    (uc->ch[v].reusable && (int32_t)(uc->top[c].stamp - uc->top[v].stamp) < 0))
 			v = c;
 	return v;
 }
@@ -303,48 +291,32 @@ static bool intern_from(struct ps_thread *t, struct ps_unwind_chain *ch, int fro
 	return true;
 }
 
-/* Kept walk c, when the stack is the same from its innermost frame out. */
-static inline bool same_from_top(struct ps_unwind_cache *uc, int c, uintptr_t ip, uintptr_t sp,
-				 uintptr_t bp)
+/* Kept walk c is reusable: its innermost frame and slots into uc->top[c]
+ * (only in the cached mode: nocache must never reuse a walk). */
+static void set_top(struct ps_unwind_cache *uc, int c)
 {
-	if (uc->top[c].ip != ip || uc->top[c].sp != sp)
-		return false; /* (an ip is never 0: not reusable) */
-	const struct ps_unwind_chain *ch = &uc->ch[c];
+	struct ps_unwind_chain *ch = &uc->ch[c];
+	struct ps_unwind_top *top = &uc->top[c];
+	top->stamp = ++uc->clock;
+	if (ps_unwind_mode != PS_UNWIND_CACHED || !ch->n)
+		return;
 	const struct ps_unwind_frame *f = &ch->f[ch->n - 1];
-	return (!f->bp_needed || f->bp == bp) && tail_intact(ch, ch->n - 1);
-}
-
-/* The common case first: the stack is one of the kept walks' from its
- * innermost frame out (an allocation in a loop; the few paths of an
- * interpreter's allocations). Its stack id and depth then, without a
- * walk; false otherwise. Any kept walk matching here gives the same
- * stack, so the order they are tried in changes no stack. */
-static inline bool same_as_kept(struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp,
-				uintptr_t bp, uint64_t *leaf, int *shown)
-{
-	if (ps_unwind_mode != PS_UNWIND_CACHED)
-		return false;
-	for (int c = 0; c < PS_CHAINS; c++) {
-		if (same_from_top(uc, c, ip, sp, bp)) {
-			struct ps_unwind_chain *ch = &uc->ch[c];
-			const struct ps_unwind_frame *f = &ch->f[ch->n - 1];
-			ch->stamp = ++uc->clock;
-			uc->last = c;
-			*leaf = f->node;
-			*shown = f->depth;
-			return true;
-		}
-	}
-	return false;
+	top->sp = f->sp;
+	top->bp = f->bp;
+	top->bp_mask = f->bp_needed ? ~(uintptr_t)0 : 0;
+	top->checks = ch->checks;
+	top->nchecks = f->checks;
+	top->node = f->node;
+	top->depth = f->depth;
+	top->ip = f->ip;
 }
 
 /* The walk from the program's frame (ip, sp, bp) when no kept walk is the
  * stack from its top: up to a frame proven equal to a kept walk's, whose
  * outer part it reuses, or to the end. Out of line: the common case does
  * not set up its frame (room for a cut stack's frames). */
-static __attribute__((noinline)) int walk_and_keep(struct ps_thread *t, struct ps_unwind_cache *uc,
-						   uintptr_t ip, uintptr_t sp, uintptr_t bp,
-						   int max, uint64_t *leaf)
+int ps_unwind_walk(struct ps_thread *t, struct ps_unwind_cache *uc, uintptr_t ip, uintptr_t sp,
+		   uintptr_t bp, int max, uint64_t *leaf)
 {
 	int c, keep, shown;
 	int fresh = walk(uc, ip, sp, bp, max, &c, &keep);
@@ -392,48 +364,21 @@ static __attribute__((noinline)) int walk_and_keep(struct ps_thread *t, struct p
 		return shown;
 	}
 	ch->reusable = true;
-	if (ch->n) {
-		uc->top[c].ip = ch->f[ch->n - 1].ip;
-		uc->top[c].sp = ch->f[ch->n - 1].sp;
-	}
-	ch->stamp = ++uc->clock;
+	set_top(uc, c);
 	*leaf = ch->n ? ch->f[ch->n - 1].node : 0;
 	return shown;
 }
 
-/* ps_unwind_caller (unwind.c) inline, from this function's own frame: a
- * call less on every allocation. The same answer: the walk up the shim's
- * frame pointers stops at the first return address outside the shim,
- * wherever inside the shim it starts. */
-static inline __attribute__((always_inline)) bool program_frame(uintptr_t *ret, uintptr_t *frame)
-{
-	const uintptr_t *fp = __builtin_frame_address(0);
-	for (int i = 0; i < 2 * PS_MAX_SHIM_FRAMES && fp; i++) {
-		uintptr_t r = fp[1];
-		if (!ps_in_shim(r)) {
-			*ret = r;
-			*frame = (uintptr_t)fp;
-			return true;
-		}
-		fp = (const uintptr_t *)fp[0];
-	}
-	return false;
-}
-
-int ps_unwind_cached(struct ps_thread *t, int max, uint64_t *leaf)
+/* ps_unwind_cached when the inline part cannot start: no stack table yet
+ * (made here), code loaded or unloaded since the rules were cached, or
+ * the shim's frames cannot be climbed (-1). */
+int ps_unwind_cached_slow(struct ps_thread *t, int max, uint64_t *leaf)
 {
 	struct ps_unwind_cache *uc = cache_of(t);
 	uintptr_t ret, frame;
-	if (!uc || !program_frame(&ret, &frame))
+	if (!uc || !ps_program_frame(&ret, &frame))
 		return -1;
-	/* The program's frame: the return address into it, its stack pointer
-	 * once the shim's outermost frame is gone, and its rbp, saved by that
-	 * frame's prologue (the shim keeps frame pointers). */
-	uintptr_t bp = *(const uintptr_t *)frame;
-	int shown;
-	if (same_as_kept(uc, ret, frame + 16, bp, leaf, &shown))
-		return shown;
-	return walk_and_keep(t, uc, ret, frame + 16, bp, max, leaf);
+	return ps_unwind_from(t, uc, ret, frame, max, leaf);
 }
 
 int ps_unwind_cached_pcs(struct ps_thread *t, uintptr_t *pcs, int max)

@@ -16,7 +16,7 @@
 #define PS_HAVE_TSC 1
 #endif
 
-extern int ps_clock_kind; /* enum pst_clock */
+extern int ps_clock_kind __attribute__((visibility("hidden"))); /* enum pst_clock */
 extern uint64_t ps_ticks_per_sec_x1000;
 extern uint32_t ps_clock_read_x16; /* one clock read, in ticks x 16 */
 

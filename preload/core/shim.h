@@ -42,7 +42,7 @@ struct ps_config {
 	unsigned calls_time_every; /* PROFSHIM_CALLS_TIMING: 1 = exact, else 1 call in N */
 };
 enum { PS_CALLS_TREE = 0, PS_CALLS_TRACE = 1 };
-extern struct ps_config ps_cfg;
+extern struct ps_config ps_cfg __attribute__((visibility("hidden")));
 void ps_config_load(void);
 
 /* --- per-thread state (thread.c) --- */
@@ -88,13 +88,16 @@ struct ps_thread {
 extern __thread struct ps_thread *ps_self PS_TLS;
 extern __thread int ps_thread_over PS_TLS; /* the thread's end has run */
 
-/* Global switches. */
-extern volatile int ps_recording;   /* 1 while recording (start/stop) */
-extern volatile int ps_initialized; /* process file open */
-extern int ps_disabled;		    /* failed to start: hooks pass through */
+/* Global switches. Declared hidden (as ps_cfg above and the hot globals
+ * of clock.h and mem/): -fvisibility=hidden covers definitions only, and
+ * PIC code reads an extern not declared hidden through the GOT, one more
+ * load on every hook that reads it. */
+extern volatile int ps_recording __attribute__((visibility("hidden")));	  /* 1 while recording */
+extern volatile int ps_initialized __attribute__((visibility("hidden"))); /* process file open */
+extern int ps_disabled; /* failed to start: hooks pass through */
 /* The program asked for the API's counters: full memory recording keeps
  * live_bytes from then on (api.c). */
-extern int ps_live_wanted;
+extern int ps_live_wanted __attribute__((visibility("hidden")));
 
 /* Start the shim if not yet started (constructor or first hook). */
 void ps_init(void);

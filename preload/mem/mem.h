@@ -15,7 +15,7 @@
 /* --- memsample.c: Poisson sampling by bytes --- */
 /* Non-zero when PROFSHIM_MEM_SAMPLE is set: only sampled allocations (and
  * the frees of sampled blocks) are written. */
-extern uint64_t ps_memsample_mean;
+extern uint64_t ps_memsample_mean __attribute__((visibility("hidden")));
 void ps_memsample_init(void);
 struct ps_sample_tls {
 	int64_t until; /* bytes to the next sample point */
@@ -133,7 +133,8 @@ bool ps_memsample_remember(uintptr_t addr, uint64_t size);
 #define PS_FILTER_WORD_BITS 8
 #define PS_FILTER_WORDS (1u << PS_FILTER_WORD_BITS)
 #define PS_FILTER_BITS (PS_FILTER_WORD_BITS + 6)
-extern uint64_t ps_memsample_nonzero[PS_FILTER_WORDS]; /* bit per bucket: counter != 0 */
+extern uint64_t ps_memsample_nonzero[PS_FILTER_WORDS]
+    __attribute__((visibility("hidden"))); /* bit per bucket: counter != 0 */
 static inline uint32_t ps_memsample_hash(uintptr_t a)
 {
 	return (uint32_t)(((uint64_t)a * 0x9e3779b97f4a7c15ull) >> 32);
@@ -208,7 +209,7 @@ void ps_mem_finish(void);
 /* --- rss.c --- */
 /* Event clock time of the next due RSS reading (0: read at the next event,
  * UINT64_MAX: off). ps_rss_tick(t) must run with t entered (busy). */
-extern uint64_t ps_rss_next;
+extern uint64_t ps_rss_next __attribute__((visibility("hidden")));
 void ps_rss_init(void);
 
 #endif

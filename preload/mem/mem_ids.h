@@ -13,7 +13,7 @@
 #include "shim.h"
 
 /* k of the thread files' mem_time_shift (mem_ids.c). */
-extern uint32_t ps_mem_time_shift;
+extern uint32_t ps_mem_time_shift __attribute__((visibility("hidden")));
 /* Choose k from the clock (PROFSHIM_MEM_TIME=exact: 0), map the live-block
  * table and mark the thread files to come (full recording only). */
 void ps_mem_ids_init(void);

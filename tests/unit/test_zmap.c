@@ -22,27 +22,7 @@
 #include "../../preload/core/zmap.c"
 #include "../../preload/core/zthread.c"
 #include "unit.h"
-
-/* What zthread.c takes from the rest of the shim. */
-__thread struct ps_thread *ps_self;
-__thread int ps_thread_over;
-int ps_cpu_signal(void)
-{
-	return SIGPROF;
-}
-int ps_rss_signal(void)
-{
-	return 0;
-}
-void ps_log(const char *msg, ...)
-{
-	fprintf(stderr, "%s\n", msg);
-}
-int pw_z_warm(struct pw_zscratch *sc)
-{
-	(void)sc;
-	return 0;
-}
+#include "zthread_stubs.h"
 
 /* A compress job is a stub that keeps the compressor busy while `hold`. */
 static int hold, inside;

@@ -177,14 +177,8 @@ static void test_fork_child(struct pw_stream *s)
 
 int main(void)
 {
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2) {
-		printf("%s: one CPU, no compressor thread: skipped\n", __FILE__);
+	if (!zthread_test_start(__FILE__))
 		return 0;
-	}
-#if defined(__SANITIZE_ADDRESS__)
-	pw_zt_on = PW_ZT_PTHREAD; /* ASan needs TLS in every thread */
-#endif
 	char path[] = "/tmp/test_zmap.XXXXXX";
 	fd = mkstemp(path);
 	unlink(path);

@@ -149,16 +149,8 @@ static void test_full_table(void)
 
 int main(void)
 {
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2) {
-		printf("%s: one CPU, no compressor thread: skipped\n", __FILE__);
+	if (!zthread_test_start(__FILE__))
 		return 0;
-	}
-#if defined(__SANITIZE_ADDRESS__)
-	/* ASan's runtime keeps per-thread state in TLS, which a raw thread
-	 * has not (the shim itself is never built with it): a glibc thread */
-	pw_zt_on = PW_ZT_PTHREAD;
-#endif
 	test_many_writers();
 	test_take_back_and_orphan();
 	test_full_table();

@@ -167,7 +167,9 @@ B
 	[ "$status" -eq 3 ]
 	grep -q '^BREACH max_self_growth_pct (line 1): limit +20%, value +[0-9.]*%, in changed_work' <<<"$output"
 	grep -q '^BREACH max_peak_heap_growth_pct (line 2): limit +50%, value +100.0%' <<<"$output"
-	[ "$(grep -c '^BREACH' <<<"$output")" -eq 2 ]
+	# no other breach; [kernel]'s time follows the machine's load (page
+	# faults, softirqs), as in the diff tests above, so it is left out
+	[ "$(grep '^BREACH' <<<"$output" | grep -vc 'in \[kernel\]$')" -eq 2 ] || { echo "$output"; false; }
 	# the same build twice stays within it
 	run_v again diff_v1
 	run "$PROFANALYZE" diff "$TMP/base.trace" "$TMP/again.trace" --budget="$TMP/rel.budget" -q -o "$TMP/d.txt"
